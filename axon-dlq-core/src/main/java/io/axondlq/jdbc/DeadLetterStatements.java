@@ -1,0 +1,213 @@
+package io.axondlq.jdbc;
+
+import java.util.regex.Pattern;
+
+/**
+ * Every SQL statement of the store, written once in portable SQL with named parameters. Dialects override only the
+ * statements that cannot be portable: the single-statement "update the sequence row and insert the letter", and
+ * bit arithmetic for segment matching.
+ */
+abstract class DeadLetterStatements {
+
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,40}");
+
+    static final String LETTER_COLUMNS = "letter_id, processing_group, sequence_key, sequence_index, "
+            + "event_identifier, message_type, payload_type, payload_revision, payload, meta_data, aggregate_type, "
+            + "aggregate_identifier, aggregate_sequence_number, token_type, token, event_timestamp, enqueued_at, "
+            + "last_touched, cause_type, cause_message, cause_stack_trace, attempts, diagnostics, correlation_id, "
+            + "trace_id, parked";
+
+    final String sequenceTable;
+    final String letterTable;
+    final String attemptTable;
+
+    DeadLetterStatements(String tablePrefix) {
+        if (tablePrefix == null || !PREFIX.matcher(tablePrefix).matches()) {
+            throw new IllegalArgumentException("Table prefix must match " + PREFIX + ", was [" + tablePrefix + "]");
+        }
+        this.sequenceTable = tablePrefix + "sequence";
+        this.letterTable = tablePrefix + "letter";
+        this.attemptTable = tablePrefix + "attempt";
+    }
+
+    /** The letter's values, its index taken from {@code indexExpression} (the updated sequence row). */
+    static String letterValues(String indexExpression) {
+        return ":letter_id, :processing_group, :sequence_key, " + indexExpression + ", :event_identifier, "
+                + ":message_type, :payload_type, :payload_revision, :payload, :meta_data, :aggregate_type, "
+                + ":aggregate_identifier, :aggregate_sequence_number, :token_type, :token, :event_timestamp, "
+                + ":enqueued_at, :last_touched, :cause_type, :cause_message, :cause_stack_trace, :attempts, "
+                + ":diagnostics, :correlation_id, :trace_id, :parked";
+    }
+
+    /**
+     * One statement: if the sequence exists and has room, bump its counters and insert the letter at the new last
+     * index. Affects 0 rows when the sequence is absent or full. The sequence row's lock orders concurrent appends.
+     */
+    abstract String appendToSequence();
+
+    /**
+     * One statement: create the sequence row (if absent and the group has room for another sequence) and insert the
+     * letter at index 0. Affects 0 rows otherwise; never fails on a concurrent create.
+     */
+    abstract String startSequence();
+
+    /** Predicate selecting sequences of segment {@code :segment_id} under mask {@code :segment_mask}. */
+    abstract String segmentMatch(String hashColumn);
+
+    String parkedKeysInSegment() {
+        return "SELECT sequence_key FROM " + sequenceTable + " WHERE processing_group = :processing_group AND "
+                + segmentMatch("segment_hash");
+    }
+
+    String sequenceRow() {
+        return "SELECT letter_count, claim_owner, claim_until FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String sequenceLetterCount() {
+        return "SELECT letter_count FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String groupSize() {
+        return "SELECT COALESCE(SUM(letter_count), 0) FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group";
+    }
+
+    String groupSequenceCount() {
+        return "SELECT COUNT(*) FROM " + sequenceTable + " WHERE processing_group = :processing_group";
+    }
+
+    String insertAttempt() {
+        return "INSERT INTO " + attemptTable + " (letter_id, attempt, failed_at, node, cause_type, cause_message) "
+                + "VALUES (:letter_id, :attempt, :failed_at, :node, :cause_type, :cause_message)";
+    }
+
+    String letterById() {
+        return "SELECT * FROM " + letterTable + " WHERE letter_id = :letter_id";
+    }
+
+    String sequenceLetters() {
+        return "SELECT * FROM " + letterTable + " WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key AND sequence_index > :after_index "
+                + "ORDER BY sequence_index LIMIT :limit";
+    }
+
+    String headIndexSubquery(String alias) {
+        return "(SELECT MIN(h.sequence_index) FROM " + letterTable + " h WHERE h.processing_group = "
+                + alias + ".processing_group AND h.sequence_key = " + alias + ".sequence_key)";
+    }
+
+    String claimableHeads(boolean afterCursor) {
+        return "SELECT l.*, s.last_touched AS sequence_touched FROM " + sequenceTable + " s JOIN " + letterTable
+                + " l ON l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key "
+                + "AND l.sequence_index = " + headIndexSubquery("s")
+                + " WHERE s.processing_group = :processing_group "
+                + "AND (s.claim_owner IS NULL OR s.claim_until < :now) "
+                + (afterCursor ? "AND (s.last_touched, s.sequence_key) > (:after_touched, :after_key) " : "")
+                + "ORDER BY s.last_touched, s.sequence_key LIMIT :limit";
+    }
+
+    String letters(boolean sequenceKey, boolean causeType, boolean payloadType, boolean from, boolean to,
+                   boolean afterCursor) {
+        return "SELECT * FROM " + letterTable + " WHERE processing_group = :processing_group"
+                + (sequenceKey ? " AND sequence_key = :sequence_key" : "")
+                + (causeType ? " AND cause_type = :cause_type" : "")
+                + (payloadType ? " AND payload_type = :payload_type" : "")
+                + (from ? " AND enqueued_at >= :from" : "")
+                + (to ? " AND enqueued_at < :to" : "")
+                + (afterCursor ? " AND (enqueued_at, letter_id) > (:after_enqueued_at, :after_id)" : "")
+                + " ORDER BY enqueued_at, letter_id LIMIT :limit";
+    }
+
+    String sequences(boolean single, boolean afterCursor) {
+        return "SELECT s.processing_group, s.sequence_key, s.letter_count, s.oldest_enqueued_at, s.last_touched, "
+                + "s.claim_owner, s.claim_until, l.letter_id, l.event_identifier, l.payload_type, l.cause_type "
+                + "FROM " + sequenceTable + " s LEFT JOIN " + letterTable + " l "
+                + "ON l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key "
+                + "AND l.sequence_index = " + headIndexSubquery("s")
+                + " WHERE s.processing_group = :processing_group"
+                + (single ? " AND s.sequence_key = :sequence_key" : "")
+                + (afterCursor ? " AND s.sequence_key > :after_key" : "")
+                + " ORDER BY s.sequence_key LIMIT :limit";
+    }
+
+    String statistics() {
+        return "SELECT processing_group, COUNT(*) AS sequences, SUM(letter_count) AS letters, "
+                + "MIN(oldest_enqueued_at) AS oldest FROM " + sequenceTable
+                + " GROUP BY processing_group ORDER BY processing_group";
+    }
+
+    String failureGroups() {
+        return "SELECT cause_type, COUNT(*) AS letters, MIN(enqueued_at) AS first_seen, "
+                + "MAX(last_touched) AS last_seen FROM " + letterTable
+                + " WHERE processing_group = :processing_group GROUP BY cause_type ORDER BY letters DESC, cause_type";
+    }
+
+    String attemptsOfLetter() {
+        return "SELECT * FROM " + attemptTable + " WHERE letter_id = :letter_id ORDER BY attempt";
+    }
+
+    String deleteLetter() {
+        return "DELETE FROM " + letterTable + " WHERE letter_id = :letter_id";
+    }
+
+    /** After removing letters: lower the count and move the oldest-enqueued mark to the new head. */
+    String shrinkSequence() {
+        return "UPDATE " + sequenceTable + " SET letter_count = letter_count - :removed, oldest_enqueued_at = "
+                + "COALESCE((SELECT h.enqueued_at FROM " + letterTable + " h WHERE h.processing_group = "
+                + ":processing_group AND h.sequence_key = :sequence_key ORDER BY h.sequence_index LIMIT 1), "
+                + "oldest_enqueued_at) WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String deleteEmptySequence() {
+        return "DELETE FROM " + sequenceTable + " WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key AND letter_count <= 0";
+    }
+
+    String requeueLetter() {
+        return "UPDATE " + letterTable + " SET cause_type = :cause_type, cause_message = :cause_message, "
+                + "cause_stack_trace = :cause_stack_trace, diagnostics = :diagnostics, last_touched = :last_touched, "
+                + "attempts = attempts + 1 WHERE letter_id = :letter_id";
+    }
+
+    String touchSequence() {
+        return "UPDATE " + sequenceTable + " SET last_touched = :last_touched "
+                + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String deleteSequenceLetters() {
+        return "DELETE FROM " + letterTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String deleteSequence() {
+        return "DELETE FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String deleteGroupLetters() {
+        return "DELETE FROM " + letterTable + " WHERE processing_group = :processing_group";
+    }
+
+    String deleteGroupSequences() {
+        return "DELETE FROM " + sequenceTable + " WHERE processing_group = :processing_group";
+    }
+
+    String claim() {
+        return "UPDATE " + sequenceTable + " SET claim_owner = :owner, claim_until = :until "
+                + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                + "AND (claim_owner IS NULL OR claim_until < :now OR claim_owner = :owner)";
+    }
+
+    String renew() {
+        return "UPDATE " + sequenceTable + " SET claim_until = :until WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key AND claim_owner = :owner";
+    }
+
+    String release() {
+        return "UPDATE " + sequenceTable + " SET claim_owner = NULL, claim_until = NULL "
+                + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                + "AND claim_owner = :owner";
+    }
+}

@@ -1,0 +1,300 @@
+package io.axondlq.jdbc;
+
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.store.Page;
+import io.axondlq.core.store.SequenceClaim;
+import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.SequenceSummary;
+import io.axondlq.core.store.StoredLetter;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.messaging.deadletter.Cause;
+import org.axonframework.messaging.deadletter.DeadLetter;
+import org.axonframework.messaging.deadletter.EnqueueDecision;
+import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
+import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
+import org.axonframework.messaging.deadletter.WrongDeadLetterTypeException;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * Axon's {@link SequencedDeadLetterQueue} for one processing group, backed by a {@link DeadLetterStore}. Register it
+ * with {@code EventProcessingConfigurer.registerDeadLetterQueue(group, c -> queue)} to give Axon's own
+ * dead-lettering invoker this store.
+ * <p>
+ * Unlike Axon's JDBC queue, {@link #process(Predicate, Function)} looks at every claimable sequence, not the first
+ * ten, and sequences are paged by key, so large sequences are returned exactly once each.
+ */
+public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<EventMessage<?>> {
+
+    private final DeadLetterStore store;
+    private final String processingGroup;
+    private final Duration claimDuration;
+    private final int pageSize;
+
+    private GroupDeadLetterQueue(DeadLetterStore store, String processingGroup, Duration claimDuration,
+                                 int pageSize) {
+        this.store = store;
+        this.processingGroup = processingGroup;
+        this.claimDuration = claimDuration;
+        this.pageSize = pageSize;
+    }
+
+    /**
+     * @param claimDuration lease taken on a sequence while {@code process} works on it
+     * @param pageSize      letters or sequences fetched per query when iterating
+     */
+    public static GroupDeadLetterQueue create(DeadLetterStore store, String processingGroup,
+                                              Duration claimDuration, int pageSize) {
+        if (store == null) {
+            throw new AxonConfigurationException("store may not be null");
+        }
+        if (processingGroup == null || processingGroup.isBlank()) {
+            throw new AxonConfigurationException("processingGroup may not be null or blank");
+        }
+        if (claimDuration == null || claimDuration.isNegative() || claimDuration.isZero()) {
+            throw new AxonConfigurationException("claimDuration must be positive, was " + claimDuration);
+        }
+        if (pageSize < 1) {
+            throw new AxonConfigurationException("pageSize must be >= 1, was " + pageSize);
+        }
+        return new GroupDeadLetterQueue(store, processingGroup, claimDuration, pageSize);
+    }
+
+    public static GroupDeadLetterQueue create(DeadLetterStore store, String processingGroup) {
+        return create(store, processingGroup, Duration.ofSeconds(30), 100);
+    }
+
+    public String processingGroup() {
+        return processingGroup;
+    }
+
+    @Override
+    public void enqueue(Object sequenceIdentifier, DeadLetter<? extends EventMessage<?>> letter) {
+        store.enqueue(processingGroup, LetterDraft.of(sequenceIdentifier, letter));
+    }
+
+    @Override
+    public boolean enqueueIfPresent(Object sequenceIdentifier,
+                                    Supplier<DeadLetter<? extends EventMessage<?>>> letterBuilder) {
+        // Checking first keeps the common "not parked" answer to one cheap primary-key read.
+        if (!store.contains(processingGroup, store.sequenceKey(sequenceIdentifier))) {
+            return false;
+        }
+        LetterDraft draft = LetterDraft.of(sequenceIdentifier, letterBuilder.get());
+        return store.appendIfParked(processingGroup, List.of(draft))[0];
+    }
+
+    @Override
+    public void evict(DeadLetter<? extends EventMessage<?>> letter) {
+        store.remove(stored(letter));
+    }
+
+    @Override
+    public void requeue(DeadLetter<? extends EventMessage<?>> letter,
+                        UnaryOperator<DeadLetter<? extends EventMessage<?>>> letterUpdater)
+            throws NoSuchDeadLetterException {
+        StoredLetter original = stored(letter);
+        StoredLetter updated = stored(letterUpdater.apply(original).markTouched());
+        AttemptRecord attempt = updated.cause()
+                                       .map(c -> record(original.attempts() + 1, c))
+                                       .orElse(null);
+        if (!store.requeue(updated, attempt)) {
+            throw new NoSuchDeadLetterException("Dead letter [" + original.id() + "] of processing group ["
+                                                        + processingGroup + "] does not exist");
+        }
+    }
+
+    private AttemptRecord record(int attempt, Cause cause) {
+        return new AttemptRecord(attempt, GenericDeadLetter.clock.instant(), null, cause.type(), cause.message());
+    }
+
+    @Override
+    public boolean contains(Object sequenceIdentifier) {
+        return store.contains(processingGroup, store.sequenceKey(sequenceIdentifier));
+    }
+
+    @Override
+    public Iterable<DeadLetter<? extends EventMessage<?>>> deadLetterSequence(Object sequenceIdentifier) {
+        return sequenceByKey(store.sequenceKey(sequenceIdentifier));
+    }
+
+    private Iterable<DeadLetter<? extends EventMessage<?>>> sequenceByKey(String key) {
+        return () -> new PagingIterator<StoredLetter, Long>(
+                -1L, after -> store.sequenceLetters(processingGroup, key, after, pageSize),
+                StoredLetter::sequenceIndex, pageSize) {
+        }.map();
+    }
+
+    @Override
+    public Iterable<Iterable<DeadLetter<? extends EventMessage<?>>>> deadLetters() {
+        return () -> new Iterator<>() {
+            private Iterator<SequenceSummary> page = List.<SequenceSummary>of().iterator();
+            private String cursor;
+            private boolean first = true;
+
+            @Override
+            public boolean hasNext() {
+                while (!page.hasNext() && (first || cursor != null)) {
+                    Page<SequenceSummary> next = store.sequences(processingGroup, pageSize, cursor);
+                    first = false;
+                    cursor = next.nextCursor();
+                    page = next.items().iterator();
+                }
+                return page.hasNext();
+            }
+
+            @Override
+            public Iterable<DeadLetter<? extends EventMessage<?>>> next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return sequenceByKey(page.next().sequenceKey());
+            }
+        };
+    }
+
+    @Override
+    public boolean isFull(Object sequenceIdentifier) {
+        return store.isFull(processingGroup, store.sequenceKey(sequenceIdentifier));
+    }
+
+    @Override
+    public long size() {
+        return store.size(processingGroup);
+    }
+
+    @Override
+    public long sequenceSize(Object sequenceIdentifier) {
+        return store.sequenceSize(processingGroup, store.sequenceKey(sequenceIdentifier));
+    }
+
+    @Override
+    public long amountOfSequences() {
+        return store.sequenceCount(processingGroup);
+    }
+
+    @Override
+    public boolean process(Predicate<DeadLetter<? extends EventMessage<?>>> sequenceFilter,
+                           Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> processingTask) {
+        String cursor = null;
+        do {
+            Page<StoredLetter> heads = store.claimableHeads(processingGroup, pageSize, cursor);
+            for (StoredLetter head : heads.items()) {
+                if (!sequenceFilter.test(head)) {
+                    continue;
+                }
+                Optional<SequenceClaim> claim = tryClaim(head);
+                if (claim.isPresent()) {
+                    return processSequence(head, claim.get(), processingTask);
+                }
+            }
+            cursor = heads.nextCursor();
+        } while (cursor != null);
+        return false;
+    }
+
+    @Override
+    public boolean process(
+            Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> processingTask) {
+        return process(letter -> true, processingTask);
+    }
+
+    private Optional<SequenceClaim> tryClaim(StoredLetter head) {
+        try {
+            return store.claim(processingGroup, head.sequenceKey(), claimDuration);
+        } catch (SequenceClaimedException e) {
+            return Optional.empty();
+        }
+    }
+
+    private boolean processSequence(StoredLetter head, SequenceClaim claim,
+                                    Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> task) {
+        try {
+            StoredLetter current = head;
+            while (current != null) {
+                EnqueueDecision<EventMessage<?>> decision = task.apply(current);
+                if (decision.shouldEnqueue()) {
+                    requeue(current, letter -> decision.withDiagnostics(letter)
+                                                       .withCause(decision.enqueueCause().orElse(null)));
+                    return false;
+                }
+                List<StoredLetter> next =
+                        store.sequenceLetters(processingGroup, current.sequenceKey(), current.sequenceIndex(), 1);
+                store.remove(current);
+                store.renew(claim, claimDuration);
+                current = next.isEmpty() ? null : next.get(0);
+            }
+            return true;
+        } finally {
+            store.release(claim);
+        }
+    }
+
+    @Override
+    public void clear() {
+        store.evictGroup(processingGroup);
+    }
+
+    private static StoredLetter stored(DeadLetter<?> letter) {
+        if (letter instanceof StoredLetter stored) {
+            return stored;
+        }
+        throw new WrongDeadLetterTypeException(
+                "Expected a " + StoredLetter.class.getName() + ", got " + letter.getClass().getName());
+    }
+
+    /** Keyset iteration over pages, resuming after the last key seen. */
+    private abstract static class PagingIterator<T, K> implements Iterator<T> {
+
+        private final Function<K, List<T>> fetch;
+        private final Function<T, K> keyOf;
+        private final int pageSize;
+        private K after;
+        private Iterator<T> page = List.<T>of().iterator();
+        private boolean exhausted;
+
+        PagingIterator(K start, Function<K, List<T>> fetch, Function<T, K> keyOf, int pageSize) {
+            this.after = start;
+            this.fetch = fetch;
+            this.keyOf = keyOf;
+            this.pageSize = pageSize;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (!page.hasNext() && !exhausted) {
+                List<T> next = fetch.apply(after);
+                exhausted = next.size() < pageSize;
+                page = next.iterator();
+            }
+            return page.hasNext();
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            T item = page.next();
+            after = keyOf.apply(item);
+            return item;
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        Iterator<DeadLetter<? extends EventMessage<?>>> map() {
+            return (Iterator) this;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.axondlq.jdbc;
+
+/** H2: a data change delta table ({@code FINAL TABLE (...)}) makes "touch the sequence row, insert" one statement. */
+final class H2Statements extends DeadLetterStatements {
+
+    H2Statements(String tablePrefix) {
+        super(tablePrefix);
+    }
+
+    @Override
+    String appendToSequence() {
+        return "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT " + letterValues("s.last_index")
+                + " FROM FINAL TABLE (UPDATE " + sequenceTable + " SET letter_count = letter_count + 1, "
+                + "last_index = last_index + 1 WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size) s";
+    }
+
+    @Override
+    String startSequence() {
+        return "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT " + letterValues("s.last_index")
+                + " FROM FINAL TABLE (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, "
+                + "segment_hash, letter_count, last_index, oldest_enqueued_at, last_touched) "
+                + "SELECT :processing_group, :sequence_key, :segment_hash, 1, 0, :enqueued_at, :last_touched "
+                + "WHERE NOT EXISTS (SELECT 1 FROM " + sequenceTable + " WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key) AND (SELECT COUNT(*) FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group) < :max_sequences) s";
+    }
+
+    @Override
+    String segmentMatch(String hashColumn) {
+        return "BITAND(" + hashColumn + ", :segment_mask) = :segment_id";
+    }
+}

@@ -1,0 +1,728 @@
+package io.axondlq.jdbc;
+
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.DeadLetterStoreException;
+import io.axondlq.core.store.FailureGroup;
+import io.axondlq.core.store.GroupStatistics;
+import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.Page;
+import io.axondlq.core.store.SequenceClaim;
+import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.SequenceSummary;
+import io.axondlq.core.store.SerializedEvent;
+import io.axondlq.core.store.StoredLetter;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.messaging.MetaData;
+import org.axonframework.messaging.deadletter.Cause;
+import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
+import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.messaging.deadletter.ThrowableCause;
+import org.axonframework.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.jdbc.core.namedparam.SqlParameterSource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import javax.sql.DataSource;
+
+/**
+ * The JDBC {@link DeadLetterStore} for PostgreSQL and H2. One instance serves every processing group of a data
+ * source.
+ * <p>
+ * Storage: a row per parked sequence (counters, segment hash, redelivery lease) and a row per letter. The sequence
+ * row is what keeps the hot path to one statement per letter: appending a parked follower updates the sequence row
+ * and inserts the letter in a single statement, checking existence and size without a COUNT.
+ */
+public final class JdbcDeadLetterStore implements DeadLetterStore {
+
+    private static final Logger logger = LoggerFactory.getLogger(JdbcDeadLetterStore.class);
+    private static final int ENQUEUE_RACE_RETRIES = 3;
+
+    private final NamedParameterJdbcTemplate jdbc;
+    private final DeadLetterStatements sql;
+    private final SqlDialect dialect;
+    private final EventCodec codec;
+    private final TransactionTemplate inTransaction;
+    private final TransactionTemplate inOwnTransaction;
+    private final DeadLetterLimits defaultLimits;
+    private final Map<String, DeadLetterLimits> groupLimits;
+    private final Function<Object, String> keyEncoder;
+    private final String nodeId;
+    private final RowMapper<StoredLetter> letterMapper = this::mapLetter;
+
+    private JdbcDeadLetterStore(Builder builder) {
+        this.dialect = builder.dialect != null ? builder.dialect : SqlDialect.detect(builder.dataSource);
+        this.sql = dialect.statements(builder.tablePrefix);
+        this.jdbc = new NamedParameterJdbcTemplate(builder.dataSource);
+        this.codec = new EventCodec(builder.eventSerializer, builder.genericSerializer);
+        PlatformTransactionManager transactionManager = builder.transactionManager != null
+                ? builder.transactionManager : new DataSourceTransactionManager(builder.dataSource);
+        this.inTransaction = new TransactionTemplate(transactionManager);
+        this.inOwnTransaction = new TransactionTemplate(transactionManager);
+        this.inOwnTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.defaultLimits = builder.defaultLimits;
+        this.groupLimits = Map.copyOf(builder.groupLimits);
+        this.keyEncoder = builder.keyEncoder;
+        this.nodeId = builder.nodeId;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public SqlDialect dialect() {
+        return dialect;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public DeadLetterLimits limits(String processingGroup) {
+        return groupLimits.getOrDefault(processingGroup, defaultLimits);
+    }
+
+    /** Creates the tables if they do not exist yet. */
+    public JdbcDeadLetterStore createSchema(DataSource dataSource, String tablePrefix) {
+        SchemaInitializer.initialize(dataSource, dialect, tablePrefix);
+        return this;
+    }
+
+    @Override
+    public String sequenceKey(Object sequenceIdentifier) {
+        return keyEncoder.apply(sequenceIdentifier);
+    }
+
+    // --- hot path -----------------------------------------------------------------------------------------------
+
+    @Override
+    public Set<String> parkedSequenceKeys(String processingGroup, int segmentId, int segmentMask) {
+        MapSqlParameterSource params = new MapSqlParameterSource("processing_group", processingGroup)
+                .addValue("segment_id", segmentId)
+                .addValue("segment_mask", segmentMask);
+        return new HashSet<>(jdbc.queryForList(sql.parkedKeysInSegment(), params, String.class));
+    }
+
+    @Override
+    public boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts) {
+        if (drafts.isEmpty()) {
+            return new boolean[0];
+        }
+        int maxSize = limits(processingGroup).maxSequenceSize();
+        SqlParameterSource[] batch = new SqlParameterSource[drafts.size()];
+        String[] keys = new String[drafts.size()];
+        for (int i = 0; i < drafts.size(); i++) {
+            LetterDraft draft = drafts.get(i);
+            keys[i] = sequenceKey(draft.sequenceIdentifier());
+            batch[i] = letterParams(UUID.randomUUID(), processingGroup, keys[i], draft)
+                    .addValue("max_sequence_size", maxSize);
+        }
+        return inTransaction.execute(status -> {
+            int[] counts = drafts.size() == 1
+                    ? new int[]{jdbc.update(sql.appendToSequence(), batch[0])}
+                    : jdbc.batchUpdate(sql.appendToSequence(), batch);
+            boolean[] appended = new boolean[counts.length];
+            for (int i = 0; i < counts.length; i++) {
+                appended[i] = counts[i] > 0;
+                if (!appended[i]) {
+                    Integer size = letterCount(processingGroup, keys[i]);
+                    if (size != null && size >= maxSize) {
+                        throw sequenceFull(processingGroup, keys[i], maxSize);
+                    }
+                }
+            }
+            return appended;
+        });
+    }
+
+    @Override
+    public UUID enqueue(String processingGroup, LetterDraft draft) {
+        String key = sequenceKey(draft.sequenceIdentifier());
+        DeadLetterLimits limits = limits(processingGroup);
+        return inTransaction.execute(status -> {
+            for (int attempt = 0; attempt < ENQUEUE_RACE_RETRIES; attempt++) {
+                UUID letterId = UUID.randomUUID();
+                MapSqlParameterSource params = letterParams(letterId, processingGroup, key, draft)
+                        .addValue("segment_hash", Objects.hashCode(draft.sequenceIdentifier()))
+                        .addValue("max_sequences", limits.maxSequences())
+                        .addValue("max_sequence_size", limits.maxSequenceSize());
+                if (startSequence(params) || jdbc.update(sql.appendToSequence(), params) > 0) {
+                    insertHistory(letterId, draft.history());
+                    return letterId;
+                }
+                Integer size = letterCount(processingGroup, key);
+                if (size != null && size >= limits.maxSequenceSize()) {
+                    throw sequenceFull(processingGroup, key, limits.maxSequenceSize());
+                }
+                if (size == null && sequenceCount(processingGroup) >= limits.maxSequences()) {
+                    throw new DeadLetterQueueOverflowException(
+                            "Processing group [" + processingGroup + "] already holds the maximum of "
+                                    + limits.maxSequences() + " dead-letter sequences; sequence [" + key
+                                    + "] cannot be added. Redeliver or evict letters, or raise max-sequences.");
+                }
+                // The sequence was created or drained concurrently between the two statements: try again.
+            }
+            throw new DeadLetterStoreException("Could not enqueue into sequence [" + key + "] of processing group ["
+                                                       + processingGroup + "]: it kept changing concurrently");
+        });
+    }
+
+    private boolean startSequence(MapSqlParameterSource params) {
+        try {
+            return jdbc.update(sql.startSequence(), params) > 0;
+        } catch (DuplicateKeyException e) {
+            // H2 only (PostgreSQL uses ON CONFLICT DO NOTHING): another transaction created the sequence first.
+            return false;
+        }
+    }
+
+    private void insertHistory(UUID letterId, List<AttemptRecord> history) {
+        if (history.isEmpty()) {
+            return;
+        }
+        SqlParameterSource[] rows = history.stream().map(a -> attemptParams(letterId, a))
+                                           .toArray(SqlParameterSource[]::new);
+        if (rows.length == 1) {
+            jdbc.update(sql.insertAttempt(), rows[0]);
+        } else {
+            jdbc.batchUpdate(sql.insertAttempt(), rows);
+        }
+    }
+
+    private static DeadLetterQueueOverflowException sequenceFull(String group, String key, int maxSize) {
+        return new DeadLetterQueueOverflowException(
+                "Dead-letter sequence [" + key + "] of processing group [" + group + "] is full (" + maxSize
+                        + " letters). Redeliver or evict its letters, or raise max-sequence-size.");
+    }
+
+    // --- reads --------------------------------------------------------------------------------------------------
+
+    private Integer letterCount(String processingGroup, String sequenceKey) {
+        List<Integer> counts = jdbc.queryForList(sql.sequenceLetterCount(), sequenceParams(processingGroup, sequenceKey),
+                                                 Integer.class);
+        return counts.isEmpty() ? null : counts.get(0);
+    }
+
+    @Override
+    public boolean contains(String processingGroup, String sequenceKey) {
+        return letterCount(processingGroup, sequenceKey) != null;
+    }
+
+    @Override
+    public long size(String processingGroup) {
+        Long size = jdbc.queryForObject(sql.groupSize(), groupParams(processingGroup), Long.class);
+        return size == null ? 0 : size;
+    }
+
+    @Override
+    public long sequenceSize(String processingGroup, String sequenceKey) {
+        Integer count = letterCount(processingGroup, sequenceKey);
+        return count == null ? 0 : count;
+    }
+
+    @Override
+    public long sequenceCount(String processingGroup) {
+        Long count = jdbc.queryForObject(sql.groupSequenceCount(), groupParams(processingGroup), Long.class);
+        return count == null ? 0 : count;
+    }
+
+    @Override
+    public boolean isFull(String processingGroup, String sequenceKey) {
+        DeadLetterLimits limits = limits(processingGroup);
+        Integer count = letterCount(processingGroup, sequenceKey);
+        return count != null
+                ? count >= limits.maxSequenceSize()
+                : sequenceCount(processingGroup) >= limits.maxSequences();
+    }
+
+    @Override
+    public Optional<StoredLetter> letter(UUID letterId) {
+        return jdbc.query(sql.letterById(), new MapSqlParameterSource("letter_id", letterId), letterMapper)
+                   .stream().findFirst();
+    }
+
+    @Override
+    public List<StoredLetter> sequenceLetters(String processingGroup, String sequenceKey, long afterIndex,
+                                              int limit) {
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey)
+                .addValue("after_index", afterIndex)
+                .addValue("limit", limit);
+        return jdbc.query(sql.sequenceLetters(), params, letterMapper);
+    }
+
+    @Override
+    public Page<StoredLetter> claimableHeads(String processingGroup, int limit, String cursor) {
+        requirePositive(limit);
+        MapSqlParameterSource params = groupParams(processingGroup)
+                .addValue("now", time(GenericDeadLetter.clock.instant()))
+                .addValue("limit", limit + 1);
+        if (cursor != null) {
+            Cursors.TimeAndKey after = Cursors.decodeHeads(cursor);
+            params.addValue("after_touched", time(after.time())).addValue("after_key", after.key());
+        }
+        Map<UUID, Instant> touched = new HashMap<>();
+        List<StoredLetter> rows = jdbc.query(sql.claimableHeads(cursor != null), params, (rs, i) -> {
+            StoredLetter letter = mapLetter(rs, i);
+            touched.put(letter.id(), instant(rs, "sequence_touched"));
+            return letter;
+        });
+        return page(rows, limit, last -> Cursors.heads(touched.get(last.id()), last.sequenceKey()));
+    }
+
+    @Override
+    public Page<StoredLetter> letters(String processingGroup, LetterFilter filter, int limit, String cursor) {
+        requirePositive(limit);
+        LetterFilter f = filter == null ? LetterFilter.none() : filter;
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
+        params.addValue("sequence_key", f.sequenceKey())
+              .addValue("cause_type", f.causeType())
+              .addValue("payload_type", f.payloadType());
+        if (f.from() != null) {
+            params.addValue("from", time(f.from()));
+        }
+        if (f.to() != null) {
+            params.addValue("to", time(f.to()));
+        }
+        if (cursor != null) {
+            Cursors.TimeAndId after = Cursors.decodeLetters(cursor);
+            params.addValue("after_enqueued_at", time(after.time())).addValue("after_id", after.id());
+        }
+        String query = sql.letters(f.sequenceKey() != null, f.causeType() != null, f.payloadType() != null,
+                                   f.from() != null, f.to() != null, cursor != null);
+        List<StoredLetter> rows = jdbc.query(query, params, letterMapper);
+        return page(rows, limit, last -> Cursors.letters(last.enqueuedAt(), last.id()));
+    }
+
+    @Override
+    public Page<SequenceSummary> sequences(String processingGroup, int limit, String cursor) {
+        requirePositive(limit);
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
+        if (cursor != null) {
+            params.addValue("after_key", Cursors.decodeSequences(cursor));
+        }
+        List<SequenceSummary> rows = jdbc.query(sql.sequences(false, cursor != null), params, this::mapSequence);
+        return page(rows, limit, last -> Cursors.sequences(last.sequenceKey()));
+    }
+
+    @Override
+    public Optional<SequenceSummary> sequence(String processingGroup, String sequenceKey) {
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey).addValue("limit", 1);
+        return jdbc.query(sql.sequences(true, false), params, this::mapSequence).stream().findFirst();
+    }
+
+    @Override
+    public List<GroupStatistics> statistics() {
+        return jdbc.query(sql.statistics(), (rs, i) -> new GroupStatistics(
+                rs.getString("processing_group"), rs.getLong("letters"), rs.getLong("sequences"),
+                instant(rs, "oldest")));
+    }
+
+    @Override
+    public List<FailureGroup> failureGroups(String processingGroup) {
+        return jdbc.query(sql.failureGroups(), groupParams(processingGroup), (rs, i) -> new FailureGroup(
+                rs.getString("cause_type"), rs.getLong("letters"), instant(rs, "first_seen"),
+                instant(rs, "last_seen")));
+    }
+
+    @Override
+    public List<AttemptRecord> attempts(UUID letterId) {
+        return jdbc.query(sql.attemptsOfLetter(), new MapSqlParameterSource("letter_id", letterId),
+                          (rs, i) -> new AttemptRecord(rs.getInt("attempt"), instant(rs, "failed_at"),
+                                                       rs.getString("node"), rs.getString("cause_type"),
+                                                       rs.getString("cause_message")));
+    }
+
+    // --- writes -------------------------------------------------------------------------------------------------
+
+    @Override
+    public boolean remove(StoredLetter letter) {
+        return inTransaction.execute(status -> removeLetter(letter.id(), letter.processingGroup(),
+                                                            letter.sequenceKey()));
+    }
+
+    private boolean removeLetter(UUID letterId, String processingGroup, String sequenceKey) {
+        if (jdbc.update(sql.deleteLetter(), new MapSqlParameterSource("letter_id", letterId)) == 0) {
+            return false;
+        }
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey).addValue("removed", 1);
+        jdbc.update(sql.shrinkSequence(), params);
+        jdbc.update(sql.deleteEmptySequence(), params);
+        return true;
+    }
+
+    @Override
+    public boolean requeue(StoredLetter updated, AttemptRecord attempt) {
+        Cause cause = updated.cause().orElse(null);
+        Instant touched = EventCodec.truncate(updated.lastTouched());
+        MapSqlParameterSource params = sequenceParams(updated.processingGroup(), updated.sequenceKey())
+                .addValue("letter_id", updated.id())
+                .addValue("cause_type", cause == null ? null : cause.type(), Types.VARCHAR)
+                .addValue("cause_message", cause == null ? null : truncateMessage(cause.message()), Types.VARCHAR)
+                .addValue("cause_stack_trace", updated.causeStackTrace().orElse(null), Types.VARCHAR)
+                .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
+                .addValue("last_touched", time(touched));
+        return inTransaction.execute(status -> {
+            if (jdbc.update(sql.requeueLetter(), params) == 0) {
+                return false;
+            }
+            jdbc.update(sql.touchSequence(), params);
+            if (attempt != null) {
+                jdbc.update(sql.insertAttempt(), attemptParams(updated.id(), attempt));
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public int evictLetter(UUID letterId) {
+        return inTransaction.execute(status -> {
+            Optional<StoredLetter> letter = letter(letterId);
+            return letter.isPresent()
+                    && removeLetter(letterId, letter.get().processingGroup(), letter.get().sequenceKey()) ? 1 : 0;
+        });
+    }
+
+    @Override
+    public int evictSequence(String processingGroup, String sequenceKey) {
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey);
+        return inTransaction.execute(status -> {
+            int removed = jdbc.update(sql.deleteSequenceLetters(), params);
+            jdbc.update(sql.deleteSequence(), params);
+            return removed;
+        });
+    }
+
+    @Override
+    public int evictGroup(String processingGroup) {
+        MapSqlParameterSource params = groupParams(processingGroup);
+        return inTransaction.execute(status -> {
+            int removed = jdbc.update(sql.deleteGroupLetters(), params);
+            jdbc.update(sql.deleteGroupSequences(), params);
+            return removed;
+        });
+    }
+
+    // --- redelivery leases --------------------------------------------------------------------------------------
+
+    @Override
+    public Optional<SequenceClaim> claim(String processingGroup, String sequenceKey, Duration lease) {
+        requirePositive(lease);
+        Instant now = GenericDeadLetter.clock.instant();
+        SequenceClaim claim = new SequenceClaim(processingGroup, sequenceKey, nodeId + "/" + UUID.randomUUID(),
+                                                now.plus(lease));
+        MapSqlParameterSource params = claimParams(claim).addValue("now", time(now));
+        return inOwnTransaction.execute(status -> {
+            if (jdbc.update(sql.claim(), params) > 0) {
+                return Optional.of(claim);
+            }
+            List<SequenceClaimedException> holders = jdbc.query(
+                    sql.sequenceRow(), params,
+                    (rs, i) -> new SequenceClaimedException(processingGroup, sequenceKey,
+                                                            rs.getString("claim_owner"),
+                                                            instant(rs, "claim_until")));
+            if (holders.isEmpty()) {
+                return Optional.empty();
+            }
+            throw holders.get(0);
+        });
+    }
+
+    @Override
+    public boolean renew(SequenceClaim claim, Duration lease) {
+        requirePositive(lease);
+        MapSqlParameterSource params = claimParams(claim)
+                .addValue("until", time(GenericDeadLetter.clock.instant().plus(lease)));
+        return Boolean.TRUE.equals(inOwnTransaction.execute(status -> jdbc.update(sql.renew(), params) > 0));
+    }
+
+    @Override
+    public void release(SequenceClaim claim) {
+        inOwnTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
+    }
+
+    // --- mapping ------------------------------------------------------------------------------------------------
+
+    private MapSqlParameterSource letterParams(UUID letterId, String processingGroup, String sequenceKey,
+                                               LetterDraft draft) {
+        SerializedEvent event = codec.serialize(draft.message());
+        MetaData metaData = draft.message().getMetaData();
+        return sequenceParams(processingGroup, sequenceKey)
+                .addValue("letter_id", letterId)
+                .addValue("event_identifier", event.eventIdentifier())
+                .addValue("message_type", event.messageType())
+                .addValue("payload_type", event.payloadType())
+                .addValue("payload_revision", event.payloadRevision(), Types.VARCHAR)
+                .addValue("payload", event.payload(), Types.BINARY)
+                .addValue("meta_data", event.metaData(), Types.BINARY)
+                .addValue("aggregate_type", event.aggregateType(), Types.VARCHAR)
+                .addValue("aggregate_identifier", event.aggregateIdentifier(), Types.VARCHAR)
+                .addValue("aggregate_sequence_number", event.aggregateSequenceNumber(), Types.BIGINT)
+                .addValue("token_type", event.tokenType(), Types.VARCHAR)
+                .addValue("token", event.token(), Types.BINARY)
+                .addValue("event_timestamp", time(event.timestamp()))
+                .addValue("enqueued_at", time(EventCodec.truncate(draft.enqueuedAt())))
+                .addValue("last_touched", time(EventCodec.truncate(draft.lastTouched())))
+                .addValue("cause_type", draft.causeType(), Types.VARCHAR)
+                .addValue("cause_message", draft.causeMessage(), Types.VARCHAR)
+                .addValue("cause_stack_trace", draft.causeStackTrace(), Types.VARCHAR)
+                .addValue("attempts", draft.attempts())
+                .addValue("diagnostics", codec.serializeDiagnostics(draft.diagnostics()), Types.BINARY)
+                .addValue("correlation_id", metaDataString(metaData, "correlationId"), Types.VARCHAR)
+                .addValue("trace_id", metaDataString(metaData, "traceId"), Types.VARCHAR)
+                .addValue("parked", draft.parked(), Types.BOOLEAN);
+    }
+
+    private MapSqlParameterSource attemptParams(UUID letterId, AttemptRecord attempt) {
+        return new MapSqlParameterSource("letter_id", letterId)
+                .addValue("attempt", attempt.attempt())
+                .addValue("failed_at", time(EventCodec.truncate(attempt.failedAt())))
+                .addValue("node", attempt.node(), Types.VARCHAR)
+                .addValue("cause_type", attempt.causeType(), Types.VARCHAR)
+                .addValue("cause_message", attempt.causeMessage(), Types.VARCHAR);
+    }
+
+    private static MapSqlParameterSource claimParams(SequenceClaim claim) {
+        return sequenceParams(claim.processingGroup(), claim.sequenceKey())
+                .addValue("owner", claim.owner())
+                .addValue("until", time(claim.until()));
+    }
+
+    private static MapSqlParameterSource groupParams(String processingGroup) {
+        return new MapSqlParameterSource("processing_group", processingGroup);
+    }
+
+    private static MapSqlParameterSource sequenceParams(String processingGroup, String sequenceKey) {
+        return groupParams(processingGroup).addValue("sequence_key", sequenceKey);
+    }
+
+    private static String metaDataString(MetaData metaData, String key) {
+        Object value = metaData.get(key);
+        return value == null ? null : truncate(value.toString(), 255);
+    }
+
+    private static String truncateMessage(String message) {
+        return truncate(message, ThrowableCause.TRUNCATED_MESSAGE_SIZE);
+    }
+
+    private static String truncate(String value, int max) {
+        return value == null || value.length() <= max ? value : value.substring(0, max);
+    }
+
+    private StoredLetter mapLetter(ResultSet rs, int row) throws SQLException {
+        long sequenceNumber = rs.getLong("aggregate_sequence_number");
+        Long aggregateSequenceNumber = rs.wasNull() ? null : sequenceNumber;
+        SerializedEvent event = new SerializedEvent(
+                rs.getString("event_identifier"), rs.getString("message_type"), rs.getString("payload_type"),
+                rs.getString("payload_revision"), rs.getBytes("payload"), rs.getBytes("meta_data"),
+                rs.getString("aggregate_type"), rs.getString("aggregate_identifier"), aggregateSequenceNumber,
+                rs.getString("token_type"), rs.getBytes("token"), instant(rs, "event_timestamp"));
+        String causeType = rs.getString("cause_type");
+        Cause cause = causeType == null ? null : new ThrowableCause(causeType, rs.getString("cause_message"));
+        UUID id = rs.getObject("letter_id", UUID.class);
+        return new StoredLetter(id, rs.getString("processing_group"), rs.getString("sequence_key"),
+                                rs.getLong("sequence_index"), event, instant(rs, "enqueued_at"),
+                                instant(rs, "last_touched"), cause, rs.getString("cause_stack_trace"),
+                                rs.getInt("attempts"), readDiagnostics(id, rs.getBytes("diagnostics")),
+                                rs.getString("correlation_id"), rs.getString("trace_id"), rs.getBoolean("parked"),
+                                codec::read);
+    }
+
+    private MetaData readDiagnostics(UUID letterId, byte[] bytes) {
+        try {
+            return codec.readDiagnostics(bytes);
+        } catch (RuntimeException e) {
+            // Diagnostics are informational: an unreadable entry must not make the letter unlistable.
+            logger.warn("Diagnostics of dead letter [{}] cannot be read: {}", letterId, e.getMessage());
+            return MetaData.with("unreadableDiagnostics", e.getClass().getName());
+        }
+    }
+
+    private SequenceSummary mapSequence(ResultSet rs, int row) throws SQLException {
+        Instant claimUntil = instant(rs, "claim_until");
+        String owner = rs.getString("claim_owner");
+        boolean claimed = owner != null && claimUntil != null
+                && claimUntil.isAfter(GenericDeadLetter.clock.instant());
+        return new SequenceSummary(rs.getString("processing_group"), rs.getString("sequence_key"),
+                                   rs.getInt("letter_count"), instant(rs, "oldest_enqueued_at"),
+                                   instant(rs, "last_touched"), rs.getObject("letter_id", UUID.class),
+                                   rs.getString("event_identifier"), rs.getString("payload_type"),
+                                   rs.getString("cause_type"), claimed ? owner : null,
+                                   claimed ? claimUntil : null);
+    }
+
+    private static <T> Page<T> page(List<T> rows, int limit, Function<T, String> cursorOf) {
+        if (rows.size() <= limit) {
+            return new Page<>(rows, null);
+        }
+        List<T> items = rows.subList(0, limit);
+        return new Page<>(items, cursorOf.apply(items.get(limit - 1)));
+    }
+
+    private static OffsetDateTime time(Instant instant) {
+        return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+
+    private static void requirePositive(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+        }
+    }
+
+    private static void requirePositive(Duration lease) {
+        if (lease == null || lease.isNegative() || lease.isZero()) {
+            throw new IllegalArgumentException("lease must be positive, was " + lease);
+        }
+    }
+
+    static String defaultNodeId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "unknown-host";
+        }
+        return host + ":" + ManagementFactory.getRuntimeMXBean().getPid();
+    }
+
+    /** Builder; validates every input and fails with {@link AxonConfigurationException}, like Axon's builders. */
+    public static final class Builder {
+
+        private DataSource dataSource;
+        private PlatformTransactionManager transactionManager;
+        private Serializer eventSerializer;
+        private Serializer genericSerializer;
+        private SqlDialect dialect;
+        private String tablePrefix = SchemaInitializer.DEFAULT_TABLE_PREFIX;
+        private DeadLetterLimits defaultLimits = DeadLetterLimits.DEFAULT;
+        private final Map<String, DeadLetterLimits> groupLimits = new HashMap<>();
+        private Function<Object, String> keyEncoder = SequenceKeys::encode;
+        private String nodeId = defaultNodeId();
+
+        private Builder() {
+        }
+
+        /** Required. The store joins transactions bound to this data source. */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = require(dataSource, "dataSource");
+            return this;
+        }
+
+        /**
+         * Optional; defaults to a {@code DataSourceTransactionManager} on the data source. Pass the application's
+         * manager so that store writes join the processor's transaction.
+         */
+        public Builder transactionManager(PlatformTransactionManager transactionManager) {
+            this.transactionManager = require(transactionManager, "transactionManager");
+            return this;
+        }
+
+        /** Required. Serializes payloads and metadata; use the one your event store uses. */
+        public Builder eventSerializer(Serializer eventSerializer) {
+            this.eventSerializer = require(eventSerializer, "eventSerializer");
+            return this;
+        }
+
+        /** Required. Serializes tracking tokens and diagnostics. */
+        public Builder genericSerializer(Serializer genericSerializer) {
+            this.genericSerializer = require(genericSerializer, "genericSerializer");
+            return this;
+        }
+
+        /** Optional; detected from the data source's metadata when absent. */
+        public Builder dialect(SqlDialect dialect) {
+            this.dialect = require(dialect, "dialect");
+            return this;
+        }
+
+        public Builder tablePrefix(String tablePrefix) {
+            require(tablePrefix, "tablePrefix");
+            try {
+                SqlDialect.H2.statements(tablePrefix);
+            } catch (IllegalArgumentException e) {
+                throw new AxonConfigurationException(e.getMessage());
+            }
+            this.tablePrefix = tablePrefix;
+            return this;
+        }
+
+        public Builder limits(DeadLetterLimits limits) {
+            this.defaultLimits = require(limits, "limits");
+            return this;
+        }
+
+        public Builder limits(String processingGroup, DeadLetterLimits limits) {
+            groupLimits.put(requireText(processingGroup, "processingGroup"), require(limits, "limits"));
+            return this;
+        }
+
+        /** Optional; replaces {@link SequenceKeys#encode} for identifier types whose toString is not injective. */
+        public Builder sequenceKeyEncoder(Function<Object, String> keyEncoder) {
+            this.keyEncoder = require(keyEncoder, "keyEncoder");
+            return this;
+        }
+
+        /** Optional; names this node in leases and attempt history. Defaults to {@code host:pid}. */
+        public Builder nodeId(String nodeId) {
+            this.nodeId = requireText(nodeId, "nodeId");
+            return this;
+        }
+
+        public JdbcDeadLetterStore build() {
+            if (dataSource == null) {
+                throw new AxonConfigurationException("JdbcDeadLetterStore needs a dataSource");
+            }
+            if (eventSerializer == null || genericSerializer == null) {
+                throw new AxonConfigurationException(
+                        "JdbcDeadLetterStore needs an eventSerializer and a genericSerializer");
+            }
+            return new JdbcDeadLetterStore(this);
+        }
+
+        private static <T> T require(T value, String name) {
+            if (value == null) {
+                throw new AxonConfigurationException(name + " may not be null");
+            }
+            return value;
+        }
+
+        private static String requireText(String value, String name) {
+            if (value == null || value.isBlank()) {
+                throw new AxonConfigurationException(name + " may not be null or blank");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.axondlq.jdbc;
+
+/** PostgreSQL: data-modifying CTEs make "touch the sequence row, insert the letter" one statement. */
+final class PostgresStatements extends DeadLetterStatements {
+
+    PostgresStatements(String tablePrefix) {
+        super(tablePrefix);
+    }
+
+    @Override
+    String appendToSequence() {
+        return "WITH s AS (UPDATE " + sequenceTable + " SET letter_count = letter_count + 1, "
+                + "last_index = last_index + 1 WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size RETURNING last_index) "
+                + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
+                + letterValues("s.last_index") + " FROM s";
+    }
+
+    @Override
+    String startSequence() {
+        return "WITH s AS (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_hash, "
+                + "letter_count, last_index, oldest_enqueued_at, last_touched) "
+                + "SELECT :processing_group, :sequence_key, :segment_hash, 1, 0, :enqueued_at, :last_touched "
+                + "WHERE (SELECT COUNT(*) FROM " + sequenceTable + " WHERE processing_group = :processing_group) "
+                + "< :max_sequences ON CONFLICT DO NOTHING RETURNING last_index) "
+                + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
+                + letterValues("s.last_index") + " FROM s";
+    }
+
+    @Override
+    String segmentMatch(String hashColumn) {
+        return "(" + hashColumn + " & :segment_mask) = :segment_id";
+    }
+}
