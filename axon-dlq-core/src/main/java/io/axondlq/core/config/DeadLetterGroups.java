@@ -1,0 +1,46 @@
+package io.axondlq.core.config;
+
+import io.axondlq.core.DeadLetteringEventHandlerInvoker;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.messaging.MessageHandlerInterceptor;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The processing groups running with axon-dlq, filled in as Axon builds their processors: what redelivery needs to
+ * go through a group's own invoker, interceptors and transaction manager.
+ */
+public final class DeadLetterGroups {
+
+    /**
+     * @param interceptors the processor's handler interceptors, read at redelivery time so late registrations count
+     */
+    public record Binding(String processingGroup,
+                          String processorName,
+                          DeadLetteringEventHandlerInvoker invoker,
+                          Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors,
+                          TransactionManager transactionManager) {
+    }
+
+    private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
+
+    void register(Binding binding) {
+        bindings.put(binding.processingGroup(), binding);
+    }
+
+    public Optional<Binding> binding(String processingGroup) {
+        return Optional.ofNullable(bindings.get(processingGroup));
+    }
+
+    /** Names of the groups bound so far, sorted. */
+    public Set<String> processingGroups() {
+        return new TreeSet<>(bindings.keySet());
+    }
+}

@@ -1,0 +1,327 @@
+package io.axondlq.core.config;
+
+import io.axondlq.core.DeadLetteringEventHandlerInvoker;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.tx.Savepoints;
+import io.axondlq.jdbc.GroupDeadLetterQueue;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.EventProcessingConfigurer;
+import org.axonframework.config.EventProcessingModule;
+import org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration;
+import org.axonframework.eventhandling.EventHandlerInvoker;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.EventProcessor;
+import org.axonframework.eventhandling.MultiEventHandlerInvoker;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.messaging.StreamableMessageSource;
+import org.axonframework.messaging.SubscribableMessageSource;
+import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Axon's {@link EventProcessingModule}, with axon-dlq's invoker for every enabled processing group.
+ * <p>
+ * Axon builds its per-group invokers privately; what it exposes are the processor factory methods, which every
+ * processor goes through, including those configured by Spring Boot properties. For an enabled group this module
+ * lets Axon build its own dead-lettering invoker around an axon-dlq queue (so Axon's
+ * {@code sequencedDeadLetterProcessor(group)} keeps working), then swaps in axon-dlq's invoker, built from the same
+ * handlers and sequencing policy, when the processor is created. Processor names that differ from group names and
+ * several groups per processor work because groups are found by invoker, not by name.
+ * <p>
+ * Register it before anything calls {@code Configurer.eventProcessing()}, or in Spring Boot let the auto-configuration
+ * provide it.
+ */
+public class DeadLetteringEventProcessingModule extends EventProcessingModule {
+
+    private final Function<Configuration, DeadLetterStore> storeFactory;
+    private final Function<Configuration, Savepoints> savepointsFactory;
+    private final Function<Configuration, DeadLetterObserver> observerFactory;
+    private final Predicate<String> enabledGroups;
+    private final Function<String, GroupSettings> settings;
+    private final Duration leaseDuration;
+    private final DeadLetterGroups groups = new DeadLetterGroups();
+    private final Set<SequencedDeadLetterQueue<?>> ownQueues = Collections.newSetFromMap(new IdentityHashMap<>());
+    private Function<String, Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>>> userQueueProvider =
+            group -> null;
+    private volatile DeadLetterStore store;
+    private volatile DeadLetterRedeliverer redeliverer;
+
+    protected DeadLetteringEventProcessingModule(Builder builder) {
+        this.storeFactory = builder.storeFactory;
+        this.savepointsFactory = builder.savepointsFactory;
+        this.observerFactory = builder.observerFactory;
+        this.enabledGroups = builder.enabledGroups;
+        this.settings = builder.settings;
+        this.leaseDuration = builder.leaseDuration;
+        super.registerDeadLetterQueueProvider(this::queueFor);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public boolean isEnabled(String processingGroup) {
+        return enabledGroups.test(processingGroup);
+    }
+
+    public DeadLetterGroups groups() {
+        return groups;
+    }
+
+    public DeadLetterStore store() {
+        DeadLetterStore result = store;
+        if (result == null) {
+            if (configuration == null) {
+                throw new IllegalStateException("The dead-letter store is available once Axon is configured");
+            }
+            synchronized (this) {
+                if (store == null) {
+                    store = storeFactory.apply(configuration);
+                }
+                result = store;
+            }
+        }
+        return result;
+    }
+
+    /** Redelivery through the groups' own invokers; available once the processors are built. */
+    public DeadLetterRedeliverer redeliverer() {
+        DeadLetterRedeliverer result = redeliverer;
+        if (result == null) {
+            synchronized (this) {
+                if (redeliverer == null) {
+                    redeliverer = new DeadLetterRedeliverer(store(), groups, leaseDuration,
+                                                            observerFactory.apply(configuration));
+                }
+                result = redeliverer;
+            }
+        }
+        return result;
+    }
+
+    /** Keeps axon-dlq's groups enabled when someone else (Axon's Spring Boot support) sets a queue provider. */
+    @Override
+    public EventProcessingConfigurer registerDeadLetterQueueProvider(
+            Function<String, Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>>> provider) {
+        this.userQueueProvider = Objects.requireNonNull(provider, "provider");
+        return this;
+    }
+
+    private Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>> queueFor(String processingGroup) {
+        Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>> other =
+                userQueueProvider.apply(processingGroup);
+        if (!isEnabled(processingGroup)) {
+            return other;
+        }
+        if (other != null) {
+            throw conflict(processingGroup);
+        }
+        return c -> {
+            GroupDeadLetterQueue queue = GroupDeadLetterQueue.create(store(), processingGroup);
+            synchronized (ownQueues) {
+                ownQueues.add(queue);
+            }
+            return queue;
+        };
+    }
+
+    private static IllegalStateException conflict(String processingGroup) {
+        return new IllegalStateException(
+                "Processing group [" + processingGroup + "] has both Axon's built-in dead-letter queue and axon-dlq "
+                        + "enabled. Use one: remove registerDeadLetterQueue(\"" + processingGroup + "\", ...) or "
+                        + "axon.eventhandling.processors.<name>.dlq.enabled for it, or exclude the group from "
+                        + "axon-dlq (axon.dlq.processing-groups / the module's enabledGroups).");
+    }
+
+    // --- processor factories: every tracking / pooled streaming / subscribing processor is built here ------------
+
+    @Override
+    protected EventProcessor trackingEventProcessor(String name, EventHandlerInvoker eventHandlerInvoker,
+                                                    TrackingEventProcessorConfiguration config,
+                                                    StreamableMessageSource<TrackedEventMessage<?>> source) {
+        List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
+        EventHandlerInvoker invoker = swapInvokers(eventHandlerInvoker, ours);
+        return bind(name, super.trackingEventProcessor(name, invoker, config, source), ours);
+    }
+
+    @Override
+    protected EventProcessor pooledStreamingEventProcessor(
+            String name, EventHandlerInvoker eventHandlerInvoker, Configuration config,
+            StreamableMessageSource<TrackedEventMessage<?>> messageSource,
+            PooledStreamingProcessorConfiguration processorConfiguration) {
+        List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
+        EventHandlerInvoker invoker = swapInvokers(eventHandlerInvoker, ours);
+        return bind(name, super.pooledStreamingEventProcessor(name, invoker, config, messageSource,
+                                                              processorConfiguration), ours);
+    }
+
+    @Override
+    protected EventProcessor subscribingEventProcessor(
+            String name, EventHandlerInvoker eventHandlerInvoker,
+            SubscribableMessageSource<? extends EventMessage<?>> messageSource) {
+        for (EventHandlerInvoker delegate : delegates(eventHandlerInvoker)) {
+            String group = groupOf(delegate);
+            if (group != null && isEnabled(group)) {
+                throw new IllegalStateException(
+                        "Processing group [" + group + "] runs in subscribing processor [" + name + "], but axon-dlq "
+                                + "needs a tracking or pooled streaming processor: a subscribing processor handles "
+                                + "events in the publisher's transaction and cannot park or redeliver them. "
+                                + "Configure the processor as pooled or tracking, or exclude the group from axon-dlq.");
+            }
+        }
+        return super.subscribingEventProcessor(name, eventHandlerInvoker, messageSource);
+    }
+
+    private EventHandlerInvoker swapInvokers(EventHandlerInvoker invoker,
+                                             List<DeadLetteringEventHandlerInvoker> ours) {
+        List<EventHandlerInvoker> swapped = new ArrayList<>();
+        for (EventHandlerInvoker delegate : delegates(invoker)) {
+            String group = groupOf(delegate);
+            if (group == null || !isEnabled(group)) {
+                swapped.add(delegate);
+                continue;
+            }
+            SequencedDeadLetterQueue<?> queue = deadLetterQueue(group).orElse(null);
+            synchronized (ownQueues) {
+                if (!ownQueues.contains(queue)) {
+                    throw conflict(group);
+                }
+            }
+            var axonInvoker = (org.axonframework.eventhandling.deadletter.DeadLetteringEventHandlerInvoker) delegate;
+            GroupSettings groupSettings = settings.apply(group);
+            DeadLetteringEventHandlerInvoker replacement =
+                    DeadLetteringEventHandlerInvoker.builder()
+                                                    .processingGroup(group)
+                                                    .eventHandlers(axonInvoker.eventHandlers())
+                                                    .sequencingPolicy(axonInvoker.getSequencingPolicy())
+                                                    .store(store())
+                                                    .retryPolicy(groupSettings.retryPolicy())
+                                                    .isolation(groupSettings.isolation())
+                                                    .clearOnReset(groupSettings.clearOnReset())
+                                                    .savepoints(savepointsFactory.apply(configuration))
+                                                    .observer(observerFactory.apply(configuration))
+                                                    .nodeId(nodeId())
+                                                    .build();
+            ours.add(replacement);
+            swapped.add(replacement);
+        }
+        return ours.isEmpty() ? invoker : new MultiEventHandlerInvoker(swapped);
+    }
+
+    private String nodeId() {
+        DeadLetterStore s = store();
+        return s instanceof io.axondlq.jdbc.JdbcDeadLetterStore jdbc ? jdbc.nodeId() : "unknown";
+    }
+
+    private EventProcessor bind(String processorName, EventProcessor processor,
+                                List<DeadLetteringEventHandlerInvoker> ours) {
+        if (ours.isEmpty()) {
+            return processor;
+        }
+        processor.registerHandlerInterceptor(new ProcessingGroupTaggingInterceptor(processorName));
+        for (DeadLetteringEventHandlerInvoker invoker : ours) {
+            groups.register(new DeadLetterGroups.Binding(invoker.processingGroup(), processorName, invoker,
+                                                         processor::getHandlerInterceptors,
+                                                         transactionManager(processorName)));
+        }
+        return processor;
+    }
+
+    private static List<EventHandlerInvoker> delegates(EventHandlerInvoker invoker) {
+        return invoker instanceof MultiEventHandlerInvoker multi ? multi.delegates() : List.of(invoker);
+    }
+
+    /** The group of an Axon dead-lettering invoker, found by identity among those Axon built. */
+    private String groupOf(EventHandlerInvoker invoker) {
+        for (Map.Entry<String, org.axonframework.eventhandling.deadletter.DeadLetteringEventHandlerInvoker> entry
+                : deadLetteringEventHandlerInvokers.entrySet()) {
+            if (entry.getValue() == invoker) {
+                return entry.getKey();
+            }
+        }
+        return null;
+    }
+
+    /** Builder; everything but the store has a default. */
+    public static class Builder {
+
+        private Function<Configuration, DeadLetterStore> storeFactory;
+        private Function<Configuration, Savepoints> savepointsFactory = c -> Savepoints.NONE;
+        private Function<Configuration, DeadLetterObserver> observerFactory = c -> DeadLetterObserver.NOOP;
+        private Predicate<String> enabledGroups = group -> true;
+        private Function<String, GroupSettings> settings = group -> GroupSettings.DEFAULT;
+        private Duration leaseDuration = Duration.ofSeconds(30);
+
+        protected Builder() {
+        }
+
+        public Builder store(Function<Configuration, DeadLetterStore> storeFactory) {
+            this.storeFactory = require(storeFactory, "storeFactory");
+            return this;
+        }
+
+        public Builder store(DeadLetterStore store) {
+            require(store, "store");
+            return store(c -> store);
+        }
+
+        /** Defaults to none: failures are rethrown and the batch replayed. Use {@code JdbcSavepoints}. */
+        public Builder savepoints(Function<Configuration, Savepoints> savepointsFactory) {
+            this.savepointsFactory = require(savepointsFactory, "savepointsFactory");
+            return this;
+        }
+
+        public Builder observer(Function<Configuration, DeadLetterObserver> observerFactory) {
+            this.observerFactory = require(observerFactory, "observerFactory");
+            return this;
+        }
+
+        /** Which processing groups use axon-dlq; defaults to all. */
+        public Builder enabledGroups(Predicate<String> enabledGroups) {
+            this.enabledGroups = require(enabledGroups, "enabledGroups");
+            return this;
+        }
+
+        public Builder settings(Function<String, GroupSettings> settings) {
+            this.settings = require(settings, "settings");
+            return this;
+        }
+
+        /** Lease a redelivery holds on its sequence, renewed after every letter. */
+        public Builder leaseDuration(Duration leaseDuration) {
+            if (leaseDuration == null || leaseDuration.isNegative() || leaseDuration.isZero()) {
+                throw new AxonConfigurationException("leaseDuration must be positive, was " + leaseDuration);
+            }
+            this.leaseDuration = leaseDuration;
+            return this;
+        }
+
+        public DeadLetteringEventProcessingModule build() {
+            if (storeFactory == null) {
+                throw new AxonConfigurationException("A dead-letter store is required");
+            }
+            return new DeadLetteringEventProcessingModule(this);
+        }
+
+        private static <T> T require(T value, String name) {
+            if (value == null) {
+                throw new AxonConfigurationException(name + " may not be null");
+            }
+            return value;
+        }
+    }
+}

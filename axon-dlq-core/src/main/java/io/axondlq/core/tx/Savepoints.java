@@ -1,0 +1,26 @@
+package io.axondlq.core.tx;
+
+/**
+ * Savepoints in the transaction the current thread's processor batch runs in. A failed handler attempt rolls back to
+ * its savepoint, undoing exactly its own writes (and clearing PostgreSQL's "transaction is aborted" state), while
+ * the rest of the batch stays intact.
+ */
+public interface Savepoints {
+
+    /**
+     * @return a savepoint, or null when the current thread has no transaction that supports savepoints (the invoker
+     * then falls back to rethrowing so the processor rolls back and retries the whole batch)
+     */
+    Savepoint create();
+
+    /** A savepoint; roll back to it or release it, exactly once. */
+    interface Savepoint {
+
+        void rollback();
+
+        void release();
+    }
+
+    /** For setups without transactions: every attempt runs unprotected. */
+    Savepoints NONE = () -> null;
+}
