@@ -21,6 +21,8 @@ public final class SchemaInitializer {
     /** Placeholder in the DDL; with Flyway, set {@code spring.flyway.placeholders.axon_dlq_prefix}. */
     public static final String PREFIX_PLACEHOLDER = "${axon_dlq_prefix}";
     public static final String DEFAULT_TABLE_PREFIX = "axon_dlq_";
+    /** The store's tables; the first migration. */
+    public static final String STORE_SCRIPT = "V1__axon_dlq_schema.sql";
 
     private SchemaInitializer() {
     }
@@ -30,16 +32,27 @@ public final class SchemaInitializer {
     }
 
     public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix) {
+        initialize(dataSource, dialect, tablePrefix, STORE_SCRIPT);
+    }
+
+    /**
+     * Runs one script of the dialect's migration folder, e.g. the Spring Boot module's operations tables.
+     */
+    public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix, String script) {
         dialect.statements(tablePrefix); // validates the prefix before it reaches any SQL
         JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-        for (String statement : statements(dialect, tablePrefix)) {
+        for (String statement : statements(dialect, tablePrefix, script)) {
             jdbc.execute(statement);
         }
     }
 
-    /** The DDL statements for the dialect, with the prefix filled in. */
+    /** The DDL statements of the store, with the prefix filled in. */
     public static List<String> statements(SqlDialect dialect, String tablePrefix) {
-        String script = read(dialect.schemaResource()).replace(PREFIX_PLACEHOLDER, tablePrefix);
+        return statements(dialect, tablePrefix, STORE_SCRIPT);
+    }
+
+    private static List<String> statements(SqlDialect dialect, String tablePrefix, String scriptName) {
+        String script = read(dialect.migrationFolder() + "/" + scriptName).replace(PREFIX_PLACEHOLDER, tablePrefix);
         String withoutComments = script.lines()
                                        .filter(line -> !line.stripLeading().startsWith("--"))
                                        .collect(Collectors.joining("\n"));

@@ -23,8 +23,8 @@ public enum SqlDialect {
         return "classpath:db/axon-dlq/" + folder;
     }
 
-    String schemaResource() {
-        return "db/axon-dlq/" + folder + "/V1__axon_dlq_schema.sql";
+    String migrationFolder() {
+        return "db/axon-dlq/" + folder;
     }
 
     DeadLetterStatements statements(String tablePrefix) {

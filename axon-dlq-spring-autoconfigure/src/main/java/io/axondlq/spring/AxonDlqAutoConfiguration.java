@@ -1,0 +1,114 @@
+package io.axondlq.spring;
+
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.spring.audit.JdbcAuditLog;
+import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.config.EventProcessingModule;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.springboot.autoconfig.EventProcessingAutoConfiguration;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.transaction.PlatformTransactionManager;
+
+import java.time.Clock;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * axon-dlq for Axon Spring Boot applications: the JDBC store, its schema, and an {@link EventProcessingModule} that
+ * puts axon-dlq's invoker on every enabled processing group of a tracking or pooled streaming processor, including
+ * processors configured with {@code axon.eventhandling.processors.*} properties.
+ */
+@AutoConfiguration(before = EventProcessingAutoConfiguration.class,
+        after = {DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class})
+@ConditionalOnClass({EventProcessingModule.class, JdbcDeadLetterStore.class})
+@ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
+@ConditionalOnBean(DataSource.class)
+@EnableConfigurationProperties(AxonDlqProperties.class)
+public class AxonDlqAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    public GroupSettingsResolver axonDlqGroupSettings(AxonDlqProperties properties) {
+        return new GroupSettingsResolver(properties, getClass().getClassLoader());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public DeadLetterSchemaInitializer axonDlqSchemaInitializer(DataSource dataSource, AxonDlqProperties properties) {
+        return new DeadLetterSchemaInitializer(dataSource, properties.getJdbc().getInitializeSchema(),
+                                               properties.getJdbc().getTablePrefix());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(DeadLetterStore.class)
+    public JdbcDeadLetterStore axonDlqStore(DataSource dataSource,
+                                            ObjectProvider<PlatformTransactionManager> transactionManager,
+                                            Serializer serializer,
+                                            @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
+                                            AxonDlqProperties properties,
+                                            GroupSettingsResolver settings,
+                                            DeadLetterSchemaInitializer schema) {
+        JdbcDeadLetterStore.Builder builder = JdbcDeadLetterStore.builder()
+                                                                 .dataSource(dataSource)
+                                                                 .eventSerializer(eventSerializer.getIfAvailable(
+                                                                         () -> serializer))
+                                                                 .genericSerializer(serializer)
+                                                                 .tablePrefix(properties.getJdbc().getTablePrefix())
+                                                                 .limits(settings.defaultLimits());
+        transactionManager.ifAvailable(builder::transactionManager);
+        settings.groupLimits().forEach(builder::limits);
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean({EventProcessingModule.class, EventProcessingConfiguration.class})
+    public DeadLetteringEventProcessingModule eventProcessingModule(DeadLetterStore store,
+                                                                    DataSource dataSource,
+                                                                    GroupSettingsResolver settings,
+                                                                    AxonDlqProperties properties,
+                                                                    List<DeadLetterObserver> observers) {
+        DeadLetterObserver observer = new CompositeDeadLetterObserver(observers);
+        return DeadLetteringEventProcessingModule.builder()
+                                                 .store(store)
+                                                 .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                 .observer(c -> observer)
+                                                 .enabledGroups(settings::isEnabled)
+                                                 .settings(settings::settings)
+                                                 .leaseDuration(properties.getClaim().getLease())
+                                                 .build();
+    }
+
+    /** Needs Axon's {@link Configuration} so that it exists only once the processors are built. */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(DeadLetteringEventProcessingModule.class)
+    public DeadLetterRedeliverer axonDlqRedeliverer(DeadLetteringEventProcessingModule module,
+                                                    Configuration axonConfiguration) {
+        return module.redeliverer();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public AuditLog axonDlqAuditLog(DataSource dataSource, AxonDlqProperties properties,
+                                    DeadLetterSchemaInitializer schema) {
+        return new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(), Clock.systemUTC());
+    }
+}

@@ -1,0 +1,29 @@
+package io.axondlq.spring.jobs;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A bulk retry job and its progress.
+ *
+ * @param sequences per-sequence outcome, in processing order (empty in listings)
+ */
+public record RetryJob(UUID id, String processingGroup, RetryJobRequest request, State state, boolean stopRequested,
+                       int total, int succeeded, int failed, int skipped, Instant createdAt, Instant updatedAt,
+                       String createdBy, String owner, String failure, List<SequenceOutcome> sequences) {
+
+    public enum State { RUNNING, COMPLETED, STOPPED, FAILED }
+
+    /** Sequences not processed yet. */
+    public int remaining() {
+        return Math.max(0, total - succeeded - failed - skipped);
+    }
+
+    /**
+     * @param outcome PENDING, DRAINED, FAILED, UNREADABLE, CLAIMED (held by another node: skipped), NOT_FOUND
+     */
+    public record SequenceOutcome(String sequenceKey, String outcome, int redelivered, long remaining, String detail,
+                                  Instant finishedAt) {
+    }
+}

@@ -1,0 +1,41 @@
+package io.axondlq.spring.jobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A bulk retry: redeliver the sequences of a group that match the filter, {@code batchSize} sequences per batch,
+ * {@code cooldown} between batches, at most {@code maxSequences} in all. Which sequences is decided once, when the
+ * job starts (a snapshot), so sequences parked later are not swept up.
+ *
+ * @param causeType   only sequences with a letter of this cause type; null for any
+ * @param payloadType only sequences with a letter of this payload type; null for any
+ * @param from        only sequences with a letter enqueued at or after this; null for no bound
+ * @param to          only sequences with a letter enqueued before this; null for no bound
+ */
+public record RetryJobRequest(String processingGroup, String causeType, String payloadType, Instant from, Instant to,
+                              int batchSize, Duration cooldown, int maxSequences) {
+
+    public static final int MAX_BATCH_SIZE = 1000;
+    public static final int MAX_SEQUENCES = 1_000_000;
+
+    public RetryJobRequest {
+        if (processingGroup == null || processingGroup.isBlank()) {
+            throw new IllegalArgumentException("processingGroup is required");
+        }
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("batchSize must be between 1 and " + MAX_BATCH_SIZE);
+        }
+        Objects.requireNonNull(cooldown, "cooldown");
+        if (cooldown.isNegative() || cooldown.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("cooldown must be between 0 and 1 hour");
+        }
+        if (maxSequences < 1 || maxSequences > MAX_SEQUENCES) {
+            throw new IllegalArgumentException("maxSequences must be between 1 and " + MAX_SEQUENCES);
+        }
+        if (from != null && to != null && !from.isBefore(to)) {
+            throw new IllegalArgumentException("'from' must be before 'to'");
+        }
+    }
+}

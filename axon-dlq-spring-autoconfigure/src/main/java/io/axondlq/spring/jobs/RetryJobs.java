@@ -1,0 +1,51 @@
+package io.axondlq.spring.jobs;
+
+import io.axondlq.core.store.Page;
+
+import java.util.Optional;
+import java.util.UUID;
+
+/** Bulk retry jobs: stored in the database, run on exactly one node at a time, resumed after a restart. */
+public interface RetryJobs {
+
+    /** Result of {@link #create}: the job, and whether it was created now or found by its idempotency key. */
+    record Created(RetryJob job, boolean created) {
+    }
+
+    /**
+     * Starts a job. With an idempotency key: the same key and the same request return the existing job.
+     *
+     * @throws IdempotencyConflictException when the key was used for a different request
+     * @throws JobAlreadyRunningException   when the group already has a running job
+     */
+    Created create(RetryJobRequest request, String idempotencyKey, String actor);
+
+    Optional<RetryJob> find(UUID id);
+
+    /** Newest first, without per-sequence outcomes. */
+    Page<RetryJob> list(int limit, String cursor);
+
+    /** Asks a running job to stop after its current sequence; a finished job is returned as it is. */
+    Optional<RetryJob> stop(UUID id);
+
+    Optional<RetryJob> activeJob(String processingGroup);
+
+    class IdempotencyConflictException extends RuntimeException {
+        public IdempotencyConflictException(String key) {
+            super("Idempotency-Key [" + key + "] was already used for a different request");
+        }
+    }
+
+    class JobAlreadyRunningException extends RuntimeException {
+        private final UUID runningJob;
+
+        public JobAlreadyRunningException(String processingGroup, UUID runningJob) {
+            super("Processing group [" + processingGroup + "] already has a running retry job [" + runningJob + "]");
+            this.runningJob = runningJob;
+        }
+
+        public UUID runningJob() {
+            return runningJob;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.axondlq.spring.metrics;
+
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.GroupStatistics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Letters, sequences and the age of the oldest letter per processing group, read from the store with one statistics
+ * query every refresh interval (never per scrape, so a busy Prometheus cannot load the database).
+ */
+public class DeadLetterGauges implements SmartLifecycle {
+
+    public static final String LETTERS = "axon.dlq.letters";
+    public static final String SEQUENCES = "axon.dlq.sequences";
+    public static final String OLDEST_AGE = "axon.dlq.letters.oldest.age";
+    private static final Logger logger = LoggerFactory.getLogger(DeadLetterGauges.class);
+
+    private final DeadLetterStore store;
+    private final MeterRegistry registry;
+    private final Duration refreshInterval;
+    private final Clock clock;
+    private final Map<String, GroupValues> groups = new ConcurrentHashMap<>();
+    private ScheduledExecutorService executor;
+
+    public DeadLetterGauges(DeadLetterStore store, MeterRegistry registry, Duration refreshInterval, Clock clock) {
+        this.store = store;
+        this.registry = registry;
+        this.refreshInterval = refreshInterval;
+        this.clock = clock;
+    }
+
+    private record GroupValues(AtomicLong letters, AtomicLong sequences, AtomicLong oldestAgeSeconds) {
+    }
+
+    /** Reads the statistics once; groups that emptied report zero. */
+    public void refresh() {
+        List<GroupStatistics> statistics = store.statistics();
+        Instant now = clock.instant();
+        Set<String> seen = new HashSet<>();
+        for (GroupStatistics s : statistics) {
+            seen.add(s.processingGroup());
+            GroupValues values = groups.computeIfAbsent(s.processingGroup(), this::register);
+            values.letters().set(s.letters());
+            values.sequences().set(s.sequences());
+            values.oldestAgeSeconds().set(s.oldestEnqueuedAt() == null ? 0
+                                                  : Math.max(0, Duration.between(s.oldestEnqueuedAt(), now).toSeconds()));
+        }
+        groups.forEach((group, values) -> {
+            if (!seen.contains(group)) {
+                values.letters().set(0);
+                values.sequences().set(0);
+                values.oldestAgeSeconds().set(0);
+            }
+        });
+    }
+
+    private GroupValues register(String group) {
+        GroupValues values = new GroupValues(new AtomicLong(), new AtomicLong(), new AtomicLong());
+        Gauge.builder(LETTERS, values.letters(), AtomicLong::get).description("Dead letters held")
+             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).register(registry);
+        Gauge.builder(SEQUENCES, values.sequences(), AtomicLong::get).description("Parked sequences")
+             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).register(registry);
+        Gauge.builder(OLDEST_AGE, values.oldestAgeSeconds(), AtomicLong::get)
+             .description("Age of the oldest dead letter").baseUnit("seconds")
+             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).register(registry);
+        return values;
+    }
+
+    @Override
+    public synchronized void start() {
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "axon-dlq-gauges");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.scheduleWithFixedDelay(() -> {
+            try {
+                refresh();
+            } catch (RuntimeException e) {
+                logger.warn("Could not refresh dead-letter gauges: {}", e.getMessage());
+            }
+        }, 0, refreshInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (executor != null) {
+            executor.shutdownNow();
+            executor = null;
+        }
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return executor != null;
+    }
+}
