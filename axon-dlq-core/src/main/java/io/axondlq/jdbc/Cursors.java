@@ -25,6 +25,10 @@ final class Cursors {
     record TimeAndKey(Instant time, String key) {
     }
 
+    /** Both databases store years 1 to 9999; a cursor outside them can only be forged. */
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
+
     static String letters(Instant enqueuedAt, UUID id) {
         return encode("L|" + enqueuedAt.getEpochSecond() + "|" + enqueuedAt.getNano() + "|" + id);
     }
@@ -32,8 +36,7 @@ final class Cursors {
     static TimeAndId decodeLetters(String cursor) {
         String[] parts = decode(cursor, 'L').split("\\|", 4);
         try {
-            return new TimeAndId(Instant.ofEpochSecond(Long.parseLong(parts[1]), Long.parseLong(parts[2])),
-                                 UUID.fromString(parts[3]));
+            return new TimeAndId(time(parts[1], parts[2]), UUID.fromString(parts[3]));
         } catch (RuntimeException e) {
             throw new InvalidCursorException(cursor);
         }
@@ -54,11 +57,22 @@ final class Cursors {
     static TimeAndKey decodeHeads(String cursor) {
         String[] parts = decode(cursor, 'H').split("\\|", 4);
         try {
-            return new TimeAndKey(Instant.ofEpochSecond(Long.parseLong(parts[1]), Long.parseLong(parts[2])),
-                                  parts[3]);
+            return new TimeAndKey(time(parts[1], parts[2]), parts[3]);
         } catch (RuntimeException e) {
             throw new InvalidCursorException(cursor);
         }
+    }
+
+    private static Instant time(String seconds, String nanos) {
+        long nano = Long.parseLong(nanos);
+        if (nano < 0 || nano > 999_999_999) {
+            throw new IllegalArgumentException("nanos out of range");
+        }
+        Instant time = Instant.ofEpochSecond(Long.parseLong(seconds), nano);
+        if (time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
+            throw new IllegalArgumentException("time out of range");
+        }
+        return time;
     }
 
     private static String encode(String plain) {

@@ -4,8 +4,7 @@ import java.util.regex.Pattern;
 
 /**
  * Every SQL statement of the store, written once in portable SQL with named parameters. Dialects override only the
- * statements that cannot be portable: the single-statement "update the sequence row and insert the letter", and
- * bit arithmetic for segment matching.
+ * statements that cannot be portable: the single-statement "update the sequence row and insert the letter".
  */
 abstract class DeadLetterStatements {
 
@@ -51,12 +50,10 @@ abstract class DeadLetterStatements {
      */
     abstract String startSequence();
 
-    /** Predicate selecting sequences of segment {@code :segment_id} under mask {@code :segment_mask}. */
-    abstract String segmentMatch(String hashColumn);
-
+    /** Sequences of one segment: a range of the bit-reversed hash (see {@link Segments}). */
     String parkedKeysInSegment() {
-        return "SELECT sequence_key FROM " + sequenceTable + " WHERE processing_group = :processing_group AND "
-                + segmentMatch("segment_hash");
+        return "SELECT sequence_key FROM " + sequenceTable + " WHERE processing_group = :processing_group "
+                + "AND segment_key BETWEEN :segment_from AND :segment_to";
     }
 
     String sequenceRow() {

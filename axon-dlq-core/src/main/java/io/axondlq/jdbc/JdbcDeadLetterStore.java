@@ -31,6 +31,8 @@ import org.springframework.jdbc.core.namedparam.SqlParameterSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.lang.management.ManagementFactory;
@@ -125,9 +127,10 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public Set<String> parkedSequenceKeys(String processingGroup, int segmentId, int segmentMask) {
+        Segments.Range range = Segments.range(segmentId, segmentMask);
         MapSqlParameterSource params = new MapSqlParameterSource("processing_group", processingGroup)
-                .addValue("segment_id", segmentId)
-                .addValue("segment_mask", segmentMask);
+                .addValue("segment_from", range.from())
+                .addValue("segment_to", range.to());
         return new HashSet<>(jdbc.queryForList(sql.parkedKeysInSegment(), params, String.class));
     }
 
@@ -171,7 +174,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             for (int attempt = 0; attempt < ENQUEUE_RACE_RETRIES; attempt++) {
                 UUID letterId = UUID.randomUUID();
                 MapSqlParameterSource params = letterParams(letterId, processingGroup, key, draft)
-                        .addValue("segment_hash", Objects.hashCode(draft.sequenceIdentifier()))
+                        .addValue("segment_key", Segments.key(Objects.hashCode(draft.sequenceIdentifier())))
                         .addValue("max_sequences", limits.maxSequences())
                         .addValue("max_sequence_size", limits.maxSequenceSize());
                 if (startSequence(params) || jdbc.update(sql.appendToSequence(), params) > 0) {
@@ -460,11 +463,28 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         requirePositive(lease);
         MapSqlParameterSource params = claimParams(claim)
                 .addValue("until", time(GenericDeadLetter.clock.instant().plus(lease)));
-        return Boolean.TRUE.equals(inOwnTransaction.execute(status -> jdbc.update(sql.renew(), params) > 0));
+        // Joins the caller's transaction: it may hold the sequence row already (letters removed or requeued), and a
+        // transaction of our own would wait for it forever. Others cannot claim meanwhile: the row is locked.
+        return Boolean.TRUE.equals(inTransaction.execute(status -> jdbc.update(sql.renew(), params) > 0));
     }
 
     @Override
     public void release(SequenceClaim claim) {
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            // The caller's transaction may hold the sequence row; release once it has ended, committed or not, so
+            // that a rolled-back redelivery does not keep the sequence leased until the lease expires.
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCompletion(int status) {
+                    releaseNow(claim);
+                }
+            });
+            return;
+        }
+        releaseNow(claim);
+    }
+
+    private void releaseNow(SequenceClaim claim) {
         inOwnTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
     }
 

@@ -18,17 +18,12 @@ final class PostgresStatements extends DeadLetterStatements {
 
     @Override
     String startSequence() {
-        return "WITH s AS (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_hash, "
+        return "WITH s AS (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_key, "
                 + "letter_count, last_index, oldest_enqueued_at, last_touched) "
-                + "SELECT :processing_group, :sequence_key, :segment_hash, 1, 0, :enqueued_at, :last_touched "
+                + "SELECT :processing_group, :sequence_key, :segment_key, 1, 0, :enqueued_at, :last_touched "
                 + "WHERE (SELECT COUNT(*) FROM " + sequenceTable + " WHERE processing_group = :processing_group) "
                 + "< :max_sequences ON CONFLICT DO NOTHING RETURNING last_index) "
                 + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
                 + letterValues("s.last_index") + " FROM s";
-    }
-
-    @Override
-    String segmentMatch(String hashColumn) {
-        return "(" + hashColumn + " & :segment_mask) = :segment_id";
     }
 }

@@ -3,11 +3,13 @@
 -- spring.flyway.placeholders.axon_dlq_prefix (the axon-dlq auto-configuration does it for you).
 
 -- One row per parked sequence: the counters that keep limits and indexes free of COUNT(*),
--- the segment hash that primes a segment's parked set in one query, and the redelivery lease.
+-- the segment key that primes a segment's parked set in one index range scan, and the redelivery lease.
+-- segment_key is the sequence identifier's hashCode bit-reversed, as unsigned 32-bit: Axon's segments
+-- select on the hash's low bits, which reversed become high bits, so each segment is one key range.
 CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}sequence (
     processing_group  VARCHAR(255)             NOT NULL,
     sequence_key      VARCHAR(1024)            NOT NULL,
-    segment_hash      INTEGER                  NOT NULL,
+    segment_key       BIGINT                   NOT NULL,
     letter_count      INTEGER                  NOT NULL,
     last_index        BIGINT                   NOT NULL,
     oldest_enqueued_at TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -18,6 +20,8 @@ CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}sequence (
 );
 CREATE INDEX IF NOT EXISTS ${axon_dlq_prefix}sequence_touched_idx
     ON ${axon_dlq_prefix}sequence (processing_group, last_touched, sequence_key);
+CREATE INDEX IF NOT EXISTS ${axon_dlq_prefix}sequence_segment_idx
+    ON ${axon_dlq_prefix}sequence (processing_group, segment_key, sequence_key);
 
 CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}letter (
     letter_id                 UUID                     NOT NULL PRIMARY KEY,

@@ -12,7 +12,8 @@ import java.util.UUID;
  * The SPI a dead-letter store implements: the hot-path operations the invoker needs, redelivery leases, and the
  * operator queries the REST API serves. Letters are keyed by (processing group, sequence key, sequence index).
  * <p>
- * Every method joins the caller's transaction when there is one; claims always run in their own short transaction.
+ * Every method joins the caller's transaction when there is one, except that a claim always commits in its own short
+ * transaction and a release takes effect once the caller's transaction has ended.
  */
 public interface DeadLetterStore {
 
@@ -109,8 +110,16 @@ public interface DeadLetterStore {
      */
     Optional<SequenceClaim> claim(String processingGroup, String sequenceKey, Duration lease);
 
-    /** Extends a held lease. @return false when the lease was lost (expired and taken, or the sequence is gone) */
+    /**
+     * Extends a held lease, in the caller's transaction when there is one (which may already hold the sequence row).
+     *
+     * @return false when the lease was lost (expired and taken, or the sequence is gone)
+     */
     boolean renew(SequenceClaim claim, Duration lease);
 
+    /**
+     * Ends the lease: at once without a transaction, otherwise once the caller's transaction has ended, committed or
+     * rolled back (it may hold the sequence row, which a separate transaction would wait for forever).
+     */
     void release(SequenceClaim claim);
 }
