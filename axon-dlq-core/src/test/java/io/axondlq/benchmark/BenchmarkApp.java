@@ -1,0 +1,240 @@
+package io.axondlq.benchmark;
+
+import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
+import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.SpringTransactionManagerAdapter;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.DefaultConfigurer;
+import org.axonframework.config.EventProcessingConfigurer;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.EventTrackerStatus;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.eventhandling.deadletter.jdbc.GenericDeadLetterTableFactory;
+import org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import javax.sql.DataSource;
+
+/**
+ * One benchmark "application" over one fresh database: the projection, the token store and the dead-letter queue of
+ * the chosen setup share it, and Spring's DataSourceTransactionManager is Axon's transaction manager in all three.
+ */
+final class BenchmarkApp implements AutoCloseable {
+
+    static final String PROCESSOR = "bench-processor";
+    static final int SEGMENTS = 4;
+    static final int BATCH_SIZE = 100;
+
+    enum Setup {
+        /** Axon's SimpleEventHandlerInvoker, no dead-letter queue: the physical limit. */
+        PLAIN("a: no DLQ"),
+        /** Axon 4.13's DeadLetteringEventHandlerInvoker + JdbcSequencedDeadLetterQueue, identifier cache on. */
+        AXON("b: Axon built-in"),
+        /** axon-dlq, default isolation: a savepoint around every handler attempt. */
+        AXON_DLQ("c: axon-dlq"),
+        /** axon-dlq with SAVEPOINT_AFTER_FAILURE isolation: no per-event savepoint, batch replay on failure. */
+        AXON_DLQ_FAST("c': axon-dlq after-failure isolation");
+
+        final String label;
+
+        Setup(String label) {
+            this.label = label;
+        }
+
+        boolean isAxonDlq() {
+            return this == AXON_DLQ || this == AXON_DLQ_FAST;
+        }
+    }
+
+    final Setup setup;
+    final TestDatabase database;
+    final DataSource dataSource;
+    final JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+    final DataSourceTransactionManager springTransactions;
+    final TransactionManager axonTransactions;
+    final InMemoryEventStorageEngine events = new InMemoryEventStorageEngine();
+    final BenchHandler handler;
+    final JdbcDeadLetterStore store;
+    JdbcSequencedDeadLetterQueue<EventMessage<?>> axonQueue;
+    DeadLetteringEventProcessingModule module;
+    Configuration config;
+
+    BenchmarkApp(Setup setup, TestDatabase database, DataSource dataSource, boolean jdbcHandler) {
+        this.setup = setup;
+        this.database = database;
+        this.dataSource = dataSource;
+        this.springTransactions = new DataSourceTransactionManager(dataSource);
+        this.axonTransactions = new SpringTransactionManagerAdapter(springTransactions);
+        this.handler = new BenchHandler(dataSource, jdbcHandler);
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+        jdbc.execute("CREATE TABLE IF NOT EXISTS bench_projection (aggregate_id VARCHAR(64) NOT NULL, "
+                             + "seq BIGINT NOT NULL)");
+        JdbcTokenStore.builder().connectionProvider(dataSource::getConnection).serializer(serializer).build()
+                      .createSchema(database == TestDatabase.POSTGRES ? PostgresTokenTableFactory.INSTANCE
+                                            : GenericTokenTableFactory.INSTANCE);
+        this.store = JdbcDeadLetterStore.builder()
+                                        .dataSource(dataSource)
+                                        .transactionManager(springTransactions)
+                                        .eventSerializer(serializer)
+                                        .genericSerializer(serializer)
+                                        .limits(new io.axondlq.core.store.DeadLetterLimits(1_000_000, 1_000_000))
+                                        .build();
+        if (setup == Setup.AXON) {
+            TransactionAwareDataSourceProxy transactional = new TransactionAwareDataSourceProxy(dataSource);
+            axonQueue = JdbcSequencedDeadLetterQueue.builder()
+                                                    .processingGroup(BenchHandler.GROUP)
+                                                    .connectionProvider(transactional::getConnection)
+                                                    .transactionManager(axonTransactions)
+                                                    .eventSerializer(serializer)
+                                                    .genericSerializer(serializer)
+                                                    .maxSequences(1_000_000)
+                                                    .maxSequenceSize(1_000_000)
+                                                    .build();
+            createAxonTable();
+        }
+    }
+
+    /** Axon's generic DDL uses BLOB, which PostgreSQL lacks (one of its portability problems): use bytea there. */
+    private void createAxonTable() {
+        GenericDeadLetterTableFactory factory = database == TestDatabase.POSTGRES
+                ? new GenericDeadLetterTableFactory() {
+            @Override
+            protected String serializedDataType() {
+                return "BYTEA";
+            }
+        } : new GenericDeadLetterTableFactory();
+        axonQueue.createSchema(factory);
+    }
+
+    /** Appends the events straight to the storage engine, before the processor starts. */
+    void append(List<? extends EventMessage<?>> batch) {
+        events.appendEvents(batch);
+    }
+
+    static GenericDomainEventMessage<BenchEvent> event(String aggregateId, long sequence) {
+        return new GenericDomainEventMessage<>("Bench", aggregateId, sequence, new BenchEvent(aggregateId, sequence));
+    }
+
+    /** Puts a failed letter for each aggregate into the setup's queue. */
+    void park(List<String> aggregateIds) {
+        for (String id : aggregateIds) {
+            GenericDomainEventMessage<BenchEvent> message = event(id, 0);
+            RuntimeException cause = new IllegalStateException("seeded failure");
+            switch (setup) {
+                case AXON -> axonQueue.enqueue(id, new GenericDeadLetter<>(id, message, cause));
+                case AXON_DLQ, AXON_DLQ_FAST -> store.enqueue(BenchHandler.GROUP, LetterDraft.failed(
+                        id, message, cause, List.of(io.axondlq.core.store.AttemptRecord.of(
+                                1, java.time.Instant.now(), "bench", cause))));
+                case PLAIN -> {
+                }
+            }
+        }
+    }
+
+    Configuration build() {
+        Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
+        if (setup.isAxonDlq()) {
+            GroupSettings settings = new GroupSettings(
+                    ExponentialBackoffRetryPolicy.defaults(),
+                    setup == Setup.AXON_DLQ_FAST ? Isolation.SAVEPOINT_AFTER_FAILURE : Isolation.SAVEPOINT_PER_ATTEMPT,
+                    false);
+            module = DeadLetteringEventProcessingModule.builder()
+                                                       .store(store)
+                                                       .settings(group -> settings)
+                                                       .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                       .leaseDuration(Duration.ofSeconds(30))
+                                                       .build();
+            configurer.registerModule(module);
+        }
+        configurer.configureSerializer(c -> serializer)
+                  .configureEventSerializer(c -> serializer)
+                  .configureMessageSerializer(c -> serializer)
+                  .configureEmbeddedEventStore(c -> events)
+                  .configureTransactionManager(c -> axonTransactions);
+        TransactionAwareDataSourceProxy transactional = new TransactionAwareDataSourceProxy(dataSource);
+        JdbcTokenStore tokenStore = JdbcTokenStore.builder()
+                                                  .connectionProvider(transactional::getConnection)
+                                                  .serializer(serializer)
+                                                  .build();
+        EventProcessingConfigurer processing = configurer.eventProcessing();
+        processing.registerTokenStore(PROCESSOR, c -> tokenStore)
+                  .assignProcessingGroup(BenchHandler.GROUP, PROCESSOR)
+                  .registerEventHandler(c -> handler)
+                  .registerPooledStreamingEventProcessor(
+                          PROCESSOR, Configuration::eventStore,
+                          (c, b) -> b.initialSegmentCount(SEGMENTS).batchSize(BATCH_SIZE).tokenClaimInterval(50));
+        if (setup == Setup.AXON) {
+            processing.registerDeadLetterQueue(BenchHandler.GROUP, c -> axonQueue)
+                      .registerDeadLetteringEventHandlerInvokerConfiguration(
+                              BenchHandler.GROUP, (c, b) -> b.enableSequenceIdentifierCache());
+        }
+        config = configurer.buildConfiguration();
+        return config;
+    }
+
+    StreamingEventProcessor processor() {
+        return config.eventProcessingConfiguration().eventProcessor(PROCESSOR, StreamingEventProcessor.class)
+                     .orElseThrow();
+    }
+
+    /** Whether every segment's token has passed the last appended event. */
+    boolean caughtUp() {
+        long head = events.createHeadToken().position().orElse(-1);
+        Map<Integer, EventTrackerStatus> status = processor().processingStatus();
+        if (status.size() < SEGMENTS) {
+            return false;
+        }
+        for (EventTrackerStatus segment : status.values()) {
+            OptionalLong position = segment.getCurrentPosition();
+            if (segment.isErrorState() || position.isEmpty() || position.getAsLong() < head) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    long dlqSize() {
+        return switch (setup) {
+            case PLAIN -> 0;
+            case AXON -> axonQueue.size();
+            case AXON_DLQ, AXON_DLQ_FAST -> store.size(BenchHandler.GROUP);
+        };
+    }
+
+    int projectionRows() {
+        Integer rows = new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM bench_projection",
+                                                                   Integer.class);
+        return rows == null ? 0 : rows;
+    }
+
+    @Override
+    public void close() {
+        if (config != null) {
+            config.shutdown();
+            config = null;
+        }
+    }
+}

@@ -1,0 +1,447 @@
+package io.axondlq.benchmark;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.axondlq.benchmark.BenchmarkApp.Setup;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.Page;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.testsupport.FreshDatabase;
+import io.axondlq.testsupport.TestDatabase;
+import io.axondlq.testsupport.TestDatabases;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The benchmark harness of BENCHMARKS.md: for every scenario it runs (a) Axon without DLQ, (b) Axon 4.13's built-in
+ * DLQ with its identifier cache, (c) axon-dlq, alternating, in one JVM, each run on a fresh database, and prints a
+ * table with medians, spreads and per-repetition ratios. Every run also checks its own outcome (all events handled or
+ * parked, queue drained), so a broken setup cannot produce a fast number.
+ */
+public final class DlqBenchmark {
+
+    /** Sizes of one run; {@link #FULL} is the issue's, {@link #TINY} keeps the harness alive in CI. */
+    public record Scale(String name, int events, int aggregates, int parkedSequences, int stormEvents,
+                        int redeliveryLetters, int redeliverySequences, int operatorLetters, int operatorSequences,
+                        int repetitions) {
+    }
+
+    public static final Scale TINY = new Scale("tiny", 600, 60, 6, 200, 60, 6, 3_000, 300, 1);
+    public static final Scale FULL = new Scale("full", 100_000, 10_000, 1_000, 20_000, 10_000, 1_000, 1_000_000,
+                                               100_000, 3);
+
+    /** One measured number. */
+    public record Result(String scenario, String variant, Setup setup, List<Double> values, String unit) {
+
+        double median() {
+            return DlqBenchmark.median(values);
+        }
+
+        double spread() {
+            return values.isEmpty() ? 0 : Collections.max(values) - Collections.min(values);
+        }
+    }
+
+    private final TestDatabase database;
+    private final Scale scale;
+    private final List<Result> results = new ArrayList<>();
+    private final Map<String, Double> operatorPaths = new LinkedHashMap<>();
+    private final List<String> ratios = new ArrayList<>();
+
+    public DlqBenchmark(TestDatabase database, Scale scale) {
+        this.database = database;
+        this.scale = scale;
+    }
+
+    public List<Result> results() {
+        return results;
+    }
+
+    public Map<String, Double> operatorPaths() {
+        return operatorPaths;
+    }
+
+    public DlqBenchmark runAll() throws Exception {
+        warmUp();
+        for (boolean jdbcHandler : new boolean[]{false, true}) {
+            String variant = jdbcHandler ? "JDBC projection" : "no-op handler";
+            compare("B1 empty DLQ", variant, "events/s", List.of(Setup.values()), app -> emptyQueue(app, jdbcHandler),
+                    jdbcHandler);
+            compare("B2 1% parked", variant, "events/s", List.of(Setup.values()),
+                    app -> parkedTraffic(app, jdbcHandler), jdbcHandler);
+        }
+        compare("B3 park storm", "JDBC projection", "parked letters/s",
+                List.of(Setup.AXON, Setup.AXON_DLQ, Setup.AXON_DLQ_FAST),
+                this::parkStorm, true);
+        compare("B4 redelivery", "JDBC projection", "letters/s", List.of(Setup.AXON, Setup.AXON_DLQ),
+                this::redelivery, true);
+        measureOperatorPaths();
+        return this;
+    }
+
+    // --- scenarios: each returns units per second ---------------------------------------------------------------
+
+    private double emptyQueue(BenchmarkApp app, boolean jdbcHandler) throws Exception {
+        List<EventMessage<?>> events = interleaved("agg-", scale.aggregates(), scale.events());
+        app.append(events);
+        double seconds = processAll(app);
+        check(app.dlqSize() == 0, "queue not empty");
+        check(!jdbcHandler || app.projectionRows() == events.size(), "projection incomplete");
+        return events.size() / seconds;
+    }
+
+    private double parkedTraffic(BenchmarkApp app, boolean jdbcHandler) throws Exception {
+        int parked = scale.parkedSequences();
+        int parkedEvents = scale.events() / 100;
+        List<String> parkedIds = new ArrayList<>();
+        for (int i = 0; i < parked; i++) {
+            parkedIds.add("parked-" + i);
+        }
+        app.park(parkedIds);
+        List<EventMessage<?>> events = interleaved("agg-", scale.aggregates(), scale.events() - parkedEvents);
+        List<EventMessage<?>> all = new ArrayList<>(events);
+        Random random = new Random(42);
+        for (int i = 0; i < parkedEvents; i++) {
+            // Spread the parked aggregates' events through the stream.
+            all.add(random.nextInt(all.size() + 1), BenchmarkApp.event(parkedIds.get(i % parked), 1 + i / parked));
+        }
+        app.append(all);
+        double seconds = processAll(app);
+        long expectedQueue = app.setup == Setup.PLAIN ? 0 : parked + parkedEvents;
+        check(app.dlqSize() == expectedQueue, "queue holds " + app.dlqSize() + ", expected " + expectedQueue);
+        int expectedRows = app.setup == Setup.PLAIN ? all.size() : events.size();
+        check(!jdbcHandler || app.projectionRows() == expectedRows, "projection incomplete");
+        return all.size() / seconds;
+    }
+
+    private double parkStorm(BenchmarkApp app) throws Exception {
+        app.handler.poisoned.add("poison");
+        List<EventMessage<?>> events = new ArrayList<>();
+        for (int i = 0; i < scale.stormEvents(); i++) {
+            events.add(BenchmarkApp.event("poison", i));
+        }
+        app.append(events);
+        double seconds = processAll(app);
+        check(app.dlqSize() == events.size(), "queue holds " + app.dlqSize() + ", expected " + events.size());
+        return events.size() / seconds;
+    }
+
+    private double redelivery(BenchmarkApp app) throws Exception {
+        int perSequence = scale.redeliveryLetters() / scale.redeliverySequences();
+        for (int s = 0; s < scale.redeliverySequences(); s++) {
+            String id = "seq-" + s;
+            for (int i = 0; i < perSequence; i++) {
+                EventMessage<?> message = BenchmarkApp.event(id, i);
+                RuntimeException cause = new IllegalStateException("was broken");
+                if (app.setup == Setup.AXON) {
+                    app.axonQueue.enqueue(id, new GenericDeadLetter<>(id, message, i == 0 ? cause : null));
+                } else if (i == 0) {
+                    app.store.enqueue(BenchHandler.GROUP, LetterDraft.failed(id, message, cause, List.of()));
+                } else {
+                    app.store.appendIfParked(BenchHandler.GROUP, List.of(LetterDraft.parked(id, message)));
+                }
+            }
+        }
+        check(app.dlqSize() == (long) perSequence * scale.redeliverySequences(), "seeding failed");
+        app.build().start();
+        long start = System.nanoTime();
+        if (app.setup == Setup.AXON) {
+            var processor = app.config.eventProcessingConfiguration()
+                                      .sequencedDeadLetterProcessor(BenchHandler.GROUP).orElseThrow();
+            while (processor.processAny()) {
+                // Axon's loop: one sequence per call.
+            }
+        } else {
+            List<RedeliveryResult> done = app.module.redeliverer().redeliverAll(BenchHandler.GROUP, Integer.MAX_VALUE);
+            check(done.stream().allMatch(r -> r.outcome() == RedeliveryResult.Outcome.DRAINED), "not drained");
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        check(app.dlqSize() == 0, "queue not drained: " + app.dlqSize());
+        check(app.projectionRows() == perSequence * scale.redeliverySequences(), "projection incomplete");
+        return perSequence * scale.redeliverySequences() / seconds;
+    }
+
+    // --- B5: operator paths, axon-dlq only ------------------------------------------------------------------------
+
+    private void measureOperatorPaths() throws Exception {
+        try (FreshDatabase db = TestDatabases.fresh(database);
+             BenchmarkApp app = new BenchmarkApp(Setup.AXON_DLQ, database, db.dataSource(), false)) {
+            seedOperatorLetters(app);
+            app.build().start();
+            List<Double> pages = new ArrayList<>();
+            String cursor = null;
+            for (int i = 0; i < 100; i++) {
+                long t = System.nanoTime();
+                Page<StoredLetter> page = app.store.letters(BenchHandler.GROUP, LetterFilter.none(), 50, cursor);
+                pages.add((System.nanoTime() - t) / 1e6);
+                cursor = page.nextCursor();
+            }
+            Random random = new Random(7);
+            for (int i = 0; i < 100; i++) {
+                String key = "op-" + random.nextInt(scale.operatorSequences());
+                long t = System.nanoTime();
+                app.store.letters(BenchHandler.GROUP, LetterFilter.none().withSequenceKey(key), 50, null);
+                pages.add((System.nanoTime() - t) / 1e6);
+            }
+            operatorPaths.put("letter-list page p50 (ms)", percentile(pages, 50));
+            operatorPaths.put("letter-list page p99 (ms)", percentile(pages, 99));
+
+            String named = "op-" + (scale.operatorSequences() * 7 / 9);
+            long t = System.nanoTime();
+            RedeliveryResult result = app.module.redeliverer().redeliver(BenchHandler.GROUP, named);
+            operatorPaths.put("redelivery of a named sequence (ms, " + result.redelivered() + " letters)",
+                              (System.nanoTime() - t) / 1e6);
+            check(result.outcome() == RedeliveryResult.Outcome.DRAINED, "named redelivery: " + result);
+
+            List<Double> statistics = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                long s = System.nanoTime();
+                app.store.statistics();
+                statistics.add((System.nanoTime() - s) / 1e6);
+            }
+            operatorPaths.put("statistics query median (ms)", median(statistics));
+            operatorPaths.put("full export peak heap (MB)", exportPeakHeapMb(app));
+        }
+    }
+
+    private void seedOperatorLetters(BenchmarkApp app) {
+        JdbcTemplate jdbc = new JdbcTemplate(app.dataSource);
+        int letters = scale.operatorLetters();
+        int sequences = scale.operatorSequences();
+        int perSequence = letters / sequences;
+        boolean pg = database == TestDatabase.POSTGRES;
+        String range = pg ? "generate_series(0, %d) AS g(i)" : "SYSTEM_RANGE(0, %d) AS g(i)";
+        String bytes = pg ? "convert_to(%s, 'UTF8')" : "STRINGTOUTF8(%s)";
+        String uuid = pg ? "gen_random_uuid()" : "RANDOM_UUID()";
+        String now = "CURRENT_TIMESTAMP";
+        jdbc.update("INSERT INTO axon_dlq_sequence (processing_group, sequence_key, segment_key, letter_count, "
+                            + "last_index, oldest_enqueued_at, last_touched) SELECT 'bench', 'op-' || i, 0, "
+                            + perSequence + ", " + (perSequence - 1) + ", " + now + ", " + now + " FROM "
+                            + String.format(range, sequences - 1));
+        String payload = String.format(bytes, "'{\"aggregateId\":\"op-' || MOD(i, " + sequences
+                + ") || '\",\"sequence\":' || (i / " + sequences + ") || '}'");
+        jdbc.update("INSERT INTO axon_dlq_letter (letter_id, processing_group, sequence_key, sequence_index, "
+                            + "event_identifier, message_type, payload_type, payload, meta_data, "
+                            + "aggregate_type, aggregate_identifier, aggregate_sequence_number, event_timestamp, "
+                            + "enqueued_at, last_touched, cause_type, cause_message, attempts, parked) SELECT "
+                            + uuid + ", 'bench', 'op-' || MOD(i, " + sequences + "), i / " + sequences + ", "
+                            + "'evt-' || i, 'org.axonframework.eventhandling.GenericDomainEventMessage', "
+                            + "'io.axondlq.benchmark.BenchEvent', " + payload + ", "
+                            + String.format(bytes, "'{}'") + ", 'Bench', 'op-' || MOD(i, " + sequences + "), "
+                            + "i / " + sequences + ", " + now + ", " + now + ", " + now + ", "
+                            + "'java.lang.IllegalStateException', 'seeded', 1, FALSE FROM "
+                            + String.format(range, letters - 1));
+        if (pg) {
+            jdbc.execute("ANALYZE");
+        }
+    }
+
+    /** Streams every letter as JSON into nowhere, in pages, sampling the heap while it runs. */
+    private double exportPeakHeapMb(BenchmarkApp app) throws Exception {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        System.gc();
+        AtomicLong peak = new AtomicLong(memory.getHeapMemoryUsage().getUsed());
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (running.get()) {
+                peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.start();
+        long exported = 0;
+        try (JsonGenerator json = new ObjectMapper().createGenerator(OutputStream.nullOutputStream())) {
+            json.writeStartArray();
+            String cursor = null;
+            do {
+                Page<StoredLetter> page = app.store.letters(BenchHandler.GROUP, LetterFilter.none(), 500, cursor);
+                for (StoredLetter letter : page.items()) {
+                    json.writeStartObject();
+                    json.writeStringField("id", letter.id().toString());
+                    json.writeStringField("sequence", letter.sequenceKey());
+                    json.writeStringField("payloadType", letter.event().payloadType());
+                    json.writeBinaryField("payload", letter.event().payload());
+                    json.writeEndObject();
+                    exported++;
+                }
+                cursor = page.nextCursor();
+            } while (cursor != null);
+            json.writeEndArray();
+        } finally {
+            running.set(false);
+            sampler.join();
+        }
+        check(exported >= scale.operatorLetters() - scale.operatorLetters() / scale.operatorSequences(),
+              "export incomplete: " + exported);
+        return peak.get() / (1024.0 * 1024.0);
+    }
+
+    // --- harness --------------------------------------------------------------------------------------------------
+
+    @FunctionalInterface
+    interface Scenario {
+        double run(BenchmarkApp app) throws Exception;
+    }
+
+    private void warmUp() throws Exception {
+        for (Setup setup : Setup.values()) {
+            try (FreshDatabase db = TestDatabases.fresh(database);
+                 BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), true)) {
+                app.append(interleaved("warm-", 20, 400));
+                processAll(app);
+            }
+        }
+    }
+
+    private void compare(String scenario, String variant, String unit, List<Setup> setups, Scenario body,
+                         boolean jdbcHandler) throws Exception {
+        Map<Setup, List<Double>> values = new EnumMap<>(Setup.class);
+        List<Double> ratioA = new ArrayList<>();
+        List<Double> ratioB = new ArrayList<>();
+        List<Double> fastRatioA = new ArrayList<>();
+        List<Double> fastRatioB = new ArrayList<>();
+        for (int rep = 0; rep < scale.repetitions(); rep++) {
+            List<Setup> order = new ArrayList<>(setups);
+            Collections.rotate(order, rep);
+            Map<Setup, Double> thisRep = new EnumMap<>(Setup.class);
+            for (Setup setup : order) {
+                try (FreshDatabase db = TestDatabases.fresh(database);
+                     BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), jdbcHandler)) {
+                    double value = body.run(app);
+                    thisRep.put(setup, value);
+                    values.computeIfAbsent(setup, s -> new ArrayList<>()).add(value);
+                }
+            }
+            Double c = thisRep.get(Setup.AXON_DLQ);
+            if (thisRep.containsKey(Setup.PLAIN)) {
+                ratioA.add(c / thisRep.get(Setup.PLAIN));
+            }
+            if (thisRep.containsKey(Setup.AXON)) {
+                ratioB.add(c / thisRep.get(Setup.AXON));
+            }
+            Double fast = thisRep.get(Setup.AXON_DLQ_FAST);
+            if (fast != null && thisRep.containsKey(Setup.PLAIN)) {
+                fastRatioA.add(fast / thisRep.get(Setup.PLAIN));
+            }
+            if (fast != null && thisRep.containsKey(Setup.AXON)) {
+                fastRatioB.add(fast / thisRep.get(Setup.AXON));
+            }
+        }
+        values.forEach((setup, v) -> results.add(new Result(scenario, variant, setup, v, unit)));
+        ratios.add(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |", scenario, variant,
+                                 fmtRatios(ratioA), fmtRatios(ratioB), fmtRatios(fastRatioA),
+                                 fmtRatios(fastRatioB)));
+    }
+
+    /** Starts the configuration and waits until every segment passed the last event; returns seconds. */
+    private static double processAll(BenchmarkApp app) throws Exception {
+        app.build();
+        long start = System.nanoTime();
+        app.config.start();
+        long deadline = start + TimeUnit.MINUTES.toNanos(15);
+        while (!app.caughtUp()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(app.setup + " did not catch up within 15 minutes");
+            }
+            Thread.sleep(5);
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** {@code total} events round-robin over {@code aggregates} aggregates, numbered per aggregate from 0. */
+    static List<EventMessage<?>> interleaved(String prefix, int aggregates, int total) {
+        List<EventMessage<?>> events = new ArrayList<>(total);
+        for (int i = 0; i < total; i++) {
+            events.add(BenchmarkApp.event(prefix + (i % aggregates), i / aggregates));
+        }
+        return events;
+    }
+
+    public String table() {
+        StringBuilder out = new StringBuilder();
+        out.append("Database: ").append(database).append(", scale: ").append(scale.name())
+           .append(", repetitions: ").append(scale.repetitions()).append(", ")
+           .append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
+           .append(System.getProperty("java.version")).append(", ").append(Instant.now()).append("\n\n");
+        out.append("| scenario | handler | setup | median | spread (max-min) | unit |\n");
+        out.append("|---|---|---|---:|---:|---|\n");
+        for (Result r : results) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %s |%n", r.scenario(), r.variant(),
+                                     r.setup().label, r.median(), r.spread(), r.unit()));
+        }
+        out.append("\n| scenario | handler | c/a per rep. (median) | c/b per rep. (median) | c'/a | c'/b |\n");
+        out.append("|---|---|---|---|---|---|\n");
+        ratios.forEach(r -> out.append(r).append('\n'));
+        out.append("\n| B5 operator path (axon-dlq, ").append(scale.operatorLetters()).append(" letters in ")
+           .append(scale.operatorSequences()).append(" sequences) | value |\n|---|---:|\n");
+        operatorPaths.forEach((k, v) -> out.append(String.format(Locale.ROOT, "| %s | %.1f |%n", k, v)));
+        return out.toString();
+    }
+
+    private static String fmtRatios(List<Double> ratios) {
+        if (ratios.isEmpty()) {
+            return "n/a";
+        }
+        StringBuilder s = new StringBuilder();
+        for (Double r : ratios) {
+            s.append(String.format(Locale.ROOT, "%.2f ", r));
+        }
+        return s.append(String.format(Locale.ROOT, "(%.2f)", median(ratios))).toString();
+    }
+
+    static double median(List<Double> values) {
+        return percentile(values, 50);
+    }
+
+    static double percentile(List<Double> values, int p) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private static void check(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalStateException("Benchmark run is invalid: " + message);
+        }
+    }
+
+    /** Entry point: {@code -Daxon.dlq.bench.scale=full|tiny -Daxon.dlq.bench.databases=postgres,h2}. */
+    public static String runFromProperties() throws Exception {
+        Scale scale = "full".equalsIgnoreCase(System.getProperty("axon.dlq.bench.scale", "tiny")) ? FULL : TINY;
+        StringBuilder out = new StringBuilder();
+        for (String name : System.getProperty("axon.dlq.bench.databases", "postgres").split(",")) {
+            TestDatabase db = TestDatabase.valueOf(name.trim().toUpperCase(Locale.ROOT).replace("POSTGRESQL",
+                                                                                                 "POSTGRES"));
+            out.append(new DlqBenchmark(db, scale).runAll().table()).append('\n');
+        }
+        return out.toString();
+    }
+
+}
