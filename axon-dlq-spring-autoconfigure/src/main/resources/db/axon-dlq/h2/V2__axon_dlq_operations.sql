@@ -1,6 +1,10 @@
 -- axon-dlq operations schema for H2 (2.x): retry jobs and the audit log (Spring Boot module).
 -- Re-runnable: every statement is IF NOT EXISTS. ${axon_dlq_prefix} as in V1.
 
+-- One row per bulk retry job. running_group holds the processing group while the job is RUNNING and is NULL
+-- otherwise: its UNIQUE constraint (NULLs never collide) allows at most one running job per group, race-free.
+-- owner / lease_until: the node running the current batch (NULL between batches), taken over when expired.
+-- next_batch_at: when the next batch may start (cooldown). batches: batches started so far.
 CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}retry_job (
     job_id            UUID                     NOT NULL PRIMARY KEY,
     processing_group  VARCHAR(255)             NOT NULL,
@@ -11,10 +15,12 @@ CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}retry_job (
     cooldown_ms       BIGINT                   NOT NULL,
     state             VARCHAR(16)              NOT NULL,
     stop_requested    BOOLEAN                  NOT NULL,
+    running_group     VARCHAR(255),
     total             INTEGER                  NOT NULL,
     succeeded         INTEGER                  NOT NULL,
     failed            INTEGER                  NOT NULL,
     skipped           INTEGER                  NOT NULL,
+    batches           INTEGER                  NOT NULL,
     created_by        VARCHAR(255),
     created_at        TIMESTAMP WITH TIME ZONE NOT NULL,
     updated_at        TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -22,13 +28,16 @@ CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}retry_job (
     owner             VARCHAR(255),
     lease_until       TIMESTAMP WITH TIME ZONE,
     failure           VARCHAR(1023),
-    CONSTRAINT ${axon_dlq_prefix}retry_job_key_uq UNIQUE (idempotency_key)
+    CONSTRAINT ${axon_dlq_prefix}retry_job_key_uq UNIQUE (idempotency_key),
+    CONSTRAINT ${axon_dlq_prefix}retry_job_running_uq UNIQUE (running_group)
 );
 CREATE INDEX IF NOT EXISTS ${axon_dlq_prefix}retry_job_state_idx
     ON ${axon_dlq_prefix}retry_job (state, next_batch_at);
 CREATE INDEX IF NOT EXISTS ${axon_dlq_prefix}retry_job_created_idx
     ON ${axon_dlq_prefix}retry_job (created_at, job_id);
 
+-- The job's snapshot: the sequences that matched when it started, in processing order (position), each PENDING
+-- until processed, then its outcome (DRAINED, FAILED, UNREADABLE, LEASE_LOST, NOT_FOUND, CLAIMED) and the batch.
 CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}retry_job_sequence (
     job_id            UUID                     NOT NULL,
     position          INTEGER                  NOT NULL,
@@ -38,10 +47,13 @@ CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}retry_job_sequence (
     remaining         BIGINT                   NOT NULL,
     detail            VARCHAR(1023),
     finished_at       TIMESTAMP WITH TIME ZONE,
+    batch_no          INTEGER,
     PRIMARY KEY (job_id, position),
     CONSTRAINT ${axon_dlq_prefix}retry_job_sequence_fk FOREIGN KEY (job_id)
         REFERENCES ${axon_dlq_prefix}retry_job (job_id) ON DELETE CASCADE
 );
+CREATE INDEX IF NOT EXISTS ${axon_dlq_prefix}retry_job_sequence_pending_idx
+    ON ${axon_dlq_prefix}retry_job_sequence (job_id, outcome, position);
 
 CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}audit (
     audit_id          UUID                     NOT NULL PRIMARY KEY,

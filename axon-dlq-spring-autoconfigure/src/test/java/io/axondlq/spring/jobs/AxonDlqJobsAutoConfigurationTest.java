@@ -1,0 +1,165 @@
+package io.axondlq.spring.jobs;
+
+import io.axondlq.core.config.DeadLetterGroups;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.Page;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
+import io.axondlq.testsupport.FreshDatabase;
+import io.axondlq.testsupport.TestDatabase;
+import io.axondlq.testsupport.TestDatabases;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which job beans {@link AxonDlqJobsAutoConfiguration} contributes, and when it backs off. */
+class AxonDlqJobsAutoConfigurationTest {
+
+    private static FreshDatabase database;
+
+    private final ApplicationContextRunner runner =
+            new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AxonDlqJobsAutoConfiguration.class))
+                                          .withUserConfiguration(StoreConfiguration.class);
+
+    @BeforeAll
+    static void createDatabase() {
+        database = TestDatabases.fresh(TestDatabase.H2);
+        SchemaInitializer.initialize(database.dataSource(), SqlDialect.H2, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+        SchemaInitializer.initialize(database.dataSource(), SqlDialect.H2, SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     DeadLetterSchemaInitializer.OPERATIONS_SCRIPT);
+    }
+
+    @AfterAll
+    static void dropDatabase() {
+        database.close();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class StoreConfiguration {
+
+        /** Not closed with the context: the database outlives every context of this class. */
+        @Bean(destroyMethod = "")
+        DataSource dataSource() {
+            return database.dataSource();
+        }
+
+        @Bean
+        JdbcDeadLetterStore store(DataSource dataSource) {
+            JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+            return JdbcDeadLetterStore.builder().dataSource(dataSource).eventSerializer(serializer)
+                                      .genericSerializer(serializer).nodeId("node-a").build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RedelivererConfiguration {
+
+        @Bean
+        DeadLetterRedeliverer redeliverer(DeadLetterStore store) {
+            return new DeadLetterRedeliverer(store, new DeadLetterGroups(), Duration.ofSeconds(30),
+                                             DeadLetterObserver.NOOP);
+        }
+    }
+
+    @Test
+    void providesJobsAndARunnerButNoAutomaticRetryByDefault() {
+        runner.withUserConfiguration(RedelivererConfiguration.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(RetryJobs.class);
+            assertThat(context.getBean(RetryJobs.class)).isInstanceOf(JdbcRetryJobs.class);
+            assertThat(context).hasSingleBean(RetryJobRunner.class);
+            assertThat(context.getBean(RetryJobRunner.class).isRunning()).isTrue();
+            assertThat(context.getBean(RetryJobRunner.class).owner()).startsWith("node-a/");
+            assertThat(context).doesNotHaveBean(AutoRetryScheduler.class);
+        });
+    }
+
+    @Test
+    void automaticRetryIsOnlyThereWhenEnabled() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.schedule=0 0 3 * * *",
+                                  "axon.dlq.retry-jobs.poll-interval=250ms")
+              .run(context -> {
+                  assertThat(context).hasSingleBean(AutoRetryScheduler.class);
+                  assertThat(context.getBean(AutoRetryScheduler.class).isRunning()).isTrue();
+              });
+    }
+
+    @Test
+    void aBadScheduleFailsTheStartWithTheProperty() {
+        runner.withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.schedule=every hour")
+              .run(context -> assertThat(context).hasFailed().getFailure()
+                                                 .hasStackTraceContaining("axon.dlq.auto-retry.schedule [every hour]"));
+        runner.withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.max-sequences=0")
+              .run(context -> assertThat(context).hasFailed().getFailure()
+                                                 .hasStackTraceContaining("axon.dlq.auto-retry.max-sequences"));
+    }
+
+    @Test
+    void backsOffWhenTheApplicationDefinesItsOwnBeans() {
+        RetryJobs own = new RetryJobs() {
+            @Override
+            public Created create(RetryJobRequest request, String idempotencyKey, String actor) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Optional<RetryJob> find(UUID id) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Page<RetryJob> list(int limit, String cursor) {
+                return new Page<>(java.util.List.of(), null);
+            }
+
+            @Override
+            public Optional<RetryJob> stop(UUID id) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<RetryJob> activeJob(String processingGroup) {
+                return Optional.empty();
+            }
+        };
+        runner.withBean(RetryJobs.class, () -> own).run(context -> {
+            assertThat(context).hasSingleBean(RetryJobs.class);
+            assertThat(context.getBean(RetryJobs.class)).isSameAs(own);
+        });
+    }
+
+    @Test
+    void withoutARedelivererThereIsNoRunner() {
+        runner.run(context -> {
+            assertThat(context).hasSingleBean(RetryJobs.class);
+            assertThat(context).doesNotHaveBean(RetryJobRunner.class);
+        });
+    }
+
+    @Test
+    void switchedOffWithAxonDlq() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.enabled=false")
+              .run(context -> {
+                  assertThat(context).doesNotHaveBean(RetryJobs.class);
+                  assertThat(context).doesNotHaveBean(RetryJobRunner.class);
+              });
+    }
+}

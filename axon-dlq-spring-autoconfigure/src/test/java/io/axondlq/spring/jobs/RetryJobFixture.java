@@ -1,0 +1,234 @@
+package io.axondlq.spring.jobs;
+
+import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
+import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.SpringTransactionManagerAdapter;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.spring.audit.JdbcAuditLog;
+import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.DefaultConfigurer;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A real Axon application with axon-dlq on one processing group ({@link #GROUP}, handled by {@link JobTestHandler}
+ * in a pooled streaming processor over an in-memory event store, tokens in a {@code JdbcTokenStore}), its JDBC store and redeliverer, the job tables,
+ * {@link JdbcRetryJobs} and any number of {@link RetryJobRunner}s standing for nodes. Every start empties the tables.
+ */
+final class RetryJobFixture implements AutoCloseable {
+
+    static final String GROUP = "retry-jobs";
+    static final String PREFIX = SchemaInitializer.DEFAULT_TABLE_PREFIX;
+    static final String AGGREGATE_TYPE = "Thing";
+
+    final DataSource dataSource;
+    final JdbcTemplate jdbc;
+    final JdbcDeadLetterStore store;
+    final JdbcAuditLog audit;
+    final JdbcRetryJobs jobs;
+    final JobTestHandler handler = new JobTestHandler();
+    final Configuration axon;
+    final DeadLetterRedeliverer redeliverer;
+    final RedeliveryLedger ledger = new RedeliveryLedger();
+    private final List<RetryJobRunner> runners = new ArrayList<>();
+
+    private RetryJobFixture(DataSource dataSource) {
+        this.dataSource = dataSource;
+        this.jdbc = new JdbcTemplate(dataSource);
+        SqlDialect dialect = SqlDialect.detect(dataSource);
+        SchemaInitializer.initialize(dataSource, dialect, PREFIX);
+        SchemaInitializer.initialize(dataSource, dialect, PREFIX, DeadLetterSchemaInitializer.OPERATIONS_SCRIPT);
+        for (String table : List.of("retry_job_sequence", "retry_job", "audit", "attempt", "letter", "sequence")) {
+            jdbc.update("DELETE FROM " + PREFIX + table);
+        }
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+        this.store = JdbcDeadLetterStore.builder()
+                                        .dataSource(dataSource)
+                                        .transactionManager(transactions)
+                                        .eventSerializer(serializer)
+                                        .genericSerializer(serializer)
+                                        .nodeId("app-node")
+                                        .build();
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder()
+                                                  .store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                  .settings(group -> new GroupSettings(
+                                                          ExponentialBackoffRetryPolicy.builder().maxAttempts(1)
+                                                                                       .build(),
+                                                          Isolation.SAVEPOINT_PER_ATTEMPT, false))
+                                                  .build();
+        Configurer configurer = DefaultConfigurer.defaultConfiguration(false)
+                                                 .configureSerializer(c -> serializer)
+                                                 .configureEventSerializer(c -> serializer)
+                                                 .configureMessageSerializer(c -> serializer)
+                                                 .configureEmbeddedEventStore(c -> new InMemoryEventStorageEngine())
+                                                 .configureTransactionManager(
+                                                         c -> new SpringTransactionManagerAdapter(transactions));
+        configurer.registerModule(module);
+        JdbcTokenStore tokenStore = JdbcTokenStore.builder()
+                                                  .connectionProvider(new SpringDataSourceConnectionProvider(dataSource))
+                                                  .serializer(serializer)
+                                                  .build();
+        if (jdbc.queryForObject("SELECT COUNT(*) FROM information_schema.tables WHERE LOWER(table_name) = "
+                                        + "'tokenentry'", Integer.class) == 0) {
+            tokenStore.createSchema(dialect == SqlDialect.POSTGRESQL ? PostgresTokenTableFactory.INSTANCE
+                                            : GenericTokenTableFactory.INSTANCE);
+        }
+        jdbc.update("DELETE FROM TokenEntry");
+        configurer.eventProcessing()
+                  .usingPooledStreamingEventProcessors()
+                  .registerTokenStore(c -> tokenStore)
+                  .registerEventHandler(c -> handler);
+        this.axon = configurer.start();
+        this.redeliverer = module.redeliverer();
+        this.audit = new JdbcAuditLog(dataSource, PREFIX, Clock.systemUTC());
+        this.jobs = new JdbcRetryJobs(dataSource, PREFIX, store, audit, Clock.systemUTC());
+    }
+
+    static RetryJobFixture start(DataSource dataSource) {
+        return new RetryJobFixture(dataSource);
+    }
+
+    String key(String thingId) {
+        return store.sequenceKey(thingId);
+    }
+
+    /**
+     * Stores a dead-lettered sequence directly: a failed head ({@code causeType}) and {@code letters - 1} events
+     * parked behind it, all enqueued at {@code enqueuedAt}.
+     */
+    String seed(String thingId, int letters, String causeType, Instant enqueuedAt) {
+        return seed(GROUP, thingId, letters, causeType, enqueuedAt);
+    }
+
+    String seed(String group, String thingId, int letters, String causeType, Instant enqueuedAt) {
+        Instant at = enqueuedAt.truncatedTo(ChronoUnit.MICROS);
+        for (int seq = 0; seq < letters; seq++) {
+            GenericDomainEventMessage<ThingChanged> event =
+                    new GenericDomainEventMessage<>(AGGREGATE_TYPE, thingId, seq, new ThingChanged(thingId, seq));
+            boolean head = seq == 0;
+            store.enqueue(group, new LetterDraft(thingId, event, head ? causeType : null,
+                                                 head ? "seeded failure of " + thingId : null, null, head ? 1 : 0,
+                                                 List.of(), null, at, at, !head));
+        }
+        return key(thingId);
+    }
+
+    /** {@code count} sequences {@code prefix0..}, one letter each, enqueued one second apart (oldest first). */
+    List<String> seedMany(String prefix, int count) {
+        Instant base = Instant.now().minus(Duration.ofHours(1));
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            keys.add(seed(prefix + i, 1, IllegalStateException.class.getName(), base.plusSeconds(i)));
+        }
+        return keys;
+    }
+
+    /** Dead-letters a live event: the thing is poisoned, its event published and parked by the real processor. */
+    String parkLive(String thingId) {
+        handler.poisoned.add(thingId);
+        axon.eventBus().publish(new GenericDomainEventMessage<>(AGGREGATE_TYPE, thingId, 0,
+                                                                new ThingChanged(thingId, 0)));
+        String key = key(thingId);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.contains(GROUP, key));
+        return key;
+    }
+
+    RetryJobRequest request(int batchSize, Duration cooldown, int maxSequences) {
+        return new RetryJobRequest(GROUP, null, null, null, null, batchSize, cooldown, maxSequences);
+    }
+
+    RetryJobRunner.Settings settings(Duration lease) {
+        return new RetryJobRunner.Settings(lease, Duration.ofMillis(20), Duration.ofSeconds(10));
+    }
+
+    /** A started runner on {@code node} whose redeliveries go through the ledger. */
+    RetryJobRunner runner(String node) {
+        return runner(node, settings(Duration.ofSeconds(10)), (n, key) -> {
+        });
+    }
+
+    RetryJobRunner runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook) {
+        RetryJobRunner runner = new RetryJobRunner(dataSource, PREFIX, audit,
+                                                   ledger.wrap(node, redeliverer::redeliver, hook), node, settings,
+                                                   Clock.systemUTC());
+        runners.add(runner);
+        runner.start();
+        return runner;
+    }
+
+    RetryJob job(UUID id) {
+        return jobs.find(id).orElseThrow();
+    }
+
+    RetryJob awaitState(UUID id, RetryJob.State state) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(id).state() == state);
+        return job(id);
+    }
+
+    /** Positions, batch numbers and finish times of a job's processed sequences. */
+    record Processed(int position, String sequenceKey, String outcome, Integer batch, Instant finishedAt) {
+    }
+
+    List<Processed> processed(UUID jobId) {
+        return jdbc.query("SELECT position, sequence_key, outcome, batch_no, finished_at FROM " + PREFIX
+                                  + "retry_job_sequence WHERE job_id = ? AND outcome <> 'PENDING' ORDER BY position",
+                          (rs, i) -> new Processed(rs.getInt("position"), rs.getString("sequence_key"),
+                                                   rs.getString("outcome"), (Integer) rs.getObject("batch_no"),
+                                                   rs.getObject("finished_at", java.time.OffsetDateTime.class)
+                                                     .toInstant()),
+                          jobId);
+    }
+
+    List<AuditEntry> auditEntries() {
+        List<AuditEntry> all = new ArrayList<>();
+        String cursor = null;
+        do {
+            var page = audit.list(100, cursor);
+            all.addAll(page.items());
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        return all;
+    }
+
+    List<AuditEntry> auditEntries(String action) {
+        return auditEntries().stream().filter(e -> e.action().equals(action)).toList();
+    }
+
+    @Override
+    public void close() {
+        runners.forEach(RetryJobRunner::stop);
+        axon.shutdown();
+    }
+}

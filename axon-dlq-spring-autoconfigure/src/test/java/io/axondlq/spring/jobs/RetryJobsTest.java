@@ -1,0 +1,703 @@
+package io.axondlq.spring.jobs;
+
+import io.axondlq.core.store.InvalidCursorException;
+import io.axondlq.core.store.Page;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.spring.jobs.RetryJob.SequenceOutcome;
+import io.axondlq.spring.jobs.RetryJobFixture.Processed;
+import io.axondlq.spring.jobs.RetryJobs.Created;
+import io.axondlq.spring.jobs.RetryJobs.IdempotencyConflictException;
+import io.axondlq.spring.jobs.RetryJobs.JobAlreadyRunningException;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+import static io.axondlq.spring.jobs.RetryJobFixture.GROUP;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Bulk retry jobs against a real database and a real Axon processing group: snapshot, batches and cooldown,
+ * idempotency, one running job per group (also under a race), stop, two nodes on one job, a node dying mid-batch,
+ * outcomes and counters, failures, audit, listing and automatic retry. Subclasses pick the database.
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class RetryJobsTest {
+
+    private static final String CAUSE = IllegalStateException.class.getName();
+
+    @TestDataSource
+    DataSource dataSource;
+
+    RetryJobFixture f;
+
+    @BeforeEach
+    void start() {
+        f = RetryJobFixture.start(dataSource);
+    }
+
+    @AfterEach
+    void stop() {
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    // --- snapshot -------------------------------------------------------------------------------------------------
+
+    @Test
+    void snapshotHoldsTheSequencesThatMatchedWhenTheJobStartedOldestFirst() {
+        Instant base = Instant.now().minus(Duration.ofHours(1));
+        String b = f.seed("B", 1, CAUSE, base.plusSeconds(1));
+        String c = f.seed("C", 3, CAUSE, base.plusSeconds(2));
+        String a = f.seed("A", 2, CAUSE, base.plusSeconds(3));
+
+        Created created = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice");
+
+        assertThat(created.created()).isTrue();
+        RetryJob job = created.job();
+        assertThat(job.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(job.total()).isEqualTo(3);
+        assertThat(job.remaining()).isEqualTo(3);
+        assertThat(job.createdBy()).isEqualTo("alice");
+        assertThat(job.sequences()).extracting(SequenceOutcome::sequenceKey).containsExactly(b, c, a);
+        assertThat(job.sequences()).extracting(SequenceOutcome::outcome).containsOnly("PENDING");
+
+        // Parked after the job started, by the live processor: not part of the job.
+        String late = f.parkLive("LATE");
+        f.runner("node-1");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(done.sequences()).extracting(SequenceOutcome::sequenceKey).containsExactly(b, c, a);
+        assertThat(done.sequences()).extracting(SequenceOutcome::outcome).containsOnly("DRAINED");
+        assertThat(done.sequences()).extracting(SequenceOutcome::redelivered).containsExactly(1, 3, 2);
+        assertThat(done.succeeded()).isEqualTo(3);
+        assertThat(done.remaining()).isZero();
+        assertThat(f.handler.handled).containsExactlyInAnyOrder("B#0", "C#0", "C#1", "C#2", "A#0", "A#1");
+        assertThat(f.store.contains(GROUP, late)).isTrue();
+        assertThat(f.ledger.nodes(late)).isEmpty();
+        assertThat(f.jobs.activeJob(GROUP)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "snapshot in database: {0}")
+    @ValueSource(booleans = {true, false})
+    void snapshotAppliesTheFilterAndMaxSequences(boolean snapshotInDatabase) {
+        JdbcRetryJobs jobs = new JdbcRetryJobs(dataSource, RetryJobFixture.PREFIX, f.store, snapshotInDatabase,
+                                               f.audit, Clock.systemUTC());
+        Instant base = Instant.parse("2030-01-01T00:00:00Z");
+        String other = IllegalArgumentException.class.getName();
+        String s1 = f.seed("S1", 1, CAUSE, base);
+        String s2 = f.seed("S2", 2, other, base.plusSeconds(10));
+        String s3 = f.seed("S3", 1, CAUSE, base.plusSeconds(20));
+        String s4 = f.seed("S4", 1, other, base.plusSeconds(30));
+        String s5 = f.seed("S5", 1, CAUSE, base.plusSeconds(40));
+        f.seed("elsewhere", "S6", 1, CAUSE, base);
+
+        assertThat(snapshot(jobs, new RetryJobRequest(GROUP, CAUSE, null, null, null, 1, Duration.ZERO, 100)))
+                .containsExactlyInAnyOrder(s1, s3, s5);
+        assertThat(snapshot(jobs, new RetryJobRequest(GROUP, null, null, base.plusSeconds(10), base.plusSeconds(31),
+                                                      1, Duration.ZERO, 100)))
+                .containsExactlyInAnyOrder(s2, s3, s4);
+        assertThat(snapshot(jobs, new RetryJobRequest(GROUP, other, null, base.plusSeconds(15), null,
+                                                      1, Duration.ZERO, 100)))
+                .containsExactly(s4);
+        assertThat(snapshot(jobs, new RetryJobRequest(GROUP, null, ThingChanged.class.getName(), null, null,
+                                                      1, Duration.ZERO, 100)))
+                .containsExactlyInAnyOrder(s1, s2, s3, s4, s5);
+        assertThat(snapshot(jobs, new RetryJobRequest(GROUP, null, "com.example.Other", null, null,
+                                                      1, Duration.ZERO, 100)))
+                .isEmpty();
+        assertThat(snapshot(jobs, new RetryJobRequest(GROUP, CAUSE, null, null, null, 1, Duration.ZERO, 2)))
+                .hasSize(2).isSubsetOf(s1, s3, s5);
+        assertThat(snapshot(jobs, f.request(1, Duration.ZERO, 3))).hasSize(3);
+    }
+
+    /** Creates the job, reads its snapshot, and stops it so that the group is free for the next one. */
+    private List<String> snapshot(JdbcRetryJobs jobs, RetryJobRequest request) {
+        RetryJob job = jobs.create(request, null, "alice").job();
+        jobs.stop(job.id(), "alice");
+        assertThat(job.total()).isEqualTo(job.sequences().size());
+        if (job.total() == 0) {
+            assertThat(job.state()).as("nothing to do: done at once").isEqualTo(RetryJob.State.COMPLETED);
+        }
+        return job.sequences().stream().map(SequenceOutcome::sequenceKey).toList();
+    }
+
+    // --- batches --------------------------------------------------------------------------------------------------
+
+    @Test
+    void runsBatchSizeSequencesPerBatchWithTheCooldownBetweenBatches() {
+        List<String> keys = f.seedMany("T", 7);
+        Duration cooldown = Duration.ofMillis(400);
+        RetryJob job = f.jobs.create(f.request(3, cooldown, 100), null, "alice").job();
+
+        f.runner("node-1");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(done.succeeded()).isEqualTo(7);
+        List<Processed> processed = f.processed(job.id());
+        assertThat(processed).extracting(Processed::sequenceKey).containsExactlyElementsOf(keys);
+        Map<Integer, List<Processed>> batches = processed.stream().collect(
+                Collectors.groupingBy(Processed::batch, java.util.TreeMap::new, Collectors.toList()));
+        assertThat(batches.values()).extracting(List::size).containsExactly(3, 3, 1);
+        List<List<Processed>> ordered = new ArrayList<>(batches.values());
+        for (int i = 1; i < ordered.size(); i++) {
+            Instant previousEnd = ordered.get(i - 1).get(ordered.get(i - 1).size() - 1).finishedAt();
+            Instant nextStart = ordered.get(i).get(0).finishedAt();
+            assertThat(Duration.between(previousEnd, nextStart))
+                    .as("gap between batch %d and %d", i, i + 1).isGreaterThanOrEqualTo(cooldown);
+        }
+        for (int i = 1; i < processed.size(); i++) {
+            assertThat(processed.get(i).finishedAt()).isAfterOrEqualTo(processed.get(i - 1).finishedAt());
+        }
+    }
+
+    // --- idempotency ----------------------------------------------------------------------------------------------
+
+    @Test
+    void sameIdempotencyKeyAndSameRequestReturnTheSameJob() {
+        f.seedMany("I", 2);
+        RetryJobRequest request = new RetryJobRequest(GROUP, CAUSE, null, Instant.parse("2020-01-01T00:00:00Z"),
+                                                      null, 5, Duration.ofSeconds(2), 50);
+        Created first = f.jobs.create(request, "key-1", "alice");
+        // An equal request built independently (same values, e.g. another JSON spelling of the same body).
+        RetryJobRequest same = new RetryJobRequest(GROUP, CAUSE, null,
+                                                   Instant.parse("2020-01-01T01:00:00+01:00"), null, 5,
+                                                   Duration.ofMillis(2000), 50);
+        Created second = f.jobs.create(same, "key-1", "bob");
+
+        assertThat(first.created()).isTrue();
+        assertThat(second.created()).isFalse();
+        assertThat(second.job().id()).isEqualTo(first.job().id());
+        assertThat(second.job().createdBy()).isEqualTo("alice");
+        assertThat(f.jobs.list(10, null).items()).hasSize(1);
+
+        // Still the same job once it has finished.
+        f.runner("node-1");
+        f.awaitState(first.job().id(), RetryJob.State.COMPLETED);
+        Created replay = f.jobs.create(same, "key-1", "bob");
+        assertThat(replay.created()).isFalse();
+        assertThat(replay.job().id()).isEqualTo(first.job().id());
+        assertThat(replay.job().state()).isEqualTo(RetryJob.State.COMPLETED);
+        assertThat(f.auditEntries(RetryJobAudit.CREATE)).hasSize(1);
+    }
+
+    @Test
+    void sameIdempotencyKeyWithADifferentRequestIsAConflict() {
+        f.seedMany("I", 2);
+        Created first = f.jobs.create(f.request(5, Duration.ZERO, 50), "key-2", "alice");
+
+        assertThatThrownBy(() -> f.jobs.create(f.request(6, Duration.ZERO, 50), "key-2", "bob"))
+                .isInstanceOf(IdempotencyConflictException.class)
+                .hasMessageContaining("key-2");
+        assertThatThrownBy(() -> f.jobs.create(new RetryJobRequest("other-group", null, null, null, null, 5,
+                                                                   Duration.ZERO, 50), "key-2", "bob"))
+                .isInstanceOf(IdempotencyConflictException.class);
+
+        assertThat(f.jobs.list(10, null).items()).extracting(RetryJob::id).containsExactly(first.job().id());
+        List<AuditEntry> creates = f.auditEntries(RetryJobAudit.CREATE);
+        assertThat(creates).extracting(AuditEntry::outcome).containsExactly("success", "rejected", "rejected");
+        assertThat(creates.get(1).actor()).isEqualTo("bob");
+        assertThat(creates.get(1).parameters()).contains("\"idempotencyKey\":\"key-2\"").contains("\"batchSize\":6");
+    }
+
+    // --- one running job per group --------------------------------------------------------------------------------
+
+    @Test
+    void aGroupHasAtMostOneRunningJob() {
+        f.seedMany("R", 3);
+        f.seed("other-group", "X", 1, CAUSE, Instant.now());
+        RetryJob running = f.jobs.create(f.request(1, Duration.ofMinutes(10), 100), null, "alice").job();
+
+        assertThatThrownBy(() -> f.jobs.create(f.request(2, Duration.ZERO, 100), "another-key", "bob"))
+                .isInstanceOfSatisfying(JobAlreadyRunningException.class,
+                                        e -> assertThat(e.runningJob()).isEqualTo(running.id()));
+        assertThat(f.jobs.activeJob(GROUP)).map(RetryJob::id).contains(running.id());
+
+        // Other groups are independent.
+        Created other = f.jobs.create(new RetryJobRequest("other-group", null, null, null, null, 1, Duration.ZERO,
+                                                          10), null, "bob");
+        assertThat(other.created()).isTrue();
+
+        // Once the running job ends, the group takes a new one.
+        f.jobs.stop(running.id(), "alice");
+        Created next = f.jobs.create(f.request(2, Duration.ZERO, 100), null, "bob");
+        assertThat(next.created()).isTrue();
+        assertThat(f.jobs.activeJob(GROUP)).map(RetryJob::id).contains(next.job().id());
+    }
+
+    @Test
+    void twoConcurrentCreatesForOneGroupStartExactlyOneJob() throws Exception {
+        f.seedMany("R", 3);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 10; round++) {
+                CyclicBarrier barrier = new CyclicBarrier(2);
+                List<Future<Object>> results = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    int batchSize = t + 1;
+                    Callable<Object> create = () -> {
+                        barrier.await(10, TimeUnit.SECONDS);
+                        try {
+                            return f.jobs.create(f.request(batchSize, Duration.ofMinutes(10), 100), null, "racer");
+                        } catch (JobAlreadyRunningException e) {
+                            return e;
+                        }
+                    };
+                    results.add(threads.submit(create));
+                }
+                List<Object> outcomes = new ArrayList<>();
+                for (Future<Object> result : results) {
+                    outcomes.add(result.get(30, TimeUnit.SECONDS));
+                }
+                List<Created> created = outcomes.stream().filter(Created.class::isInstance).map(Created.class::cast)
+                                                .toList();
+                List<JobAlreadyRunningException> refused = outcomes.stream()
+                                                                   .filter(JobAlreadyRunningException.class::isInstance)
+                                                                   .map(JobAlreadyRunningException.class::cast)
+                                                                   .toList();
+                assertThat(created).as("round %d", round).hasSize(1);
+                assertThat(refused).as("round %d", round).hasSize(1);
+                assertThat(refused.get(0).runningJob()).isEqualTo(created.get(0).job().id());
+                f.jobs.stop(created.get(0).job().id(), "racer");
+            }
+            assertThat(f.jobs.list(100, null).items()).hasSize(10)
+                                                       .extracting(RetryJob::state)
+                                                       .containsOnly(RetryJob.State.STOPPED);
+
+            // The same idempotency key raced: both get the one job.
+            for (int round = 0; round < 5; round++) {
+                CyclicBarrier barrier = new CyclicBarrier(2);
+                String key = "race-" + round;
+                List<Future<Created>> results = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    results.add(threads.submit(() -> {
+                        barrier.await(10, TimeUnit.SECONDS);
+                        return f.jobs.create(f.request(1, Duration.ofMinutes(10), 100), key, "racer");
+                    }));
+                }
+                Created one = results.get(0).get(30, TimeUnit.SECONDS);
+                Created two = results.get(1).get(30, TimeUnit.SECONDS);
+                assertThat(one.job().id()).isEqualTo(two.job().id());
+                assertThat(List.of(one.created(), two.created())).containsExactlyInAnyOrder(true, false);
+                f.jobs.stop(one.job().id(), "racer");
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    // --- stop -----------------------------------------------------------------------------------------------------
+
+    @Test
+    void stopBetweenBatchesStopsAtOnceWithSequencesRemaining() {
+        f.seedMany("S", 6);
+        RetryJob job = f.jobs.create(f.request(2, Duration.ofMinutes(30), 100), null, "alice").job();
+        f.runner("node-1");
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.job(job.id()).succeeded() == 2
+                && f.job(job.id()).owner() == null);
+
+        RetryJob stopped = f.jobs.stop(job.id(), "bob").orElseThrow();
+
+        assertThat(stopped.state()).isEqualTo(RetryJob.State.STOPPED);
+        assertThat(stopped.stopRequested()).isTrue();
+        assertThat(stopped.succeeded()).isEqualTo(2);
+        assertThat(stopped.remaining()).isEqualTo(4);
+        assertThat(stopped.sequences()).extracting(SequenceOutcome::outcome)
+                                       .containsExactly("DRAINED", "DRAINED", "PENDING", "PENDING", "PENDING",
+                                                        "PENDING");
+        assertThat(f.jobs.activeJob(GROUP)).isEmpty();
+        assertThat(f.store.sequenceCount(GROUP)).isEqualTo(4);
+
+        // Stopping a finished job changes nothing.
+        assertThat(f.jobs.stop(job.id(), "bob")).contains(f.job(job.id()));
+        assertThat(f.jobs.stop(UUID.randomUUID(), "bob")).isEmpty();
+
+        List<AuditEntry> stops = f.auditEntries(RetryJobAudit.STOP);
+        assertThat(stops).hasSize(1);
+        assertThat(stops.get(0).actor()).isEqualTo("bob");
+        assertThat(stops.get(0).target()).isEqualTo(job.id().toString());
+        List<AuditEntry> finished = f.auditEntries(RetryJobAudit.FINISH);
+        assertThat(finished).hasSize(1);
+        assertThat(finished.get(0).detail()).startsWith("STOPPED");
+        assertThat(finished.get(0).actor()).isEqualTo(RetryJobRunner.SYSTEM_ACTOR);
+    }
+
+    @Test
+    void stopDuringABatchStopsAfterTheCurrentSequence() throws Exception {
+        List<String> keys = f.seedMany("S", 5);
+        CountDownLatch inSecond = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        RetryJob job = f.jobs.create(f.request(5, Duration.ZERO, 100), null, "alice").job();
+        f.runner("node-1", f.settings(Duration.ofSeconds(10)), (node, key) -> {
+            if (key.equals(keys.get(1))) {
+                inSecond.countDown();
+                release.await(30, TimeUnit.SECONDS);
+            }
+        });
+        assertThat(inSecond.await(30, TimeUnit.SECONDS)).isTrue();
+
+        RetryJob asked = f.jobs.stop(job.id(), "bob").orElseThrow();
+        assertThat(asked.state()).as("a node is working on it").isEqualTo(RetryJob.State.RUNNING);
+        assertThat(asked.stopRequested()).isTrue();
+        release.countDown();
+
+        RetryJob stopped = f.awaitState(job.id(), RetryJob.State.STOPPED);
+        assertThat(stopped.succeeded()).isEqualTo(2);
+        assertThat(stopped.remaining()).isEqualTo(3);
+        assertThat(f.ledger.nodes(keys.get(2))).isEmpty();
+        assertThat(f.auditEntries(RetryJobAudit.STOP)).extracting(AuditEntry::detail)
+                                                      .singleElement().asString().startsWith("stop requested");
+    }
+
+    // --- nodes ----------------------------------------------------------------------------------------------------
+
+    @Test
+    void twoNodesOnOneJobProcessEverySequenceExactlyOnce() {
+        List<String> keys = f.seedMany("N", 24);
+        RetryJob job = f.jobs.create(f.request(3, Duration.ZERO, 100), null, "alice").job();
+
+        RetryJobRunner one = f.runner("node-1");
+        RetryJobRunner two = f.runner("node-2");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(done.succeeded()).isEqualTo(24);
+        assertThat(done.failed()).isZero();
+        assertThat(done.skipped()).isZero();
+        for (String key : keys) {
+            assertThat(f.ledger.nodes(key)).as(key).hasSize(1);
+        }
+        assertThat(f.ledger.maxInFlight()).as("never two nodes at once").isEqualTo(1);
+        assertThat(f.handler.handled).hasSize(24).doesNotHaveDuplicates();
+        assertThat(f.store.size(GROUP)).isZero();
+        Set<String> nodes = new HashSet<>();
+        f.ledger.all().values().forEach(nodes::addAll);
+        assertThat(nodes).isSubsetOf("node-1", "node-2");
+        assertThat(one.owner()).startsWith("node-1/");
+        assertThat(two.owner()).startsWith("node-2/");
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).hasSize(1);
+    }
+
+    @Test
+    void aJobWhoseNodeDiesMidBatchIsResumedByAnotherNodeOnceTheLeaseExpires() throws Exception {
+        List<String> keys = f.seedMany("D", 6);
+        CountDownLatch hung = new CountDownLatch(1);
+        CountDownLatch revive = new CountDownLatch(1);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
+                                                                         Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        RetryJobRunner dying = f.runner("node-1", shortLease, (node, key) -> {
+            if (node.equals("node-1") && key.equals(keys.get(2))) {
+                hung.countDown();
+                revive.await(60, TimeUnit.SECONDS);
+            }
+        });
+        assertThat(hung.await(30, TimeUnit.SECONDS)).isTrue();
+        // The node dies: no more polling, no more lease renewal; its thread is stuck in the third sequence.
+        dying.stop();
+        assertThat(f.job(job.id()).owner()).startsWith("node-1/");
+
+        f.runner("node-2", shortLease, (node, key) -> {
+        });
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(done.succeeded()).isEqualTo(6);
+        assertThat(f.ledger.nodes(keys.get(0))).containsExactly("node-1");
+        assertThat(f.ledger.nodes(keys.get(1))).containsExactly("node-1");
+        for (String key : keys.subList(2, 6)) {
+            assertThat(f.ledger.nodes(key)).as(key).containsExactly("node-2");
+        }
+
+        // The dead node comes back to life mid-sequence: it finds nothing to redeliver and records nothing.
+        revive.countDown();
+        assertThat(dying.awaitTermination(Duration.ofSeconds(30))).isTrue();
+        assertThat(f.ledger.nodes(keys.get(2))).containsExactly("node-2", "node-1");
+        RetryJob after = f.job(job.id());
+        assertThat(after.succeeded()).isEqualTo(6);
+        assertThat(after.skipped()).isZero();
+        assertThat(after.sequences()).extracting(SequenceOutcome::outcome).containsOnly("DRAINED");
+        assertThat(f.handler.handled).hasSize(6).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aJobResumesAfterItsNodeRestarts() throws Exception {
+        List<String> keys = f.seedMany("P", 6);
+        RetryJob job = f.jobs.create(f.request(2, Duration.ZERO, 100), null, "alice").job();
+        CountDownLatch thirdStarted = new CountDownLatch(1);
+        CountDownLatch stopping = new CountDownLatch(1);
+        RetryJobRunner before = f.runner("node-1", f.settings(Duration.ofSeconds(30)), (node, key) -> {
+            if (key.equals(keys.get(2))) {
+                thirdStarted.countDown();
+                stopping.await(30, TimeUnit.SECONDS);
+            }
+        });
+        assertThat(thirdStarted.await(30, TimeUnit.SECONDS)).isTrue();
+
+        // Shut down while the third sequence is being redelivered: it is finished, the lease given back.
+        Thread shutdown = new Thread(before::stop);
+        shutdown.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !before.isRunning());
+        stopping.countDown();
+        shutdown.join(30_000);
+        RetryJob paused = f.job(job.id());
+        assertThat(paused.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(paused.owner()).as("lease given back").isNull();
+        assertThat(paused.succeeded()).isEqualTo(3);
+
+        // The node restarted (a new runner): it goes on at once.
+        f.runner("node-1");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(done.succeeded()).isEqualTo(6);
+        keys.forEach(key -> assertThat(f.ledger.nodes(key)).as(key).hasSize(1));
+        assertThat(f.handler.handled).hasSize(6).doesNotHaveDuplicates();
+    }
+
+    // --- outcomes -------------------------------------------------------------------------------------------------
+
+    @Test
+    void countsAndRecordsEveryOutcome() {
+        Instant base = Instant.now().minus(Duration.ofHours(1));
+        String drained = f.seed("OK", 2, CAUSE, base);
+        String failing = f.seed("BAD", 2, CAUSE, base.plusSeconds(1));
+        String claimed = f.seed("HELD", 1, CAUSE, base.plusSeconds(2));
+        String gone = f.seed("GONE", 1, CAUSE, base.plusSeconds(3));
+        String unreadable = f.seed("ODD", 1, CAUSE, base.plusSeconds(4));
+        f.handler.poisoned.add("BAD");
+        f.jdbc.update("UPDATE " + RetryJobFixture.PREFIX + "letter SET payload_type = 'com.example.Missing' "
+                              + "WHERE sequence_key = ?", unreadable);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        // After the snapshot: another node holds one sequence, an operator erases another.
+        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+        JdbcDeadLetterStore otherNode = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                           .eventSerializer(serializer).genericSerializer(serializer)
+                                                           .nodeId("other-node").build();
+        otherNode.claim(GROUP, claimed, Duration.ofMinutes(5)).orElseThrow();
+        f.store.evictSequence(GROUP, gone);
+
+        f.runner("node-1");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(done.total()).isEqualTo(5);
+        assertThat(done.succeeded()).isEqualTo(1);
+        assertThat(done.failed()).isEqualTo(2);
+        assertThat(done.skipped()).isEqualTo(2);
+        assertThat(done.remaining()).isZero();
+        Map<String, SequenceOutcome> outcomes = done.sequences().stream().collect(
+                Collectors.toMap(SequenceOutcome::sequenceKey, o -> o));
+        assertThat(outcomes.get(drained).outcome()).isEqualTo("DRAINED");
+        assertThat(outcomes.get(drained).redelivered()).isEqualTo(2);
+        assertThat(outcomes.get(drained).remaining()).isZero();
+        assertThat(outcomes.get(failing).outcome()).isEqualTo("FAILED");
+        assertThat(outcomes.get(failing).redelivered()).isZero();
+        assertThat(outcomes.get(failing).remaining()).isEqualTo(2);
+        assertThat(outcomes.get(failing).detail()).contains("IllegalStateException").contains("poisoned BAD#0");
+        assertThat(outcomes.get(claimed).outcome()).isEqualTo("CLAIMED");
+        assertThat(outcomes.get(claimed).detail()).contains("other-node");
+        assertThat(outcomes.get(gone).outcome()).isEqualTo("NOT_FOUND");
+        assertThat(outcomes.get(unreadable).outcome()).isEqualTo("UNREADABLE");
+        assertThat(done.sequences()).allSatisfy(o -> assertThat(o.finishedAt()).isNotNull());
+
+        // The store agrees: the failing head was retried once more, the held and unreadable ones are untouched.
+        assertThat(f.store.contains(GROUP, drained)).isFalse();
+        assertThat(f.store.sequenceLetters(GROUP, failing, -1, 1).get(0).attempts()).isEqualTo(2);
+        assertThat(f.store.sequenceSize(GROUP, claimed)).isEqualTo(1);
+        assertThat(f.store.sequenceSize(GROUP, unreadable)).isEqualTo(1);
+
+        List<AuditEntry> finished = f.auditEntries(RetryJobAudit.FINISH);
+        assertThat(finished).hasSize(1);
+        assertThat(finished.get(0).outcome()).isEqualTo("success");
+        assertThat(finished.get(0).detail())
+                .isEqualTo("COMPLETED: 1 succeeded, 2 failed, 2 skipped, 0 remaining");
+        assertThat(finished.get(0).parameters()).contains("\"skipped\":2");
+        List<AuditEntry> created = f.auditEntries(RetryJobAudit.CREATE);
+        assertThat(created).singleElement().satisfies(e -> {
+            assertThat(e.actor()).isEqualTo("alice");
+            assertThat(e.processingGroup()).isEqualTo(GROUP);
+            assertThat(e.target()).isEqualTo(job.id().toString());
+            assertThat(e.detail()).isEqualTo("5 sequences in the snapshot");
+        });
+    }
+
+    @Test
+    void anUnexpectedErrorFailsTheJobAndFreesTheGroup() {
+        List<String> keys = f.seedMany("E", 4);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        f.runner("node-1", f.settings(Duration.ofSeconds(10)), (node, key) -> {
+            if (key.equals(keys.get(1))) {
+                throw new IllegalStateException("database went away");
+            }
+        });
+
+        RetryJob failed = f.awaitState(job.id(), RetryJob.State.FAILED);
+
+        assertThat(failed.failure()).contains("IllegalStateException").contains("database went away");
+        assertThat(failed.succeeded()).isEqualTo(1);
+        assertThat(failed.remaining()).isEqualTo(3);
+        assertThat(f.jobs.activeJob(GROUP)).isEmpty();
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement()
+                                                        .satisfies(e -> assertThat(e.outcome()).isEqualTo("failure"));
+        assertThat(f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").created()).isTrue();
+    }
+
+    @Test
+    void aGroupThatDoesNotRunHereIsLeftToOtherNodes() {
+        f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
+        RetryJob job = f.jobs.create(new RetryJobRequest("elsewhere", null, null, null, null, 1, Duration.ZERO, 10),
+                                     null, "alice").job();
+        f.runner("node-1");
+
+        // Claimed, found not to run here, given back.
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.jdbc.queryForObject(
+                "SELECT batches FROM " + RetryJobFixture.PREFIX + "retry_job WHERE job_id = ?", Integer.class,
+                job.id()) >= 1 && f.job(job.id()).owner() == null);
+        RetryJob waiting = f.job(job.id());
+        assertThat(waiting.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(waiting.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+
+        assertThat(f.jobs.stop(job.id(), "alice")).map(RetryJob::state).contains(RetryJob.State.STOPPED);
+    }
+
+    // --- listing --------------------------------------------------------------------------------------------------
+
+    @Test
+    void listsJobsNewestFirstWithACursor() {
+        f.seedMany("L", 1);
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            RetryJob job = f.jobs.create(f.request(1, Duration.ZERO, 10), null, "alice").job();
+            f.jobs.stop(job.id(), "alice");
+            ids.add(0, job.id());
+        }
+
+        Page<RetryJob> first = f.jobs.list(2, null);
+        Page<RetryJob> second = f.jobs.list(2, first.nextCursor());
+        Page<RetryJob> third = f.jobs.list(2, second.nextCursor());
+
+        List<UUID> listed = new ArrayList<>();
+        for (Page<RetryJob> page : List.of(first, second, third)) {
+            page.items().forEach(job -> listed.add(job.id()));
+            page.items().forEach(job -> assertThat(job.sequences()).isEmpty());
+        }
+        assertThat(listed).containsExactlyElementsOf(ids);
+        assertThat(third.nextCursor()).isNull();
+        assertThatThrownBy(() -> f.jobs.list(2, "not-a-cursor")).isInstanceOf(InvalidCursorException.class);
+        assertThatThrownBy(() -> f.jobs.list(0, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(f.jobs.find(UUID.randomUUID())).isEmpty();
+    }
+
+    @Test
+    void pagesThroughTheOutcomesOfALargeJob() {
+        List<String> keys = f.seedMany("O", 7);
+        RetryJob job = f.jobs.create(f.request(1, Duration.ZERO, 100), null, "alice").job();
+
+        List<String> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<SequenceOutcome> page = f.jobs.outcomes(job.id(), 3, cursor);
+            page.items().forEach(o -> paged.add(o.sequenceKey()));
+            cursor = page.nextCursor();
+        } while (cursor != null);
+
+        assertThat(paged).containsExactlyElementsOf(keys);
+        assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, "bad")).isInstanceOf(InvalidCursorException.class);
+    }
+
+    // --- automatic retry ------------------------------------------------------------------------------------------
+
+    @Test
+    void automaticRetryStartsOneJobPerGroupAndScheduledTimeWhateverTheNumberOfNodes() {
+        f.seedMany("A", 3);
+        f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
+        AutoRetryScheduler.Settings settings = new AutoRetryScheduler.Settings(50, 10, Duration.ZERO);
+        AutoRetryScheduler nodeOne = new AutoRetryScheduler(f.jobs, f.store, AutoRetryScheduler.parseSchedule(
+                "0 */15 * * * *"), settings, Clock.systemUTC());
+        AutoRetryScheduler nodeTwo = new AutoRetryScheduler(f.jobs, f.store, AutoRetryScheduler.parseSchedule(
+                "0 */15 * * * *"), settings, Clock.systemUTC());
+        Instant at = Instant.parse("2030-01-01T10:15:00Z");
+
+        List<RetryJob> first = nodeOne.runAt(at);
+        List<RetryJob> second = nodeTwo.runAt(at);
+
+        assertThat(first).extracting(RetryJob::processingGroup).containsExactlyInAnyOrder(GROUP, "elsewhere");
+        assertThat(first).allSatisfy(job -> assertThat(job.createdBy()).isEqualTo(RetryJobRunner.SYSTEM_ACTOR));
+        assertThat(second).as("the other node's jobs are running").isEmpty();
+        assertThat(f.jobs.list(10, null).items()).hasSize(2);
+        RetryJob ours = first.stream().filter(j -> j.processingGroup().equals(GROUP)).findFirst().orElseThrow();
+        assertThat(ours.total()).isEqualTo(3);
+        assertThat(ours.request().maxSequences()).isEqualTo(50);
+
+        // A node that missed the check still lands on the same job through the idempotency key.
+        f.jobs.stop(first.stream().filter(j -> j.processingGroup().equals("elsewhere")).findFirst().orElseThrow()
+                         .id(), "alice");
+        f.runner("node-1");
+        f.awaitState(ours.id(), RetryJob.State.COMPLETED);
+        assertThat(f.jobs.create(ours.request(), AutoRetryScheduler.idempotencyKey(GROUP, at), "system").job().id())
+                .isEqualTo(ours.id());
+
+        // The next time: only groups that still have letters.
+        List<RetryJob> later = nodeOne.runAt(at.plus(Duration.ofMinutes(15)));
+        assertThat(later).extracting(RetryJob::processingGroup).containsExactly("elsewhere");
+        assertThat(f.auditEntries(RetryJobAudit.CREATE)).extracting(AuditEntry::actor)
+                                                        .containsOnly(RetryJobRunner.SYSTEM_ACTOR);
+    }
+
+    @Test
+    void automaticRetryRunsOnItsCronSchedule() {
+        f.seedMany("C", 2);
+        AutoRetryScheduler scheduler = new AutoRetryScheduler(
+                f.jobs, f.store, AutoRetryScheduler.parseSchedule("* * * * * *"),
+                new AutoRetryScheduler.Settings(10, 5, Duration.ZERO), Clock.systemUTC());
+        f.runner("node-1");
+        scheduler.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.store.size(GROUP) == 0);
+        } finally {
+            scheduler.stop();
+        }
+        List<RetryJob> jobs = f.jobs.list(10, null).items();
+        assertThat(jobs).isNotEmpty();
+        assertThat(jobs).extracting(RetryJob::createdBy).containsOnly(RetryJobRunner.SYSTEM_ACTOR);
+        assertThat(f.handler.handled).containsExactlyInAnyOrder("C0#0", "C1#0");
+    }
+
+    @Test
+    void badAutomaticRetrySettingsFailClearly() {
+        assertThatThrownBy(() -> AutoRetryScheduler.parseSchedule("every minute"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("axon.dlq.auto-retry.schedule [every minute]");
+        assertThatThrownBy(() -> new AutoRetryScheduler.Settings(0, 10, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxSequences");
+        assertThat(AutoRetryScheduler.idempotencyKey("g".repeat(300), Instant.EPOCH)).hasSizeLessThanOrEqualTo(255)
+                                                                                   .startsWith("auto-retry:sha256-");
+    }
+}
