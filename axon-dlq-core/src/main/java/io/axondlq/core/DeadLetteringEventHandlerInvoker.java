@@ -25,11 +25,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Wraps one processing group's event handlers with retries, savepoint isolation and sequence parking.
@@ -63,7 +65,12 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     private final boolean clearOnReset;
     private final String nodeId;
     private final Isolation isolation;
-    private final Map<Segment, Set<String>> parkedBySegment = new ConcurrentHashMap<>();
+    /**
+     * Per segment: parked sequence key → the {@link #marks mark} at which this node learned it is parked. The mark
+     * lets a redelivery drop exactly the entries it may have drained (see {@link #sequenceDrained(String, long)}).
+     */
+    private final Map<Segment, Map<String, Long>> parkedBySegment = new ConcurrentHashMap<>();
+    private final AtomicLong marks = new AtomicLong();
     private final Map<String, PendingFailure> failuresAwaitingReplay =
             Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
@@ -103,17 +110,20 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         }
         Object sequenceIdentifier = sequenceIdentifier(message);
         String key = store.sequenceKey(sequenceIdentifier);
-        if (parkedKeys(segment).contains(key)) {
+        // A sequence with followers waiting in this batch stays deferred for the rest of the batch, even if a
+        // redelivery drained it meanwhile: handling a later event now would overtake the waiting ones (I2).
+        if (parkedKeys(segment).containsKey(key) || hasPendingFollowers(key)) {
             park(sequenceIdentifier, key, message, segment);
             return;
         }
         handleLive(sequenceIdentifier, key, message, segment);
     }
 
-    private Set<String> parkedKeys(Segment segment) {
+    private Map<String, Long> parkedKeys(Segment segment) {
         return parkedBySegment.computeIfAbsent(segment, s -> {
-            Set<String> keys = ConcurrentHashMap.newKeySet();
-            keys.addAll(store.parkedSequenceKeys(processingGroup, s.getSegmentId(), s.getMask()));
+            long mark = marks.get();
+            Map<String, Long> keys = new ConcurrentHashMap<>();
+            store.parkedSequenceKeys(processingGroup, s.getSegmentId(), s.getMask()).forEach(k -> keys.put(k, mark));
             return keys;
         });
     }
@@ -129,16 +139,28 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         }
         // Collect the batch's followers and append them in one JDBC batch just before the batch commits.
         UnitOfWork<?> unitOfWork = CurrentUnitOfWork.get().root();
-        List<PendingFollower> pending = unitOfWork.getOrComputeResource(
+        PendingFollowers pending = unitOfWork.getOrComputeResource(
                 PENDING_FOLLOWERS_RESOURCE + processingGroup, k -> {
-                    List<PendingFollower> list = new ArrayList<>();
-                    unitOfWork.onPrepareCommit(u -> flushUnchecked(list));
-                    return list;
+                    PendingFollowers batch = new PendingFollowers();
+                    unitOfWork.onPrepareCommit(u -> flushUnchecked(batch));
+                    return batch;
                 });
         pending.add(follower);
     }
 
-    private void flushUnchecked(List<PendingFollower> pending) {
+    private boolean hasPendingFollowers(String key) {
+        if (!CurrentUnitOfWork.isStarted()) {
+            return false;
+        }
+        PendingFollowers pending = CurrentUnitOfWork.get().root()
+                                                    .getResource(PENDING_FOLLOWERS_RESOURCE + processingGroup);
+        return pending != null && pending.keys.contains(key);
+    }
+
+    private void flushUnchecked(PendingFollowers batch) {
+        List<PendingFollower> pending = new ArrayList<>(batch.followers);
+        batch.followers.clear();
+        batch.keys.clear();
         try {
             flush(pending);
         } catch (RuntimeException e) {
@@ -175,13 +197,12 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 drained.add(follower);
             }
         }
-        pending.clear();
         // Sequences drained since we cached them: their events are handled now, still in stream order.
         for (PendingFollower follower : drained) {
             parkedKeys(follower.segment()).remove(follower.key());
         }
         for (PendingFollower follower : drained) {
-            if (parkedKeys(follower.segment()).contains(follower.key())) {
+            if (parkedKeys(follower.segment()).containsKey(follower.key())) {
                 if (store.appendIfParked(processingGroup, List.of(
                         LetterDraft.parked(follower.sequenceIdentifier(), follower.message())))[0]) {
                     observer.parked(processingGroup, follower.message());
@@ -258,7 +279,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             failuresAwaitingReplay.put(message.getIdentifier(), new PendingFailure(history, decision, failure));
             throw e;
         }
-        parkedKeys(segment).add(key);
+        parkedKeys(segment).put(key, marks.incrementAndGet());
         logger.warn("Processing group [{}] dead-lettered event [{}] of sequence [{}] after {} attempt(s): {}",
                     processingGroup, message.getIdentifier(), key, history.size(), failure.toString());
         observer.deadLettered(processingGroup, message, failure, history.size());
@@ -286,9 +307,24 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         invokeTagged(letter.message());
     }
 
-    /** Keeps this node's parked sets current after a sequence was drained by redelivery. */
-    public void sequenceDrained(String sequenceKey) {
-        parkedBySegment.values().forEach(keys -> keys.remove(sequenceKey));
+    /**
+     * Taken by a redelivery before it claims a sequence; pass it to {@link #sequenceDrained(String, long)} when the
+     * sequence turned out empty.
+     */
+    public long drainMark() {
+        return marks.incrementAndGet();
+    }
+
+    /**
+     * Keeps this node's parked sets current after a redelivery drained a sequence. Only entries learned before
+     * {@code drainMark} are dropped: an entry added since then comes from a live failure that started the sequence
+     * anew (possibly not committed yet, so the redelivery could not see it); dropping it would let the sequence's
+     * next events pass its dead letter (I2). A stale entry left behind is harmless: the next event of the sequence
+     * finds the sequence gone when it is appended, is handled live, and the entry is dropped then.
+     */
+    public void sequenceDrained(String sequenceKey, long drainMark) {
+        parkedBySegment.values().forEach(
+                keys -> keys.computeIfPresent(sequenceKey, (k, mark) -> mark <= drainMark ? null : mark));
     }
 
     // --- lifecycle ----------------------------------------------------------------------------------------------
@@ -330,6 +366,18 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     }
 
     private record PendingFollower(Object sequenceIdentifier, String key, EventMessage<?> message, Segment segment) {
+    }
+
+    /** The followers one batch (root unit of work) set aside so far, in stream order, and their keys. */
+    private static final class PendingFollowers {
+
+        private final List<PendingFollower> followers = new ArrayList<>();
+        private final Set<String> keys = new HashSet<>();
+
+        void add(PendingFollower follower) {
+            followers.add(follower);
+            keys.add(follower.key());
+        }
     }
 
     private record PendingFailure(List<AttemptRecord> history, RetryDecision decision, Throwable lastFailure) {

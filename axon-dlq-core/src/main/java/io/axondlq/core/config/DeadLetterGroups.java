@@ -20,7 +20,9 @@ import java.util.function.Supplier;
 public final class DeadLetterGroups {
 
     /**
-     * @param interceptors the processor's handler interceptors, read at redelivery time so late registrations count
+     * @param interceptors the handler interceptors registered on the processor from outside (configured, axon-dlq's
+     *                     own, later registrations), read at redelivery time so late registrations count; not those
+     *                     the processor registers on itself for its batches (the tracking processor's token storage)
      */
     public record Binding(String processingGroup,
                           String processorName,

@@ -17,6 +17,7 @@ import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.eventhandling.MultiEventHandlerInvoker;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.messaging.SubscribableMessageSource;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
@@ -31,6 +32,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Axon's {@link EventProcessingModule}, with axon-dlq's invoker for every enabled processing group.
@@ -232,11 +234,19 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         if (ours.isEmpty()) {
             return processor;
         }
+        // Interceptors a processor registers on itself belong to its batches, not to redelivery: the tracking
+        // processor's first interceptor stores its token from unit-of-work resources a redelivery does not have.
+        // Like Axon's own dead-lettering invoker, redelivery runs the interceptors registered from outside: ours,
+        // the configured ones Axon adds after this method returns, and any registered later.
+        int internal = processor.getHandlerInterceptors().size();
         processor.registerHandlerInterceptor(new ProcessingGroupTaggingInterceptor(processorName));
+        Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors = () -> {
+            List<MessageHandlerInterceptor<? super EventMessage<?>>> all = processor.getHandlerInterceptors();
+            return all.subList(Math.min(internal, all.size()), all.size());
+        };
         for (DeadLetteringEventHandlerInvoker invoker : ours) {
             groups.register(new DeadLetterGroups.Binding(invoker.processingGroup(), processorName, invoker,
-                                                         processor::getHandlerInterceptors,
-                                                         transactionManager(processorName)));
+                                                         interceptors, transactionManager(processorName)));
         }
         return processor;
     }

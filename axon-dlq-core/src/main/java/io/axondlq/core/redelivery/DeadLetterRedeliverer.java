@@ -58,12 +58,14 @@ public class DeadLetterRedeliverer {
      */
     public RedeliveryResult redeliver(String processingGroup, String sequenceKey) {
         DeadLetterGroups.Binding binding = binding(processingGroup);
+        // Taken before the claim: entries the live path adds to its parked sets after this point are not ours to drop.
+        long drainMark = binding.invoker().drainMark();
         Optional<SequenceClaim> claim = store.claim(processingGroup, sequenceKey, lease);
         if (claim.isEmpty()) {
             return RedeliveryResult.notFound(processingGroup, sequenceKey);
         }
         try {
-            return drain(binding, claim.get());
+            return drain(binding, claim.get(), drainMark);
         } finally {
             store.release(claim.get());
         }
@@ -119,16 +121,21 @@ public class DeadLetterRedeliverer {
                      .orElseThrow(() -> new UnknownProcessingGroupException(processingGroup));
     }
 
-    private RedeliveryResult drain(DeadLetterGroups.Binding binding, SequenceClaim claim) {
+    private RedeliveryResult drain(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark) {
         String group = claim.processingGroup();
         String key = claim.sequenceKey();
         int redelivered = 0;
         while (true) {
             List<StoredLetter> head = store.sequenceLetters(group, key, -1, 1);
             if (head.isEmpty()) {
-                binding.invoker().sequenceDrained(key);
+                binding.invoker().sequenceDrained(key, drainMark);
                 return new RedeliveryResult(group, key, RedeliveryResult.Outcome.DRAINED, redelivered, 0, null,
                                             null, null);
+            }
+            // Renew before each further letter, not after the last one: removing the last letter removes the
+            // sequence, and with it the lease.
+            if (redelivered > 0 && !store.renew(claim, lease)) {
+                return stopped(group, key, RedeliveryResult.Outcome.LEASE_LOST, redelivered, null, null);
             }
             StoredLetter letter = head.get(0);
             EventMessage<?> message;
@@ -151,9 +158,6 @@ public class DeadLetterRedeliverer {
             }
             redelivered++;
             observer.redelivered(group, message);
-            if (!store.renew(claim, lease)) {
-                return stopped(group, key, RedeliveryResult.Outcome.LEASE_LOST, redelivered, null, null);
-            }
         }
     }
 

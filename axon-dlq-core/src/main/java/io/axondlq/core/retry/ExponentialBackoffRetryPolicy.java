@@ -7,6 +7,7 @@ import org.axonframework.eventhandling.EventMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Retries in place with exponential backoff, then dead-letters. Exceptions of a non-retryable type (anywhere in the
@@ -125,7 +126,7 @@ public final class ExponentialBackoffRetryPolicy implements RetryPolicy {
 
         /** Replaces the non-retryable types (the defaults included). */
         public Builder nonRetryable(List<Class<? extends Throwable>> types) {
-            if (types == null || types.contains(null)) {
+            if (types == null || types.stream().anyMatch(Objects::isNull)) {
                 throw new AxonConfigurationException("nonRetryable types may not be null");
             }
             nonRetryable.clear();
@@ -135,7 +136,7 @@ public final class ExponentialBackoffRetryPolicy implements RetryPolicy {
 
         /** Exception types whose events are dropped (logged and counted) instead of dead-lettered. */
         public Builder skip(List<Class<? extends Throwable>> types) {
-            if (types == null || types.contains(null)) {
+            if (types == null || types.stream().anyMatch(Objects::isNull)) {
                 throw new AxonConfigurationException("skip types may not be null");
             }
             skipped.clear();

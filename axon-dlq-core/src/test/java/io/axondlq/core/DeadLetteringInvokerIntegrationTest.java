@@ -1,0 +1,807 @@
+package io.axondlq.core;
+
+import io.axondlq.core.InvokerFixture.Options;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.Savepoints;
+import io.axondlq.testsupport.CountingDataSource;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import io.axondlq.testsupport.TestDatabase;
+import org.awaitility.core.ConditionFactory;
+import org.axonframework.config.Configuration;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.messaging.deadletter.InMemorySequencedDeadLetterQueue;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import javax.sql.DataSource;
+
+import static io.axondlq.core.InvokerFixture.GROUP;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The dead-lettering invoker end to end: real pooled streaming and tracking processors built by Axon's configuration
+ * through {@code DeadLetteringEventProcessingModule}, a JDBC projection, a JDBC token store and the JDBC dead-letter
+ * store in one database, with Spring's {@code DataSourceTransactionManager} as Axon's transaction manager. Written
+ * once, subclassed per database.
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class DeadLetteringInvokerIntegrationTest {
+
+    @TestDataSource
+    DataSource pool;
+
+    @TestDataSource
+    TestDatabase database;
+
+    /** A fresh counter per test, over the class's database; the fixture does all its database access through it. */
+    @TestDataSource
+    CountingDataSource counting;
+
+    private InvokerFixture fixture;
+
+    @BeforeEach
+    void prepare() {
+        InvokerFixture.prepareDatabase(database, pool);
+        fixture = new InvokerFixture(database, counting, pool);
+    }
+
+    @AfterEach
+    void shutDown() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    private static ConditionFactory eventually() {
+        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
+    }
+
+    private static List<Long> range(long fromInclusive, long toExclusive) {
+        return LongStream.range(fromInclusive, toExclusive).boxed().toList();
+    }
+
+    // --- 1. poison event ----------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void poisonEventParksTheRestOfItsAggregateWhileOtherAggregatesFlow(ProcessorType type) {
+        InvokerFixture f = fixture.start(Options.of(type));
+        f.handler.faults.poisoned.add("A");
+
+        f.publishRounds(4, "A", "B", "C");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactlyElementsOf(range(0, 4));
+            assertThat(f.projected("C")).containsExactlyElementsOf(range(0, 4));
+            assertThat(f.sequenceSize("A")).isEqualTo(4);
+        });
+        eventually().until(f::tokensAtHead);
+
+        List<StoredLetter> letters = f.letters("A");
+        assertThat(letters).extracting(l -> ((ThingHappened) l.message().getPayload()).seq())
+                           .containsExactly(0L, 1L, 2L, 3L);
+        StoredLetter head = letters.get(0);
+        assertThat(head.parked()).isFalse();
+        assertThat(head.attempts()).isEqualTo(3);
+        assertThat(head.cause()).hasValueSatisfying(c -> {
+            assertThat(c.type()).isEqualTo(IllegalStateException.class.getName());
+            assertThat(c.message()).isEqualTo("poisoned A#0");
+        });
+        assertThat(f.store.attempts(head.id())).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3);
+        assertThat(f.store.attempts(head.id())).allSatisfy(
+                a -> assertThat(a.causeType()).isEqualTo(IllegalStateException.class.getName()));
+        for (StoredLetter follower : letters.subList(1, letters.size())) {
+            assertThat(follower.parked()).as("%s", follower).isTrue();
+            assertThat(follower.attempts()).as("%s", follower).isZero();
+            assertThat(follower.cause()).isEmpty();
+            assertThat(f.store.attempts(follower.id())).isEmpty();
+        }
+        // Parked followers never reached the handler; the poison event was tried maxAttempts times.
+        assertThat(f.handler.invocations("A#0")).isEqualTo(3);
+        assertThat(f.handler.invocations("A#1") + f.handler.invocations("A#2") + f.handler.invocations("A#3"))
+                .isZero();
+        assertThat(f.projected("A")).isEmpty();
+        assertThat(f.store.size(GROUP)).isEqualTo(4);
+        assertThat(f.store.sequenceCount(GROUP)).isEqualTo(1);
+        assertThat(f.store.contains(GROUP, f.key("B"))).isFalse();
+    }
+
+    // --- 2. retry policy ----------------------------------------------------------------------------------------
+
+    @Test
+    void transientFailureThatSucceedsOnTheSecondAttemptIsNotDeadLettered() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        f.handler.faults.failTimes("A#1", 1);
+
+        f.publishRounds(3, "A", "B");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("A")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.handler.invocations("A#1")).isEqualTo(2);
+        assertThat(f.store.size(GROUP)).isZero();
+        assertThat(f.projected("A")).as("projected once").hasSize(3);
+    }
+
+    @Test
+    void nonRetryableFailureIsDeadLetteredAfterOneAttempt() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).settings(InvokerFixture.settings(
+                InvokerFixture.fastRetry(3).nonRetryable(List.of(IllegalArgumentException.class)).build())));
+        f.handler.faults.nonRetryable.add("A");
+
+        f.publishRounds(2, "A", "B");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        StoredLetter head = f.letters("A").get(0);
+        assertThat(head.attempts()).isEqualTo(1);
+        assertThat(head.cause()).hasValueSatisfying(
+                c -> assertThat(c.type()).isEqualTo(IllegalArgumentException.class.getName()));
+        assertThat(f.store.attempts(head.id())).hasSize(1);
+        assertThat(f.handler.invocations("A#0")).isEqualTo(1);
+        assertThat(f.letters("A").get(1).parked()).isTrue();
+    }
+
+    // --- 3. no partial effects ----------------------------------------------------------------------------------
+
+    @Test
+    void handlerThatWritesThenFailsLeavesNoRowLiveNorOnAFailingRedelivery() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        f.handler.faults.insertThenThrow.add("A");
+
+        f.publishRounds(2, "A", "B");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.handler.invocations("A#0")).as("every attempt wrote a row").isEqualTo(3);
+        assertThat(f.projected("A")).as("live: no row left behind").isEmpty();
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(f.handler.invocations("A#0")).isEqualTo(4);
+        assertThat(f.projected("A")).as("redelivery: no row left behind").isEmpty();
+        assertThat(f.sequenceSize("A")).isEqualTo(2);
+        assertThat(f.projectionRows()).isEqualTo(2);
+    }
+
+    // --- 4. database error inside a batch -----------------------------------------------------------------------
+
+    @Test
+    void uniqueConstraintViolationDeadLettersOnlyThatEventAndCommitsTheRestOfItsBatch() {
+        // All events are in the store before the processor starts: one thread, one segment and a batch size larger
+        // than the stream put them all in one batch (one transaction).
+        List<EventMessage<?>> events = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            for (String aggregate : List.of("A", "B", "C")) {
+                events.add(fixture.next(aggregate));
+            }
+        }
+        fixture.storageEngine.appendEvents(events);
+        fixture.jdbc.update("INSERT INTO unique_guard (k) VALUES ('taken')");
+        fixture.handler.faults.uniqueViolation.add("B#1");
+
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(50));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("A")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("B")).containsExactly(0L);
+            assertThat(f.sequenceSize("B")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        // The failing event shared its batch (its transaction) with the events that committed.
+        String batch = f.handler.batchOf.get("B#1");
+        assertThat(f.handler.batchOf.get("A#0")).isEqualTo(batch);
+        assertThat(f.handler.batchOf.get("C#2")).isEqualTo(batch);
+        StoredLetter head = f.letters("B").get(0);
+        assertThat(head.attempts()).isEqualTo(3);
+        assertThat(head.cause()).hasValueSatisfying(
+                c -> assertThat(c.type()).isEqualTo(org.springframework.dao.DuplicateKeyException.class.getName()));
+        assertThat(f.letters("B").get(1).parked()).isTrue();
+        assertThat(f.projectionRows()).isEqualTo(7);
+    }
+
+    // --- 5. redelivery ------------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void redeliveryAfterTheFixDrainsTheSequenceInOrderAndLiveEventsFlowAgain(ProcessorType type) {
+        InvokerFixture f = fixture.start(Options.of(type));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(4, "A", "B");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(4));
+
+        f.handler.faults.clear();
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(result.redelivered()).isEqualTo(4);
+        assertThat(result.remaining()).isZero();
+        assertThat(f.projected("A")).containsExactly(0L, 1L, 2L, 3L);
+        assertThat(f.redeliveredFlags("A")).containsOnly(true);
+        assertThat(f.store.contains(GROUP, f.key("A"))).isFalse();
+        assertThat(f.store.size(GROUP)).isZero();
+
+        // A flows again: new events are handled live, not parked.
+        f.publishRounds(2, "A");
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).containsExactlyElementsOf(range(0, 6)));
+        assertThat(f.redeliveredFlags("A")).containsExactly(true, true, true, true, false, false);
+        assertThat(f.store.size(GROUP)).isZero();
+        assertThat(LongStream.range(0, 6).map(i -> f.handler.invocations("A#" + i)).toArray())
+                .containsExactly(4, 1, 1, 1, 1, 1);
+    }
+
+    @Test
+    void stillFailingRedeliveryKeepsTheLetterWithOneMoreAttemptAndRollsBackTheHandler() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(3, "A", "B");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(3));
+        StoredLetter before = f.letters("A").get(0);
+
+        // Still broken, now after writing its row.
+        f.handler.faults.clear();
+        f.handler.faults.insertThenThrow.add("A");
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(result.redelivered()).isZero();
+        assertThat(result.remaining()).isEqualTo(3);
+        assertThat(result.stoppedAtLetterId()).isEqualTo(before.id());
+        assertThat(result.failureType()).isEqualTo(IllegalStateException.class.getName());
+        StoredLetter after = f.letters("A").get(0);
+        assertThat(after.id()).isEqualTo(before.id());
+        assertThat(after.attempts()).isEqualTo(before.attempts() + 1);
+        assertThat(after.cause()).hasValueSatisfying(c -> assertThat(c.message()).isEqualTo("failed after writing A#0"));
+        List<AttemptRecord> history = f.store.attempts(after.id());
+        assertThat(history).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3, 4);
+        assertThat(history.get(3).causeMessage()).isEqualTo("failed after writing A#0");
+        assertThat(f.projected("A")).as("handler writes rolled back").isEmpty();
+        assertThat(f.handler.invocations("A#1")).as("the sequence stops at the failing letter").isZero();
+        assertThat(f.letters("A")).extracting(StoredLetter::attempts).containsExactly(4, 0, 0);
+        assertThat(f.store.sequence(GROUP, f.key("A")))
+                .hasValueSatisfying(s -> assertThat(s.claimedBy()).as("lease released").isNull());
+
+        // Fixed: the same sequence drains.
+        f.handler.faults.clear();
+        assertThat(f.redeliverer().redeliver(GROUP, f.key("A")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.projected("A")).containsExactly(0L, 1L, 2L);
+    }
+
+    // --- 6. exclusive redelivery --------------------------------------------------------------------------------
+
+    @Test
+    void twoRedeliverersOnOneSequenceOnlyOneProceedsAndEveryLetterTakesEffectOnce() throws Exception {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(3, "A", "B");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(3));
+        f.handler.faults.clear();
+
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery && event.key().equals("A#0")) {
+                entered.countDown();
+                assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+            }
+        };
+        ExecutorService nodes = Executors.newFixedThreadPool(2);
+        try {
+            Future<RedeliveryResult> first = nodes.submit(() -> f.redeliverer().redeliver(GROUP, f.key("A")));
+            assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+            Future<RedeliveryResult> second = nodes.submit(() -> f.redeliverer().redeliver(GROUP, f.key("A")));
+
+            assertThatThrownBy(() -> second.get(30, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(SequenceClaimedException.class)
+                    .cause().hasMessageContaining("is claimed by");
+            release.countDown();
+            RedeliveryResult result = first.get(30, TimeUnit.SECONDS);
+
+            assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+            assertThat(result.redelivered()).isEqualTo(3);
+        } finally {
+            release.countDown();
+            nodes.shutdownNow();
+        }
+        assertThat(f.projected("A")).containsExactly(0L, 1L, 2L);
+        assertThat(f.handler.invocations("A#0")).as("3 live attempts + 1 redelivery").isEqualTo(4);
+        assertThat(f.handler.invocations("A#1")).isEqualTo(1);
+        assertThat(f.handler.invocations("A#2")).isEqualTo(1);
+        assertThat(f.redeliverer().redeliver(GROUP, f.key("A")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.NOT_FOUND);
+    }
+
+    // --- 7. restart ---------------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void afterARestartParkedSequencesStayParkedAndNothingIsHandledTwice(ProcessorType type) {
+        InvokerFixture f = fixture.start(Options.of(type));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(3, "A", "B", "C");
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L);
+            assertThat(f.sequenceSize("A")).isEqualTo(3);
+        });
+        eventually().until(f::tokensAtHead);
+
+        // The handler is fixed meanwhile: only the parked set (primed from the store) keeps A's new event out.
+        f.handler.faults.clear();
+        counting.reset();
+        f.restart();
+        f.publishRounds(1, "A", "B", "C");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(f.sequenceSize("A")).isEqualTo(4);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(counting.countMatching("SELECT sequence_key FROM axon_dlq_sequence"))
+                .as("parked set primed again, once per segment").isEqualTo(2);
+        StoredLetter newest = f.letters("A").get(3);
+        assertThat(((ThingHappened) newest.message().getPayload()).seq()).isEqualTo(3);
+        assertThat(newest.parked()).isTrue();
+        assertThat(f.handler.invocations("A#3")).isZero();
+        assertThat(f.projected("A")).isEmpty();
+        for (String aggregate : List.of("B", "C")) {
+            for (long seq = 0; seq < 4; seq++) {
+                assertThat(f.handler.invocations(aggregate + "#" + seq)).as(aggregate + "#" + seq).isEqualTo(1);
+            }
+        }
+        assertThat(f.projectionRows()).isEqualTo(8);
+    }
+
+    // --- 8. live events racing a redelivery ---------------------------------------------------------------------
+
+    /**
+     * Randomized interleavings of live events of a sequence with the redelivery of that sequence: the redelivery
+     * starts at a random moment, each letter takes a random time, and the live events arrive in random chunks at
+     * random moments, before, during and after the drain. The pooled processor polls the embedded event store every
+     * 500 ms, so its windows are scaled up to make the live events land anywhere in the drain.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void liveEventsRacingTheRedeliveryOfTheirSequenceKeepStreamOrder(ProcessorType type) throws Exception {
+        InvokerFixture f = fixture.start(Options.of(type).batchSize(3));
+        int iterations = type == ProcessorType.TRACKING ? 30 : 10;
+        int window = type == ProcessorType.TRACKING ? 50 : 600;
+        int letterDelay = type == ProcessorType.TRACKING ? 8 : 80;
+        long baseSeed = new Random().nextLong();
+        System.out.printf("[I2 race, %s, %s] base seed %d: iteration i uses seed %d + i%n", database, type, baseSeed,
+                          baseSeed);
+        int liveEvents = 0;
+        int liveEventsRedelivered = 0;
+        int iterationsWithBothPaths = 0;
+        ExecutorService redeliveryThread = Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < iterations; i++) {
+                long seed = baseSeed + i;
+                Random random = new Random(seed);
+                String aggregate = "R" + i;
+                String context = type + ", iteration " + i + ", seed " + seed;
+                int parkedCount = 1 + random.nextInt(3);
+                int liveCount = 1 + random.nextInt(5);
+
+                f.handler.faults.poisoned.add(aggregate);
+                List<EventMessage<?>> first = new ArrayList<>();
+                for (int n = 0; n < parkedCount; n++) {
+                    first.add(f.next(aggregate));
+                    first.add(f.next("noise" + random.nextInt(4)));
+                }
+                f.publish(first);
+                eventually().untilAsserted(
+                        () -> assertThat(f.sequenceSize(aggregate)).as(context).isEqualTo(parkedCount));
+                f.handler.faults.poisoned.remove(aggregate);
+                Random handlerRandom = new Random(seed * 31);
+                f.handler.hook = (event, redelivery) -> {
+                    if (redelivery) {
+                        Thread.sleep(handlerRandom.nextInt(letterDelay + 1));
+                    }
+                };
+
+                // A schedule: the redelivery and the live chunks, each at a random offset.
+                long redeliveryAt = random.nextInt(window + 1);
+                List<long[]> chunks = new ArrayList<>(); // {offset, size}
+                for (int published = 0; published < liveCount; ) {
+                    int size = 1 + random.nextInt(liveCount - published);
+                    chunks.add(new long[]{random.nextInt(window + 1), size});
+                    published += size;
+                }
+                chunks.sort((a, b) -> Long.compare(a[0], b[0]));
+                long start = System.nanoTime();
+                Future<RedeliveryResult> redelivery = null;
+                for (long[] chunk : chunks) {
+                    if (redelivery == null && redeliveryAt <= chunk[0]) {
+                        sleepUntil(start, redeliveryAt);
+                        redelivery = redeliveryThread.submit(() -> f.redeliverer().redeliver(GROUP, f.key(aggregate)));
+                    }
+                    sleepUntil(start, chunk[0]);
+                    List<EventMessage<?>> live = new ArrayList<>();
+                    for (int n = 0; n < chunk[1]; n++) {
+                        live.add(f.next(aggregate));
+                    }
+                    f.publish(live);
+                }
+                if (redelivery == null) {
+                    sleepUntil(start, redeliveryAt);
+                    redelivery = redeliveryThread.submit(() -> f.redeliverer().redeliver(GROUP, f.key(aggregate)));
+                }
+                RedeliveryResult result = redelivery.get(30, TimeUnit.SECONDS);
+                assertThat(result.outcome()).as(context + ": " + result).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+
+                long total = parkedCount + liveCount;
+                eventually().untilAsserted(
+                        () -> assertThat(f.projected(aggregate)).as(context).hasSize((int) total));
+                assertThat(f.projected(aggregate)).as(context + ": projection order")
+                                                  .containsExactlyElementsOf(range(0, total));
+                for (long seq = 1; seq < total; seq++) {
+                    assertThat(f.handler.invocations(aggregate + "#" + seq)).as(context + ": #" + seq).isEqualTo(1);
+                }
+                assertThat(f.store.contains(GROUP, f.key(aggregate))).as(context + ": DLQ empty").isFalse();
+                f.handler.hook = (event, redelivery1) -> {
+                };
+
+                List<Boolean> flags = f.redeliveredFlags(aggregate).subList(parkedCount, (int) total);
+                long redeliveredLive = flags.stream().filter(b -> b).count();
+                liveEvents += liveCount;
+                liveEventsRedelivered += (int) redeliveredLive;
+                if (redeliveredLive > 0 && redeliveredLive < liveCount) {
+                    iterationsWithBothPaths++;
+                }
+            }
+        } finally {
+            redeliveryThread.shutdownNow();
+        }
+        System.out.printf("[I2 race, %s, %s] %d iterations, %d live events: %d parked behind the drain and "
+                                  + "redelivered, %d handled live; %d iterations split a sequence's live events "
+                                  + "between both paths%n", database, type, iterations, liveEvents,
+                          liveEventsRedelivered, liveEvents - liveEventsRedelivered, iterationsWithBothPaths);
+        eventually().until(f::tokensAtHead);
+        assertThat(f.store.size(GROUP)).isZero();
+    }
+
+    private static void sleepUntil(long startNanos, long offsetMillis) throws InterruptedException {
+        long wait = offsetMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        if (wait > 0) {
+            Thread.sleep(wait);
+        }
+    }
+
+    /**
+     * Parks A (A#0 dead-lettered, A#1 parked behind it) with the processor stopped afterwards, and stores the given
+     * events without anyone reading them: when the processor starts again, its stream is behind them, so it reads
+     * them all in its first batch.
+     */
+    private InvokerFixture parkAAndStoreOneBatch(Options options, String... aggregates) {
+        InvokerFixture f = fixture.start(options);
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(2, "A");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(2));
+        eventually().until(f::tokensAtHead);
+        f.shutdown();
+        f.handler.faults.clear();
+        List<EventMessage<?>> batch = new ArrayList<>();
+        for (String aggregate : aggregates) {
+            batch.add(f.next(aggregate));
+        }
+        f.storageEngine.appendEvents(batch);
+        return f;
+    }
+
+    /**
+     * A redelivery drains a sequence while a live batch has set later events of it aside (the parked set still said
+     * "parked"): events of the sequence that come later in the same batch must wait too, or they overtake.
+     */
+    @Test
+    void aLaterEventOfTheSameBatchDoesNotOvertakeFollowersSetAsideBeforeTheDrain() throws Exception {
+        // The next batch: A#2 is set aside (A is parked), X#0 blocks until A is drained, then A#3 comes.
+        InvokerFixture f = parkAAndStoreOneBatch(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10),
+                                                 "A", "X", "A");
+        CountDownLatch xEntered = new CountDownLatch(1);
+        CountDownLatch redeliveryDone = new CountDownLatch(1);
+        f.handler.hook = (event, redelivery) -> {
+            if (!redelivery && event.key().equals("X#0")) {
+                xEntered.countDown();
+                awaitLatch(redeliveryDone);
+            }
+        };
+        f.start(f.options);
+        assertThat(xEntered.await(30, TimeUnit.SECONDS)).isTrue();
+        RedeliveryResult result;
+        try {
+            result = f.redeliverer().redeliver(GROUP, f.key("A"));
+        } finally {
+            redeliveryDone.countDown();
+        }
+
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(result.redelivered()).isEqualTo(2);
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).hasSize(4));
+        assertThat(f.projected("A")).containsExactly(0L, 1L, 2L, 3L);
+        assertThat(f.redeliveredFlags("A")).containsExactly(true, true, false, false);
+        assertThat(f.handler.batchOf.get("A#2")).as("one batch").isEqualTo(f.handler.batchOf.get("X#0"))
+                                                .isEqualTo(f.handler.batchOf.get("A#3"));
+        assertThat(f.store.size(GROUP)).isZero();
+    }
+
+    /**
+     * The redelivery drains a sequence while a live batch, finding it drained, handles a newer event of it, which
+     * fails and starts the sequence anew, not committed yet. When the redelivery then reports the drain, this node
+     * must not forget that the sequence is parked again: the next event must be parked, not handled.
+     */
+    @Test
+    void aSequenceRestartedByALiveFailureDuringTheDrainStaysParked() throws Exception {
+        CountDownLatch lastLetterRedelivered = new CountDownLatch(1);
+        CountDownLatch restartedNotCommitted = new CountDownLatch(1);
+        CountDownLatch letLiveBatchCommit = new CountDownLatch(1);
+        DeadLetterObserver observer = new DeadLetterObserver() {
+            @Override
+            public void redelivered(String processingGroup, EventMessage<?> event) {
+                if (((ThingHappened) event.getPayload()).key().equals("A#1")) {
+                    // The drain of A#1 is committed; hold the redelivery before it looks for a next letter.
+                    lastLetterRedelivered.countDown();
+                    awaitLatch(restartedNotCommitted);
+                }
+            }
+        };
+        // The next batch: G#0 waits until A is drained (but not reported), then A#2 is set aside, then X#0.
+        InvokerFixture f = parkAAndStoreOneBatch(
+                Options.of(ProcessorType.TRACKING).segments(1).batchSize(10).observer(observer), "G", "A", "X");
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery) {
+                return;
+            }
+            switch (event.key()) {
+                case "G#0" -> awaitLatch(lastLetterRedelivered);
+                case "A#2" -> throw new IllegalStateException("A#2 fails live");
+                // Runs at prepare-commit after the invoker handled (and dead-lettered) the set-aside A#2.
+                case "X#0" -> CurrentUnitOfWork.get().onPrepareCommit(u -> {
+                    restartedNotCommitted.countDown();
+                    awaitLatch(letLiveBatchCommit);
+                });
+                default -> {
+                }
+            }
+        };
+        f.start(f.options);
+
+        ExecutorService redeliveryThread = Executors.newSingleThreadExecutor();
+        try {
+            counting.reset();
+            Future<RedeliveryResult> redelivery =
+                    redeliveryThread.submit(() -> f.redeliverer().redeliver(GROUP, f.key("A")));
+            // The redelivery finds A empty (A#2's new letter is not committed), reports the drain, then releases its
+            // lease: wait for that statement before letting the live batch commit.
+            eventually().until(() -> counting.countMatching("SET claim_owner = NULL") > 0);
+            letLiveBatchCommit.countDown();
+            RedeliveryResult result = redelivery.get(30, TimeUnit.SECONDS);
+            assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+            assertThat(result.redelivered()).isEqualTo(2);
+        } finally {
+            lastLetterRedelivered.countDown();
+            restartedNotCommitted.countDown();
+            letLiveBatchCommit.countDown();
+            redeliveryThread.shutdownNow();
+        }
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("X")).containsExactly(0L);
+            assertThat(f.sequenceSize("A")).isEqualTo(1);
+        });
+        assertThat(f.handler.batchOf.get("A#2")).as("one batch").isEqualTo(f.handler.batchOf.get("G#0"))
+                                                .isEqualTo(f.handler.batchOf.get("X#0"));
+        assertThat(f.letters("A").get(0).attempts()).isEqualTo(3);
+
+        f.publish(List.of(f.next("A"), f.next("X")));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("X")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        assertThat(f.handler.invocations("A#3")).as("parked behind A#2, not handled").isZero();
+        assertThat(f.projected("A")).containsExactly(0L, 1L);
+        assertThat(f.letters("A")).extracting(StoredLetter::parked).containsExactly(false, true);
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("latch not released in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // --- 9. statement counts ------------------------------------------------------------------------------------
+
+    @Test
+    void unparkedEventsCostNoDeadLetterStatementsAndParkedFollowersOneBatchedStatementEach() {
+        AtomicInteger savepoints = new AtomicInteger();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).batchSize(10).savepoints(ds -> {
+            JdbcSavepoints delegate = new JdbcSavepoints(ds);
+            return () -> {
+                savepoints.incrementAndGet();
+                return delegate.create();
+            };
+        }));
+        // Warm-up: park one sequence and handle events in both segments, which primes both parked sets.
+        f.handler.faults.poisoned.add("P");
+        f.publishRounds(1, "P");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("P")).isEqualTo(1));
+        String[] healthy = new String[20];
+        for (int i = 0; i < healthy.length; i++) {
+            healthy[i] = "H" + i;
+        }
+        assertThat(java.util.Arrays.stream(healthy).map(h -> h.hashCode() & 1).distinct().count())
+                .as("healthy aggregates cover both segments").isEqualTo(2);
+        f.publishRounds(1, healthy);
+        eventually().untilAsserted(() -> assertThat(f.projectionRows()).isEqualTo(20));
+        eventually().until(f::tokensAtHead);
+
+        counting.reset();
+        savepoints.set(0);
+        f.publishRounds(10, healthy);
+        eventually().untilAsserted(() -> assertThat(f.projectionRows()).isEqualTo(220));
+        eventually().until(f::tokensAtHead);
+        int unparkedDlqStatements = counting.countMatching("axon_dlq_");
+        int unparkedRoundTrips = counting.count();
+        int unparkedSavepoints = savepoints.get();
+
+        counting.reset();
+        List<EventMessage<?>> followers = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            followers.add(f.next("P"));
+        }
+        f.publish(followers);
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("P")).isEqualTo(51));
+        eventually().until(f::tokensAtHead);
+        List<CountingDataSource.Execution> dlq = counting.executions().stream()
+                                                         .filter(e -> e.sql().toLowerCase().contains("axon_dlq_"))
+                                                         .toList();
+        int parkedRoundTrips = dlq.size();
+        int parkedStatements = dlq.stream().mapToInt(e -> e.batch() ? e.batchSize() : 1).sum();
+
+        System.out.printf("[statement counts, %s] unparked path: %d events, %d statements on axon_dlq_ tables "
+                                  + "(%.2f per event); all round trips incl. projection insert and token update: "
+                                  + "%d (%.2f per event); savepoints requested: %d (%.2f per event, each = SAVEPOINT "
+                                  + "+ RELEASE on the wire, not visible to the statement counter)%n",
+                          database, 200, unparkedDlqStatements, unparkedDlqStatements / 200.0, unparkedRoundTrips,
+                          unparkedRoundTrips / 200.0, unparkedSavepoints, unparkedSavepoints / 200.0);
+        System.out.printf("[statement counts, %s] parked path: %d followers, %d round trips on axon_dlq_ tables "
+                                  + "(%d batched), %d statements (%.2f per follower); all round trips: %d%n",
+                          database, 50, parkedRoundTrips, dlq.stream().filter(CountingDataSource.Execution::batch).count(),
+                          parkedStatements, parkedStatements / 50.0, counting.count());
+
+        dlq.stream().collect(java.util.stream.Collectors.groupingBy(
+                   e -> (e.batch() ? "batch of " + e.batchSize() + ": " : "single: ")
+                           + e.sql().substring(0, Math.min(90, e.sql().length())),
+                   java.util.TreeMap::new, java.util.stream.Collectors.counting()))
+           .forEach((sql, n) -> System.out.printf("[statement counts, %s]   %3d x %s%n", database, n, sql));
+
+        assertThat(unparkedDlqStatements).isZero();
+        assertThat(parkedStatements).isEqualTo(50);
+        assertThat(dlq).allSatisfy(e -> assertThat(e.sql()).containsIgnoringCase("INSERT INTO axon_dlq_letter"));
+        assertThat(parkedRoundTrips).as("batched per processor batch").isLessThan(50);
+        assertThat(f.handler.invocations("P#1")).isZero();
+    }
+
+    // --- 10. wiring refusals ------------------------------------------------------------------------------------
+
+    @Test
+    void subscribingProcessorForAnEnabledGroupIsRefusedAtStartUp() {
+        Configuration config = fixture.build(Options.of(ProcessorType.SUBSCRIBING));
+
+        assertThatThrownBy(config::start)
+                .satisfies(e -> assertThat(messages(e)).anySatisfy(m -> assertThat(m)
+                        .contains("Processing group [projection]")
+                        .contains("subscribing processor [projector]")
+                        .contains("tracking or pooled streaming")));
+    }
+
+    @Test
+    void axonBuiltInDeadLetterQueueAndThisOneForTheSameGroupFailAtStartUp() {
+        Configuration config = fixture.build(Options.of(ProcessorType.POOLED).customizer(
+                ep -> ep.registerDeadLetterQueue(GROUP, c -> InMemorySequencedDeadLetterQueue.<EventMessage<?>>defaultQueue())));
+
+        assertThatThrownBy(config::start)
+                .satisfies(e -> assertThat(messages(e)).anySatisfy(m -> assertThat(m)
+                        .contains("Processing group [projection]")
+                        .contains("built-in dead-letter queue")
+                        .contains("registerDeadLetterQueue(\"projection\"")));
+    }
+
+    private static List<String> messages(Throwable e) {
+        List<String> messages = new ArrayList<>();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            messages.add(String.valueOf(t.getMessage()));
+        }
+        return messages;
+    }
+
+    @Test
+    void savepointAfterFailureIsolationReplaysTheBatchOnceThenRetriesInSavepoints() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).settings(new GroupSettings(
+                InvokerFixture.fastRetry(3).build(), DeadLetteringEventHandlerInvoker.Isolation.SAVEPOINT_AFTER_FAILURE,
+                false)));
+        f.handler.faults.insertThenThrow.add("A");
+
+        f.publishRounds(2, "A", "B");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.projected("A")).as("no partial writes").isEmpty();
+        StoredLetter head = f.letters("A").get(0);
+        assertThat(head.attempts()).isEqualTo(3);
+        assertThat(f.store.attempts(head.id())).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3);
+        assertThat(f.handler.invocations("A#0")).isEqualTo(3);
+        assertThat(f.letters("A").get(1).parked()).isTrue();
+    }
+
+    // --- 11. no savepoints --------------------------------------------------------------------------------------
+
+    @Test
+    void withoutSavepointsAPoisonEventIsStillDeadLetteredAndNothingPartialCommits() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).savepoints(ds -> Savepoints.NONE));
+        f.handler.faults.insertThenThrow.add("A");
+
+        f.publishRounds(3, "A", "B", "C");
+
+        eventually().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L);
+            assertThat(f.sequenceSize("A")).isEqualTo(3);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.projected("A")).as("no partial writes").isEmpty();
+        List<StoredLetter> letters = f.letters("A");
+        assertThat(letters).extracting(StoredLetter::attempts).containsExactly(3, 0, 0);
+        assertThat(letters).extracting(StoredLetter::parked).containsExactly(false, true, true);
+        assertThat(f.store.attempts(letters.get(0).id())).extracting(AttemptRecord::attempt)
+                                                          .containsExactly(1, 2, 3);
+        assertThat(f.handler.invocations("A#0")).as("not invoked again once the policy gave up").isEqualTo(3);
+        for (String aggregate : List.of("B", "C")) {
+            assertThat(f.projected(aggregate)).as("projected once").hasSize(3);
+        }
+    }
+}

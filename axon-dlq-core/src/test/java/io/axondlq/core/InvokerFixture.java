@@ -1,0 +1,328 @@
+package io.axondlq.core;
+
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.Savepoints;
+import io.axondlq.core.tx.SpringTransactionManagerAdapter;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.DefaultConfigurer;
+import org.axonframework.config.EventProcessingConfigurer;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.EventTrackerStatus;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import javax.sql.DataSource;
+
+/**
+ * One "application": Axon over one database holding the projection, the token store and the dead-letter queue, with
+ * Spring's {@link DataSourceTransactionManager} as Axon's transaction manager. The event storage engine, the store and
+ * the handler survive {@link #restart()}; each {@link #start(Options)} builds a fresh Axon configuration.
+ */
+final class InvokerFixture implements AutoCloseable {
+
+    static final String GROUP = "projection";
+    static final String PROCESSOR = "projector";
+    static final String AGGREGATE_TYPE = "Thing";
+
+    /** How a configuration is built. */
+    record Options(ProcessorType type, int segments, int batchSize, GroupSettings settings,
+                   Function<DataSource, Savepoints> savepoints, DeadLetterObserver observer,
+                   Consumer<EventProcessingConfigurer> customizer) {
+
+        static Options of(ProcessorType type) {
+            return new Options(type, 2, 5, InvokerFixture.settings(fastRetry(3).build()), JdbcSavepoints::new,
+                               DeadLetterObserver.NOOP, ep -> {
+            });
+        }
+
+        Options segments(int segments) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+        }
+
+        Options batchSize(int batchSize) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+        }
+
+        Options settings(GroupSettings settings) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+        }
+
+        Options savepoints(Function<DataSource, Savepoints> savepoints) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+        }
+
+        Options observer(DeadLetterObserver observer) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+        }
+
+        Options customizer(Consumer<EventProcessingConfigurer> customizer) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+        }
+    }
+
+    /** Retries quickly, so a poison event costs a few milliseconds. */
+    static ExponentialBackoffRetryPolicy.Builder fastRetry(int maxAttempts) {
+        return ExponentialBackoffRetryPolicy.builder()
+                                            .maxAttempts(maxAttempts)
+                                            .initialBackoff(Duration.ofMillis(1))
+                                            .maxBackoff(Duration.ofMillis(5));
+    }
+
+    static GroupSettings settings(ExponentialBackoffRetryPolicy policy) {
+        return new GroupSettings(policy, DeadLetteringEventHandlerInvoker.Isolation.SAVEPOINT_PER_ATTEMPT, false);
+    }
+
+    final TestDatabase database;
+    final DataSource dataSource;
+    final DataSourceTransactionManager springTransactions;
+    final JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+    /** The store the application (the module) uses. */
+    final JdbcDeadLetterStore appStore;
+    /** For the test's own reads, on a data source the application does not use, so they are never counted. */
+    final JdbcDeadLetterStore store;
+    final JdbcTemplate jdbc;
+    final JdbcTokenStore tokenStore;
+    final InMemoryEventStorageEngine storageEngine = new InMemoryEventStorageEngine();
+    final ProjectionHandler handler;
+    private final Map<String, AtomicLong> nextSequence = new ConcurrentHashMap<>();
+
+    Options options;
+    Configuration config;
+    DeadLetteringEventProcessingModule module;
+
+    /**
+     * @param dataSource        every database access of the application goes through it (projection, token store,
+     *                          store, savepoints, transactions), so a counting wrapper sees all of them
+     * @param inspectDataSource the same database, for the test's assertions
+     */
+    InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource) {
+        this.database = database;
+        this.dataSource = dataSource;
+        this.springTransactions = new DataSourceTransactionManager(dataSource);
+        this.appStore = JdbcDeadLetterStore.builder()
+                                           .dataSource(dataSource)
+                                           .transactionManager(springTransactions)
+                                           .eventSerializer(serializer)
+                                           .genericSerializer(serializer)
+                                           .build();
+        this.jdbc = new JdbcTemplate(inspectDataSource);
+        this.store = JdbcDeadLetterStore.builder()
+                                        .dataSource(inspectDataSource)
+                                        .eventSerializer(serializer)
+                                        .genericSerializer(serializer)
+                                        .build();
+        // Axon's JDBC token store takes part in the Spring transaction through the proxy's bound connection.
+        TransactionAwareDataSourceProxy transactional = new TransactionAwareDataSourceProxy(dataSource);
+        this.tokenStore = JdbcTokenStore.builder()
+                                        .connectionProvider(transactional::getConnection)
+                                        .serializer(serializer)
+                                        .build();
+        this.handler = new ProjectionHandler(dataSource);
+    }
+
+    /** Creates the tables if needed and empties them: the database is shared by the test class. */
+    static void prepareDatabase(TestDatabase database, DataSource dataSource) {
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+        jdbc.execute("CREATE TABLE IF NOT EXISTS projection (ord BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                             + "aggregate_id VARCHAR(100) NOT NULL, seq BIGINT NOT NULL, redelivered BOOLEAN NOT NULL)");
+        jdbc.execute("CREATE TABLE IF NOT EXISTS unique_guard (k VARCHAR(100) PRIMARY KEY)");
+        JdbcTokenStore schemaCreator = JdbcTokenStore.builder()
+                                                     .connectionProvider(dataSource::getConnection)
+                                                     .serializer(JacksonSerializer.defaultSerializer())
+                                                     .build();
+        schemaCreator.createSchema(database == TestDatabase.POSTGRES
+                                           ? PostgresTokenTableFactory.INSTANCE : GenericTokenTableFactory.INSTANCE);
+        for (String table : List.of("projection", "unique_guard", "TokenEntry", "axon_dlq_attempt",
+                                    "axon_dlq_letter", "axon_dlq_sequence")) {
+            jdbc.execute("DELETE FROM " + table);
+        }
+    }
+
+    // --- lifecycle ----------------------------------------------------------------------------------------------
+
+    InvokerFixture start(Options options) {
+        Configuration built = build(options);
+        built.start();
+        return this;
+    }
+
+    /** Builds the configuration without starting it (kept, so {@link #close()} shuts it down). */
+    Configuration build(Options options) {
+        this.options = options;
+        this.module = DeadLetteringEventProcessingModule.builder()
+                                                        .store(appStore)
+                                                        .savepoints(c -> options.savepoints().apply(dataSource))
+                                                        .settings(group -> options.settings())
+                                                        .observer(c -> options.observer())
+                                                        .leaseDuration(Duration.ofSeconds(30))
+                                                        .build();
+        Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
+        configurer.registerModule(module);
+        configurer.configureSerializer(c -> serializer)
+                  .configureEventSerializer(c -> serializer)
+                  .configureMessageSerializer(c -> serializer)
+                  .configureEmbeddedEventStore(c -> storageEngine)
+                  .configureTransactionManager(c -> new SpringTransactionManagerAdapter(springTransactions));
+        EventProcessingConfigurer eventProcessing = configurer.eventProcessing();
+        eventProcessing.registerTokenStore(PROCESSOR, c -> tokenStore)
+                       .assignProcessingGroup(GROUP, PROCESSOR)
+                       .registerEventHandler(c -> handler);
+        switch (options.type()) {
+            case POOLED -> eventProcessing.registerPooledStreamingEventProcessor(
+                    PROCESSOR, Configuration::eventStore,
+                    (c, builder) -> builder.initialSegmentCount(options.segments())
+                                           .batchSize(options.batchSize())
+                                           .tokenClaimInterval(100));
+            case TRACKING -> eventProcessing.registerTrackingEventProcessor(
+                    PROCESSOR, Configuration::eventStore,
+                    c -> TrackingEventProcessorConfiguration.forParallelProcessing(options.segments())
+                                                            .andInitialSegmentsCount(options.segments())
+                                                            .andBatchSize(options.batchSize())
+                                                            .andTokenClaimInterval(100, TimeUnit.MILLISECONDS)
+                                                            .andEventAvailabilityTimeout(100, TimeUnit.MILLISECONDS));
+            case SUBSCRIBING -> eventProcessing.registerSubscribingEventProcessor(PROCESSOR);
+        }
+        options.customizer().accept(eventProcessing);
+        this.config = configurer.buildConfiguration();
+        return config;
+    }
+
+    /** Shuts the running configuration down and starts a new one with the same options on the same database. */
+    InvokerFixture restart() {
+        shutdown();
+        return start(options);
+    }
+
+    void shutdown() {
+        if (config != null) {
+            Configuration running = config;
+            config = null;
+            running.shutdown();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+
+    // --- events -------------------------------------------------------------------------------------------------
+
+    /** The next event of the aggregate, numbered from 0 in publication order. */
+    EventMessage<?> next(String aggregateId) {
+        long seq = nextSequence.computeIfAbsent(aggregateId, k -> new AtomicLong()).getAndIncrement();
+        return new GenericDomainEventMessage<>(AGGREGATE_TYPE, aggregateId, seq, new ThingHappened(aggregateId, seq));
+    }
+
+    /** Publishes {@code perAggregate} rounds of one event per aggregate, interleaved, in one call. */
+    void publishRounds(int perAggregate, String... aggregates) {
+        List<EventMessage<?>> events = new ArrayList<>();
+        for (int round = 0; round < perAggregate; round++) {
+            for (String aggregate : aggregates) {
+                events.add(next(aggregate));
+            }
+        }
+        publish(events);
+    }
+
+    void publish(List<EventMessage<?>> events) {
+        config.eventStore().publish(events);
+    }
+
+    long published(String aggregateId) {
+        AtomicLong next = nextSequence.get(aggregateId);
+        return next == null ? 0 : next.get();
+    }
+
+    // --- reading the outcome ------------------------------------------------------------------------------------
+
+    /** Sequence numbers of the aggregate's projection rows, in insertion order. */
+    List<Long> projected(String aggregateId) {
+        return jdbc.queryForList("SELECT seq FROM projection WHERE aggregate_id = ? ORDER BY ord", Long.class,
+                                 aggregateId);
+    }
+
+    List<Boolean> redeliveredFlags(String aggregateId) {
+        return jdbc.queryForList("SELECT redelivered FROM projection WHERE aggregate_id = ? ORDER BY ord",
+                                 Boolean.class, aggregateId);
+    }
+
+    int projectionRows() {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM projection", Integer.class);
+    }
+
+    String key(String aggregateId) {
+        return store.sequenceKey(aggregateId);
+    }
+
+    long sequenceSize(String aggregateId) {
+        return store.sequenceSize(GROUP, key(aggregateId));
+    }
+
+    List<StoredLetter> letters(String aggregateId) {
+        return store.sequenceLetters(GROUP, key(aggregateId), -1, 10_000);
+    }
+
+    DeadLetterRedeliverer redeliverer() {
+        return module.redeliverer();
+    }
+
+    StreamingEventProcessor processor() {
+        return config.eventProcessingConfiguration()
+                     .eventProcessor(PROCESSOR, StreamingEventProcessor.class)
+                     .orElseThrow();
+    }
+
+    /** Position of the last published event. */
+    long headPosition() {
+        TrackingToken head = config.eventStore().createHeadToken();
+        return head == null ? -1 : head.position().orElse(-1);
+    }
+
+    /** Whether every segment's token is at or past the last published event. */
+    boolean tokensAtHead() {
+        long head = headPosition();
+        Map<Integer, EventTrackerStatus> status = processor().processingStatus();
+        if (status.size() != options.segments()) {
+            return false;
+        }
+        for (EventTrackerStatus segment : status.values()) {
+            OptionalLong position = segment.getCurrentPosition();
+            if (position.isEmpty() || position.getAsLong() < head) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
