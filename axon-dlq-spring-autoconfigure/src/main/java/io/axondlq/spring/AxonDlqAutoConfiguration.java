@@ -80,14 +80,16 @@ public class AxonDlqAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean({EventProcessingModule.class, EventProcessingConfiguration.class})
-    public DeadLetteringEventProcessingModule eventProcessingModule(DeadLetterStore store,
+    public DeadLetteringEventProcessingModule eventProcessingModule(ObjectProvider<DeadLetterStore> store,
                                                                     DataSource dataSource,
                                                                     GroupSettingsResolver settings,
                                                                     AxonDlqProperties properties,
                                                                     List<DeadLetterObserver> observers) {
         DeadLetterObserver observer = new CompositeDeadLetterObserver(observers);
+        // The store is looked up when Axon starts, not now: the store needs Axon's serializer, a bean of
+        // AxonAutoConfiguration, whose @Autowired configureEventHandling needs this module: a cycle otherwise.
         return DeadLetteringEventProcessingModule.builder()
-                                                 .store(store)
+                                                 .store(c -> store.getObject())
                                                  .savepoints(c -> new JdbcSavepoints(dataSource))
                                                  .observer(c -> observer)
                                                  .enabledGroups(settings::isEnabled)

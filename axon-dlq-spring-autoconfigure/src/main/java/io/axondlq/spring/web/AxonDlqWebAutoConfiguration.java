@@ -1,0 +1,181 @@
+package io.axondlq.spring.web;
+
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.spring.AxonDlqAutoConfiguration;
+import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
+import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.spring.jobs.RetryJobs;
+import io.axondlq.spring.web.security.DeadLetterAuthorizationInterceptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.StringUtils;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+/**
+ * The REST operations API under {@code axon.dlq.rest.base-path} (default {@code /dead-letters}): listings, letter
+ * details, redelivery, eviction, export, retry jobs and the audit log, with errors as problem+json and, when Spring
+ * Security is on the classpath, authorization by {@code axon.dlq.security.read-authority / write-authority}.
+ * <p>
+ * On in servlet web applications with a dead-letter store; see {@link RestApiEnabledCondition} for
+ * {@code axon.dlq.rest.enabled}.
+ */
+@AutoConfiguration(after = {AxonDlqAutoConfiguration.class, WebMvcAutoConfiguration.class})
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass({DispatcherServlet.class, DeadLetterStore.class})
+@ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
+@Conditional(RestApiEnabledCondition.class)
+@ConditionalOnBean({DeadLetterStore.class, AuditLog.class})
+@EnableConfigurationProperties(AxonDlqProperties.class)
+public class AxonDlqWebAutoConfiguration {
+
+    private static final Logger logger = LoggerFactory.getLogger(AxonDlqWebAutoConfiguration.class);
+
+    public AxonDlqWebAutoConfiguration(AxonDlqProperties properties) {
+        validate(properties.getRest());
+        String basePath = properties.getRest().getBasePath();
+        if (!ClassUtils.isPresent(RestApiEnabledCondition.SECURITY_CLASS, getClass().getClassLoader())) {
+            logger.warn("axon-dlq REST API is enabled at [{}] without Spring Security: anyone who can reach it can "
+                                + "read, export, redeliver and erase dead letters", basePath);
+        } else if (!StringUtils.hasText(properties.getSecurity().getReadAuthority())
+                && !StringUtils.hasText(properties.getSecurity().getWriteAuthority())) {
+            logger.warn("axon-dlq REST API at [{}] checks no authority: set axon.dlq.security.read-authority and "
+                                + "axon.dlq.security.write-authority to restrict it", basePath);
+        }
+    }
+
+    static void validate(AxonDlqProperties.Rest rest) {
+        String basePath = rest.getBasePath();
+        if (basePath == null || !basePath.startsWith("/") || basePath.length() < 2 || basePath.endsWith("/")
+                || basePath.contains("//") || basePath.contains("{") || basePath.contains("}")
+                || basePath.contains("*") || basePath.contains("?") || basePath.contains(";")
+                || basePath.chars().anyMatch(Character::isWhitespace)) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.rest.base-path must be a path such as /dead-letters (leading slash, no trailing "
+                            + "slash, no patterns), was [" + basePath + "]", null);
+        }
+        if (rest.getMaxPageSize() < 1 || rest.getMaxPageSize() > 10_000) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.rest.max-page-size must be between 1 and 10000, was " + rest.getMaxPageSize(), null);
+        }
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public KnownProcessingGroups axonDlqKnownProcessingGroups(
+            DeadLetterStore store, ObjectProvider<DeadLetteringEventProcessingModule> module) {
+        return new KnownProcessingGroups(store, module);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public OperatorActor axonDlqOperatorActor() {
+        return new OperatorActor();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public OperatorAudit axonDlqOperatorAudit(AuditLog auditLog, OperatorActor actor) {
+        return new OperatorAudit(auditLog, actor);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public LetterViews axonDlqLetterViews(AxonDlqProperties properties) {
+        return new LetterViews(properties.getExport().getMaskedMetadataKeys());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public DeadLetterQueryController axonDlqQueryController(DeadLetterStore store, KnownProcessingGroups groups,
+                                                            LetterViews views, ObjectProvider<RetryJobs> retryJobs,
+                                                            AxonDlqProperties properties) {
+        return new DeadLetterQueryController(store, groups, views, retryJobs, properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public DeadLetterOperationsController axonDlqOperationsController(
+            DeadLetterStore store, KnownProcessingGroups groups, ObjectProvider<DeadLetterRedeliverer> redeliverer,
+            OperatorAudit audit) {
+        return new DeadLetterOperationsController(store, groups, redeliverer, audit);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public DeadLetterExportController axonDlqExportController(DeadLetterStore store, KnownProcessingGroups groups,
+                                                              LetterViews views, OperatorAudit audit,
+                                                              AxonDlqProperties properties) {
+        return new DeadLetterExportController(store, groups, views, audit, properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public RetryJobController axonDlqRetryJobController(ObjectProvider<RetryJobs> retryJobs,
+                                                        KnownProcessingGroups groups, OperatorAudit audit,
+                                                        AxonDlqProperties properties) {
+        return new RetryJobController(retryJobs, groups, audit, properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public AuditController axonDlqAuditController(AuditLog auditLog, AxonDlqProperties properties) {
+        return new AuditController(auditLog, properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public DeadLetterFallbackController axonDlqFallbackController(ApplicationContext context) {
+        return new DeadLetterFallbackController(context);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public DeadLetterProblemAdvice axonDlqProblemAdvice() {
+        return new DeadLetterProblemAdvice();
+    }
+
+    /** Authorization of every axon-dlq endpoint by {@code axon.dlq.security.*}; only with Spring Security. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = RestApiEnabledCondition.SECURITY_CLASS)
+    static class SecurityConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        public DeadLetterAuthorizationInterceptor axonDlqAuthorizationInterceptor(AxonDlqProperties properties) {
+            return new DeadLetterAuthorizationInterceptor(properties.getSecurity().getReadAuthority(),
+                                                          properties.getSecurity().getWriteAuthority());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "axonDlqAuthorizationConfigurer")
+        public WebMvcConfigurer axonDlqAuthorizationConfigurer(DeadLetterAuthorizationInterceptor interceptor,
+                                                               AxonDlqProperties properties) {
+            String basePath = properties.getRest().getBasePath();
+            return new WebMvcConfigurer() {
+                @Override
+                public void addInterceptors(InterceptorRegistry registry) {
+                    registry.addInterceptor(interceptor).addPathPatterns(basePath, basePath + "/**");
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.redelivery.UnknownProcessingGroupException;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.StoredLetter;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Write endpoints: redeliver a named sequence, redeliver the oldest one, evict a letter, a sequence, or every letter of
+ * a group. Each is recorded in the audit log. Input is validated completely before anything changes.
+ */
+@RestController
+@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
+
+    private final DeadLetterStore store;
+    private final KnownProcessingGroups groups;
+    private final ObjectProvider<DeadLetterRedeliverer> redeliverer;
+    private final OperatorAudit audit;
+
+    public DeadLetterOperationsController(DeadLetterStore store, KnownProcessingGroups groups,
+                                          ObjectProvider<DeadLetterRedeliverer> redeliverer, OperatorAudit audit) {
+        this.store = store;
+        this.groups = groups;
+        this.redeliverer = redeliverer;
+        this.audit = audit;
+    }
+
+    /** Redelivers one sequence, oldest letter first, until it is drained or a letter fails again. */
+    @PostMapping("/processing-groups/{group}/sequences/{key}/redeliver")
+    public JsonNode redeliver(@PathVariable("group") String group, @PathVariable("key") String key,
+                              @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+        RequestParameters.of(params);
+        String sequenceKey = RequestParameters.sequenceKey(key);
+        String name = groups.require(group);
+        DeadLetterRedeliverer redelivery = redelivery();
+        requireSequence(name, sequenceKey);
+        ObjectNode parameters = ApiJson.object().put("processingGroup", name).put("sequenceKey", sequenceKey);
+        RedeliveryResult result;
+        try {
+            result = redelivery.redeliver(name, sequenceKey);
+        } catch (SequenceClaimedException e) {
+            audit.record(request, "redeliver-sequence", name, sequenceKey, parameters, OperatorAudit.REJECTED,
+                         e.getMessage());
+            throw e;
+        } catch (UnknownProcessingGroupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            audit.record(request, "redeliver-sequence", name, sequenceKey, parameters, OperatorAudit.FAILURE,
+                         e.getClass().getName() + ": " + e.getMessage());
+            throw e;
+        }
+        if (result.outcome() == RedeliveryResult.Outcome.NOT_FOUND) {
+            // Evicted or drained by someone else between our check and the claim.
+            throw unknownSequence(name, sequenceKey);
+        }
+        audit.record(request, "redeliver-sequence", name, sequenceKey, parameters, outcome(result), describe(result));
+        return result(result);
+    }
+
+    /** "Retry one": redelivers the sequence that waited longest, skipping sequences leased by someone else. */
+    @PostMapping("/processing-groups/{group}/redeliver-oldest")
+    public JsonNode redeliverOldest(@PathVariable("group") String group,
+                                    @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+        RequestParameters.of(params);
+        String name = groups.require(group);
+        DeadLetterRedeliverer redelivery = redelivery();
+        ObjectNode parameters = ApiJson.object().put("processingGroup", name);
+        RedeliveryResult result;
+        try {
+            result = redelivery.redeliverOldest(name);
+        } catch (UnknownProcessingGroupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            audit.record(request, "redeliver-oldest", name, null, parameters, OperatorAudit.FAILURE,
+                         e.getClass().getName() + ": " + e.getMessage());
+            throw e;
+        }
+        audit.record(request, "redeliver-oldest", name, result.sequenceKey(), parameters, outcome(result),
+                     describe(result));
+        return result(result);
+    }
+
+    @DeleteMapping("/letters/{id}")
+    public JsonNode evictLetter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
+                                HttpServletRequest request) {
+        RequestParameters.of(params);
+        UUID letterId = RequestParameters.uuid("id", id);
+        StoredLetter letter = store.letter(letterId)
+                                   .orElseThrow(() -> DeadLetterQueryController.unknownLetter(letterId));
+        int removed = store.evictLetter(letterId);
+        if (removed == 0) {
+            throw DeadLetterQueryController.unknownLetter(letterId);
+        }
+        ObjectNode parameters = ApiJson.object().put("letterId", letterId.toString());
+        audit.record(request, "evict-letter", letter.processingGroup(), letterId.toString(), parameters,
+                     OperatorAudit.SUCCESS, "removed " + removed + " letter of sequence [" + letter.sequenceKey() + "]");
+        ObjectNode body = ApiJson.object();
+        body.put("removed", removed);
+        body.put("letterId", letterId.toString());
+        body.put("processingGroup", letter.processingGroup());
+        body.put("sequenceKey", letter.sequenceKey());
+        return body;
+    }
+
+    @DeleteMapping("/processing-groups/{group}/sequences/{key}")
+    public JsonNode evictSequence(@PathVariable("group") String group, @PathVariable("key") String key,
+                                  @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+        RequestParameters.of(params);
+        String sequenceKey = RequestParameters.sequenceKey(key);
+        String name = groups.require(group);
+        requireSequence(name, sequenceKey);
+        int removed = store.evictSequence(name, sequenceKey);
+        ObjectNode parameters = ApiJson.object().put("processingGroup", name).put("sequenceKey", sequenceKey);
+        audit.record(request, "evict-sequence", name, sequenceKey, parameters, OperatorAudit.SUCCESS,
+                     "removed " + removed + " letters");
+        ObjectNode body = ApiJson.object();
+        body.put("removed", removed);
+        body.put("processingGroup", name);
+        body.put("sequenceKey", sequenceKey);
+        return body;
+    }
+
+    /** Erases every letter of the group; {@code confirm} must repeat the group name. */
+    @DeleteMapping("/processing-groups/{group}/letters")
+    public JsonNode eraseGroup(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params,
+                               HttpServletRequest request) {
+        RequestParameters parameters = RequestParameters.of(params, Set.of("confirm"));
+        String confirm = parameters.text("confirm", RequestParameters.MAX_NAME_LENGTH);
+        String name = groups.require(group);
+        if (confirm == null) {
+            throw new DeadLetterApiException(ProblemType.CONFIRMATION_REQUIRED,
+                                             "Erasing every letter of a group needs ?confirm=<group name>")
+                    .with("parameter", "confirm");
+        }
+        if (!confirm.equals(name)) {
+            throw new DeadLetterApiException(ProblemType.CONFIRMATION_REQUIRED,
+                                             "Parameter [confirm] must equal the processing group name exactly; "
+                                                     + "nothing was erased")
+                    .with("parameter", "confirm");
+        }
+        int removed = store.evictGroup(name);
+        audit.record(request, "erase-group", name, name, ApiJson.object().put("processingGroup", name)
+                                                                  .put("confirm", confirm),
+                     OperatorAudit.SUCCESS, "removed " + removed + " letters");
+        ObjectNode body = ApiJson.object();
+        body.put("removed", removed);
+        body.put("processingGroup", name);
+        return body;
+    }
+
+    private DeadLetterRedeliverer redelivery() {
+        DeadLetterRedeliverer result = redeliverer.getIfAvailable();
+        if (result == null) {
+            throw new DeadLetterApiException(ProblemType.REDELIVERY_UNAVAILABLE,
+                                             "Redelivery needs axon-dlq's event processing module, which is not "
+                                                     + "configured in this application");
+        }
+        return result;
+    }
+
+    private void requireSequence(String group, String key) {
+        if (store.sequence(group, key).isEmpty()) {
+            throw unknownSequence(group, key);
+        }
+    }
+
+    private static DeadLetterApiException unknownSequence(String group, String key) {
+        return new DeadLetterApiException(ProblemType.UNKNOWN_SEQUENCE,
+                                          "Processing group [" + group + "] has no dead-lettered sequence ["
+                                                  + RequestParameters.shorten(key) + "]")
+                .with("processingGroup", group)
+                .with("sequenceKey", key);
+    }
+
+    private static String outcome(RedeliveryResult result) {
+        return switch (result.outcome()) {
+            case DRAINED, NOT_FOUND -> OperatorAudit.SUCCESS;
+            case FAILED, UNREADABLE, LEASE_LOST -> OperatorAudit.FAILURE;
+        };
+    }
+
+    private static String describe(RedeliveryResult result) {
+        StringBuilder detail = new StringBuilder(result.outcome().name())
+                .append(": redelivered ").append(result.redelivered())
+                .append(", remaining ").append(result.remaining());
+        if (result.failureType() != null) {
+            detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
+        }
+        return detail.toString();
+    }
+
+    static ObjectNode result(RedeliveryResult result) {
+        ObjectNode node = ApiJson.object();
+        node.put("processingGroup", result.processingGroup());
+        node.put("sequenceKey", result.sequenceKey());
+        node.put("outcome", result.outcome().name());
+        node.put("redelivered", result.redelivered());
+        node.put("remaining", result.remaining());
+        node.put("stoppedAtLetterId", result.stoppedAtLetterId() == null ? null
+                : result.stoppedAtLetterId().toString());
+        node.put("failureType", result.failureType());
+        node.put("failureMessage", result.failureMessage());
+        return node;
+    }
+}

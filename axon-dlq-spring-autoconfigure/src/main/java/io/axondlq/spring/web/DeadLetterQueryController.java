@@ -1,0 +1,118 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.GroupStatistics;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.jobs.RetryJob;
+import io.axondlq.spring.jobs.RetryJobs;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Read endpoints: processing groups, letters, sequences, failure groups, one letter in full.
+ * <p>
+ * Sequence keys are the store's encoded keys (see {@code io.axondlq.jdbc.SequenceKeys}): a String sequence
+ * identifier is its own key, other types look like {@code ~long:42} or {@code ~uuid:...}. They travel as one
+ * percent-encoded path segment or query value.
+ */
+@RestController
+@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+public class DeadLetterQueryController implements DeadLetterRestEndpoint {
+
+    private final DeadLetterStore store;
+    private final KnownProcessingGroups groups;
+    private final LetterViews views;
+    private final ObjectProvider<RetryJobs> retryJobs;
+    private final AxonDlqProperties properties;
+
+    public DeadLetterQueryController(DeadLetterStore store, KnownProcessingGroups groups, LetterViews views,
+                                     ObjectProvider<RetryJobs> retryJobs, AxonDlqProperties properties) {
+        this.store = store;
+        this.groups = groups;
+        this.views = views;
+        this.retryJobs = retryJobs;
+        this.properties = properties;
+    }
+
+    /** Per group: letters, sequences, oldest enqueued-at, whether it runs here, its active retry job. */
+    @GetMapping("/processing-groups")
+    public JsonNode processingGroups(@RequestParam MultiValueMap<String, String> params) {
+        RequestParameters.of(params);
+        Set<String> running = groups.running();
+        RetryJobs jobs = retryJobs.getIfAvailable();
+        ObjectNode body = ApiJson.object();
+        ArrayNode items = body.putArray("items");
+        for (Map.Entry<String, Optional<GroupStatistics>> group : groups.all().entrySet()) {
+            ObjectNode item = items.addObject();
+            Optional<GroupStatistics> statistics = group.getValue();
+            item.put("name", group.getKey());
+            item.put("letters", statistics.map(GroupStatistics::letters).orElse(0L));
+            item.put("sequences", statistics.map(GroupStatistics::sequences).orElse(0L));
+            item.put("oldestEnqueuedAt", ApiJson.instant(statistics.map(GroupStatistics::oldestEnqueuedAt)
+                                                                   .orElse(null)));
+            item.put("running", running.contains(group.getKey()));
+            Optional<RetryJob> active = jobs == null ? Optional.empty() : jobs.activeJob(group.getKey());
+            item.set("activeRetryJob", active.<JsonNode>map(RetryJobViews::summary)
+                                             .orElse(ApiJson.object().nullNode()));
+        }
+        return body;
+    }
+
+    @GetMapping("/processing-groups/{group}/letters")
+    public JsonNode letters(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params) {
+        RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING, RequestParameters.FILTERS);
+        int limit = request.limit(properties.getRest().getMaxPageSize());
+        String cursor = request.cursor();
+        var filter = request.letterFilter();
+        String name = groups.require(group);
+        return ApiJson.page(store.letters(name, filter, limit, cursor), views::summary);
+    }
+
+    @GetMapping("/processing-groups/{group}/sequences")
+    public JsonNode sequences(@PathVariable("group") String group,
+                              @RequestParam MultiValueMap<String, String> params) {
+        RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING);
+        int limit = request.limit(properties.getRest().getMaxPageSize());
+        String cursor = request.cursor();
+        String name = groups.require(group);
+        return ApiJson.page(store.sequences(name, limit, cursor), views::sequence);
+    }
+
+    @GetMapping("/processing-groups/{group}/failure-groups")
+    public JsonNode failureGroups(@PathVariable("group") String group,
+                                  @RequestParam MultiValueMap<String, String> params) {
+        RequestParameters.of(params);
+        String name = groups.require(group);
+        ObjectNode body = ApiJson.object();
+        ArrayNode items = body.putArray("items");
+        store.failureGroups(name).forEach(g -> items.add(views.failureGroup(g)));
+        return body;
+    }
+
+    @GetMapping("/letters/{id}")
+    public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params) {
+        RequestParameters.of(params);
+        UUID letterId = RequestParameters.uuid("id", id);
+        StoredLetter letter = store.letter(letterId).orElseThrow(() -> unknownLetter(letterId));
+        return views.detail(letter, store.attempts(letterId));
+    }
+
+    static DeadLetterApiException unknownLetter(UUID id) {
+        return new DeadLetterApiException(ProblemType.UNKNOWN_LETTER, "Dead letter [" + id + "] does not exist")
+                .with("letterId", id.toString());
+    }
+}

@@ -1,0 +1,300 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.FailureGroup;
+import io.axondlq.core.store.SequenceSummary;
+import io.axondlq.core.store.SerializedEvent;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.store.UndeserializableLetterException;
+import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import org.axonframework.messaging.MetaData;
+import org.axonframework.messaging.deadletter.Cause;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * JSON views of letters, sequences and failure groups. Works on the stored (serialized) form, so letters whose
+ * payload class is gone still render: the payload is shown as JSON when its bytes are JSON, else as base64 with the
+ * reason (and as text when it is valid UTF-8, e.g. XStream XML).
+ */
+public class LetterViews {
+
+    static final String MASK = "***";
+
+    private final Set<String> maskedMetadataKeys;
+
+    public LetterViews(List<String> maskedMetadataKeys) {
+        this.maskedMetadataKeys = Set.copyOf(maskedMetadataKeys == null ? List.of() : maskedMetadataKeys);
+    }
+
+    /** What listings show: everything but payload, metadata and stack trace. */
+    public ObjectNode summary(StoredLetter letter) {
+        SerializedEvent event = letter.event();
+        ObjectNode node = ApiJson.object();
+        node.put("id", letter.id().toString());
+        node.put("processingGroup", letter.processingGroup());
+        node.put("sequenceKey", letter.sequenceKey());
+        node.put("sequenceIndex", letter.sequenceIndex());
+        node.put("eventIdentifier", event.eventIdentifier());
+        node.put("messageType", event.messageType());
+        node.put("payloadType", event.payloadType());
+        node.put("payloadRevision", event.payloadRevision());
+        node.set("aggregate", aggregate(event));
+        node.put("eventTimestamp", ApiJson.instant(event.timestamp()));
+        node.put("enqueuedAt", ApiJson.instant(letter.enqueuedAt()));
+        node.put("lastTouched", ApiJson.instant(letter.lastTouched()));
+        node.put("attempts", letter.attempts());
+        node.put("parked", letter.parked());
+        node.set("cause", cause(letter, false));
+        node.put("correlationId", letter.correlationId().orElse(null));
+        node.put("traceId", letter.traceId().orElse(null));
+        return node;
+    }
+
+    /** Everything about one letter; the payload in full, metadata with the masked keys replaced. */
+    public ObjectNode detail(StoredLetter letter, List<AttemptRecord> attempts) {
+        return full(letter, attempts, PayloadMode.FULL);
+    }
+
+    /** Everything about one letter, the payload per the export mode. */
+    public ObjectNode export(StoredLetter letter, List<AttemptRecord> attempts, PayloadMode mode) {
+        return full(letter, attempts, mode);
+    }
+
+    private ObjectNode full(StoredLetter letter, List<AttemptRecord> attempts, PayloadMode mode) {
+        ObjectNode node = summary(letter);
+        node.set("cause", cause(letter, true));
+        payload(node, letter, mode);
+        node.set("metadata", metadata(letter));
+        node.set("diagnostics", diagnostics(letter.diagnostics()));
+        node.set("trackingToken", token(letter.event()));
+        ArrayNode history = node.putArray("attemptHistory");
+        for (AttemptRecord attempt : attempts) {
+            history.add(attempt(attempt));
+        }
+        return node;
+    }
+
+    public ObjectNode sequence(SequenceSummary s) {
+        ObjectNode node = ApiJson.object();
+        node.put("processingGroup", s.processingGroup());
+        node.put("sequenceKey", s.sequenceKey());
+        node.put("size", s.size());
+        node.put("oldestEnqueuedAt", ApiJson.instant(s.oldestEnqueuedAt()));
+        node.put("lastTouched", ApiJson.instant(s.lastTouched()));
+        ObjectNode head = node.putObject("head");
+        head.put("letterId", s.headLetterId() == null ? null : s.headLetterId().toString());
+        head.put("eventIdentifier", s.headEventIdentifier());
+        head.put("payloadType", s.headPayloadType());
+        head.put("causeType", s.headCauseType());
+        node.put("claimedBy", s.claimedBy());
+        node.put("claimUntil", ApiJson.instant(s.claimUntil()));
+        return node;
+    }
+
+    public ObjectNode failureGroup(FailureGroup g) {
+        ObjectNode node = ApiJson.object();
+        node.put("causeType", g.causeType());
+        node.put("letters", g.letters());
+        node.put("firstSeen", ApiJson.instant(g.firstSeen()));
+        node.put("lastSeen", ApiJson.instant(g.lastSeen()));
+        return node;
+    }
+
+    public ObjectNode attempt(AttemptRecord a) {
+        ObjectNode node = ApiJson.object();
+        node.put("attempt", a.attempt());
+        node.put("failedAt", ApiJson.instant(a.failedAt()));
+        node.put("node", a.node());
+        node.put("causeType", a.causeType());
+        node.put("causeMessage", a.causeMessage());
+        return node;
+    }
+
+    // --- parts -----------------------------------------------------------------------------------------------------
+
+    private static JsonNode aggregate(SerializedEvent event) {
+        if (event.aggregateIdentifier() == null) {
+            return ApiJson.object().nullNode();
+        }
+        ObjectNode node = ApiJson.object();
+        node.put("type", event.aggregateType());
+        node.put("identifier", event.aggregateIdentifier());
+        node.put("sequenceNumber", event.aggregateSequenceNumber());
+        return node;
+    }
+
+    private static JsonNode cause(StoredLetter letter, boolean withStackTrace) {
+        Cause cause = letter.cause().orElse(null);
+        if (cause == null) {
+            return ApiJson.object().nullNode();
+        }
+        ObjectNode node = ApiJson.object();
+        node.put("type", cause.type());
+        node.put("message", cause.message());
+        if (withStackTrace) {
+            node.put("stackTrace", letter.causeStackTrace().orElse(null));
+        }
+        return node;
+    }
+
+    private static void payload(ObjectNode node, StoredLetter letter, PayloadMode mode) {
+        byte[] bytes = letter.event().payload();
+        if (mode == PayloadMode.NONE) {
+            node.put("payloadFormat", "omitted");
+            node.put("payloadOmittedReason", "axon.dlq.export.payload=none");
+            return;
+        }
+        JsonNode json = json(bytes);
+        if (json != null) {
+            node.put("payloadFormat", mode == PayloadMode.MASKED ? "json-masked" : "json");
+            node.set("payload", mode == PayloadMode.MASKED ? mask(json) : json);
+            return;
+        }
+        if (mode == PayloadMode.MASKED) {
+            node.put("payloadFormat", "omitted");
+            node.put("payloadOmittedReason", "the stored payload is not JSON, so it cannot be masked");
+            return;
+        }
+        node.put("payloadFormat", "base64");
+        node.put("payload", Base64.getEncoder().encodeToString(bytes));
+        String text = utf8(bytes);
+        if (text != null) {
+            node.put("payloadText", text);
+        }
+        node.put("payloadReason", "the stored payload is not JSON" + deserialization(letter));
+    }
+
+    private static String deserialization(StoredLetter letter) {
+        try {
+            letter.message();
+            return " (it is readable by the application's serializer)";
+        } catch (UndeserializableLetterException e) {
+            return "; it cannot be deserialized either: " + e.getMessage();
+        } catch (RuntimeException e) {
+            return "; it cannot be deserialized either: " + e.getClass().getName();
+        }
+    }
+
+    private JsonNode metadata(StoredLetter letter) {
+        byte[] bytes = letter.event().metaData();
+        if (bytes == null || bytes.length == 0) {
+            return ApiJson.object();
+        }
+        JsonNode json = json(bytes);
+        if (json instanceof ObjectNode object) {
+            return maskKeys(object);
+        }
+        try {
+            return maskKeys(toObject(letter.message().getMetaData()));
+        } catch (RuntimeException e) {
+            ObjectNode raw = ApiJson.object();
+            raw.put("format", "base64");
+            raw.put("data", Base64.getEncoder().encodeToString(bytes));
+            raw.put("reason", "the stored metadata is not JSON and cannot be deserialized: " + e.getMessage());
+            return raw;
+        }
+    }
+
+    private ObjectNode maskKeys(ObjectNode metadata) {
+        ObjectNode copy = metadata.deepCopy();
+        for (String key : maskedMetadataKeys) {
+            if (copy.has(key)) {
+                copy.put(key, MASK);
+            }
+        }
+        return copy;
+    }
+
+    private static ObjectNode toObject(Map<String, ?> map) {
+        ObjectNode node = ApiJson.object();
+        map.forEach((key, value) -> {
+            try {
+                node.set(key, ApiJson.tree(value));
+            } catch (RuntimeException e) {
+                node.put(key, String.valueOf(value));
+            }
+        });
+        return node;
+    }
+
+    private static JsonNode diagnostics(MetaData diagnostics) {
+        return toObject(diagnostics == null ? Map.of() : diagnostics);
+    }
+
+    private static JsonNode token(SerializedEvent event) {
+        if (event.tokenType() == null) {
+            return ApiJson.object().nullNode();
+        }
+        ObjectNode node = ApiJson.object();
+        node.put("type", event.tokenType());
+        JsonNode json = event.token() == null ? null : json(event.token());
+        if (json != null) {
+            node.set("value", json);
+        } else if (event.token() != null) {
+            String text = utf8(event.token());
+            node.put("value", text != null ? text : Base64.getEncoder().encodeToString(event.token()));
+        }
+        return node;
+    }
+
+    /** The bytes as a JSON tree, or null when they are not (exactly one) JSON value. */
+    static JsonNode json(byte[] bytes) {
+        if (bytes == null || bytes.length == 0) {
+            return null;
+        }
+        try {
+            JsonNode node = ApiJson.parse(bytes);
+            return node == null || node.isMissingNode() ? null : node;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Every string value replaced by {@value #MASK}; numbers, booleans, nulls and the structure stay. */
+    static JsonNode mask(JsonNode node) {
+        if (node.isTextual()) {
+            return TextNode.valueOf(MASK);
+        }
+        if (node.isObject()) {
+            ObjectNode copy = ApiJson.object();
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                copy.set(field.getKey(), mask(field.getValue()));
+            }
+            return copy;
+        }
+        if (node.isArray()) {
+            ArrayNode copy = ApiJson.array();
+            node.forEach(element -> copy.add(mask(element)));
+            return copy;
+        }
+        return node.deepCopy();
+    }
+
+    private static String utf8(byte[] bytes) {
+        try {
+            String text = StandardCharsets.UTF_8.newDecoder()
+                                                .onMalformedInput(CodingErrorAction.REPORT)
+                                                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                                                .decode(ByteBuffer.wrap(bytes))
+                                                .toString();
+            return text.indexOf('\0') >= 0 ? null : text;
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

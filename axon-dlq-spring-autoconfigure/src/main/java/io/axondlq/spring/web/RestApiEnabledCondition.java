@@ -1,0 +1,32 @@
+package io.axondlq.spring.web;
+
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.core.type.AnnotatedTypeMetadata;
+import org.springframework.util.ClassUtils;
+
+/**
+ * {@code axon.dlq.rest.enabled}: {@code false} turns the REST API off, {@code true} on. Unset, it is on when Spring
+ * Security is on the classpath, and off otherwise: an operations API that can erase data should not appear in an
+ * application that has no way to protect it unless someone asks for it.
+ */
+class RestApiEnabledCondition extends SpringBootCondition {
+
+    static final String PROPERTY = "axon.dlq.rest.enabled";
+    static final String SECURITY_CLASS = "org.springframework.security.core.context.SecurityContextHolder";
+
+    @Override
+    public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+        String value = context.getEnvironment().getProperty(PROPERTY);
+        if (value != null && !value.isBlank()) {
+            boolean enabled = Boolean.parseBoolean(value.trim());
+            return new ConditionOutcome(enabled, PROPERTY + "=" + value.trim());
+        }
+        if (ClassUtils.isPresent(SECURITY_CLASS, context.getClassLoader())) {
+            return ConditionOutcome.match(PROPERTY + " unset and Spring Security present");
+        }
+        return ConditionOutcome.noMatch(PROPERTY + " unset and Spring Security absent: set " + PROPERTY
+                                                + "=true to expose the REST API without it");
+    }
+}

@@ -1,0 +1,180 @@
+package io.axondlq.spring;
+
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.spring.jobs.AxonDlqJobsAutoConfiguration;
+import io.axondlq.spring.jobs.RetryJobs;
+import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
+import io.axondlq.spring.web.AxonDlqWebAutoConfiguration;
+import io.axondlq.spring.web.DeadLetterQueryController;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.config.EventProcessingModule;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.springboot.autoconfig.AxonAutoConfiguration;
+import org.axonframework.springboot.autoconfig.AxonTracingAutoConfiguration;
+import org.axonframework.springboot.autoconfig.EventProcessingAutoConfiguration;
+import org.axonframework.springboot.autoconfig.InfraConfiguration;
+import org.axonframework.springboot.autoconfig.JdbcAutoConfiguration;
+import org.axonframework.springboot.autoconfig.NoOpTransactionAutoConfiguration;
+import org.axonframework.springboot.autoconfig.ObjectMapperAutoConfiguration;
+import org.axonframework.springboot.autoconfig.TransactionAutoConfiguration;
+import org.axonframework.springboot.autoconfig.XStreamAutoConfiguration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+
+/**
+ * The core auto-configuration against Axon's own: what appears with a DataSource, what backs off for user beans, what
+ * {@code axon.dlq.enabled=false} turns off, and that bad properties fail the start naming the property.
+ */
+public class AxonDlqAutoConfigurationTest {
+
+    public static final AutoConfigurations AXON = AutoConfigurations.of(
+            DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class,
+            ObjectMapperAutoConfiguration.class, XStreamAutoConfiguration.class, TransactionAutoConfiguration.class,
+            NoOpTransactionAutoConfiguration.class, JdbcAutoConfiguration.class, EventProcessingAutoConfiguration.class,
+            AxonAutoConfiguration.class, InfraConfiguration.class, AxonTracingAutoConfiguration.class);
+    public static final AutoConfigurations AXON_DLQ = AutoConfigurations.of(
+            AxonDlqAutoConfiguration.class, AxonDlqJobsAutoConfiguration.class, AxonDlqWebAutoConfiguration.class);
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AXON)
+            .withConfiguration(AXON_DLQ)
+            .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+            .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+
+    @Test
+    void withADataSourceEverythingIsThere() {
+        runner.run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(AxonDlqProperties.class);
+            assertThat(context).hasSingleBean(GroupSettingsResolver.class);
+            assertThat(context).hasSingleBean(DeadLetterSchemaInitializer.class);
+            assertThat(context).hasSingleBean(DeadLetterStore.class);
+            assertThat(context.getBean(DeadLetterStore.class)).isInstanceOf(JdbcDeadLetterStore.class);
+            assertThat(context).hasSingleBean(DeadLetteringEventProcessingModule.class);
+            assertThat(context.getBean(EventProcessingConfiguration.class))
+                    .isInstanceOf(DeadLetteringEventProcessingModule.class);
+            assertThat(context).hasSingleBean(DeadLetterRedeliverer.class);
+            assertThat(context).hasSingleBean(AuditLog.class);
+            assertThat(context).hasSingleBean(RetryJobs.class);
+            // the embedded database got the schema
+            JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Long.class)).isZero();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).isZero();
+            // not a web application: no REST API
+            assertThat(context).doesNotHaveBean(DeadLetterQueryController.class);
+        });
+    }
+
+    @Test
+    void aUserDefinedStoreWins() {
+        DeadLetterStore mine = mock(DeadLetterStore.class);
+        runner.withBean("myStore", DeadLetterStore.class, () -> mine).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(DeadLetterStore.class);
+            assertThat(context.getBean(DeadLetterStore.class)).isSameAs(mine);
+            assertThat(context).doesNotHaveBean(JdbcDeadLetterStore.class);
+            assertThat(context.getBean(DeadLetteringEventProcessingModule.class).store()).isSameAs(mine);
+        });
+    }
+
+    @Test
+    void aUserDefinedEventProcessingModuleWins() {
+        runner.withBean("myModule", EventProcessingModule.class, EventProcessingModule::new).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(DeadLetteringEventProcessingModule.class);
+            assertThat(context).doesNotHaveBean(DeadLetterRedeliverer.class);
+            // the store and the audit log stay available to the application
+            assertThat(context).hasSingleBean(DeadLetterStore.class);
+            assertThat(context).hasSingleBean(AuditLog.class);
+        });
+    }
+
+    @Test
+    void userDefinedSettingsAndAuditLogWin() {
+        AuditLog audit = mock(AuditLog.class);
+        runner.withBean("myAudit", AuditLog.class, () -> audit).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(AuditLog.class)).isSameAs(audit);
+        });
+    }
+
+    @Test
+    void disabledMeansNothing() {
+        runner.withPropertyValues("axon.dlq.enabled=false").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(DeadLetterStore.class);
+            assertThat(context).doesNotHaveBean(DeadLetteringEventProcessingModule.class);
+            assertThat(context).doesNotHaveBean(AuditLog.class);
+            assertThat(context).doesNotHaveBean(RetryJobs.class);
+            assertThat(context).doesNotHaveBean(GroupSettingsResolver.class);
+            // Axon's own module is back
+            assertThat(context).hasSingleBean(EventProcessingModule.class);
+        });
+    }
+
+    @Test
+    void withoutADataSourceNothing() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ObjectMapperAutoConfiguration.class,
+                                                         XStreamAutoConfiguration.class,
+                                                         NoOpTransactionAutoConfiguration.class,
+                                                         EventProcessingAutoConfiguration.class,
+                                                         AxonAutoConfiguration.class, InfraConfiguration.class,
+                                                         AxonTracingAutoConfiguration.class))
+                .withConfiguration(AXON_DLQ)
+                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+                .withPropertyValues("axon.axonserver.enabled=false")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(DeadLetterStore.class);
+                    assertThat(context).doesNotHaveBean(DeadLetteringEventProcessingModule.class);
+                });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "axon.dlq.retry.max-attempts=0                                      | axon.dlq.retry",
+            "axon.dlq.retry.max-attempts=-3                                     | axon.dlq.retry",
+            "axon.dlq.retry.backoff.multiplier=0.5                              | axon.dlq.retry",
+            "axon.dlq.retry.backoff.initial=-1s                                 | axon.dlq.retry",
+            "axon.dlq.retry.non-retryable-exceptions=com.example.NoSuchException | axon.dlq.retry.non-retryable-exceptions",
+            "axon.dlq.retry.non-retryable-exceptions=java.lang.String           | axon.dlq.retry.non-retryable-exceptions",
+            "axon.dlq.retry.skip-exceptions=com.example.Nope                    | axon.dlq.retry.skip-exceptions",
+            "axon.dlq.limits.max-sequences=-1                                   | axon.dlq.limits",
+            "axon.dlq.limits.max-sequence-size=0                                | axon.dlq.limits",
+            "axon.dlq.processing-groups.ledger.retry.max-attempts=0             | axon.dlq.processing-groups.ledger",
+            "axon.dlq.processing-groups.ledger.limits.max-sequences=-5          | axon.dlq.processing-groups.ledger.limits",
+            "axon.dlq.retry.max-attempts=many                                   | axon.dlq.retry.max-attempts",
+            "axon.dlq.jdbc.initialize-schema=sometimes                          | axon.dlq.jdbc.initialize-schema",
+    })
+    void badPropertiesFailTheStartNamingTheProperty(String property, String named) {
+        runner.withPropertyValues(property).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure())).contains(named);
+        });
+    }
+
+    public static String messages(Throwable failure) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append('\n');
+        }
+        return all.toString();
+    }
+}

@@ -1,0 +1,103 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/** A raw HTTP client for the REST API tests: exact paths (no template encoding), any method, any header. */
+final class Http {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String BASE = "/dead-letters";
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final int port;
+
+    Http(int port) {
+        this.port = port;
+    }
+
+    record Response(int status, java.net.http.HttpHeaders headers, String body) {
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("Not JSON (status " + status + "): " + body, e);
+            }
+        }
+
+        String contentType() {
+            return headers.firstValue("Content-Type").orElse("");
+        }
+
+        String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + contentType() + " " + (body.length() > 2000 ? body.substring(0, 2000) : body);
+        }
+    }
+
+    Response get(String path, String... headers) {
+        return send("GET", path, null, headers);
+    }
+
+    Response post(String path, String body, String... headers) {
+        return send("POST", path, body, headers);
+    }
+
+    Response delete(String path, String... headers) {
+        return send("DELETE", path, null, headers);
+    }
+
+    /** @param path below the base path, raw (already percent-encoded) */
+    Response send(String method, String path, String body, String... headers) {
+        return sendRaw(method, BASE + path, body, headers);
+    }
+
+    Response sendRaw(String method, String rawPath, String body, String... headers) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + port + rawPath))
+                                                 .timeout(Duration.ofSeconds(60))
+                                                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                                                         : HttpRequest.BodyPublishers.ofString(body,
+                                                                                               StandardCharsets.UTF_8));
+        boolean contentType = false;
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            builder.header(headers[i], headers[i + 1]);
+            contentType |= headers[i].equalsIgnoreCase("Content-Type");
+        }
+        if (body != null && !contentType) {
+            builder.header("Content-Type", "application/json");
+        }
+        try {
+            HttpResponse<String> response = client.send(builder.build(),
+                                                        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return new Response(response.statusCode(), response.headers(), response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String encode(String segment) {
+        return java.net.URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    static List<String> lines(String body) {
+        return body.lines().filter(l -> !l.isBlank()).toList();
+    }
+}

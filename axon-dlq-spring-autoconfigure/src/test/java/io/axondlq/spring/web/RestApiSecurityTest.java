@@ -1,0 +1,133 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
+import org.junit.jupiter.api.Test;
+import org.springframework.test.context.TestPropertySource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code axon.dlq.security.*} with Spring Security on the classpath: for every endpoint, anonymous → 401, a reader on
+ * a write → 403, a reader on a read → allowed, an admin → 2xx; refused requests change nothing; the audit log and the
+ * retry job record the authenticated name. The host's authentication is simulated by {@link TestAuthenticationFilter}.
+ */
+@TestPropertySource(properties = {"axon.dlq.security.read-authority=DLQ_READ",
+        "axon.dlq.security.write-authority=DLQ_ADMIN"})
+class RestApiSecurityTest extends RestApiTestSupport {
+
+    record Endpoint(String method, String path, String body, boolean write) {
+        @Override
+        public String toString() {
+            return method + " " + path;
+        }
+    }
+
+    @Test
+    void everyEndpointNeedsItsAuthority() {
+        String redeliver = poisoned("sec-redeliver", 2);
+        String evictLetter = poisoned("sec-letter", 2);
+        String evictSequence = poisoned("sec-sequence", 1);
+        String letterId = store.letters(GROUP, io.axondlq.core.store.LetterFilter.none().withSequenceKey(evictLetter), 10,
+                                        null).items().get(1).id().toString();
+        String someJob = UUID.randomUUID().toString();
+        List<Endpoint> endpoints = endpoints(redeliver, letterId, evictSequence, someJob);
+        Map<String, Object> before = snapshot();
+
+        List<String> failures = new ArrayList<>();
+        for (Endpoint e : endpoints) {
+            expect(failures, e, http.send(e.method(), e.path(), e.body()), 401, "unauthenticated");
+            expect(failures, e, as("nobody", "", e), 403, "forbidden");
+            expect(failures, e, as("auditor", "SOMETHING_ELSE", e), 403, "forbidden");
+            if (e.write()) {
+                expect(failures, e, as("reader", "DLQ_READ", e), 403, "forbidden");
+            } else {
+                int status = as("reader", "DLQ_READ", e).status();
+                if (status == 401 || status == 403 || status >= 500) {
+                    failures.add("reader " + e + " → " + status);
+                }
+            }
+        }
+        // unknown paths under the base path are not revealed to anonymous callers either
+        expect(failures, new Endpoint("GET", "/nothing-here", null, false), http.get("/nothing-here"), 401,
+               "unauthenticated");
+        assertThat(failures).isEmpty();
+        Map<String, Object> after = snapshot();
+        // the reader's exports are audited (reads otherwise are not); nothing else changed
+        before.remove("axon_dlq_audit");
+        after.remove("axon_dlq_audit");
+        assertThat(after).as("nothing changed by refused requests").isEqualTo(before);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Integer.class)).isEqualTo(1)
+                .isEqualTo(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit WHERE actor = 'reader' "
+                                                       + "AND action = 'export'", Integer.class));
+
+        // the admin may do everything, and is named in the audit log
+        for (Endpoint e : endpoints) {
+            if (e.path().contains(someJob)) {
+                continue; // replaced below by the admin's own job
+            }
+            Http.Response response = as("admin-user", "DLQ_ADMIN", e);
+            assertThat(response.status()).as(e + " → " + response).isBetween(200, 299);
+            if (e.path().equals("/retry-jobs") && e.method().equals("POST")) {
+                JsonNode job = response.json();
+                assertThat(response.status()).isEqualTo(202);
+                assertThat(job.path("createdBy").asText()).isEqualTo("admin-user");
+                String id = job.path("id").asText();
+                assertThat(as("admin-user", "DLQ_ADMIN", new Endpoint("GET", "/retry-jobs/" + id, null, false))
+                                   .status()).isEqualTo(200);
+                assertThat(as("admin-user", "DLQ_ADMIN", new Endpoint("POST", "/retry-jobs/" + id + "/stop", null,
+                                                                      true)).status()).isEqualTo(200);
+            }
+        }
+        // write authority implies read
+        assertThat(as("admin-user", "DLQ_ADMIN", new Endpoint("GET", "/audit?limit=500", null, false)).status())
+                .isEqualTo(200);
+        JsonNode audit = as("admin-user", "DLQ_ADMIN", new Endpoint("GET", "/audit?limit=500", null, false)).json();
+        List<String> actions = new ArrayList<>();
+        audit.path("items").forEach(entry -> {
+            if ("admin-user".equals(entry.path("actor").asText())) {
+                actions.add(entry.path("action").asText());
+            }
+        });
+        assertThat(actions).contains("redeliver-sequence", "redeliver-oldest", "create-retry-job", "stop-retry-job",
+                                     "evict-letter", "evict-sequence", "erase-group", "export");
+    }
+
+    private static List<Endpoint> endpoints(String redeliverKey, String letterId, String sequenceKey, String jobId) {
+        return List.of(
+                new Endpoint("GET", "/processing-groups", null, false),
+                new Endpoint("GET", "/processing-groups/ledger/letters", null, false),
+                new Endpoint("GET", "/processing-groups/ledger/sequences", null, false),
+                new Endpoint("GET", "/processing-groups/ledger/failure-groups", null, false),
+                new Endpoint("GET", "/letters/" + letterId, null, false),
+                new Endpoint("GET", "/processing-groups/ledger/export", null, false),
+                new Endpoint("GET", "/retry-jobs", null, false),
+                new Endpoint("GET", "/retry-jobs/" + jobId, null, false),
+                new Endpoint("GET", "/audit", null, false),
+                new Endpoint("POST", "/processing-groups/ledger/sequences/" + redeliverKey + "/redeliver", null, true),
+                new Endpoint("POST", "/processing-groups/ledger/redeliver-oldest", null, true),
+                new Endpoint("POST", "/retry-jobs", "{\"processingGroup\": \"ledger\", \"batchSize\": 1, "
+                        + "\"cooldown\": \"PT10S\"}", true),
+                new Endpoint("POST", "/retry-jobs/" + jobId + "/stop", null, true),
+                new Endpoint("DELETE", "/letters/" + letterId, null, true),
+                new Endpoint("DELETE", "/processing-groups/ledger/sequences/" + sequenceKey, null, true),
+                new Endpoint("DELETE", "/processing-groups/ledger/letters?confirm=ledger", null, true));
+    }
+
+    private Http.Response as(String user, String authorities, Endpoint e) {
+        return http.send(e.method(), e.path(), e.body(), TestAuthenticationFilter.USER, user,
+                         TestAuthenticationFilter.AUTHORITIES, authorities);
+    }
+
+    private static void expect(List<String> failures, Endpoint e, Http.Response response, int status, String type) {
+        if (response.status() != status || !response.contentType().startsWith(PROBLEM_JSON)
+                || !response.json().path("type").asText().equals("urn:axon-dlq:problem:" + type)) {
+            failures.add(e + " expected " + status + " → " + response);
+        }
+    }
+}

@@ -1,0 +1,278 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.GroupStatistics;
+import io.axondlq.core.store.Page;
+import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.spring.jobs.RetryJob;
+import io.axondlq.spring.jobs.RetryJobRequest;
+import io.axondlq.spring.jobs.RetryJobs;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.MvcResult;
+import org.springframework.test.web.servlet.setup.MockMvcBuilders;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+
+/**
+ * The retry-job endpoints against an in-memory {@link RetryJobs}: request reading, defaults, status codes for created,
+ * replayed, conflicting and concurrent jobs, and the audit trail. (The real jobs are tested with their implementation.)
+ */
+class RetryJobControllerTest {
+
+    private final FakeRetryJobs jobs = new FakeRetryJobs();
+    private final List<String> audit = new CopyOnWriteArrayList<>();
+    private MockMvc mvc;
+    private MockMvc withoutJobs;
+
+    @BeforeEach
+    void setUp() {
+        DeadLetterStore store = mock(DeadLetterStore.class);
+        when(store.statistics()).thenReturn(List.of(new GroupStatistics("ledger", 3, 2, Instant.now()),
+                                                    new GroupStatistics("billing", 1, 1, Instant.now())));
+        DefaultListableBeanFactory none = new DefaultListableBeanFactory();
+        KnownProcessingGroups groups = new KnownProcessingGroups(store, none.getBeanProvider(
+                io.axondlq.core.config.DeadLetteringEventProcessingModule.class));
+        OperatorAudit operatorAudit = new OperatorAudit(new AuditLog() {
+            @Override
+            public AuditEntry record(String actor, String action, String group, String target, String parameters,
+                                     String outcome, String detail) {
+                audit.add(actor + " " + action + " " + group + " " + outcome);
+                return new AuditEntry(UUID.randomUUID(), Instant.now(), actor, action, group, target, parameters,
+                                      outcome, detail);
+            }
+
+            @Override
+            public Page<AuditEntry> list(int limit, String cursor) {
+                return new Page<>(List.of(), null);
+            }
+        }, new OperatorActor());
+        DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+        beans.registerSingleton("jobs", jobs);
+        AxonDlqProperties properties = new AxonDlqProperties();
+        mvc = MockMvcBuilders.standaloneSetup(new RetryJobController(beans.getBeanProvider(RetryJobs.class), groups,
+                                                                     operatorAudit, properties))
+                             .setControllerAdvice(new DeadLetterProblemAdvice())
+                             .build();
+        withoutJobs = MockMvcBuilders.standaloneSetup(new RetryJobController(none.getBeanProvider(RetryJobs.class),
+                                                                             groups, operatorAudit, properties))
+                                     .setControllerAdvice(new DeadLetterProblemAdvice())
+                                     .build();
+    }
+
+    @Test
+    void createAnswers202WithTheJobAndItsLocation() throws Exception {
+        MvcResult result = create("{\"processingGroup\": \"ledger\", \"filter\": {\"causeType\": \"x.Boom\", "
+                                          + "\"from\": \"2024-01-01T00:00:00Z\"}, \"batchSize\": 5, "
+                                          + "\"cooldown\": \"500ms\", \"maxSequences\": 20}", "key-1");
+
+        assertThat(result.getResponse().getStatus()).isEqualTo(202);
+        JsonNode job = json(result);
+        assertThat(result.getResponse().getHeader("Location")).endsWith("/dead-letters/retry-jobs/"
+                                                                                + job.path("id").asText());
+        assertThat(job.path("state").asText()).isEqualTo("RUNNING");
+        assertThat(job.path("request").path("batchSize").asInt()).isEqualTo(5);
+        assertThat(job.path("request").path("cooldown").asText()).isEqualTo("PT0.5S");
+        RetryJobRequest request = jobs.lastRequest;
+        assertThat(request.causeType()).isEqualTo("x.Boom");
+        assertThat(request.from()).isEqualTo(Instant.parse("2024-01-01T00:00:00Z"));
+        assertThat(request.to()).isNull();
+        assertThat(request.maxSequences()).isEqualTo(20);
+        assertThat(jobs.lastActor).isEqualTo("anonymous");
+        assertThat(audit).containsExactly("anonymous create-retry-job ledger success");
+    }
+
+    @Test
+    void defaultsApplyToOmittedMembers() throws Exception {
+        assertThat(create("{\"processingGroup\": \"ledger\"}", null).getResponse().getStatus()).isEqualTo(202);
+
+        assertThat(jobs.lastRequest.batchSize()).isEqualTo(RetryJobController.DEFAULT_BATCH_SIZE);
+        assertThat(jobs.lastRequest.cooldown()).isEqualTo(RetryJobController.DEFAULT_COOLDOWN);
+        assertThat(jobs.lastRequest.maxSequences()).isEqualTo(RetryJobController.DEFAULT_MAX_SEQUENCES);
+        assertThat(jobs.lastKey).isNull();
+    }
+
+    @Test
+    void sameKeyAndBodyReturnTheSameJobDifferentBodyIs422() throws Exception {
+        String body = "{\"processingGroup\": \"ledger\", \"batchSize\": 2}";
+        JsonNode first = json(create(body, "same"));
+
+        MvcResult replay = create(body, "same");
+        assertThat(replay.getResponse().getStatus()).isEqualTo(200);
+        assertThat(json(replay).path("id").asText()).isEqualTo(first.path("id").asText());
+
+        MvcResult conflict = create("{\"processingGroup\": \"ledger\", \"batchSize\": 3}", "same");
+        assertThat(conflict.getResponse().getStatus()).isEqualTo(422);
+        assertThat(conflict.getResponse().getContentType()).startsWith("application/problem+json");
+        assertThat(json(conflict).path("type").asText()).isEqualTo("urn:axon-dlq:problem:idempotency-key-reused");
+        assertThat(audit).last().asString().endsWith("rejected");
+    }
+
+    @Test
+    void oneRunningJobPerGroup() throws Exception {
+        JsonNode running = json(create("{\"processingGroup\": \"ledger\"}", null));
+
+        MvcResult second = create("{\"processingGroup\": \"ledger\", \"batchSize\": 7}", null);
+
+        assertThat(second.getResponse().getStatus()).isEqualTo(409);
+        JsonNode problem = json(second);
+        assertThat(problem.path("type").asText()).isEqualTo("urn:axon-dlq:problem:retry-job-running");
+        assertThat(problem.path("runningJob").asText()).isEqualTo(running.path("id").asText());
+        // another group is independent
+        assertThat(create("{\"processingGroup\": \"billing\"}", null).getResponse().getStatus()).isEqualTo(202);
+    }
+
+    @Test
+    void listGetAndStop() throws Exception {
+        String id = json(create("{\"processingGroup\": \"ledger\"}", null)).path("id").asText();
+        json(create("{\"processingGroup\": \"billing\"}", null));
+
+        JsonNode page = json(mvc.perform(get("/dead-letters/retry-jobs?limit=1")).andReturn());
+        assertThat(page.path("items")).hasSize(1);
+        assertThat(page.path("nextCursor").asText()).isNotBlank();
+        JsonNode job = json(mvc.perform(get("/dead-letters/retry-jobs/" + id)).andReturn());
+        assertThat(job.path("sequences")).hasSize(1);
+        assertThat(job.path("remaining").asInt()).isEqualTo(1);
+
+        MvcResult stopped = mvc.perform(post("/dead-letters/retry-jobs/" + id + "/stop")).andReturn();
+        assertThat(stopped.getResponse().getStatus()).isEqualTo(200);
+        assertThat(json(stopped).path("state").asText()).isEqualTo("STOPPED");
+        assertThat(audit).last().asString().isEqualTo("anonymous stop-retry-job ledger success");
+        assertThat(mvc.perform(get("/dead-letters/retry-jobs/" + UUID.randomUUID())).andReturn().getResponse()
+                      .getStatus()).isEqualTo(404);
+        assertThat(mvc.perform(post("/dead-letters/retry-jobs/" + UUID.randomUUID() + "/stop")).andReturn()
+                      .getResponse().getStatus()).isEqualTo(404);
+    }
+
+    @Test
+    void invalidRequestsNeverReachTheJobs() throws Exception {
+        for (String body : List.of("{", "null", "{\"processingGroup\": null}", "{\"processingGroup\": [\"ledger\"]}",
+                                   "{\"processingGroup\": \"ledger\", \"batchSize\": 1001}",
+                                   "{\"processingGroup\": \"ledger\", \"cooldown\": \"PT2H\"}",
+                                   "{\"processingGroup\": \"ledger\", \"maxSequences\": 0}",
+                                   "{\"processingGroup\": \"ledger\", \"filter\": {\"causeType\": 1}}")) {
+            MvcResult result = create(body, null);
+            assertThat(result.getResponse().getStatus()).as(body).isEqualTo(400);
+            assertThat(result.getResponse().getContentType()).as(body).startsWith("application/problem+json");
+        }
+        assertThat(create("{\"processingGroup\": \"unknown\"}", null).getResponse().getStatus()).isEqualTo(404);
+        assertThat(jobs.created).isEmpty();
+        assertThat(audit).isEmpty();
+    }
+
+    @Test
+    void withoutRetryJobsTheEndpointsAnswer503() throws Exception {
+        MvcResult result = withoutJobs.perform(post("/dead-letters/retry-jobs")
+                                                       .contentType(MediaType.APPLICATION_JSON)
+                                                       .content("{\"processingGroup\": \"ledger\"}")).andReturn();
+        assertThat(result.getResponse().getStatus()).isEqualTo(503);
+        assertThat(json(result).path("type").asText()).isEqualTo("urn:axon-dlq:problem:retry-jobs-unavailable");
+        assertThat(withoutJobs.perform(get("/dead-letters/retry-jobs")).andReturn().getResponse().getStatus())
+                .isEqualTo(503);
+        // bad input is still reported as such
+        assertThat(withoutJobs.perform(post("/dead-letters/retry-jobs").contentType(MediaType.APPLICATION_JSON)
+                                                                       .content("{")).andReturn().getResponse()
+                              .getStatus()).isEqualTo(400);
+    }
+
+    private MvcResult create(String body, String key) throws Exception {
+        var request = post("/dead-letters/retry-jobs").contentType(MediaType.APPLICATION_JSON).content(body);
+        if (key != null) {
+            request.header(RetryJobController.IDEMPOTENCY_KEY, key);
+        }
+        return mvc.perform(request).andReturn();
+    }
+
+    private static JsonNode json(MvcResult result) throws Exception {
+        return Http.JSON.readTree(result.getResponse().getContentAsString());
+    }
+
+    /** Idempotency and one running job per group, in memory. */
+    static class FakeRetryJobs implements RetryJobs {
+
+        final Map<UUID, RetryJob> created = new LinkedHashMap<>();
+        final Map<String, UUID> keys = new LinkedHashMap<>();
+        RetryJobRequest lastRequest;
+        String lastKey;
+        String lastActor;
+
+        @Override
+        public synchronized Created create(RetryJobRequest request, String idempotencyKey, String actor) {
+            lastRequest = request;
+            lastKey = idempotencyKey;
+            lastActor = actor;
+            if (idempotencyKey != null && keys.containsKey(idempotencyKey)) {
+                RetryJob existing = created.get(keys.get(idempotencyKey));
+                if (!existing.request().equals(request)) {
+                    throw new IdempotencyConflictException(idempotencyKey);
+                }
+                return new Created(existing, false);
+            }
+            Optional<RetryJob> running = activeJob(request.processingGroup());
+            if (running.isPresent()) {
+                throw new JobAlreadyRunningException(request.processingGroup(), running.get().id());
+            }
+            Instant now = Instant.now();
+            RetryJob job = new RetryJob(UUID.randomUUID(), request.processingGroup(), request, RetryJob.State.RUNNING,
+                                        false, 1, 0, 0, 0, now, now, actor, null, null,
+                                        List.of(new RetryJob.SequenceOutcome("k", "PENDING", 0, 1, null, null)));
+            created.put(job.id(), job);
+            if (idempotencyKey != null) {
+                keys.put(idempotencyKey, job.id());
+            }
+            return new Created(job, true);
+        }
+
+        @Override
+        public synchronized Optional<RetryJob> find(UUID id) {
+            return Optional.ofNullable(created.get(id));
+        }
+
+        @Override
+        public synchronized Page<RetryJob> list(int limit, String cursor) {
+            List<RetryJob> all = new ArrayList<>(created.values());
+            return new Page<>(all.subList(0, Math.min(limit, all.size())), all.size() > limit ? "next" : null);
+        }
+
+        @Override
+        public synchronized Optional<RetryJob> stop(UUID id) {
+            RetryJob job = created.get(id);
+            if (job == null) {
+                return Optional.empty();
+            }
+            RetryJob stopped = new RetryJob(job.id(), job.processingGroup(), job.request(), RetryJob.State.STOPPED,
+                                            true, job.total(), 0, 0, 0, job.createdAt(), Instant.now(),
+                                            job.createdBy(), null, null, job.sequences());
+            created.put(id, stopped);
+            return Optional.of(stopped);
+        }
+
+        @Override
+        public synchronized Optional<RetryJob> activeJob(String processingGroup) {
+            return created.values().stream()
+                          .filter(j -> j.processingGroup().equals(processingGroup)
+                                  && j.state() == RetryJob.State.RUNNING)
+                          .findFirst();
+        }
+    }
+}
