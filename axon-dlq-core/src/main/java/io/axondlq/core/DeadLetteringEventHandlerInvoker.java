@@ -45,9 +45,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * segment is handled after being claimed and dropped when it is released: unparked sequences cost no SQL. A stale
  * "parked" answer is harmless: the append statement itself checks that the sequence still exists.
  * <p>
- * Without savepoints (no transaction, or one that does not support them) a failure is rethrown so the processor
- * rolls back and retries the batch; attempts are counted per event in memory and the event is dead-lettered,
- * without invoking its handlers again, once the policy gives up.
+ * What each transaction setup gets:
+ * <ul>
+ * <li><b>A transaction with savepoints</b> ({@code JdbcSavepoints} over the processor's Spring-managed transaction):
+ * every attempt runs in a savepoint; a failure rolls back exactly its own writes (a PostgreSQL aborted-transaction
+ * state included), and the dead letter commits with the rest of the batch and the token. I1 and I3 hold; the
+ * batch is never replayed. {@link Isolation#SAVEPOINT_AFTER_FAILURE} saves the savepoints on the happy path at the
+ * price of one batch replay per failing event.</li>
+ * <li><b>A transaction without savepoints</b> ({@link Savepoints#NONE}, or a transaction {@code JdbcSavepoints}
+ * cannot reach): a failure is rethrown so the processor rolls the whole batch back and replays it; attempts are
+ * counted per event in memory and the event is dead-lettered, without invoking its handlers again, once the policy
+ * gives up. I1 and I3 hold, at the cost of one batch replay per failed attempt.</li>
+ * <li><b>No transaction at all</b> (Axon's {@code NoTransactionManager}, see {@link Builder#transactional}): there
+ * is nothing to roll back, so failures are retried in place and the event is dead-lettered (in a short transaction
+ * of the store's own) once the policy gives up. I1 holds. I3 cannot: whatever a failed attempt wrote and its storage
+ * committed stays, so handlers must be idempotent or write nothing before they can fail. A crash between storing a
+ * letter and storing the token replays the event, which then joins its own sequence a second time
+ * (at-least-once).</li>
+ * </ul>
  */
 public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker {
 
@@ -65,6 +80,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     private final boolean clearOnReset;
     private final String nodeId;
     private final Isolation isolation;
+    private final boolean transactional;
     /**
      * Per segment: parked sequence key → the {@link #marks mark} at which this node learned it is parked. The mark
      * lets a redelivery drop exactly the entries it may have drained (see {@link #sequenceDrained(String, long)}).
@@ -89,6 +105,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         this.clearOnReset = builder.clearOnReset;
         this.nodeId = builder.nodeId;
         this.isolation = builder.isolation;
+        this.transactional = builder.transactional;
     }
 
     public static Builder builder() {
@@ -226,7 +243,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             return;
         }
         List<AttemptRecord> history = replayed == null ? new ArrayList<>() : new ArrayList<>(replayed.history());
-        boolean protect = isolation == Isolation.SAVEPOINT_PER_ATTEMPT || replayed != null;
+        boolean protect = transactional && (isolation == Isolation.SAVEPOINT_PER_ATTEMPT || replayed != null);
         while (true) {
             Savepoints.Savepoint savepoint = protect ? savepoints.create() : null;
             try {
@@ -239,7 +256,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 int attempt = history.size() + 1;
                 history.add(AttemptRecord.of(attempt, GenericDeadLetter.clock.instant(), nodeId, failure));
                 RetryDecision decision = retryPolicy.decide(message, failure, attempt);
-                if (savepoint == null) {
+                if (savepoint == null && transactional) {
                     // This attempt's writes cannot be undone here: the processor rolls back and replays the batch,
                     // and the replay finds this record.
                     failuresAwaitingReplay.put(message.getIdentifier(),
@@ -249,7 +266,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                     }
                     throw failure;
                 }
-                savepoint.rollback();
+                if (savepoint != null) {
+                    savepoint.rollback();
+                }
+                // Without a transaction nothing can be undone: retry (or give up) in place.
                 if (decision.action() != RetryDecision.Action.RETRY) {
                     conclude(decision, sequenceIdentifier, key, message, segment, failure, history);
                     return;
@@ -343,6 +363,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             int removed = store.evictGroup(processingGroup);
             logger.info("Processor reset: removed {} dead letter(s) of processing group [{}]", removed,
                         processingGroup);
+            if (removed > 0) {
+                observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_ON_RESET);
+            }
         } else if (store.size(processingGroup) > 0) {
             logger.warn("Processor reset: processing group [{}] keeps its dead letters; they will be redelivered "
                                 + "on top of the replayed stream. Set clear-on-reset to remove them instead.",
@@ -394,6 +417,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         private boolean clearOnReset;
         private String nodeId = "unknown";
         private Isolation isolation = Isolation.SAVEPOINT_PER_ATTEMPT;
+        private boolean transactional = true;
 
         protected Builder() {
             // Failures must reach the retry logic instead of being logged away by the group's error handler.
@@ -445,6 +469,16 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
         public Builder isolation(Isolation isolation) {
             this.isolation = require(isolation, "isolation");
+            return this;
+        }
+
+        /**
+         * Whether the processor runs its batches in a transaction (default true). Pass false when it has none (Axon's
+         * {@code NoTransactionManager}): failed attempts are then retried in place and never rethrown, since a batch
+         * replay would undo nothing and only apply the batch's earlier events again.
+         */
+        public Builder transactional(boolean transactional) {
+            this.transactional = transactional;
             return this;
         }
 

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /** The projection handler's fault switch. Every switch is thread-safe and can be flipped while processors run. */
 final class Faults {
@@ -18,6 +19,8 @@ final class Faults {
     final Map<String, AtomicInteger> transientFailures = new ConcurrentHashMap<>();
     /** Events (by key) that write their row, then insert a duplicate key into {@code unique_guard}. */
     final Set<String> uniqueViolation = ConcurrentHashMap.newKeySet();
+    /** Event key → the exception every attempt of that event fails with, before writing anything. */
+    final Map<String, Supplier<? extends RuntimeException>> failWith = new ConcurrentHashMap<>();
 
     void failTimes(String eventKey, int times) {
         transientFailures.put(eventKey, new AtomicInteger(times));
@@ -30,6 +33,7 @@ final class Faults {
         nonRetryable.clear();
         transientFailures.clear();
         uniqueViolation.clear();
+        failWith.clear();
     }
 
     /** Checked before the handler writes. */
@@ -39,6 +43,10 @@ final class Faults {
         }
         if (nonRetryable.contains(event.aggregateId())) {
             throw new IllegalArgumentException("non-retryable " + event.key());
+        }
+        Supplier<? extends RuntimeException> failure = failWith.get(event.key());
+        if (failure != null) {
+            throw failure.get();
         }
         AtomicInteger remaining = transientFailures.get(event.key());
         if (remaining != null && remaining.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {

@@ -57,36 +57,47 @@ final class InvokerFixture implements AutoCloseable {
     /** How a configuration is built. */
     record Options(ProcessorType type, int segments, int batchSize, GroupSettings settings,
                    Function<DataSource, Savepoints> savepoints, DeadLetterObserver observer,
-                   Consumer<EventProcessingConfigurer> customizer) {
+                   Consumer<EventProcessingConfigurer> customizer, boolean transactional) {
 
         static Options of(ProcessorType type) {
             return new Options(type, 2, 5, InvokerFixture.settings(fastRetry(3).build()), JdbcSavepoints::new,
                                DeadLetterObserver.NOOP, ep -> {
-            });
+            }, true);
         }
 
         Options segments(int segments) {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
+                               transactional);
         }
 
         Options batchSize(int batchSize) {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
+                               transactional);
         }
 
         Options settings(GroupSettings settings) {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
+                               transactional);
         }
 
         Options savepoints(Function<DataSource, Savepoints> savepoints) {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
+                               transactional);
         }
 
         Options observer(DeadLetterObserver observer) {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
+                               transactional);
         }
 
         Options customizer(Consumer<EventProcessingConfigurer> customizer) {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
+                               transactional);
+        }
+
+        /** Without a transaction manager, Axon uses its {@code NoTransactionManager}. */
+        Options withoutTransactionManager() {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer, false);
         }
     }
 
@@ -192,8 +203,10 @@ final class InvokerFixture implements AutoCloseable {
         configurer.configureSerializer(c -> serializer)
                   .configureEventSerializer(c -> serializer)
                   .configureMessageSerializer(c -> serializer)
-                  .configureEmbeddedEventStore(c -> storageEngine)
-                  .configureTransactionManager(c -> new SpringTransactionManagerAdapter(springTransactions));
+                  .configureEmbeddedEventStore(c -> storageEngine);
+        if (options.transactional()) {
+            configurer.configureTransactionManager(c -> new SpringTransactionManagerAdapter(springTransactions));
+        }
         EventProcessingConfigurer eventProcessing = configurer.eventProcessing();
         eventProcessing.registerTokenStore(PROCESSOR, c -> tokenStore)
                        .assignProcessingGroup(GROUP, PROCESSOR)
@@ -241,8 +254,14 @@ final class InvokerFixture implements AutoCloseable {
 
     /** The next event of the aggregate, numbered from 0 in publication order. */
     EventMessage<?> next(String aggregateId) {
+        return next(aggregateId, Map.of());
+    }
+
+    /** The next event of the aggregate, with meta-data. */
+    EventMessage<?> next(String aggregateId, Map<String, ?> metaData) {
         long seq = nextSequence.computeIfAbsent(aggregateId, k -> new AtomicLong()).getAndIncrement();
-        return new GenericDomainEventMessage<>(AGGREGATE_TYPE, aggregateId, seq, new ThingHappened(aggregateId, seq));
+        return new GenericDomainEventMessage<>(AGGREGATE_TYPE, aggregateId, seq, new ThingHappened(aggregateId, seq),
+                                               metaData);
     }
 
     /** Publishes {@code perAggregate} rounds of one event per aggregate, interleaved, in one call. */

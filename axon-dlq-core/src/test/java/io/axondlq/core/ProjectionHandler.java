@@ -2,19 +2,25 @@ package io.axondlq.core;
 
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.messaging.deadletter.DeadLetter;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 /**
  * A JDBC projection in the same database as the dead-letter queue and the token store: one row per handled event,
- * in the processor's (or the redelivery's) transaction. Driven by a {@link Faults} switch.
+ * in the processor's (or the redelivery's) transaction. Driven by a {@link Faults} switch. A processor reset empties
+ * the projection.
  */
 @ProcessingGroup(InvokerFixture.GROUP)
 public class ProjectionHandler {
@@ -25,6 +31,15 @@ public class ProjectionHandler {
         void before(ThingHappened event, boolean redelivery) throws Exception;
     }
 
+    /**
+     * One invocation as the handler saw it.
+     *
+     * @param letter    the {@link DeadLetter} parameter Axon resolved: null live, the letter on redelivery
+     * @param resources the unit of work's {@code axon-dlq.*} resources at the time
+     */
+    record Invocation(String eventKey, DeadLetter<EventMessage<?>> letter, Map<String, Object> resources) {
+    }
+
     private static final String BATCH_ID = "test.batchId";
 
     final Faults faults = new Faults();
@@ -32,6 +47,9 @@ public class ProjectionHandler {
     final Map<String, AtomicInteger> invocations = new ConcurrentHashMap<>();
     /** Event key → id of the root unit of work (the processor's batch) of its latest invocation. */
     final Map<String, String> batchOf = new ConcurrentHashMap<>();
+    /** Every invocation, in order. */
+    final List<Invocation> calls = new CopyOnWriteArrayList<>();
+    final AtomicInteger resets = new AtomicInteger();
     volatile Hook hook = (event, redelivery) -> {
     };
 
@@ -42,10 +60,18 @@ public class ProjectionHandler {
     }
 
     @EventHandler
-    public void on(ThingHappened event, DeadLetter<?> letter) throws Exception {
+    public void on(ThingHappened event, DeadLetter<EventMessage<?>> letter) throws Exception {
         invocations.computeIfAbsent(event.key(), k -> new AtomicInteger()).incrementAndGet();
-        CurrentUnitOfWork.ifStarted(uow -> batchOf.put(
-                event.key(), uow.root().getOrComputeResource(BATCH_ID, k -> UUID.randomUUID().toString())));
+        Map<String, Object> resources = new HashMap<>();
+        CurrentUnitOfWork.ifStarted(uow -> {
+            batchOf.put(event.key(), uow.root().getOrComputeResource(BATCH_ID, k -> UUID.randomUUID().toString()));
+            uow.resources().forEach((k, v) -> {
+                if (k.startsWith("axon-dlq.")) {
+                    resources.put(k, v);
+                }
+            });
+        });
+        calls.add(new Invocation(event.key(), letter, Map.copyOf(resources)));
         hook.before(event, letter != null);
         faults.beforeWrite(event);
         jdbc.update("INSERT INTO projection (aggregate_id, seq, redelivered) VALUES (?, ?, ?)",
@@ -56,8 +82,19 @@ public class ProjectionHandler {
         faults.afterWrite(event);
     }
 
+    @ResetHandler
+    public void onReset() {
+        resets.incrementAndGet();
+        jdbc.update("DELETE FROM projection");
+    }
+
     int invocations(String eventKey) {
         AtomicInteger count = invocations.get(eventKey);
         return count == null ? 0 : count.get();
+    }
+
+    /** The invocations of one event, in order. */
+    List<Invocation> calls(String eventKey) {
+        return calls.stream().filter(c -> c.eventKey().equals(eventKey)).toList();
     }
 }

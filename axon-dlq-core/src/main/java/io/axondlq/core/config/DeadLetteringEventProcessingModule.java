@@ -7,6 +7,7 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.tx.Savepoints;
 import io.axondlq.jdbc.GroupDeadLetterQueue;
 import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.config.EventProcessingModule;
@@ -156,7 +157,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                                                     TrackingEventProcessorConfiguration config,
                                                     StreamableMessageSource<TrackedEventMessage<?>> source) {
         List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
-        EventHandlerInvoker invoker = swapInvokers(eventHandlerInvoker, ours);
+        EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours);
         return bind(name, super.trackingEventProcessor(name, invoker, config, source), ours);
     }
 
@@ -166,7 +167,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             StreamableMessageSource<TrackedEventMessage<?>> messageSource,
             PooledStreamingProcessorConfiguration processorConfiguration) {
         List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
-        EventHandlerInvoker invoker = swapInvokers(eventHandlerInvoker, ours);
+        EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours);
         return bind(name, super.pooledStreamingEventProcessor(name, invoker, config, messageSource,
                                                               processorConfiguration), ours);
     }
@@ -188,9 +189,11 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         return super.subscribingEventProcessor(name, eventHandlerInvoker, messageSource);
     }
 
-    private EventHandlerInvoker swapInvokers(EventHandlerInvoker invoker,
+    private EventHandlerInvoker swapInvokers(String processorName, EventHandlerInvoker invoker,
                                              List<DeadLetteringEventHandlerInvoker> ours) {
         List<EventHandlerInvoker> swapped = new ArrayList<>();
+        // Without a transaction manager a failed batch undoes nothing: the invoker retries in place instead.
+        boolean transactional = !(transactionManager(processorName) instanceof NoTransactionManager);
         for (EventHandlerInvoker delegate : delegates(invoker)) {
             String group = groupOf(delegate);
             if (group == null || !isEnabled(group)) {
@@ -213,6 +216,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                                                     .store(store())
                                                     .retryPolicy(groupSettings.retryPolicy())
                                                     .isolation(groupSettings.isolation())
+                                                    .transactional(transactional)
                                                     .clearOnReset(groupSettings.clearOnReset())
                                                     .savepoints(savepointsFactory.apply(configuration))
                                                     .observer(observerFactory.apply(configuration))

@@ -12,6 +12,11 @@ public interface DeadLetterObserver {
     DeadLetterObserver NOOP = new DeadLetterObserver() {
     };
 
+    /** {@link #evicted} reason: a processor reset cleared the group's letters. */
+    String EVICTED_ON_RESET = "reset";
+    /** {@link #evicted} reason: an operator evicted letters. */
+    String EVICTED_BY_OPERATOR = "operator";
+
     /** A handler attempt failed and will be retried. */
     default void retried(String processingGroup, EventMessage<?> event, Throwable cause, int failedAttempts) {
     }
@@ -38,5 +43,16 @@ public interface DeadLetterObserver {
 
     /** The queue was full: the letter could not be stored and the batch will be retried. */
     default void overflowed(String processingGroup, EventMessage<?> event) {
+    }
+
+    /**
+     * Letters were removed without being redelivered.
+     *
+     * @param letters how many letters were removed (at least 1)
+     * @param reason  why, low-cardinality so it can be a metric tag: {@link #EVICTED_ON_RESET} when a processor
+     *                reset cleared the group ({@code clearOnReset}), {@link #EVICTED_BY_OPERATOR} for an operator's
+     *                eviction
+     */
+    default void evicted(String processingGroup, int letters, String reason) {
     }
 }

@@ -9,7 +9,8 @@ public interface Savepoints {
 
     /**
      * @return a savepoint, or null when the current thread has no transaction that supports savepoints (the invoker
-     * then falls back to rethrowing so the processor rolls back and retries the whole batch)
+     * then falls back to rethrowing so the processor rolls back and retries the whole batch, unless it knows the
+     * processor has no transaction at all, in which case it retries in place)
      */
     Savepoint create();
 
@@ -21,6 +22,9 @@ public interface Savepoints {
         void release();
     }
 
-    /** For setups without transactions: every attempt runs unprotected. */
+    /**
+     * No savepoints: in a transactional processor every failure is rethrown and the batch replayed; in one without
+     * a transaction manager every attempt runs unprotected.
+     */
     Savepoints NONE = () -> null;
 }

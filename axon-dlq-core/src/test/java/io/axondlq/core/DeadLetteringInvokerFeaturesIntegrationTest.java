@@ -1,0 +1,491 @@
+package io.axondlq.core;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.axondlq.core.InvokerFixture.Options;
+import io.axondlq.core.ProjectionHandler.Invocation;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.config.ProcessingGroupTaggingInterceptor;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.store.UndeserializableLetterException;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import io.axondlq.testsupport.TestDatabase;
+import org.awaitility.core.ConditionFactory;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.sql.DataSource;
+
+import static io.axondlq.core.DeadLetteringEventHandlerInvoker.PROCESSING_GROUP_RESOURCE;
+import static io.axondlq.core.InvokerFixture.GROUP;
+import static io.axondlq.core.InvokerFixture.PROCESSOR;
+import static io.axondlq.core.config.ProcessingGroupTaggingInterceptor.CORRELATION_ID_RESOURCE;
+import static io.axondlq.core.config.ProcessingGroupTaggingInterceptor.PROCESSOR_RESOURCE;
+import static io.axondlq.core.config.ProcessingGroupTaggingInterceptor.TRACE_ID_RESOURCE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The invoker's remaining behaviour end to end, on the same fixture as {@link DeadLetteringInvokerIntegrationTest}:
+ * processor reset, correlation/trace ids and unit-of-work tagging, the skip decision, the dead-letter handler
+ * parameter, running without a transaction manager, the observer's callbacks, and an unreadable letter on
+ * redelivery. Written once, subclassed per database.
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class DeadLetteringInvokerFeaturesIntegrationTest {
+
+    @TestDataSource
+    DataSource pool;
+
+    @TestDataSource
+    TestDatabase database;
+
+    private InvokerFixture fixture;
+
+    @BeforeEach
+    void prepare() {
+        InvokerFixture.prepareDatabase(database, pool);
+        fixture = new InvokerFixture(database, pool, pool);
+    }
+
+    @AfterEach
+    void shutDown() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    private static ConditionFactory eventually() {
+        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
+    }
+
+    private static GroupSettings settings(boolean clearOnReset) {
+        return new GroupSettings(InvokerFixture.fastRetry(3).build(),
+                                 DeadLetteringEventHandlerInvoker.Isolation.SAVEPOINT_PER_ATTEMPT, clearOnReset);
+    }
+
+    private static String key(EventMessage<?> event) {
+        return ((ThingHappened) event.getPayload()).key();
+    }
+
+    // --- 1. reset -----------------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}, clearOnReset={1}")
+    @CsvSource({"POOLED, false", "POOLED, true", "TRACKING, false", "TRACKING, true"})
+    void aProcessorResetKeepsOrClearsTheGroupsLettersPerConfiguration(ProcessorType type, boolean clearOnReset) {
+        RecordingObserver observer = new RecordingObserver();
+        InvokerFixture f = fixture.start(Options.of(type).settings(settings(clearOnReset)).observer(observer));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(2, "A", "B");
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        List<UUID> before = f.letters("A").stream().map(StoredLetter::id).toList();
+        // Fixed meanwhile: only the kept letters can keep A's replayed events out.
+        f.handler.faults.clear();
+
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(DeadLetteringEventHandlerInvoker.class)) {
+            StreamingEventProcessor processor = f.processor();
+            processor.shutDown();
+            processor.resetTokens();
+            processor.start();
+            logged = log.events();
+        }
+
+        assertThat(f.handler.resets).as("the projection's reset handler ran").hasValue(1);
+        List<String> warnings = logged.stream().filter(e -> e.getLevel() == Level.WARN)
+                                      .map(ILoggingEvent::getFormattedMessage).toList();
+        if (clearOnReset) {
+            eventually().untilAsserted(() -> {
+                assertThat(f.projected("A")).containsExactly(0L, 1L);
+                assertThat(f.projected("B")).containsExactly(0L, 1L);
+            });
+            eventually().until(f::tokensAtHead);
+            assertThat(f.store.size(GROUP)).isZero();
+            assertThat(f.store.contains(GROUP, f.key("A"))).isFalse();
+            assertThat(before).allSatisfy(id -> assertThat(f.store.letter(id)).isEmpty());
+            assertThat(observer.matching("evicted")).containsExactly("evicted projection 2 reset");
+            assertThat(warnings).noneMatch(m -> m.contains("keeps its dead letters"));
+        } else {
+            eventually().untilAsserted(() -> {
+                assertThat(f.projected("B")).containsExactly(0L, 1L);
+                assertThat(f.sequenceSize("A")).isEqualTo(4);
+            });
+            eventually().until(f::tokensAtHead);
+            List<StoredLetter> letters = f.letters("A");
+            assertThat(letters.subList(0, 2)).extracting(StoredLetter::id).containsExactlyElementsOf(before);
+            assertThat(letters.get(0).attempts()).as("the kept letter is unchanged").isEqualTo(3);
+            // The replayed events are parked behind the kept letters, not handled.
+            assertThat(letters).extracting(StoredLetter::parked).containsExactly(false, true, true, true);
+            assertThat(letters.subList(2, 4)).extracting(l -> key(l.message())).containsExactly("A#0", "A#1");
+            assertThat(f.projected("A")).isEmpty();
+            assertThat(f.handler.invocations("A#0")).isEqualTo(3);
+            assertThat(f.handler.invocations("A#1")).isZero();
+            assertThat(observer.matching("evicted")).isEmpty();
+            assertThat(warnings).anySatisfy(m -> assertThat(m).contains("Processor reset")
+                                                            .contains("[" + GROUP + "] keeps its dead letters"));
+        }
+    }
+
+    // --- 2. correlation / trace ids and unit-of-work tagging ----------------------------------------------------
+
+    @Test
+    void lettersCarryCorrelationAndTraceIdsAndHandlersSeeTheTaggingResources() {
+        // One batch (events stored before the processor starts, one segment): the batch's unit of work and its
+        // resources are shared by all its events, so C#0 (no ids) would see B#0's if the interceptor left them.
+        List<EventMessage<?>> events = List.of(
+                fixture.next("A", Map.of("correlationId", "corr-A0", "traceId", "trace-A0")),
+                fixture.next("B", Map.of("correlationId", "corr-B0", "traceId", "trace-B0")),
+                fixture.next("A", Map.of("correlationId", "corr-A1", "traceId", "trace-A1")),
+                fixture.next("C"));
+        fixture.storageEngine.appendEvents(events);
+        fixture.handler.faults.poisoned.add("A");
+
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(50));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L);
+            assertThat(f.projected("C")).containsExactly(0L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        List<StoredLetter> letters = f.letters("A");
+        assertThat(letters.get(0).parked()).isFalse();
+        assertThat(letters.get(0).correlationId()).hasValue("corr-A0");
+        assertThat(letters.get(0).traceId()).hasValue("trace-A0");
+        assertThat(letters.get(1).parked()).as("a parked follower").isTrue();
+        assertThat(letters.get(1).correlationId()).hasValue("corr-A1");
+        assertThat(letters.get(1).traceId()).hasValue("trace-A1");
+        assertThat(f.handler.batchOf.get("B#0")).as("one batch").isEqualTo(f.handler.batchOf.get("C#0"));
+
+        assertThat(f.handler.calls("B#0")).singleElement().satisfies(call -> assertThat(call.resources())
+                .containsEntry(PROCESSOR_RESOURCE, PROCESSOR)
+                .containsEntry(PROCESSING_GROUP_RESOURCE, GROUP)
+                .containsEntry(CORRELATION_ID_RESOURCE, "corr-B0")
+                .containsEntry(TRACE_ID_RESOURCE, "trace-B0"));
+        assertThat(f.handler.calls("C#0")).singleElement().satisfies(call -> assertThat(call.resources())
+                .containsEntry(PROCESSOR_RESOURCE, PROCESSOR)
+                .containsEntry(PROCESSING_GROUP_RESOURCE, GROUP)
+                .as("no ids left over from the batch's previous event")
+                .doesNotContainKeys(CORRELATION_ID_RESOURCE, TRACE_ID_RESOURCE));
+        assertThat(f.handler.calls("A#0")).hasSize(3).allSatisfy(call -> assertThat(call.resources())
+                .containsEntry(CORRELATION_ID_RESOURCE, "corr-A0")
+                .containsEntry(TRACE_ID_RESOURCE, "trace-A0"));
+
+        // Redelivery runs through the processor's interceptors: the same resources, from the letter's event.
+        f.handler.faults.clear();
+        assertThat(f.redeliverer().redeliver(GROUP, f.key("A")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.handler.calls("A#1")).singleElement().satisfies(call -> assertThat(call.resources())
+                .containsEntry(PROCESSOR_RESOURCE, PROCESSOR)
+                .containsEntry(PROCESSING_GROUP_RESOURCE, GROUP)
+                .containsEntry(CORRELATION_ID_RESOURCE, "corr-A1")
+                .containsEntry(TRACE_ID_RESOURCE, "trace-A1"));
+        assertThat(ProcessingGroupTaggingInterceptor.CORRELATION_ID_KEY).isEqualTo("correlationId");
+    }
+
+    // --- 3. skip decision ---------------------------------------------------------------------------------------
+
+    @Test
+    void aSkippedEventIsDroppedWithoutParkingItsSequence() {
+        RecordingObserver observer = new RecordingObserver();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).observer(observer).settings(
+                InvokerFixture.settings(InvokerFixture.fastRetry(3).skip(List.of(IgnorableFailure.class)).build())));
+        f.handler.faults.failWith.put("A#1", () -> new IgnorableFailure("ignore A#1"));
+
+        f.publishRounds(3, "A", "B");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("A")).containsExactly(0L, 2L);
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.handler.invocations("A#1")).as("skipped at its first failure").isEqualTo(1);
+        assertThat(f.store.size(GROUP)).isZero();
+        assertThat(f.store.contains(GROUP, f.key("A"))).as("sequence not parked").isFalse();
+        assertThat(observer.events()).containsExactly("skipped A#1 " + IgnorableFailure.class.getSimpleName());
+    }
+
+    // --- 4. the DeadLetter handler parameter --------------------------------------------------------------------
+
+    @Test
+    void aDeadLetterParameterIsNullLiveAndTheLetterOnRedelivery() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(2, "A", "B");
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        List<StoredLetter> letters = f.letters("A");
+
+        f.handler.faults.clear();
+        assertThat(f.redeliverer().redeliver(GROUP, f.key("A")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+
+        assertThat(f.handler.calls("B#0")).extracting(Invocation::letter).hasSize(1).containsOnlyNulls();
+        List<Invocation> a0 = f.handler.calls("A#0");
+        assertThat(a0).hasSize(4);
+        assertThat(a0.subList(0, 3)).as("live attempts").extracting(Invocation::letter).containsOnlyNulls();
+        assertRedeliveredAs(a0.get(3), letters.get(0));
+        assertThat(f.handler.calls("A#1")).singleElement().satisfies(call -> assertRedeliveredAs(call, letters.get(1)));
+
+        // Live again afterwards: no letter.
+        f.publishRounds(1, "A");
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).containsExactly(0L, 1L, 2L));
+        assertThat(f.handler.calls("A#2")).extracting(Invocation::letter).hasSize(1).containsOnlyNulls();
+    }
+
+    private static void assertRedeliveredAs(Invocation call, StoredLetter expected) {
+        assertThat(call.letter()).isInstanceOfSatisfying(StoredLetter.class, letter -> {
+            assertThat(letter.id()).isEqualTo(expected.id());
+            assertThat(letter.message().getIdentifier()).isEqualTo(expected.message().getIdentifier());
+        });
+    }
+
+    // --- 5. no transaction manager ------------------------------------------------------------------------------
+
+    /**
+     * Without a transaction manager Axon uses its {@code NoTransactionManager}: every statement commits on its own
+     * (auto-commit), and {@code JdbcSavepoints} finds no transaction to take savepoints in. The invoker then
+     * retries in place, since a batch replay would undo nothing and only apply the batch's earlier events again.
+     * <p>
+     * I1 holds: the poison event is dead-lettered (in a short transaction of the store's own) and its followers
+     * parked, while every other event is projected, exactly once. I3 cannot hold here: "no partial effects" needs a
+     * transaction to roll back, so whatever a failed attempt wrote stays committed (D's rows below, one per attempt).
+     * Handlers in such a setup must be idempotent or write nothing before they can fail.
+     */
+    @Test
+    void withoutATransactionManagerAPoisonEventIsStillDeadLetteredAndOthersProjectedOnce() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).withoutTransactionManager());
+        assertThat(f.config.eventProcessingConfiguration().transactionManager(PROCESSOR))
+                .isInstanceOf(NoTransactionManager.class);
+        f.handler.faults.poisoned.add("A");
+        f.handler.faults.insertThenThrow.add("D");
+
+        f.publishRounds(3, "A", "B", "C", "D");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L);
+            assertThat(f.sequenceSize("A")).isEqualTo(3);
+            assertThat(f.sequenceSize("D")).isEqualTo(3);
+        });
+        eventually().until(f::tokensAtHead);
+        List<StoredLetter> letters = f.letters("A");
+        assertThat(letters).extracting(StoredLetter::attempts).containsExactly(3, 0, 0);
+        assertThat(letters).extracting(StoredLetter::parked).containsExactly(false, true, true);
+        assertThat(f.store.attempts(letters.get(0).id())).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3);
+        assertThat(f.handler.invocations("A#0")).isEqualTo(3);
+        assertThat(f.handler.invocations("A#1") + f.handler.invocations("A#2")).isZero();
+        for (String aggregate : List.of("B", "C")) {
+            for (long seq = 0; seq < 3; seq++) {
+                assertThat(f.handler.invocations(aggregate + "#" + seq)).as("no batch replay").isEqualTo(1);
+            }
+        }
+        assertThat(f.projected("D")).as("not transactional: the failed attempts' writes stay (no I3)")
+                                    .containsExactly(0L, 0L, 0L);
+    }
+
+    // --- 6. observer --------------------------------------------------------------------------------------------
+
+    @Test
+    void theObserverHearsEveryRetryDeadLetterParkAndRedeliveryExactlyOnce() {
+        RecordingObserver observer = new RecordingObserver();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).observer(observer));
+        f.handler.faults.poisoned.add("A");
+        f.handler.faults.failTimes("B#1", 1);
+
+        f.publishRounds(3, "A", "B");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+            assertThat(f.sequenceSize("A")).isEqualTo(3);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(observer.events()).containsExactlyInAnyOrder(
+                "retried A#0 1", "retried A#0 2", "deadLettered A#0 3",
+                "parked A#1", "parked A#2",
+                "retried B#1 1");
+        assertThat(observer.matching("retried A#0")).as("in attempt order")
+                                                   .containsExactly("retried A#0 1", "retried A#0 2");
+
+        observer.clear();
+        RedeliveryResult failed = f.redeliverer().redeliver(GROUP, f.key("A"));
+        assertThat(failed.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(observer.events()).containsExactly("redeliveryFailed A#0");
+
+        observer.clear();
+        f.handler.faults.clear();
+        RedeliveryResult drained = f.redeliverer().redeliver(GROUP, f.key("A"));
+        assertThat(drained.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(observer.events()).containsExactly("redelivered A#0", "redelivered A#1", "redelivered A#2");
+    }
+
+    // --- 8. undeserializable letter -----------------------------------------------------------------------------
+
+    @Test
+    void anUnreadableLetterStopsTheRedeliveryUnchangedAndTheSequenceStaysParked() {
+        RecordingObserver observer = new RecordingObserver();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).observer(observer));
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(2, "A", "B");
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        StoredLetter head = f.letters("A").get(0);
+        assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload_type = ? WHERE letter_id = ?",
+                                 "com.example.NoSuchEvent", head.id())).isEqualTo(1);
+        f.handler.faults.clear();
+        observer.clear();
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.UNREADABLE);
+        assertThat(result.stoppedAtLetterId()).isEqualTo(head.id());
+        assertThat(result.redelivered()).isZero();
+        assertThat(result.remaining()).isEqualTo(2);
+        assertThat(result.failureType()).isEqualTo(UndeserializableLetterException.class.getName());
+        assertThat(observer.events()).as("not a failed attempt").isEmpty();
+        assertThat(f.handler.invocations("A#0")).as("never reached the handler").isEqualTo(3);
+        StoredLetter after = f.store.letter(head.id()).orElseThrow();
+        assertThat(after.attempts()).isEqualTo(head.attempts()).isEqualTo(3);
+        assertThat(after.lastTouched()).isEqualTo(head.lastTouched());
+        assertThat(after.cause()).hasValueSatisfying(c -> {
+            assertThat(c.type()).isEqualTo(head.cause().orElseThrow().type());
+            assertThat(c.message()).isEqualTo(head.cause().orElseThrow().message());
+        });
+        assertThat(after.sequenceIndex()).isEqualTo(head.sequenceIndex());
+        assertThat(after.event().payloadType()).isEqualTo("com.example.NoSuchEvent");
+        assertThat(f.store.attempts(head.id())).hasSize(3);
+        assertThat(f.store.sequence(GROUP, f.key("A")))
+                .hasValueSatisfying(s -> assertThat(s.claimedBy()).as("lease released").isNull());
+
+        // Still parked: A's next event joins the sequence unhandled.
+        f.publishRounds(1, "A", "B");
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+            assertThat(f.sequenceSize("A")).isEqualTo(3);
+        });
+        assertThat(f.handler.invocations("A#2")).isZero();
+        assertThat(f.projected("A")).isEmpty();
+    }
+
+    // --- support ------------------------------------------------------------------------------------------------
+
+    /** A failure the skip tests' policy drops. */
+    static final class IgnorableFailure extends RuntimeException {
+        IgnorableFailure(String message) {
+            super(message);
+        }
+    }
+
+    /** Records every callback as one line: {@code <callback> <event key> [<detail>]}. */
+    static final class RecordingObserver implements DeadLetterObserver {
+
+        private final List<String> events = new CopyOnWriteArrayList<>();
+
+        List<String> events() {
+            return List.copyOf(events);
+        }
+
+        List<String> matching(String prefix) {
+            return events.stream().filter(e -> e.startsWith(prefix)).toList();
+        }
+
+        void clear() {
+            events.clear();
+        }
+
+        @Override
+        public void retried(String processingGroup, EventMessage<?> event, Throwable cause, int failedAttempts) {
+            events.add("retried " + key(event) + " " + failedAttempts);
+        }
+
+        @Override
+        public void deadLettered(String processingGroup, EventMessage<?> event, Throwable cause, int attempts) {
+            events.add("deadLettered " + key(event) + " " + attempts);
+        }
+
+        @Override
+        public void parked(String processingGroup, EventMessage<?> event) {
+            events.add("parked " + key(event));
+        }
+
+        @Override
+        public void skipped(String processingGroup, EventMessage<?> event, Throwable cause) {
+            events.add("skipped " + key(event) + " " + cause.getClass().getSimpleName());
+        }
+
+        @Override
+        public void redelivered(String processingGroup, EventMessage<?> event) {
+            events.add("redelivered " + key(event));
+        }
+
+        @Override
+        public void redeliveryFailed(String processingGroup, EventMessage<?> event, Throwable cause) {
+            events.add("redeliveryFailed " + key(event));
+        }
+
+        @Override
+        public void overflowed(String processingGroup, EventMessage<?> event) {
+            events.add("overflowed " + key(event));
+        }
+
+        @Override
+        public void evicted(String processingGroup, int letters, String reason) {
+            events.add("evicted " + processingGroup + " " + letters + " " + reason);
+        }
+    }
+
+    /** Captures what one class logs while open. */
+    private static final class LogCapture implements AutoCloseable {
+
+        private final Logger logger;
+        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+        private LogCapture(Class<?> type) {
+            this.logger = (Logger) LoggerFactory.getLogger(type);
+            appender.start();
+            logger.addAppender(appender);
+        }
+
+        static LogCapture of(Class<?> type) {
+            return new LogCapture(type);
+        }
+
+        List<ILoggingEvent> events() {
+            return new ArrayList<>(appender.list);
+        }
+
+        @Override
+        public void close() {
+            logger.detachAppender(appender);
+            appender.stop();
+        }
+    }
+}
