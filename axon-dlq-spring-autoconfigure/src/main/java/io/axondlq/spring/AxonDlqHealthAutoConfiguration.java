@@ -4,22 +4,40 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.health.DeadLetterHealthIndicator;
 import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 
-/** Health contribution {@code axonDlq}: letters per group, DEGRADED above {@code axon.dlq.health.threshold}. */
+/**
+ * The health contribution {@code deadLetters} (bean {@value #BEAN_NAME}): letters, sequences and the oldest letter per
+ * processing group; UP even with dead letters, {@code axon.dlq.health.threshold-status} when a group holds more than
+ * {@code axon.dlq.health.threshold} letters. Turned off with {@code management.health.deadLetters.enabled=false}.
+ */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnBean(DeadLetterStore.class)
-@ConditionalOnEnabledHealthIndicator("axonDlq")
+@ConditionalOnEnabledHealthIndicator(DeadLetterHealthIndicator.NAME)
 public class AxonDlqHealthAutoConfiguration {
 
-    @Bean(name = "axonDlqHealthIndicator")
-    @ConditionalOnMissingBean(name = "axonDlqHealthIndicator")
-    public DeadLetterHealthIndicator axonDlqHealthIndicator(DeadLetterStore store, AxonDlqProperties properties) {
-        return new DeadLetterHealthIndicator(store, properties.getHealth().getThreshold());
+    /** The health contributor's name is the bean name without "HealthIndicator": {@code deadLetters}. */
+    public static final String BEAN_NAME = "deadLettersHealthIndicator";
+
+    @Bean(name = BEAN_NAME)
+    @ConditionalOnMissingBean(name = BEAN_NAME)
+    public DeadLetterHealthIndicator deadLettersHealthIndicator(DeadLetterStore store, AxonDlqProperties properties) {
+        AxonDlqProperties.Health health = properties.getHealth();
+        if (health.getThreshold() < 0) {
+            throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
+                    "axon.dlq.health.threshold must be 0 (off) or more, was " + health.getThreshold(), null);
+        }
+        String status = health.getThresholdStatus();
+        if (status == null || status.isBlank()) {
+            throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
+                    "axon.dlq.health.threshold-status must not be empty", null);
+        }
+        return new DeadLetterHealthIndicator(store, health.getThreshold(), new Status(status.trim()));
     }
 }

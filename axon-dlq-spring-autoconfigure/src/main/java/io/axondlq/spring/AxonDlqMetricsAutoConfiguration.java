@@ -13,10 +13,17 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 import java.time.Clock;
+import java.time.Duration;
 
-/** Micrometer counters for every failure, retry, park and redelivery, and gauges of the queue's size. */
-@AutoConfiguration(before = AxonDlqAutoConfiguration.class,
-        after = {MetricsAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class})
+/**
+ * Micrometer: the counters of {@link MicrometerDeadLetterObserver} ({@code axon.dlq.enqueued}, {@code parked},
+ * {@code retries}, {@code redeliveries}, {@code evicted}, {@code skipped}, {@code overflows}) and the gauges of
+ * {@link DeadLetterGauges} ({@code axon.dlq.letters}, {@code sequences}, {@code oldest.age}), per processing group.
+ * Runs after {@link AxonDlqAutoConfiguration}, so that the gauges see its store; the observer is a
+ * {@code DeadLetterObserver} bean, which the event processing module collects when it is created.
+ */
+@AutoConfiguration(after = {MetricsAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
+        AxonDlqAutoConfiguration.class})
 @ConditionalOnClass({MeterRegistry.class, MetricsAutoConfiguration.class})
 @ConditionalOnBean(MeterRegistry.class)
 public class AxonDlqMetricsAutoConfiguration {
@@ -32,7 +39,11 @@ public class AxonDlqMetricsAutoConfiguration {
     @ConditionalOnBean(DeadLetterStore.class)
     public DeadLetterGauges axonDlqGauges(DeadLetterStore store, MeterRegistry registry,
                                           AxonDlqProperties properties) {
-        return new DeadLetterGauges(store, registry, properties.getMetrics().getRefreshInterval(),
-                                    Clock.systemUTC());
+        Duration refreshInterval = properties.getMetrics().getRefreshInterval();
+        if (refreshInterval == null || refreshInterval.isNegative() || refreshInterval.isZero()) {
+            throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
+                    "axon.dlq.metrics.refresh-interval must be positive, was " + refreshInterval, null);
+        }
+        return new DeadLetterGauges(store, registry, refreshInterval, Clock.systemUTC());
     }
 }

@@ -55,6 +55,9 @@ public class AxonDlqProperties {
     /** Scheduled automatic redelivery. */
     private AutoRetry autoRetry = new AutoRetry();
 
+    /** Bulk retry jobs. */
+    private RetryJobs retryJobs = new RetryJobs();
+
     /** JSON export settings. */
     private Export export = new Export();
 
@@ -134,10 +137,10 @@ public class AxonDlqProperties {
         /** Whether this group uses axon-dlq (overrides the groups list). */
         private Boolean enabled;
 
-        /** Retry override; unset values fall back to {@code axon.dlq.retry.*}. */
+        /** Retry override; unset values fall back to axon.dlq.retry.*. */
         private RetryOverride retry = new RetryOverride();
 
-        /** Limits override; unset values fall back to {@code axon.dlq.limits.*}. */
+        /** Limits override; unset values fall back to axon.dlq.limits.*. */
         private LimitsOverride limits = new LimitsOverride();
 
         /** Isolation override. */
@@ -246,8 +249,12 @@ public class AxonDlqProperties {
     /** REST API. */
     public static class Rest {
 
-        /** Whether the REST API is exposed (needs Spring MVC). */
-        private boolean enabled = true;
+        /**
+         * Whether the REST API is exposed (it also needs a servlet web application with Spring MVC). Unset: on when
+         * Spring Security is on the classpath, off otherwise. Set to true to expose it even without Spring Security
+         * (unprotected; a warning is logged at start-up), to false to turn it off.
+         */
+        private Boolean enabled;
 
         /** Base path of every endpoint. */
         private String basePath = "/dead-letters";
@@ -255,22 +262,33 @@ public class AxonDlqProperties {
         /** Largest page size a listing accepts; larger requests are refused with 400. */
         private int maxPageSize = 500;
 
-        public boolean isEnabled() { return enabled; }
-        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public Boolean getEnabled() { return enabled; }
+        public void setEnabled(Boolean enabled) { this.enabled = enabled; }
         public String getBasePath() { return basePath; }
         public void setBasePath(String basePath) { this.basePath = basePath; }
         public int getMaxPageSize() { return maxPageSize; }
         public void setMaxPageSize(int maxPageSize) { this.maxPageSize = maxPageSize; }
     }
 
-    /** Authorities checked when Spring Security is on the classpath; empty means no check. */
+    /**
+     * Authorities the REST API checks when Spring Security is on the classpath (authentication itself is the
+     * application's Spring Security setup): no authentication → 401, a missing authority → 403. An empty value
+     * disables that check: with an empty read authority anyone who can reach the API may read, with an empty write
+     * authority anyone may redeliver, start and stop retry jobs, evict and erase.
+     */
     public static class Security {
 
-        /** Authority needed for GET endpoints. */
-        private String readAuthority;
+        /**
+         * Authority needed for the read endpoints (GET: listings, letters, exports, retry jobs, the audit log); the
+         * write authority grants reading too. Empty: reads are not checked.
+         */
+        private String readAuthority = "DLQ_READ";
 
-        /** Authority needed for redelivery, retry jobs and erasure. */
-        private String writeAuthority;
+        /**
+         * Authority needed for redelivery, retry jobs (start, stop), eviction and erasure. Empty: writes are not
+         * checked.
+         */
+        private String writeAuthority = "DLQ_ADMIN";
 
         public String getReadAuthority() { return readAuthority; }
         public void setReadAuthority(String readAuthority) { this.readAuthority = readAuthority; }
@@ -278,24 +296,57 @@ public class AxonDlqProperties {
         public void setWriteAuthority(String writeAuthority) { this.writeAuthority = writeAuthority; }
     }
 
-    /** Scheduled automatic redelivery of every group. */
+    /**
+     * Automatic redelivery of parked sequences on a schedule keyed on how many automatic retries each sequence has
+     * had, run for each processing group by one node at a time. Every automatic redelivery is written to the audit log
+     * with the actor {@code system} and counted in {@code axon.dlq.redeliveries}.
+     */
     public static class AutoRetry {
 
-        /** Whether letters are redelivered on a schedule. */
+        /** Whether parked sequences are redelivered automatically. */
         private boolean enabled = false;
 
-        /** Cron expression (Spring format, six fields) of the schedule. */
-        private String schedule = "0 */15 * * * *";
+        /**
+         * Waits before the automatic retries of a sequence: retry k (counting from 0) is due once the sequence's last
+         * touch (when it was parked or last failed, automatically or not) plus the k-th value has passed. A sequence
+         * that has had as many automatic retries as there are values waits for an operator. Default 1m, 5m, 30m, 2h,
+         * 6h.
+         */
+        private List<Duration> schedule = new ArrayList<>(List.of(Duration.ofMinutes(1), Duration.ofMinutes(5),
+                                                                  Duration.ofMinutes(30), Duration.ofHours(2),
+                                                                  Duration.ofHours(6)));
 
-        /** Most sequences redelivered per group per run. */
-        private int maxSequences = 100;
+        /**
+         * How often each node looks for due sequences. The node holding a processing group's automatic-retry lease
+         * renews it every poll and before every redelivery; the lease lasts three poll intervals (at least
+         * axon.dlq.claim.lease), so another node takes over at most that long after the holder died.
+         */
+        private Duration pollInterval = Duration.ofSeconds(30);
+
+        /** Most sequences of one processing group redelivered per poll; further due sequences wait for the next. */
+        private int batchSize = 100;
 
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
-        public String getSchedule() { return schedule; }
-        public void setSchedule(String schedule) { this.schedule = schedule; }
-        public int getMaxSequences() { return maxSequences; }
-        public void setMaxSequences(int maxSequences) { this.maxSequences = maxSequences; }
+        public List<Duration> getSchedule() { return schedule; }
+        public void setSchedule(List<Duration> schedule) { this.schedule = schedule; }
+        public Duration getPollInterval() { return pollInterval; }
+        public void setPollInterval(Duration pollInterval) { this.pollInterval = pollInterval; }
+        public int getBatchSize() { return batchSize; }
+        public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
+    }
+
+    /** Bulk retry jobs (started through the REST API). */
+    public static class RetryJobs {
+
+        /**
+         * How often each node looks for retry jobs whose next batch is due. The node running a batch holds the job's
+         * lease for axon.dlq.claim.lease, renewed while it works.
+         */
+        private Duration pollInterval = Duration.ofSeconds(1);
+
+        public Duration getPollInterval() { return pollInterval; }
+        public void setPollInterval(Duration pollInterval) { this.pollInterval = pollInterval; }
     }
 
     /** What an export contains of each payload. */
@@ -326,21 +377,40 @@ public class AxonDlqProperties {
     /** Micrometer. */
     public static class Metrics {
 
-        /** How often the letter and sequence gauges are refreshed from the database. */
+        /**
+         * How often the gauges axon.dlq.letters, axon.dlq.sequences and axon.dlq.oldest.age are refreshed, with one
+         * statistics query for all processing groups (never a query per scrape).
+         */
         private Duration refreshInterval = Duration.ofSeconds(30);
 
         public Duration getRefreshInterval() { return refreshInterval; }
         public void setRefreshInterval(Duration refreshInterval) { this.refreshInterval = refreshInterval; }
     }
 
-    /** Health indicator. */
+    /**
+     * The {@code deadLetters} health indicator (Spring Boot Actuator): letters, sequences and the oldest letter per
+     * processing group. It reports UP even when there are dead letters (a liveness probe must not restart an
+     * application over its dead-letter queue) unless a threshold is set.
+     */
     public static class Health {
 
-        /** Letters in one group above which the health indicator reports DEGRADED; 0 disables the check. */
-        private long threshold = 1000;
+        /**
+         * Letters in one processing group above which the indicator reports threshold-status instead of UP;
+         * 0 turns the threshold off.
+         */
+        private long threshold = 0;
+
+        /**
+         * Status reported when a processing group is above the threshold. A status missing from
+         * management.endpoint.health.status.order (such as the default, DEGRADED) leaves the overall health
+         * as it is; add it there, or use e.g. OUT_OF_SERVICE, to let it count.
+         */
+        private String thresholdStatus = "DEGRADED";
 
         public long getThreshold() { return threshold; }
         public void setThreshold(long threshold) { this.threshold = threshold; }
+        public String getThresholdStatus() { return thresholdStatus; }
+        public void setThresholdStatus(String thresholdStatus) { this.thresholdStatus = thresholdStatus; }
     }
 
     public boolean isEnabled() { return enabled; }
@@ -367,6 +437,8 @@ public class AxonDlqProperties {
     public void setSecurity(Security security) { this.security = security; }
     public AutoRetry getAutoRetry() { return autoRetry; }
     public void setAutoRetry(AutoRetry autoRetry) { this.autoRetry = autoRetry; }
+    public RetryJobs getRetryJobs() { return retryJobs; }
+    public void setRetryJobs(RetryJobs retryJobs) { this.retryJobs = retryJobs; }
     public Export getExport() { return export; }
     public void setExport(Export export) { this.export = export; }
     public Metrics getMetrics() { return metrics; }

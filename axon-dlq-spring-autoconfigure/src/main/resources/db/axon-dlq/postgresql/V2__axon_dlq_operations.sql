@@ -1,4 +1,4 @@
--- axon-dlq operations schema for PostgreSQL: retry jobs and the audit log (Spring Boot module).
+-- axon-dlq operations schema for PostgreSQL: retry jobs, the audit log and automatic retry (Spring Boot module).
 -- Re-runnable: every statement is IF NOT EXISTS. ${axon_dlq_prefix} as in V1.
 
 -- One row per bulk retry job. running_group holds the processing group while the job is RUNNING and is NULL
@@ -68,3 +68,26 @@ CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}audit (
 );
 CREATE INDEX IF NOT EXISTS ${axon_dlq_prefix}audit_time_idx
     ON ${axon_dlq_prefix}audit (occurred_at, audit_id);
+
+-- Automatic retry (axon.dlq.auto-retry.*): one lease row per processing group ('auto-retry:<group>') names the node
+-- that redelivers the group's due sequences; owner / lease_until NULL when released. Expired leases are taken over.
+CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}scheduler_lease (
+    name              VARCHAR(512)             NOT NULL PRIMARY KEY,
+    owner             VARCHAR(255),
+    lease_until       TIMESTAMP WITH TIME ZONE
+);
+
+-- Per parked sequence: automatic retries so far, when the last one ran and its outcome, and when the next is due
+-- (NULL once the schedule is exhausted: the sequence waits for an operator). A sequence without a row has had none.
+-- The row goes with its sequence (drained or evicted): a later sequence with the same key starts the schedule anew.
+CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}auto_retry (
+    processing_group  VARCHAR(255)             NOT NULL,
+    sequence_key      VARCHAR(1024)            NOT NULL,
+    retries           INTEGER                  NOT NULL,
+    last_retry_at     TIMESTAMP WITH TIME ZONE NOT NULL,
+    last_outcome      VARCHAR(16)              NOT NULL,
+    next_at           TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (processing_group, sequence_key),
+    CONSTRAINT ${axon_dlq_prefix}auto_retry_sequence_fk FOREIGN KEY (processing_group, sequence_key)
+        REFERENCES ${axon_dlq_prefix}sequence (processing_group, sequence_key) ON DELETE CASCADE
+);

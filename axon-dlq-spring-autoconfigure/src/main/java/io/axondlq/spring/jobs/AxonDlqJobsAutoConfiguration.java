@@ -1,10 +1,12 @@
 package io.axondlq.spring.jobs;
 
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.AxonDlqAutoConfiguration;
 import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.audit.JdbcAuditLog;
 import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
@@ -14,33 +16,26 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.env.Environment;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 
 /**
- * Bulk retry jobs: {@link RetryJobs} (stored in the database), the {@link RetryJobRunner} that runs them on one node
- * at a time, and, with {@code axon.dlq.auto-retry.enabled=true}, the {@link AutoRetryScheduler}.
- * <p>
- * The runner's lease is {@code axon.dlq.claim.lease}; it polls every {@code axon.dlq.retry-jobs.poll-interval}
- * (default 1s). Automatic retry jobs redeliver up to {@code axon.dlq.auto-retry.max-sequences} sequences per group,
- * {@value #AUTO_RETRY_BATCH_SIZE} per batch, {@code 1s} apart.
+ * Bulk retry jobs: {@link RetryJobs} (stored in the database) and the {@link RetryJobRunner} that runs them on one node
+ * at a time, polling every {@code axon.dlq.retry-jobs.poll-interval}; and, with {@code axon.dlq.auto-retry.enabled=true},
+ * the {@link AutoRetryScheduler}.
  */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
 @ConditionalOnBean({DataSource.class, DeadLetterStore.class})
 @EnableConfigurationProperties(AxonDlqProperties.class)
 public class AxonDlqJobsAutoConfiguration {
-
-    static final String POLL_INTERVAL_PROPERTY = "axon.dlq.retry-jobs.poll-interval";
-    static final int AUTO_RETRY_BATCH_SIZE = 10;
-    static final Duration AUTO_RETRY_COOLDOWN = Duration.ofSeconds(1);
 
     @Bean
     @ConditionalOnMissingBean
@@ -57,33 +52,59 @@ public class AxonDlqJobsAutoConfiguration {
     @ConditionalOnBean(DeadLetterRedeliverer.class)
     public RetryJobRunner axonDlqRetryJobRunner(DataSource dataSource, AxonDlqProperties properties,
                                                 DeadLetterStore store, DeadLetterRedeliverer redeliverer,
-                                                ObjectProvider<AuditLog> auditLog, Environment environment) {
+                                                ObjectProvider<AuditLog> auditLog) {
         String prefix = properties.getJdbc().getTablePrefix();
-        Duration pollInterval = Binder.get(environment).bind(POLL_INTERVAL_PROPERTY, Duration.class)
-                                      .orElse(Duration.ofSeconds(1));
-        RetryJobRunner.Settings settings = new RetryJobRunner.Settings(properties.getClaim().getLease(), pollInterval,
-                                                                       RetryJobRunner.Settings.DEFAULT.stopTimeout());
+        RetryJobRunner.Settings settings;
+        try {
+            settings = new RetryJobRunner.Settings(properties.getClaim().getLease(),
+                                                   properties.getRetryJobs().getPollInterval(),
+                                                   RetryJobRunner.Settings.DEFAULT.stopTimeout());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidDeadLetterPropertyException("axon.dlq.retry-jobs.poll-interval / axon.dlq.claim.lease: "
+                                                                 + e.getMessage(), e);
+        }
         return new RetryJobRunner(dataSource, prefix, audit(auditLog, dataSource, prefix), redeliverer::redeliver,
                                   nodeId(store), settings, Clock.systemUTC());
     }
 
+    /**
+     * Automatic retry; needs axon-dlq's JDBC store (its due-sequence query reads the store's tables) and its event
+     * processing module (the redeliverer, and which groups run on this node).
+     */
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnBean(DeadLetterRedeliverer.class)
     @ConditionalOnProperty(prefix = "axon.dlq.auto-retry", name = "enabled", havingValue = "true")
-    public AutoRetryScheduler axonDlqAutoRetryScheduler(RetryJobs jobs, DeadLetterStore store,
-                                                        AxonDlqProperties properties) {
+    public AutoRetryScheduler axonDlqAutoRetryScheduler(DataSource dataSource, AxonDlqProperties properties,
+                                                        DeadLetterStore store, DeadLetterRedeliverer redeliverer,
+                                                        ObjectProvider<DeadLetteringEventProcessingModule> module,
+                                                        ObjectProvider<AuditLog> auditLog,
+                                                        ObjectProvider<DeadLetterSchemaInitializer> schema) {
+        if (!(store instanceof JdbcDeadLetterStore)) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.auto-retry.enabled=true needs axon-dlq's JdbcDeadLetterStore in the same database; the "
+                            + "dead-letter store is a " + store.getClass().getName(), null);
+        }
+        schema.getIfAvailable();
         AxonDlqProperties.AutoRetry autoRetry = properties.getAutoRetry();
         AutoRetryScheduler.Settings settings;
         try {
-            settings = new AutoRetryScheduler.Settings(autoRetry.getMaxSequences(),
-                                                       Math.min(AUTO_RETRY_BATCH_SIZE,
-                                                                Math.max(1, autoRetry.getMaxSequences())),
-                                                       AUTO_RETRY_COOLDOWN);
+            Duration pollInterval = autoRetry.getPollInterval();
+            settings = new AutoRetryScheduler.Settings(
+                    autoRetry.getSchedule() == null ? List.of() : autoRetry.getSchedule(), pollInterval,
+                    autoRetry.getBatchSize(), pollInterval == null ? null
+                            : AutoRetryScheduler.Settings.leaseFor(pollInterval, properties.getClaim().getLease()));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("axon.dlq.auto-retry.max-sequences: " + e.getMessage(), e);
+            throw new InvalidDeadLetterPropertyException("axon.dlq.auto-retry (schedule, poll-interval, batch-size): "
+                                                                 + e.getMessage(), e);
         }
-        return new AutoRetryScheduler(jobs, store, AutoRetryScheduler.parseSchedule(autoRetry.getSchedule()),
-                                      settings, Clock.systemDefaultZone());
+        String prefix = properties.getJdbc().getTablePrefix();
+        DeadLetteringEventProcessingModule processing = module.getIfAvailable();
+        Predicate<String> runsHere = processing == null ? group -> true
+                : group -> processing.groups().processingGroups().contains(group);
+        return new AutoRetryScheduler(dataSource, prefix, redeliverer::redeliver, runsHere,
+                                      audit(auditLog, dataSource, prefix), nodeId(store), settings,
+                                      Clock.systemUTC());
     }
 
     private static AuditLog audit(ObjectProvider<AuditLog> auditLog, DataSource dataSource, String prefix) {

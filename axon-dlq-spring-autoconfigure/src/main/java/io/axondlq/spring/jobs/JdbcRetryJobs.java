@@ -358,17 +358,12 @@ public class JdbcRetryJobs implements RetryJobs {
 
     // --- stop -----------------------------------------------------------------------------------------------------
 
-    /** As {@link #stop(UUID, String)}, audited without a known actor. */
-    @Override
-    public Optional<RetryJob> stop(UUID id) {
-        return stop(id, null);
-    }
-
     /**
      * Asks a running job to stop. When no node is running a batch of it right now (between batches, or its node's
      * lease expired), it is STOPPED at once; otherwise its node stops it after the current sequence. A finished job
-     * is returned as it is.
+     * is returned as it is. The stop request is audited with {@code actor}.
      */
+    @Override
     public Optional<RetryJob> stop(UUID id, String actor) {
         Objects.requireNonNull(id, "id");
         String stoppedBy = RetryJobTables.truncate(actor, MAX_ACTOR_LENGTH);

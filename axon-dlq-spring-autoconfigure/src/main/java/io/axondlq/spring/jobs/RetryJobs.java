@@ -5,7 +5,11 @@ import io.axondlq.core.store.Page;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Bulk retry jobs: stored in the database, run on exactly one node at a time, resumed after a restart. */
+/**
+ * Bulk retry jobs: stored in the database, run on exactly one node at a time, resumed after a restart.
+ * Implementations write every create (accepted or rejected) and stop to the audit log themselves, in the same
+ * transaction as the change, so callers never audit job actions.
+ */
 public interface RetryJobs {
 
     /** Result of {@link #create}: the job, and whether it was created now or found by its idempotency key. */
@@ -26,7 +30,7 @@ public interface RetryJobs {
     Page<RetryJob> list(int limit, String cursor);
 
     /** Asks a running job to stop after its current sequence; a finished job is returned as it is. */
-    Optional<RetryJob> stop(UUID id);
+    Optional<RetryJob> stop(UUID id, String actor);
 
     Optional<RetryJob> activeJob(String processingGroup);
 

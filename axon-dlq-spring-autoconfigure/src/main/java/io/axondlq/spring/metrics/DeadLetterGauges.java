@@ -22,14 +22,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Letters, sequences and the age of the oldest letter per processing group, read from the store with one statistics
- * query every refresh interval (never per scrape, so a busy Prometheus cannot load the database).
+ * Gauges per processing group (tag {@code processingGroup}): {@value #LETTERS} (dead letters held),
+ * {@value #SEQUENCES} (parked sequences) and {@value #OLDEST_AGE} (seconds since the oldest letter was enqueued, 0
+ * without letters). All of them are served from a snapshot that one statistics query for all groups refreshes every
+ * refresh interval, never from a query per scrape, so a busy Prometheus cannot load the database. A group that
+ * emptied keeps reporting zeros.
  */
 public class DeadLetterGauges implements SmartLifecycle {
 
     public static final String LETTERS = "axon.dlq.letters";
     public static final String SEQUENCES = "axon.dlq.sequences";
-    public static final String OLDEST_AGE = "axon.dlq.letters.oldest.age";
+    public static final String OLDEST_AGE = "axon.dlq.oldest.age";
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterGauges.class);
 
     private final DeadLetterStore store;
@@ -74,12 +77,12 @@ public class DeadLetterGauges implements SmartLifecycle {
     private GroupValues register(String group) {
         GroupValues values = new GroupValues(new AtomicLong(), new AtomicLong(), new AtomicLong());
         Gauge.builder(LETTERS, values.letters(), AtomicLong::get).description("Dead letters held")
-             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).register(registry);
+             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).strongReference(true).register(registry);
         Gauge.builder(SEQUENCES, values.sequences(), AtomicLong::get).description("Parked sequences")
-             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).register(registry);
+             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).strongReference(true).register(registry);
         Gauge.builder(OLDEST_AGE, values.oldestAgeSeconds(), AtomicLong::get)
-             .description("Age of the oldest dead letter").baseUnit("seconds")
-             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).register(registry);
+             .description("Seconds since the oldest dead letter was enqueued").baseUnit("seconds")
+             .tag(MicrometerDeadLetterObserver.GROUP_TAG, group).strongReference(true).register(registry);
         return values;
     }
 

@@ -1,10 +1,12 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.AxonDlqAutoConfiguration;
 import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.CompositeDeadLetterObserver;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.jobs.RetryJobs;
@@ -49,16 +51,22 @@ public class AxonDlqWebAutoConfiguration {
 
     private static final Logger logger = LoggerFactory.getLogger(AxonDlqWebAutoConfiguration.class);
 
-    public AxonDlqWebAutoConfiguration(AxonDlqProperties properties) {
+    public AxonDlqWebAutoConfiguration(AxonDlqProperties properties, ApplicationContext context) {
         validate(properties.getRest());
         String basePath = properties.getRest().getBasePath();
-        if (!ClassUtils.isPresent(RestApiEnabledCondition.SECURITY_CLASS, getClass().getClassLoader())) {
+        if (!ClassUtils.isPresent(RestApiEnabledCondition.SECURITY_CLASS, context.getClassLoader())) {
             logger.warn("axon-dlq REST API is enabled at [{}] without Spring Security: anyone who can reach it can "
                                 + "read, export, redeliver and erase dead letters", basePath);
-        } else if (!StringUtils.hasText(properties.getSecurity().getReadAuthority())
-                && !StringUtils.hasText(properties.getSecurity().getWriteAuthority())) {
-            logger.warn("axon-dlq REST API at [{}] checks no authority: set axon.dlq.security.read-authority and "
-                                + "axon.dlq.security.write-authority to restrict it", basePath);
+        } else {
+            if (!StringUtils.hasText(properties.getSecurity().getReadAuthority())) {
+                logger.warn("axon-dlq REST API at [{}] does not check reads: axon.dlq.security.read-authority is "
+                                    + "empty, so anyone who can reach it can read and export dead letters", basePath);
+            }
+            if (!StringUtils.hasText(properties.getSecurity().getWriteAuthority())) {
+                logger.warn("axon-dlq REST API at [{}] does not check writes: axon.dlq.security.write-authority is "
+                                    + "empty, so anyone who can reach it can redeliver and erase dead letters",
+                            basePath);
+            }
         }
     }
 
@@ -115,8 +123,10 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public DeadLetterOperationsController axonDlqOperationsController(
             DeadLetterStore store, KnownProcessingGroups groups, ObjectProvider<DeadLetterRedeliverer> redeliverer,
-            OperatorAudit audit) {
-        return new DeadLetterOperationsController(store, groups, redeliverer, audit);
+            OperatorAudit audit, ObjectProvider<DeadLetterObserver> observers) {
+        // The same observers the invoker and the redeliverer report to (metrics among them).
+        return new DeadLetterOperationsController(store, groups, redeliverer, audit,
+                                                  new CompositeDeadLetterObserver(observers.orderedStream().toList()));
     }
 
     @Bean

@@ -2,6 +2,7 @@ package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
@@ -23,7 +24,9 @@ import java.util.UUID;
 
 /**
  * Write endpoints: redeliver a named sequence, redeliver the oldest one, evict a letter, a sequence, or every letter of
- * a group. Each is recorded in the audit log. Input is validated completely before anything changes.
+ * a group. Each is recorded in the audit log. Input is validated completely before anything changes. Evictions are
+ * reported to the {@link DeadLetterObserver} with reason {@value DeadLetterObserver#EVICTED_BY_OPERATOR} (metrics:
+ * {@code axon.dlq.evicted}); redeliveries report themselves through the redeliverer.
  */
 @RestController
 @RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
@@ -33,13 +36,16 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
     private final KnownProcessingGroups groups;
     private final ObjectProvider<DeadLetterRedeliverer> redeliverer;
     private final OperatorAudit audit;
+    private final DeadLetterObserver observer;
 
     public DeadLetterOperationsController(DeadLetterStore store, KnownProcessingGroups groups,
-                                          ObjectProvider<DeadLetterRedeliverer> redeliverer, OperatorAudit audit) {
+                                          ObjectProvider<DeadLetterRedeliverer> redeliverer, OperatorAudit audit,
+                                          DeadLetterObserver observer) {
         this.store = store;
         this.groups = groups;
         this.redeliverer = redeliverer;
         this.audit = audit;
+        this.observer = observer == null ? DeadLetterObserver.NOOP : observer;
     }
 
     /** Redelivers one sequence, oldest letter first, until it is drained or a letter fails again. */
@@ -108,6 +114,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
         if (removed == 0) {
             throw DeadLetterQueryController.unknownLetter(letterId);
         }
+        evicted(letter.processingGroup(), removed);
         ObjectNode parameters = ApiJson.object().put("letterId", letterId.toString());
         audit.record(request, "evict-letter", letter.processingGroup(), letterId.toString(), parameters,
                      OperatorAudit.SUCCESS, "removed " + removed + " letter of sequence [" + letter.sequenceKey() + "]");
@@ -127,6 +134,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
         String name = groups.require(group);
         requireSequence(name, sequenceKey);
         int removed = store.evictSequence(name, sequenceKey);
+        evicted(name, removed);
         ObjectNode parameters = ApiJson.object().put("processingGroup", name).put("sequenceKey", sequenceKey);
         audit.record(request, "evict-sequence", name, sequenceKey, parameters, OperatorAudit.SUCCESS,
                      "removed " + removed + " letters");
@@ -156,6 +164,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                     .with("parameter", "confirm");
         }
         int removed = store.evictGroup(name);
+        evicted(name, removed);
         audit.record(request, "erase-group", name, name, ApiJson.object().put("processingGroup", name)
                                                                   .put("confirm", confirm),
                      OperatorAudit.SUCCESS, "removed " + removed + " letters");
@@ -163,6 +172,12 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
         body.put("removed", removed);
         body.put("processingGroup", name);
         return body;
+    }
+
+    private void evicted(String group, int removed) {
+        if (removed > 0) {
+            observer.evicted(group, removed, DeadLetterObserver.EVICTED_BY_OPERATOR);
+        }
     }
 
     private DeadLetterRedeliverer redelivery() {

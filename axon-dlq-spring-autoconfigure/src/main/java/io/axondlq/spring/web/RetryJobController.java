@@ -1,11 +1,9 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.store.Page;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.jobs.RetryJob;
-import io.axondlq.spring.jobs.JdbcRetryJobs;
 import io.axondlq.spring.jobs.RetryJobRequest;
 import io.axondlq.spring.jobs.RetryJobs;
 import jakarta.servlet.http.HttpServletRequest;
@@ -46,7 +44,7 @@ import java.util.regex.Pattern;
  * POST /retry-jobs/{id}/stop
  * </pre>
  * The body is read strictly (unknown members, wrong types, duplicate keys → 400). Creation and stop requests are
- * audited: by {@link JdbcRetryJobs} itself when that is the implementation, by this controller otherwise.
+ * audited by the {@link RetryJobs} implementation itself.
  */
 @RestController
 @RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
@@ -90,25 +88,9 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         groups.require(jobRequest.processingGroup());
         RetryJobs jobs = jobs();
 
-        ObjectNode parameters = RetryJobViews.request(jobRequest);
-        parameters.put("idempotencyKey", idempotencyKey);
-        boolean auditedByJobs = jobs instanceof JdbcRetryJobs;
-        RetryJobs.Created created;
-        try {
-            created = jobs.create(jobRequest, idempotencyKey, audit.actor(request));
-        } catch (RetryJobs.IdempotencyConflictException | RetryJobs.JobAlreadyRunningException e) {
-            if (!auditedByJobs) {
-                audit.record(request, "create-retry-job", jobRequest.processingGroup(), null, parameters,
-                             OperatorAudit.REJECTED, e.getMessage());
-            }
-            throw e;
-        }
+        // The job store audits the creation (or its rejection) itself.
+        RetryJobs.Created created = jobs.create(jobRequest, idempotencyKey, audit.actor(request));
         RetryJob job = created.job();
-        if (!auditedByJobs) {
-            audit.record(request, "create-retry-job", jobRequest.processingGroup(), job.id().toString(), parameters,
-                         OperatorAudit.SUCCESS, created.created() ? "job created" : "existing job returned (same "
-                                 + IDEMPOTENCY_KEY + " and request)");
-        }
         URI location = URI.create(request.getRequestURI() + "/" + job.id());
         return ResponseEntity.status(created.created() ? HttpStatus.ACCEPTED : HttpStatus.OK)
                              .location(location)
@@ -136,16 +118,8 @@ public class RetryJobController implements DeadLetterRestEndpoint {
                          HttpServletRequest request) {
         RequestParameters.of(params);
         UUID jobId = RequestParameters.uuid("id", id);
-        RetryJobs jobs = jobs();
-        if (jobs instanceof JdbcRetryJobs jdbc) {
-            // Audits the stop request itself, with the actor.
-            return RetryJobViews.detail(jdbc.stop(jobId, audit.actor(request)).orElseThrow(() -> unknownJob(jobId)));
-        }
-        RetryJob job = jobs.stop(jobId).orElseThrow(() -> unknownJob(jobId));
-        audit.record(request, "stop-retry-job", job.processingGroup(), jobId.toString(),
-                     ApiJson.object().put("jobId", jobId.toString()), OperatorAudit.SUCCESS,
-                     "state " + job.state() + (job.stopRequested() ? ", stop requested" : ""));
-        return RetryJobViews.detail(job);
+        // The job store audits the stop request itself, with the actor.
+        return RetryJobViews.detail(jobs().stop(jobId, audit.actor(request)).orElseThrow(() -> unknownJob(jobId)));
     }
 
     // --- request reading --------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -93,22 +95,71 @@ class AxonDlqJobsAutoConfigurationTest {
     @Test
     void automaticRetryIsOnlyThereWhenEnabled() {
         runner.withUserConfiguration(RedelivererConfiguration.class)
-              .withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.schedule=0 0 3 * * *",
+              .withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.schedule=10s,1m,1h",
+                                  "axon.dlq.auto-retry.poll-interval=5s", "axon.dlq.auto-retry.batch-size=7",
                                   "axon.dlq.retry-jobs.poll-interval=250ms")
               .run(context -> {
-                  assertThat(context).hasSingleBean(AutoRetryScheduler.class);
-                  assertThat(context.getBean(AutoRetryScheduler.class).isRunning()).isTrue();
+                  assertThat(context).hasNotFailed();
+                  AutoRetryScheduler scheduler = context.getBean(AutoRetryScheduler.class);
+                  assertThat(scheduler.isRunning()).isTrue();
+                  assertThat(scheduler.owner()).startsWith("node-a/");
+                  assertThat(scheduler.settings().schedule())
+                          .containsExactly(Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofHours(1));
+                  assertThat(scheduler.settings().pollInterval()).isEqualTo(Duration.ofSeconds(5));
+                  assertThat(scheduler.settings().batchSize()).isEqualTo(7);
+                  // three polls, but at least the claim lease (30s)
+                  assertThat(scheduler.settings().lease()).isEqualTo(Duration.ofSeconds(30));
               });
     }
 
     @Test
-    void aBadScheduleFailsTheStartWithTheProperty() {
-        runner.withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.schedule=every hour")
+    void automaticRetryDefaults() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.auto-retry.enabled=true")
+              .run(context -> {
+                  AutoRetryScheduler.Settings settings = context.getBean(AutoRetryScheduler.class).settings();
+                  assertThat(settings.schedule()).containsExactly(Duration.ofMinutes(1), Duration.ofMinutes(5),
+                                                                  Duration.ofMinutes(30), Duration.ofHours(2),
+                                                                  Duration.ofHours(6));
+                  assertThat(settings.pollInterval()).isEqualTo(Duration.ofSeconds(30));
+                  assertThat(settings.lease()).isEqualTo(Duration.ofSeconds(90));
+                  assertThat(settings.batchSize()).isEqualTo(100);
+              });
+    }
+
+    @Test
+    void theRetryJobPollIntervalIsAProperty() throws Exception {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.retry-jobs.poll-interval=250ms")
+              .run(context -> {
+                  RetryJobRunner runner = context.getBean(RetryJobRunner.class);
+                  java.lang.reflect.Field settings = RetryJobRunner.class.getDeclaredField("settings");
+                  settings.setAccessible(true);
+                  assertThat(((RetryJobRunner.Settings) settings.get(runner)).pollInterval())
+                          .isEqualTo(Duration.ofMillis(250));
+              });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "axon.dlq.auto-retry.schedule=every hour    | axon.dlq.auto-retry.schedule",
+            "axon.dlq.auto-retry.schedule=              | axon.dlq.auto-retry",
+            "axon.dlq.auto-retry.schedule=1m,-5m        | axon.dlq.auto-retry",
+            "axon.dlq.auto-retry.poll-interval=0s       | axon.dlq.auto-retry",
+            "axon.dlq.auto-retry.batch-size=0           | axon.dlq.auto-retry",
+    })
+    void badAutomaticRetrySettingsFailTheStartWithTheProperty(String property, String named) {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.auto-retry.enabled=true", property)
+              .run(context -> assertThat(context).hasFailed().getFailure().hasStackTraceContaining(named));
+    }
+
+    @Test
+    void aBadRetryJobPollIntervalFailsTheStart() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.retry-jobs.poll-interval=-1s")
               .run(context -> assertThat(context).hasFailed().getFailure()
-                                                 .hasStackTraceContaining("axon.dlq.auto-retry.schedule [every hour]"));
-        runner.withPropertyValues("axon.dlq.auto-retry.enabled=true", "axon.dlq.auto-retry.max-sequences=0")
-              .run(context -> assertThat(context).hasFailed().getFailure()
-                                                 .hasStackTraceContaining("axon.dlq.auto-retry.max-sequences"));
+                                                 .hasStackTraceContaining("axon.dlq.retry-jobs.poll-interval"));
     }
 
     @Test
@@ -130,7 +181,7 @@ class AxonDlqJobsAutoConfigurationTest {
             }
 
             @Override
-            public Optional<RetryJob> stop(UUID id) {
+            public Optional<RetryJob> stop(UUID id, String actor) {
                 return Optional.empty();
             }
 

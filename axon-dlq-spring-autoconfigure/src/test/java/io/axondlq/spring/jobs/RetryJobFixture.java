@@ -67,7 +67,8 @@ final class RetryJobFixture implements AutoCloseable {
         SqlDialect dialect = SqlDialect.detect(dataSource);
         SchemaInitializer.initialize(dataSource, dialect, PREFIX);
         SchemaInitializer.initialize(dataSource, dialect, PREFIX, DeadLetterSchemaInitializer.OPERATIONS_SCRIPT);
-        for (String table : List.of("retry_job_sequence", "retry_job", "audit", "attempt", "letter", "sequence")) {
+        for (String table : List.of("retry_job_sequence", "retry_job", "audit", "auto_retry", "scheduler_lease",
+                                    "attempt", "letter", "sequence")) {
             jdbc.update("DELETE FROM " + PREFIX + table);
         }
         PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);

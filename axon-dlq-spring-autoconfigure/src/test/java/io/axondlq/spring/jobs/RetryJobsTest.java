@@ -46,7 +46,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Bulk retry jobs against a real database and a real Axon processing group: snapshot, batches and cooldown,
  * idempotency, one running job per group (also under a race), stop, two nodes on one job, a node dying mid-batch,
- * outcomes and counters, failures, audit, listing and automatic retry. Subclasses pick the database.
+ * outcomes and counters, failures, audit and listing. Subclasses pick the database.
  */
 @ExtendWith(PerClassDatabaseExtension.class)
 abstract class RetryJobsTest {
@@ -629,75 +629,5 @@ abstract class RetryJobsTest {
 
         assertThat(paged).containsExactlyElementsOf(keys);
         assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, "bad")).isInstanceOf(InvalidCursorException.class);
-    }
-
-    // --- automatic retry ------------------------------------------------------------------------------------------
-
-    @Test
-    void automaticRetryStartsOneJobPerGroupAndScheduledTimeWhateverTheNumberOfNodes() {
-        f.seedMany("A", 3);
-        f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
-        AutoRetryScheduler.Settings settings = new AutoRetryScheduler.Settings(50, 10, Duration.ZERO);
-        AutoRetryScheduler nodeOne = new AutoRetryScheduler(f.jobs, f.store, AutoRetryScheduler.parseSchedule(
-                "0 */15 * * * *"), settings, Clock.systemUTC());
-        AutoRetryScheduler nodeTwo = new AutoRetryScheduler(f.jobs, f.store, AutoRetryScheduler.parseSchedule(
-                "0 */15 * * * *"), settings, Clock.systemUTC());
-        Instant at = Instant.parse("2030-01-01T10:15:00Z");
-
-        List<RetryJob> first = nodeOne.runAt(at);
-        List<RetryJob> second = nodeTwo.runAt(at);
-
-        assertThat(first).extracting(RetryJob::processingGroup).containsExactlyInAnyOrder(GROUP, "elsewhere");
-        assertThat(first).allSatisfy(job -> assertThat(job.createdBy()).isEqualTo(RetryJobRunner.SYSTEM_ACTOR));
-        assertThat(second).as("the other node's jobs are running").isEmpty();
-        assertThat(f.jobs.list(10, null).items()).hasSize(2);
-        RetryJob ours = first.stream().filter(j -> j.processingGroup().equals(GROUP)).findFirst().orElseThrow();
-        assertThat(ours.total()).isEqualTo(3);
-        assertThat(ours.request().maxSequences()).isEqualTo(50);
-
-        // A node that missed the check still lands on the same job through the idempotency key.
-        f.jobs.stop(first.stream().filter(j -> j.processingGroup().equals("elsewhere")).findFirst().orElseThrow()
-                         .id(), "alice");
-        f.runner("node-1");
-        f.awaitState(ours.id(), RetryJob.State.COMPLETED);
-        assertThat(f.jobs.create(ours.request(), AutoRetryScheduler.idempotencyKey(GROUP, at), "system").job().id())
-                .isEqualTo(ours.id());
-
-        // The next time: only groups that still have letters.
-        List<RetryJob> later = nodeOne.runAt(at.plus(Duration.ofMinutes(15)));
-        assertThat(later).extracting(RetryJob::processingGroup).containsExactly("elsewhere");
-        assertThat(f.auditEntries(RetryJobAudit.CREATE)).extracting(AuditEntry::actor)
-                                                        .containsOnly(RetryJobRunner.SYSTEM_ACTOR);
-    }
-
-    @Test
-    void automaticRetryRunsOnItsCronSchedule() {
-        f.seedMany("C", 2);
-        AutoRetryScheduler scheduler = new AutoRetryScheduler(
-                f.jobs, f.store, AutoRetryScheduler.parseSchedule("* * * * * *"),
-                new AutoRetryScheduler.Settings(10, 5, Duration.ZERO), Clock.systemUTC());
-        f.runner("node-1");
-        scheduler.start();
-        try {
-            await().atMost(Duration.ofSeconds(30)).until(() -> f.store.size(GROUP) == 0);
-        } finally {
-            scheduler.stop();
-        }
-        List<RetryJob> jobs = f.jobs.list(10, null).items();
-        assertThat(jobs).isNotEmpty();
-        assertThat(jobs).extracting(RetryJob::createdBy).containsOnly(RetryJobRunner.SYSTEM_ACTOR);
-        assertThat(f.handler.handled).containsExactlyInAnyOrder("C0#0", "C1#0");
-    }
-
-    @Test
-    void badAutomaticRetrySettingsFailClearly() {
-        assertThatThrownBy(() -> AutoRetryScheduler.parseSchedule("every minute"))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("axon.dlq.auto-retry.schedule [every minute]");
-        assertThatThrownBy(() -> new AutoRetryScheduler.Settings(0, 10, Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("maxSequences");
-        assertThat(AutoRetryScheduler.idempotencyKey("g".repeat(300), Instant.EPOCH)).hasSizeLessThanOrEqualTo(255)
-                                                                                   .startsWith("auto-retry:sha256-");
     }
 }

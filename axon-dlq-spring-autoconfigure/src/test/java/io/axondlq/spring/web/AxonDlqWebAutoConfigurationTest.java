@@ -5,11 +5,14 @@ import io.axondlq.spring.web.security.DeadLetterAuthorizationInterceptor;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.security.core.context.SecurityContextHolder;
 
@@ -17,7 +20,11 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** When the REST API appears, what backs off, and that bad REST properties fail the start. */
+/**
+ * When the REST API appears (and with which authorities), what backs off, the start-up warnings, and that bad REST
+ * properties fail the start.
+ */
+@ExtendWith(OutputCaptureExtension.class)
 class AxonDlqWebAutoConfigurationTest {
 
     private static final List<Class<?>> API = List.of(
@@ -33,22 +40,43 @@ class AxonDlqWebAutoConfigurationTest {
             .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
 
     @Test
-    void aServletApplicationWithSpringSecurityGetsTheApi() {
+    void aServletApplicationWithSpringSecurityGetsTheApiCheckingTheDefaultAuthorities(CapturedOutput output) {
         runner.run(context -> {
             assertThat(context).hasNotFailed();
             API.forEach(type -> assertThat(context).hasSingleBean(type));
             assertThat(context).hasSingleBean(DeadLetterAuthorizationInterceptor.class);
-            assertThat(context.getBean(DeadLetterAuthorizationInterceptor.class).isActive()).isFalse();
+            DeadLetterAuthorizationInterceptor interceptor = context.getBean(DeadLetterAuthorizationInterceptor.class);
+            assertThat(interceptor.isActive()).isTrue();
+            assertThat(interceptor.readAuthority()).isEqualTo("DLQ_READ");
+            assertThat(interceptor.writeAuthority()).isEqualTo("DLQ_ADMIN");
+        });
+        assertThat(output).doesNotContain("does not check").doesNotContain("without Spring Security");
+    }
+
+    @Test
+    void configuredAuthoritiesReplaceTheDefaults() {
+        runner.withPropertyValues("axon.dlq.security.read-authority=ROLE_OPS",
+                                  "axon.dlq.security.write-authority=ROLE_OPS_ADMIN").run(context -> {
+            assertThat(context).hasNotFailed();
+            DeadLetterAuthorizationInterceptor interceptor = context.getBean(DeadLetterAuthorizationInterceptor.class);
+            assertThat(interceptor.readAuthority()).isEqualTo("ROLE_OPS");
+            assertThat(interceptor.writeAuthority()).isEqualTo("ROLE_OPS_ADMIN");
         });
     }
 
     @Test
-    void authoritiesActivateTheInterceptor() {
-        runner.withPropertyValues("axon.dlq.security.read-authority=DLQ_READ",
-                                  "axon.dlq.security.write-authority=DLQ_ADMIN").run(context -> {
+    void anEmptyAuthorityDisablesItsCheckWithAWarning(CapturedOutput output) {
+        runner.withPropertyValues("axon.dlq.security.read-authority=").run(context -> {
             assertThat(context).hasNotFailed();
-            assertThat(context.getBean(DeadLetterAuthorizationInterceptor.class).isActive()).isTrue();
+            DeadLetterAuthorizationInterceptor interceptor = context.getBean(DeadLetterAuthorizationInterceptor.class);
+            assertThat(interceptor.readAuthority()).isNull();
+            assertThat(interceptor.writeAuthority()).isEqualTo("DLQ_ADMIN");
         });
+        assertThat(output).contains("does not check reads").doesNotContain("does not check writes");
+        runner.withPropertyValues("axon.dlq.security.read-authority=", "axon.dlq.security.write-authority=")
+              .run(context -> assertThat(context.getBean(DeadLetterAuthorizationInterceptor.class).isActive())
+                      .isFalse());
+        assertThat(output).contains("does not check writes");
     }
 
     @Test
@@ -68,18 +96,20 @@ class AxonDlqWebAutoConfigurationTest {
     }
 
     @Test
-    void withoutSpringSecurityItIsOffUnlessAskedFor() {
+    void withoutSpringSecurityItIsOffUnlessAskedFor(CapturedOutput output) {
         WebApplicationContextRunner noSecurity = runner.withClassLoader(
                 new FilteredClassLoader(SecurityContextHolder.class));
         noSecurity.run(context -> {
             assertThat(context).hasNotFailed();
             API.forEach(type -> assertThat(context).doesNotHaveBean(type));
         });
+        assertThat(output).doesNotContain("without Spring Security");
         noSecurity.withPropertyValues("axon.dlq.rest.enabled=true").run(context -> {
             assertThat(context).hasNotFailed();
             API.forEach(type -> assertThat(context).hasSingleBean(type));
             assertThat(context).doesNotHaveBean(DeadLetterAuthorizationInterceptor.class);
         });
+        assertThat(output).contains("axon-dlq REST API is enabled at [/dead-letters] without Spring Security");
     }
 
     @Test

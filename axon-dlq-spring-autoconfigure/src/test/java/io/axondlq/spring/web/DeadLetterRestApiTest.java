@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every endpoint of the REST API over HTTP against real dead letters: a pooled processor ({@code ledger-processor})
- * runs group {@code ledger}, whose handler fails for poisoned accounts.
+ * runs group {@code ledger}, whose handler fails for poisoned accounts. Requests are made as an authenticated
+ * operator with the default write authority (authorization itself: {@link RestApiSecurityTest}).
  */
 class DeadLetterRestApiTest extends RestApiTestSupport {
 
@@ -197,7 +198,7 @@ class DeadLetterRestApiTest extends RestApiTestSupport {
                                        account)).isEqualTo(3);
         JsonNode audit = lastAudit("redeliver-sequence", account);
         assertThat(audit.path("outcome").asText()).isEqualTo("success");
-        assertThat(audit.path("actor").asText()).isEqualTo("anonymous");
+        assertThat(audit.path("actor").asText()).isEqualTo(OPERATOR);
         assertThat(audit.path("parameters").path("sequenceKey").asText()).isEqualTo(account);
         // gone now
         problem(http.post("/processing-groups/ledger/sequences/" + account + "/redeliver", null), 404);
@@ -399,7 +400,7 @@ class DeadLetterRestApiTest extends RestApiTestSupport {
                     .isAfterOrEqualTo(Instant.parse(entries.get(i - 1).path("occurredAt").asText()));
         }
         JsonNode erase = lastAudit("erase-group", "notifications");
-        assertThat(erase.path("actor").asText()).isEqualTo("anonymous");
+        assertThat(erase.path("actor").asText()).isEqualTo(OPERATOR);
         assertThat(erase.path("parameters").path("confirm").asText()).isEqualTo("notifications");
         assertThat(erase.path("processingGroup").asText()).isEqualTo("notifications");
     }

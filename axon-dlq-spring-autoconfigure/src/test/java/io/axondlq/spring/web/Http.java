@@ -21,9 +21,12 @@ final class Http {
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final int port;
+    private final String[] defaultHeaders;
 
-    Http(int port) {
+    /** @param defaultHeaders name, value, ... sent with every request unless the request sets the header itself */
+    Http(int port, String... defaultHeaders) {
         this.port = port;
+        this.defaultHeaders = defaultHeaders.clone();
     }
 
     record Response(int status, java.net.http.HttpHeaders headers, String body) {
@@ -74,8 +77,11 @@ final class Http {
                                                          : HttpRequest.BodyPublishers.ofString(body,
                                                                                                StandardCharsets.UTF_8));
         boolean contentType = false;
+        for (int i = 0; i + 1 < defaultHeaders.length; i += 2) {
+            builder.setHeader(defaultHeaders[i], defaultHeaders[i + 1]);
+        }
         for (int i = 0; i + 1 < headers.length; i += 2) {
-            builder.header(headers[i], headers[i + 1]);
+            builder.setHeader(headers[i], headers[i + 1]);
             contentType |= headers[i].equalsIgnoreCase("Content-Type");
         }
         if (body != null && !contentType) {

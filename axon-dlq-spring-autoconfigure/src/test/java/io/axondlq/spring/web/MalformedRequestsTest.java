@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Invariant I6 over HTTP: every malformed request (bad cursors, limits, dates, ids, bodies, path tricks) answers 4xx
  * problem+json, never 5xx, and changes nothing in the database (letters, sequences, attempts, audit, jobs, the
- * handler's table).
+ * handler's table). The requests are authenticated with the write authority, so that each is judged on its input alone.
  */
 class MalformedRequestsTest extends RestApiTestSupport {
 

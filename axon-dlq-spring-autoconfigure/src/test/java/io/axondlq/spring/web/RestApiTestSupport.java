@@ -5,6 +5,7 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.web.testapp.DlqWebTestApplication;
 import io.axondlq.spring.web.testapp.LedgerProjection;
 import io.axondlq.spring.web.testapp.Poison;
+import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -20,13 +21,20 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The running test application over real HTTP, and helpers to drive dead letters into it. */
+/**
+ * The running test application over real HTTP, and helpers to drive dead letters into it. The REST API runs with its
+ * default authorities ({@code DLQ_READ}, {@code DLQ_ADMIN}); {@link #http} is authenticated as {@value #OPERATOR} with
+ * {@code DLQ_ADMIN} (through {@link TestAuthenticationFilter}), {@link #anonymous} is not authenticated.
+ */
 @SpringBootTest(classes = DlqWebTestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("dlqweb")
 abstract class RestApiTestSupport {
 
     static final String GROUP = LedgerProjection.GROUP;
     static final String PROBLEM_JSON = "application/problem+json";
+    static final String OPERATOR = "operator";
+    static final String ADMIN_AUTHORITY = "DLQ_ADMIN";
+    static final String READ_AUTHORITY = "DLQ_READ";
 
     @LocalServerPort
     int port;
@@ -39,11 +47,16 @@ abstract class RestApiTestSupport {
     @Autowired
     JdbcTemplate jdbc;
 
+    /** Authenticated as {@value #OPERATOR} with {@value #ADMIN_AUTHORITY}. */
     Http http;
+    /** Not authenticated. */
+    Http anonymous;
 
     @BeforeEach
     void http() {
-        http = new Http(port);
+        http = new Http(port, TestAuthenticationFilter.USER, OPERATOR, TestAuthenticationFilter.AUTHORITIES,
+                        ADMIN_AUTHORITY);
+        anonymous = new Http(port);
     }
 
     /** A fresh poisoned account with {@code events} letters (the first failed, the rest parked behind it). */

@@ -36,12 +36,29 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 
 /**
  * The retry-job endpoints against an in-memory {@link RetryJobs}: request reading, defaults, status codes for created,
- * replayed, conflicting and concurrent jobs, and the audit trail. (The real jobs are tested with their implementation.)
+ * replayed, conflicting and concurrent jobs, and the audit trail. Per the {@link RetryJobs} contract the job store
+ * audits creation (accepted or rejected) and stop requests itself, with the actor the controller hands it; the fake
+ * does so as {@code JdbcRetryJobs} does, so every action must appear exactly once (the controller adds nothing). The
+ * real jobs are tested with their implementation.
  */
 class RetryJobControllerTest {
 
-    private final FakeRetryJobs jobs = new FakeRetryJobs();
     private final List<String> audit = new CopyOnWriteArrayList<>();
+    private final AuditLog auditLog = new AuditLog() {
+        @Override
+        public AuditEntry record(String actor, String action, String group, String target, String parameters,
+                                 String outcome, String detail) {
+            audit.add(actor + " " + action + " " + group + " " + outcome);
+            return new AuditEntry(UUID.randomUUID(), Instant.now(), actor, action, group, target, parameters,
+                                  outcome, detail);
+        }
+
+        @Override
+        public Page<AuditEntry> list(int limit, String cursor) {
+            return new Page<>(List.of(), null);
+        }
+    };
+    private final FakeRetryJobs jobs = new FakeRetryJobs(auditLog);
     private MockMvc mvc;
     private MockMvc withoutJobs;
 
@@ -53,20 +70,7 @@ class RetryJobControllerTest {
         DefaultListableBeanFactory none = new DefaultListableBeanFactory();
         KnownProcessingGroups groups = new KnownProcessingGroups(store, none.getBeanProvider(
                 io.axondlq.core.config.DeadLetteringEventProcessingModule.class));
-        OperatorAudit operatorAudit = new OperatorAudit(new AuditLog() {
-            @Override
-            public AuditEntry record(String actor, String action, String group, String target, String parameters,
-                                     String outcome, String detail) {
-                audit.add(actor + " " + action + " " + group + " " + outcome);
-                return new AuditEntry(UUID.randomUUID(), Instant.now(), actor, action, group, target, parameters,
-                                      outcome, detail);
-            }
-
-            @Override
-            public Page<AuditEntry> list(int limit, String cursor) {
-                return new Page<>(List.of(), null);
-            }
-        }, new OperatorActor());
+        OperatorAudit operatorAudit = new OperatorAudit(auditLog, new OperatorActor());
         DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
         beans.registerSingleton("jobs", jobs);
         AxonDlqProperties properties = new AxonDlqProperties();
@@ -125,7 +129,9 @@ class RetryJobControllerTest {
         assertThat(conflict.getResponse().getStatus()).isEqualTo(422);
         assertThat(conflict.getResponse().getContentType()).startsWith("application/problem+json");
         assertThat(json(conflict).path("type").asText()).isEqualTo("urn:axon-dlq:problem:idempotency-key-reused");
-        assertThat(audit).last().asString().endsWith("rejected");
+        // created once, the replay is no new action, the conflict is rejected: one entry each, none from the controller
+        assertThat(audit).containsExactly("anonymous create-retry-job ledger success",
+                                          "anonymous create-retry-job ledger rejected");
     }
 
     @Test
@@ -138,6 +144,8 @@ class RetryJobControllerTest {
         JsonNode problem = json(second);
         assertThat(problem.path("type").asText()).isEqualTo("urn:axon-dlq:problem:retry-job-running");
         assertThat(problem.path("runningJob").asText()).isEqualTo(running.path("id").asText());
+        assertThat(audit).containsExactly("anonymous create-retry-job ledger success",
+                                          "anonymous create-retry-job ledger rejected");
         // another group is independent
         assertThat(create("{\"processingGroup\": \"billing\"}", null).getResponse().getStatus()).isEqualTo(202);
     }
@@ -157,11 +165,31 @@ class RetryJobControllerTest {
         MvcResult stopped = mvc.perform(post("/dead-letters/retry-jobs/" + id + "/stop")).andReturn();
         assertThat(stopped.getResponse().getStatus()).isEqualTo(200);
         assertThat(json(stopped).path("state").asText()).isEqualTo("STOPPED");
-        assertThat(audit).last().asString().isEqualTo("anonymous stop-retry-job ledger success");
+        assertThat(jobs.lastStopActor).isEqualTo("anonymous");
+        assertThat(audit).containsExactly("anonymous create-retry-job ledger success",
+                                          "anonymous create-retry-job billing success",
+                                          "anonymous stop-retry-job ledger success");
         assertThat(mvc.perform(get("/dead-letters/retry-jobs/" + UUID.randomUUID())).andReturn().getResponse()
                       .getStatus()).isEqualTo(404);
         assertThat(mvc.perform(post("/dead-letters/retry-jobs/" + UUID.randomUUID() + "/stop")).andReturn()
                       .getResponse().getStatus()).isEqualTo(404);
+    }
+
+    @Test
+    void theAuthenticatedNameIsHandedToTheJobsForCreateAndStop() throws Exception {
+        MvcResult created = mvc.perform(post("/dead-letters/retry-jobs").principal(() -> "alice")
+                                                                         .contentType(MediaType.APPLICATION_JSON)
+                                                                         .content("{\"processingGroup\": \"ledger\"}"))
+                               .andReturn();
+        assertThat(created.getResponse().getStatus()).isEqualTo(202);
+        assertThat(jobs.lastActor).isEqualTo("alice");
+        assertThat(json(created).path("createdBy").asText()).isEqualTo("alice");
+
+        String id = json(created).path("id").asText();
+        assertThat(mvc.perform(post("/dead-letters/retry-jobs/" + id + "/stop").principal(() -> "bob")).andReturn()
+                      .getResponse().getStatus()).isEqualTo(200);
+        assertThat(jobs.lastStopActor).isEqualTo("bob");
+        assertThat(audit).containsExactly("alice create-retry-job ledger success", "bob stop-retry-job ledger success");
     }
 
     @Test
@@ -207,14 +235,24 @@ class RetryJobControllerTest {
         return Http.JSON.readTree(result.getResponse().getContentAsString());
     }
 
-    /** Idempotency and one running job per group, in memory. */
+    /**
+     * Idempotency and one running job per group, in memory; audits like {@code JdbcRetryJobs}: a created job and a
+     * rejected request (key reused, job running) as {@code create-retry-job}, a stop as {@code stop-retry-job}, each
+     * with the actor it was given; a replay by idempotency key is no new action.
+     */
     static class FakeRetryJobs implements RetryJobs {
 
         final Map<UUID, RetryJob> created = new LinkedHashMap<>();
         final Map<String, UUID> keys = new LinkedHashMap<>();
+        final AuditLog audit;
         RetryJobRequest lastRequest;
         String lastKey;
         String lastActor;
+        String lastStopActor;
+
+        FakeRetryJobs(AuditLog audit) {
+            this.audit = audit;
+        }
 
         @Override
         public synchronized Created create(RetryJobRequest request, String idempotencyKey, String actor) {
@@ -224,13 +262,14 @@ class RetryJobControllerTest {
             if (idempotencyKey != null && keys.containsKey(idempotencyKey)) {
                 RetryJob existing = created.get(keys.get(idempotencyKey));
                 if (!existing.request().equals(request)) {
-                    throw new IdempotencyConflictException(idempotencyKey);
+                    throw rejected(request, actor, new IdempotencyConflictException(idempotencyKey));
                 }
                 return new Created(existing, false);
             }
             Optional<RetryJob> running = activeJob(request.processingGroup());
             if (running.isPresent()) {
-                throw new JobAlreadyRunningException(request.processingGroup(), running.get().id());
+                throw rejected(request, actor,
+                               new JobAlreadyRunningException(request.processingGroup(), running.get().id()));
             }
             Instant now = Instant.now();
             RetryJob job = new RetryJob(UUID.randomUUID(), request.processingGroup(), request, RetryJob.State.RUNNING,
@@ -240,7 +279,15 @@ class RetryJobControllerTest {
             if (idempotencyKey != null) {
                 keys.put(idempotencyKey, job.id());
             }
+            audit.record(actor, "create-retry-job", job.processingGroup(), job.id().toString(), null, "success",
+                         job.total() + " sequences in the snapshot");
             return new Created(job, true);
+        }
+
+        private RuntimeException rejected(RetryJobRequest request, String actor, RuntimeException reason) {
+            audit.record(actor, "create-retry-job", request.processingGroup(), null, null, "rejected",
+                         reason.getMessage());
+            return reason;
         }
 
         @Override
@@ -255,15 +302,20 @@ class RetryJobControllerTest {
         }
 
         @Override
-        public synchronized Optional<RetryJob> stop(UUID id) {
+        public synchronized Optional<RetryJob> stop(UUID id, String actor) {
+            lastStopActor = actor;
             RetryJob job = created.get(id);
             if (job == null) {
                 return Optional.empty();
+            }
+            if (job.state() != RetryJob.State.RUNNING || job.stopRequested()) {
+                return Optional.of(job); // finished or already asked: no new action, as JdbcRetryJobs
             }
             RetryJob stopped = new RetryJob(job.id(), job.processingGroup(), job.request(), RetryJob.State.STOPPED,
                                             true, job.total(), 0, 0, 0, job.createdAt(), Instant.now(),
                                             job.createdBy(), null, null, job.sequences());
             created.put(id, stopped);
+            audit.record(actor, "stop-retry-job", job.processingGroup(), id.toString(), null, "success", "stopped");
             return Optional.of(stopped);
         }
 

@@ -20,9 +20,9 @@ import java.util.Set;
 
 /**
  * Checks the current Spring Security {@link Authentication} against {@code axon.dlq.security.*} before any axon-dlq
- * endpoint runs: reads (GET, HEAD) need the read authority or the write authority; everything else needs the write
- * authority (the read authority when no write authority is set). No authentication → 401, missing authority → 403,
- * both as problem+json. With neither authority configured this interceptor lets everything through.
+ * endpoint runs: reads (GET, HEAD, OPTIONS) need the read authority or the write authority; everything else needs the
+ * write authority. No authentication → 401, missing authority → 403, both as problem+json. An empty (or null)
+ * authority disables its check: reads, or writes, are then let through without looking at the caller.
  * <p>
  * Authentication itself is the application's business (a Spring Security filter chain, or anything that fills the
  * {@link SecurityContextHolder}); this interceptor only authorizes.
@@ -37,11 +37,22 @@ public class DeadLetterAuthorizationInterceptor implements HandlerInterceptor {
 
     public DeadLetterAuthorizationInterceptor(String readAuthority, String writeAuthority) {
         this.readAuthority = StringUtils.hasText(readAuthority) ? readAuthority.trim() : null;
-        this.writeAuthority = StringUtils.hasText(writeAuthority) ? writeAuthority.trim() : this.readAuthority;
+        this.writeAuthority = StringUtils.hasText(writeAuthority) ? writeAuthority.trim() : null;
     }
 
+    /** Whether any request is checked at all. */
     public boolean isActive() {
         return readAuthority != null || writeAuthority != null;
+    }
+
+    /** The authority reads need, or null when reads are not checked. */
+    public String readAuthority() {
+        return readAuthority;
+    }
+
+    /** The authority writes need, or null when writes are not checked. */
+    public String writeAuthority() {
+        return writeAuthority;
     }
 
     @Override

@@ -1,0 +1,353 @@
+package io.axondlq.spring.jobs;
+
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.SequenceClaim;
+import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.spring.jobs.AutoRetryScheduler.SequenceState;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+
+import static io.axondlq.spring.jobs.RetryJobFixture.GROUP;
+import static io.axondlq.spring.jobs.RetryJobFixture.PREFIX;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Automatic retry against a real database and a real Axon processing group, on a clock the test moves (the scheduler's
+ * and the store's, {@link GenericDeadLetter#clock}): the schedule's progression counted from each sequence's last
+ * touch, exhaustion (the sequence waits for an operator), state removed with a drained or evicted sequence, claimed
+ * sequences skipped for a round, groups that do not run here left alone, the audit trail as the system actor, and two
+ * schedulers ("nodes") of which only one works on a group at a time. Subclasses pick the database.
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class AutoRetrySchedulerTest {
+
+    private static final String CAUSE = IllegalStateException.class.getName();
+    private static final List<Duration> SCHEDULE =
+            List.of(Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(30));
+    private static final Duration LEASE = Duration.ofMinutes(2);
+
+    @TestDataSource
+    DataSource dataSource;
+
+    private RetryJobFixture f;
+    private Clock originalClock;
+    private MutableClock clock;
+    private Instant t0;
+    private final List<AutoRetryScheduler> schedulers = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        f = RetryJobFixture.start(dataSource);
+        t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        clock = new MutableClock(t0);
+        originalClock = GenericDeadLetter.clock;
+        GenericDeadLetter.clock = clock;
+    }
+
+    @AfterEach
+    void stop() {
+        schedulers.forEach(AutoRetryScheduler::stop);
+        GenericDeadLetter.clock = originalClock;
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    private AutoRetryScheduler scheduler(String node) {
+        return scheduler(node, f.ledger.wrap(node, f.redeliverer::redeliver));
+    }
+
+    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery) {
+        AutoRetryScheduler scheduler = new AutoRetryScheduler(
+                dataSource, PREFIX, redelivery, GROUP::equals, f.audit, node,
+                new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, LEASE), clock);
+        schedulers.add(scheduler);
+        return scheduler;
+    }
+
+    /** A parked sequence whose handler keeps failing, last touched at {@code at}. */
+    private String poisoned(String thingId, int letters, Instant at) {
+        f.handler.poisoned.add(thingId);
+        return f.seed(thingId, letters, CAUSE, at);
+    }
+
+    private Optional<SequenceState> state(AutoRetryScheduler scheduler, String key) {
+        return scheduler.state(GROUP, key);
+    }
+
+    private StoredLetter head(String key) {
+        return f.store.sequenceLetters(GROUP, key, -1, 1).get(0);
+    }
+
+    private List<AuditEntry> autoRetryAudit() {
+        return f.auditEntries(AutoRetryScheduler.AUDIT_ACTION);
+    }
+
+    private long stateRows() {
+        return f.jdbc.queryForObject("SELECT COUNT(*) FROM " + PREFIX + "auto_retry", Long.class);
+    }
+
+    @Test
+    void retriesFollowTheScheduleFromTheLastTouchAndStopWhenItIsExhausted() {
+        String key = poisoned("P", 2, t0);
+        AutoRetryScheduler scheduler = scheduler("node-1");
+
+        clock.set(t0.plusSeconds(59));
+        assertThat(scheduler.pollOnce()).as("not due before the first wait").isZero();
+        assertThat(state(scheduler, key)).isEmpty();
+
+        Instant first = clock.advance(Duration.ofSeconds(2));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        SequenceState afterFirst = state(scheduler, key).orElseThrow();
+        assertThat(afterFirst.retries()).isEqualTo(1);
+        assertThat(afterFirst.lastOutcome()).isEqualTo("FAILED");
+        assertThat(afterFirst.lastRetryAt()).isEqualTo(first);
+        assertThat(afterFirst.nextAt()).isEqualTo(first.plus(Duration.ofMinutes(5)));
+        assertThat(head(key).attempts()).as("seeded with 1 failed attempt, plus the retry").isEqualTo(2);
+        assertThat(f.store.sequenceSize(GROUP, key)).isEqualTo(2);
+
+        clock.set(first.plus(Duration.ofMinutes(5)).minusSeconds(1));
+        assertThat(scheduler.pollOnce()).as("the second wait counts from the failed retry").isZero();
+        Instant second = clock.advance(Duration.ofSeconds(2));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(2);
+        assertThat(state(scheduler, key).orElseThrow().nextAt()).isEqualTo(second.plus(Duration.ofMinutes(30)));
+
+        clock.set(second.plus(Duration.ofMinutes(30)).minusSeconds(1));
+        assertThat(scheduler.pollOnce()).isZero();
+        Instant third = clock.advance(Duration.ofSeconds(2));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        SequenceState exhausted = state(scheduler, key).orElseThrow();
+        assertThat(exhausted.retries()).isEqualTo(3);
+        assertThat(exhausted.lastRetryAt()).isEqualTo(third);
+        assertThat(exhausted.nextAt()).as("past the schedule: no next retry").isNull();
+
+        // Past the schedule the sequence waits for an operator, however long.
+        clock.advance(Duration.ofDays(7));
+        assertThat(scheduler.pollOnce()).isZero();
+        assertThat(scheduler.pollOnce()).isZero();
+        assertThat(head(key).attempts()).isEqualTo(4);
+        assertThat(f.ledger.nodes(key)).containsExactly("node-1", "node-1", "node-1");
+
+        List<AuditEntry> audit = autoRetryAudit();
+        assertThat(audit).hasSize(3);
+        assertThat(audit).extracting(AuditEntry::actor).containsOnly(RetryJobRunner.SYSTEM_ACTOR);
+        assertThat(audit).extracting(AuditEntry::outcome).containsOnly("failure");
+        assertThat(audit).extracting(AuditEntry::target).containsOnly(key);
+        assertThat(audit).extracting(AuditEntry::processingGroup).containsOnly(GROUP);
+        assertThat(audit.get(0).parameters()).contains("\"retry\":1").contains("\"scheduledRetries\":3");
+        assertThat(audit.get(2).parameters()).contains("\"retry\":3");
+        assertThat(audit.get(0).detail()).startsWith("FAILED").contains(CAUSE);
+        assertThat(audit.get(2).detail()).contains("waits for an operator");
+
+        // The operator fixes the handler and redelivers: drained, and the state goes with the sequence.
+        f.handler.poisoned.remove("P");
+        assertThat(f.redeliverer.redeliver(GROUP, key).outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(state(scheduler, key)).isEmpty();
+        assertThat(stateRows()).isZero();
+    }
+
+    @Test
+    void aDrainedSequenceLeavesNoStateAndALaterOneWithTheSameKeyStartsAfresh() {
+        String key = poisoned("D", 2, t0);
+        AutoRetryScheduler scheduler = scheduler("node-1");
+        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
+
+        // Fixed: the second automatic retry drains the sequence.
+        f.handler.poisoned.remove("D");
+        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.store.contains(GROUP, key)).isFalse();
+        assertThat(f.handler.handled).containsExactly("D#0", "D#1");
+        assertThat(state(scheduler, key)).isEmpty();
+        assertThat(stateRows()).isZero();
+        AuditEntry drained = autoRetryAudit().get(1);
+        assertThat(drained.outcome()).isEqualTo("success");
+        assertThat(drained.detail()).startsWith("DRAINED: redelivered 2, remaining 0");
+        assertThat(drained.parameters()).contains("\"retry\":2");
+
+        // The same key fails again later: its schedule starts from the beginning.
+        Instant again = clock.instant();
+        poisoned("D", 1, again);
+        clock.set(again.plusSeconds(59));
+        assertThat(scheduler.pollOnce()).isZero();
+        clock.set(again.plusSeconds(61));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
+
+        // Evicted by an operator: the state goes too.
+        f.store.evictSequence(GROUP, key);
+        assertThat(stateRows()).isZero();
+    }
+
+    @Test
+    void theWaitCountsFromTheLastTouchOfTheSequence() {
+        String old = poisoned("OLD", 1, t0.minus(Duration.ofHours(1)));
+        String fresh = poisoned("FRESH", 1, t0.minusSeconds(30));
+        AutoRetryScheduler scheduler = scheduler("node-1");
+
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.ledger.nodes(old)).hasSize(1);
+        assertThat(f.ledger.nodes(fresh)).isEmpty();
+
+        // An operator's failed redelivery touches the sequence: the next wait counts from it.
+        clock.advance(Duration.ofMinutes(4));
+        assertThat(f.redeliverer.redeliver(GROUP, old).outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        clock.advance(Duration.ofMinutes(2)); // 6 minutes after the automatic retry, 2 after the operator's
+        assertThat(scheduler.pollOnce()).as("only FRESH is due").isEqualTo(1);
+        assertThat(f.ledger.nodes(fresh)).hasSize(1);
+        assertThat(f.ledger.nodes(old)).hasSize(1);
+        clock.advance(Duration.ofMinutes(3).plusSeconds(1));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.ledger.nodes(old)).hasSize(2);
+        assertThat(state(scheduler, old).orElseThrow().retries()).isEqualTo(2);
+    }
+
+    @Test
+    void sequencesBeingRedeliveredElsewhereAreSkippedForARound() {
+        String a = poisoned("A", 1, t0);
+        String b = poisoned("B", 1, t0.plusSeconds(1));
+        String c = poisoned("C", 1, t0.plusSeconds(2));
+        clock.set(t0.plus(Duration.ofMinutes(2)));
+        SequenceClaim claim = f.store.claim(GROUP, a, Duration.ofMinutes(10)).orElseThrow();
+        // C is claimed by someone between the listing and the redelivery.
+        AutoRetryScheduler scheduler = scheduler("node-1", (group, key) -> {
+            if (key.equals(c)) {
+                throw new SequenceClaimedException(group, key, "someone-else", clock.instant().plusSeconds(30));
+            }
+            return f.redeliverer.redeliver(group, key);
+        });
+
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(state(scheduler, a)).isEmpty();
+        assertThat(state(scheduler, b).orElseThrow().retries()).isEqualTo(1);
+        assertThat(state(scheduler, c)).as("a skipped sequence is not counted").isEmpty();
+        assertThat(autoRetryAudit()).extracting(AuditEntry::target).containsExactly(b);
+
+        f.store.release(claim);
+        AutoRetryScheduler other = scheduler("node-1");
+        other.pollOnce(); // the first one's lease still runs: this one waits
+        assertThat(state(scheduler, a)).isEmpty();
+        scheduler.releaseLeases();
+        assertThat(other.pollOnce()).isEqualTo(2);
+        assertThat(state(scheduler, a).orElseThrow().retries()).isEqualTo(1);
+        assertThat(state(scheduler, c).orElseThrow().retries()).isEqualTo(1);
+    }
+
+    @Test
+    void groupsThatDoNotRunHereAreLeftAlone() {
+        f.seed("elsewhere", "X", 1, CAUSE, t0);
+        AutoRetryScheduler scheduler = scheduler("node-1");
+        clock.advance(Duration.ofHours(1));
+
+        assertThat(scheduler.pollOnce()).isZero();
+
+        assertThat(f.store.contains("elsewhere", f.key("X"))).isTrue();
+        assertThat(new SchedulerLease(dataSource, PREFIX).holder(AutoRetryScheduler.leaseName("elsewhere"),
+                                                                 clock.instant())).isEmpty();
+        assertThat(autoRetryAudit()).isEmpty();
+    }
+
+    @Test
+    void onlyOneSchedulerWorksOnAGroupAtATime() {
+        List<String> keys = new ArrayList<>(List.of(poisoned("N0", 1, t0), poisoned("N1", 1, t0),
+                                                    poisoned("N2", 1, t0)));
+        AutoRetryScheduler a = scheduler("node-a");
+        AutoRetryScheduler b = scheduler("node-b");
+        SchedulerLease leases = new SchedulerLease(dataSource, PREFIX);
+        String lease = AutoRetryScheduler.leaseName(GROUP);
+
+        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+        assertThat(a.pollOnce()).isEqualTo(3);
+        assertThat(leases.holder(lease, clock.instant())).map(SchedulerLease.Holder::owner).contains(a.owner());
+        // due work appears while a holds the group's lease: b leaves it alone, a does it
+        keys.add(poisoned("N3", 1, t0));
+        assertThat(b.pollOnce()).isZero();
+        assertThat(a.pollOnce()).isEqualTo(1);
+
+        // a keeps the lease as long as it polls, also when nothing is due
+        for (int minute = 0; minute < 4; minute++) {
+            clock.advance(Duration.ofMinutes(1));
+            assertThat(a.pollOnce()).isZero();
+        }
+        clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+        assertThat(b.pollOnce()).as("due, but a's lease runs").isZero();
+        assertThat(a.pollOnce()).isEqualTo(4);
+
+        // a dies without giving the lease back: b takes over once it expired, and a stays out
+        clock.advance(Duration.ofMinutes(30).plusSeconds(1));
+        assertThat(b.pollOnce()).isEqualTo(4);
+        assertThat(leases.holder(lease, clock.instant())).map(SchedulerLease.Holder::owner).contains(b.owner());
+        assertThat(a.pollOnce()).isZero();
+        for (String key : keys) {
+            assertThat(f.ledger.nodes(key)).containsExactly("node-a", "node-a", "node-b");
+            assertThat(state(a, key).orElseThrow().retries()).isEqualTo(3);
+        }
+
+        // once nothing is left, the lease is let go
+        f.store.evictGroup(GROUP);
+        b.pollOnce();
+        assertThat(leases.holder(lease, clock.instant())).isEmpty();
+    }
+
+    @Test
+    void runningSchedulersNeverRedeliverAGroupAtTheSameTimeAndAStoppedOneHandsOver() {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            keys.add(poisoned("R" + i, 1, t0));
+        }
+        RetryJobRunner.Redelivery slowA = f.ledger.wrap("node-a", f.redeliverer::redeliver,
+                                                         (node, key) -> Thread.sleep(20));
+        RetryJobRunner.Redelivery slowB = f.ledger.wrap("node-b", f.redeliverer::redeliver,
+                                                         (node, key) -> Thread.sleep(20));
+        AutoRetryScheduler a = scheduler("node-a", slowA);
+        AutoRetryScheduler b = scheduler("node-b", slowB);
+        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+
+        a.start();
+        b.start();
+        await().atMost(Duration.ofSeconds(30))
+               .until(() -> keys.stream().allMatch(k -> state(a, k).map(SequenceState::retries).orElse(0) == 1));
+
+        assertThat(f.ledger.maxInFlight()).isEqualTo(1);
+        Set<String> firstRound = new HashSet<>();
+        keys.forEach(k -> firstRound.addAll(f.ledger.nodes(k)));
+        assertThat(firstRound).as("one node did the whole round").hasSize(1);
+        String worker = firstRound.iterator().next();
+        AutoRetryScheduler working = worker.equals("node-a") ? a : b;
+        String otherNode = worker.equals("node-a") ? "node-b" : "node-a";
+
+        // The worker stops and gives the lease back: the other takes over at once.
+        working.stop();
+        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        await().atMost(Duration.ofSeconds(30))
+               .until(() -> keys.stream().allMatch(k -> state(a, k).map(SequenceState::retries).orElse(0) == 2));
+        for (String key : keys) {
+            assertThat(f.ledger.nodes(key)).containsExactly(worker, otherNode);
+        }
+        assertThat(f.ledger.maxInFlight()).isEqualTo(1);
+        assertThat(autoRetryAudit()).hasSize(12).extracting(AuditEntry::actor)
+                                    .containsOnly(RetryJobRunner.SYSTEM_ACTOR);
+    }
+}
