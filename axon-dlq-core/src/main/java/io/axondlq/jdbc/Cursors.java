@@ -47,7 +47,7 @@ final class Cursors {
     }
 
     static String decodeSequences(String cursor) {
-        return decode(cursor, 'S').substring(2);
+        return key(decode(cursor, 'S').substring(2), cursor);
     }
 
     static String heads(Instant touched, String key) {
@@ -57,10 +57,18 @@ final class Cursors {
     static TimeAndKey decodeHeads(String cursor) {
         String[] parts = decode(cursor, 'H').split("\\|", 4);
         try {
-            return new TimeAndKey(time(parts[1], parts[2]), parts[3]);
+            return new TimeAndKey(time(parts[1], parts[2]), key(parts[3], cursor));
         } catch (RuntimeException e) {
             throw new InvalidCursorException(cursor);
         }
+    }
+
+    /** A key we handed out is never longer than the column and never holds NUL, which PostgreSQL text refuses. */
+    private static String key(String key, String cursor) {
+        if (key.length() > SequenceKeys.MAX_KEY_LENGTH || key.indexOf('\u0000') >= 0) {
+            throw new InvalidCursorException(cursor);
+        }
+        return key;
     }
 
     private static Instant time(String seconds, String nanos) {

@@ -131,7 +131,7 @@ abstract class DeadLetterStatements {
 
     String statistics() {
         return "SELECT processing_group, COUNT(*) AS sequences, SUM(letter_count) AS letters, "
-                + "MIN(oldest_enqueued_at) AS oldest FROM " + sequenceTable
+                + "MIN(oldest_enqueued_at) AS oldest, MAX(letter_count) AS largest FROM " + sequenceTable
                 + " GROUP BY processing_group ORDER BY processing_group";
     }
 

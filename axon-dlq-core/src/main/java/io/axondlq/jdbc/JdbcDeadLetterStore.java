@@ -108,6 +108,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         return nodeId;
     }
 
+    @Override
     public DeadLetterLimits limits(String processingGroup) {
         return groupLimits.getOrDefault(processingGroup, defaultLimits);
     }
@@ -345,7 +346,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     public List<GroupStatistics> statistics() {
         return jdbc.query(sql.statistics(), (rs, i) -> new GroupStatistics(
                 rs.getString("processing_group"), rs.getLong("letters"), rs.getLong("sequences"),
-                instant(rs, "oldest")));
+                instant(rs, "oldest"), rs.getLong("largest")));
     }
 
     @Override

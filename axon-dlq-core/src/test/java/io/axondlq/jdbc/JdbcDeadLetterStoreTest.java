@@ -563,9 +563,9 @@ abstract class JdbcDeadLetterStoreTest {
         assertThat(counting.count()).isEqualTo(1);
 
         assertThat(statistics).filteredOn(s -> s.processingGroup().equals(group)).singleElement()
-                              .isEqualTo(new GroupStatistics(group, 5, 2, T0.plusSeconds(1)));
+                              .isEqualTo(new GroupStatistics(group, 5, 2, T0.plusSeconds(1), 3));
         assertThat(statistics).filteredOn(s -> s.processingGroup().equals(other)).singleElement()
-                              .isEqualTo(new GroupStatistics(other, 4, 1, T0.plusSeconds(7)));
+                              .isEqualTo(new GroupStatistics(other, 4, 1, T0.plusSeconds(7), 4));
     }
 
     @Test

@@ -40,6 +40,8 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
             .withBean(AxonDlqProperties.class, AxonDlqProperties::new);
 
     private void statistics(long ledgerLetters) {
+        when(store.limits(org.mockito.ArgumentMatchers.anyString()))
+                .thenReturn(io.axondlq.core.store.DeadLetterLimits.DEFAULT);
         when(store.statistics()).thenReturn(List.of(new GroupStatistics("ledger", ledgerLetters, 2, Instant.now()),
                                                     new GroupStatistics("billing", 1, 1, Instant.now())));
     }
@@ -59,7 +61,7 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
                                                                                                 .get("groups");
             assertThat(groups).containsOnlyKeys("ledger", "billing");
             assertThat(groups.get("ledger")).containsEntry("letters", 5_000L).containsEntry("sequences", 2L)
-                                            .containsKey("oldestEnqueuedAt");
+                                            .containsEntry("full", false).containsKey("oldestEnqueuedAt");
         });
     }
 

@@ -71,6 +71,11 @@ public interface DeadLetterStore {
 
     Optional<SequenceSummary> sequence(String processingGroup, String sequenceKey);
 
+    /** The bounds this store enforces for the group. */
+    default DeadLetterLimits limits(String processingGroup) {
+        return DeadLetterLimits.DEFAULT;
+    }
+
     /** Totals of every processing group that has letters, in one query. */
     List<GroupStatistics> statistics();
 

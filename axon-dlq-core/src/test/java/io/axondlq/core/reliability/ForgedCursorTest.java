@@ -7,7 +7,6 @@ import io.axondlq.testsupport.DatabaseTestBase;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.UsesDatabase;
 import org.axonframework.serialization.json.JacksonSerializer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -27,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ForgedCursorTest extends DatabaseTestBase {
 
     @Test
-    @Disabled("bug: Cursors.decodeSequences lets NUL through to PostgreSQL; see the report of issue 7")
+
     void aSequenceCursorWithNulIsAnInvalidCursor() {
         SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
         JdbcDeadLetterStore store = JdbcDeadLetterStore.builder()

@@ -60,6 +60,8 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
             detail.put("letters", s.letters());
             detail.put("sequences", s.sequences());
             detail.put("oldestEnqueuedAt", s.oldestEnqueuedAt());
+            // A full queue stalls its segment: say so, an operator must redeliver or evict.
+            detail.put("full", s.isFull(store.limits(s.processingGroup())));
             groups.put(s.processingGroup(), detail);
             letters += s.letters();
             if (threshold > 0 && s.letters() > threshold) {

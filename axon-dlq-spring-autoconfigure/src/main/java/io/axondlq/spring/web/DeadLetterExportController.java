@@ -73,7 +73,7 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
                        HttpServletRequest request, HttpServletResponse response) throws IOException {
         RequestParameters parameters = RequestParameters.of(params, RequestParameters.FILTERS, Set.of("format"));
         LetterFilter filter = parameters.letterFilter();
-        boolean ndjson = ndjson(parameters.single("format"), request.getHeader(HttpHeaders.ACCEPT));
+        boolean ndjson = ndjson(parameters.text("format", 16), request.getHeader(HttpHeaders.ACCEPT));
         String name = groups.require(group);
         PayloadMode mode = properties.getExport().getPayload();
         // Reading the first page up front surfaces every store error while a problem response is still possible.
@@ -158,7 +158,7 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
 
     private static boolean ndjson(String format, String accept) {
         if (format != null) {
-            return switch (format.trim().toLowerCase()) {
+            return switch (format.toLowerCase(java.util.Locale.ROOT)) {
                 case "json" -> false;
                 case "ndjson" -> true;
                 default -> throw DeadLetterApiException.badParameter(

@@ -65,7 +65,17 @@ public class LetterViews {
 
     /** Everything about one letter; the payload in full, metadata with the masked keys replaced. */
     public ObjectNode detail(StoredLetter letter, List<AttemptRecord> attempts) {
-        return full(letter, attempts, PayloadMode.FULL);
+        ObjectNode node = full(letter, attempts, PayloadMode.FULL);
+        // JSON bytes render whether or not the class still exists; tell the operator redelivery cannot work.
+        // Only for one letter: an export of a million letters must not deserialize them all.
+        try {
+            letter.message();
+            node.put("deserializable", true);
+        } catch (RuntimeException e) {
+            node.put("deserializable", false);
+            node.put("deserializationError", "The payload cannot be deserialized: " + e.getMessage());
+        }
+        return node;
     }
 
     /** Everything about one letter, the payload per the export mode. */
