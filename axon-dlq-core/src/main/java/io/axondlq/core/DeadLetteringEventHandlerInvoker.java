@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -73,6 +74,8 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     private static final Logger logger = LoggerFactory.getLogger(DeadLetteringEventHandlerInvoker.class);
 
     private final String processingGroup;
+    /** Per-group resource key, built once: it is looked up for every event. */
+    private final String pendingFollowersResource;
     private final DeadLetterStore store;
     private final RetryPolicy retryPolicy;
     private final Savepoints savepoints;
@@ -98,6 +101,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     protected DeadLetteringEventHandlerInvoker(Builder builder) {
         super(builder);
         this.processingGroup = builder.processingGroup;
+        this.pendingFollowersResource = PENDING_FOLLOWERS_RESOURCE + builder.processingGroup;
         this.store = builder.store;
         this.retryPolicy = builder.retryPolicy;
         this.savepoints = builder.savepoints;
@@ -122,10 +126,11 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     @Override
     public void handle(EventMessage<?> message, Segment segment) throws Exception {
-        if (!sequencingPolicyMatchesSegment(message, segment)) {
+        // The sequencing policy runs once per event: the segment check reuses its answer.
+        Object sequenceIdentifier = sequenceIdentifier(message);
+        if (!segment.matches(Objects.hashCode(sequenceIdentifier))) {
             return;
         }
-        Object sequenceIdentifier = sequenceIdentifier(message);
         String key = store.sequenceKey(sequenceIdentifier);
         // A sequence with followers waiting in this batch stays deferred for the rest of the batch, even if a
         // redelivery drained it meanwhile: handling a later event now would overtake the waiting ones (I2).
@@ -157,7 +162,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         // Collect the batch's followers and append them in one JDBC batch just before the batch commits.
         UnitOfWork<?> unitOfWork = CurrentUnitOfWork.get().root();
         PendingFollowers pending = unitOfWork.getOrComputeResource(
-                PENDING_FOLLOWERS_RESOURCE + processingGroup, k -> {
+                pendingFollowersResource, k -> {
                     PendingFollowers batch = new PendingFollowers();
                     unitOfWork.onPrepareCommit(u -> flushUnchecked(batch));
                     return batch;
@@ -170,7 +175,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             return false;
         }
         PendingFollowers pending = CurrentUnitOfWork.get().root()
-                                                    .getResource(PENDING_FOLLOWERS_RESOURCE + processingGroup);
+                                                    .getResource(pendingFollowersResource);
         return pending != null && pending.keys.contains(key);
     }
 
