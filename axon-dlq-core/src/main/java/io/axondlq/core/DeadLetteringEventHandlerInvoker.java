@@ -18,64 +18,58 @@ import org.axonframework.messaging.deadletter.DeadLetter;
 import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
 import org.axonframework.messaging.deadletter.GenericDeadLetter;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
-import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Wraps one processing group's event handlers with retries, savepoint isolation and sequence parking.
+ * Wraps one processing group's event handlers with retries, isolation and sequence parking.
  * <p>
- * Per event: if its sequence is parked, the event is appended to the dead-letter queue unhandled (batched per unit
- * of work, one statement each). Otherwise the handlers run inside a savepoint of the processor's transaction; a
- * failure rolls back to the savepoint and the {@link RetryPolicy} decides: retry after a backoff, skip, or
- * dead-letter the event (with its attempt history) in the same transaction as the token update.
+ * Per event: if its sequence is parked, the event is appended to the dead-letter queue unhandled, at its own
+ * position in the batch (one statement). Otherwise the handlers run; a failure is undone and the {@link RetryPolicy}
+ * decides: retry after a backoff, skip, or dead-letter the event (with its attempt history) in the same transaction
+ * as the token update.
  * <p>
  * Whether a sequence is parked is answered from a per-segment set of keys, loaded in one query the first time the
- * segment is handled after being claimed and dropped when it is released: unparked sequences cost no SQL. A stale
- * "parked" answer is harmless: the append statement itself checks that the sequence still exists.
+ * segment is handled after this node claimed or released any segment of the processor ({@link
+ * DeadLetteringProcessorInvoker} drops the sets then): unparked sequences cost no SQL. A stale "parked" answer is
+ * harmless: the append statement itself checks that the sequence still exists, and the event is handled live when
+ * it does not.
  * <p>
- * What each transaction setup gets:
+ * How a failure is undone depends on the transaction the processor runs its batch in:
  * <ul>
- * <li><b>A transaction with savepoints</b> ({@code JdbcSavepoints} over the processor's Spring-managed transaction):
- * every attempt runs in a savepoint; a failure rolls back exactly its own writes (a PostgreSQL aborted-transaction
- * state included), and the dead letter commits with the rest of the batch and the token. I1 and I3 hold; the
- * batch is never replayed. {@link Isolation#SAVEPOINT_AFTER_FAILURE} saves the savepoints on the happy path at the
- * price of one batch replay per failing event.</li>
- * <li><b>A transaction without savepoints</b> ({@link Savepoints#NONE}, or a transaction {@code JdbcSavepoints}
- * cannot reach): a failure is rethrown so the processor rolls the whole batch back and replays it; attempts are
- * counted per event in memory and the event is dead-lettered, without invoking its handlers again, once the policy
- * gives up. I1 and I3 hold, at the cost of one batch replay per failed attempt.</li>
+ * <li><b>A transaction with savepoints, {@link Isolation#CHECKPOINT}</b> (default): the processor-level {@link
+ * DeadLetteringProcessorInvoker} takes one savepoint per batch; a failure rolls back to it, the batch's events since
+ * it are re-run, and only the failing event gets a savepoint per attempt. No per-event cost on the happy path.</li>
+ * <li><b>A transaction with savepoints, {@link Isolation#SAVEPOINT_PER_ATTEMPT}</b>: every attempt runs in its own
+ * savepoint; nothing is ever re-run, at two round trips per event.</li>
+ * <li><b>A transaction without savepoints</b> ({@link Savepoints#NONE}, or a transaction the savepoints cannot
+ * reach): a failure is rethrown so the processor rolls the whole batch back and replays it (its error handler must
+ * propagate, which the module enforces); attempts are counted per event in memory and the event is dead-lettered,
+ * without invoking its handlers again, once the policy gives up.</li>
  * <li><b>No transaction at all</b> (Axon's {@code NoTransactionManager}, see {@link Builder#transactional}): there
  * is nothing to roll back, so failures are retried in place and the event is dead-lettered (in a short transaction
- * of the store's own) once the policy gives up. I1 holds. I3 cannot: whatever a failed attempt wrote and its storage
- * committed stays, so handlers must be idempotent or write nothing before they can fail. A crash between storing a
- * letter and storing the token replays the event, which then joins its own sequence a second time
- * (at-least-once).</li>
+ * of the store's own) once the policy gives up. Whatever a failed attempt wrote and its storage committed stays, so
+ * handlers must be idempotent or write nothing before they can fail.</li>
  * </ul>
  */
 public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker {
 
     /** Unit-of-work resource holding the processing group whose handlers are running. */
     public static final String PROCESSING_GROUP_RESOURCE = "axon-dlq.processingGroup";
-    private static final String PENDING_FOLLOWERS_RESOURCE = "axon-dlq.pendingFollowers.";
     private static final int MAX_TRACKED_FAILURES = 10_000;
     private static final Logger logger = LoggerFactory.getLogger(DeadLetteringEventHandlerInvoker.class);
 
     private final String processingGroup;
-    /** Per-group resource key, built once: it is looked up for every event. */
-    private final String pendingFollowersResource;
     private final DeadLetterStore store;
     private final RetryPolicy retryPolicy;
     private final Savepoints savepoints;
@@ -90,10 +84,11 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
      */
     private final Map<Segment, Map<String, Long>> parkedBySegment = new ConcurrentHashMap<>();
     private final AtomicLong marks = new AtomicLong();
-    private final Map<String, PendingFailure> failuresAwaitingReplay =
+    /** Without savepoints: failures of a batch the processor rolled back, found again when it replays the batch. */
+    private final Map<String, AttemptState> failuresAwaitingReplay =
             Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, PendingFailure> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<String, AttemptState> eldest) {
                     return size() > MAX_TRACKED_FAILURES;
                 }
             });
@@ -101,7 +96,6 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     protected DeadLetteringEventHandlerInvoker(Builder builder) {
         super(builder);
         this.processingGroup = builder.processingGroup;
-        this.pendingFollowersResource = PENDING_FOLLOWERS_RESOURCE + builder.processingGroup;
         this.store = builder.store;
         this.retryPolicy = builder.retryPolicy;
         this.savepoints = builder.savepoints;
@@ -124,6 +118,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         return store;
     }
 
+    public Isolation isolation() {
+        return isolation;
+    }
+
     @Override
     public void handle(EventMessage<?> message, Segment segment) throws Exception {
         // The sequencing policy runs once per event: the segment check reuses its answer.
@@ -132,11 +130,13 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             return;
         }
         String key = store.sequenceKey(sequenceIdentifier);
-        // A sequence with followers waiting in this batch stays deferred for the rest of the batch, even if a
-        // redelivery drained it meanwhile: handling a later event now would overtake the waiting ones (I2).
-        if (parkedKeys(segment).containsKey(key) || hasPendingFollowers(key)) {
-            park(sequenceIdentifier, key, message, segment);
-            return;
+        Map<String, Long> parked = parkedKeys(segment);
+        if (parked.containsKey(key)) {
+            if (park(sequenceIdentifier, message)) {
+                return;
+            }
+            // Drained since this node learned it was parked: handled live, here, at its own position.
+            parked.remove(key);
         }
         handleLive(sequenceIdentifier, key, message, segment);
     }
@@ -150,110 +150,70 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         });
     }
 
+    /**
+     * Forgets every per-segment parked set: called by the processor-level invoker whenever this node claims or
+     * releases a segment, since another node may have parked sequences of it meanwhile (or may now). Failures
+     * awaiting a batch replay stay: a processor replays a failed batch by releasing and claiming its segment again.
+     */
+    void segmentsMoved() {
+        parkedBySegment.clear();
+    }
+
     // --- parking ------------------------------------------------------------------------------------------------
 
-    private void park(Object sequenceIdentifier, String key, EventMessage<?> message, Segment segment)
-            throws Exception {
-        PendingFollower follower = new PendingFollower(sequenceIdentifier, key, message, segment);
-        if (!CurrentUnitOfWork.isStarted()) {
-            flush(List.of(follower));
-            return;
-        }
-        // Collect the batch's followers and append them in one JDBC batch just before the batch commits.
-        UnitOfWork<?> unitOfWork = CurrentUnitOfWork.get().root();
-        PendingFollowers pending = unitOfWork.getOrComputeResource(
-                pendingFollowersResource, k -> {
-                    PendingFollowers batch = new PendingFollowers();
-                    unitOfWork.onPrepareCommit(u -> flushUnchecked(batch));
-                    return batch;
-                });
-        pending.add(follower);
-    }
-
-    private boolean hasPendingFollowers(String key) {
-        if (!CurrentUnitOfWork.isStarted()) {
-            return false;
-        }
-        PendingFollowers pending = CurrentUnitOfWork.get().root()
-                                                    .getResource(pendingFollowersResource);
-        return pending != null && pending.keys.contains(key);
-    }
-
-    private void flushUnchecked(PendingFollowers batch) {
-        List<PendingFollower> pending = new ArrayList<>(batch.followers);
-        batch.followers.clear();
-        batch.keys.clear();
+    /** @return whether the event now waits behind its sequence; false when the sequence is no longer parked */
+    private boolean park(Object sequenceIdentifier, EventMessage<?> message) {
+        boolean appended;
         try {
-            flush(pending);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private void flush(List<PendingFollower> pending) throws Exception {
-        if (pending.isEmpty()) {
-            return;
-        }
-        List<LetterDraft> drafts = new ArrayList<>(pending.size());
-        for (PendingFollower follower : pending) {
-            drafts.add(LetterDraft.parked(follower.sequenceIdentifier(), follower.message()));
-        }
-        boolean[] appended;
-        try {
-            appended = store.appendIfParked(processingGroup, drafts);
+            appended = store.appendIfParked(processingGroup, List.of(LetterDraft.parked(sequenceIdentifier, message)))[0];
         } catch (DeadLetterQueueOverflowException e) {
-            pending.forEach(f -> observer.overflowed(processingGroup, f.message()));
+            observer.overflowed(processingGroup, message);
             logger.error("Dead-letter queue of processing group [{}] is full; the batch will be retried and the "
                                  + "segment stalls until letters are redelivered or evicted: {}",
                          processingGroup, e.getMessage());
             throw e;
         }
-        List<PendingFollower> drained = new ArrayList<>();
-        for (int i = 0; i < appended.length; i++) {
-            PendingFollower follower = pending.get(i);
-            if (appended[i]) {
-                observer.parked(processingGroup, follower.message());
-            } else {
-                drained.add(follower);
-            }
+        if (appended && !rerunning()) {
+            observer.parked(processingGroup, message);
         }
-        // Sequences drained since we cached them: their events are handled now, still in stream order.
-        for (PendingFollower follower : drained) {
-            parkedKeys(follower.segment()).remove(follower.key());
-        }
-        for (PendingFollower follower : drained) {
-            if (parkedKeys(follower.segment()).containsKey(follower.key())) {
-                if (store.appendIfParked(processingGroup, List.of(
-                        LetterDraft.parked(follower.sequenceIdentifier(), follower.message())))[0]) {
-                    observer.parked(processingGroup, follower.message());
-                    continue;
-                }
-                parkedKeys(follower.segment()).remove(follower.key());
-            }
-            handleLive(follower.sequenceIdentifier(), follower.key(), follower.message(), follower.segment());
-        }
+        return appended;
+    }
+
+    private static boolean rerunning() {
+        CheckpointBatch batch = CheckpointBatch.current();
+        return batch != null && batch.rerunning();
     }
 
     // --- live handling ------------------------------------------------------------------------------------------
 
     private void handleLive(Object sequenceIdentifier, String key, EventMessage<?> message, Segment segment)
             throws Exception {
-        PendingFailure replayed = failuresAwaitingReplay.remove(message.getIdentifier());
-        if (replayed != null && replayed.decision().action() != RetryDecision.Action.RETRY) {
-            // The policy gave up on an earlier run of this batch: act without invoking the handlers again.
-            conclude(replayed.decision(), sequenceIdentifier, key, message, segment, replayed.lastFailure(),
-                     replayed.history());
+        CheckpointBatch batch = CheckpointBatch.current();
+        if (batch != null && batch.checkpointed()) {
+            runAfterCheckpoint(batch, message);
             return;
         }
-        List<AttemptRecord> history = replayed == null ? new ArrayList<>() : new ArrayList<>(replayed.history());
-        boolean protect = transactional && (isolation == Isolation.SAVEPOINT_PER_ATTEMPT || replayed != null);
+        boolean isolating = batch != null && batch.isolating();
+        AttemptState earlier = isolating
+                ? batch.takeFirstFailure(processingGroup, message)
+                : failuresAwaitingReplay.remove(message.getIdentifier());
+        if (earlier != null && earlier.decision().action() != RetryDecision.Action.RETRY) {
+            // The policy gave up on an earlier attempt: act without invoking the handlers again.
+            conclude(earlier.decision(), sequenceIdentifier, key, message, segment, earlier.lastFailure(),
+                     earlier.history());
+            return;
+        }
+        List<AttemptRecord> history = new ArrayList<>();
+        if (earlier != null) {
+            history.addAll(earlier.history());
+            sleep(earlier.decision().delay());
+        }
         while (true) {
-            Savepoints.Savepoint savepoint = protect ? savepoints.create() : null;
+            Savepoints.Savepoint savepoint = transactional ? savepoints.create() : null;
             try {
                 invokeTagged(message);
-                if (savepoint != null) {
+                if (savepoint != null && !isolating) {
+                    // An isolated event leaves its savepoint to the commit: the next checkpoint follows anyway.
                     savepoint.release();
                 }
                 return;
@@ -265,7 +225,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                     // This attempt's writes cannot be undone here: the processor rolls back and replays the batch,
                     // and the replay finds this record.
                     failuresAwaitingReplay.put(message.getIdentifier(),
-                                               new PendingFailure(List.copyOf(history), decision, failure));
+                                               new AttemptState(List.copyOf(history), decision, failure));
                     if (decision.action() == RetryDecision.Action.RETRY) {
                         observer.retried(processingGroup, message, failure, attempt);
                     }
@@ -285,6 +245,26 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         }
     }
 
+    /**
+     * First attempt in a checkpointed batch: no savepoint. A failure is recorded for the isolation that follows and
+     * reported to the processor invoker, which undoes the batch since its checkpoint and comes back in
+     * {@link CheckpointBatch.Phase#ISOLATE}.
+     */
+    private void runAfterCheckpoint(CheckpointBatch batch, EventMessage<?> message) throws Exception {
+        try {
+            invokeTagged(message);
+        } catch (Exception failure) {
+            List<AttemptRecord> history =
+                    List.of(AttemptRecord.of(1, GenericDeadLetter.clock.instant(), nodeId, failure));
+            RetryDecision decision = retryPolicy.decide(message, failure, 1);
+            if (decision.action() == RetryDecision.Action.RETRY && !batch.rerunning()) {
+                observer.retried(processingGroup, message, failure, 1);
+            }
+            batch.firstFailure(processingGroup, message, new AttemptState(history, decision, failure));
+            throw new IsolationRequiredException(failure);
+        }
+    }
+
     private void conclude(RetryDecision decision, Object sequenceIdentifier, String key, EventMessage<?> message,
                           Segment segment, Throwable failure, List<AttemptRecord> history) {
         if (decision.action() == RetryDecision.Action.SKIP) {
@@ -301,7 +281,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                                  + "The batch will be retried and the segment stalls until letters are "
                                  + "redelivered or evicted: {}", processingGroup, message.getIdentifier(),
                          e.getMessage());
-            failuresAwaitingReplay.put(message.getIdentifier(), new PendingFailure(history, decision, failure));
+            failuresAwaitingReplay.put(message.getIdentifier(), new AttemptState(history, decision, failure));
             throw e;
         }
         parkedKeys(segment).put(key, marks.incrementAndGet());
@@ -354,16 +334,19 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     // --- lifecycle ----------------------------------------------------------------------------------------------
 
+    /** Axon's {@code MultiEventHandlerInvoker} does not forward this; {@link DeadLetteringProcessorInvoker} does. */
     @Override
     public void segmentReleased(Segment segment) {
-        parkedBySegment.remove(segment);
+        segmentsMoved();
         super.segmentReleased(segment);
     }
 
     @Override
     public <R> void performReset(R resetContext) {
         super.performReset(resetContext);
-        parkedBySegment.clear();
+        segmentsMoved();
+        // A replayed event is handled anew, never concluded from a failure of its earlier run.
+        failuresAwaitingReplay.clear();
         if (clearOnReset) {
             int removed = store.evictGroup(processingGroup);
             logger.info("Processor reset: removed {} dead letter(s) of processing group [{}]", removed,
@@ -372,43 +355,33 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_ON_RESET);
             }
         } else if (store.size(processingGroup) > 0) {
-            logger.warn("Processor reset: processing group [{}] keeps its dead letters; they will be redelivered "
-                                + "on top of the replayed stream. Set clear-on-reset to remove them instead.",
-                        processingGroup);
+            // Kept letters park their sequences: the replayed history of those sequences queues up behind them.
+            logger.warn("Processor reset: processing group [{}] keeps its dead letters; the replayed events of their "
+                                + "sequences will be parked behind them until they are redelivered or evicted. Set "
+                                + "clear-on-reset to remove them instead.", processingGroup);
         }
     }
 
-    /** When the invoker takes a savepoint around a handler attempt. */
+    /** How a failed attempt is undone when the processor's transaction supports savepoints. */
     public enum Isolation {
         /**
-         * Every attempt runs in its own savepoint (two extra round trips per event). Failures never escape to the
-         * processor, whatever its error handler.
+         * One savepoint per batch, taken lazily (a checkpoint). A failure rolls back to it, re-runs the batch's
+         * events since it through the processor's whole invoker (every group of the processor), then isolates the
+         * failing event with a savepoint per attempt and takes a new checkpoint. Same outcome as
+         * {@link #SAVEPOINT_PER_ATTEMPT}, no per-event cost; handlers with effects outside the transaction may see
+         * an event again after another event's failure, as with any batch replay. Decided per processor: a
+         * processor runs checkpointed only if all of its axon-dlq groups ask for it.
          */
-        SAVEPOINT_PER_ATTEMPT,
+        CHECKPOINT,
         /**
-         * First attempts run unprotected; a failure is rethrown so the processor rolls back and replays the batch,
-         * and only the failed event's later attempts run in savepoints. No per-event overhead, one batch replay per
-         * failing event. Requires the processor's error handler to propagate (Axon's default).
+         * Every attempt runs in its own savepoint (two extra round trips per event, and on PostgreSQL one
+         * subtransaction per event). Nothing is ever re-run: for handlers whose side effects must never repeat.
          */
-        SAVEPOINT_AFTER_FAILURE
+        SAVEPOINT_PER_ATTEMPT
     }
 
-    private record PendingFollower(Object sequenceIdentifier, String key, EventMessage<?> message, Segment segment) {
-    }
-
-    /** The followers one batch (root unit of work) set aside so far, in stream order, and their keys. */
-    private static final class PendingFollowers {
-
-        private final List<PendingFollower> followers = new ArrayList<>();
-        private final Set<String> keys = new HashSet<>();
-
-        void add(PendingFollower follower) {
-            followers.add(follower);
-            keys.add(follower.key());
-        }
-    }
-
-    private record PendingFailure(List<AttemptRecord> history, RetryDecision decision, Throwable lastFailure) {
+    /** The failed attempts of one event so far and what the policy decided after the last one. */
+    record AttemptState(List<AttemptRecord> history, RetryDecision decision, Throwable lastFailure) {
     }
 
     /** Builds the invoker; validates every input with {@link AxonConfigurationException}. */
@@ -419,9 +392,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         private RetryPolicy retryPolicy = ExponentialBackoffRetryPolicy.defaults();
         private Savepoints savepoints = Savepoints.NONE;
         private DeadLetterObserver observer = DeadLetterObserver.NOOP;
-        private boolean clearOnReset;
+        private boolean clearOnReset = true;
         private String nodeId = "unknown";
-        private Isolation isolation = Isolation.SAVEPOINT_PER_ATTEMPT;
+        private Isolation isolation = Isolation.CHECKPOINT;
         private boolean transactional = true;
 
         protected Builder() {
@@ -447,7 +420,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             return this;
         }
 
-        /** Defaults to {@link Savepoints#NONE}; pass {@code JdbcSavepoints} for per-event isolation. */
+        /** Defaults to {@link Savepoints#NONE}; pass {@code JdbcSavepoints} for in-transaction isolation. */
         public Builder savepoints(Savepoints savepoints) {
             this.savepoints = require(savepoints, "savepoints");
             return this;
@@ -458,7 +431,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             return this;
         }
 
-        /** Whether a processor reset removes the group's letters (default false: keep them, log a warning). */
+        /**
+         * Whether a processor reset removes the group's letters (default true, as Axon's own invoker does). Keeping
+         * them parks the replayed events of their sequences behind them.
+         */
         public Builder clearOnReset(boolean clearOnReset) {
             this.clearOnReset = clearOnReset;
             return this;

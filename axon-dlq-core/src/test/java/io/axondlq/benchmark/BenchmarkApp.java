@@ -52,10 +52,10 @@ final class BenchmarkApp implements AutoCloseable {
         PLAIN("a: no DLQ"),
         /** Axon 4.13's DeadLetteringEventHandlerInvoker + JdbcSequencedDeadLetterQueue, identifier cache on. */
         AXON("b: Axon built-in"),
-        /** axon-dlq, default isolation: a savepoint around every handler attempt. */
+        /** axon-dlq, default isolation: one checkpoint savepoint per batch. */
         AXON_DLQ("c: axon-dlq"),
-        /** axon-dlq with SAVEPOINT_AFTER_FAILURE isolation: no per-event savepoint, batch replay on failure. */
-        AXON_DLQ_FAST("c': axon-dlq after-failure isolation");
+        /** axon-dlq with SAVEPOINT_PER_ATTEMPT isolation: a savepoint around every handler attempt. */
+        AXON_DLQ_PER_ATTEMPT("c': axon-dlq savepoint per attempt");
 
         final String label;
 
@@ -64,7 +64,7 @@ final class BenchmarkApp implements AutoCloseable {
         }
 
         boolean isAxonDlq() {
-            return this == AXON_DLQ || this == AXON_DLQ_FAST;
+            return this == AXON_DLQ || this == AXON_DLQ_PER_ATTEMPT;
         }
     }
 
@@ -145,7 +145,7 @@ final class BenchmarkApp implements AutoCloseable {
             RuntimeException cause = new IllegalStateException("seeded failure");
             switch (setup) {
                 case AXON -> axonQueue.enqueue(id, new GenericDeadLetter<>(id, message, cause));
-                case AXON_DLQ, AXON_DLQ_FAST -> store.enqueue(BenchHandler.GROUP, LetterDraft.failed(
+                case AXON_DLQ, AXON_DLQ_PER_ATTEMPT -> store.enqueue(BenchHandler.GROUP, LetterDraft.failed(
                         id, message, cause, List.of(io.axondlq.core.store.AttemptRecord.of(
                                 1, java.time.Instant.now(), "bench", cause))));
                 case PLAIN -> {
@@ -159,7 +159,7 @@ final class BenchmarkApp implements AutoCloseable {
         if (setup.isAxonDlq()) {
             GroupSettings settings = new GroupSettings(
                     ExponentialBackoffRetryPolicy.defaults(),
-                    setup == Setup.AXON_DLQ_FAST ? Isolation.SAVEPOINT_AFTER_FAILURE : Isolation.SAVEPOINT_PER_ATTEMPT,
+                    setup == Setup.AXON_DLQ_PER_ATTEMPT ? Isolation.SAVEPOINT_PER_ATTEMPT : Isolation.CHECKPOINT,
                     false);
             module = DeadLetteringEventProcessingModule.builder()
                                                        .store(store)
@@ -220,7 +220,7 @@ final class BenchmarkApp implements AutoCloseable {
         return switch (setup) {
             case PLAIN -> 0;
             case AXON -> axonQueue.size();
-            case AXON_DLQ, AXON_DLQ_FAST -> store.size(BenchHandler.GROUP);
+            case AXON_DLQ, AXON_DLQ_PER_ATTEMPT -> store.size(BenchHandler.GROUP);
         };
     }
 

@@ -90,7 +90,7 @@ public final class DlqBenchmark {
                     app -> parkedTraffic(app, jdbcHandler), jdbcHandler);
         }
         compare("B3 park storm", "JDBC projection", "parked letters/s",
-                List.of(Setup.AXON, Setup.AXON_DLQ, Setup.AXON_DLQ_FAST),
+                List.of(Setup.AXON, Setup.AXON_DLQ, Setup.AXON_DLQ_PER_ATTEMPT),
                 this::parkStorm, true);
         compare("B4 redelivery", "JDBC projection", "letters/s", List.of(Setup.AXON, Setup.AXON_DLQ),
                 this::redelivery, true);
@@ -342,7 +342,7 @@ public final class DlqBenchmark {
             if (thisRep.containsKey(Setup.AXON)) {
                 ratioB.add(c / thisRep.get(Setup.AXON));
             }
-            Double fast = thisRep.get(Setup.AXON_DLQ_FAST);
+            Double fast = thisRep.get(Setup.AXON_DLQ_PER_ATTEMPT);
             if (fast != null && thisRep.containsKey(Setup.PLAIN)) {
                 fastRatioA.add(fast / thisRep.get(Setup.PLAIN));
             }

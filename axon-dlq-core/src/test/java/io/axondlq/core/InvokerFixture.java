@@ -109,7 +109,12 @@ final class InvokerFixture implements AutoCloseable {
                                             .maxBackoff(Duration.ofMillis(5));
     }
 
+    /** The default isolation (checkpoint); letters are kept on reset so tests can look at them. */
     static GroupSettings settings(ExponentialBackoffRetryPolicy policy) {
+        return new GroupSettings(policy, DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT, false);
+    }
+
+    static GroupSettings perAttempt(ExponentialBackoffRetryPolicy policy) {
         return new GroupSettings(policy, DeadLetteringEventHandlerInvoker.Isolation.SAVEPOINT_PER_ATTEMPT, false);
     }
 

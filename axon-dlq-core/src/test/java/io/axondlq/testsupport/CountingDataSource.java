@@ -39,6 +39,8 @@ public final class CountingDataSource implements DataSource {
     private final DataSource delegate;
     private final Object lock = new Object();
     private final List<Execution> executions = new ArrayList<>();
+    /** Connection calls that are round trips but not statements: setSavepoint, releaseSavepoint, rollback(sp), commit. */
+    private final java.util.Map<String, Integer> connectionCalls = new java.util.HashMap<>();
 
     public CountingDataSource(DataSource delegate) {
         this.delegate = delegate;
@@ -52,6 +54,33 @@ public final class CountingDataSource implements DataSource {
     public void reset() {
         synchronized (lock) {
             executions.clear();
+            connectionCalls.clear();
+        }
+    }
+
+    /** {@code Connection.setSavepoint} calls (each a SAVEPOINT round trip), not part of {@link #count()}. */
+    public int savepoints() {
+        return connectionCalls("setSavepoint");
+    }
+
+    /** {@code Connection.releaseSavepoint} calls. */
+    public int savepointReleases() {
+        return connectionCalls("releaseSavepoint");
+    }
+
+    /** {@code Connection.rollback(Savepoint)} calls. */
+    public int rollbacksToSavepoint() {
+        return connectionCalls("rollbackToSavepoint");
+    }
+
+    /** {@code Connection.commit} calls: committed transactions (batches, for a processor). */
+    public int commits() {
+        return connectionCalls("commit");
+    }
+
+    private int connectionCalls(String name) {
+        synchronized (lock) {
+            return connectionCalls.getOrDefault(name, 0);
         }
     }
 
@@ -209,6 +238,14 @@ public final class CountingDataSource implements DataSource {
             Object common = commonMethods(proxy, target, method, args);
             if (common != NOT_HANDLED) {
                 return common;
+            }
+            String name = method.getName();
+            if (name.equals("setSavepoint") || name.equals("releaseSavepoint") || name.equals("commit")
+                    || (name.equals("rollback") && args != null && args.length == 1)) {
+                String key = name.equals("rollback") ? "rollbackToSavepoint" : name;
+                synchronized (lock) {
+                    connectionCalls.merge(key, 1, Integer::sum);
+                }
             }
             Object result = CountingDataSource.invoke(target, method, args);
             if (result instanceof Statement statement && STATEMENT_FACTORIES.contains(method.getName())) {

@@ -1,6 +1,7 @@
 package io.axondlq.core.config;
 
 import io.axondlq.core.DeadLetteringEventHandlerInvoker;
+import io.axondlq.core.DeadLetteringProcessorInvoker;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
@@ -14,10 +15,13 @@ import org.axonframework.config.EventProcessingModule;
 import org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration;
 import org.axonframework.eventhandling.EventHandlerInvoker;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.ErrorHandler;
 import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.eventhandling.MultiEventHandlerInvoker;
+import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.messaging.SubscribableMessageSource;
@@ -31,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -45,6 +50,11 @@ import java.util.function.Supplier;
  * handlers and sequencing policy, when the processor is created. Processor names that differ from group names and
  * several groups per processor work because groups are found by invoker, not by name.
  * <p>
+ * Each such processor gets a {@link DeadLetteringProcessorInvoker} around its groups' invokers (checkpoints, segment
+ * moves), a token store that reports its claims to that invoker, and must propagate errors: whatever escapes the
+ * invoker (a full queue, a store error) rolls the batch back, and an error handler that logged it away would let the
+ * processor store a later token, losing the batch.
+ * <p>
  * Register it before anything calls {@code Configurer.eventProcessing()}, or in Spring Boot let the auto-configuration
  * provide it.
  */
@@ -58,6 +68,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
     private final Duration leaseDuration;
     private final DeadLetterGroups groups = new DeadLetterGroups();
     private final Set<SequencedDeadLetterQueue<?>> ownQueues = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Per processor with axon-dlq groups, its invoker: told about the claims the processor's token store makes. */
+    private final Map<String, DeadLetteringProcessorInvoker> processorInvokers = new ConcurrentHashMap<>();
     private Function<String, Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>>> userQueueProvider =
             group -> null;
     private volatile DeadLetterStore store;
@@ -189,6 +201,14 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         return super.subscribingEventProcessor(name, eventHandlerInvoker, messageSource);
     }
 
+    /** Reports claims to the processor's invoker when the processor runs axon-dlq groups. */
+    @Override
+    public TokenStore tokenStore(String processorName) {
+        TokenStore tokenStore = super.tokenStore(processorName);
+        DeadLetteringProcessorInvoker invoker = processorInvokers.get(processorName);
+        return invoker == null ? tokenStore : new ClaimReportingTokenStore(tokenStore, invoker::segmentClaimed);
+    }
+
     private EventHandlerInvoker swapInvokers(String processorName, EventHandlerInvoker invoker,
                                              List<DeadLetteringEventHandlerInvoker> ours) {
         List<EventHandlerInvoker> swapped = new ArrayList<>();
@@ -225,7 +245,31 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             ours.add(replacement);
             swapped.add(replacement);
         }
-        return ours.isEmpty() ? invoker : new MultiEventHandlerInvoker(swapped);
+        if (ours.isEmpty()) {
+            return invoker;
+        }
+        requirePropagatingErrorHandler(processorName, ours);
+        // Checkpoints re-run every group of the processor after a failure: only when all of them accept that.
+        boolean checkpointing = transactional && ours.stream().allMatch(
+                i -> i.isolation() == DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT);
+        DeadLetteringProcessorInvoker processorInvoker =
+                new DeadLetteringProcessorInvoker(swapped, savepointsFactory.apply(configuration), checkpointing);
+        processorInvokers.put(processorName, processorInvoker);
+        return processorInvoker;
+    }
+
+    private void requirePropagatingErrorHandler(String processorName, List<DeadLetteringEventHandlerInvoker> ours) {
+        ErrorHandler errorHandler = errorHandler(processorName);
+        if (!(errorHandler instanceof PropagatingErrorHandler)) {
+            throw new AxonConfigurationException(
+                    "Processor [" + processorName + "] runs axon-dlq processing group(s) " + ours.stream().map(
+                            DeadLetteringEventHandlerInvoker::processingGroup).toList() + " with error handler ["
+                            + errorHandler.getClass().getName() + "], but axon-dlq needs the processor to propagate "
+                            + "errors (Axon's default PropagatingErrorHandler): a batch that fails for a reason "
+                            + "axon-dlq cannot absorb (a full queue, a database error) must be retried, not skipped. "
+                            + "Remove the error handler registered for this processor; handler failures are "
+                            + "retried and dead-lettered by axon-dlq and never reach it.");
+        }
     }
 
     private String nodeId() {

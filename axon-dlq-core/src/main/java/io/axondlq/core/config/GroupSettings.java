@@ -9,12 +9,14 @@ import java.util.Objects;
 /**
  * How one processing group uses the dead-letter queue.
  *
- * @param clearOnReset whether a processor reset removes the group's letters (default: keep them and warn)
+ * @param isolation    how a failed attempt is undone (default {@link Isolation#CHECKPOINT})
+ * @param clearOnReset whether a processor reset removes the group's letters (default true, as Axon's own invoker
+ *                     does; keeping them parks the replayed events of their sequences behind them)
  */
 public record GroupSettings(RetryPolicy retryPolicy, Isolation isolation, boolean clearOnReset) {
 
     public static final GroupSettings DEFAULT =
-            new GroupSettings(ExponentialBackoffRetryPolicy.defaults(), Isolation.SAVEPOINT_PER_ATTEMPT, false);
+            new GroupSettings(ExponentialBackoffRetryPolicy.defaults(), Isolation.CHECKPOINT, true);
 
     public GroupSettings {
         Objects.requireNonNull(retryPolicy, "retryPolicy");

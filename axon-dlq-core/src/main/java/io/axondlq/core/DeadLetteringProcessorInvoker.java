@@ -1,0 +1,166 @@
+package io.axondlq.core;
+
+import io.axondlq.core.tx.Savepoints;
+import org.axonframework.eventhandling.EventHandlerInvoker;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.MultiEventHandlerInvoker;
+import org.axonframework.eventhandling.Segment;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The invoker of a whole processor that runs axon-dlq groups: owns what is per segment and per batch, because only
+ * the processor's invoker sees every group of a batch and is told about segments.
+ * <ul>
+ * <li><b>Segments.</b> Axon's {@link MultiEventHandlerInvoker} does not forward {@link #segmentReleased}, and
+ * splits and merges of a pooled streaming processor release claims without calling it at all. So the groups'
+ * parked sets are dropped whenever this node releases <em>or claims</em> a segment of the processor (the module
+ * reports claims from the processor's token store, see {@link #segmentClaimed(int)}).</li>
+ * <li><b>Checkpoints.</b> With {@link DeadLetteringEventHandlerInvoker.Isolation#CHECKPOINT} the batch gets one
+ * savepoint, lazily, at its first event. A handler failure rolls back to it, re-runs the events handled since then
+ * through every group of the processor (the rollback undid all of them), isolates the failing event with a savepoint
+ * per attempt, and continues with a new checkpoint. The processor never sees the failure.</li>
+ * </ul>
+ */
+public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
+
+    private final List<DeadLetteringEventHandlerInvoker> groups;
+    private final Savepoints savepoints;
+    private final boolean checkpointing;
+
+    /**
+     * @param delegates     the processor's invokers, axon-dlq's among them
+     * @param savepoints    savepoints in the processor's transaction
+     * @param checkpointing whether batches run with a checkpoint (transactional processor, every axon-dlq group asks
+     *                      for {@link DeadLetteringEventHandlerInvoker.Isolation#CHECKPOINT})
+     */
+    public DeadLetteringProcessorInvoker(List<? extends EventHandlerInvoker> delegates, Savepoints savepoints,
+                                         boolean checkpointing) {
+        super(List.copyOf(delegates));
+        this.groups = delegates().stream()
+                                 .filter(DeadLetteringEventHandlerInvoker.class::isInstance)
+                                 .map(DeadLetteringEventHandlerInvoker.class::cast)
+                                 .toList();
+        this.savepoints = Objects.requireNonNull(savepoints, "savepoints");
+        this.checkpointing = checkpointing;
+    }
+
+    /** The axon-dlq groups of this processor. */
+    public List<DeadLetteringEventHandlerInvoker> deadLetteringGroups() {
+        return groups;
+    }
+
+    public boolean checkpointing() {
+        return checkpointing;
+    }
+
+    // --- segments -----------------------------------------------------------------------------------------------
+
+    @Override
+    public void segmentReleased(Segment segment) {
+        // Forwarded to every delegate: Axon's MultiEventHandlerInvoker forwards it to none.
+        for (EventHandlerInvoker delegate : delegates()) {
+            delegate.segmentReleased(segment);
+        }
+    }
+
+    /**
+     * This node claimed a segment of the processor: another node may have parked sequences of it (or of a segment
+     * it was split from or merged with) while this node did not hold it.
+     */
+    public void segmentClaimed(int segmentId) {
+        groups.forEach(DeadLetteringEventHandlerInvoker::segmentsMoved);
+    }
+
+    // --- batches ------------------------------------------------------------------------------------------------
+
+    @Override
+    public void handle(EventMessage<?> message, Segment segment) throws Exception {
+        if (!checkpointing || !CurrentUnitOfWork.isStarted()) {
+            super.handle(message, segment);
+            return;
+        }
+        CheckpointBatch batch = CheckpointBatch.currentOrNew();
+        if (batch.unsupported) {
+            super.handle(message, segment);
+            return;
+        }
+        handleAfterCheckpoint(batch, new CheckpointBatch.Entry(message, segment));
+    }
+
+    private void handleAfterCheckpoint(CheckpointBatch batch, CheckpointBatch.Entry entry) throws Exception {
+        if (batch.checkpoint == null) {
+            batch.checkpoint = savepoints.create();
+            if (batch.checkpoint == null) {
+                // No savepoint in this transaction: the groups fall back to rethrowing (the processor replays).
+                batch.unsupported = true;
+                super.handle(entry.message(), entry.segment());
+                return;
+            }
+        }
+        try {
+            super.handle(entry.message(), entry.segment());
+            batch.journal.add(entry);
+        } catch (IsolationRequiredException e) {
+            isolate(batch, entry);
+        }
+    }
+
+    /**
+     * Rolls back to the checkpoint, re-runs the events since it, isolates {@code failed}, then handles the events
+     * that must come after it. An event that fails on its re-run (a non-deterministic handler) is isolated first,
+     * and the events after it follow.
+     */
+    private void isolate(CheckpointBatch batch, CheckpointBatch.Entry failed) throws Exception {
+        Deque<CheckpointBatch.Entry> after = new ArrayDeque<>();
+        CheckpointBatch.Entry failing = failed;
+        boolean rerunComplete = false;
+        while (!rerunComplete) {
+            batch.checkpoint.rollback();
+            List<CheckpointBatch.Entry> rerun = batch.journal;
+            batch.journal = new ArrayList<>();
+            batch.phase = CheckpointBatch.Phase.RERUN;
+            int index = rerun(batch, rerun);
+            rerunComplete = index == rerun.size();
+            if (!rerunComplete) {
+                after.addFirst(failing);
+                for (int i = rerun.size() - 1; i > index; i--) {
+                    after.addFirst(rerun.get(i));
+                }
+                // The journal now holds the entries before it: they are re-run again after the next rollback.
+                failing = rerun.get(index);
+            }
+        }
+        batch.phase = CheckpointBatch.Phase.ISOLATE;
+        try {
+            super.handle(failing.message(), failing.segment());
+        } finally {
+            batch.phase = CheckpointBatch.Phase.RUN;
+        }
+        // Everything so far stays: the next event takes a new checkpoint.
+        batch.checkpoint = null;
+        batch.journal = new ArrayList<>();
+        for (CheckpointBatch.Entry next : after) {
+            handleAfterCheckpoint(batch, next);
+        }
+    }
+
+    /** @return the number of entries re-run successfully; the entry at that index failed when below the size */
+    private int rerun(CheckpointBatch batch, List<CheckpointBatch.Entry> entries) throws Exception {
+        for (int i = 0; i < entries.size(); i++) {
+            CheckpointBatch.Entry entry = entries.get(i);
+            try {
+                super.handle(entry.message(), entry.segment());
+            } catch (IsolationRequiredException e) {
+                return i;
+            }
+            batch.journal.add(entry);
+        }
+        return entries.size();
+    }
+}
