@@ -1,0 +1,110 @@
+package io.axondlq.core;
+
+import io.axondlq.testsupport.CountingDataSource;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import io.axondlq.testsupport.TestDatabase;
+import io.axondlq.core.InvokerFixture.Options;
+import org.awaitility.core.ConditionFactory;
+import org.axonframework.eventhandling.AbstractEventProcessor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The segment callbacks the engine relies on run when Axon drives the processor as users configure it: the
+ * processor's invoker is axon-dlq's processor-level invoker, and every claim or release makes the next event of the
+ * segment load its parked set again (one query), while a segment that stays put is served from memory (none).
+ * Observed on the wire, through the module's real wiring, with real pooled and tracking processors.
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class SegmentMoveWiringTest {
+
+    @TestDataSource
+    DataSource pool;
+
+    @TestDataSource
+    TestDatabase database;
+
+    @TestDataSource
+    CountingDataSource counting;
+
+    private InvokerFixture fixture;
+
+    @BeforeEach
+    void prepare() {
+        InvokerFixture.prepareDatabase(database, pool);
+        fixture = new InvokerFixture(database, counting, pool);
+    }
+
+    @AfterEach
+    void shutDown() {
+        fixture.close();
+    }
+
+    private static ConditionFactory eventually() {
+        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
+    }
+
+    private int parkedSetLoads() {
+        return counting.countMatching("SELECT sequence_key FROM axon_dlq_sequence WHERE processing_group");
+    }
+
+    private String owner(int segment) {
+        return fixture.jdbc.queryForObject("SELECT owner FROM TokenEntry WHERE processorName = ? AND segment = ?",
+                                           String.class, InvokerFixture.PROCESSOR, segment);
+    }
+
+    /** Publishes one event per aggregate of both segments and waits until all are handled. */
+    private void publishAndAwait(InvokerFixture f, int expectedRows) {
+        f.publishRounds(1, "H0", "H1", "H2", "H3", "H4", "H5");
+        eventually().untilAsserted(() -> assertThat(f.projectionRows()).isEqualTo(expectedRows));
+        // Every segment there is (their number changes with splits and merges) past the last event.
+        long head = f.headPosition();
+        eventually().until(() -> f.processor().processingStatus().values().stream().allMatch(
+                s -> s.getCurrentPosition().orElse(-1) >= head));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void claimsAndReleasesThroughTheRealProcessorMakeTheParkedSetReload(ProcessorType type) throws Exception {
+        InvokerFixture f = fixture.start(Options.of(type).segments(2));
+        assertThat(((AbstractEventProcessor) f.processor()).eventHandlerInvoker())
+                .as("the processor's invoker").isInstanceOf(DeadLetteringProcessorInvoker.class);
+        publishAndAwait(f, 6);
+
+        counting.reset();
+        publishAndAwait(f, 12);
+        assertThat(parkedSetLoads()).as("segments held: parked sets served from memory").isZero();
+
+        // A release (and the claim that follows it) drops the parked sets: the next events load them again.
+        f.processor().releaseSegment(0, 1, TimeUnit.SECONDS);
+        eventually().until(() -> owner(0) == null);
+        counting.reset();
+        publishAndAwait(f, 18);
+        assertThat(parkedSetLoads()).as("after a release and a new claim").isPositive();
+
+        // A split (pooled: Axon releases the claim without calling segmentReleased; the claims of the new segments
+        // are reported by the token store) or a merge (tracking: the merged token is processed per sub-segment).
+        boolean pooled = type == ProcessorType.POOLED;
+        assertThat(pooled ? f.processor().splitSegment(1).get(30, TimeUnit.SECONDS)
+                          : f.processor().mergeSegment(0).get(30, TimeUnit.SECONDS)).isTrue();
+        eventually().until(() -> f.processor().processingStatus().size() == (pooled ? 3 : 1));
+        counting.reset();
+        publishAndAwait(f, 24);
+        assertThat(parkedSetLoads()).as(pooled ? "after a split" : "after a merge").isPositive();
+
+        counting.reset();
+        publishAndAwait(f, 30);
+        assertThat(parkedSetLoads()).as("settled again: from memory").isZero();
+    }
+}
