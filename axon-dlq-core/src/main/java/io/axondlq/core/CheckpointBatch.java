@@ -33,6 +33,8 @@ final class CheckpointBatch {
     }
 
     Savepoints.Savepoint checkpoint;
+    /** The events queued for publication at the checkpoint. */
+    PublicationMark publications;
     /** No savepoint could be taken: the group invokers use their own fallback for the whole batch. */
     boolean unsupported;
     Phase phase = Phase.RUN;

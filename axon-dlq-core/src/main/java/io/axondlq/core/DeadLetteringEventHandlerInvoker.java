@@ -210,6 +210,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         }
         while (true) {
             Savepoints.Savepoint savepoint = transactional ? savepoints.create() : null;
+            PublicationMark publications = PublicationMark.take();
             try {
                 invokeTagged(message);
                 if (savepoint != null && !isolating) {
@@ -234,7 +235,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 if (savepoint != null) {
                     savepoint.rollback();
                 }
-                // Without a transaction nothing can be undone: retry (or give up) in place.
+                // Events the attempt queued for publication go with it (without a transaction, only those).
+                publications.restore();
+                // Without a transaction nothing else can be undone: retry (or give up) in place.
                 if (decision.action() != RetryDecision.Action.RETRY) {
                     conclude(decision, sequenceIdentifier, key, message, segment, failure, history);
                     return;

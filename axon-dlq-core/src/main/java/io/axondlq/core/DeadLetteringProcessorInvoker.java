@@ -24,7 +24,9 @@ import java.util.Objects;
  * <li><b>Checkpoints.</b> With {@link DeadLetteringEventHandlerInvoker.Isolation#CHECKPOINT} the batch gets one
  * savepoint, lazily, at its first event. A handler failure rolls back to it, re-runs the events handled since then
  * through every group of the processor (the rollback undid all of them), isolates the failing event with a savepoint
- * per attempt, and continues with a new checkpoint. The processor never sees the failure.</li>
+ * per attempt, and continues with a new checkpoint. The processor never sees the failure. Events handlers queued
+ * for publication since the checkpoint are dropped with the rollback ({@link PublicationMark}), so a re-run does
+ * not publish them twice.</li>
  * </ul>
  */
 public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
@@ -95,6 +97,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
 
     private void handleAfterCheckpoint(CheckpointBatch batch, CheckpointBatch.Entry entry) throws Exception {
         if (batch.checkpoint == null) {
+            batch.publications = PublicationMark.take();
             batch.checkpoint = savepoints.create();
             if (batch.checkpoint == null) {
                 // No savepoint in this transaction: the groups fall back to rethrowing (the processor replays).
@@ -122,6 +125,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
         boolean rerunComplete = false;
         while (!rerunComplete) {
             batch.checkpoint.rollback();
+            batch.publications.restore();
             List<CheckpointBatch.Entry> rerun = batch.journal;
             batch.journal = new ArrayList<>();
             batch.phase = CheckpointBatch.Phase.RERUN;

@@ -782,7 +782,7 @@ abstract class DeadLetteringInvokerIntegrationTest {
         // One batch (stored before the processor starts): B0 is handled before the checkpoint is rolled back, so it
         // is re-run once; A0 is isolated.
         f.storageEngine.appendEvents(List.of(f.next("B"), f.next("A"), f.next("B"), f.next("A")));
-        f.start(Options.of(ProcessorType.POOLED).segments(1).batchSize(10));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10));
 
         eventually().untilAsserted(() -> {
             assertThat(f.projected("B")).containsExactly(0L, 1L);
@@ -805,7 +805,7 @@ abstract class DeadLetteringInvokerIntegrationTest {
         InvokerFixture f = fixture;
         f.handler.faults.insertThenThrow.add("A");
         f.storageEngine.appendEvents(List.of(f.next("B"), f.next("A"), f.next("B"), f.next("A")));
-        f.start(Options.of(ProcessorType.POOLED).segments(1).batchSize(10)
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
                        .settings(InvokerFixture.perAttempt(InvokerFixture.fastRetry(3).build())));
 
         eventually().untilAsserted(() -> {
@@ -815,6 +815,42 @@ abstract class DeadLetteringInvokerIntegrationTest {
         assertThat(f.projected("A")).as("no partial writes").isEmpty();
         assertThat(f.handler.invocations("A#0")).isEqualTo(3);
         assertThat(f.handler.invocations("B#0")).isEqualTo(1);
+    }
+
+    /** What a handler publishes from an event handler: queued in the batch's unit of work, stored at commit. */
+    record Derived(String from) {
+    }
+
+    /**
+     * A handler publishes an event through Axon's event bus while handling: a failed attempt's publications must
+     * go with its writes (I3), and an event re-run after a rollback to the checkpoint must not publish twice.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DeadLetteringEventHandlerInvoker.Isolation.class)
+    void eventsPublishedByAFailedAttemptOrARolledBackRunAreNotPublished(
+            DeadLetteringEventHandlerInvoker.Isolation isolation) {
+        InvokerFixture f = fixture;
+        f.handler.faults.insertThenThrow.add("A");
+        f.handler.hook = (event, redelivery) -> f.config.eventBus().publish(
+                org.axonframework.eventhandling.GenericEventMessage.asEventMessage(new Derived(event.key())));
+        f.storageEngine.appendEvents(List.of(f.next("B"), f.next("A"), f.next("B")));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10).settings(new GroupSettings(
+                InvokerFixture.fastRetry(3).build(), isolation, false)));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(1);
+        });
+        assertThat(f.handler.invocations("A#0")).isEqualTo(3);
+        assertThat(f.handler.batchOf.get("B#0")).as("one batch").isEqualTo(f.handler.batchOf.get("B#1"));
+        List<String> derived = f.storageEngine.readEvents(null, false)
+                                              .map(e -> e.getPayload())
+                                              .filter(Derived.class::isInstance)
+                                              .map(d -> ((Derived) d).from())
+                                              .sorted()
+                                              .toList();
+        assertThat(derived).as("published once per applied event, never for a failed attempt")
+                           .containsExactly("B#0", "B#1");
     }
 
     // --- 11. no savepoints --------------------------------------------------------------------------------------
