@@ -34,7 +34,8 @@ import static org.awaitility.Awaitility.await;
  * Issue 10, bug 6: when a sequence this node believes parked has been drained meanwhile (here by a redelivery on
  * another node, which this node's parked set does not hear of), its next event is handled live. That handling must
  * happen at the event's own position, inside the processor's interceptor chain for that event, with the unit of work
- * naming that event: anything the handler publishes carries the event's correlation data.
+ * naming that event: anything the handler publishes carries the event's correlation data. Two drained sequences (X,
+ * Q) in one batch, so that a follower handled in another event's context shows in its correlation data too.
  */
 @ExtendWith(PerClassDatabaseExtension.class)
 abstract class DeadLetteringFollowerContextIntegrationTest {
@@ -75,22 +76,30 @@ abstract class DeadLetteringFollowerContextIntegrationTest {
         Options options = Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
                                  .customizer(ep -> ep.registerHandlerInterceptor(PROCESSOR, c -> interceptor));
         a.start(options);
-        a.publish(List.of(a.next("X")));
-        eventually().untilAsserted(() -> assertThat(a.projected("X")).containsExactly(0L));
-        a.handler.faults.poisoned.add("X");
-        a.publish(List.of(a.next("X")));
-        eventually().untilAsserted(() -> assertThat(a.sequenceSize("X")).isEqualTo(1));
+        a.publish(List.of(a.next("X"), a.next("Q")));
+        eventually().untilAsserted(() -> {
+            assertThat(a.projected("X")).containsExactly(0L);
+            assertThat(a.projected("Q")).containsExactly(0L);
+        });
+        a.handler.faults.poisoned.addAll(List.of("X", "Q"));
+        a.publish(List.of(a.next("X"), a.next("Q")));
+        eventually().untilAsserted(() -> {
+            assertThat(a.sequenceSize("X")).isEqualTo(1);
+            assertThat(a.sequenceSize("Q")).isEqualTo(1);
+        });
         eventually().until(a::tokensAtHead);
         a.handler.faults.clear();
 
-        // Node B (its processor stopped: A holds the segment) redelivers X: A's parked set still says "parked".
+        // Node B (its processor stopped: A holds the segment) redelivers X and Q: A's parked set still says "parked".
         b.start(options);
         b.processor().shutDown();
-        RedeliveryResult drained = b.redeliverer().redeliver(GROUP, b.key("X"));
-        assertThat(drained.outcome()).as("%s", drained).isEqualTo(RedeliveryResult.Outcome.DRAINED);
-        assertThat(a.projected("X")).containsExactly(0L, 1L);
+        for (String aggregate : List.of("X", "Q")) {
+            RedeliveryResult drained = b.redeliverer().redeliver(GROUP, b.key(aggregate));
+            assertThat(drained.outcome()).as("%s", drained).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+            assertThat(a.projected(aggregate)).containsExactly(0L, 1L);
+        }
 
-        // A handles H0 and holds it, so that X2 and G0 are read together, as one batch, once H0 is done.
+        // A handles H0 and holds it, so that X2, Q2 and G0 are read together, as one batch, once H0 is done.
         Map<String, Seen> seen = new ConcurrentHashMap<>();
         CountDownLatch h0Entered = new CountDownLatch(1);
         CountDownLatch releaseH0 = new CountDownLatch(1);
@@ -110,35 +119,42 @@ abstract class DeadLetteringFollowerContextIntegrationTest {
             }
         };
         EventMessage<?> x2;
+        EventMessage<?> q2;
         EventMessage<?> g0;
         try {
             a.publish(List.of(a.next("H")));
             assertThat(h0Entered.await(30, TimeUnit.SECONDS)).isTrue();
             x2 = a.next("X");
+            q2 = a.next("Q");
             g0 = a.next("G");
-            a.publish(List.of(x2, g0));
+            a.publish(List.of(x2, q2, g0));
         } finally {
             releaseH0.countDown();
         }
         eventually().untilAsserted(() -> {
             assertThat(a.projected("X")).hasSize(3);
+            assertThat(a.projected("Q")).hasSize(3);
             assertThat(a.projected("G")).containsExactly(0L);
         });
         eventually().until(a::tokensAtHead);
 
-        assertThat(a.handler.batchOf.get("X#2")).as("X2 and G0 were handled in one batch")
+        assertThat(a.handler.batchOf.get("X#2")).as("X2, Q2 and G0 were handled in one batch")
+                                                .isEqualTo(a.handler.batchOf.get("Q#2"))
                                                 .isEqualTo(a.handler.batchOf.get("G#0"));
-        assertThat(a.projected("X")).containsExactly(0L, 1L, 2L);
-        assertThat(a.redeliveredFlags("X")).containsExactly(false, true, false);
-        assertThat(a.handler.invocations("X#2")).isEqualTo(1);
+        for (String aggregate : List.of("X", "Q")) {
+            assertThat(a.projected(aggregate)).containsExactly(0L, 1L, 2L);
+            assertThat(a.redeliveredFlags(aggregate)).containsExactly(false, true, false);
+            assertThat(a.handler.invocations(aggregate + "#2")).isEqualTo(1);
+        }
         assertThat(a.store.size(GROUP)).isZero();
         // Every facet at once, so a failure shows the whole context the handler ran in.
         SoftAssertions softly = new SoftAssertions();
-        for (EventMessage<?> event : List.of(x2, g0)) {
+        for (EventMessage<?> event : List.of(x2, q2, g0)) {
             String key = ((ThingHappened) event.getPayload()).key();
             Seen context = seen.get(key);
             assertThat(context).as("%s handled live", key).isNotNull();
-            String others = "(X#2 is " + x2.getIdentifier() + ", G#0 is " + g0.getIdentifier() + ")";
+            String others = "(X#2 is " + x2.getIdentifier() + ", Q#2 is " + q2.getIdentifier() + ", G#0 is "
+                    + g0.getIdentifier() + ")";
             softly.assertThat(context.interceptedMessageId())
                   .as("%s runs inside the processor's interceptor chain for itself %s", key, others)
                   .isEqualTo(event.getIdentifier());
