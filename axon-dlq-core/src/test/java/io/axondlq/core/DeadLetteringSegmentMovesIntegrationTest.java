@@ -392,7 +392,7 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
     @Test
     void segmentLostByClaimTimeoutToANodeThatDeadLettersComesBackAndTheNextEventIsParked() throws Exception {
         ProcessorType type = ProcessorType.POOLED;
-        InvokerFixture a = node("node-A", Duration.ofSeconds(2)).start(options(type, 200));
+        InvokerFixture a = node("node-A", Duration.ofSeconds(3)).start(options(type, 200));
         InvokerFixture b = otherNode(a, "node-B");
         a.publish(List.of(a.next(X), a.next("G")));
         eventually().untilAsserted(() -> assertThat(a.projected(X)).containsExactly(0L));
