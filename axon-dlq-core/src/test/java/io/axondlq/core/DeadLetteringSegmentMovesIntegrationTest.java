@@ -253,14 +253,16 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
     void afterMergeDeadLetterAndSplitTheNextEventOfTheSequenceIsParkedBehindItsLetter(ProcessorType type)
             throws Exception {
         InvokerFixture f = node("node-A", Duration.ofSeconds(10)).start(options(type, 5_000).segments(2));
-        f.publish(List.of(f.next(X), f.next(W)));
+        // W0 first: the lower half's token (stored with X0) passes W0, so the merge delivers no W event again
+        // (it may deliver X0 again: Axon delivers at least once).
+        f.publish(List.of(f.next(W), f.next(X)));
         eventually().untilAsserted(() -> {
             assertThat(f.projected(X)).containsExactly(0L);
             assertThat(f.projected(W)).containsExactly(0L);
         });
         eventually().until(() -> processing(f).equals(Map.of(0, LOWER, 1, UPPER)) && f.tokensAtHead(2));
-
         merge(f);
+        assertThat(deliveries.deliveries("W#0")).as("the merge delivered no W event again").isEqualTo(1);
         f.handler.faults.poisoned.add(W);
         f.publish(List.of(f.next(W)));
         eventually().untilAsserted(() -> assertThat(f.sequenceSize(W)).isEqualTo(1));
