@@ -57,47 +57,54 @@ final class InvokerFixture implements AutoCloseable {
     /** How a configuration is built. */
     record Options(ProcessorType type, int segments, int batchSize, GroupSettings settings,
                    Function<DataSource, Savepoints> savepoints, DeadLetterObserver observer,
-                   Consumer<EventProcessingConfigurer> customizer, boolean transactional) {
+                   Consumer<EventProcessingConfigurer> customizer, boolean transactional, int threads) {
 
         static Options of(ProcessorType type) {
             return new Options(type, 2, 5, InvokerFixture.settings(fastRetry(3).build()), JdbcSavepoints::new,
                                DeadLetterObserver.NOOP, ep -> {
-            }, true);
+            }, true, 0);
+        }
+
+        /** Tracking processor threads; by default one per initial segment. More threads can claim split segments. */
+        Options threads(int threads) {
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer, transactional,
+                               threads);
         }
 
         Options segments(int segments) {
             return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
-                               transactional);
+                               transactional, threads);
         }
 
         Options batchSize(int batchSize) {
             return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
-                               transactional);
+                               transactional, threads);
         }
 
         Options settings(GroupSettings settings) {
             return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
-                               transactional);
+                               transactional, threads);
         }
 
         Options savepoints(Function<DataSource, Savepoints> savepoints) {
             return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
-                               transactional);
+                               transactional, threads);
         }
 
         Options observer(DeadLetterObserver observer) {
             return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
-                               transactional);
+                               transactional, threads);
         }
 
         Options customizer(Consumer<EventProcessingConfigurer> customizer) {
             return new Options(type, segments, batchSize, settings, savepoints, observer, customizer,
-                               transactional);
+                               transactional, threads);
         }
 
         /** Without a transaction manager, Axon uses its {@code NoTransactionManager}. */
         Options withoutTransactionManager() {
-            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer, false);
+            return new Options(type, segments, batchSize, settings, savepoints, observer, customizer, false,
+                               threads);
         }
     }
 
@@ -128,9 +135,12 @@ final class InvokerFixture implements AutoCloseable {
     final JdbcDeadLetterStore store;
     final JdbcTemplate jdbc;
     final JdbcTokenStore tokenStore;
-    final InMemoryEventStorageEngine storageEngine = new InMemoryEventStorageEngine();
+    final Duration claimTimeout;
+    final InMemoryEventStorageEngine storageEngine;
     final ProjectionHandler handler;
-    private final Map<String, AtomicLong> nextSequence = new ConcurrentHashMap<>();
+    /** Identifies this application ("node") as a token owner and dead-letter store node; null: the defaults. */
+    final String nodeId;
+    private final Map<String, AtomicLong> nextSequence;
 
     Options options;
     Configuration config;
@@ -142,15 +152,35 @@ final class InvokerFixture implements AutoCloseable {
      * @param inspectDataSource the same database, for the test's assertions
      */
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource) {
+        this(database, dataSource, inspectDataSource, null, Duration.ofSeconds(10), new InMemoryEventStorageEngine(),
+             null, new ConcurrentHashMap<>());
+    }
+
+    /**
+     * A node of its own: its token store claims as {@code nodeId} and gives a claim up after {@code claimTimeout}.
+     */
+    InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
+                   Duration claimTimeout) {
+        this(database, dataSource, inspectDataSource, nodeId, claimTimeout, new InMemoryEventStorageEngine(), null,
+             new ConcurrentHashMap<>());
+    }
+
+    private InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource,
+                           String nodeId, Duration claimTimeout, InMemoryEventStorageEngine storageEngine,
+                           ProjectionHandler handler, Map<String, AtomicLong> nextSequence) {
         this.database = database;
         this.dataSource = dataSource;
+        this.nodeId = nodeId;
+        this.claimTimeout = claimTimeout;
+        this.storageEngine = storageEngine;
+        this.nextSequence = nextSequence;
         this.springTransactions = new DataSourceTransactionManager(dataSource);
-        this.appStore = JdbcDeadLetterStore.builder()
-                                           .dataSource(dataSource)
-                                           .transactionManager(springTransactions)
-                                           .eventSerializer(serializer)
-                                           .genericSerializer(serializer)
-                                           .build();
+        JdbcDeadLetterStore.Builder appStoreBuilder = JdbcDeadLetterStore.builder()
+                                                                         .dataSource(dataSource)
+                                                                         .transactionManager(springTransactions)
+                                                                         .eventSerializer(serializer)
+                                                                         .genericSerializer(serializer);
+        this.appStore = (nodeId == null ? appStoreBuilder : appStoreBuilder.nodeId(nodeId)).build();
         this.jdbc = new JdbcTemplate(inspectDataSource);
         this.store = JdbcDeadLetterStore.builder()
                                         .dataSource(inspectDataSource)
@@ -159,11 +189,23 @@ final class InvokerFixture implements AutoCloseable {
                                         .build();
         // Axon's JDBC token store takes part in the Spring transaction through the proxy's bound connection.
         TransactionAwareDataSourceProxy transactional = new TransactionAwareDataSourceProxy(dataSource);
-        this.tokenStore = JdbcTokenStore.builder()
-                                        .connectionProvider(transactional::getConnection)
-                                        .serializer(serializer)
-                                        .build();
-        this.handler = new ProjectionHandler(dataSource);
+        JdbcTokenStore.Builder tokenStoreBuilder = JdbcTokenStore.builder()
+                                                                 .connectionProvider(transactional::getConnection)
+                                                                 .serializer(serializer)
+                                                                 .claimTimeout(claimTimeout);
+        this.tokenStore = (nodeId == null ? tokenStoreBuilder : tokenStoreBuilder.nodeId(nodeId)).build();
+        this.handler = handler != null ? handler : new ProjectionHandler(dataSource);
+    }
+
+    /**
+     * A second application ("node") on the same database: same tables, same event store (one storage engine), same
+     * projection handler (so faults and invocation counts span both nodes) and the same event numbering. Its token
+     * store claims as {@code nodeId}, so segments are claimed by one node at a time. It uses this node's data source
+     * (the shared handler writes through it, so its writes join whichever node's transaction runs on the thread).
+     */
+    InvokerFixture otherNode(String nodeId) {
+        return new InvokerFixture(database, dataSource, jdbc.getDataSource(), nodeId, claimTimeout, storageEngine,
+                                  handler, nextSequence);
     }
 
     /** Creates the tables if needed and empties them: the database is shared by the test class. */
@@ -224,7 +266,8 @@ final class InvokerFixture implements AutoCloseable {
                                            .tokenClaimInterval(100));
             case TRACKING -> eventProcessing.registerTrackingEventProcessor(
                     PROCESSOR, Configuration::eventStore,
-                    c -> TrackingEventProcessorConfiguration.forParallelProcessing(options.segments())
+                    c -> TrackingEventProcessorConfiguration.forParallelProcessing(
+                            options.threads() > 0 ? options.threads() : options.segments())
                                                             .andInitialSegmentsCount(options.segments())
                                                             .andBatchSize(options.batchSize())
                                                             .andTokenClaimInterval(100, TimeUnit.MILLISECONDS)
@@ -336,9 +379,14 @@ final class InvokerFixture implements AutoCloseable {
 
     /** Whether every segment's token is at or past the last published event. */
     boolean tokensAtHead() {
+        return tokensAtHead(options.segments());
+    }
+
+    /** Whether this node processes exactly {@code segments} segments, each at or past the last published event. */
+    boolean tokensAtHead(int segments) {
         long head = headPosition();
         Map<Integer, EventTrackerStatus> status = processor().processingStatus();
-        if (status.size() != options.segments()) {
+        if (status.size() != segments) {
             return false;
         }
         for (EventTrackerStatus segment : status.values()) {
