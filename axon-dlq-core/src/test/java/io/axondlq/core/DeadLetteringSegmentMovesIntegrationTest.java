@@ -9,8 +9,10 @@ import io.axondlq.testsupport.TestDatabase;
 import org.awaitility.core.ConditionFactory;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.MergedTrackingToken;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -301,7 +303,14 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
         CountDownLatch x1Entered = new CountDownLatch(1);
         CountDownLatch releaseX1 = new CountDownLatch(1);
         AtomicBoolean first = new AtomicBoolean(true);
+        // Whether the processor handled X2 in a batch of a merged token (the tracking processor keeps its batch's
+        // token among the unit of work's resources).
+        AtomicBoolean x2InMergedToken = new AtomicBoolean();
         f.handler.hook = (event, redelivery) -> {
+            if (event.key().equals("X#2") && !redelivery) {
+                x2InMergedToken.set(CurrentUnitOfWork.get().root().resources().values().stream()
+                                                     .anyMatch(MergedTrackingToken.class::isInstance));
+            }
             if (event.key().equals("X#1") && first.compareAndSet(true, false)) {
                 x1Entered.countDown();
                 awaitLatch(releaseX1);
@@ -323,6 +332,7 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
         }
         eventually().until(() -> processing(f).equals(Map.of(0, Segment.ROOT_SEGMENT)));
         eventually().untilAsserted(() -> assertThat(f.projected(X)).containsExactly(0L, 1L, 2L));
+        assertThat(x2InMergedToken).as("X2 handled while the merged token caught its lower half up").isTrue();
         f.handler.faults.clear();
 
         f.publish(List.of(f.next(Y), f.next(X)));
