@@ -50,10 +50,27 @@ abstract class DeadLetterStatements {
      */
     abstract String startSequence();
 
-    /** Sequences of one segment: a range of the bit-reversed hash (see {@link Segments}). */
+    /**
+     * Sequences of one segment: a range of the bit-reversed hash, plus the sequences every segment sees (see
+     * {@link Segments}). Two index range scans; a UNION ALL rather than an OR so that H2 uses the index for both.
+     */
     String parkedKeysInSegment() {
         return "SELECT sequence_key FROM " + sequenceTable + " WHERE processing_group = :processing_group "
-                + "AND segment_key BETWEEN :segment_from AND :segment_to";
+                + "AND segment_key BETWEEN :segment_from AND :segment_to "
+                + "UNION ALL SELECT sequence_key FROM " + sequenceTable + " WHERE processing_group = :processing_group "
+                + "AND segment_key = " + Segments.EVERY_SEGMENT;
+    }
+
+    /**
+     * Appended to the append statement's conditions: a hashed key only takes letters of the identifier it was
+     * created for (see {@link SequenceKeys}); unhashed keys have no full key.
+     */
+    static final String SAME_FULL_KEY = "AND (full_key IS NULL OR full_key = :full_key)";
+
+    /** The full key kept with a hashed sequence key, to tell a hash collision from the same identifier. */
+    String sequenceFullKey() {
+        return "SELECT full_key FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 
     String sequenceRow() {

@@ -12,15 +12,17 @@ final class H2Statements extends DeadLetterStatements {
         return "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT " + letterValues("s.last_index")
                 + " FROM FINAL TABLE (UPDATE " + sequenceTable + " SET letter_count = letter_count + 1, "
                 + "last_index = last_index + 1 WHERE processing_group = :processing_group "
-                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size) s";
+                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size " + SAME_FULL_KEY
+                + ") s";
     }
 
     @Override
     String startSequence() {
         return "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT " + letterValues("s.last_index")
                 + " FROM FINAL TABLE (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, "
-                + "segment_key, letter_count, last_index, oldest_enqueued_at, last_touched) "
-                + "SELECT :processing_group, :sequence_key, :segment_key, 1, 0, :enqueued_at, :last_touched "
+                + "segment_key, full_key, letter_count, last_index, oldest_enqueued_at, last_touched) "
+                + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, "
+                + ":last_touched "
                 + "WHERE NOT EXISTS (SELECT 1 FROM " + sequenceTable + " WHERE processing_group = :processing_group "
                 + "AND sequence_key = :sequence_key) AND (SELECT COUNT(*) FROM " + sequenceTable
                 + " WHERE processing_group = :processing_group) < :max_sequences) s";

@@ -48,7 +48,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -76,7 +75,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final TransactionTemplate inOwnTransaction;
     private final DeadLetterLimits defaultLimits;
     private final Map<String, DeadLetterLimits> groupLimits;
-    private final Function<Object, String> keyEncoder;
+    private final Function<Object, SequenceKeys.StoredKey> keyEncoder;
     private final String nodeId;
     private final RowMapper<StoredLetter> letterMapper = this::mapLetter;
 
@@ -92,7 +91,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         this.inOwnTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.defaultLimits = builder.defaultLimits;
         this.groupLimits = Map.copyOf(builder.groupLimits);
-        this.keyEncoder = builder.keyEncoder;
+        this.keyEncoder = builder.keyEncoder == null
+                ? SequenceKeys::stored : builder.keyEncoder.andThen(SequenceKeys::storable);
         this.nodeId = builder.nodeId;
     }
 
@@ -121,7 +121,12 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public String sequenceKey(Object sequenceIdentifier) {
-        return keyEncoder.apply(sequenceIdentifier);
+        return keyEncoder.apply(sequenceIdentifier).key();
+    }
+
+    /** The full key of a hashed sequence key, null for every other key (see {@link SequenceKeys}). */
+    private String fullKey(Object sequenceIdentifier) {
+        return keyEncoder.apply(sequenceIdentifier).fullKey();
     }
 
     // --- hot path -----------------------------------------------------------------------------------------------
@@ -147,6 +152,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             LetterDraft draft = drafts.get(i);
             keys[i] = sequenceKey(draft.sequenceIdentifier());
             batch[i] = letterParams(UUID.randomUUID(), processingGroup, keys[i], draft)
+                    .addValue("full_key", fullKey(draft.sequenceIdentifier()), Types.VARCHAR)
                     .addValue("max_sequence_size", maxSize);
         }
         return inTransaction.execute(status -> {
@@ -175,7 +181,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             for (int attempt = 0; attempt < ENQUEUE_RACE_RETRIES; attempt++) {
                 UUID letterId = UUID.randomUUID();
                 MapSqlParameterSource params = letterParams(letterId, processingGroup, key, draft)
-                        .addValue("segment_key", Segments.key(Objects.hashCode(draft.sequenceIdentifier())))
+                        .addValue("segment_key", Segments.key(draft.sequenceIdentifier()))
+                        .addValue("full_key", fullKey(draft.sequenceIdentifier()), Types.VARCHAR)
                         .addValue("max_sequences", limits.maxSequences())
                         .addValue("max_sequence_size", limits.maxSequenceSize());
                 if (startSequence(params) || jdbc.update(sql.appendToSequence(), params) > 0) {
@@ -186,6 +193,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 if (size != null && size >= limits.maxSequenceSize()) {
                     throw sequenceFull(processingGroup, key, limits.maxSequenceSize());
                 }
+                requireNoCollision(processingGroup, key, params);
                 if (size == null && sequenceCount(processingGroup) >= limits.maxSequences()) {
                     throw new DeadLetterQueueOverflowException(
                             "Processing group [" + processingGroup + "] already holds the maximum of "
@@ -197,6 +205,18 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             throw new DeadLetterStoreException("Could not enqueue into sequence [" + key + "] of processing group ["
                                                        + processingGroup + "]: it kept changing concurrently");
         });
+    }
+
+    /** The append refused a hashed key whose sequence was created for another identifier: never merge them. */
+    private void requireNoCollision(String processingGroup, String key, MapSqlParameterSource params) {
+        String fullKey = (String) params.getValue("full_key");
+        if (fullKey == null) {
+            return;
+        }
+        List<String> stored = jdbc.queryForList(sql.sequenceFullKey(), params, String.class);
+        if (!stored.isEmpty() && !fullKey.equals(stored.get(0))) {
+            throw new SequenceKeyCollisionException(processingGroup, key);
+        }
     }
 
     private boolean startSequence(MapSqlParameterSource params) {
@@ -649,7 +669,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         private String tablePrefix = SchemaInitializer.DEFAULT_TABLE_PREFIX;
         private DeadLetterLimits defaultLimits = DeadLetterLimits.DEFAULT;
         private final Map<String, DeadLetterLimits> groupLimits = new HashMap<>();
-        private Function<Object, String> keyEncoder = SequenceKeys::encode;
+        private Function<Object, String> keyEncoder;
         private String nodeId = defaultNodeId();
 
         private Builder() {
@@ -709,7 +729,10 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             return this;
         }
 
-        /** Optional; replaces {@link SequenceKeys#encode} for identifier types whose toString is not injective. */
+        /**
+         * Optional; replaces {@link SequenceKeys#encode} for identifier types whose toString is not injective. A key
+         * the store cannot hold as is (too long, or holding U+0000) is stored hashed, as {@link SequenceKeys} does.
+         */
         public Builder sequenceKeyEncoder(Function<Object, String> keyEncoder) {
             this.keyEncoder = require(keyEncoder, "keyEncoder");
             return this;

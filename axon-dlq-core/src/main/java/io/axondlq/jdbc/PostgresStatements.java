@@ -11,7 +11,8 @@ final class PostgresStatements extends DeadLetterStatements {
     String appendToSequence() {
         return "WITH s AS (UPDATE " + sequenceTable + " SET letter_count = letter_count + 1, "
                 + "last_index = last_index + 1 WHERE processing_group = :processing_group "
-                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size RETURNING last_index) "
+                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size " + SAME_FULL_KEY
+                + " RETURNING last_index) "
                 + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
                 + letterValues("s.last_index") + " FROM s";
     }
@@ -19,8 +20,9 @@ final class PostgresStatements extends DeadLetterStatements {
     @Override
     String startSequence() {
         return "WITH s AS (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_key, "
-                + "letter_count, last_index, oldest_enqueued_at, last_touched) "
-                + "SELECT :processing_group, :sequence_key, :segment_key, 1, 0, :enqueued_at, :last_touched "
+                + "full_key, letter_count, last_index, oldest_enqueued_at, last_touched) "
+                + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, "
+                + ":last_touched "
                 + "WHERE (SELECT COUNT(*) FROM " + sequenceTable + " WHERE processing_group = :processing_group) "
                 + "< :max_sequences ON CONFLICT DO NOTHING RETURNING last_index) "
                 + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "

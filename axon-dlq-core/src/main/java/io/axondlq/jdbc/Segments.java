@@ -5,6 +5,11 @@ package io.axondlq.jdbc;
  * mask {@code m} when {@code (hashCode & m) == id}, a condition on the low bits of the hash that no index can serve.
  * The store keeps the hash bit-reversed (as an unsigned 32-bit value): the low bits become the high bits, so every
  * segment is one contiguous range of that value.
+ * <p>
+ * A sequence whose identifier hashes by identity (see {@link IdentityMethods}) lands in a different segment in every
+ * JVM, and one whose key is its class alone spans instances of different hashes; such a sequence is stored with
+ * {@link #EVERY_SEGMENT}, outside every range, and the parked-set query of every segment includes it. They are few
+ * (Axon's {@code SequentialPolicy} makes one), so every segment holding their keys costs little.
  */
 final class Segments {
 
@@ -13,6 +18,18 @@ final class Segments {
 
     /** Inclusive bounds of the stored segment key. */
     record Range(long from, long to) {
+    }
+
+    /** Stored for a sequence that every segment must see as parked: its hash differs between JVMs. */
+    static final long EVERY_SEGMENT = -1;
+
+    /** The value stored for a sequence with this identifier. */
+    static long key(Object sequenceIdentifier) {
+        Class<?> type = sequenceIdentifier.getClass();
+        if (IdentityMethods.hashCodeIsIdentityBased(type) || IdentityMethods.toStringIsIdentityBased(type)) {
+            return EVERY_SEGMENT;
+        }
+        return key(sequenceIdentifier.hashCode());
     }
 
     /** The value stored for a sequence whose identifier has this {@code hashCode}. */

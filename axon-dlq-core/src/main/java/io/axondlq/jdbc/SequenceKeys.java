@@ -2,42 +2,100 @@ package io.axondlq.jdbc;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.UUID;
 
 /**
  * Encodes sequence identifiers into the keys the store files letters under, such that identifiers that are not
  * {@code equals} never share a key (Axon's JDBC queue uses {@code hashCode()} for non-String identifiers, merging
- * e.g. {@code 0L} and {@code 0x100000001L}).
+ * e.g. {@code 0L} and {@code 0x100000001L}), every JVM computes the same key for the same value, and every key can be
+ * stored and indexed on PostgreSQL and H2. Encoding never throws for a non-null identifier.
  * <p>
- * Encoding: a {@code String} is stored as itself, readable in the REST API, unless it starts with {@code ~}, in
- * which case it gets one extra leading {@code ~}. Every other type is {@code ~<tag>:<value>}: {@code ~long:42},
- * {@code ~int:42}, {@code ~uuid:...}, and for any other type {@code ~<fully qualified class>:<toString()>}. The
- * mapping is injective as long as such other types have a {@code toString()} that is injective for their
- * {@code equals} (true for records, enums, and value types); supply your own encoder otherwise.
+ * Encoding:
+ * <ul>
+ *     <li>A {@code String} is stored as itself, readable in the REST API, unless it starts with {@code ~}, in which
+ *     case it gets one extra leading {@code ~}. A String holding a character PostgreSQL cannot store (U+0000, or a
+ *     lone surrogate) becomes {@code ~java.lang.String:<escaped>}, where {@code \} is written {@code \\}, U+0000
+ *     {@code \0} and a lone surrogate {@code \}{@code uXXXX}.</li>
+ *     <li>Every other type is {@code ~<tag>:<value>}: {@code ~long:42}, {@code ~int:42}, {@code ~uuid:...}, an enum
+ *     constant {@code ~<enum class>:<name>}, and any other type {@code ~<fully qualified class>:<toString()>}. The
+ *     mapping is injective as long as such other types have a {@code toString()} that is injective for their
+ *     {@code equals} (true for records, enums, and value types); supply your own encoder otherwise.</li>
+ *     <li>A type whose {@code toString()} is identity-based (inherited from {@link Object}, or a record with such a
+ *     component; see {@link IdentityMethods}) would print differently in every JVM, so it is encoded by its class
+ *     alone: {@code ~<fully qualified class>}. All instances of such a class then share one sequence: the conservative
+ *     choice for ordering (events that might belong together are never reordered), at the price of parallelism
+ *     between them. Axon's {@code SequentialPolicy} (one static {@code new Object()}) becomes
+ *     {@code ~java.lang.Object}.</li>
+ *     <li>A key of more than {@link #MAX_KEY_BYTES} UTF-8 bytes, or one whose {@code toString()} part holds a
+ *     character PostgreSQL cannot store, is stored hashed: {@code ~sha-256:<64 hex digits>} of the escaped key. The
+ *     store keeps the escaped key with the sequence (up to {@link #MAX_FULL_KEY_LENGTH} characters, beyond that its
+ *     SHA-512) and refuses to put two different identifiers into one hashed sequence
+ *     ({@link SequenceKeyCollisionException}).</li>
+ * </ul>
+ * Tags and class names produced by {@code javac} never contain {@code -}, so {@code ~sha-256:} is no other key's
+ * prefix.
  */
 public final class SequenceKeys {
 
-    /** Longer keys are refused: they would not fit the key column and its index. */
-    public static final int MAX_KEY_LENGTH = 1024;
+    /**
+     * Longest stored key, in UTF-8 bytes (and so in characters). It fits the {@code VARCHAR(1024)} key columns, and
+     * with a processing group name of up to 255 characters (at most 1,020 bytes) an index entry stays under
+     * PostgreSQL's B-tree limit of 2,704 bytes.
+     */
+    public static final int MAX_KEY_BYTES = 1024;
+    /** No stored key is longer, in characters; the same bound as {@link #MAX_KEY_BYTES}. */
+    public static final int MAX_KEY_LENGTH = MAX_KEY_BYTES;
+    /** Longest full key kept for the collision check of a hashed key; longer ones are kept as their SHA-512. */
+    static final int MAX_FULL_KEY_LENGTH = 65_536;
+    static final String HASHED_PREFIX = "~sha-256:";
+    private static final String FULL_KEY_DIGEST_PREFIX = "~sha-512:";
     private static final char ESCAPE = '~';
+    private static final String ESCAPED_STRING_PREFIX = "~java.lang.String:";
 
     private SequenceKeys() {
     }
 
+    /** The key under which the store files letters of this sequence identifier. */
     public static String encode(Object sequenceIdentifier) {
-        String key = encodeUnchecked(sequenceIdentifier);
-        if (key.length() > MAX_KEY_LENGTH) {
-            throw new IllegalArgumentException("Sequence identifier encodes to " + key.length()
-                                                       + " characters, more than " + MAX_KEY_LENGTH);
-        }
-        return key;
+        return stored(sequenceIdentifier).key();
     }
 
-    private static String encodeUnchecked(Object id) {
+    /**
+     * A stored key and, when the key is a hash, the escaped full key that the store keeps to detect collisions.
+     *
+     * @param fullKey null unless {@code key} is a hash
+     */
+    record StoredKey(String key, String fullKey) {
+
+        boolean hashed() {
+            return fullKey != null;
+        }
+    }
+
+    static StoredKey stored(Object sequenceIdentifier) {
+        return storable(unbounded(sequenceIdentifier));
+    }
+
+    /** The key itself when it is storable as is, its hash otherwise. Storable keys map to themselves. */
+    static StoredKey storable(String encoded) {
+        if (encoded == null) {
+            throw new IllegalArgumentException("Sequence key must not be null");
+        }
+        return fitsAsIs(encoded) ? new StoredKey(encoded, null) : hashed(encoded);
+    }
+
+    private static String unbounded(Object id) {
         if (id == null) {
             throw new IllegalArgumentException("Sequence identifier must not be null");
         }
         if (id instanceof String s) {
+            if (!storableText(s)) {
+                return ESCAPED_STRING_PREFIX + escape(s);
+            }
             return !s.isEmpty() && s.charAt(0) == ESCAPE ? ESCAPE + s : s;
         }
         if (id instanceof Long l) {
@@ -60,6 +118,100 @@ public final class SequenceKeys {
         if (id instanceof Enum<?> e) {
             return "~" + e.getDeclaringClass().getName() + ":" + e.name();
         }
+        if (IdentityMethods.toStringIsIdentityBased(id.getClass())) {
+            return "~" + stableClassName(id.getClass());
+        }
         return "~" + id.getClass().getName() + ":" + id;
+    }
+
+    /** A hidden class (a lambda, say) is named {@code Outer$$Lambda/0x<address>}: the address differs per JVM. */
+    private static String stableClassName(Class<?> type) {
+        String name = type.getName();
+        int slash = type.isHidden() ? name.indexOf('/') : -1;
+        return slash < 0 ? name : name.substring(0, slash);
+    }
+
+    /** Whether the key holds only characters PostgreSQL stores and has at most {@link #MAX_KEY_BYTES} bytes. */
+    private static boolean fitsAsIs(String key) {
+        if (key.length() > MAX_KEY_BYTES) {
+            return false; // at least one byte per character
+        }
+        int bytes = 0;
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c == 0) {
+                return false;
+            }
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < key.length()
+                    && Character.isLowSurrogate(key.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes <= MAX_KEY_BYTES;
+    }
+
+    /** Whether every character can be stored: no U+0000 (PostgreSQL refuses it), no lone surrogate (no UTF-8). */
+    private static boolean storableText(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 0) {
+                return false;
+            }
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                } else {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Injective and free of characters PostgreSQL cannot store. */
+    static String escape(String s) {
+        StringBuilder escaped = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\') {
+                escaped.append("\\\\");
+            } else if (c == 0) {
+                escaped.append("\\0");
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))) {
+                escaped.append(c).append(s.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                escaped.append(String.format("\\u%04x", (int) c));
+            } else {
+                escaped.append(c);
+            }
+        }
+        return escaped.toString();
+    }
+
+    private static StoredKey hashed(String encoded) {
+        String full = escape(encoded);
+        byte[] bytes = full.getBytes(StandardCharsets.UTF_8);
+        String key = HASHED_PREFIX + HexFormat.of().formatHex(digest("SHA-256", bytes));
+        String kept = full.length() <= MAX_FULL_KEY_LENGTH
+                ? full : FULL_KEY_DIGEST_PREFIX + HexFormat.of().formatHex(digest("SHA-512", bytes));
+        return new StoredKey(key, kept);
+    }
+
+    private static byte[] digest(String algorithm, byte[] bytes) {
+        try {
+            return MessageDigest.getInstance(algorithm).digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("Every JVM provides " + algorithm, e);
+        }
     }
 }

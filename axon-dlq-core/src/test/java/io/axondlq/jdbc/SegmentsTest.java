@@ -11,6 +11,32 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SegmentsTest {
 
+    record Line(String order, int line) {
+    }
+
+    /** A stable toString, an identity hashCode. */
+    static final class Named {
+        @Override
+        public String toString() {
+            return "named";
+        }
+    }
+
+    @Test
+    void sequencesWhoseHashDiffersBetweenJvmsAreStoredForEverySegment() {
+        assertThat(Segments.key(new Object())).isEqualTo(Segments.EVERY_SEGMENT);
+        assertThat(Segments.key(Thread.State.NEW)).as("Enum.hashCode is Object's").isEqualTo(Segments.EVERY_SEGMENT);
+        assertThat(Segments.key(new Named())).isEqualTo(Segments.EVERY_SEGMENT);
+        // Keyed by its class alone (identity toString): instances of different hashes share the key.
+        assertThat(Segments.key(new SegmentsTest())).isEqualTo(Segments.EVERY_SEGMENT);
+        assertThat(Segments.key("order-1")).isEqualTo(Segments.key("order-1".hashCode()));
+        assertThat(Segments.key(new Line("o", 1))).isEqualTo(Segments.key(new Line("o", 1).hashCode()));
+        for (Segment segment : Segment.splitBalanced(Segment.ROOT_SEGMENT, 7)) {
+            Segments.Range range = Segments.range(segment.getSegmentId(), segment.getMask());
+            assertThat(range.from()).isGreaterThan(Segments.EVERY_SEGMENT);
+        }
+    }
+
     @Test
     void aHashIsInTheRangeOfExactlyTheSegmentAxonAssignsItTo() {
         SplittableRandom random = new SplittableRandom(42);

@@ -24,7 +24,9 @@ public interface DeadLetterStore {
 
     /**
      * Keys of the parked sequences of {@code processingGroup} that fall in the segment, in one query. Segment
-     * membership follows Axon: {@code (hashCode(sequenceIdentifier) & mask) == segmentId}.
+     * membership follows Axon: {@code (hashCode(sequenceIdentifier) & mask) == segmentId}. A sequence whose
+     * identifier's hash is not the same in every JVM (identity-based {@code hashCode()}) is in every segment's set:
+     * after a restart its events may arrive in any segment.
      */
     Set<String> parkedSequenceKeys(String processingGroup, int segmentId, int segmentMask);
 
