@@ -40,4 +40,12 @@ public class Shipment {
     public String getOrderId() {
         return orderId;
     }
+
+    public String getTrackingCode() {
+        return trackingCode;
+    }
+
+    public void setTrackingCode(String trackingCode) {
+        this.trackingCode = trackingCode;
+    }
 }
