@@ -31,12 +31,16 @@ import javax.sql.DataSource;
  * failing a later event or the commit.</li>
  * </ul>
  * A savepoint may be rolled back to and then used again by running several handlers after it (a batch checkpoint):
- * after the rollback the database and the (empty) persistence context agree with the state at the savepoint.
+ * after the rollback the database and the (empty) persistence context agree with the state at the savepoint. The
+ * clear also detaches the entities of other handlers of the batch: a handler that keeps an entity instance from one
+ * event to the next must re-read it. Each flush dirty-checks the whole persistence context, which grows over a batch
+ * until a rollback clears it.
  * <p>
  * A failed attempt may mark the transaction rollback-only (Hibernate does so for most {@code PersistenceException}s,
  * Spring for an exception leaving a participating {@code @Transactional} method, such as a Spring Data repository
  * method). The rollback to the savepoint has undone what that mark protects against, so {@link Savepoint#rollback()}
- * removes a mark set after the savepoint was taken; otherwise the batch's commit would fail.
+ * removes a mark set after the savepoint was taken; otherwise the batch's commit would fail. JPA has no API for the
+ * entity transaction's mark: see {@code EntityTransactionRollbackOnly} (Hibernate).
  * <p>
  * Requires {@code spring-orm} and {@code jakarta.persistence-api} (optional dependencies of axon-dlq core).
  */
