@@ -4,7 +4,7 @@ import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
-import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.Savepoints;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.audit.JdbcAuditLog;
@@ -25,6 +25,7 @@ import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.transaction.PlatformTransactionManager;
 
 import java.time.Clock;
@@ -34,14 +35,17 @@ import javax.sql.DataSource;
 /**
  * axon-dlq for Axon Spring Boot applications: the JDBC store, its schema, and an {@link EventProcessingModule} that
  * puts axon-dlq's invoker on every enabled processing group of a tracking or pooled streaming processor, including
- * processors configured with {@code axon.eventhandling.processors.*} properties.
+ * processors configured with {@code axon.eventhandling.processors.*} properties. Handler attempts are isolated by the
+ * {@link Savepoints} bean ({@code axonDlqSavepoints}, see {@link AxonDlqSavepointsConfiguration}).
  */
 @AutoConfiguration(before = EventProcessingAutoConfiguration.class,
-        after = {DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class})
+        after = {DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class},
+        afterName = "org.springframework.boot.autoconfigure.orm.jpa.HibernateJpaAutoConfiguration")
 @ConditionalOnClass({EventProcessingModule.class, JdbcDeadLetterStore.class})
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
 @ConditionalOnBean(DataSource.class)
 @EnableConfigurationProperties(AxonDlqProperties.class)
+@Import(AxonDlqSavepointsConfiguration.class)
 public class AxonDlqAutoConfiguration {
 
     @Bean
@@ -81,7 +85,7 @@ public class AxonDlqAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean({EventProcessingModule.class, EventProcessingConfiguration.class})
     public DeadLetteringEventProcessingModule eventProcessingModule(ObjectProvider<DeadLetterStore> store,
-                                                                    DataSource dataSource,
+                                                                    Savepoints savepoints,
                                                                     GroupSettingsResolver settings,
                                                                     AxonDlqProperties properties,
                                                                     List<DeadLetterObserver> observers) {
@@ -90,7 +94,7 @@ public class AxonDlqAutoConfiguration {
         // AxonAutoConfiguration, whose @Autowired configureEventHandling needs this module: a cycle otherwise.
         return DeadLetteringEventProcessingModule.builder()
                                                  .store(c -> store.getObject())
-                                                 .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                 .savepoints(c -> savepoints)
                                                  .observer(c -> observer)
                                                  .enabledGroups(settings::isEnabled)
                                                  .settings(settings::settings)

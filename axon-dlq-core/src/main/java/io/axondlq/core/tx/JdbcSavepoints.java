@@ -10,9 +10,13 @@ import javax.sql.DataSource;
 
 /**
  * JDBC savepoints on the connection Spring bound to the current transaction for {@code dataSource}: works with
- * {@code DataSourceTransactionManager}, {@code JdbcTransactionManager} and {@code JpaTransactionManager} (flushed JPA
- * writes are undone; unflushed entity state is not, see the README), and therefore with Axon's
- * {@code SpringTransactionManager}.
+ * {@code DataSourceTransactionManager} and {@code JdbcTransactionManager}, and therefore with Axon's
+ * {@code SpringTransactionManager}. Under {@code JpaTransactionManager} it finds no transaction (the connection it
+ * binds is not marked synchronized with the transaction): use {@link JpaAwareSavepoints} there.
+ * <p>
+ * A failed attempt that left a participating {@code @Transactional} method marks the transaction rollback-only;
+ * rolling back to the savepoint undoes its work, so {@link Savepoint#rollback()} removes a mark set after the
+ * savepoint was taken.
  */
 public final class JdbcSavepoints implements Savepoints {
 
@@ -35,13 +39,14 @@ public final class JdbcSavepoints implements Savepoints {
                 return null;
             }
             java.sql.Savepoint savepoint = connection.setSavepoint();
-            return new JdbcSavepoint(connection, savepoint);
+            return new JdbcSavepoint(holder, connection, savepoint, holder.isRollbackOnly());
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create a savepoint", e);
         }
     }
 
-    private record JdbcSavepoint(Connection connection, java.sql.Savepoint savepoint) implements Savepoint {
+    private record JdbcSavepoint(ConnectionHolder holder, Connection connection, java.sql.Savepoint savepoint,
+                                 boolean rollbackOnlyBefore) implements Savepoint {
 
         @Override
         public void rollback() {
@@ -49,6 +54,9 @@ public final class JdbcSavepoints implements Savepoints {
                 connection.rollback(savepoint);
             } catch (SQLException e) {
                 throw new IllegalStateException("Could not roll back to savepoint", e);
+            }
+            if (!rollbackOnlyBefore) {
+                holder.resetRollbackOnly();
             }
         }
 

@@ -3,7 +3,9 @@ package io.axondlq.core.tx;
 /**
  * Savepoints in the transaction the current thread's processor batch runs in. A failed handler attempt rolls back to
  * its savepoint, undoing exactly its own writes (and clearing PostgreSQL's "transaction is aborted" state), while
- * the rest of the batch stays intact.
+ * the rest of the batch stays intact. Implementations keep in-memory transactional state consistent with the database
+ * at the savepoint ({@link JpaAwareSavepoints} flushes the persistence context before a savepoint and clears it on a
+ * rollback), so that handlers may run again after a savepoint that was rolled back to.
  */
 public interface Savepoints {
 

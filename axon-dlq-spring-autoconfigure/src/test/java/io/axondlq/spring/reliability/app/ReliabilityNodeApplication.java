@@ -6,6 +6,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.data.jpa.JpaRepositoriesAutoConfiguration;
+import org.springframework.boot.autoconfigure.orm.jpa.HibernateJpaAutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.PropertySource;
@@ -25,7 +27,8 @@ import java.io.IOException;
  * <p>
  * Lives in its own package, and tests name it explicitly, so no other {@code @SpringBootTest} picks it up.
  */
-@SpringBootApplication
+// A JDBC application: JPA is on the test classpath only for io.axondlq.spring.jpa.testapp.
+@SpringBootApplication(exclude = {HibernateJpaAutoConfiguration.class, JpaRepositoriesAutoConfiguration.class})
 @PropertySource("classpath:reliability/node.properties")
 public class ReliabilityNodeApplication {
 

@@ -13,6 +13,8 @@ import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageE
 import org.axonframework.messaging.MetaData;
 import org.axonframework.serialization.Serializer;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.data.jpa.JpaRepositoriesAutoConfiguration;
+import org.springframework.boot.autoconfigure.orm.jpa.HibernateJpaAutoConfiguration;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -29,7 +31,8 @@ import static org.awaitility.Awaitility.await;
  * in-memory event storage, a JDBC token store, processors configured by properties only
  * ({@code application-dlqweb.properties}). Group {@code ledger} runs on the pooled processor {@code ledger-processor}.
  */
-@SpringBootApplication
+// A JDBC application: JPA is on the test classpath only for io.axondlq.spring.jpa.testapp.
+@SpringBootApplication(exclude = {HibernateJpaAutoConfiguration.class, JpaRepositoriesAutoConfiguration.class})
 public class DlqWebTestApplication {
 
     @Bean

@@ -1,0 +1,147 @@
+package io.axondlq.core.tx;
+
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.EntityManagerFactory;
+import jakarta.persistence.EntityTransaction;
+import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.orm.jpa.EntityManagerHolder;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Objects;
+import javax.sql.DataSource;
+
+/**
+ * Savepoints that also work under Spring's {@code JpaTransactionManager} (and still under
+ * {@code DataSourceTransactionManager}/{@code JdbcTransactionManager}, see {@link JdbcSavepoints}).
+ * <p>
+ * When the current transaction is a JPA transaction of {@code entityManagerFactory} (Spring bound an
+ * {@link EntityManagerHolder} for it with an active transaction), the savepoint is taken on the JDBC connection of
+ * that transaction, which {@code JpaTransactionManager} exposes as a {@link ConnectionHolder} for its
+ * {@code DataSource}. A JDBC savepoint alone does not cover what a persistence context holds in memory, so:
+ * <ul>
+ * <li>{@link #create()} <b>flushes</b> the transaction's {@link EntityManager} first, so that every change made
+ * before the savepoint is in the database and survives a rollback to it;</li>
+ * <li>{@link Savepoint#rollback()} rolls back to the savepoint and <b>clears</b> the persistence context: the
+ * failed attempt's managed and dirty entities are detached (they would otherwise be flushed at commit); entities
+ * that later handlers need are read again from the database, which holds exactly the state at the savepoint;</li>
+ * <li>{@link Savepoint#release()} <b>flushes</b> before releasing, so that a write that fails only when flushed
+ * (a constraint violation, say) fails inside the attempt that made it and is undone with it, rather than
+ * failing a later event or the commit.</li>
+ * </ul>
+ * A savepoint may be rolled back to and then used again by running several handlers after it (a batch checkpoint):
+ * after the rollback the database and the (empty) persistence context agree with the state at the savepoint. The
+ * clear also detaches the entities of other handlers of the batch: a handler that keeps an entity instance from one
+ * event to the next must re-read it. Each flush dirty-checks the whole persistence context, which grows over a batch
+ * until a rollback clears it.
+ * <p>
+ * A failed attempt may mark the transaction rollback-only (Hibernate does so for most {@code PersistenceException}s,
+ * Spring for an exception leaving a participating {@code @Transactional} method, such as a Spring Data repository
+ * method). The rollback to the savepoint has undone what that mark protects against, so {@link Savepoint#rollback()}
+ * removes a mark set after the savepoint was taken; otherwise the batch's commit would fail. JPA has no API for the
+ * entity transaction's mark: see {@code EntityTransactionRollbackOnly} (Hibernate).
+ * <p>
+ * Requires {@code spring-orm} and {@code jakarta.persistence-api} (optional dependencies of axon-dlq core).
+ */
+public final class JpaAwareSavepoints implements Savepoints {
+
+    private final DataSource dataSource;
+    private final EntityManagerFactory entityManagerFactory;
+    private final JdbcSavepoints jdbcSavepoints;
+
+    /**
+     * @param dataSource           the data source of the processor's transaction (and of the dead-letter store)
+     * @param entityManagerFactory the factory whose {@code JpaTransactionManager} runs the processor's transactions
+     */
+    public JpaAwareSavepoints(DataSource dataSource, EntityManagerFactory entityManagerFactory) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.entityManagerFactory = Objects.requireNonNull(entityManagerFactory, "entityManagerFactory");
+        this.jdbcSavepoints = new JdbcSavepoints(dataSource);
+    }
+
+    /**
+     * Flushes the transaction's entity manager, if the current transaction is a JPA transaction, then takes a
+     * savepoint on the transaction's connection.
+     *
+     * @return a savepoint, or null when the current thread has no transaction that supports savepoints, or when it
+     * is already marked rollback-only (nothing done after a savepoint could then commit)
+     */
+    @Override
+    public Savepoint create() {
+        EntityManager entityManager = transactionalEntityManager();
+        if (entityManager == null) {
+            return jdbcSavepoints.create();
+        }
+        // JpaTransactionManager binds this holder without marking it synchronized with the transaction, which is
+        // why JdbcSavepoints alone finds no transaction here.
+        if (!(TransactionSynchronizationManager.getResource(dataSource) instanceof ConnectionHolder holder)) {
+            return null;
+        }
+        EntityTransaction transaction = entityManager.getTransaction();
+        if (transaction.getRollbackOnly() || holder.isRollbackOnly()) {
+            return null;
+        }
+        try {
+            Connection connection = holder.getConnection();
+            if (connection.getAutoCommit()) {
+                return null;
+            }
+            entityManager.flush();
+            return new JpaSavepoint(entityManager, holder, connection, connection.setSavepoint());
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not create a savepoint", e);
+        }
+    }
+
+    /**
+     * The entity manager of the current JPA transaction of our factory, or null if there is none. An entity manager
+     * merely bound to a transaction of another transaction manager has no active resource-local transaction (its
+     * writes are not on the transaction's connection), and one of a JTA setup refuses {@code getTransaction()}.
+     */
+    private EntityManager transactionalEntityManager() {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()
+                || !(TransactionSynchronizationManager.getResource(entityManagerFactory)
+                instanceof EntityManagerHolder holder)
+                || !holder.isSynchronizedWithTransaction()) {
+            return null;
+        }
+        EntityManager entityManager = holder.getEntityManager();
+        try {
+            return entityManager.getTransaction().isActive() ? entityManager : null;
+        } catch (IllegalStateException jta) {
+            return null;
+        }
+    }
+
+    private record JpaSavepoint(EntityManager entityManager, ConnectionHolder holder, Connection connection,
+                                java.sql.Savepoint savepoint) implements Savepoint {
+
+        @Override
+        public void rollback() {
+            try {
+                connection.rollback(savepoint);
+            } catch (SQLException e) {
+                throw new IllegalStateException("Could not roll back to savepoint", e);
+            } finally {
+                entityManager.clear();
+            }
+            // The savepoint was taken with neither mark set (see create()): any mark now is the failed attempt's.
+            holder.resetRollbackOnly();
+            EntityTransaction transaction = entityManager.getTransaction();
+            if (transaction.getRollbackOnly()) {
+                EntityTransactionRollbackOnly.clear(transaction);
+            }
+        }
+
+        @Override
+        public void release() {
+            entityManager.flush();
+            try {
+                connection.releaseSavepoint(savepoint);
+            } catch (SQLException e) {
+                throw new IllegalStateException("Could not release savepoint", e);
+            }
+        }
+    }
+}
