@@ -214,8 +214,11 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             try {
                 invokeTagged(message);
                 if (savepoint != null && !isolating) {
-                    // An isolated event leaves its savepoint to the commit: the next checkpoint follows anyway.
                     savepoint.release();
+                } else if (savepoint != null) {
+                    // An isolated event leaves its savepoint to the commit (the next checkpoint follows anyway),
+                    // but what it wrote must reach the database inside this attempt.
+                    savepoints.synchronize();
                 }
                 return;
             } catch (Exception failure) {
@@ -256,6 +259,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     private void runAfterCheckpoint(CheckpointBatch batch, EventMessage<?> message) throws Exception {
         try {
             invokeTagged(message);
+            savepoints.synchronize();
         } catch (Exception failure) {
             List<AttemptRecord> history =
                     List.of(AttemptRecord.of(1, GenericDeadLetter.clock.instant(), nodeId, failure));
@@ -423,7 +427,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             return this;
         }
 
-        /** Defaults to {@link Savepoints#NONE}; pass {@code JdbcSavepoints} for in-transaction isolation. */
+        /**
+         * Defaults to {@link Savepoints#NONE}; pass {@code JdbcSavepoints} (JDBC) or {@code JpaAwareSavepoints}
+         * (JPA) for in-transaction isolation.
+         */
         public Builder savepoints(Savepoints savepoints) {
             this.savepoints = require(savepoints, "savepoints");
             return this;

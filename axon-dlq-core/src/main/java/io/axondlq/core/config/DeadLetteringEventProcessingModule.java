@@ -337,7 +337,10 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             return store(c -> store);
         }
 
-        /** Defaults to none: failures are rethrown and the batch replayed. Use {@code JdbcSavepoints}. */
+        /**
+         * Defaults to none: failures are rethrown and the batch replayed. Use {@code JdbcSavepoints}, or
+         * {@code JpaAwareSavepoints} when handlers write through JPA.
+         */
         public Builder savepoints(Function<Configuration, Savepoints> savepointsFactory) {
             this.savepointsFactory = require(savepointsFactory, "savepointsFactory");
             return this;

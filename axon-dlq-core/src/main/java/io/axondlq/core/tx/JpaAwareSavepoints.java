@@ -94,6 +94,15 @@ public final class JpaAwareSavepoints implements Savepoints {
         }
     }
 
+    /** Flushes the entity manager of the current JPA transaction, if there is one. */
+    @Override
+    public void synchronize() {
+        EntityManager entityManager = transactionalEntityManager();
+        if (entityManager != null) {
+            entityManager.flush();
+        }
+    }
+
     /**
      * The entity manager of the current JPA transaction of our factory, or null if there is none. An entity manager
      * merely bound to a transaction of another transaction manager has no active resource-local transaction (its

@@ -16,7 +16,19 @@ public interface Savepoints {
      */
     Savepoint create();
 
-    /** A savepoint; roll back to it or release it, exactly once. */
+    /**
+     * Sends the writes the current transaction still holds in memory to the database, so that a failure they cause
+     * (a constraint violation a JPA provider reports only when flushing) surfaces in the handler attempt that made
+     * them, not at the batch's commit. Called after each successful attempt that no {@link Savepoint#release()}
+     * follows. Nothing to do for plain JDBC.
+     */
+    default void synchronize() {
+    }
+
+    /**
+     * A savepoint. It may be rolled back to any number of times (each rollback keeps it, and work may run after it
+     * again); release it at most once, after which it is gone.
+     */
     interface Savepoint {
 
         void rollback();

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.UUID;
 
 import static io.axondlq.spring.jpa.testapp.Faults.Fault.DATABASE_ERROR;
+import static io.axondlq.spring.jpa.testapp.Faults.Fault.FLUSH_ERROR;
 import static io.axondlq.spring.jpa.testapp.Faults.Fault.EXCEPTION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -89,29 +90,33 @@ abstract class JpaProjectionIsolationTest {
         String thrown = "thrown-" + run;
         String between = "ok-3-" + run;
         String rejected = "rejected-" + run;
+        String deferred = "deferred-" + run;
         String after = "ok-4-" + run;
         String marker = "marker-" + run;
         List<String> healthy = List.of(before1, before2, between, after);
         faults.inject(thrown, EXCEPTION);
         faults.inject(rejected, DATABASE_ERROR);
+        faults.inject(deferred, FLUSH_ERROR);
 
         // The gate holds the processor's first batch until the whole run is queued: the run is one batch.
         gate.arm(gateOrder, marker);
         orders.place(gateOrder);
         assertThat(gate.awaitHeld(Duration.ofSeconds(30))).as("gate event is being handled").isTrue();
-        orders.place(before1, before2, thrown, between, rejected, after, marker);
+        orders.place(before1, before2, thrown, between, rejected, deferred, after, marker);
 
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
                .until(() -> store.sequenceSize(GROUP, store.sequenceKey(thrown)) == 1);
         // The stall: from the batch's first handler invocation until the poison event's letter is visible.
         long stallMillis = (System.nanoTime() - log.firstInvokedAt(before1)) / 1_000_000;
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
-               .until(() -> store.sequenceSize(GROUP, store.sequenceKey(rejected)) == 1 && lines.countByOrderId(marker) == 1);
+               .until(() -> store.sequenceSize(GROUP, store.sequenceKey(rejected)) == 1
+                       && store.sequenceSize(GROUP, store.sequenceKey(deferred)) == 1
+                       && lines.countByOrderId(marker) == 1);
 
         long thrownBatch = log.batches(thrown).get(0);
         System.out.printf("[jpa-isolation %s] batch start -> letter stored: %d ms; batch of each invocation: %s%n",
                           getClass().getSimpleName(), stallMillis,
-                          List.of(before1, before2, thrown, between, rejected, after).stream()
+                          List.of(before1, before2, thrown, between, rejected, deferred, after).stream()
                               .map(o -> o.substring(0, o.lastIndexOf('-')) + "=" + log.batches(o)).toList());
         // Precondition: the events before the first failure were in its batch (so a batch replay would show).
         for (String order : List.of(before1, before2)) {
@@ -120,7 +125,7 @@ abstract class JpaProjectionIsolationTest {
 
         // The failed attempts committed nothing: neither the IDENTITY entity (inserted on save) nor the UUID one
         // (inserted on flush), although the rest of the batch committed after them.
-        for (String failed : List.of(thrown, rejected)) {
+        for (String failed : List.of(thrown, rejected, deferred)) {
             assertThat(lines.countByOrderId(failed)).as("order lines of " + failed).isZero();
             assertThat(shipments.countByOrderId(failed)).as("shipments of " + failed).isZero();
             assertThat(log.invocations(failed)).as("attempts of " + failed).isGreaterThanOrEqualTo(2);
@@ -131,7 +136,7 @@ abstract class JpaProjectionIsolationTest {
             assertThat(shipments.countByOrderId(order)).as("shipments of " + order).isEqualTo(1);
         }
         // No processor replay: every event was handled within the one batch; what follows a failure is handled once.
-        for (String order : List.of(before1, before2, thrown, between, rejected, after)) {
+        for (String order : List.of(before1, before2, thrown, between, rejected, deferred, after)) {
             assertThat(log.batches(order)).as("batches of " + order).containsOnly(thrownBatch);
         }
         assertThat(log.invocations(after)).as("handler invocations of " + after).isEqualTo(1);
@@ -139,7 +144,8 @@ abstract class JpaProjectionIsolationTest {
         // Fix the handler and redeliver: the entities are saved and the letters are gone.
         faults.heal(thrown);
         faults.heal(rejected);
-        for (String failed : List.of(thrown, rejected)) {
+        faults.heal(deferred);
+        for (String failed : List.of(thrown, rejected, deferred)) {
             RedeliveryResult result = redeliverer.redeliver(GROUP, store.sequenceKey(failed));
             assertThat(result.outcome()).as(result.toString()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
             assertThat(store.sequenceSize(GROUP, store.sequenceKey(failed))).isZero();

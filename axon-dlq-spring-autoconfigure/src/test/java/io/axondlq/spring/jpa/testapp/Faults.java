@@ -10,7 +10,12 @@ public class Faults {
         /** The handler throws after saving its entities. */
         EXCEPTION,
         /** The handler's last save violates a NOT NULL constraint when flushed by the repository. */
-        DATABASE_ERROR
+        DATABASE_ERROR,
+        /**
+         * The handler's last save violates a UNIQUE constraint that only the next flush reports (the handler
+         * returns normally): the failure must still be this event's, not the next event's or the commit's.
+         */
+        FLUSH_ERROR
     }
 
     private final Map<String, Fault> faults = new ConcurrentHashMap<>();

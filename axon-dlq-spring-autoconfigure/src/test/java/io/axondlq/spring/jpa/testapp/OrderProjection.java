@@ -41,5 +41,8 @@ public class OrderProjection {
         if (fault == Faults.Fault.DATABASE_ERROR) {
             shipments.saveAndFlush(new Shipment(orderId, null));
         }
+        if (fault == Faults.Fault.FLUSH_ERROR) {
+            shipments.save(new Shipment(orderId + "-2", "T-" + orderId));
+        }
     }
 }

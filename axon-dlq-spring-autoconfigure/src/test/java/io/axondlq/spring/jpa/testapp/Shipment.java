@@ -10,7 +10,8 @@ import java.util.UUID;
 
 /**
  * An entity with a generated UUID id: Hibernate keeps it in the persistence context and inserts it only when it
- * flushes. {@code trackingCode} is NOT NULL, so a shipment without one fails when flushed.
+ * flushes. {@code trackingCode} is NOT NULL (checked by Hibernate when saving) and UNIQUE (checked only by the
+ * database, so a duplicate fails when flushed, after the handler returned).
  */
 @Entity
 public class Shipment {
@@ -22,7 +23,7 @@ public class Shipment {
     @Column(nullable = false)
     private String orderId;
 
-    @Column(nullable = false)
+    @Column(nullable = false, unique = true)
     private String trackingCode;
 
     protected Shipment() {
