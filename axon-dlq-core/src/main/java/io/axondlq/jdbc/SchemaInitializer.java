@@ -23,6 +23,10 @@ public final class SchemaInitializer {
     public static final String DEFAULT_TABLE_PREFIX = "axon_dlq_";
     /** The store's tables; the first migration. */
     public static final String STORE_SCRIPT = "V1__axon_dlq_schema.sql";
+    /** The store's third migration: one letter per event identifier, the group lock row for max-sequences. */
+    public static final String LETTER_PER_EVENT_SCRIPT = "V3__axon_dlq_letter_per_event.sql";
+    /** Every migration of the store, in order (V2 belongs to the Spring Boot module). */
+    public static final List<String> STORE_SCRIPTS = List.of(STORE_SCRIPT, LETTER_PER_EVENT_SCRIPT);
 
     private SchemaInitializer() {
     }
@@ -31,8 +35,11 @@ public final class SchemaInitializer {
         initialize(dataSource, SqlDialect.detect(dataSource), tablePrefix);
     }
 
+    /** Runs every store migration ({@link #STORE_SCRIPTS}). */
     public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix) {
-        initialize(dataSource, dialect, tablePrefix, STORE_SCRIPT);
+        for (String script : STORE_SCRIPTS) {
+            initialize(dataSource, dialect, tablePrefix, script);
+        }
     }
 
     /**
@@ -48,7 +55,7 @@ public final class SchemaInitializer {
 
     /** The DDL statements of the store, with the prefix filled in. */
     public static List<String> statements(SqlDialect dialect, String tablePrefix) {
-        return statements(dialect, tablePrefix, STORE_SCRIPT);
+        return STORE_SCRIPTS.stream().flatMap(script -> statements(dialect, tablePrefix, script).stream()).toList();
     }
 
     private static List<String> statements(SqlDialect dialect, String tablePrefix, String scriptName) {
