@@ -225,6 +225,15 @@ abstract class DeadLetterStatements {
                 + ".processing_group AND s.sequence_key = " + alias + ".sequence_key)";
     }
 
+    /**
+     * Locks the group's sequence rows in key order before they are deleted, the order appends of one batch take them
+     * in (see {@code appendIfParked}), so that an erase and a batch cannot deadlock. Returns how many it locked.
+     */
+    String lockGroupSequences() {
+        return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group ORDER BY sequence_key FOR UPDATE) locked";
+    }
+
     String deleteGroupSequences() {
         return "DELETE FROM " + sequenceTable + " WHERE processing_group = :processing_group";
     }

@@ -49,6 +49,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -58,6 +59,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 
 /**
@@ -146,28 +148,34 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             return new boolean[0];
         }
         int maxSize = limits(processingGroup).maxSequenceSize();
+        String[] keys = drafts.stream().map(d -> sequenceKey(d.sequenceIdentifier())).toArray(String[]::new);
+        // Sent in sequence-key order (stable, so each sequence keeps its events' order): a group erase locks the
+        // sequence rows in the same order, so the two cannot deadlock over this batch.
+        int[] order = IntStream.range(0, keys.length).boxed().sorted(Comparator.comparing(i -> keys[i]))
+                               .mapToInt(Integer::intValue).toArray();
         SqlParameterSource[] batch = new SqlParameterSource[drafts.size()];
-        for (int i = 0; i < drafts.size(); i++) {
-            LetterDraft draft = drafts.get(i);
-            batch[i] = letterParams(UUID.randomUUID(), processingGroup, sequenceKey(draft.sequenceIdentifier()), draft)
+        for (int j = 0; j < order.length; j++) {
+            int i = order[j];
+            batch[j] = letterParams(UUID.randomUUID(), processingGroup, keys[i], drafts.get(i))
                     .addValue("max_sequence_size", maxSize);
         }
         return inTransaction.execute(status -> {
             Appends appends = appendAll(batch);
             boolean[] appended = new boolean[batch.length];
-            for (int i = 0; i < batch.length; i++) {
-                if (appends.counts[i] > 0) {
+            for (int j = 0; j < batch.length; j++) {
+                int i = order[j];
+                if (appends.counts[j] > 0) {
                     appended[i] = true;
                     continue;
                 }
-                Probe probe = probe(batch[i]);
+                Probe probe = probe(batch[j]);
                 if (probe.existingLetter() != null) {
                     // Delivered again (Axon delivers at least once): it is in the queue already, store it once.
                     appended[i] = true;
-                } else if (appends.failure != null && appends.counts[i] == Statement.EXECUTE_FAILED) {
+                } else if (appends.failure != null && appends.counts[j] == Statement.EXECUTE_FAILED) {
                     throw appends.failure;
                 } else if (probe.letterCount() != null && probe.letterCount() >= maxSize) {
-                    throw sequenceFull(processingGroup, (String) batch[i].getValue("sequence_key"), maxSize);
+                    throw sequenceFull(processingGroup, keys[i], maxSize);
                 }
             }
             return appended;
@@ -511,6 +519,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
      * every append holding it and makes later appends find the sequence gone, so an append either lands before the
      * eviction (and the second statement, with a fresh snapshot, removes its letter) or stores nothing. The letters
      * deleted are those left without a sequence row, so a sequence started again meanwhile keeps its letters.
+     * A group erase first locks the group's sequences in key order, the order one appendIfParked batch takes them in;
+     * a transaction that appends to several sequences in separate calls can still meet an erase in a deadlock, which
+     * the database resolves by failing one of the two (an operator erase is rare; Axon retries a failed batch).
      */
 
     @Override
@@ -526,6 +537,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     public int evictGroup(String processingGroup) {
         MapSqlParameterSource params = groupParams(processingGroup);
         return inTransaction.execute(status -> {
+            jdbc.queryForObject(sql.lockGroupSequences(), params, Long.class);
             jdbc.update(sql.deleteGroupSequences(), params);
             return jdbc.update(sql.deleteGroupLetters(), params);
         });

@@ -39,6 +39,13 @@ final class PostgresStatements extends DeadLetterStatements {
                 + "SELECT :processing_group, :sequence_key, :segment_key, 1, 0, :enqueued_at, :last_touched FROM l";
     }
 
+    /** Byte order ("C"), the order the store sorts a batch's keys in, whatever the database's collation. */
+    @Override
+    String lockGroupSequences() {
+        return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group ORDER BY sequence_key COLLATE \"C\" FOR UPDATE) locked";
+    }
+
     @Override
     String lockGroup() {
         return "INSERT INTO " + groupLockTable + " (processing_group, lock_count) VALUES (:processing_group, 1) "

@@ -123,7 +123,7 @@ public interface DeadLetterStore {
 
     /**
      * Removes every sequence of the group and their letters, as {@link #evictSequence} does for one. A sequence
-     * started concurrently, after the eviction, is kept whole.
+     * started concurrently is either removed whole or kept whole.
      *
      * @return letters removed
      */
