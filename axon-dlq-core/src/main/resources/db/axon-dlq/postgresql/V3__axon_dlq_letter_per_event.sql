@@ -7,6 +7,13 @@ CREATE TABLE IF NOT EXISTS ${axon_dlq_prefix}group_lock (
     lock_count       BIGINT       NOT NULL
 );
 
+-- Letters left without their sequence row by an eviction racing an append (before this version): not
+-- redeliverable, not counted, and in the way of their key's next start. An eviction meant to remove them;
+-- it does now. Statements write a sequence row and its letters together, so nothing live is ever matched.
+DELETE FROM ${axon_dlq_prefix}letter l
+WHERE NOT EXISTS (SELECT 1 FROM ${axon_dlq_prefix}sequence s
+                  WHERE s.processing_group = l.processing_group AND s.sequence_key = l.sequence_key);
+
 -- A group holds at most one letter per event identifier (Axon delivers at least once). Letters stored twice
 -- before this migration are removed first, keeping the first one (one total order: enqueued, index, id, so
 -- exactly one survives), and their sequences' counters follow.

@@ -161,6 +161,21 @@ abstract class EvictionRaceTest {
         assertThat(store.contains(group, store.sequenceKey("k2"))).isFalse();
     }
 
+    @Test
+    void lettersOrphanedByThePreviousStoreAreRemovedByTheMigrationSoTheirKeyParksAgain() {
+        store.enqueue(group, failed("k"));
+        // What the previous store's race left behind: a letter without its sequence row.
+        jdbc.update("DELETE FROM axon_dlq_sequence WHERE processing_group = ?", group);
+        assertThat(letters(group)).isEqualTo(1);
+
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+
+        assertThat(letters(group)).isZero();
+        store.enqueue(group, failed("k")); // index 0 is free again
+        assertThat(store.sequenceSize(group, store.sequenceKey("k"))).isEqualTo(1);
+        assertNoOrphansAndCountersAgree();
+    }
+
     // --- free-running: erases and evictions among appends and new sequences from several threads -------------
 
     @Test
