@@ -19,6 +19,7 @@ abstract class DeadLetterStatements {
     final String sequenceTable;
     final String letterTable;
     final String attemptTable;
+    final String groupLockTable;
 
     DeadLetterStatements(String tablePrefix) {
         if (tablePrefix == null || !PREFIX.matcher(tablePrefix).matches()) {
@@ -27,6 +28,7 @@ abstract class DeadLetterStatements {
         this.sequenceTable = tablePrefix + "sequence";
         this.letterTable = tablePrefix + "letter";
         this.attemptTable = tablePrefix + "attempt";
+        this.groupLockTable = tablePrefix + "group_lock";
     }
 
     /** The letter's values, its index taken from {@code indexExpression} (the updated sequence row). */
@@ -39,16 +41,38 @@ abstract class DeadLetterStatements {
     }
 
     /**
-     * One statement: if the sequence exists and has room, bump its counters and insert the letter at the new last
-     * index. Affects 0 rows when the sequence is absent or full. The sequence row's lock orders concurrent appends.
+     * One statement: if the sequence exists and has room, and the event is not a letter of the group yet, bump the
+     * sequence's counters and insert the letter at the new last index. Affects 0 rows otherwise. It locks the sequence
+     * row before it reads the index, so concurrent appends and evictions of the sequence are ordered by that lock.
      */
     abstract String appendToSequence();
 
     /**
-     * One statement: create the sequence row (if absent and the group has room for another sequence) and insert the
-     * letter at index 0. Affects 0 rows otherwise; never fails on a concurrent create.
+     * One statement: if the sequence is absent, the group has room for another sequence and the event is not a letter
+     * of the group yet, create the sequence row and insert the letter at index 0. Affects 0 rows otherwise. Run it
+     * after {@link #lockGroup()} in a statement of its own, so that its snapshot sees every sequence started before.
      */
     abstract String startSequence();
+
+    /**
+     * Locks the group's lock row (creating it when absent): starting a sequence serializes on it, which makes the
+     * max-sequences COUNT exact. Evictions never take it: they only lower the count.
+     */
+    abstract String lockGroup();
+
+    /** The letter already stored for an event of the group, and the sequence's size (null when absent). */
+    String appendProbe() {
+        return "SELECT (SELECT letter_id FROM " + letterTable + " WHERE processing_group = :processing_group "
+                + "AND event_identifier = :event_identifier) AS existing_letter, (SELECT letter_count FROM "
+                + sequenceTable + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key) "
+                + "AS letter_count";
+    }
+
+    /** Locks the sequence row before a letter of it changes: sequence row first, then letter, as evictions do. */
+    String lockSequence() {
+        return "SELECT letter_count FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key FOR UPDATE";
+    }
 
     /**
      * Sequences of one segment: a range of the bit-reversed hash, plus the sequences every segment sees (see
@@ -190,9 +214,13 @@ abstract class DeadLetterStatements {
                 + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 
+    /**
+     * After {@link #deleteSequence()}: the sequence's letters, now without their sequence row. A sequence started
+     * again meanwhile (committed) keeps its letters.
+     */
     String deleteSequenceLetters() {
-        return "DELETE FROM " + letterTable
-                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+        return "DELETE FROM " + letterTable + " l WHERE l.processing_group = :processing_group "
+                + "AND l.sequence_key = :sequence_key AND " + noSequenceRow("l");
     }
 
     String deleteSequence() {
@@ -200,8 +228,27 @@ abstract class DeadLetterStatements {
                 + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 
+    /**
+     * After {@link #deleteGroupSequences()}: the group's letters without a sequence row. Sequences started meanwhile
+     * (committed after the sequences were deleted) keep theirs.
+     */
     String deleteGroupLetters() {
-        return "DELETE FROM " + letterTable + " WHERE processing_group = :processing_group";
+        return "DELETE FROM " + letterTable + " l WHERE l.processing_group = :processing_group AND "
+                + noSequenceRow("l");
+    }
+
+    private String noSequenceRow(String alias) {
+        return "NOT EXISTS (SELECT 1 FROM " + sequenceTable + " s WHERE s.processing_group = " + alias
+                + ".processing_group AND s.sequence_key = " + alias + ".sequence_key)";
+    }
+
+    /**
+     * Locks the group's sequence rows in key order before they are deleted, the order appends of one batch take them
+     * in (see {@code appendIfParked}), so that an erase and a batch cannot deadlock. Returns how many it locked.
+     */
+    String lockGroupSequences() {
+        return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group ORDER BY sequence_key FOR UPDATE) locked";
     }
 
     String deleteGroupSequences() {

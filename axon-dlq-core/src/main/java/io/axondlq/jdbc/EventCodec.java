@@ -1,6 +1,7 @@
 package io.axondlq.jdbc;
 
 import io.axondlq.core.store.SerializedEvent;
+import io.axondlq.core.store.StoredText;
 import io.axondlq.core.store.UndeserializableLetterException;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
@@ -20,6 +21,8 @@ import org.axonframework.serialization.UnknownSerializedType;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -56,10 +59,16 @@ final class EventCodec {
             tokenType = serializedToken.getType().getName();
             token = serializedToken.getData();
         }
-        return new SerializedEvent(message.getIdentifier(), message.getClass().getName(),
-                                   payload.getType().getName(), payload.getType().getRevision(), payload.getData(),
-                                   metaData.getData(), aggregateType, aggregateIdentifier, sequenceNumber,
-                                   tokenType, token, truncate(message.getTimestamp()));
+        // Every text field is made storable (StoredText): a letter must never be refused for its text.
+        return new SerializedEvent(StoredText.identifier(message.getIdentifier(), StoredText.EVENT_IDENTIFIER),
+                                   StoredText.text(message.getClass().getName(), StoredText.MESSAGE_TYPE),
+                                   StoredText.text(payload.getType().getName(), StoredText.PAYLOAD_TYPE),
+                                   StoredText.text(payload.getType().getRevision(), StoredText.PAYLOAD_REVISION),
+                                   payload.getData(), metaData.getData(),
+                                   StoredText.text(aggregateType, StoredText.AGGREGATE_TYPE),
+                                   StoredText.identifier(aggregateIdentifier, StoredText.AGGREGATE_IDENTIFIER),
+                                   sequenceNumber, StoredText.text(tokenType, StoredText.TOKEN_TYPE), token,
+                                   truncate(message.getTimestamp()));
     }
 
     /**
@@ -116,7 +125,21 @@ final class EventCodec {
         if (diagnostics == null || diagnostics.isEmpty()) {
             return null;
         }
-        return genericSerializer.serialize(diagnostics, byte[].class).getData();
+        try {
+            return genericSerializer.serialize(diagnostics, byte[].class).getData();
+        } catch (RuntimeException e) {
+            // Text a serializer cannot encode (a lone surrogate, for one) must not make the letter unstorable.
+            Map<String, Object> cleaned = new HashMap<>();
+            diagnostics.forEach((key, value) -> cleaned.put(
+                    StoredText.clean(key), value instanceof String text ? StoredText.clean(text) : value));
+            try {
+                return genericSerializer.serialize(MetaData.from(cleaned), byte[].class).getData();
+            } catch (RuntimeException again) {
+                return genericSerializer.serialize(
+                        MetaData.with("unserializableDiagnostics", StoredText.text(e.toString(), 1023)),
+                        byte[].class).getData();
+            }
+        }
     }
 
     MetaData readDiagnostics(byte[] bytes) {

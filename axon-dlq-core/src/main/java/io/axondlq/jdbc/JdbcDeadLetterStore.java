@@ -1,6 +1,7 @@
 package io.axondlq.jdbc;
 
 import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.Causes;
 import io.axondlq.core.store.DeadLetterLimits;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.DeadLetterStoreException;
@@ -14,6 +15,7 @@ import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.SequenceSummary;
 import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.store.StoredText;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.messaging.deadletter.Cause;
@@ -23,6 +25,7 @@ import org.axonframework.messaging.deadletter.ThrowableCause;
 import org.axonframework.serialization.Serializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -37,13 +40,16 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.sql.BatchUpdateException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -52,6 +58,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 
 /**
@@ -146,30 +153,75 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             return new boolean[0];
         }
         int maxSize = limits(processingGroup).maxSequenceSize();
+        String[] keys = drafts.stream().map(d -> sequenceKey(d.sequenceIdentifier())).toArray(String[]::new);
+        // Sent in sequence-key order (stable, so each sequence keeps its events' order): a group erase locks the
+        // sequence rows in the same order, so the two cannot deadlock over this batch.
+        int[] order = IntStream.range(0, keys.length).boxed().sorted(Comparator.comparing(i -> keys[i]))
+                               .mapToInt(Integer::intValue).toArray();
         SqlParameterSource[] batch = new SqlParameterSource[drafts.size()];
-        String[] keys = new String[drafts.size()];
-        for (int i = 0; i < drafts.size(); i++) {
-            LetterDraft draft = drafts.get(i);
-            keys[i] = sequenceKey(draft.sequenceIdentifier());
-            batch[i] = letterParams(UUID.randomUUID(), processingGroup, keys[i], draft)
-                    .addValue("full_key", fullKey(draft.sequenceIdentifier()), Types.VARCHAR)
+        for (int j = 0; j < order.length; j++) {
+            int i = order[j];
+            batch[j] = letterParams(UUID.randomUUID(), processingGroup, keys[i], drafts.get(i))
+                    .addValue("full_key", fullKey(drafts.get(i).sequenceIdentifier()), Types.VARCHAR)
                     .addValue("max_sequence_size", maxSize);
         }
         return inTransaction.execute(status -> {
-            int[] counts = drafts.size() == 1
-                    ? new int[]{jdbc.update(sql.appendToSequence(), batch[0])}
-                    : jdbc.batchUpdate(sql.appendToSequence(), batch);
-            boolean[] appended = new boolean[counts.length];
-            for (int i = 0; i < counts.length; i++) {
-                appended[i] = counts[i] > 0;
-                if (!appended[i]) {
-                    Integer size = letterCount(processingGroup, keys[i]);
-                    if (size != null && size >= maxSize) {
-                        throw sequenceFull(processingGroup, keys[i], maxSize);
-                    }
+            Appends appends = appendAll(batch);
+            boolean[] appended = new boolean[batch.length];
+            for (int j = 0; j < batch.length; j++) {
+                int i = order[j];
+                if (appends.counts[j] > 0) {
+                    appended[i] = true;
+                    continue;
+                }
+                Probe probe = probe(batch[j]);
+                if (probe.existingLetter() != null) {
+                    // Delivered again (Axon delivers at least once): it is in the queue already, store it once.
+                    appended[i] = true;
+                } else if (appends.failure != null && appends.counts[j] == Statement.EXECUTE_FAILED) {
+                    throw appends.failure;
+                } else if (probe.letterCount() != null && probe.letterCount() >= maxSize) {
+                    throw sequenceFull(processingGroup, keys[i], maxSize);
                 }
             }
             return appended;
+        });
+    }
+
+    /** Update counts of the appends; on H2, a concurrent duplicate fails its entry only (see {@link H2Statements}). */
+    private record Appends(int[] counts, DataAccessException failure) {
+    }
+
+    private Appends appendAll(SqlParameterSource[] batch) {
+        try {
+            int[] counts = batch.length == 1
+                    ? new int[]{jdbc.update(sql.appendToSequence(), batch[0])}
+                    : jdbc.batchUpdate(sql.appendToSequence(), batch);
+            return new Appends(counts, null);
+        } catch (DuplicateKeyException e) {
+            if (dialect != SqlDialect.H2) {
+                throw e; // PostgreSQL's statements never raise it: it would be a broken invariant, not a race
+            }
+            BatchUpdateException batchFailure = findCause(e, BatchUpdateException.class);
+            if (batch.length == 1) {
+                return new Appends(new int[]{Statement.EXECUTE_FAILED}, e);
+            }
+            if (batchFailure == null || batchFailure.getUpdateCounts().length != batch.length) {
+                throw e;
+            }
+            return new Appends(batchFailure.getUpdateCounts(), e);
+        }
+    }
+
+    /** What is already stored for a draft whose statement affected nothing. */
+    private record Probe(UUID existingLetter, Integer letterCount) {
+    }
+
+    private Probe probe(SqlParameterSource params) {
+        return jdbc.queryForObject(sql.appendProbe(), params, (rs, i) -> {
+            UUID existing = rs.getObject("existing_letter", UUID.class);
+            int count = rs.getInt("letter_count");
+            return new Probe(existing, rs.wasNull() ? null : count);
         });
     }
 
@@ -177,7 +229,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     public UUID enqueue(String processingGroup, LetterDraft draft) {
         String key = sequenceKey(draft.sequenceIdentifier());
         DeadLetterLimits limits = limits(processingGroup);
-        return inTransaction.execute(status -> {
+        // Refusals are returned, not thrown, from the transaction callback: nothing was written, and a throw there
+        // would mark a caller's transaction rollback-only.
+        Object outcome = inTransaction.execute(status -> {
             for (int attempt = 0; attempt < ENQUEUE_RACE_RETRIES; attempt++) {
                 UUID letterId = UUID.randomUUID();
                 MapSqlParameterSource params = letterParams(letterId, processingGroup, key, draft)
@@ -185,47 +239,89 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                         .addValue("full_key", fullKey(draft.sequenceIdentifier()), Types.VARCHAR)
                         .addValue("max_sequences", limits.maxSequences())
                         .addValue("max_sequence_size", limits.maxSequenceSize());
-                if (startSequence(params) || jdbc.update(sql.appendToSequence(), params) > 0) {
+                lockGroup(params);
+                if (updateTolerantOfH2Duplicates(sql.startSequence(), params) > 0
+                        || updateTolerantOfH2Duplicates(sql.appendToSequence(), params) > 0) {
                     insertHistory(letterId, draft.history());
                     return letterId;
                 }
-                Integer size = letterCount(processingGroup, key);
-                if (size != null && size >= limits.maxSequenceSize()) {
-                    throw sequenceFull(processingGroup, key, limits.maxSequenceSize());
+                Probe probe = probe(params);
+                if (probe.existingLetter() != null) {
+                    return probe.existingLetter(); // the event is a letter already: store it once, history too
                 }
-                requireNoCollision(processingGroup, key, params);
-                if (size == null && sequenceCount(processingGroup) >= limits.maxSequences()) {
-                    throw new DeadLetterQueueOverflowException(
+                RuntimeException collision = collision(processingGroup, key, params);
+                if (collision != null) {
+                    return collision;
+                }
+                if (probe.letterCount() != null && probe.letterCount() >= limits.maxSequenceSize()) {
+                    return sequenceFull(processingGroup, key, limits.maxSequenceSize());
+                }
+                if (probe.letterCount() == null && sequenceCount(processingGroup) >= limits.maxSequences()) {
+                    return new DeadLetterQueueOverflowException(
                             "Processing group [" + processingGroup + "] already holds the maximum of "
                                     + limits.maxSequences() + " dead-letter sequences; sequence [" + key
                                     + "] cannot be added. Redeliver or evict letters, or raise max-sequences.");
                 }
-                // The sequence was created or drained concurrently between the two statements: try again.
+                // The sequence was evicted, drained or started concurrently between the statements: try again.
             }
-            throw new DeadLetterStoreException("Could not enqueue into sequence [" + key + "] of processing group ["
-                                                       + processingGroup + "]: it kept changing concurrently");
+            return new DeadLetterStoreException("Could not enqueue into sequence [" + key + "] of processing group ["
+                                                        + processingGroup + "]: it kept changing concurrently");
         });
+        if (outcome instanceof RuntimeException refusal) {
+            throw refusal;
+        }
+        return (UUID) outcome;
     }
 
     /** The append refused a hashed key whose sequence was created for another identifier: never merge them. */
-    private void requireNoCollision(String processingGroup, String key, MapSqlParameterSource params) {
+    private RuntimeException collision(String processingGroup, String key, MapSqlParameterSource params) {
         String fullKey = (String) params.getValue("full_key");
         if (fullKey == null) {
-            return;
+            return null;
         }
         List<String> stored = jdbc.queryForList(sql.sequenceFullKey(), params, String.class);
-        if (!stored.isEmpty() && !fullKey.equals(stored.get(0))) {
-            throw new SequenceKeyCollisionException(processingGroup, key);
+        return !stored.isEmpty() && !fullKey.equals(stored.get(0))
+                ? new SequenceKeyCollisionException(processingGroup, key) : null;
+    }
+
+    /** Serializes sequence starts of the group (see {@link DeadLetterStatements#lockGroup()}). */
+    private void lockGroup(MapSqlParameterSource params) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                jdbc.update(sql.lockGroup(), params);
+                return;
+            } catch (DuplicateKeyException e) {
+                // H2 only: two transactions created the group's lock row at once; the row exists now, lock it.
+                if (dialect != SqlDialect.H2 || attempt > 0) {
+                    throw e;
+                }
+            }
         }
     }
 
-    private boolean startSequence(MapSqlParameterSource params) {
+    /**
+     * On H2 a concurrent duplicate can fail the statement (H2 undoes that statement only, the transaction stays
+     * usable): counted as "nothing stored", the probe that follows finds the letter. PostgreSQL's statements use
+     * ON CONFLICT and never get here; an error there aborts the transaction, so it is never swallowed.
+     */
+    private int updateTolerantOfH2Duplicates(String statement, SqlParameterSource params) {
         try {
-            return jdbc.update(sql.startSequence(), params) > 0;
+            return jdbc.update(statement, params);
         } catch (DuplicateKeyException e) {
-            // H2 only (PostgreSQL uses ON CONFLICT DO NOTHING): another transaction created the sequence first.
-            return false;
+            if (dialect != SqlDialect.H2) {
+                throw e;
+            }
+            return 0;
         }
+    }
+
+    private static <T extends Throwable> T findCause(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     private void insertHistory(UUID letterId, List<AttemptRecord> history) {
@@ -393,10 +489,13 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     }
 
     private boolean removeLetter(UUID letterId, String processingGroup, String sequenceKey) {
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey).addValue("removed", 1);
+        // Sequence row first, then the letter: the order evictions take them in, so the two never deadlock, and a
+        // remover racing another remover of the same letter sees it gone after the lock.
+        jdbc.queryForList(sql.lockSequence(), params, Integer.class);
         if (jdbc.update(sql.deleteLetter(), new MapSqlParameterSource("letter_id", letterId)) == 0) {
             return false;
         }
-        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey).addValue("removed", 1);
         jdbc.update(sql.shrinkSequence(), params);
         jdbc.update(sql.deleteEmptySequence(), params);
         return true;
@@ -408,16 +507,19 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         Instant touched = EventCodec.truncate(updated.lastTouched());
         MapSqlParameterSource params = sequenceParams(updated.processingGroup(), updated.sequenceKey())
                 .addValue("letter_id", updated.id())
-                .addValue("cause_type", cause == null ? null : cause.type(), Types.VARCHAR)
-                .addValue("cause_message", cause == null ? null : truncateMessage(cause.message()), Types.VARCHAR)
-                .addValue("cause_stack_trace", updated.causeStackTrace().orElse(null), Types.VARCHAR)
+                .addValue("cause_type", cause == null ? null : Causes.type(cause.type()), Types.VARCHAR)
+                .addValue("cause_message", cause == null ? null : Causes.truncateMessage(cause.message()),
+                          Types.VARCHAR)
+                .addValue("cause_stack_trace", Causes.stackTrace(updated.causeStackTrace().orElse(null)),
+                          Types.VARCHAR)
                 .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
                 .addValue("last_touched", time(touched));
         return inTransaction.execute(status -> {
+            // Sequence row first, then the letter: the order evictions take them in, so the two never deadlock.
+            jdbc.update(sql.touchSequence(), params);
             if (jdbc.update(sql.requeueLetter(), params) == 0) {
                 return false;
             }
-            jdbc.update(sql.touchSequence(), params);
             if (attempt != null) {
                 jdbc.update(sql.insertAttempt(), attemptParams(updated.id(), attempt));
             }
@@ -434,13 +536,22 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         });
     }
 
+    /*
+     * Evictions delete the sequence rows first and the letters second, in two statements. Deleting a row waits for
+     * every append holding it and makes later appends find the sequence gone, so an append either lands before the
+     * eviction (and the second statement, with a fresh snapshot, removes its letter) or stores nothing. The letters
+     * deleted are those left without a sequence row, so a sequence started again meanwhile keeps its letters.
+     * A group erase first locks the group's sequences in key order, the order one appendIfParked batch takes them in;
+     * a transaction that appends to several sequences in separate calls can still meet an erase in a deadlock, which
+     * the database resolves by failing one of the two (an operator erase is rare; Axon retries a failed batch).
+     */
+
     @Override
     public int evictSequence(String processingGroup, String sequenceKey) {
         MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey);
         return inTransaction.execute(status -> {
-            int removed = jdbc.update(sql.deleteSequenceLetters(), params);
             jdbc.update(sql.deleteSequence(), params);
-            return removed;
+            return jdbc.update(sql.deleteSequenceLetters(), params);
         });
     }
 
@@ -448,9 +559,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     public int evictGroup(String processingGroup) {
         MapSqlParameterSource params = groupParams(processingGroup);
         return inTransaction.execute(status -> {
-            int removed = jdbc.update(sql.deleteGroupLetters(), params);
+            jdbc.queryForObject(sql.lockGroupSequences(), params, Long.class);
             jdbc.update(sql.deleteGroupSequences(), params);
-            return removed;
+            return jdbc.update(sql.deleteGroupLetters(), params);
         });
     }
 
@@ -566,15 +677,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     private static String metaDataString(MetaData metaData, String key) {
         Object value = metaData.get(key);
-        return value == null ? null : truncate(value.toString(), 255);
-    }
-
-    private static String truncateMessage(String message) {
-        return truncate(message, ThrowableCause.TRUNCATED_MESSAGE_SIZE);
-    }
-
-    private static String truncate(String value, int max) {
-        return value == null || value.length() <= max ? value : value.substring(0, max);
+        return value == null ? null : StoredText.text(value.toString(), StoredText.SHORT_TEXT);
     }
 
     private StoredLetter mapLetter(ResultSet rs, int row) throws SQLException {

@@ -1,31 +1,55 @@
 package io.axondlq.jdbc;
 
-/** PostgreSQL: data-modifying CTEs make "touch the sequence row, insert the letter" one statement. */
+/**
+ * PostgreSQL: data-modifying CTEs make "touch the sequence row, insert the letter" one statement, and
+ * {@code ON CONFLICT DO NOTHING} makes a concurrent or repeated insert a no-op instead of an error that would abort
+ * the caller's transaction.
+ */
 final class PostgresStatements extends DeadLetterStatements {
 
     PostgresStatements(String tablePrefix) {
         super(tablePrefix);
     }
 
+    /**
+     * Lock the row (FOR UPDATE re-reads the latest committed version), insert the letter unless the event is a letter
+     * already, and bump the counters only when it was inserted.
+     */
     @Override
     String appendToSequence() {
-        return "WITH s AS (UPDATE " + sequenceTable + " SET letter_count = letter_count + 1, "
-                + "last_index = last_index + 1 WHERE processing_group = :processing_group "
-                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size " + SAME_FULL_KEY
-                + " RETURNING last_index) "
-                + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
-                + letterValues("s.last_index") + " FROM s";
+        return "WITH s AS (SELECT last_index FROM " + sequenceTable + " WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size " + SAME_FULL_KEY + " FOR UPDATE), "
+                + "l AS (INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
+                + letterValues("s.last_index + 1") + " FROM s ON CONFLICT (processing_group, event_identifier) "
+                + "DO NOTHING RETURNING sequence_index) "
+                + "UPDATE " + sequenceTable + " q SET letter_count = q.letter_count + 1, last_index = l.sequence_index "
+                + "FROM l WHERE q.processing_group = :processing_group AND q.sequence_key = :sequence_key";
+    }
+
+    /** The letter first, the sequence row only when the letter was inserted: a duplicate event starts nothing. */
+    @Override
+    String startSequence() {
+        return "WITH l AS (INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT " + letterValues("0")
+                + " WHERE NOT EXISTS (SELECT 1 FROM " + sequenceTable + " WHERE processing_group = :processing_group "
+                + "AND sequence_key = :sequence_key) AND (SELECT COUNT(*) FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group) < :max_sequences "
+                + "ON CONFLICT (processing_group, event_identifier) DO NOTHING RETURNING sequence_index) "
+                + "INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_key, full_key, "
+                + "letter_count, last_index, oldest_enqueued_at, last_touched) "
+                + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, :last_touched "
+                + "FROM l";
+    }
+
+    /** Byte order ("C"), the order the store sorts a batch's keys in, whatever the database's collation. */
+    @Override
+    String lockGroupSequences() {
+        return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group ORDER BY sequence_key COLLATE \"C\" FOR UPDATE) locked";
     }
 
     @Override
-    String startSequence() {
-        return "WITH s AS (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_key, "
-                + "full_key, letter_count, last_index, oldest_enqueued_at, last_touched) "
-                + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, "
-                + ":last_touched "
-                + "WHERE (SELECT COUNT(*) FROM " + sequenceTable + " WHERE processing_group = :processing_group) "
-                + "< :max_sequences ON CONFLICT DO NOTHING RETURNING last_index) "
-                + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
-                + letterValues("s.last_index") + " FROM s";
+    String lockGroup() {
+        return "INSERT INTO " + groupLockTable + " (processing_group, lock_count) VALUES (:processing_group, 1) "
+                + "ON CONFLICT (processing_group) DO UPDATE SET lock_count = " + groupLockTable + ".lock_count + 1";
     }
 }

@@ -25,8 +25,10 @@ public final class SchemaInitializer {
     public static final String STORE_SCRIPT = "V1__axon_dlq_schema.sql";
     /** The store's full keys of hashed sequence keys. */
     public static final String SEQUENCE_KEYS_SCRIPT = "V3__axon_dlq_sequence_keys.sql";
-    /** Every migration of the store, in order. */
-    public static final List<String> STORE_SCRIPTS = List.of(STORE_SCRIPT, SEQUENCE_KEYS_SCRIPT);
+    /** The store's fourth migration: one letter per event identifier, the group lock row for max-sequences. */
+    public static final String LETTER_PER_EVENT_SCRIPT = "V4__axon_dlq_letter_per_event.sql";
+    /** Every migration of the store, in order (V2 belongs to the Spring Boot module). */
+    public static final List<String> STORE_SCRIPTS = List.of(STORE_SCRIPT, SEQUENCE_KEYS_SCRIPT, LETTER_PER_EVENT_SCRIPT);
 
     private SchemaInitializer() {
     }
@@ -35,6 +37,7 @@ public final class SchemaInitializer {
         initialize(dataSource, SqlDialect.detect(dataSource), tablePrefix);
     }
 
+    /** Runs every store migration ({@link #STORE_SCRIPTS}). */
     public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix) {
         for (String script : STORE_SCRIPTS) {
             initialize(dataSource, dialect, tablePrefix, script);

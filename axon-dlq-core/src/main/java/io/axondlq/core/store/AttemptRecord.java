@@ -19,6 +19,8 @@ public record AttemptRecord(int attempt, Instant failedAt, String node, String c
             throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
         }
         Objects.requireNonNull(failedAt, "failedAt");
+        node = StoredText.text(node, StoredText.SHORT_TEXT);
+        causeType = Causes.type(causeType);
         causeMessage = Causes.truncateMessage(causeMessage);
     }
 

@@ -5,19 +5,30 @@ import java.io.StringWriter;
 
 /**
  * Bounds what a failure may cost in storage: a 100k-character message or a deep stack trace is cut, never refused,
- * because refusing would turn a poison event into a stalled processor.
+ * because refusing would turn a poison event into a stalled processor. Cleaning and cutting is {@link StoredText}'s.
  */
 public final class Causes {
 
     /** Same bound as Axon's {@code ThrowableCause}, so causes compare equal across both queues. */
-    public static final int MAX_MESSAGE_LENGTH = 1023;
-    public static final int MAX_STACK_TRACE_LENGTH = 16_384;
+    public static final int MAX_MESSAGE_LENGTH = StoredText.CAUSE_MESSAGE;
+    public static final int MAX_STACK_TRACE_LENGTH = StoredText.STACK_TRACE;
 
     private Causes() {
     }
 
+    /** The message as stored: cleaned and cut to {@link #MAX_MESSAGE_LENGTH}. */
     public static String truncateMessage(String message) {
-        return truncate(message, MAX_MESSAGE_LENGTH);
+        return StoredText.text(message, MAX_MESSAGE_LENGTH);
+    }
+
+    /** The exception type as stored: cleaned and cut to fit its (indexed) column. */
+    public static String type(String causeType) {
+        return StoredText.text(causeType, StoredText.CAUSE_TYPE, StoredText.CAUSE_TYPE_BYTES);
+    }
+
+    /** The stack trace as stored: cleaned and cut to {@link #MAX_STACK_TRACE_LENGTH}. */
+    public static String stackTrace(String stackTrace) {
+        return StoredText.text(stackTrace, MAX_STACK_TRACE_LENGTH);
     }
 
     public static String stackTrace(Throwable throwable) {
@@ -26,10 +37,6 @@ public final class Causes {
         }
         StringWriter out = new StringWriter();
         throwable.printStackTrace(new PrintWriter(out));
-        return truncate(out.toString(), MAX_STACK_TRACE_LENGTH);
-    }
-
-    static String truncate(String value, int max) {
-        return value == null || value.length() <= max ? value : value.substring(0, max);
+        return stackTrace(out.toString());
     }
 }

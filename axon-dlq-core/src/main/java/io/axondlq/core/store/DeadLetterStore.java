@@ -13,7 +13,14 @@ import java.util.UUID;
  * operator queries the REST API serves. Letters are keyed by (processing group, sequence key, sequence index).
  * <p>
  * Every method joins the caller's transaction when there is one, except that a claim always commits in its own short
- * transaction and a release takes effect once the caller's transaction has ended.
+ * transaction and a release takes effect once the caller's transaction has ended. Callers' transactions run at READ
+ * COMMITTED (both databases' default), which the concurrency guarantees below rely on.
+ * <p>
+ * A processing group holds at most one letter per event identifier: Axon delivers events at least once (merges,
+ * replays after a lost claim), and an event delivered again is never stored twice. Stores enforce it without raising
+ * an error in the caller's transaction. Every text field of a letter is cleaned and cut to fit its column
+ * ({@link StoredText}), so a letter is always storable; an event identifier or aggregate identifier that had to be
+ * changed keeps a hash of the original and reads back in that stored form.
  */
 public interface DeadLetterStore {
 
@@ -32,17 +39,24 @@ public interface DeadLetterStore {
 
     /**
      * Appends each draft behind its sequence if that sequence is still parked: one statement per draft, sent as one
-     * JDBC batch.
+     * JDBC batch. An append racing an eviction of its sequence either lands before it (and is evicted with it) or
+     * finds the sequence gone ({@code false}); it never leaves a letter without its sequence.
      *
-     * @return per draft, whether it was appended; {@code false} means the sequence is not (or no longer) parked
+     * @return per draft, whether it is in the queue: appended, or already a letter of the group (an event delivered
+     * again, or twice in one batch, which is not stored a second time); {@code false} means the sequence is not (or
+     * no longer) parked
      * @throws DeadLetterQueueOverflowException when a sequence is full; nothing of the batch is kept then
      */
     boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts);
 
     /**
      * Stores a letter: starts its sequence when absent, appends otherwise. Attempt history rows are written with it.
+     * When the event already is a letter of the group, nothing is stored (no history rows either) and that letter's
+     * id is returned. The group's max-sequences limit is exact under concurrent writers.
      *
-     * @throws DeadLetterQueueOverflowException when the sequence or the group is full
+     * @return the id of the letter holding the event
+     * @throws DeadLetterQueueOverflowException when the sequence or the group is full; nothing was written then, and
+     *                                          the caller's transaction stays usable
      */
     UUID enqueue(String processingGroup, LetterDraft draft);
 
@@ -101,10 +115,20 @@ public interface DeadLetterStore {
     /** @return letters removed (0 or 1) */
     int evictLetter(UUID letterId);
 
-    /** @return letters removed */
+    /**
+     * Removes the sequence and its letters, including letters appended concurrently before the eviction took the
+     * sequence; appends after it find the sequence gone.
+     *
+     * @return letters removed
+     */
     int evictSequence(String processingGroup, String sequenceKey);
 
-    /** @return letters removed */
+    /**
+     * Removes every sequence of the group and their letters, as {@link #evictSequence} does for one. A sequence
+     * started concurrently is either removed whole or kept whole.
+     *
+     * @return letters removed
+     */
     int evictGroup(String processingGroup);
 
     // --- redelivery leases --------------------------------------------------------------------------------------

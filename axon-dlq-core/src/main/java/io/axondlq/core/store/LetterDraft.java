@@ -11,8 +11,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A letter about to be stored. Either a failed event ({@code parked == false}, with its cause and attempt history)
- * or an event parked behind an earlier failure of its sequence ({@code parked == true}, no cause, zero attempts).
+ * A letter about to be stored. Its cause fields are cleaned and cut here ({@link StoredText}), its event's fields by
+ * the store when it serializes the event, so that every letter is storable.
+ * <p>
+ * Either a failed event ({@code parked == false}, with its cause and attempt history) or an event parked behind an
+ * earlier failure of its sequence ({@code parked == true}, no cause, zero attempts).
  */
 public record LetterDraft(Object sequenceIdentifier,
                           EventMessage<?> message,
@@ -34,7 +37,9 @@ public record LetterDraft(Object sequenceIdentifier,
         if (attempts < 0) {
             throw new IllegalArgumentException("attempts must be >= 0, was " + attempts);
         }
+        causeType = Causes.type(causeType);
         causeMessage = Causes.truncateMessage(causeMessage);
+        causeStackTrace = Causes.stackTrace(causeStackTrace);
         history = history == null ? List.of() : List.copyOf(history);
         diagnostics = diagnostics == null ? MetaData.emptyInstance() : diagnostics;
     }

@@ -1,0 +1,303 @@
+package io.axondlq.jdbc;
+
+import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.LetterDraft;
+import io.axondlq.testsupport.LockWaits;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.eventhandling.EventMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+import static io.axondlq.jdbc.JdbcDeadLetterStoreTest.event;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Evictions racing live appends and new sequences (issue 10, bug 2). An append racing an eviction must either land
+ * before it and be evicted with it, or find the sequence gone; never may a letter outlive its sequence row (an
+ * orphan: not redeliverable, not counted, and in the way of the sequence's next start).
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class EvictionRaceTest {
+
+    private static final DeadLetterLimits ROOMY = new DeadLetterLimits(20_000, 20_000);
+
+    @TestDataSource
+    DataSource pool;
+
+    @TestDataSource
+    TestDatabase database;
+
+    DataSource dataSource;
+    JdbcDeadLetterStore store;
+    TransactionTemplate tx;
+    JdbcTemplate jdbc;
+    String group;
+    ExecutorService executor;
+
+    @BeforeEach
+    void setUp() {
+        dataSource = LockWaits.patient(pool, database);
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+        store = JdbcDeadLetterStoreTest.storeOn(dataSource, "node-a", ROOMY);
+        tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        jdbc = new JdbcTemplate(dataSource);
+        group = "group-" + UUID.randomUUID();
+        executor = Executors.newCachedThreadPool();
+    }
+
+    @AfterEach
+    void tearDown() {
+        executor.shutdownNow();
+    }
+
+    // --- the two sides of the race, each made to happen -----------------------------------------------------
+
+    @Test
+    void anAppendHoldingTheSequenceWhenTheEvictionComesIsEvictedWithIt() throws Exception {
+        store.enqueue(group, failed("k"));
+        CountDownLatch appended = new CountDownLatch(1);
+        CountDownLatch commit = new CountDownLatch(1);
+        Future<boolean[]> append = executor.submit(() -> tx.execute(status -> {
+            boolean[] result = store.appendIfParked(group, List.of(follower("k")));
+            appended.countDown();
+            await(commit);
+            return result;
+        }));
+        appended.await();
+
+        Future<Integer> eviction = executor.submit(() -> store.evictSequence(group, store.sequenceKey("k")));
+        LockWaits.awaitBlocked(dataSource, database, 1); // the eviction waits for the append's transaction
+        commit.countDown();
+
+        assertThat(append.get(1, TimeUnit.MINUTES)).containsExactly(true);
+        assertThat(eviction.get(1, TimeUnit.MINUTES)).as("head and the follower that landed first").isEqualTo(2);
+        assertThat(letters(group)).isZero();
+        assertThat(store.sequenceCount(group)).isZero();
+        assertNoOrphansAndCountersAgree();
+    }
+
+    @Test
+    void anAppendAfterTheEvictionTookTheSequenceFindsItGone() throws Exception {
+        store.enqueue(group, failed("k"));
+        CountDownLatch evicted = new CountDownLatch(1);
+        CountDownLatch commit = new CountDownLatch(1);
+        Future<Integer> eviction = executor.submit(() -> tx.execute(status -> {
+            int removed = store.evictSequence(group, store.sequenceKey("k"));
+            evicted.countDown();
+            await(commit);
+            return removed;
+        }));
+        evicted.await();
+
+        Future<boolean[]> append = executor.submit(() -> store.appendIfParked(group, List.of(follower("k"))));
+        LockWaits.awaitBlocked(dataSource, database, 1); // the append waits for the eviction's transaction
+        commit.countDown();
+
+        assertThat(eviction.get(1, TimeUnit.MINUTES)).isEqualTo(1);
+        assertThat(append.get(1, TimeUnit.MINUTES)).as("sequence gone: the caller handles the event live")
+                                                   .containsExactly(false);
+        assertThat(letters(group)).isZero();
+        assertNoOrphansAndCountersAgree();
+        // The key can be parked again: no leftover letter is in the way of its start.
+        store.enqueue(group, failed("k"));
+        assertThat(store.sequenceSize(group, store.sequenceKey("k"))).isEqualTo(1);
+    }
+
+    @Test
+    void aGroupEraseTakesAppendsThatLandedFirstAndKeepsASequenceStartedMeanwhile() throws Exception {
+        store.enqueue(group, failed("k1"));
+        store.enqueue(group, failed("k2"));
+        CountDownLatch appended = new CountDownLatch(1);
+        CountDownLatch commit = new CountDownLatch(1);
+        Future<boolean[]> append = executor.submit(() -> tx.execute(status -> {
+            boolean[] result = store.appendIfParked(group, List.of(follower("k1")));
+            appended.countDown();
+            await(commit);
+            return result;
+        }));
+        appended.await();
+        Future<Integer> erase = executor.submit(() -> store.evictGroup(group));
+        LockWaits.awaitBlocked(dataSource, database, 1); // the erase is under way and waits for k1
+
+        // A new sequence, started and committed while the erase is under way.
+        UUID started = store.enqueue(group, failed("k3"));
+        commit.countDown();
+
+        assertThat(append.get(1, TimeUnit.MINUTES)).containsExactly(true);
+        int erased = erase.get(1, TimeUnit.MINUTES);
+        assertNoOrphansAndCountersAgree();
+        if (store.contains(group, store.sequenceKey("k3"))) {
+            assertThat(erased).as("k1's head and follower, k2's head").isEqualTo(3);
+            assertThat(store.letter(started)).isPresent();
+        } else {
+            // H2 may let the waiting erase see the sequence committed meanwhile: then it is erased whole.
+            assertThat(erased).isEqualTo(4);
+            assertThat(store.letter(started)).isEmpty();
+        }
+        assertThat(store.contains(group, store.sequenceKey("k1"))).isFalse();
+        assertThat(store.contains(group, store.sequenceKey("k2"))).isFalse();
+    }
+
+    @Test
+    void lettersOrphanedByThePreviousStoreAreRemovedByTheMigrationSoTheirKeyParksAgain() {
+        store.enqueue(group, failed("k"));
+        // What the previous store's race left behind: a letter without its sequence row.
+        jdbc.update("DELETE FROM axon_dlq_sequence WHERE processing_group = ?", group);
+        assertThat(letters(group)).isEqualTo(1);
+
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+
+        assertThat(letters(group)).isZero();
+        store.enqueue(group, failed("k")); // index 0 is free again
+        assertThat(store.sequenceSize(group, store.sequenceKey("k"))).isEqualTo(1);
+        assertNoOrphansAndCountersAgree();
+    }
+
+    // --- free-running: erases and evictions among appends and new sequences from several threads -------------
+
+    @Test
+    void evictionsAmongConcurrentAppendsAndNewSequencesLeaveNoOrphanAndLoseNoCount() throws Exception {
+        int appenders = 3;
+        int keysPerAppender = 3;
+        AtomicLong stored = new AtomicLong();
+        AtomicLong evicted = new AtomicLong();
+        AtomicInteger foundGone = new AtomicInteger();
+        Set<String> appendedEvents = ConcurrentHashMap.newKeySet();
+        List<String> keys = new ArrayList<>();
+        for (int t = 0; t < appenders; t++) {
+            for (int k = 0; k < keysPerAppender; k++) {
+                keys.add("t" + t + "-k" + k);
+                store.enqueue(group, failed("t" + t + "-k" + k));
+                stored.incrementAndGet();
+            }
+        }
+
+        int appendedThenEvicted = 0;
+        for (int round = 0; round < 30 && (appendedThenEvicted == 0 || foundGone.get() == 0); round++) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> work = new ArrayList<>();
+            for (int t = 0; t < appenders; t++) {
+                int thread = t;
+                work.add(executor.submit(() -> {
+                    await(start);
+                    Random random = new Random(thread * 31L + stored.get());
+                    for (int i = 0; i < 40; i++) {
+                        String key = "t" + thread + "-k" + random.nextInt(keysPerAppender);
+                        // A processor's batch may bring several followers of one sequence.
+                        List<LetterDraft> drafts = new ArrayList<>();
+                        for (int d = 0; d <= random.nextInt(3); d++) {
+                            drafts.add(follower(key));
+                        }
+                        boolean[] result = store.appendIfParked(group, drafts);
+                        for (int d = 0; d < result.length; d++) {
+                            if (result[d]) {
+                                stored.incrementAndGet();
+                                appendedEvents.add(drafts.get(d).message().getIdentifier());
+                            }
+                        }
+                        if (!result[0]) {
+                            // Only evictions remove sequences here: the append found its sequence evicted.
+                            foundGone.incrementAndGet();
+                            store.enqueue(group, failed(key)); // the next failure parks the key again
+                            stored.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            work.add(executor.submit(() -> {
+                await(start);
+                Random random = new Random(stored.get());
+                for (int i = 0; i < 12; i++) {
+                    evicted.addAndGet(i % 4 == 3
+                                              ? store.evictGroup(group)
+                                              : store.evictSequence(group, store.sequenceKey(
+                                                      keys.get(random.nextInt(keys.size())))));
+                }
+                return null;
+            }));
+            start.countDown();
+            for (Future<?> future : work) {
+                future.get(5, TimeUnit.MINUTES);
+            }
+            Set<String> remaining = Set.copyOf(jdbc.queryForList(
+                    "SELECT event_identifier FROM axon_dlq_letter WHERE processing_group = ?", String.class, group));
+            appendedThenEvicted = (int) appendedEvents.stream().filter(id -> !remaining.contains(id)).count();
+            assertNoOrphansAndCountersAgree();
+            // Every letter stored is still there or was counted by the eviction that removed it.
+            assertThat(stored.get()).isEqualTo(letters(group) + evicted.get());
+        }
+
+        System.out.printf("[eviction-race] %s: %d appended letters evicted, %d appends found the sequence gone%n",
+                          database, appendedThenEvicted, foundGone.get());
+        assertThat(appendedThenEvicted).as("appends that landed and were evicted").isPositive();
+        assertThat(foundGone.get()).as("appends that found their sequence evicted").isPositive();
+    }
+
+    // --- helpers --------------------------------------------------------------------------------------------
+
+    private void assertNoOrphansAndCountersAgree() {
+        Integer orphans = jdbc.queryForObject(
+                "SELECT COUNT(*) FROM axon_dlq_letter l WHERE l.processing_group = ? AND NOT EXISTS (SELECT 1 FROM "
+                        + "axon_dlq_sequence s WHERE s.processing_group = l.processing_group "
+                        + "AND s.sequence_key = l.sequence_key)", Integer.class, group);
+        assertThat(orphans).as("letters without a sequence row").isZero();
+        List<Map<String, Object>> wrong = jdbc.queryForList(
+                "SELECT s.sequence_key, s.letter_count, (SELECT COUNT(*) FROM axon_dlq_letter l "
+                        + "WHERE l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key) AS n "
+                        + "FROM axon_dlq_sequence s WHERE s.processing_group = ? AND (s.letter_count < 1 OR "
+                        + "s.letter_count <> (SELECT COUNT(*) FROM axon_dlq_letter l WHERE l.processing_group = "
+                        + "s.processing_group AND l.sequence_key = s.sequence_key) OR s.last_index < (SELECT "
+                        + "MAX(l.sequence_index) FROM axon_dlq_letter l WHERE l.processing_group = "
+                        + "s.processing_group AND l.sequence_key = s.sequence_key))", group);
+        assertThat(wrong).as("sequences whose counters disagree with their letters").isEmpty();
+    }
+
+    private long letters(String group) {
+        Long count = jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter WHERE processing_group = ?",
+                                         Long.class, group);
+        return count == null ? 0 : count;
+    }
+
+    private static LetterDraft failed(String key) {
+        return LetterDraft.failed(key, event(new JdbcDeadLetterStoreTest.OrderPlaced(key, 0)),
+                                  new IllegalStateException("boom"), List.of());
+    }
+
+    private static LetterDraft follower(String key) {
+        EventMessage<?> event = event(new JdbcDeadLetterStoreTest.OrderPlaced(key, 1));
+        return LetterDraft.parked(key, event);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
