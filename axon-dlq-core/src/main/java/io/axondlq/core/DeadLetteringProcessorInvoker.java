@@ -3,8 +3,12 @@ package io.axondlq.core;
 import io.axondlq.core.tx.Savepoints;
 import org.axonframework.eventhandling.EventHandlerInvoker;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.MergedTrackingToken;
 import org.axonframework.eventhandling.MultiEventHandlerInvoker;
 import org.axonframework.eventhandling.Segment;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.WrappedToken;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 
 import java.util.ArrayDeque;
@@ -12,6 +16,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The invoker of a whole processor that runs axon-dlq groups: owns what is per segment and per batch, because only
@@ -21,6 +28,11 @@ import java.util.Objects;
  * splits and merges of a pooled streaming processor release claims without calling it at all. So the groups'
  * parked sets are dropped whenever this node releases <em>or claims</em> a segment of the processor (the module
  * reports claims from the processor's token store, see {@link #segmentClaimed(int)}).</li>
+ * <li><b>Merges.</b> While a pooled streaming processor catches a merged segment up, it delivers every event that
+ * either half had not handled yet to the whole segment, so the half that was ahead sees its own events again: an
+ * event applied already would be applied again, or parked behind a later letter of its sequence and applied after
+ * later events on redelivery. Like Axon's tracking processor, this invoker hands such an event only to the halves
+ * whose token it advances ({@link #unhandledParts}).</li>
  * <li><b>Checkpoints.</b> With {@link DeadLetteringEventHandlerInvoker.Isolation#CHECKPOINT} the batch gets one
  * savepoint, lazily, at its first event. A handler failure rolls back to it, re-runs the events handled since then
  * through every group of the processor (the rollback undid all of them), isolates the failing event with a savepoint
@@ -34,15 +46,19 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
     private final List<DeadLetteringEventHandlerInvoker> groups;
     private final Savepoints savepoints;
     private final boolean checkpointing;
+    private final boolean filtersMergeCatchUp;
 
     /**
      * @param delegates     the processor's invokers, axon-dlq's among them
      * @param savepoints    savepoints in the processor's transaction
-     * @param checkpointing whether batches run with a checkpoint (transactional processor, every axon-dlq group asks
-     *                      for {@link DeadLetteringEventHandlerInvoker.Isolation#CHECKPOINT})
+     * @param checkpointing       whether batches run with a checkpoint (transactional processor, every axon-dlq
+     *                            group asks for {@link DeadLetteringEventHandlerInvoker.Isolation#CHECKPOINT})
+     * @param filtersMergeCatchUp whether to hand an event delivered during a merge only to the halves it advances:
+     *                            true for a pooled streaming processor, which does not; false for a tracking
+     *                            processor, which does so itself
      */
     public DeadLetteringProcessorInvoker(List<? extends EventHandlerInvoker> delegates, Savepoints savepoints,
-                                         boolean checkpointing) {
+                                         boolean checkpointing, boolean filtersMergeCatchUp) {
         super(List.copyOf(delegates));
         this.groups = delegates().stream()
                                  .filter(DeadLetteringEventHandlerInvoker.class::isInstance)
@@ -50,6 +66,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
                                  .toList();
         this.savepoints = Objects.requireNonNull(savepoints, "savepoints");
         this.checkpointing = checkpointing;
+        this.filtersMergeCatchUp = filtersMergeCatchUp;
     }
 
     /** The axon-dlq groups of this processor. */
@@ -83,6 +100,37 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
 
     @Override
     public void handle(EventMessage<?> message, Segment segment) throws Exception {
+        if (filtersMergeCatchUp && message instanceof TrackedEventMessage<?> tracked
+                && MergedTrackingToken.isMergeInProgress(tracked.trackingToken())) {
+            for (Segment part : unhandledParts(tracked.trackingToken(), segment)) {
+                handleInSegment(message, part);
+            }
+            return;
+        }
+        handleInSegment(message, segment);
+    }
+
+    /**
+     * The parts of {@code segment} that have not handled the event carrying {@code token} yet: for a merged token,
+     * the halves whose token the event advanced (recursively), as Axon's tracking processor computes them.
+     */
+    static Set<Segment> unhandledParts(TrackingToken token, Segment segment) {
+        Optional<MergedTrackingToken> merged = WrappedToken.unwrap(token, MergedTrackingToken.class);
+        if (merged.isEmpty()) {
+            return Set.of(segment);
+        }
+        Segment[] halves = segment.split();
+        Set<Segment> parts = new TreeSet<>();
+        if (merged.get().isLowerSegmentAdvanced()) {
+            parts.addAll(unhandledParts(merged.get().lowerSegmentToken(), halves[0]));
+        }
+        if (merged.get().isUpperSegmentAdvanced()) {
+            parts.addAll(unhandledParts(merged.get().upperSegmentToken(), halves[1]));
+        }
+        return parts;
+    }
+
+    private void handleInSegment(EventMessage<?> message, Segment segment) throws Exception {
         if (!checkpointing || !CurrentUnitOfWork.isStarted()) {
             super.handle(message, segment);
             return;

@@ -169,7 +169,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                                                     TrackingEventProcessorConfiguration config,
                                                     StreamableMessageSource<TrackedEventMessage<?>> source) {
         List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
-        EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours);
+        EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours, false);
         return bind(name, super.trackingEventProcessor(name, invoker, config, source), ours);
     }
 
@@ -179,7 +179,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             StreamableMessageSource<TrackedEventMessage<?>> messageSource,
             PooledStreamingProcessorConfiguration processorConfiguration) {
         List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
-        EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours);
+        EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours, true);
         return bind(name, super.pooledStreamingEventProcessor(name, invoker, config, messageSource,
                                                               processorConfiguration), ours);
     }
@@ -210,7 +210,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
     }
 
     private EventHandlerInvoker swapInvokers(String processorName, EventHandlerInvoker invoker,
-                                             List<DeadLetteringEventHandlerInvoker> ours) {
+                                             List<DeadLetteringEventHandlerInvoker> ours, boolean pooled) {
         List<EventHandlerInvoker> swapped = new ArrayList<>();
         // Without a transaction manager a failed batch undoes nothing: the invoker retries in place instead.
         boolean transactional = !(transactionManager(processorName) instanceof NoTransactionManager);
@@ -253,7 +253,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         boolean checkpointing = transactional && ours.stream().allMatch(
                 i -> i.isolation() == DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT);
         DeadLetteringProcessorInvoker processorInvoker =
-                new DeadLetteringProcessorInvoker(swapped, savepointsFactory.apply(configuration), checkpointing);
+                new DeadLetteringProcessorInvoker(swapped, savepointsFactory.apply(configuration), checkpointing,
+                                                  pooled);
         processorInvokers.put(processorName, processorInvoker);
         return processorInvoker;
     }
