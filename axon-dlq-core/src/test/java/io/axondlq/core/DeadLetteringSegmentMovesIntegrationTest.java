@@ -225,12 +225,21 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
         eventually().until(() -> f.tokensAtHead(1));
 
         split(f);
+        // Z is healthy and lives in Y's half: applied there before the merge, delivered again by it.
+        String z = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "Z" + i)
+                                             .filter(id -> (id.hashCode() & 1) == (Y.hashCode() & 1))
+                                             .findFirst().orElseThrow();
         f.handler.faults.poisoned.add(Y);
-        f.publish(List.of(f.next(Y)));
+        f.publish(List.of(f.next(Y), f.next(z)));
         eventually().untilAsserted(() -> assertThat(f.sequenceSize(Y)).isEqualTo(1));
+        eventually().untilAsserted(() -> assertThat(f.projected(z)).containsExactly(0L));
         eventually().until(() -> f.tokensAtHead(2));
         merge(f);
         assertThat(deliveries.deliveries("Y#1")).as("the merge delivered Y1 again").isEqualTo(2);
+        eventually().untilAsserted(() -> assertThat(deliveries.deliveries(z + "#0"))
+                .as("the merge delivered Z0 again").isEqualTo(2));
+        assertThat(f.handler.invocations(z + "#0")).as("Z0 applied once: its half had handled it").isEqualTo(1);
+        assertThat(f.projected(z)).containsExactly(0L);
         f.handler.faults.clear();
 
         f.publish(List.of(f.next(Y)));
