@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <li><b>Merge</b> a held segment with its sibling (same mask), while there are more than {@value #MIN_SEGMENTS}.
  * When the other node holds the sibling, it is first asked to release it (a merge must claim both): that alone moves
  * the sibling across. A merge that cannot claim the sibling would leave its own segment unclaimed for Axon's 60 s
- * block, so the mover does not ask for one: it skips a sibling that a dead incarnation still holds.</li>
+ * block, so the mover does not ask for one: it skips a sibling that a dead incarnation still holds; when the sibling
+ * is claimed elsewhere in between all the same, it has the node claim both segments back, which lifts the block.</li>
  * <li><b>Release</b> a held segment for 1 to 3 s: the other node claims it, if it has room (the nodes claim a share of
  * the current segment count, see {@code ClaimShare}).</li>
  * </ul>
@@ -171,7 +172,12 @@ final class SegmentMover implements Runnable {
                 return;
             }
         }
-        call(Kind.MERGE, node, "/reliability/segments/" + segment + "/merge");
+        String merged = call(Kind.MERGE, node, "/reliability/segments/" + segment + "/merge");
+        if (merged != null && merged.startsWith("failed")) {
+            // The sibling was claimed elsewhere meanwhile: lift the minute-long block the failed merge left behind.
+            call(Kind.MERGE, node, "/reliability/segments/" + segment + "/claim", "recovered by claim");
+            call(Kind.MERGE, node, "/reliability/segments/" + sibling + "/claim", "recovered by claim");
+        }
     }
 
     /** The node's segments that the operation applies to: for a merge, those whose sibling has the same mask. */
@@ -197,6 +203,10 @@ final class SegmentMover implements Runnable {
 
     /** @return the node's outcome ("true", "false", "failed: ..."), or null when the call was cut off */
     private String call(Kind kind, NodeProcess node, String path) {
+        return call(kind, node, path, null);
+    }
+
+    private String call(Kind kind, NodeProcess node, String path, String label) {
         Rest.Response response;
         try {
             response = new Rest(node.port).postAbsolute(path);
@@ -209,7 +219,9 @@ final class SegmentMover implements Runnable {
             throw new AssertionError("POST " + path + " on " + node + ": " + response);
         }
         String outcome = response.json().path("outcome").asText();
-        if (outcome.startsWith("failed")) {
+        if (label != null) {
+            count(kind, label + " " + outcome.replaceAll(":.*", ""));
+        } else if (outcome.startsWith("failed")) {
             count(kind, "failed");
             if (failureSamples.size() < 5) {
                 failureSamples.add(kind + " " + path + " on " + node.nodeId() + ": " + outcome);

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Test-only operator of the {@value ReliabilityProjection#GROUP} processor's segments, for the crash suite: split,
- * merge or release a segment of this node's pooled processor while it runs, as an operator (or Axon's own
+ * merge, release or claim a segment of this node's pooled processor while it runs, as an operator (or Axon's own
  * rebalancing) would. Answers {@code {"outcome": "true" | "false" | "failed: ..."}}: the processor's own answer, or
  * why it refused (e.g. the other node holds the segment).
  */
@@ -43,6 +43,15 @@ public class SegmentControl {
     @PostMapping("/{segment}/merge")
     public Map<String, String> merge(@PathVariable int segment) {
         return answer("merge", segment, processor().mergeSegment(segment));
+    }
+
+    /**
+     * Claims the segment, lifting this node's block on it: a merge that could not claim the sibling leaves both
+     * segments blocked on this node for a minute (Axon's {@code MergeTask}), and this node's own one unprocessed.
+     */
+    @PostMapping("/{segment}/claim")
+    public Map<String, String> claim(@PathVariable int segment) {
+        return answer("claim", segment, processor().claimSegment(segment));
     }
 
     /** Gives the segment up and keeps this node from claiming it again for {@code millis}. */
