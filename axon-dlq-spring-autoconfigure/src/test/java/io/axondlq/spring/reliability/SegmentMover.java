@@ -113,10 +113,15 @@ final class SegmentMover implements Runnable {
     private void step() throws InterruptedException {
         // Every choice is drawn up front, whatever the state, so the seed fixes the sequence of choices.
         Kind kind = kinds.get(random.nextInt(kinds.size()));
+        boolean favourMissing = random.nextBoolean();
         boolean first = random.nextBoolean();
         int pick = random.nextInt(1 << 20);
         long releaseMillis = 1000 + random.nextInt(2000);
         steps.incrementAndGet();
+        if (favourMissing) {
+            // Every kind must happen at least once in a short run: half the steps go to one that has not yet.
+            kind = kinds.stream().filter(k -> succeeded(k) == 0).findFirst().orElse(kind);
+        }
 
         Map<Integer, String> owners = owners();
         int count = owners.size();
