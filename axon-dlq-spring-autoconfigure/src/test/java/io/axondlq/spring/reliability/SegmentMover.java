@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -49,7 +50,7 @@ final class SegmentMover implements Runnable {
         RELEASE
     }
 
-    private final java.util.Random random;
+    private final Random random;
     private final List<Kind> kinds;
     private final JdbcTemplate jdbc;
     private final String processor;
@@ -65,7 +66,7 @@ final class SegmentMover implements Runnable {
     private volatile int maxSegmentsSeen = INITIAL_SEGMENTS;
 
     SegmentMover(long seed, Set<Kind> kinds, JdbcTemplate jdbc, String processor, NodeProcess a, NodeProcess b) {
-        this.random = new java.util.Random(seed);
+        this.random = new Random(seed);
         this.kinds = List.copyOf(new TreeSet<>(kinds));
         this.jdbc = jdbc;
         this.processor = processor;
