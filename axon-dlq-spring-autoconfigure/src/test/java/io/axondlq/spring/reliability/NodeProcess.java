@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,6 +30,8 @@ final class NodeProcess {
     private final Path logDir;
     private final List<String> arguments;
     private Process process;
+    /** Process id of every incarnation: Axon's token store names a claim's owner {@code <pid>@<host>}. */
+    private final List<Long> pids = new CopyOnWriteArrayList<>();
     private int incarnation;
     private int kills;
 
@@ -61,6 +64,7 @@ final class NodeProcess {
             process = new ProcessBuilder(command).redirectErrorStream(true)
                                                  .redirectOutput(log.toFile())
                                                  .start();
+            pids.add(process.pid());
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start node " + name, e);
         }
@@ -68,6 +72,16 @@ final class NodeProcess {
 
     String nodeId() {
         return name + "#" + incarnation;
+    }
+
+    /** Whether a token claim's owner ({@code <pid>@<host>}, Axon's default) is any incarnation of this node. */
+    boolean anyIncarnationOwns(String owner) {
+        return owner != null && pids.stream().anyMatch(pid -> owner.startsWith(pid + "@"));
+    }
+
+    /** Whether a token claim's owner is the running incarnation of this node. */
+    synchronized boolean owns(String owner) {
+        return owner != null && process != null && process.isAlive() && owner.startsWith(process.pid() + "@");
     }
 
     int incarnation() {

@@ -62,6 +62,11 @@ final class Rest {
         return sendAbsolute("GET", path, null);
     }
 
+    /** A POST outside the API, e.g. the node application's own {@code /reliability/...}. */
+    Response postAbsolute(String path) {
+        return sendAbsolute("POST", path, null);
+    }
+
     Response send(String method, String path, String body, String... headers) {
         return sendAbsolute(method, BASE + path, body, headers);
     }

@@ -86,14 +86,19 @@ public class ReliabilityNodeApplication {
     }
 
     /**
-     * Splits the segments between two nodes (each claims at most {@code max-claimed-segments}), and extends claims
-     * often enough for a short token claim timeout, so that a killed node's segments are taken over quickly.
+     * Splits the segments between two nodes (each claims at most {@code max-claimed-segments}, or with
+     * {@code reliability.claim-share} that share of the processor's current segment count, for a test that splits and
+     * merges them), and extends claims often enough for a short token claim timeout, so that a killed node's segments
+     * are taken over quickly.
      */
     @Bean
     public ConfigurerModule pooledProcessorTuning(
-            @Value("${reliability.max-claimed-segments:3}") int maxClaimedSegments) {
+            @Value("${reliability.max-claimed-segments:3}") int maxClaimedSegments,
+            @Value("${reliability.claim-share:0}") double claimShare, JdbcTemplate jdbc) {
         return configurer -> configurer.eventProcessing().registerPooledStreamingEventProcessorConfiguration(
                 ReliabilityProjection.GROUP,
-                (config, builder) -> builder.maxClaimedSegments(maxClaimedSegments).claimExtensionThreshold(1000));
+                (config, builder) -> builder.maxSegmentProvider(
+                        claimShare > 0 ? new ClaimShare(jdbc, claimShare, maxClaimedSegments)
+                                : processor -> maxClaimedSegments).claimExtensionThreshold(1000));
     }
 }

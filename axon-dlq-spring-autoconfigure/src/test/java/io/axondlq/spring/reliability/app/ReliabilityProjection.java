@@ -3,6 +3,8 @@ package io.axondlq.spring.reliability.app;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.MergedTrackingToken;
+import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.messaging.deadletter.DeadLetter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -17,7 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link FaultPlan}. The handler also records, in the same transaction, what must never happen:
  * <ul>
  * <li>{@code duplicate_delivery}: the event was already applied (it is then not applied again, so a duplicate shows up
- * here instead of as a stuck letter);</li>
+ * here instead of as a stuck letter), and whether it came with a token of a merge still catching up
+ * ({@code during_merge}): Axon 4.13's pooled processor hands such a segment every event that either half had not
+ * seen yet, so the half that was ahead sees its events again, live or, when its sequence is parked by then, from a
+ * letter;</li>
  * <li>{@code order_violation}: the aggregate's previous event was not applied yet (a sequence overtook itself).</li>
  * </ul>
  */
@@ -45,8 +50,11 @@ public class ReliabilityProjection {
     }
 
     @EventHandler
-    public void on(ItemRecorded event, DeadLetter<EventMessage<?>> letter) {
+    public void on(ItemRecorded event, EventMessage<?> message, DeadLetter<EventMessage<?>> letter) {
         boolean redelivery = letter != null;
+        // A letter carries the token the event had when it was dead-lettered or parked.
+        boolean duringMerge = message instanceof TrackedEventMessage<?> tracked
+                && MergedTrackingToken.isMergeInProgress(tracked.trackingToken());
         switch (plan.fault(event.aggregateId(), event.seq())) {
             case PERMANENT -> {
                 if (!fixed(event)) {
@@ -63,18 +71,19 @@ public class ReliabilityProjection {
             }
         }
         if (ownTransaction != null) {
-            ownTransaction.executeWithoutResult(status -> apply(event, redelivery));
+            ownTransaction.executeWithoutResult(status -> apply(event, redelivery, duringMerge));
         } else {
-            apply(event, redelivery);
+            apply(event, redelivery, duringMerge);
         }
     }
 
-    private void apply(ItemRecorded event, boolean redelivery) {
+    private void apply(ItemRecorded event, boolean redelivery, boolean duringMerge) {
         List<Long> seen = jdbc.queryForList("SELECT seq FROM projection WHERE aggregate_id = ? AND seq IN (?, ?)",
                                             Long.class, event.aggregateId(), event.seq(), event.seq() - 1);
         if (seen.contains(event.seq())) {
-            jdbc.update("INSERT INTO duplicate_delivery (aggregate_id, seq, node, redelivered) VALUES (?, ?, ?, ?)",
-                        event.aggregateId(), event.seq(), node, redelivery);
+            jdbc.update("INSERT INTO duplicate_delivery (aggregate_id, seq, node, redelivered, during_merge) "
+                                + "VALUES (?, ?, ?, ?, ?)", event.aggregateId(), event.seq(), node, redelivery,
+                        duringMerge);
             return;
         }
         if (event.seq() > 0 && !seen.contains(event.seq() - 1)) {
