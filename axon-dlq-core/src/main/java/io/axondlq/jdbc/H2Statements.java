@@ -25,4 +25,19 @@ final class H2Statements extends DeadLetterStatements {
                 + "AND sequence_key = :sequence_key) AND (SELECT COUNT(*) FROM " + sequenceTable
                 + " WHERE processing_group = :processing_group) < :max_sequences) s";
     }
+
+    @Override
+    String now() {
+        return "CURRENT_TIMESTAMP";
+    }
+
+    @Override
+    String leaseEnd() {
+        return "DATEADD(MILLISECOND, :lease_ms, " + now() + ")";
+    }
+
+    @Override
+    String returning(String update, String column) {
+        return "SELECT " + column + " FROM FINAL TABLE (" + update + ")";
+    }
 }

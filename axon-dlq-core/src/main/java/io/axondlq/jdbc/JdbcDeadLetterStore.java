@@ -7,6 +7,7 @@ import io.axondlq.core.store.DeadLetterStoreException;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceClaim;
@@ -18,7 +19,7 @@ import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.messaging.deadletter.Cause;
 import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
-import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import org.axonframework.messaging.deadletter.ThrowableCause;
 import org.axonframework.serialization.Serializer;
 import org.slf4j.Logger;
@@ -285,9 +286,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     @Override
     public Page<StoredLetter> claimableHeads(String processingGroup, int limit, String cursor) {
         requirePositive(limit);
-        MapSqlParameterSource params = groupParams(processingGroup)
-                .addValue("now", time(GenericDeadLetter.clock.instant()))
-                .addValue("limit", limit + 1);
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
         if (cursor != null) {
             Cursors.TimeAndKey after = Cursors.decodeHeads(cursor);
             params.addValue("after_touched", time(after.time())).addValue("after_key", after.key());
@@ -384,25 +383,28 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public boolean requeue(StoredLetter updated, AttemptRecord attempt) {
-        Cause cause = updated.cause().orElse(null);
-        Instant touched = EventCodec.truncate(updated.lastTouched());
-        MapSqlParameterSource params = sequenceParams(updated.processingGroup(), updated.sequenceKey())
-                .addValue("letter_id", updated.id())
-                .addValue("cause_type", cause == null ? null : cause.type(), Types.VARCHAR)
-                .addValue("cause_message", cause == null ? null : truncateMessage(cause.message()), Types.VARCHAR)
-                .addValue("cause_stack_trace", updated.causeStackTrace().orElse(null), Types.VARCHAR)
-                .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
-                .addValue("last_touched", time(touched));
+        MapSqlParameterSource params = requeueParams(updated);
         return inTransaction.execute(status -> {
             if (jdbc.update(sql.requeueLetter(), params) == 0) {
                 return false;
             }
             jdbc.update(sql.touchSequence(), params);
             if (attempt != null) {
-                jdbc.update(sql.insertAttempt(), attemptParams(updated.id(), attempt));
+                jdbc.update(sql.insertAttemptOfLetter(), attemptParams(updated.id(), attempt));
             }
             return true;
         });
+    }
+
+    private MapSqlParameterSource requeueParams(StoredLetter updated) {
+        Cause cause = updated.cause().orElse(null);
+        return sequenceParams(updated.processingGroup(), updated.sequenceKey())
+                .addValue("letter_id", updated.id())
+                .addValue("cause_type", cause == null ? null : cause.type(), Types.VARCHAR)
+                .addValue("cause_message", cause == null ? null : truncateMessage(cause.message()), Types.VARCHAR)
+                .addValue("cause_stack_trace", updated.causeStackTrace().orElse(null), Types.VARCHAR)
+                .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
+                .addValue("last_touched", time(EventCodec.truncate(updated.lastTouched())));
     }
 
     @Override
@@ -438,14 +440,14 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public Optional<SequenceClaim> claim(String processingGroup, String sequenceKey, Duration lease) {
-        requirePositive(lease);
-        Instant now = GenericDeadLetter.clock.instant();
-        SequenceClaim claim = new SequenceClaim(processingGroup, sequenceKey, nodeId + "/" + UUID.randomUUID(),
-                                                now.plus(lease));
-        MapSqlParameterSource params = claimParams(claim).addValue("now", time(now));
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey)
+                .addValue("owner", nodeId + "/" + UUID.randomUUID())
+                .addValue("lease_ms", leaseMillis(lease));
         return inOwnTransaction.execute(status -> {
-            if (jdbc.update(sql.claim(), params) > 0) {
-                return Optional.of(claim);
+            List<Instant> until = jdbc.query(sql.claim(), params, (rs, i) -> instant(rs, "claim_until"));
+            if (!until.isEmpty()) {
+                return Optional.of(new SequenceClaim(processingGroup, sequenceKey, (String) params.getValue("owner"),
+                                                     until.get(0)));
             }
             List<SequenceClaimedException> holders = jdbc.query(
                     sql.sequenceRow(), params,
@@ -461,12 +463,62 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public boolean renew(SequenceClaim claim, Duration lease) {
-        requirePositive(lease);
-        MapSqlParameterSource params = claimParams(claim)
-                .addValue("until", time(GenericDeadLetter.clock.instant().plus(lease)));
+        MapSqlParameterSource params = leaseParams(claim, lease);
         // Joins the caller's transaction: it may hold the sequence row already (letters removed or requeued), and a
         // transaction of our own would wait for it forever. Others cannot claim meanwhile: the row is locked.
         return Boolean.TRUE.equals(inTransaction.execute(status -> jdbc.update(sql.renew(), params) > 0));
+    }
+
+    @Override
+    public long removeLeased(SequenceClaim claim, StoredLetter letter, Duration lease) {
+        requireOfClaim(claim, letter);
+        MapSqlParameterSource params = leaseParams(claim, lease).addValue("letter_id", letter.id());
+        // The fence comes first and locks the sequence row (the order every writer of a sequence takes its rows in):
+        // from here to the commit nobody can take the sequence over.
+        return inTransaction.execute(status -> {
+            List<Integer> left = jdbc.queryForList(sql.shrinkUnderLease(), params, Integer.class);
+            if (left.isEmpty()) {
+                throw new LeaseLostException(claim);
+            }
+            if (jdbc.update(sql.deleteLetter(), params) == 0) {
+                throw noSuchLetter(letter);
+            }
+            if (left.get(0) <= 0) {
+                jdbc.update(sql.deleteEmptySequence(), params);
+            }
+            return Math.max(0, left.get(0));
+        });
+    }
+
+    @Override
+    public void requeueLeased(SequenceClaim claim, StoredLetter updated, AttemptRecord attempt, Duration lease) {
+        requireOfClaim(claim, updated);
+        MapSqlParameterSource params = requeueParams(updated).addValues(leaseParams(claim, lease).getValues());
+        inTransaction.executeWithoutResult(status -> {
+            if (jdbc.update(sql.touchUnderLease(), params) == 0) {
+                throw new LeaseLostException(claim);
+            }
+            if (jdbc.update(sql.requeueLetter(), params) == 0) {
+                throw noSuchLetter(updated);
+            }
+            if (attempt != null) {
+                jdbc.update(sql.insertAttemptOfLetter(), attemptParams(updated.id(), attempt));
+            }
+        });
+    }
+
+    private static void requireOfClaim(SequenceClaim claim, StoredLetter letter) {
+        if (!claim.processingGroup().equals(letter.processingGroup())
+                || !claim.sequenceKey().equals(letter.sequenceKey())) {
+            throw new IllegalArgumentException("Dead letter [" + letter.id() + "] is not of the claimed sequence ["
+                                                       + claim.sequenceKey() + "] of processing group ["
+                                                       + claim.processingGroup() + "]");
+        }
+    }
+
+    private static NoSuchDeadLetterException noSuchLetter(StoredLetter letter) {
+        return new NoSuchDeadLetterException("Dead letter [" + letter.id() + "] of processing group ["
+                                                     + letter.processingGroup() + "] is already gone");
     }
 
     @Override
@@ -531,9 +583,11 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     }
 
     private static MapSqlParameterSource claimParams(SequenceClaim claim) {
-        return sequenceParams(claim.processingGroup(), claim.sequenceKey())
-                .addValue("owner", claim.owner())
-                .addValue("until", time(claim.until()));
+        return sequenceParams(claim.processingGroup(), claim.sequenceKey()).addValue("owner", claim.owner());
+    }
+
+    private static MapSqlParameterSource leaseParams(SequenceClaim claim, Duration lease) {
+        return claimParams(claim).addValue("lease_ms", leaseMillis(lease));
     }
 
     private static MapSqlParameterSource groupParams(String processingGroup) {
@@ -589,8 +643,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private SequenceSummary mapSequence(ResultSet rs, int row) throws SQLException {
         Instant claimUntil = instant(rs, "claim_until");
         String owner = rs.getString("claim_owner");
-        boolean claimed = owner != null && claimUntil != null
-                && claimUntil.isAfter(GenericDeadLetter.clock.instant());
+        // Whether the lease is still running is the database's call, by its clock.
+        boolean claimed = owner != null && rs.getInt("claim_active") == 1;
         return new SequenceSummary(rs.getString("processing_group"), rs.getString("sequence_key"),
                                    rs.getInt("letter_count"), instant(rs, "oldest_enqueued_at"),
                                    instant(rs, "last_touched"), rs.getObject("letter_id", UUID.class),
@@ -622,10 +676,12 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         }
     }
 
-    private static void requirePositive(Duration lease) {
-        if (lease == null || lease.isNegative() || lease.isZero()) {
-            throw new IllegalArgumentException("lease must be positive, was " + lease);
+    /** Lease lengths go to the database in milliseconds, where the lease's end is computed by its clock. */
+    private static long leaseMillis(Duration lease) {
+        if (lease == null || lease.toMillis() < 1) {
+            throw new IllegalArgumentException("lease must be at least 1 ms, was " + lease);
         }
+        return lease.toMillis();
     }
 
     static String defaultNodeId() {

@@ -26,4 +26,19 @@ final class PostgresStatements extends DeadLetterStatements {
                 + "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
                 + letterValues("s.last_index") + " FROM s";
     }
+
+    @Override
+    String now() {
+        return "statement_timestamp()";
+    }
+
+    @Override
+    String leaseEnd() {
+        return "(" + now() + " + :lease_ms * INTERVAL '1 millisecond')";
+    }
+
+    @Override
+    String returning(String update, String column) {
+        return update + " RETURNING " + column;
+    }
 }

@@ -123,8 +123,10 @@ final class InvokerFixture implements AutoCloseable {
     final JdbcDeadLetterStore store;
     final JdbcTemplate jdbc;
     final JdbcTokenStore tokenStore;
-    final InMemoryEventStorageEngine storageEngine = new InMemoryEventStorageEngine();
+    final InMemoryEventStorageEngine storageEngine;
     final ProjectionHandler handler;
+    /** Redelivery lease of the module; set before {@link #start(Options)}. */
+    Duration leaseDuration = Duration.ofSeconds(30);
     private final Map<String, AtomicLong> nextSequence = new ConcurrentHashMap<>();
 
     Options options;
@@ -137,15 +139,25 @@ final class InvokerFixture implements AutoCloseable {
      * @param inspectDataSource the same database, for the test's assertions
      */
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource) {
+        this(database, dataSource, inspectDataSource, null, new InMemoryEventStorageEngine());
+    }
+
+    /**
+     * One "node" of several on one database: give each its own node id and data source, and all of them the same
+     * event storage, so that they process one event stream.
+     */
+    InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
+                   InMemoryEventStorageEngine storageEngine) {
         this.database = database;
         this.dataSource = dataSource;
+        this.storageEngine = storageEngine;
         this.springTransactions = new DataSourceTransactionManager(dataSource);
-        this.appStore = JdbcDeadLetterStore.builder()
-                                           .dataSource(dataSource)
-                                           .transactionManager(springTransactions)
-                                           .eventSerializer(serializer)
-                                           .genericSerializer(serializer)
-                                           .build();
+        JdbcDeadLetterStore.Builder appStoreBuilder = JdbcDeadLetterStore.builder()
+                                                                         .dataSource(dataSource)
+                                                                         .transactionManager(springTransactions)
+                                                                         .eventSerializer(serializer)
+                                                                         .genericSerializer(serializer);
+        this.appStore = (nodeId == null ? appStoreBuilder : appStoreBuilder.nodeId(nodeId)).build();
         this.jdbc = new JdbcTemplate(inspectDataSource);
         this.store = JdbcDeadLetterStore.builder()
                                         .dataSource(inspectDataSource)
@@ -196,7 +208,7 @@ final class InvokerFixture implements AutoCloseable {
                                                         .savepoints(c -> options.savepoints().apply(dataSource))
                                                         .settings(group -> options.settings())
                                                         .observer(c -> options.observer())
-                                                        .leaseDuration(Duration.ofSeconds(30))
+                                                        .leaseDuration(leaseDuration)
                                                         .build();
         Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
         configurer.registerModule(module);
