@@ -1,5 +1,6 @@
 package io.axondlq.jdbc;
 
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -234,6 +235,15 @@ abstract class DeadLetterStatements {
                                  + "ORDER BY h.sequence_index LIMIT 1), oldest_enqueued_at) "
                                  + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
                                  + "AND claim_owner = :owner", "letter_count");
+    }
+
+    /**
+     * {@link #shrinkUnderLease()} and the delete of the letter in one round trip, where the dialect can: returns
+     * {@code letter_count} and {@code removed} (0 when the letter is already gone) while the lease is held, no row
+     * otherwise. Empty: the store sends the two statements.
+     */
+    Optional<String> removeUnderLease() {
+        return Optional.empty();
     }
 
     /** The fence of a failed redelivery, in the requeue's transaction: renews the lease and touches the sequence. */

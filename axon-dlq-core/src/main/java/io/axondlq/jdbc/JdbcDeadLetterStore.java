@@ -476,18 +476,38 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         // The fence comes first and locks the sequence row (the order every writer of a sequence takes its rows in):
         // from here to the commit nobody can take the sequence over.
         return inTransaction.execute(status -> {
-            List<Integer> left = jdbc.queryForList(sql.shrinkUnderLease(), params, Integer.class);
-            if (left.isEmpty()) {
-                throw new LeaseLostException(claim);
-            }
-            if (jdbc.update(sql.deleteLetter(), params) == 0) {
-                throw noSuchLetter(letter);
-            }
-            if (left.get(0) <= 0) {
+            int left = sql.removeUnderLease().isPresent()
+                    ? removeUnderLeaseAtOnce(sql.removeUnderLease().get(), params, claim, letter)
+                    : removeUnderLeaseInTwo(params, claim, letter);
+            if (left <= 0) {
                 jdbc.update(sql.deleteEmptySequence(), params);
             }
-            return Math.max(0, left.get(0));
+            return Math.max(0, left);
         });
+    }
+
+    private int removeUnderLeaseAtOnce(String statement, MapSqlParameterSource params, SequenceClaim claim,
+                                       StoredLetter letter) {
+        List<int[]> rows = jdbc.query(statement, params,
+                                      (rs, i) -> new int[]{rs.getInt("letter_count"), rs.getInt("removed")});
+        if (rows.isEmpty()) {
+            throw new LeaseLostException(claim);
+        }
+        if (rows.get(0)[1] == 0) {
+            throw noSuchLetter(letter);
+        }
+        return rows.get(0)[0];
+    }
+
+    private int removeUnderLeaseInTwo(MapSqlParameterSource params, SequenceClaim claim, StoredLetter letter) {
+        List<Integer> left = jdbc.queryForList(sql.shrinkUnderLease(), params, Integer.class);
+        if (left.isEmpty()) {
+            throw new LeaseLostException(claim);
+        }
+        if (jdbc.update(sql.deleteLetter(), params) == 0) {
+            throw noSuchLetter(letter);
+        }
+        return left.get(0);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.axondlq.jdbc;
 
+import java.util.Optional;
+
 /** PostgreSQL: data-modifying CTEs make "touch the sequence row, insert the letter" one statement. */
 final class PostgresStatements extends DeadLetterStatements {
 
@@ -40,5 +42,13 @@ final class PostgresStatements extends DeadLetterStatements {
     @Override
     String returning(String update, String column) {
         return update + " RETURNING " + column;
+    }
+
+    /** The fence runs first (the delete reads its result), so the sequence row is locked before the letter row. */
+    @Override
+    Optional<String> removeUnderLease() {
+        return Optional.of("WITH fence AS (" + shrinkUnderLease() + "), removed AS (DELETE FROM " + letterTable
+                                   + " WHERE letter_id = :letter_id AND EXISTS (SELECT 1 FROM fence) RETURNING 1) "
+                                   + "SELECT letter_count, (SELECT COUNT(*) FROM removed) AS removed FROM fence");
     }
 }
