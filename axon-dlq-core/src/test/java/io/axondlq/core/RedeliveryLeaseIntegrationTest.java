@@ -94,7 +94,8 @@ abstract class RedeliveryLeaseIntegrationTest {
     /** Runs node A's redelivery of A with A's JVM clock an hour behind, and waits until A#0's handler runs. */
     private Future<RedeliveryResult> nodeAStartsRedeliveringAndIsHeldInA0(CountDownLatch a0Entered) throws Exception {
         GenericDeadLetter.clock = Clock.offset(Clock.systemUTC(), SKEW.negated());
-        Future<RedeliveryResult> redelivery = threads.submit(() -> nodeA.redeliverer().redeliver(GROUP, nodeA.key("A")));
+        Future<RedeliveryResult> redelivery =
+                threads.submit(() -> nodeA.redeliverer().redeliver(GROUP, nodeA.key("A")));
         assertThat(a0Entered.await(30, TimeUnit.SECONDS)).isTrue();
         // From here on it is node B's turn, and B's JVM clock is an hour ahead.
         GenericDeadLetter.clock = Clock.offset(Clock.systemUTC(), SKEW);
