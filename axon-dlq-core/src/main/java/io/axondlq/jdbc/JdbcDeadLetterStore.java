@@ -74,7 +74,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final SqlDialect dialect;
     private final EventCodec codec;
     private final TransactionTemplate inTransaction;
-    private final TransactionTemplate inOwnTransaction;
+    /** Claims and releases: outside any caller's transaction, each statement committed by itself at once. */
+    private final TransactionTemplate outsideTransaction;
     private final DeadLetterLimits defaultLimits;
     private final Map<String, DeadLetterLimits> groupLimits;
     private final Function<Object, String> keyEncoder;
@@ -89,8 +90,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         PlatformTransactionManager transactionManager = builder.transactionManager != null
                 ? builder.transactionManager : new DataSourceTransactionManager(builder.dataSource);
         this.inTransaction = new TransactionTemplate(transactionManager);
-        this.inOwnTransaction = new TransactionTemplate(transactionManager);
-        this.inOwnTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.outsideTransaction = new TransactionTemplate(transactionManager);
+        this.outsideTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
         this.defaultLimits = builder.defaultLimits;
         this.groupLimits = Map.copyOf(builder.groupLimits);
         this.keyEncoder = builder.keyEncoder;
@@ -443,7 +444,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey)
                 .addValue("owner", nodeId + "/" + UUID.randomUUID())
                 .addValue("lease_ms", leaseMillis(lease));
-        return inOwnTransaction.execute(status -> {
+        // One auto-committed statement: the lease is visible to everyone at once, and costs no COMMIT round trip.
+        return outsideTransaction.execute(status -> {
             List<Instant> until = jdbc.query(sql.claim(), params, (rs, i) -> instant(rs, "claim_until"));
             if (!until.isEmpty()) {
                 return Optional.of(new SequenceClaim(processingGroup, sequenceKey, (String) params.getValue("owner"),
@@ -558,7 +560,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     }
 
     private void releaseNow(SequenceClaim claim) {
-        inOwnTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
+        outsideTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
     }
 
     // --- mapping ------------------------------------------------------------------------------------------------
