@@ -13,8 +13,8 @@ import java.util.UUID;
  * The SPI a dead-letter store implements: the hot-path operations the invoker needs, redelivery leases, and the
  * operator queries the REST API serves. Letters are keyed by (processing group, sequence key, sequence index).
  * <p>
- * Every method joins the caller's transaction when there is one, except that a claim always commits in its own short
- * transaction and a release takes effect once the caller's transaction has ended.
+ * Every method joins the caller's transaction when there is one, except that a claim always commits at once, outside
+ * it, and a release takes effect once the caller's transaction has ended.
  */
 public interface DeadLetterStore {
 
@@ -112,7 +112,7 @@ public interface DeadLetterStore {
     // nodes whose clocks disagree still agree on who holds a sequence. The owner is unique per claim.
 
     /**
-     * Leases the sequence for {@code lease} (database time), in its own committed transaction.
+     * Leases the sequence for {@code lease} (database time), committed at once, outside the caller's transaction.
      *
      * @return the claim, or empty when the sequence does not exist
      * @throws SequenceClaimedException when another owner holds an unexpired lease
