@@ -1,5 +1,6 @@
 package io.axondlq.jdbc;
 
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -75,6 +76,18 @@ abstract class DeadLetterStatements {
     }
 
     /**
+     * The database's current time, for every lease and due-time comparison: never the JVM's clock, which differs
+     * between nodes. On PostgreSQL the statement's start; on H2 the transaction's start (H2 has nothing finer).
+     */
+    abstract String now();
+
+    /** {@link #now()} plus {@code :lease_ms} milliseconds. */
+    abstract String leaseEnd();
+
+    /** Runs {@code update} (one row at most) and returns {@code column} of the updated row: no row, no result. */
+    abstract String returning(String update, String column);
+
+    /**
      * Sequences of one segment: a range of the bit-reversed hash, plus the sequences every segment sees (see
      * {@link Segments}). Two index range scans; a UNION ALL rather than an OR so that H2 uses the index for both.
      */
@@ -141,7 +154,7 @@ abstract class DeadLetterStatements {
                 + " l ON l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key "
                 + "AND l.sequence_index = " + headIndexSubquery("s")
                 + " WHERE s.processing_group = :processing_group "
-                + "AND (s.claim_owner IS NULL OR s.claim_until < :now) "
+                + "AND (s.claim_owner IS NULL OR s.claim_until < " + now() + ") "
                 + (afterCursor ? "AND (s.last_touched, s.sequence_key) > (:after_touched, :after_key) " : "")
                 + "ORDER BY s.last_touched, s.sequence_key LIMIT :limit";
     }
@@ -160,7 +173,8 @@ abstract class DeadLetterStatements {
 
     String sequences(boolean single, boolean afterCursor) {
         return "SELECT s.processing_group, s.sequence_key, s.letter_count, s.oldest_enqueued_at, s.last_touched, "
-                + "s.claim_owner, s.claim_until, l.letter_id, l.event_identifier, l.payload_type, l.cause_type "
+                + "s.claim_owner, s.claim_until, CASE WHEN s.claim_until > " + now() + " THEN 1 ELSE 0 END "
+                + "AS claim_active, l.letter_id, l.event_identifier, l.payload_type, l.cause_type "
                 + "FROM " + sequenceTable + " s LEFT JOIN " + letterTable + " l "
                 + "ON l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key "
                 + "AND l.sequence_index = " + headIndexSubquery("s")
@@ -255,15 +269,62 @@ abstract class DeadLetterStatements {
         return "DELETE FROM " + sequenceTable + " WHERE processing_group = :processing_group";
     }
 
+    /** Takes the lease when it is free or expired by the database's clock; returns the new lease end. */
     String claim() {
-        return "UPDATE " + sequenceTable + " SET claim_owner = :owner, claim_until = :until "
-                + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
-                + "AND (claim_owner IS NULL OR claim_until < :now OR claim_owner = :owner)";
+        return returning("UPDATE " + sequenceTable + " SET claim_owner = :owner, claim_until = " + leaseEnd()
+                                 + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                                 + "AND (claim_owner IS NULL OR claim_until < " + now() + ")", "claim_until");
     }
 
+    /**
+     * Extends a held lease. Holding means the row still names this claim's owner (unique per claim): then nobody has
+     * taken the sequence since, whatever the time, and the row lock keeps it so until the transaction ends.
+     */
     String renew() {
-        return "UPDATE " + sequenceTable + " SET claim_until = :until WHERE processing_group = :processing_group "
-                + "AND sequence_key = :sequence_key AND claim_owner = :owner";
+        return "UPDATE " + sequenceTable + " SET claim_until = " + leaseEnd()
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                + "AND claim_owner = :owner";
+    }
+
+    /**
+     * The fence of a redelivered letter, in the letter's own transaction: renews the lease and accounts for the
+     * letter about to be deleted, only while the lease is held. Returns the letters left; no row means the lease is
+     * lost (or the sequence gone), and the caller rolls back.
+     */
+    String shrinkUnderLease() {
+        return returning("UPDATE " + sequenceTable + " SET letter_count = letter_count - 1, claim_until = "
+                                 + leaseEnd() + ", oldest_enqueued_at = COALESCE((SELECT h.enqueued_at FROM "
+                                 + letterTable + " h WHERE h.processing_group = :processing_group "
+                                 + "AND h.sequence_key = :sequence_key AND h.letter_id <> :letter_id "
+                                 + "ORDER BY h.sequence_index LIMIT 1), oldest_enqueued_at) "
+                                 + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                                 + "AND claim_owner = :owner", "letter_count");
+    }
+
+    /**
+     * {@link #shrinkUnderLease()} and the delete of the letter in one round trip, where the dialect can: returns
+     * {@code letter_count} and {@code removed} (0 when the letter is already gone) while the lease is held, no row
+     * otherwise. Empty: the store sends the two statements.
+     */
+    Optional<String> removeUnderLease() {
+        return Optional.empty();
+    }
+
+    /** The fence of a failed redelivery, in the requeue's transaction: renews the lease and touches the sequence. */
+    String touchUnderLease() {
+        return "UPDATE " + sequenceTable + " SET last_touched = :last_touched, claim_until = " + leaseEnd()
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                + "AND claim_owner = :owner";
+    }
+
+    /**
+     * A history row numbered by the letter's attempt count as just raised: the letter row's lock orders concurrent
+     * requeues, so no two ever pick the same number.
+     */
+    String insertAttemptOfLetter() {
+        return "INSERT INTO " + attemptTable + " (letter_id, attempt, failed_at, node, cause_type, cause_message) "
+                + "VALUES (:letter_id, (SELECT attempts FROM " + letterTable + " WHERE letter_id = :letter_id), "
+                + ":failed_at, :node, :cause_type, :cause_message)";
     }
 
     String release() {

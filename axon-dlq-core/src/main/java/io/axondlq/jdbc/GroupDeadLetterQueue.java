@@ -2,6 +2,7 @@ package io.axondlq.jdbc;
 
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceClaim;
@@ -17,6 +18,8 @@ import org.axonframework.messaging.deadletter.GenericDeadLetter;
 import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 import org.axonframework.messaging.deadletter.WrongDeadLetterTypeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -34,9 +37,12 @@ import java.util.function.UnaryOperator;
  * dead-lettering invoker this store.
  * <p>
  * Unlike Axon's JDBC queue, {@link #process(Predicate, Function)} looks at every claimable sequence, not the first
- * ten, and sequences are paged by key, so large sequences are returned exactly once each.
+ * ten, and sequences are paged by key, so large sequences are returned exactly once each. Processing holds a lease
+ * (database time) on the sequence, and every eviction or requeue it makes is fenced by that lease.
  */
 public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<EventMessage<?>> {
+
+    private static final Logger logger = LoggerFactory.getLogger(GroupDeadLetterQueue.class);
 
     private final DeadLetterStore store;
     private final String processingGroup;
@@ -106,14 +112,20 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
                         UnaryOperator<DeadLetter<? extends EventMessage<?>>> letterUpdater)
             throws NoSuchDeadLetterException {
         StoredLetter original = stored(letter);
-        StoredLetter updated = stored(letterUpdater.apply(original).markTouched());
-        AttemptRecord attempt = updated.cause()
-                                       .map(c -> record(original.attempts() + 1, c))
-                                       .orElse(null);
-        if (!store.requeue(updated, attempt)) {
+        StoredLetter updated = updated(original, letterUpdater);
+        if (!store.requeue(updated, attemptOf(original, updated))) {
             throw new NoSuchDeadLetterException("Dead letter [" + original.id() + "] of processing group ["
                                                         + processingGroup + "] does not exist");
         }
+    }
+
+    private static StoredLetter updated(StoredLetter original,
+                                        UnaryOperator<DeadLetter<? extends EventMessage<?>>> letterUpdater) {
+        return stored(letterUpdater.apply(original).markTouched());
+    }
+
+    private AttemptRecord attemptOf(StoredLetter original, StoredLetter updated) {
+        return updated.cause().map(c -> record(original.attempts() + 1, c)).orElse(null);
     }
 
     private AttemptRecord record(int attempt, Cause cause) {
@@ -196,9 +208,16 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
                     continue;
                 }
                 Optional<SequenceClaim> claim = tryClaim(head);
-                if (claim.isPresent()) {
-                    return processSequence(head, claim.get(), processingTask);
+                if (claim.isEmpty()) {
+                    continue;
                 }
+                // Read under the lease: the listed head may have been redelivered by another node since it was listed.
+                List<StoredLetter> first = store.sequenceLetters(processingGroup, head.sequenceKey(), -1, pageSize);
+                if (first.isEmpty() || !first.get(0).id().equals(head.id()) && !sequenceFilter.test(first.get(0))) {
+                    store.release(claim.get());
+                    continue;
+                }
+                return processSequence(first, claim.get(), processingTask);
             }
             cursor = heads.nextCursor();
         } while (cursor != null);
@@ -219,24 +238,37 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
         }
     }
 
-    private boolean processSequence(StoredLetter head, SequenceClaim claim,
+    /**
+     * Processes the claimed sequence from its head, a page of letters at a time. Each letter's removal or requeue is
+     * fenced by the lease, in the caller's transaction when there is one (Axon's invoker runs {@code process} in one):
+     * a lost lease, or a letter found already gone, stops processing and returns {@code false}, and marks that
+     * transaction rollback-only, so the task's work under the lost lease does not commit with it.
+     */
+    private boolean processSequence(List<StoredLetter> firstPage, SequenceClaim claim,
                                     Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> task) {
         try {
-            StoredLetter current = head;
-            while (current != null) {
-                EnqueueDecision<EventMessage<?>> decision = task.apply(current);
-                if (decision.shouldEnqueue()) {
-                    requeue(current, letter -> decision.withDiagnostics(letter)
-                                                       .withCause(decision.enqueueCause().orElse(null)));
-                    return false;
+            List<StoredLetter> page = firstPage;
+            while (!page.isEmpty()) {
+                for (StoredLetter current : page) {
+                    EnqueueDecision<EventMessage<?>> decision = task.apply(current);
+                    if (decision.shouldEnqueue()) {
+                        StoredLetter updated = updated(current, letter -> decision.withDiagnostics(letter)
+                                .withCause(decision.enqueueCause().orElse(null)));
+                        store.requeueLeased(claim, updated, attemptOf(current, updated), claimDuration);
+                        return false;
+                    }
+                    if (store.removeLeased(claim, current, claimDuration) == 0) {
+                        return true;
+                    }
                 }
-                List<StoredLetter> next =
-                        store.sequenceLetters(processingGroup, current.sequenceKey(), current.sequenceIndex(), 1);
-                store.remove(current);
-                store.renew(claim, claimDuration);
-                current = next.isEmpty() ? null : next.get(0);
+                page = store.sequenceLetters(processingGroup, claim.sequenceKey(),
+                                             page.get(page.size() - 1).sequenceIndex(), pageSize);
             }
             return true;
+        } catch (LeaseLostException | NoSuchDeadLetterException e) {
+            logger.warn("Stopped processing dead-letter sequence [{}] of processing group [{}]: {}",
+                        claim.sequenceKey(), processingGroup, e.getMessage());
+            return false;
         } finally {
             store.release(claim);
         }

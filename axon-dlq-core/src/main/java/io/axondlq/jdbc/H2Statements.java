@@ -44,4 +44,19 @@ final class H2Statements extends DeadLetterStatements {
         return "NOT EXISTS (SELECT 1 FROM " + letterTable + " e WHERE e.processing_group = :processing_group "
                 + "AND e.event_identifier = :event_identifier)";
     }
+
+    @Override
+    String now() {
+        return "CURRENT_TIMESTAMP";
+    }
+
+    @Override
+    String leaseEnd() {
+        return "DATEADD(MILLISECOND, :lease_ms, " + now() + ")";
+    }
+
+    @Override
+    String returning(String update, String column) {
+        return "SELECT " + column + " FROM FINAL TABLE (" + update + ")";
+    }
 }

@@ -8,6 +8,7 @@ import io.axondlq.core.store.DeadLetterStoreException;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.LetterDraft;
+import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceClaim;
@@ -20,7 +21,7 @@ import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.messaging.deadletter.Cause;
 import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
-import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import org.axonframework.messaging.deadletter.ThrowableCause;
 import org.axonframework.serialization.Serializer;
 import org.slf4j.Logger;
@@ -79,7 +80,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final SqlDialect dialect;
     private final EventCodec codec;
     private final TransactionTemplate inTransaction;
-    private final TransactionTemplate inOwnTransaction;
+    /** Claims and releases: outside any caller's transaction, each statement committed by itself at once. */
+    private final TransactionTemplate outsideTransaction;
     private final DeadLetterLimits defaultLimits;
     private final Map<String, DeadLetterLimits> groupLimits;
     private final Function<Object, SequenceKeys.StoredKey> keyEncoder;
@@ -94,8 +96,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         PlatformTransactionManager transactionManager = builder.transactionManager != null
                 ? builder.transactionManager : new DataSourceTransactionManager(builder.dataSource);
         this.inTransaction = new TransactionTemplate(transactionManager);
-        this.inOwnTransaction = new TransactionTemplate(transactionManager);
-        this.inOwnTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.outsideTransaction = new TransactionTemplate(transactionManager);
+        this.outsideTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
         this.defaultLimits = builder.defaultLimits;
         this.groupLimits = Map.copyOf(builder.groupLimits);
         this.keyEncoder = builder.keyEncoder == null
@@ -401,9 +403,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     @Override
     public Page<StoredLetter> claimableHeads(String processingGroup, int limit, String cursor) {
         requirePositive(limit);
-        MapSqlParameterSource params = groupParams(processingGroup)
-                .addValue("now", time(GenericDeadLetter.clock.instant()))
-                .addValue("limit", limit + 1);
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
         if (cursor != null) {
             Cursors.TimeAndKey after = Cursors.decodeHeads(cursor);
             params.addValue("after_touched", time(after.time())).addValue("after_key", after.key());
@@ -503,17 +503,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public boolean requeue(StoredLetter updated, AttemptRecord attempt) {
-        Cause cause = updated.cause().orElse(null);
-        Instant touched = EventCodec.truncate(updated.lastTouched());
-        MapSqlParameterSource params = sequenceParams(updated.processingGroup(), updated.sequenceKey())
-                .addValue("letter_id", updated.id())
-                .addValue("cause_type", cause == null ? null : Causes.type(cause.type()), Types.VARCHAR)
-                .addValue("cause_message", cause == null ? null : Causes.truncateMessage(cause.message()),
-                          Types.VARCHAR)
-                .addValue("cause_stack_trace", Causes.stackTrace(updated.causeStackTrace().orElse(null)),
-                          Types.VARCHAR)
-                .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
-                .addValue("last_touched", time(touched));
+        MapSqlParameterSource params = requeueParams(updated);
         return inTransaction.execute(status -> {
             // Sequence row first, then the letter: the order evictions take them in, so the two never deadlock.
             jdbc.update(sql.touchSequence(), params);
@@ -521,10 +511,23 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 return false;
             }
             if (attempt != null) {
-                jdbc.update(sql.insertAttempt(), attemptParams(updated.id(), attempt));
+                jdbc.update(sql.insertAttemptOfLetter(), attemptParams(updated.id(), attempt));
             }
             return true;
         });
+    }
+
+    private MapSqlParameterSource requeueParams(StoredLetter updated) {
+        Cause cause = updated.cause().orElse(null);
+        return sequenceParams(updated.processingGroup(), updated.sequenceKey())
+                .addValue("letter_id", updated.id())
+                .addValue("cause_type", cause == null ? null : Causes.type(cause.type()), Types.VARCHAR)
+                .addValue("cause_message", cause == null ? null : Causes.truncateMessage(cause.message()),
+                          Types.VARCHAR)
+                .addValue("cause_stack_trace", Causes.stackTrace(updated.causeStackTrace().orElse(null)),
+                          Types.VARCHAR)
+                .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
+                .addValue("last_touched", time(EventCodec.truncate(updated.lastTouched())));
     }
 
     @Override
@@ -569,14 +572,15 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public Optional<SequenceClaim> claim(String processingGroup, String sequenceKey, Duration lease) {
-        requirePositive(lease);
-        Instant now = GenericDeadLetter.clock.instant();
-        SequenceClaim claim = new SequenceClaim(processingGroup, sequenceKey, nodeId + "/" + UUID.randomUUID(),
-                                                now.plus(lease));
-        MapSqlParameterSource params = claimParams(claim).addValue("now", time(now));
-        return inOwnTransaction.execute(status -> {
-            if (jdbc.update(sql.claim(), params) > 0) {
-                return Optional.of(claim);
+        MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey)
+                .addValue("owner", nodeId + "/" + UUID.randomUUID())
+                .addValue("lease_ms", leaseMillis(lease));
+        // One auto-committed statement: the lease is visible to everyone at once, and costs no COMMIT round trip.
+        return outsideTransaction.execute(status -> {
+            List<Instant> until = jdbc.query(sql.claim(), params, (rs, i) -> instant(rs, "claim_until"));
+            if (!until.isEmpty()) {
+                return Optional.of(new SequenceClaim(processingGroup, sequenceKey, (String) params.getValue("owner"),
+                                                     until.get(0)));
             }
             List<SequenceClaimedException> holders = jdbc.query(
                     sql.sequenceRow(), params,
@@ -592,12 +596,82 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public boolean renew(SequenceClaim claim, Duration lease) {
-        requirePositive(lease);
-        MapSqlParameterSource params = claimParams(claim)
-                .addValue("until", time(GenericDeadLetter.clock.instant().plus(lease)));
+        MapSqlParameterSource params = leaseParams(claim, lease);
         // Joins the caller's transaction: it may hold the sequence row already (letters removed or requeued), and a
         // transaction of our own would wait for it forever. Others cannot claim meanwhile: the row is locked.
         return Boolean.TRUE.equals(inTransaction.execute(status -> jdbc.update(sql.renew(), params) > 0));
+    }
+
+    @Override
+    public long removeLeased(SequenceClaim claim, StoredLetter letter, Duration lease) {
+        requireOfClaim(claim, letter);
+        MapSqlParameterSource params = leaseParams(claim, lease).addValue("letter_id", letter.id());
+        // The fence comes first and locks the sequence row (the order every writer of a sequence takes its rows in):
+        // from here to the commit nobody can take the sequence over.
+        return inTransaction.execute(status -> {
+            int left = sql.removeUnderLease().isPresent()
+                    ? removeUnderLeaseAtOnce(sql.removeUnderLease().get(), params, claim, letter)
+                    : removeUnderLeaseInTwo(params, claim, letter);
+            if (left <= 0) {
+                jdbc.update(sql.deleteEmptySequence(), params);
+            }
+            return Math.max(0, left);
+        });
+    }
+
+    private int removeUnderLeaseAtOnce(String statement, MapSqlParameterSource params, SequenceClaim claim,
+                                       StoredLetter letter) {
+        List<int[]> rows = jdbc.query(statement, params,
+                                      (rs, i) -> new int[]{rs.getInt("letter_count"), rs.getInt("removed")});
+        if (rows.isEmpty()) {
+            throw new LeaseLostException(claim);
+        }
+        if (rows.get(0)[1] == 0) {
+            throw noSuchLetter(letter);
+        }
+        return rows.get(0)[0];
+    }
+
+    private int removeUnderLeaseInTwo(MapSqlParameterSource params, SequenceClaim claim, StoredLetter letter) {
+        List<Integer> left = jdbc.queryForList(sql.shrinkUnderLease(), params, Integer.class);
+        if (left.isEmpty()) {
+            throw new LeaseLostException(claim);
+        }
+        if (jdbc.update(sql.deleteLetter(), params) == 0) {
+            throw noSuchLetter(letter);
+        }
+        return left.get(0);
+    }
+
+    @Override
+    public void requeueLeased(SequenceClaim claim, StoredLetter updated, AttemptRecord attempt, Duration lease) {
+        requireOfClaim(claim, updated);
+        MapSqlParameterSource params = requeueParams(updated).addValues(leaseParams(claim, lease).getValues());
+        inTransaction.executeWithoutResult(status -> {
+            if (jdbc.update(sql.touchUnderLease(), params) == 0) {
+                throw new LeaseLostException(claim);
+            }
+            if (jdbc.update(sql.requeueLetter(), params) == 0) {
+                throw noSuchLetter(updated);
+            }
+            if (attempt != null) {
+                jdbc.update(sql.insertAttemptOfLetter(), attemptParams(updated.id(), attempt));
+            }
+        });
+    }
+
+    private static void requireOfClaim(SequenceClaim claim, StoredLetter letter) {
+        if (!claim.processingGroup().equals(letter.processingGroup())
+                || !claim.sequenceKey().equals(letter.sequenceKey())) {
+            throw new IllegalArgumentException("Dead letter [" + letter.id() + "] is not of the claimed sequence ["
+                                                       + claim.sequenceKey() + "] of processing group ["
+                                                       + claim.processingGroup() + "]");
+        }
+    }
+
+    private static NoSuchDeadLetterException noSuchLetter(StoredLetter letter) {
+        return new NoSuchDeadLetterException("Dead letter [" + letter.id() + "] of processing group ["
+                                                     + letter.processingGroup() + "] is already gone");
     }
 
     @Override
@@ -617,7 +691,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     }
 
     private void releaseNow(SequenceClaim claim) {
-        inOwnTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
+        outsideTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
     }
 
     // --- mapping ------------------------------------------------------------------------------------------------
@@ -662,9 +736,11 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     }
 
     private static MapSqlParameterSource claimParams(SequenceClaim claim) {
-        return sequenceParams(claim.processingGroup(), claim.sequenceKey())
-                .addValue("owner", claim.owner())
-                .addValue("until", time(claim.until()));
+        return sequenceParams(claim.processingGroup(), claim.sequenceKey()).addValue("owner", claim.owner());
+    }
+
+    private static MapSqlParameterSource leaseParams(SequenceClaim claim, Duration lease) {
+        return claimParams(claim).addValue("lease_ms", leaseMillis(lease));
     }
 
     private static MapSqlParameterSource groupParams(String processingGroup) {
@@ -712,8 +788,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private SequenceSummary mapSequence(ResultSet rs, int row) throws SQLException {
         Instant claimUntil = instant(rs, "claim_until");
         String owner = rs.getString("claim_owner");
-        boolean claimed = owner != null && claimUntil != null
-                && claimUntil.isAfter(GenericDeadLetter.clock.instant());
+        // Whether the lease is still running is the database's call, by its clock.
+        boolean claimed = owner != null && rs.getInt("claim_active") == 1;
         return new SequenceSummary(rs.getString("processing_group"), rs.getString("sequence_key"),
                                    rs.getInt("letter_count"), instant(rs, "oldest_enqueued_at"),
                                    instant(rs, "last_touched"), rs.getObject("letter_id", UUID.class),
@@ -745,10 +821,12 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         }
     }
 
-    private static void requirePositive(Duration lease) {
-        if (lease == null || lease.isNegative() || lease.isZero()) {
-            throw new IllegalArgumentException("lease must be positive, was " + lease);
+    /** Lease lengths go to the database in milliseconds, where the lease's end is computed by its clock. */
+    private static long leaseMillis(Duration lease) {
+        if (lease == null || lease.toMillis() < 1) {
+            throw new IllegalArgumentException("lease must be at least 1 ms, was " + lease);
         }
+        return lease.toMillis();
     }
 
     static String defaultNodeId() {

@@ -1,5 +1,7 @@
 package io.axondlq.jdbc;
 
+import java.util.Optional;
+
 /**
  * PostgreSQL: data-modifying CTEs make "touch the sequence row, insert the letter" one statement, and
  * {@code ON CONFLICT DO NOTHING} makes a concurrent or repeated insert a no-op instead of an error that would abort
@@ -51,5 +53,28 @@ final class PostgresStatements extends DeadLetterStatements {
     String lockGroup() {
         return "INSERT INTO " + groupLockTable + " (processing_group, lock_count) VALUES (:processing_group, 1) "
                 + "ON CONFLICT (processing_group) DO UPDATE SET lock_count = " + groupLockTable + ".lock_count + 1";
+    }
+
+    @Override
+    String now() {
+        return "statement_timestamp()";
+    }
+
+    @Override
+    String leaseEnd() {
+        return "(" + now() + " + :lease_ms * INTERVAL '1 millisecond')";
+    }
+
+    @Override
+    String returning(String update, String column) {
+        return update + " RETURNING " + column;
+    }
+
+    /** The fence runs first (the delete reads its result), so the sequence row is locked before the letter row. */
+    @Override
+    Optional<String> removeUnderLease() {
+        return Optional.of("WITH fence AS (" + shrinkUnderLease() + "), removed AS (DELETE FROM " + letterTable
+                                   + " WHERE letter_id = :letter_id AND EXISTS (SELECT 1 FROM fence) RETURNING 1) "
+                                   + "SELECT letter_count, (SELECT COUNT(*) FROM removed) AS removed FROM fence");
     }
 }

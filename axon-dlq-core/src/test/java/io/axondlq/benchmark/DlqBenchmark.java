@@ -46,6 +46,8 @@ public final class DlqBenchmark {
     }
 
     public static final Scale TINY = new Scale("tiny", 600, 60, 6, 200, 60, 6, 3_000, 300, 1);
+    /** Between the two: enough letters for a stable redelivery rate on a busy machine, in minutes. */
+    public static final Scale SMALL = new Scale("small", 6_000, 600, 60, 2_000, 2_000, 200, 30_000, 3_000, 3);
     public static final Scale FULL = new Scale("full", 100_000, 10_000, 1_000, 20_000, 10_000, 1_000, 1_000_000,
                                                100_000, 3);
 
@@ -63,6 +65,8 @@ public final class DlqBenchmark {
 
     private final TestDatabase database;
     private final Scale scale;
+    /** Scenario name prefixes to run ("B4", "B1,B2"); empty runs them all. */
+    private List<String> only = List.of();
     private final List<Result> results = new ArrayList<>();
     private final Map<String, Double> operatorPaths = new LinkedHashMap<>();
     private final List<String> ratios = new ArrayList<>();
@@ -70,6 +74,16 @@ public final class DlqBenchmark {
     public DlqBenchmark(TestDatabase database, Scale scale) {
         this.database = database;
         this.scale = scale;
+    }
+
+    /** Runs only the scenarios whose names start with one of {@code prefixes} (B5 is "B5"). */
+    public DlqBenchmark only(List<String> prefixes) {
+        this.only = List.copyOf(prefixes);
+        return this;
+    }
+
+    private boolean selected(String scenario) {
+        return only.isEmpty() || only.stream().anyMatch(scenario::startsWith);
     }
 
     public List<Result> results() {
@@ -94,7 +108,9 @@ public final class DlqBenchmark {
                 this::parkStorm, true);
         compare("B4 redelivery", "JDBC projection", "letters/s", List.of(Setup.AXON, Setup.AXON_DLQ),
                 this::redelivery, true);
-        measureOperatorPaths();
+        if (selected("B5")) {
+            measureOperatorPaths();
+        }
         return this;
     }
 
@@ -318,6 +334,9 @@ public final class DlqBenchmark {
 
     private void compare(String scenario, String variant, String unit, List<Setup> setups, Scenario body,
                          boolean jdbcHandler) throws Exception {
+        if (!selected(scenario)) {
+            return;
+        }
         Map<Setup, List<Double>> values = new EnumMap<>(Setup.class);
         List<Double> ratioA = new ArrayList<>();
         List<Double> ratioB = new ArrayList<>();
@@ -432,14 +451,23 @@ public final class DlqBenchmark {
         }
     }
 
-    /** Entry point: {@code -Daxon.dlq.bench.scale=full|tiny -Daxon.dlq.bench.databases=postgres,h2}. */
+    /**
+     * Entry point: {@code -Daxon.dlq.bench.scale=full|small|tiny -Daxon.dlq.bench.databases=postgres,h2}, and
+     * optionally {@code -Daxon.dlq.bench.scenarios=B4} to run some scenarios only.
+     */
     public static String runFromProperties() throws Exception {
-        Scale scale = "full".equalsIgnoreCase(System.getProperty("axon.dlq.bench.scale", "tiny")) ? FULL : TINY;
+        Scale scale = switch (System.getProperty("axon.dlq.bench.scale", "tiny").toLowerCase(Locale.ROOT)) {
+            case "full" -> FULL;
+            case "small" -> SMALL;
+            default -> TINY;
+        };
+        String scenarios = System.getProperty("axon.dlq.bench.scenarios", "").trim();
+        List<String> only = scenarios.isEmpty() ? List.of() : List.of(scenarios.split("\\s*,\\s*"));
         StringBuilder out = new StringBuilder();
         for (String name : System.getProperty("axon.dlq.bench.databases", "postgres").split(",")) {
             TestDatabase db = TestDatabase.valueOf(name.trim().toUpperCase(Locale.ROOT).replace("POSTGRESQL",
                                                                                                  "POSTGRES"));
-            out.append(new DlqBenchmark(db, scale).runAll().table()).append('\n');
+            out.append(new DlqBenchmark(db, scale).only(only).runAll().table()).append('\n');
         }
         return out.toString();
     }

@@ -141,6 +141,8 @@ final class InvokerFixture implements AutoCloseable {
     /** Identifies this application ("node") as a token owner and dead-letter store node; null: the defaults. */
     final String nodeId;
     private final Map<String, AtomicLong> nextSequence;
+    /** Redelivery lease of the module; set before {@link #start(Options)}. */
+    Duration leaseDuration = Duration.ofSeconds(30);
 
     Options options;
     Configuration config;
@@ -162,6 +164,16 @@ final class InvokerFixture implements AutoCloseable {
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
                    Duration claimTimeout) {
         this(database, dataSource, inspectDataSource, nodeId, claimTimeout, new InMemoryEventStorageEngine(), null,
+             new ConcurrentHashMap<>());
+    }
+
+    /**
+     * One "node" of several on one database: give each its own node id and data source, and all of them the same
+     * event storage, so that they process one event stream (each with its own handler).
+     */
+    InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
+                   InMemoryEventStorageEngine storageEngine) {
+        this(database, dataSource, inspectDataSource, nodeId, Duration.ofSeconds(10), storageEngine, null,
              new ConcurrentHashMap<>());
     }
 
@@ -243,7 +255,7 @@ final class InvokerFixture implements AutoCloseable {
                                                         .savepoints(c -> options.savepoints().apply(dataSource))
                                                         .settings(group -> options.settings())
                                                         .observer(c -> options.observer())
-                                                        .leaseDuration(Duration.ofSeconds(30))
+                                                        .leaseDuration(leaseDuration)
                                                         .build();
         Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
         configurer.registerModule(module);

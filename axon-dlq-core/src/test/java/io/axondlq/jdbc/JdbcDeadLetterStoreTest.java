@@ -5,6 +5,7 @@ import io.axondlq.core.store.DeadLetterLimits;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.InvalidCursorException;
+import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
@@ -30,7 +31,9 @@ import org.axonframework.messaging.deadletter.Cause;
 import org.axonframework.messaging.deadletter.DeadLetter;
 import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
 import org.axonframework.messaging.deadletter.Decisions;
+import org.axonframework.messaging.deadletter.EnqueueDecision;
 import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import org.axonframework.messaging.deadletter.ThrowableCause;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +43,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.sql.Connection;
@@ -48,6 +52,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -61,6 +66,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -703,14 +709,17 @@ abstract class JdbcDeadLetterStoreTest {
     // --- 9. redelivery leases ---------------------------------------------------------------------------------
 
     @Test
-    void claimsAreExclusiveUntilReleasedOrExpired() {
-        setClock(T0);
+    void claimsAreExclusiveUntilReleasedOrExpiredByTheDatabaseClock() {
         enqueueSequence(group, "leased", 2);
         JdbcDeadLetterStore nodeB = storeOn(dataSource, "node-b", ROOMY);
 
+        // Node A's JVM clock is a day behind, node B's a day ahead: the lease is the database's all the same.
+        setClock(Instant.now().minus(Duration.ofDays(1)));
+        Instant before = databaseNow();
         SequenceClaim first = store.claim(group, "leased", Duration.ofMinutes(1)).orElseThrow();
-        assertThat(first.until()).isEqualTo(T0.plusSeconds(60));
+        assertThat(first.until()).isBetween(before.plusSeconds(60), databaseNow().plusSeconds(60));
         assertThat(first.node()).isEqualTo("node-a");
+        setClock(Instant.now().plus(Duration.ofDays(1)));
         assertThatThrownBy(() -> nodeB.claim(group, "leased", Duration.ofMinutes(1)))
                 .isInstanceOfSatisfying(SequenceClaimedException.class, e -> {
                     assertThat(e.claimedBy()).isEqualTo(first.owner());
@@ -721,22 +730,26 @@ abstract class JdbcDeadLetterStoreTest {
         assertThatThrownBy(() -> store.claim(group, "leased", Duration.ofMinutes(1)))
                 .isInstanceOf(SequenceClaimedException.class);
         assertThat(store.claimableHeads(group, 10, null).items()).isEmpty();
+        assertThat(store.sequence(group, "leased").orElseThrow().claimedBy()).isEqualTo(first.owner());
 
         store.release(first);
         SequenceClaim second = nodeB.claim(group, "leased", Duration.ofMinutes(1)).orElseThrow();
         assertThat(second.owner()).startsWith("node-b/");
         assertThat(store.renew(first, Duration.ofMinutes(1))).isFalse();
 
-        // Renew extends the lease past its original end.
+        // Renew extends the lease past its original end, from the database's now.
+        Instant beforeRenew = databaseNow();
         assertThat(nodeB.renew(second, Duration.ofMinutes(10))).isTrue();
-        assertThat(store.sequence(group, "leased").orElseThrow().claimUntil()).isEqualTo(T0.plusSeconds(600));
-        setClock(T0.plusSeconds(120));
+        assertThat(store.sequence(group, "leased").orElseThrow().claimUntil())
+                .isBetween(beforeRenew.plusSeconds(600), databaseNow().plusSeconds(600));
         assertThatThrownBy(() -> store.claim(group, "leased", Duration.ofMinutes(1)))
                 .isInstanceOf(SequenceClaimedException.class);
 
-        // Past the lease anyone may take over; the old owner's renew and release no longer touch it.
-        setClock(T0.plusSeconds(601));
+        // Past the lease by the database's clock anyone may take over; the old owner's renew and release no longer
+        // touch it.
+        expireLease(group, "leased");
         assertThat(store.sequence(group, "leased").orElseThrow().claimedBy()).isNull();
+        assertThat(store.claimableHeads(group, 10, null).items()).hasSize(1);
         SequenceClaim takeover = store.claim(group, "leased", Duration.ofMinutes(1)).orElseThrow();
         assertThat(nodeB.renew(second, Duration.ofMinutes(1))).isFalse();
         nodeB.release(second);
@@ -744,6 +757,87 @@ abstract class JdbcDeadLetterStoreTest {
 
         assertThat(store.claim(group, "no-such-sequence", Duration.ofMinutes(1))).isEmpty();
         assertThatThrownBy(() -> store.claim(group, "leased", Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void removingALetterUnderALeaseIsFencedByIt() {
+        List<UUID> ids = enqueueSequence(group, "fenced", 3);
+        JdbcDeadLetterStore nodeB = storeOn(dataSource, "node-b", ROOMY);
+        SequenceClaim claim = store.claim(group, "fenced", Duration.ofMinutes(1)).orElseThrow();
+        StoredLetter head = store.letter(ids.get(0)).orElseThrow();
+        Instant before = databaseNow();
+
+        assertThat(store.removeLeased(claim, head, Duration.ofMinutes(5))).isEqualTo(2);
+        SequenceSummary afterFirst = store.sequence(group, "fenced").orElseThrow();
+        assertThat(afterFirst.size()).isEqualTo(2);
+        assertThat(afterFirst.headLetterId()).isEqualTo(ids.get(1));
+        assertThat(afterFirst.oldestEnqueuedAt()).isEqualTo(store.letter(ids.get(1)).orElseThrow().enqueuedAt());
+        assertThat(afterFirst.claimUntil()).as("renewed").isAfterOrEqualTo(before.plusSeconds(300));
+
+        // Taken over after expiry: the old holder's removal changes nothing, inside a transaction it rolls that back.
+        expireLease(group, "fenced");
+        SequenceClaim takeover = nodeB.claim(group, "fenced", Duration.ofMinutes(1)).orElseThrow();
+        StoredLetter next = store.letter(ids.get(1)).orElseThrow();
+        TransactionTemplate outer = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        assertThatThrownBy(() -> outer.executeWithoutResult(status -> {
+            jdbc.update("UPDATE axon_dlq_letter SET cause_message = 'work under the lease' WHERE letter_id = ?",
+                        ids.get(2));
+            store.removeLeased(claim, next, Duration.ofMinutes(1));
+        })).isInstanceOfSatisfying(LeaseLostException.class, e -> assertThat(e.claim()).isEqualTo(claim));
+        assertThat(store.sequenceSize(group, "fenced")).isEqualTo(2);
+        assertThat(store.letter(ids.get(1))).isPresent();
+        assertThat(store.letter(ids.get(2)).orElseThrow().cause()).isEmpty();
+        assertThat(store.sequence(group, "fenced").orElseThrow().claimedBy()).isEqualTo(takeover.owner());
+        assertThatThrownBy(() -> store.removeLeased(takeover, head, Duration.ofMinutes(1)))
+                .as("a letter of the sequence that is already gone")
+                .isInstanceOf(NoSuchDeadLetterException.class);
+        assertThat(store.sequenceSize(group, "fenced")).isEqualTo(2);
+
+        // The new holder drains it; the last removal takes the sequence, and the lease, with it.
+        assertThat(nodeB.removeLeased(takeover, next, Duration.ofMinutes(1))).isEqualTo(1);
+        assertThat(nodeB.removeLeased(takeover, store.letter(ids.get(2)).orElseThrow(), Duration.ofMinutes(1)))
+                .isZero();
+        assertThat(store.contains(group, "fenced")).isFalse();
+        assertThat(letterRows(group, "fenced")).isZero();
+        assertThatThrownBy(() -> nodeB.removeLeased(takeover, next, Duration.ofMinutes(1)))
+                .isInstanceOf(LeaseLostException.class);
+
+        List<UUID> other = enqueueSequence(group, "other", 1);
+        assertThatThrownBy(() -> store.removeLeased(claim, store.letter(other.get(0)).orElseThrow(),
+                                                    Duration.ofMinutes(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void twoHoldersFailingTheSameLetterRecordOneAttempt() {
+        List<UUID> ids = enqueueSequence(group, "failing", 2);
+        StoredLetter head = store.letter(ids.get(0)).orElseThrow();
+        int attemptsBefore = head.attempts();
+        JdbcDeadLetterStore nodeB = storeOn(dataSource, "node-b", ROOMY);
+        SequenceClaim slow = store.claim(group, "failing", Duration.ofMinutes(1)).orElseThrow();
+        expireLease(group, "failing");
+        SequenceClaim fast = nodeB.claim(group, "failing", Duration.ofMinutes(1)).orElseThrow();
+
+        // Both failed the letter they read with the same attempt count: only the holder's failure is recorded.
+        AttemptRecord next = new AttemptRecord(attemptsBefore + 1, Instant.now(), "n", "x.Y", "failed again");
+        nodeB.requeueLeased(fast, head.withCause(new IllegalStateException("failed on B")), next,
+                            Duration.ofMinutes(1));
+        assertThatThrownBy(() -> store.requeueLeased(slow, head.withCause(new IllegalStateException("failed on A")),
+                                                     next, Duration.ofMinutes(1)))
+                .isInstanceOf(LeaseLostException.class);
+
+        StoredLetter after = store.letter(head.id()).orElseThrow();
+        assertThat(after.attempts()).isEqualTo(attemptsBefore + 1);
+        assertThat(after.cause()).hasValueSatisfying(c -> assertThat(c.message()).isEqualTo("failed on B"));
+        assertThat(store.attempts(head.id())).extracting(AttemptRecord::attempt).containsExactly(attemptsBefore + 1);
+
+        // Unfenced requeues number history rows by the letter's own count, whatever number the caller passed.
+        assertThat(store.requeue(after.withCause(new IllegalStateException("again")), next)).isTrue();
+        assertThat(store.attempts(head.id())).extracting(AttemptRecord::attempt)
+                                              .containsExactly(attemptsBefore + 1, attemptsBefore + 2);
+        assertThatThrownBy(() -> nodeB.requeueLeased(fast, store.letter(ids.get(0)).orElseThrow(), null,
+                                                     Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -794,6 +888,81 @@ abstract class JdbcDeadLetterStoreTest {
         assertThat(queue.contains("free")).isFalse();
         assertThat(queue.sequenceSize("leased")).isEqualTo(2);
         assertThat(store.sequence(group, "leased").orElseThrow().claimedBy()).isEqualTo(foreign.owner());
+    }
+
+    @Test
+    void processStopsAtALostLeaseAndTheWorkOfItsTransactionDoesNotCommit() throws Exception {
+        List<UUID> ids = enqueueSequence(group, "slow", 3);
+        jdbc.execute("CREATE TABLE IF NOT EXISTS process_effect (letter_id UUID NOT NULL, node VARCHAR(20) NOT NULL)");
+        JdbcDeadLetterStore nodeB = storeOn(dataSource, "node-b", ROOMY);
+        GroupDeadLetterQueue slowQueue = GroupDeadLetterQueue.create(store, group, Duration.ofMillis(500), 100);
+        GroupDeadLetterQueue fastQueue = GroupDeadLetterQueue.create(nodeB, group, Duration.ofMinutes(1), 100);
+        // Like Axon's own invoker: one transaction around process(), the task's work in it.
+        TransactionTemplate outer = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        CountDownLatch slowEntered = new CountDownLatch(1);
+        CountDownLatch fastDone = new CountDownLatch(1);
+        List<UUID> slowTasks = new ArrayList<>();
+        ExecutorService nodeA = Executors.newSingleThreadExecutor();
+        try {
+            Future<Boolean> slowResult = nodeA.submit(() -> outer.execute(status -> slowQueue.process(letter -> {
+                UUID id = ((StoredLetter) letter).id();
+                slowTasks.add(id);
+                jdbc.update("INSERT INTO process_effect (letter_id, node) VALUES (?, 'node-a')", id);
+                slowEntered.countDown();
+                awaitLatch(fastDone);
+                return Decisions.evict();
+            })));
+            assertThat(slowEntered.await(30, TimeUnit.SECONDS)).isTrue();
+
+            // Node B finds the sequence leased, then claimable once the lease expired by the database's clock.
+            List<UUID> fastTasks = new ArrayList<>();
+            Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> fastTask = letter -> {
+                UUID id = ((StoredLetter) letter).id();
+                fastTasks.add(id);
+                jdbc.update("INSERT INTO process_effect (letter_id, node) VALUES (?, 'node-b')", id);
+                return Decisions.evict();
+            };
+            assertThat(fastQueue.process(fastTask)).isFalse();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!fastQueue.process(fastTask) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            // B processed the whole sequence while A was still in its first task.
+            assertThat(slowResult).isNotDone();
+            assertThat(fastTasks).containsExactlyElementsOf(ids);
+            fastDone.countDown();
+
+            assertThat(slowResult).failsWithin(Duration.ofSeconds(30))
+                                  .withThrowableOfType(ExecutionException.class)
+                                  .withCauseInstanceOf(UnexpectedRollbackException.class);
+        } finally {
+            fastDone.countDown();
+            nodeA.shutdownNow();
+        }
+        assertThat(slowTasks).as("A stopped at its lost lease").containsExactly(ids.get(0));
+        assertThat(jdbc.queryForList("SELECT node FROM process_effect WHERE letter_id = ?", String.class, ids.get(0)))
+                .as("the first letter took effect once, by B").containsExactly("node-b");
+        assertThat(store.contains(group, "slow")).isFalse();
+    }
+
+    @Test
+    void processDoesNotReportALetterThatIsAlreadyGoneAsProcessed() {
+        List<UUID> ids = enqueueSequence(group, "evicted", 2);
+        GroupDeadLetterQueue queue = GroupDeadLetterQueue.create(store, group);
+        List<UUID> processed = new ArrayList<>();
+
+        // An operator evicts the letter while it is being processed.
+        assertThat(queue.process(letter -> {
+            processed.add(((StoredLetter) letter).id());
+            store.evictLetter(((StoredLetter) letter).id());
+            return Decisions.evict();
+        })).isFalse();
+
+        assertThat(processed).containsExactly(ids.get(0));
+        assertThat(store.sequenceSize(group, "evicted")).isEqualTo(1);
+        assertThat(store.sequence(group, "evicted").orElseThrow().claimedBy()).as("released").isNull();
+        assertThat(queue.process(letter -> Decisions.evict())).isTrue();
+        assertThat(store.contains(group, "evicted")).isFalse();
     }
 
     @Test
@@ -1061,6 +1230,29 @@ abstract class JdbcDeadLetterStoreTest {
 
     static LetterDraft parked(Object sequenceId) {
         return LetterDraft.parked(sequenceId, event(new OrderPlaced(String.valueOf(sequenceId), 0)));
+    }
+
+    /** The database's clock, which every lease follows. */
+    private Instant databaseNow() {
+        return jdbc.queryForObject("SELECT CURRENT_TIMESTAMP", OffsetDateTime.class).toInstant();
+    }
+
+    /** Ends the sequence's lease by the database's clock, as if it had run out. */
+    private void expireLease(String group, String key) {
+        assertThat(jdbc.update("UPDATE axon_dlq_sequence SET claim_until = ? WHERE processing_group = ? "
+                                       + "AND sequence_key = ?", OffsetDateTime.parse("2000-01-01T00:00:00Z"), group,
+                               key)).isEqualTo(1);
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("latch not released in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void setClock(Instant instant) {

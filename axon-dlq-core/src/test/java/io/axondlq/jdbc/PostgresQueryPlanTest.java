@@ -78,10 +78,12 @@ class PostgresQueryPlanTest {
     }
 
     @Test
-    void claimUsesTheSequenceKey() {
+    void leaseStatementsUseTheSequenceKey() {
         MapSqlParameterSource params = sequence("seq-7777")
-                .addValue("owner", "node/1").addValue("until", T0.plusMinutes(5)).addValue("now", T0);
+                .addValue("owner", "node/1").addValue("lease_ms", 30_000L).addValue("letter_id", UUID.randomUUID());
         assertUsesIndex("claim", sql.claim(), params);
+        assertUsesIndex("renew", sql.renew(), params);
+        assertUsesIndex("shrinkUnderLease", sql.shrinkUnderLease(), params);
     }
 
     @Test
@@ -113,7 +115,7 @@ class PostgresQueryPlanTest {
 
     @Test
     void claimableHeadsUseIndexes() {
-        MapSqlParameterSource params = group().addValue("now", T0).addValue("limit", 101);
+        MapSqlParameterSource params = group().addValue("limit", 101);
         assertUsesIndex("claimableHeads (first page)", sql.claimableHeads(false), params);
 
         params.addValue("after_touched", T0.plusSeconds(SEQUENCES / 2)).addValue("after_key", "seq-5000");

@@ -5,6 +5,7 @@ import io.axondlq.core.config.DeadLetterGroups;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -15,6 +16,7 @@ import org.axonframework.messaging.DefaultInterceptorChain;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.ResultMessage;
 import org.axonframework.messaging.deadletter.GenericDeadLetter;
+import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.slf4j.Logger;
@@ -29,15 +31,21 @@ import java.util.Optional;
  * Redelivers dead letters one sequence at a time, one letter at a time in sequence order, through the processing
  * group's own invoker and its processor's handler interceptors, in a unit of work (and transaction) per letter.
  * <p>
- * A successful letter is deleted in the same transaction as the handler's writes; if the delete finds the letter
- * already gone (a lease lost to another node that redelivered it), the transaction is rolled back, so every letter
- * takes effect exactly once. A failed letter is rolled back, kept with attempts + 1 and a history row, and the
- * sequence stops there. The sequence is held by a lease, claimed in its own short transaction and renewed after every
- * letter.
+ * The sequence is held by a lease (database time), claimed in its own short transaction. Every letter's transaction is
+ * fenced by it: after the handler, its first dead-letter statement checks that this claim still holds the sequence and
+ * renews the lease, then the letter is deleted, so the handler's writes and the delete commit together, and only while
+ * the lease is held. A holder that lost its lease (a letter slower than the lease, taken over by another node) rolls
+ * back and stops: every letter takes effect exactly once. A failed letter is rolled back, then kept with attempts + 1
+ * and a history row, fenced the same way, and the sequence stops there. Letters are read a page at a time.
+ * <p>
+ * Choose a lease longer than the slowest letter's handling: a longer letter is not wrong, but its work may be rolled
+ * back and done again by the node that took the sequence over.
  */
 public class DeadLetterRedeliverer {
 
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterRedeliverer.class);
+    /** Letters read per query; each is still handled in its own unit of work. */
+    private static final int PAGE_SIZE = 100;
 
     private final DeadLetterStore store;
     private final DeadLetterGroups groups;
@@ -125,56 +133,107 @@ public class DeadLetterRedeliverer {
         String group = claim.processingGroup();
         String key = claim.sequenceKey();
         int redelivered = 0;
+        long afterIndex = -1;
         while (true) {
-            List<StoredLetter> head = store.sequenceLetters(group, key, -1, 1);
-            if (head.isEmpty()) {
-                binding.invoker().sequenceDrained(key, drainMark);
-                return new RedeliveryResult(group, key, RedeliveryResult.Outcome.DRAINED, redelivered, 0, null,
-                                            null, null);
+            List<StoredLetter> page = store.sequenceLetters(group, key, afterIndex, PAGE_SIZE);
+            if (page.isEmpty()) {
+                return drained(binding, claim, drainMark, redelivered);
             }
-            // Renew before each further letter, not after the last one: removing the last letter removes the
-            // sequence, and with it the lease.
-            if (redelivered > 0 && !store.renew(claim, lease)) {
-                return stopped(group, key, RedeliveryResult.Outcome.LEASE_LOST, redelivered, null, null);
-            }
-            StoredLetter letter = head.get(0);
-            EventMessage<?> message;
-            try {
-                message = letter.message();
-            } catch (UndeserializableLetterException e) {
-                return stopped(group, key, RedeliveryResult.Outcome.UNREADABLE, redelivered, letter, e);
-            }
-            ResultMessage<?> result = redeliverInUnitOfWork(binding, letter, message);
-            if (result.isExceptional()) {
-                Throwable failure = result.exceptionResult();
-                if (failure instanceof LetterAlreadyGoneException) {
-                    return stopped(group, key, RedeliveryResult.Outcome.LEASE_LOST, redelivered, letter, failure);
+            for (StoredLetter letter : page) {
+                afterIndex = letter.sequenceIndex();
+                EventMessage<?> message;
+                try {
+                    message = letter.message();
+                } catch (UndeserializableLetterException e) {
+                    return stopped(group, key, RedeliveryResult.Outcome.UNREADABLE, redelivered, letter, e);
                 }
-                store.requeue(letter.withCause(failure),
-                              new AttemptRecord(letter.attempts() + 1, GenericDeadLetter.clock.instant(),
-                                                claim.node(), failure.getClass().getName(), failure.getMessage()));
-                observer.redeliveryFailed(group, message, failure);
-                return stopped(group, key, RedeliveryResult.Outcome.FAILED, redelivered, letter, failure);
+                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, message);
+                if (attempt.fence() instanceof LeaseLostException lost) {
+                    return leaseLost(claim, redelivered, letter, lost);
+                }
+                if (attempt.fence() != null) {
+                    // Evicted while we handled it: its handling was rolled back with the transaction; go on.
+                    logger.debug("Dead letter [{}] was evicted while it was redelivered", letter.id());
+                    continue;
+                }
+                if (attempt.failure() != null) {
+                    return failed(claim, redelivered, letter, message, attempt.failure());
+                }
+                redelivered++;
+                observer.redelivered(group, message);
+                if (attempt.lettersLeft() == 0) {
+                    // The last letter took the sequence row, and the lease, with it.
+                    return drained(binding, claim, drainMark, redelivered);
+                }
             }
-            redelivered++;
-            observer.redelivered(group, message);
         }
     }
 
-    private ResultMessage<?> redeliverInUnitOfWork(DeadLetterGroups.Binding binding, StoredLetter letter,
-                                                   EventMessage<?> message) {
+    private RedeliveryResult drained(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark,
+                                     int redelivered) {
+        binding.invoker().sequenceDrained(claim.sequenceKey(), drainMark);
+        return new RedeliveryResult(claim.processingGroup(), claim.sequenceKey(), RedeliveryResult.Outcome.DRAINED,
+                                    redelivered, 0, null, null, null);
+    }
+
+    private RedeliveryResult failed(SequenceClaim claim, int redelivered, StoredLetter letter,
+                                    EventMessage<?> message, Throwable failure) {
+        String group = claim.processingGroup();
+        try {
+            store.requeueLeased(claim, letter.withCause(failure),
+                                new AttemptRecord(letter.attempts() + 1, GenericDeadLetter.clock.instant(),
+                                                  claim.node(), failure.getClass().getName(), failure.getMessage()),
+                                lease);
+        } catch (LeaseLostException lost) {
+            // Another node owns the sequence now and decides about this letter: we record nothing.
+            return leaseLost(claim, redelivered, letter, lost);
+        } catch (NoSuchDeadLetterException gone) {
+            logger.debug("Dead letter [{}] was evicted while it was redelivered", letter.id());
+        }
+        observer.redeliveryFailed(group, message, failure);
+        return stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED, redelivered, letter, failure);
+    }
+
+    private RedeliveryResult leaseLost(SequenceClaim claim, int redelivered, StoredLetter letter,
+                                       LeaseLostException lost) {
+        logger.warn("Redelivery of sequence [{}] of processing group [{}] stopped at dead letter [{}] after {} "
+                            + "letter(s): {}", claim.sequenceKey(), claim.processingGroup(), letter.id(), redelivered,
+                    lost.getMessage());
+        return stopped(claim.processingGroup(), claim.sequenceKey(), RedeliveryResult.Outcome.LEASE_LOST,
+                       redelivered, letter, lost);
+    }
+
+    /**
+     * One letter's unit of work: what the fenced removal refused (lease lost, letter gone), else the failure that
+     * rolled it back, else the letters left after it.
+     */
+    private record Attempt(RuntimeException fence, Throwable failure, long lettersLeft) {
+    }
+
+    private Attempt redeliverInUnitOfWork(DeadLetterGroups.Binding binding, SequenceClaim claim, StoredLetter letter,
+                                          EventMessage<?> message) {
         UnitOfWork<EventMessage<?>> unitOfWork = DefaultUnitOfWork.startAndGet(message);
         unitOfWork.attachTransaction(binding.transactionManager());
         List<MessageHandlerInterceptor<? super EventMessage<?>>> interceptors = binding.interceptors().get();
         DeadLetteringEventHandlerInvoker invoker = binding.invoker();
-        return unitOfWork.executeWithResult(() -> new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
-            invoker.invokeForRedelivery(letter);
-            // Same transaction as the handler's writes: both commit, or neither.
-            if (!store.remove(letter)) {
-                throw new LetterAlreadyGoneException(letter);
-            }
-            return null;
-        }).proceed());
+        long[] left = {-1};
+        RuntimeException[] fence = {null};
+        ResultMessage<?> result = unitOfWork.executeWithResult(
+                () -> new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
+                    invoker.invokeForRedelivery(letter);
+                    // Same transaction as the handler's writes, and fenced by the lease: both commit, or neither.
+                    try {
+                        left[0] = store.removeLeased(claim, letter, lease);
+                    } catch (LeaseLostException | NoSuchDeadLetterException e) {
+                        fence[0] = e;
+                        throw e;
+                    }
+                    return null;
+                }).proceed());
+        if (!result.isExceptional()) {
+            return new Attempt(null, null, left[0]);
+        }
+        return new Attempt(fence[0], result.exceptionResult(), -1);
     }
 
     private RedeliveryResult stopped(String group, String key, RedeliveryResult.Outcome outcome, int redelivered,
@@ -183,12 +242,5 @@ public class DeadLetterRedeliverer {
                                     letter == null ? null : letter.id(),
                                     failure == null ? null : failure.getClass().getName(),
                                     failure == null ? null : failure.getMessage());
-    }
-
-    /** The letter was deleted by someone else while we handled it: our handling must not commit. */
-    static final class LetterAlreadyGoneException extends RuntimeException {
-        LetterAlreadyGoneException(StoredLetter letter) {
-            super("Dead letter [" + letter.id() + "] was already redelivered or evicted by someone else");
-        }
     }
 }

@@ -27,7 +27,10 @@ public record RedeliveryResult(String processingGroup,
         FAILED,
         /** A letter's payload cannot be deserialized; it is kept unchanged. */
         UNREADABLE,
-        /** The lease expired and another node took the sequence over. */
+        /**
+         * The lease was lost: it expired and another node took the sequence over (or the sequence was evicted
+         * meanwhile). Nothing of the letter in progress was committed; the new holder decides about it.
+         */
         LEASE_LOST,
         /** There was nothing to redeliver. */
         NOT_FOUND

@@ -1,6 +1,7 @@
 package io.axondlq.core.store;
 
 import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
+import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 
 import java.time.Duration;
 import java.util.List;
@@ -12,8 +13,8 @@ import java.util.UUID;
  * The SPI a dead-letter store implements: the hot-path operations the invoker needs, redelivery leases, and the
  * operator queries the REST API serves. Letters are keyed by (processing group, sequence key, sequence index).
  * <p>
- * Every method joins the caller's transaction when there is one, except that a claim always commits in its own short
- * transaction and a release takes effect once the caller's transaction has ended. Callers' transactions run at READ
+ * Every method joins the caller's transaction when there is one, except that a claim always commits at once, outside
+ * it, and a release takes effect once the caller's transaction has ended. Callers' transactions run at READ
  * COMMITTED (both databases' default), which the concurrency guarantees below rely on.
  * <p>
  * A processing group holds at most one letter per event identifier: Axon delivers events at least once (merges,
@@ -106,7 +107,7 @@ public interface DeadLetterStore {
 
     /**
      * Stores a failed retry: cause, diagnostics and last-touched of {@code updated}, attempts + 1 and, when given,
-     * a history row.
+     * a history row numbered by the letter's new attempt count (the record's own number is not used).
      *
      * @return false when the letter no longer exists
      */
@@ -132,9 +133,12 @@ public interface DeadLetterStore {
     int evictGroup(String processingGroup);
 
     // --- redelivery leases --------------------------------------------------------------------------------------
+    //
+    // Lease times are the database's: a lease starts and ends by the database clock and is compared with it, so
+    // nodes whose clocks disagree still agree on who holds a sequence. The owner is unique per claim.
 
     /**
-     * Leases the sequence for {@code lease}, in its own committed transaction.
+     * Leases the sequence for {@code lease} (database time), committed at once, outside the caller's transaction.
      *
      * @return the claim, or empty when the sequence does not exist
      * @throws SequenceClaimedException when another owner holds an unexpired lease
@@ -142,11 +146,34 @@ public interface DeadLetterStore {
     Optional<SequenceClaim> claim(String processingGroup, String sequenceKey, Duration lease);
 
     /**
-     * Extends a held lease, in the caller's transaction when there is one (which may already hold the sequence row).
+     * Extends a held lease to {@code lease} from now (database time), in the caller's transaction when there is one
+     * (which may already hold the sequence row).
      *
-     * @return false when the lease was lost (expired and taken, or the sequence is gone)
+     * @return false when the lease was lost (taken over, released, or the sequence is gone)
      */
     boolean renew(SequenceClaim claim, Duration lease);
+
+    /**
+     * Removes a letter that was handled under {@code claim}, fenced by the lease, in the caller's transaction (the
+     * handler's, so that both commit or neither): first checks that the claim still holds the sequence and renews it,
+     * then deletes the letter, and the sequence with its last letter. When it throws, a surrounding transaction is
+     * marked rollback-only: what was done under a lost lease, or for a letter that is gone, must not commit.
+     *
+     * @return letters left in the sequence; 0 means the sequence is gone and with it the lease
+     * @throws LeaseLostException        when the claim no longer holds the sequence
+     * @throws NoSuchDeadLetterException when the letter is already gone (evicted meanwhile)
+     * @throws IllegalArgumentException  when the letter is not of the claimed sequence
+     */
+    long removeLeased(SequenceClaim claim, StoredLetter letter, Duration lease);
+
+    /**
+     * {@link #requeue} fenced by the lease, in the caller's transaction (or its own): checks and renews the lease
+     * first, and writes nothing when it is lost. The history row takes the letter's new attempt count as its number.
+     *
+     * @throws LeaseLostException       when the claim no longer holds the sequence; nothing was changed
+     * @throws NoSuchDeadLetterException when the letter is already gone
+     */
+    void requeueLeased(SequenceClaim claim, StoredLetter updated, AttemptRecord attempt, Duration lease);
 
     /**
      * Ends the lease: at once without a transaction, otherwise once the caller's transaction has ended, committed or

@@ -7,6 +7,7 @@ import java.util.Objects;
  * A redelivery lease on one sequence. Held by exactly one owner until released or expired.
  *
  * @param owner unique per claim attempt ({@code node/uuid}), so two threads of one node never share a lease
+ * @param until end of the lease as granted, by the database's clock
  */
 public record SequenceClaim(String processingGroup, String sequenceKey, String owner, Instant until) {
 
