@@ -38,11 +38,15 @@ public final class JdbcSavepoints implements Savepoints {
             if (connection.getAutoCommit()) {
                 return null;
             }
-            java.sql.Savepoint savepoint = connection.setSavepoint();
-            return new JdbcSavepoint(holder, connection, savepoint, holder.isRollbackOnly());
+            return on(holder, connection);
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create a savepoint", e);
         }
+    }
+
+    /** Takes a savepoint on a connection Spring bound to the transaction (also used by {@link JpaAwareSavepoints}). */
+    static Savepoint on(ConnectionHolder holder, Connection connection) throws SQLException {
+        return new JdbcSavepoint(holder, connection, connection.setSavepoint(), holder.isRollbackOnly());
     }
 
     private record JdbcSavepoint(ConnectionHolder holder, Connection connection, java.sql.Savepoint savepoint,

@@ -88,7 +88,7 @@ public final class JpaAwareSavepoints implements Savepoints {
                 return null;
             }
             entityManager.flush();
-            return new JpaSavepoint(entityManager, holder, connection, connection.setSavepoint());
+            return new JpaSavepoint(entityManager, JdbcSavepoints.on(holder, connection));
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create a savepoint", e);
         }
@@ -123,20 +123,17 @@ public final class JpaAwareSavepoints implements Savepoints {
         }
     }
 
-    private record JpaSavepoint(EntityManager entityManager, ConnectionHolder holder, Connection connection,
-                                java.sql.Savepoint savepoint) implements Savepoint {
+    /** The JDBC savepoint, with the persistence context kept consistent with it. */
+    private record JpaSavepoint(EntityManager entityManager, Savepoint jdbc) implements Savepoint {
 
         @Override
         public void rollback() {
             try {
-                connection.rollback(savepoint);
-            } catch (SQLException e) {
-                throw new IllegalStateException("Could not roll back to savepoint", e);
+                // Also lifts the connection holder's rollback-only mark: the savepoint was taken without one.
+                jdbc.rollback();
             } finally {
                 entityManager.clear();
             }
-            // The savepoint was taken with neither mark set (see create()): any mark now is the failed attempt's.
-            holder.resetRollbackOnly();
             EntityTransaction transaction = entityManager.getTransaction();
             if (transaction.getRollbackOnly()) {
                 EntityTransactionRollbackOnly.clear(transaction);
@@ -146,11 +143,7 @@ public final class JpaAwareSavepoints implements Savepoints {
         @Override
         public void release() {
             entityManager.flush();
-            try {
-                connection.releaseSavepoint(savepoint);
-            } catch (SQLException e) {
-                throw new IllegalStateException("Could not release savepoint", e);
-            }
+            jdbc.release();
         }
     }
 }
