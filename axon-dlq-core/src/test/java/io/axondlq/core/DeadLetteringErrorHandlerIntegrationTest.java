@@ -1,14 +1,8 @@
 package io.axondlq.core;
 
 import io.axondlq.core.InvokerFixture.Options;
-import io.axondlq.testsupport.PerClassDatabaseExtension;
-import io.axondlq.testsupport.TestDataSource;
-import io.axondlq.testsupport.TestDatabase;
 import org.axonframework.config.Configuration;
 import org.axonframework.eventhandling.ErrorHandler;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.Logger;
@@ -16,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import javax.sql.DataSource;
 
 import static io.axondlq.core.InvokerFixture.PROCESSOR;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,27 +21,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * propagate lets the processor move on and store a later token, losing the batch. So an axon-dlq group in a processor
  * with such an error handler must fail at start-up, naming the processor and what it needs.
  */
-@ExtendWith(PerClassDatabaseExtension.class)
-abstract class DeadLetteringErrorHandlerIntegrationTest {
-
-    @TestDataSource
-    DataSource pool;
-
-    @TestDataSource
-    TestDatabase database;
-
-    private InvokerFixture fixture;
-
-    @BeforeEach
-    void prepare() {
-        InvokerFixture.prepareDatabase(database, pool);
-        fixture = new InvokerFixture(database, pool, pool);
-    }
-
-    @AfterEach
-    void shutDown() {
-        fixture.close();
-    }
+abstract class DeadLetteringErrorHandlerIntegrationTest extends InvokerTestBase {
 
     private static final Logger logger = LoggerFactory.getLogger(DeadLetteringErrorHandlerIntegrationTest.class);
 

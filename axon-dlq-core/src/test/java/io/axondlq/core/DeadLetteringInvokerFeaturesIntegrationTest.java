@@ -13,28 +13,19 @@ import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.store.UndeserializableLetterException;
-import io.axondlq.testsupport.PerClassDatabaseExtension;
-import io.axondlq.testsupport.TestDataSource;
-import io.axondlq.testsupport.TestDatabase;
-import org.awaitility.core.ConditionFactory;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.StreamingEventProcessor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import javax.sql.DataSource;
 
 import static io.axondlq.core.DeadLetteringEventHandlerInvoker.PROCESSING_GROUP_RESOURCE;
 import static io.axondlq.core.InvokerFixture.GROUP;
@@ -43,7 +34,6 @@ import static io.axondlq.core.config.ProcessingGroupTaggingInterceptor.CORRELATI
 import static io.axondlq.core.config.ProcessingGroupTaggingInterceptor.PROCESSOR_RESOURCE;
 import static io.axondlq.core.config.ProcessingGroupTaggingInterceptor.TRACE_ID_RESOURCE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The invoker's remaining behaviour end to end, on the same fixture as {@link DeadLetteringInvokerIntegrationTest}:
@@ -51,33 +41,7 @@ import static org.awaitility.Awaitility.await;
  * parameter, running without a transaction manager, the observer's callbacks, and an unreadable letter on
  * redelivery. Written once, subclassed per database.
  */
-@ExtendWith(PerClassDatabaseExtension.class)
-abstract class DeadLetteringInvokerFeaturesIntegrationTest {
-
-    @TestDataSource
-    DataSource pool;
-
-    @TestDataSource
-    TestDatabase database;
-
-    private InvokerFixture fixture;
-
-    @BeforeEach
-    void prepare() {
-        InvokerFixture.prepareDatabase(database, pool);
-        fixture = new InvokerFixture(database, pool, pool);
-    }
-
-    @AfterEach
-    void shutDown() {
-        if (fixture != null) {
-            fixture.close();
-        }
-    }
-
-    private static ConditionFactory eventually() {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
-    }
+abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBase {
 
     private static GroupSettings settings(boolean clearOnReset) {
         return new GroupSettings(InvokerFixture.fastRetry(3).build(),

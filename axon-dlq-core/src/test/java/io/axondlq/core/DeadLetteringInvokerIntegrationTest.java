@@ -10,18 +10,11 @@ import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.tx.JdbcSavepoints;
 import io.axondlq.core.tx.Savepoints;
 import io.axondlq.testsupport.CountingDataSource;
-import io.axondlq.testsupport.PerClassDatabaseExtension;
-import io.axondlq.testsupport.TestDataSource;
-import io.axondlq.testsupport.TestDatabase;
-import org.awaitility.core.ConditionFactory;
 import org.axonframework.config.Configuration;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.deadletter.InMemorySequencedDeadLetterQueue;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -38,7 +31,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
-import javax.sql.DataSource;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,36 +43,11 @@ import static org.awaitility.Awaitility.await;
  * store in one database, with Spring's {@code DataSourceTransactionManager} as Axon's transaction manager. Written
  * once, subclassed per database.
  */
-@ExtendWith(PerClassDatabaseExtension.class)
-abstract class DeadLetteringInvokerIntegrationTest {
+abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
 
-    @TestDataSource
-    DataSource pool;
-
-    @TestDataSource
-    TestDatabase database;
-
-    /** A fresh counter per test, over the class's database; the fixture does all its database access through it. */
-    @TestDataSource
-    CountingDataSource counting;
-
-    private InvokerFixture fixture;
-
-    @BeforeEach
-    void prepare() {
-        InvokerFixture.prepareDatabase(database, pool);
-        fixture = new InvokerFixture(database, counting, pool);
-    }
-
-    @AfterEach
-    void shutDown() {
-        if (fixture != null) {
-            fixture.close();
-        }
-    }
-
-    private static ConditionFactory eventually() {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
+    @Override
+    InvokerFixture newFixture() {
+        return countedFixture();
     }
 
     private static List<Long> range(long fromInclusive, long toExclusive) {

@@ -1,24 +1,13 @@
 package io.axondlq.core;
 
-import io.axondlq.testsupport.CountingDataSource;
-import io.axondlq.testsupport.PerClassDatabaseExtension;
-import io.axondlq.testsupport.TestDataSource;
-import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.core.InvokerFixture.Options;
-import org.awaitility.core.ConditionFactory;
 import org.axonframework.eventhandling.AbstractEventProcessor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The segment callbacks the engine relies on run when Axon drives the processor as users configure it: the
@@ -26,33 +15,11 @@ import static org.awaitility.Awaitility.await;
  * segment load its parked set again (one query), while a segment that stays put is served from memory (none).
  * Observed on the wire, through the module's real wiring, with real pooled and tracking processors.
  */
-@ExtendWith(PerClassDatabaseExtension.class)
-abstract class SegmentMoveWiringTest {
+abstract class SegmentMoveWiringTest extends InvokerTestBase {
 
-    @TestDataSource
-    DataSource pool;
-
-    @TestDataSource
-    TestDatabase database;
-
-    @TestDataSource
-    CountingDataSource counting;
-
-    private InvokerFixture fixture;
-
-    @BeforeEach
-    void prepare() {
-        InvokerFixture.prepareDatabase(database, pool);
-        fixture = new InvokerFixture(database, counting, pool);
-    }
-
-    @AfterEach
-    void shutDown() {
-        fixture.close();
-    }
-
-    private static ConditionFactory eventually() {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
+    @Override
+    InvokerFixture newFixture() {
+        return countedFixture();
     }
 
     private int parkedSetLoads() {

@@ -3,28 +3,18 @@ package io.axondlq.core;
 import io.axondlq.core.InvokerFixture.Options;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.SequenceSummary;
-import io.axondlq.testsupport.PerClassDatabaseExtension;
-import io.axondlq.testsupport.TestDataSource;
-import io.axondlq.testsupport.TestDatabase;
-import org.awaitility.core.ConditionFactory;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.async.SequentialPolicy;
 import org.axonframework.serialization.SimpleSerializedObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import javax.sql.DataSource;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Sequence identifiers whose {@code toString()} or {@code hashCode()} is identity-based, across a restart: the events
@@ -33,8 +23,7 @@ import static org.awaitility.Awaitility.await;
  * hashes differently; a restart within one JVM keeps a static object, so the policies here hand each configuration a
  * fresh object, chosen to hash into the other of the two segments.
  */
-@ExtendWith(PerClassDatabaseExtension.class)
-abstract class SequenceKeysAcrossRestartIntegrationTest {
+abstract class SequenceKeysAcrossRestartIntegrationTest extends InvokerTestBase {
 
     /** Neither toString nor hashCode overridden. */
     static final class Opaque {
@@ -70,29 +59,6 @@ abstract class SequenceKeysAcrossRestartIntegrationTest {
             }
             return id;
         }
-    }
-
-    @TestDataSource
-    DataSource pool;
-
-    @TestDataSource
-    TestDatabase database;
-
-    private InvokerFixture fixture;
-
-    @BeforeEach
-    void prepare() {
-        InvokerFixture.prepareDatabase(database, pool);
-        fixture = new InvokerFixture(database, pool, pool);
-    }
-
-    @AfterEach
-    void shutDown() {
-        fixture.close();
-    }
-
-    private static ConditionFactory eventually() {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
     }
 
     @ParameterizedTest(name = "{0}")
