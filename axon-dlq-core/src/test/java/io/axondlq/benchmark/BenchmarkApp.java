@@ -5,7 +5,10 @@ import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.store.LetterDraft;
+import io.axondlq.benchmark.BenchHandler.Projection;
+import io.axondlq.core.retry.RetryPolicy;
 import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.JpaAwareSavepoints;
 import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
@@ -30,6 +33,12 @@ import org.axonframework.serialization.json.JacksonSerializer;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+import org.springframework.orm.jpa.JpaTransactionManager;
+import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
+import org.springframework.orm.jpa.persistenceunit.PersistenceManagedTypes;
+import org.springframework.orm.jpa.vendor.HibernateJpaVendorAdapter;
+import org.springframework.transaction.PlatformTransactionManager;
 
 import java.time.Duration;
 import java.util.List;
@@ -39,7 +48,10 @@ import javax.sql.DataSource;
 
 /**
  * One benchmark "application" over one fresh database: the projection, the token store and the dead-letter queue of
- * the chosen setup share it, and Spring's DataSourceTransactionManager is Axon's transaction manager in all three.
+ * the chosen setup share it, and Spring's DataSourceTransactionManager is Axon's transaction manager in all setups.
+ * With the JPA projection it is a JpaTransactionManager instead (Hibernate, a shared EntityManager), which binds the
+ * JDBC connection of its DataSource, so the token store and both queues join its transaction, and axon-dlq gets
+ * {@link JpaAwareSavepoints}.
  */
 final class BenchmarkApp implements AutoCloseable {
 
@@ -72,7 +84,9 @@ final class BenchmarkApp implements AutoCloseable {
     final TestDatabase database;
     final DataSource dataSource;
     final JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
-    final DataSourceTransactionManager springTransactions;
+    final PlatformTransactionManager springTransactions;
+    /** Only with the JPA projection. */
+    final LocalContainerEntityManagerFactoryBean entityManagerFactory;
     final TransactionManager axonTransactions;
     final InMemoryEventStorageEngine events = new InMemoryEventStorageEngine();
     final BenchHandler handler;
@@ -80,18 +94,33 @@ final class BenchmarkApp implements AutoCloseable {
     JdbcSequencedDeadLetterQueue<EventMessage<?>> axonQueue;
     DeadLetteringEventProcessingModule module;
     Configuration config;
+    /** Segments of the processor; the poison-stall scenario uses one, so that a batch is 100 events. */
+    int segments = SEGMENTS;
+    /** axon-dlq's retry policy (its defaults unless a scenario sets one). */
+    RetryPolicy retryPolicy = ExponentialBackoffRetryPolicy.defaults();
 
-    BenchmarkApp(Setup setup, TestDatabase database, DataSource dataSource, boolean jdbcHandler) {
+    BenchmarkApp(Setup setup, TestDatabase database, DataSource dataSource, Projection projection) {
         this.setup = setup;
         this.database = database;
         this.dataSource = dataSource;
-        this.springTransactions = new DataSourceTransactionManager(dataSource);
-        this.axonTransactions = new SpringTransactionManagerAdapter(springTransactions);
-        this.handler = new BenchHandler(dataSource, jdbcHandler);
         JdbcTemplate jdbc = new JdbcTemplate(dataSource);
         SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
         jdbc.execute("CREATE TABLE IF NOT EXISTS bench_projection (aggregate_id VARCHAR(64) NOT NULL, "
                              + "seq BIGINT NOT NULL)");
+        jdbc.execute("CREATE TABLE IF NOT EXISTS bench_entity (id VARCHAR(100) PRIMARY KEY, "
+                             + "aggregate_id VARCHAR(64) NOT NULL, seq BIGINT NOT NULL)");
+        if (projection == Projection.JPA) {
+            this.entityManagerFactory = entityManagerFactory(dataSource);
+            this.springTransactions = new JpaTransactionManager(entityManagerFactory.getObject());
+            this.handler = new BenchHandler(projection, dataSource,
+                                            SharedEntityManagerCreator.createSharedEntityManager(
+                                                    entityManagerFactory.getObject()));
+        } else {
+            this.entityManagerFactory = null;
+            this.springTransactions = new DataSourceTransactionManager(dataSource);
+            this.handler = new BenchHandler(projection, dataSource, null);
+        }
+        this.axonTransactions = new SpringTransactionManagerAdapter(springTransactions);
         JdbcTokenStore.builder().connectionProvider(dataSource::getConnection).serializer(serializer).build()
                       .createSchema(database == TestDatabase.POSTGRES ? PostgresTokenTableFactory.INSTANCE
                                             : GenericTokenTableFactory.INSTANCE);
@@ -115,6 +144,18 @@ final class BenchmarkApp implements AutoCloseable {
                                                     .build();
             createAxonTable();
         }
+    }
+
+    /** Hibernate over the given DataSource, managing {@link BenchEntity} only; the table exists already. */
+    private static LocalContainerEntityManagerFactoryBean entityManagerFactory(DataSource dataSource) {
+        LocalContainerEntityManagerFactoryBean factory = new LocalContainerEntityManagerFactoryBean();
+        factory.setDataSource(dataSource);
+        factory.setJpaVendorAdapter(new HibernateJpaVendorAdapter());
+        factory.setPersistenceUnitName("bench");
+        factory.setManagedTypes(PersistenceManagedTypes.of(BenchEntity.class.getName()));
+        factory.setJpaPropertyMap(Map.of("hibernate.hbm2ddl.auto", "none"));
+        factory.afterPropertiesSet();
+        return factory;
     }
 
     /** Axon's generic DDL uses BLOB, which PostgreSQL lacks (one of its portability problems): use bytea there. */
@@ -158,13 +199,16 @@ final class BenchmarkApp implements AutoCloseable {
         Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
         if (setup.isAxonDlq()) {
             GroupSettings settings = new GroupSettings(
-                    ExponentialBackoffRetryPolicy.defaults(),
+                    retryPolicy,
                     setup == Setup.AXON_DLQ_PER_ATTEMPT ? Isolation.SAVEPOINT_PER_ATTEMPT : Isolation.CHECKPOINT,
                     false);
             module = DeadLetteringEventProcessingModule.builder()
                                                        .store(store)
                                                        .settings(group -> settings)
-                                                       .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                       .savepoints(c -> entityManagerFactory == null
+                                                               ? new JdbcSavepoints(dataSource)
+                                                               : new JpaAwareSavepoints(
+                                                                       dataSource, entityManagerFactory.getObject()))
                                                        .leaseDuration(Duration.ofSeconds(30))
                                                        .build();
             configurer.registerModule(module);
@@ -185,7 +229,7 @@ final class BenchmarkApp implements AutoCloseable {
                   .registerEventHandler(c -> handler)
                   .registerPooledStreamingEventProcessor(
                           PROCESSOR, Configuration::eventStore,
-                          (c, b) -> b.initialSegmentCount(SEGMENTS).batchSize(BATCH_SIZE).tokenClaimInterval(50));
+                          (c, b) -> b.initialSegmentCount(segments).batchSize(BATCH_SIZE).tokenClaimInterval(50));
         if (setup == Setup.AXON) {
             processing.registerDeadLetterQueue(BenchHandler.GROUP, c -> axonQueue)
                       .registerDeadLetteringEventHandlerInvokerConfiguration(
@@ -204,7 +248,7 @@ final class BenchmarkApp implements AutoCloseable {
     boolean caughtUp() {
         long head = events.createHeadToken().position().orElse(-1);
         Map<Integer, EventTrackerStatus> status = processor().processingStatus();
-        if (status.size() < SEGMENTS) {
+        if (status.size() < segments) {
             return false;
         }
         for (EventTrackerStatus segment : status.values()) {
@@ -225,8 +269,8 @@ final class BenchmarkApp implements AutoCloseable {
     }
 
     int projectionRows() {
-        Integer rows = new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM bench_projection",
-                                                                   Integer.class);
+        Integer rows = new JdbcTemplate(dataSource).queryForObject(
+                "SELECT (SELECT COUNT(*) FROM bench_projection) + (SELECT COUNT(*) FROM bench_entity)", Integer.class);
         return rows == null ? 0 : rows;
     }
 
@@ -235,6 +279,9 @@ final class BenchmarkApp implements AutoCloseable {
         if (config != null) {
             config.shutdown();
             config = null;
+        }
+        if (entityManagerFactory != null) {
+            entityManagerFactory.destroy();
         }
     }
 }

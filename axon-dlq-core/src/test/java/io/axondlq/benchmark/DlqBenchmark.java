@@ -2,7 +2,9 @@ package io.axondlq.benchmark;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.axondlq.benchmark.BenchHandler.Projection;
 import io.axondlq.benchmark.BenchmarkApp.Setup;
+import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.LetterFilter;
@@ -18,6 +20,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -42,14 +45,20 @@ public final class DlqBenchmark {
     /** Sizes of one run; {@link #FULL} is the issue's, {@link #TINY} keeps the harness alive in CI. */
     public record Scale(String name, int events, int aggregates, int parkedSequences, int stormEvents,
                         int redeliveryLetters, int redeliverySequences, int operatorLetters, int operatorSequences,
-                        int repetitions) {
+                        int repetitions, int stallEvents, int stallRepetitions) {
     }
 
-    public static final Scale TINY = new Scale("tiny", 600, 60, 6, 200, 60, 6, 3_000, 300, 1);
+    public static final Scale TINY = new Scale("tiny", 600, 60, 6, 200, 60, 6, 3_000, 300, 1, 400, 1);
     /** Between the two: enough letters for a stable redelivery rate on a busy machine, in minutes. */
-    public static final Scale SMALL = new Scale("small", 6_000, 600, 60, 2_000, 2_000, 200, 30_000, 3_000, 3);
+    public static final Scale SMALL = new Scale("small", 6_000, 600, 60, 2_000, 2_000, 200, 30_000, 3_000, 3,
+                                                1_000, 5);
     public static final Scale FULL = new Scale("full", 100_000, 10_000, 1_000, 20_000, 10_000, 1_000, 1_000_000,
-                                               100_000, 3);
+                                               100_000, 3, 2_000, 5);
+
+    /** B6's retry policy: 3 attempts, 20 ms then 40 ms between them (60 ms of back-offs in all). */
+    static final int STALL_ATTEMPTS = 3;
+    static final Duration STALL_INITIAL_BACKOFF = Duration.ofMillis(20);
+    static final double STALL_MULTIPLIER = 2.0;
 
     /** One measured number. */
     public record Result(String scenario, String variant, Setup setup, List<Double> values, String unit) {
@@ -70,6 +79,7 @@ public final class DlqBenchmark {
     private final List<Result> results = new ArrayList<>();
     private final Map<String, Double> operatorPaths = new LinkedHashMap<>();
     private final List<String> ratios = new ArrayList<>();
+    private final List<String> stallRows = new ArrayList<>();
 
     public DlqBenchmark(TestDatabase database, Scale scale) {
         this.database = database;
@@ -95,37 +105,42 @@ public final class DlqBenchmark {
     }
 
     public DlqBenchmark runAll() throws Exception {
-        warmUp();
-        for (boolean jdbcHandler : new boolean[]{false, true}) {
-            String variant = jdbcHandler ? "JDBC projection" : "no-op handler";
-            compare("B1 empty DLQ", variant, "events/s", List.of(Setup.values()), app -> emptyQueue(app, jdbcHandler),
-                    jdbcHandler);
-            compare("B2 1% parked", variant, "events/s", List.of(Setup.values()),
-                    app -> parkedTraffic(app, jdbcHandler), jdbcHandler);
+        warmUp(Projection.JDBC);
+        if (scale.repetitions() > 1 && (selected("B1") || selected("B2"))) {
+            warmUp(Projection.JPA);
         }
-        compare("B3 park storm", "JDBC projection", "parked letters/s",
+        for (Projection projection : Projection.values()) {
+            compare("B1 empty DLQ", projection.label, "events/s", List.of(Setup.values()),
+                    app -> emptyQueue(app, projection), projection);
+            compare("B2 1% parked", projection.label, "events/s", List.of(Setup.values()),
+                    app -> parkedTraffic(app, projection), projection);
+        }
+        compare("B3 park storm", Projection.JDBC.label, "parked letters/s",
                 List.of(Setup.AXON, Setup.AXON_DLQ, Setup.AXON_DLQ_PER_ATTEMPT),
-                this::parkStorm, true);
-        compare("B4 redelivery", "JDBC projection", "letters/s", List.of(Setup.AXON, Setup.AXON_DLQ),
-                this::redelivery, true);
+                this::parkStorm, Projection.JDBC);
+        compare("B4 redelivery", Projection.JDBC.label, "letters/s", List.of(Setup.AXON, Setup.AXON_DLQ),
+                this::redelivery, Projection.JDBC);
         if (selected("B5")) {
             measureOperatorPaths();
+        }
+        if (selected("B6")) {
+            measurePoisonStall();
         }
         return this;
     }
 
     // --- scenarios: each returns units per second ---------------------------------------------------------------
 
-    private double emptyQueue(BenchmarkApp app, boolean jdbcHandler) throws Exception {
+    private double emptyQueue(BenchmarkApp app, Projection projection) throws Exception {
         List<EventMessage<?>> events = interleaved("agg-", scale.aggregates(), scale.events());
         app.append(events);
         double seconds = processAll(app);
         check(app.dlqSize() == 0, "queue not empty");
-        check(!jdbcHandler || app.projectionRows() == events.size(), "projection incomplete");
+        check(projection == Projection.NOOP || app.projectionRows() == events.size(), "projection incomplete");
         return events.size() / seconds;
     }
 
-    private double parkedTraffic(BenchmarkApp app, boolean jdbcHandler) throws Exception {
+    private double parkedTraffic(BenchmarkApp app, Projection projection) throws Exception {
         int parked = scale.parkedSequences();
         int parkedEvents = scale.events() / 100;
         List<String> parkedIds = new ArrayList<>();
@@ -145,7 +160,7 @@ public final class DlqBenchmark {
         long expectedQueue = app.setup == Setup.PLAIN ? 0 : parked + parkedEvents;
         check(app.dlqSize() == expectedQueue, "queue holds " + app.dlqSize() + ", expected " + expectedQueue);
         int expectedRows = app.setup == Setup.PLAIN ? all.size() : events.size();
-        check(!jdbcHandler || app.projectionRows() == expectedRows, "projection incomplete");
+        check(projection == Projection.NOOP || app.projectionRows() == expectedRows, "projection incomplete");
         return all.size() / seconds;
     }
 
@@ -196,11 +211,112 @@ public final class DlqBenchmark {
         return perSequence * scale.redeliverySequences() / seconds;
     }
 
+    // --- B6: poison stall, axon-dlq only (Axon's built-in has no retries) ------------------------------------------
+
+    /**
+     * One batch of 100 events (one segment) holds a poison event in its middle; the retry policy has known back-offs.
+     * The stall is the poison batch's time (first handler invocation to commit) minus what the other batches of the
+     * same run took, scaled to its size. No processor replay means: every healthy event of that batch ran at most
+     * twice (once, and once more after the rollback to the checkpoint), and no event ran more often over the run.
+     */
+    private void measurePoisonStall() throws Exception {
+        double backoffs = 0;
+        for (int failed = 1; failed < STALL_ATTEMPTS; failed++) {
+            backoffs += STALL_INITIAL_BACKOFF.toMillis() * Math.pow(STALL_MULTIPLIER, failed - 1);
+        }
+        for (Setup setup : List.of(Setup.AXON_DLQ, Setup.AXON_DLQ_PER_ATTEMPT)) {
+            List<Double> stalls = new ArrayList<>();
+            List<Double> poisonBatches = new ArrayList<>();
+            List<Double> baselines = new ArrayList<>();
+            List<String> shapes = new ArrayList<>();
+            int rerun = 0;
+            int maxHealthyBatch = 0;
+            int maxHealthyRun = 0;
+            int poisonCalls = 0;
+            for (int rep = 0; rep < scale.stallRepetitions(); rep++) {
+                try (FreshDatabase db = TestDatabases.fresh(database);
+                     BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), Projection.JDBC)) {
+                    StallRun run = poisonStall(app);
+                    stalls.add(run.poisonMillis() - run.baselineMillis());
+                    poisonBatches.add(run.poisonMillis());
+                    baselines.add(run.baselineMillis());
+                    shapes.add(run.position() + "/" + run.batchSize());
+                    rerun = Math.max(rerun, run.rerun());
+                    maxHealthyBatch = Math.max(maxHealthyBatch, run.maxHealthyInBatch());
+                    maxHealthyRun = Math.max(maxHealthyRun, run.maxHealthyInRun());
+                    poisonCalls = Math.max(poisonCalls, run.poisonCalls());
+                }
+            }
+            stallRows.add(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %s(%.1f) | %.0f | %s | %d | %d / %d | %d |",
+                                        setup.label, median(poisonBatches), median(baselines), fmtMillis(stalls),
+                                        median(stalls), backoffs, String.join(" ", shapes), rerun,
+                                        maxHealthyBatch, maxHealthyRun, poisonCalls));
+        }
+    }
+
+    /** What one B6 run measured. */
+    record StallRun(double poisonMillis, double baselineMillis, int position, int batchSize, int rerun,
+                    int maxHealthyInBatch, int maxHealthyInRun, int poisonCalls) {
+    }
+
+    private StallRun poisonStall(BenchmarkApp app) throws Exception {
+        app.segments = 1;
+        app.retryPolicy = ExponentialBackoffRetryPolicy.builder()
+                                                       .maxAttempts(STALL_ATTEMPTS)
+                                                       .initialBackoff(STALL_INITIAL_BACKOFF)
+                                                       .multiplier(STALL_MULTIPLIER)
+                                                       .build();
+        BatchProbe probe = new BatchProbe();
+        app.handler.probe = probe;
+        app.handler.poisoned.add("poison");
+        int total = scale.stallEvents();
+        List<EventMessage<?>> events = interleaved("agg-", 100, total - 1);
+        // The middle of a middle batch, if the processor's batches start at multiples of 100 (it reports where).
+        events.add(total / 200 * 100 + 50, BenchmarkApp.event("poison", 0));
+        app.append(events);
+        processAll(app);
+        check(app.dlqSize() == 1, "queue holds " + app.dlqSize() + ", expected the poison only");
+        check(app.projectionRows() == total - 1, "projection incomplete");
+
+        String poison = "poison/0";
+        List<BatchProbe.Batch> batches = probe.committedBatches();
+        BatchProbe.Batch poisoned = batches.stream().filter(b -> b.invocations.containsKey(poison)).findFirst()
+                                           .orElseThrow(() -> new IllegalStateException("no batch with the poison"));
+        List<Double> others = new ArrayList<>();
+        for (BatchProbe.Batch b : batches.subList(1, batches.size())) {
+            if (b != poisoned) {
+                others.add(b.millis() * poisoned.events() / b.events());
+            }
+        }
+        check(!others.isEmpty(), "no batch to compare with");
+        List<String> order = new ArrayList<>(poisoned.invocations.keySet());
+        int rerun = 0;
+        int maxInBatch = 0;
+        for (Map.Entry<String, Integer> e : poisoned.invocations.entrySet()) {
+            if (!e.getKey().equals(poison)) {
+                maxInBatch = Math.max(maxInBatch, e.getValue());
+                rerun += e.getValue() > 1 ? 1 : 0;
+            }
+        }
+        int maxInRun = probe.runInvocations().entrySet().stream().filter(e -> !e.getKey().equals(poison))
+                            .mapToInt(Map.Entry::getValue).max().orElse(0);
+        return new StallRun(poisoned.millis(), median(others), order.indexOf(poison) + 1, poisoned.events(), rerun,
+                            maxInBatch, maxInRun, probe.runInvocations().getOrDefault(poison, 0));
+    }
+
+    private static String fmtMillis(List<Double> values) {
+        StringBuilder s = new StringBuilder();
+        for (Double v : values) {
+            s.append(String.format(Locale.ROOT, "%.1f ", v));
+        }
+        return s.toString();
+    }
+
     // --- B5: operator paths, axon-dlq only ------------------------------------------------------------------------
 
     private void measureOperatorPaths() throws Exception {
         try (FreshDatabase db = TestDatabases.fresh(database);
-             BenchmarkApp app = new BenchmarkApp(Setup.AXON_DLQ, database, db.dataSource(), false)) {
+             BenchmarkApp app = new BenchmarkApp(Setup.AXON_DLQ, database, db.dataSource(), Projection.NOOP)) {
             seedOperatorLetters(app);
             app.build().start();
             List<Double> pages = new ArrayList<>();
@@ -322,10 +438,10 @@ public final class DlqBenchmark {
         double run(BenchmarkApp app) throws Exception;
     }
 
-    private void warmUp() throws Exception {
+    private void warmUp(Projection projection) throws Exception {
         for (Setup setup : Setup.values()) {
             try (FreshDatabase db = TestDatabases.fresh(database);
-                 BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), true)) {
+                 BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), projection)) {
                 app.append(interleaved("warm-", 20, 400));
                 processAll(app);
             }
@@ -333,7 +449,7 @@ public final class DlqBenchmark {
     }
 
     private void compare(String scenario, String variant, String unit, List<Setup> setups, Scenario body,
-                         boolean jdbcHandler) throws Exception {
+                         Projection projection) throws Exception {
         if (!selected(scenario)) {
             return;
         }
@@ -348,7 +464,7 @@ public final class DlqBenchmark {
             Map<Setup, Double> thisRep = new EnumMap<>(Setup.class);
             for (Setup setup : order) {
                 try (FreshDatabase db = TestDatabases.fresh(database);
-                     BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), jdbcHandler)) {
+                     BenchmarkApp app = new BenchmarkApp(setup, database, db.dataSource(), projection)) {
                     double value = body.run(app);
                     thisRep.put(setup, value);
                     values.computeIfAbsent(setup, s -> new ArrayList<>()).add(value);
@@ -417,6 +533,16 @@ public final class DlqBenchmark {
         out.append("\n| B5 operator path (axon-dlq, ").append(scale.operatorLetters()).append(" letters in ")
            .append(scale.operatorSequences()).append(" sequences) | value |\n|---|---:|\n");
         operatorPaths.forEach((k, v) -> out.append(String.format(Locale.ROOT, "| %s | %.1f |%n", k, v)));
+        if (!stallRows.isEmpty()) {
+            out.append("\n| B6 poison stall (JDBC projection, 1 segment, batch ").append(BenchmarkApp.BATCH_SIZE)
+               .append(", ").append(scale.stallEvents()).append(" events, ").append(STALL_ATTEMPTS)
+               .append(" attempts, back-off ").append(STALL_INITIAL_BACKOFF.toMillis()).append(" ms x")
+               .append(STALL_MULTIPLIER).append(") | poison batch median (ms) | other batches median (ms) ")
+               .append("| stall per rep. (median) (ms) | back-offs (ms) | poison position/batch size per rep. ")
+               .append("| healthy events run twice (max) | max calls of a healthy event: batch / run ")
+               .append("| calls of the poison |\n|---|---:|---:|---|---:|---|---:|---|---:|\n");
+            stallRows.forEach(r -> out.append(r).append('\n'));
+        }
         return out.toString();
     }
 

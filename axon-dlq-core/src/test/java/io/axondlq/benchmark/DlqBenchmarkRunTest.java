@@ -22,15 +22,17 @@ class DlqBenchmarkRunTest {
         Path out = Path.of(System.getProperty("axon.dlq.bench.output", "target/benchmarks.md"));
         Files.createDirectories(out.getParent());
         Files.writeString(out, table);
-        // 2 handler variants x (B1 + B2) x 4 setups + B3 x 3 + B4 x 2 result rows, and 6 ratio rows.
-        assertThat(table.lines().filter(l -> l.startsWith("| B")).count()).isGreaterThanOrEqualTo(21 + 6);
+        // 3 handler variants x (B1 + B2) x 4 setups + B3 x 3 + B4 x 2 result rows, and 8 ratio rows.
+        assertThat(table.lines().filter(l -> l.startsWith("| B")).count()).isGreaterThanOrEqualTo(29 + 8);
         assertThat(table).contains("statistics query median");
+        // B6: one row for each of the two axon-dlq setups.
+        assertThat(table.lines().filter(l -> l.startsWith("| c")).count()).isEqualTo(2);
     }
 
     @Test
     void tinyScaleOnH2Too() throws Exception {
         DlqBenchmark h2 = new DlqBenchmark(TestDatabase.H2, DlqBenchmark.TINY).runAll();
-        assertThat(h2.results()).hasSize(21);
+        assertThat(h2.results()).hasSize(29);
         assertThat(h2.results()).allMatch(r -> r.median() > 0);
     }
 }
