@@ -8,15 +8,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How many events the batch's unit of work had queued for publication at a savepoint. A handler that publishes
- * through Axon's event bus during a batch only queues the event (in a unit-of-work resource Axon's
- * {@code AbstractEventBus} keys {@code <bus>_EVENTS}); it is stored at commit. Rolling the database back to a
- * savepoint does not dequeue it, so a failed attempt's events, or those of an event re-run after a rollback, would be
- * published anyway or twice. Restoring the mark drops what was queued since.
+ * How many messages the batch's unit of work had queued for after the commit at a savepoint. A handler that
+ * publishes through Axon's event bus during a batch only queues the event (in a unit-of-work resource Axon's
+ * {@code AbstractEventBus} keys {@code <bus>_EVENTS}); it is stored at commit. Subscription-query updates are queued
+ * the same way ({@code SimpleQueryUpdateEmitter}: {@code <emitter>/update-tasks}). Rolling the database back to a
+ * savepoint does not dequeue them, so a failed attempt's messages, or those of an event re-run after a rollback,
+ * would go out anyway or twice. Restoring the mark drops what was queued since.
  */
 final class PublicationMark {
 
     private static final String EVENT_QUEUE_SUFFIX = "_EVENTS";
+    private static final String QUERY_UPDATE_QUEUE_SUFFIX = "/update-tasks";
     private static final PublicationMark NONE = new PublicationMark(null, Map.of());
 
     private final UnitOfWork<?> unitOfWork;
@@ -36,7 +38,8 @@ final class PublicationMark {
         Map<List<?>, Integer> sizes = new IdentityHashMap<>();
         for (UnitOfWork<?> u = current; u != null; u = u.parent().orElse(null)) {
             for (Map.Entry<String, Object> resource : u.resources().entrySet()) {
-                if (resource.getKey().endsWith(EVENT_QUEUE_SUFFIX) && resource.getValue() instanceof List<?> queue) {
+                if (isQueue(resource)) {
+                    List<?> queue = (List<?>) resource.getValue();
                     sizes.put(queue, queue.size());
                 }
             }
@@ -54,7 +57,8 @@ final class PublicationMark {
         }
         for (UnitOfWork<?> u = unitOfWork; u != null; u = u.parent().orElse(null)) {
             for (Map.Entry<String, Object> resource : u.resources().entrySet()) {
-                if (resource.getKey().endsWith(EVENT_QUEUE_SUFFIX) && resource.getValue() instanceof List<?> queue) {
+                if (isQueue(resource)) {
+                    List<?> queue = (List<?>) resource.getValue();
                     int keep = sizes.getOrDefault(queue, 0);
                     if (queue.size() > keep) {
                         queue.subList(keep, queue.size()).clear();
@@ -62,5 +66,10 @@ final class PublicationMark {
                 }
             }
         }
+    }
+
+    private static boolean isQueue(Map.Entry<String, Object> resource) {
+        return (resource.getKey().endsWith(EVENT_QUEUE_SUFFIX) || resource.getKey().endsWith(QUERY_UPDATE_QUEUE_SUFFIX))
+                && resource.getValue() instanceof List<?>;
     }
 }

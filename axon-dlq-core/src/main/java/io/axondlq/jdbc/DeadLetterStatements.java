@@ -15,7 +15,7 @@ abstract class DeadLetterStatements {
             + "event_identifier, message_type, payload_type, payload_revision, payload, meta_data, aggregate_type, "
             + "aggregate_identifier, aggregate_sequence_number, token_type, token, event_timestamp, enqueued_at, "
             + "last_touched, cause_type, cause_message, cause_stack_trace, attempts, diagnostics, correlation_id, "
-            + "trace_id, parked";
+            + "trace_id, parked, event_digest";
 
     final String sequenceTable;
     final String letterTable;
@@ -38,7 +38,7 @@ abstract class DeadLetterStatements {
                 + ":message_type, :payload_type, :payload_revision, :payload, :meta_data, :aggregate_type, "
                 + ":aggregate_identifier, :aggregate_sequence_number, :token_type, :token, :event_timestamp, "
                 + ":enqueued_at, :last_touched, :cause_type, :cause_message, :cause_stack_trace, :attempts, "
-                + ":diagnostics, :correlation_id, :trace_id, :parked";
+                + ":diagnostics, :correlation_id, :trace_id, :parked, :event_digest";
     }
 
     /**
@@ -64,7 +64,8 @@ abstract class DeadLetterStatements {
     /** The letter already stored for an event of the group, and the sequence's size (null when absent). */
     String appendProbe() {
         return "SELECT (SELECT letter_id FROM " + letterTable + " WHERE processing_group = :processing_group "
-                + "AND event_identifier = :event_identifier) AS existing_letter, (SELECT letter_count FROM "
+                + "AND event_identifier = :event_identifier AND event_digest = :event_digest) AS existing_letter, "
+                + "(SELECT letter_count FROM "
                 + sequenceTable + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key) "
                 + "AS letter_count";
     }

@@ -42,7 +42,7 @@ final class H2Statements extends DeadLetterStatements {
 
     private String noLetterOfEvent() {
         return "NOT EXISTS (SELECT 1 FROM " + letterTable + " e WHERE e.processing_group = :processing_group "
-                + "AND e.event_identifier = :event_identifier)";
+                + "AND e.event_identifier = :event_identifier AND e.event_digest = :event_digest)";
     }
 
     @Override

@@ -723,7 +723,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 .addValue("diagnostics", codec.serializeDiagnostics(draft.diagnostics()), Types.BINARY)
                 .addValue("correlation_id", metaDataString(metaData, "correlationId"), Types.VARCHAR)
                 .addValue("trace_id", metaDataString(metaData, "traceId"), Types.VARCHAR)
-                .addValue("parked", draft.parked(), Types.BOOLEAN);
+                .addValue("parked", draft.parked(), Types.BOOLEAN)
+                .addValue("event_digest", EventDigest.of(event), Types.VARCHAR);
     }
 
     private MapSqlParameterSource attemptParams(UUID letterId, AttemptRecord attempt) {

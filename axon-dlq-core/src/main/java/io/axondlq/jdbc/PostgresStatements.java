@@ -22,7 +22,7 @@ final class PostgresStatements extends DeadLetterStatements {
         return "WITH s AS (SELECT last_index FROM " + sequenceTable + " WHERE processing_group = :processing_group "
                 + "AND sequence_key = :sequence_key AND letter_count < :max_sequence_size " + SAME_FULL_KEY + " FOR UPDATE), "
                 + "l AS (INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT "
-                + letterValues("s.last_index + 1") + " FROM s ON CONFLICT (processing_group, event_identifier) "
+                + letterValues("s.last_index + 1") + " FROM s ON CONFLICT (processing_group, event_identifier, event_digest) "
                 + "DO NOTHING RETURNING sequence_index) "
                 + "UPDATE " + sequenceTable + " q SET letter_count = q.letter_count + 1, last_index = l.sequence_index "
                 + "FROM l WHERE q.processing_group = :processing_group AND q.sequence_key = :sequence_key";
@@ -35,7 +35,7 @@ final class PostgresStatements extends DeadLetterStatements {
                 + " WHERE NOT EXISTS (SELECT 1 FROM " + sequenceTable + " WHERE processing_group = :processing_group "
                 + "AND sequence_key = :sequence_key) AND (SELECT COUNT(*) FROM " + sequenceTable
                 + " WHERE processing_group = :processing_group) < :max_sequences "
-                + "ON CONFLICT (processing_group, event_identifier) DO NOTHING RETURNING sequence_index) "
+                + "ON CONFLICT (processing_group, event_identifier, event_digest) DO NOTHING RETURNING sequence_index) "
                 + "INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_key, full_key, "
                 + "letter_count, last_index, oldest_enqueued_at, last_touched) "
                 + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, :last_touched "

@@ -14,28 +14,10 @@ DELETE FROM ${axon_dlq_prefix}letter l
 WHERE NOT EXISTS (SELECT 1 FROM ${axon_dlq_prefix}sequence s
                   WHERE s.processing_group = l.processing_group AND s.sequence_key = l.sequence_key);
 
--- A group holds at most one letter per event identifier (Axon delivers at least once). Letters stored twice
--- before this migration are removed first, keeping the first one (one total order: enqueued, index, id, so
--- exactly one survives), and their sequences' counters follow.
-UPDATE ${axon_dlq_prefix}sequence s SET letter_count = letter_count - (
-    SELECT COUNT(*) FROM ${axon_dlq_prefix}letter l
-    WHERE l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key
-      AND EXISTS (SELECT 1 FROM ${axon_dlq_prefix}letter d
-                  WHERE d.processing_group = l.processing_group AND d.event_identifier = l.event_identifier
-                    AND (d.enqueued_at, d.sequence_index, d.letter_id)
-                        < (l.enqueued_at, l.sequence_index, l.letter_id)))
-WHERE EXISTS (
-    SELECT 1 FROM ${axon_dlq_prefix}letter l
-    WHERE l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key
-      AND EXISTS (SELECT 1 FROM ${axon_dlq_prefix}letter d
-                  WHERE d.processing_group = l.processing_group AND d.event_identifier = l.event_identifier
-                    AND (d.enqueued_at, d.sequence_index, d.letter_id)
-                        < (l.enqueued_at, l.sequence_index, l.letter_id)));
-DELETE FROM ${axon_dlq_prefix}letter l
-WHERE EXISTS (SELECT 1 FROM ${axon_dlq_prefix}letter d
-              WHERE d.processing_group = l.processing_group AND d.event_identifier = l.event_identifier
-                AND (d.enqueued_at, d.sequence_index, d.letter_id)
-                    < (l.enqueued_at, l.sequence_index, l.letter_id));
-DELETE FROM ${axon_dlq_prefix}sequence WHERE letter_count <= 0;
-CREATE UNIQUE INDEX IF NOT EXISTS ${axon_dlq_prefix}letter_event_uq
-    ON ${axon_dlq_prefix}letter (processing_group, event_identifier);
+-- A group holds at most one letter per event: Axon delivers at least once (merges, lost claims). An event is its
+-- identifier AND its serialized payload (type, revision, bytes, as a digest): an upcaster that splits one stored
+-- event into several gives them all the source's identifier, and each of them is an event of its own. Letters
+-- written before this version have no digest and are left alone.
+ALTER TABLE ${axon_dlq_prefix}letter ADD COLUMN IF NOT EXISTS event_digest VARCHAR(64);
+CREATE UNIQUE INDEX IF NOT EXISTS ${axon_dlq_prefix}letter_event_digest_uq
+    ON ${axon_dlq_prefix}letter (processing_group, event_identifier, event_digest);

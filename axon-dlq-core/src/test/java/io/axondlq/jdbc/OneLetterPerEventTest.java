@@ -219,31 +219,33 @@ abstract class OneLetterPerEventTest {
         assertCountersAgree("k");
     }
 
+    /**
+     * An upcaster that splits one stored event into several gives each the source's identifier: each is an event of
+     * its own and gets a letter of its own, and each delivered again is still stored once.
+     */
     @Test
-    void lettersStoredTwiceBeforeTheMigrationAreReducedToTheFirst() {
-        EventMessage<?> event = event(new JdbcDeadLetterStoreTest.OrderPlaced("o", 0));
-        UUID first = store.enqueue(group, failed("k", event, 1));
-        EventMessage<?> follower = event(new JdbcDeadLetterStoreTest.OrderPlaced("o", 1));
-        store.appendIfParked(group, List.of(LetterDraft.parked("k", follower)));
-        // A database written before V3: no unique index, the event stored twice in its sequence.
-        jdbc.execute("DROP INDEX axon_dlq_letter_event_uq");
-        try {
-            String copied = DeadLetterStatements.LETTER_COLUMNS.replace("letter_id, ", "")
-                                                               .replace("sequence_index, ", "");
-            jdbc.update("INSERT INTO axon_dlq_letter (letter_id, sequence_index, " + copied + ") SELECT ?, 2, "
-                                + copied + " FROM axon_dlq_letter WHERE letter_id = ?", UUID.randomUUID(), first);
-            jdbc.update("UPDATE axon_dlq_sequence SET letter_count = 3, last_index = 2 WHERE processing_group = ?",
-                        group);
-        } finally {
-            SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
-        }
+    void eventsSplitFromOneStoredEventShareItsIdentifierAndKeepALetterEach() {
+        EventMessage<?> source = event(new JdbcDeadLetterStoreTest.OrderPlaced("o", 0));
+        EventMessage<?> first = new org.axonframework.eventhandling.GenericEventMessage<>(
+                new org.axonframework.messaging.GenericMessage<>(source.getIdentifier(),
+                                                                  new JdbcDeadLetterStoreTest.OrderPlaced("o", 1),
+                                                                  source.getMetaData()), source::getTimestamp);
+        EventMessage<?> second = new org.axonframework.eventhandling.GenericEventMessage<>(
+                new org.axonframework.messaging.GenericMessage<>(source.getIdentifier(),
+                                                                  new JdbcDeadLetterStoreTest.OrderPlaced("o", 2),
+                                                                  source.getMetaData()), source::getTimestamp);
 
-        assertThat(store.sequenceLetters(group, store.sequenceKey("k"), -1, 10)).extracting(StoredLetter::id)
-                .hasSize(2).startsWith(first);
+        store.enqueue(group, failed("k", first, 1));
+        assertThat(store.appendIfParked(group, List.of(LetterDraft.parked("k", second)))).containsExactly(true);
+        // Each delivered again: still one letter each.
+        store.enqueue(group, failed("k", first, 1));
+        assertThat(store.appendIfParked(group, List.of(LetterDraft.parked("k", second)))).containsExactly(true);
+
+        assertThat(letterRows(first)).isEqualTo(2);
+        assertThat(store.sequenceLetters(group, store.sequenceKey("k"), -1, 10))
+                .extracting(l -> ((JdbcDeadLetterStoreTest.OrderPlaced) l.message().getPayload()).line())
+                .containsExactly(1, 2);
         assertCountersAgree("k");
-        // The unique index is back.
-        assertThat(store.appendIfParked(group, List.of(LetterDraft.parked("k", event)))).containsExactly(true);
-        assertThat(letterRows(event)).isEqualTo(1);
     }
 
     // --- helpers --------------------------------------------------------------------------------------------
