@@ -363,7 +363,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             return this;
         }
 
-        /** Lease a redelivery holds on its sequence, renewed after every letter. */
+        /** Lease a redelivery holds on its sequence (database time), renewed in each letter's own transaction. */
         public Builder leaseDuration(Duration leaseDuration) {
             if (leaseDuration == null || leaseDuration.isNegative() || leaseDuration.isZero()) {
                 throw new AxonConfigurationException("leaseDuration must be positive, was " + leaseDuration);
