@@ -36,9 +36,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The benchmark harness of BENCHMARKS.md: for every scenario it runs (a) Axon without DLQ, (b) Axon 4.13's built-in
- * DLQ with its identifier cache, (c) axon-dlq, alternating, in one JVM, each run on a fresh database, and prints a
- * table with medians, spreads and per-repetition ratios. Every run also checks its own outcome (all events handled or
- * parked, queue drained), so a broken setup cannot produce a fast number.
+ * DLQ with its identifier cache, (c) axon-dlq with its default checkpoint isolation, (c') axon-dlq with a savepoint
+ * per attempt, alternating, in one JVM, each run on a fresh database, with a no-op, a JDBC and a JPA projection, and
+ * prints a table with medians, spreads and per-repetition ratios, plus B5 (operator paths) and B6 (poison stall).
+ * Every run also checks its own outcome (all events handled or parked, queue drained), so a broken setup cannot
+ * produce a fast number.
  */
 public final class DlqBenchmark {
 
