@@ -22,6 +22,11 @@ class DlqBenchmarkRunTest {
         Path out = Path.of(System.getProperty("axon.dlq.bench.output", "target/benchmarks.md"));
         Files.createDirectories(out.getParent());
         Files.writeString(out, table);
+        if (!System.getProperty("axon.dlq.bench.scenarios", "").isBlank()) {
+            // Some scenarios only (-Daxon.dlq.bench.scenarios=...): each run checked its own outcome; no row count.
+            assertThat(table.lines().filter(l -> l.startsWith("| B"))).isNotEmpty();
+            return;
+        }
         // 3 handler variants x (B1 + B2) x 4 setups + B3 x 3 + B4 x 2 result rows, and 8 ratio rows.
         assertThat(table.lines().filter(l -> l.startsWith("| B")).count()).isGreaterThanOrEqualTo(29 + 8);
         assertThat(table).contains("statistics query median");
