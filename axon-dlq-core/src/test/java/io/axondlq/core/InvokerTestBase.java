@@ -2,6 +2,7 @@ package io.axondlq.core;
 
 import io.axondlq.testsupport.CountingDataSource;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.ProcessorThreads;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
 import org.awaitility.core.ConditionFactory;
@@ -35,6 +36,8 @@ abstract class InvokerTestBase {
 
     @BeforeEach
     void prepareFixture() {
+        // The tables are shared with the previous test: none of its processor threads may still write to them.
+        ProcessorThreads.awaitNoneAlive(Duration.ofSeconds(30));
         InvokerFixture.prepareDatabase(database, pool);
         fixture = newFixture();
     }

@@ -2,6 +2,7 @@ package io.axondlq.jdbc;
 
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.ProcessorThreads;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
 import org.axonframework.common.transaction.NoTransactionManager;
@@ -23,6 +24,7 @@ import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -106,6 +108,12 @@ abstract class AxonBuiltInInvokerInteropTest {
             }
             handled.add(new Handled(domain.getAggregateIdentifier(), domain.getSequenceNumber()));
         }
+    }
+
+    @BeforeEach
+    void awaitEarlierProcessors() {
+        // The store's tables are shared with the previous test: none of its processor threads may still use them.
+        ProcessorThreads.awaitNoneAlive(Duration.ofSeconds(30));
     }
 
     @AfterEach
