@@ -4,6 +4,7 @@ import io.axondlq.core.tx.Savepoints;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,7 +24,7 @@ final class CheckpointBatch {
     enum Phase {
         /** Unprotected; a failure asks the processor invoker for isolation ({@link IsolationRequiredException}). */
         RUN,
-        /** Like {@link #RUN}, re-doing events the rollback undid: observers were told already. */
+        /** Like {@link #RUN}, re-doing events the rollback undid (their earlier observer calls were discarded). */
         RERUN,
         /** The failing event (or one re-run after it): a savepoint per attempt, the retry policy decides. */
         ISOLATE
@@ -39,6 +40,11 @@ final class CheckpointBatch {
     boolean unsupported;
     Phase phase = Phase.RUN;
     List<Entry> journal = new ArrayList<>();
+    /**
+     * Observer calls of the events handled since the checkpoint: a rollback to it discards them (the re-run makes
+     * them again), so every event is counted once even when several groups of the processor see it again.
+     */
+    private final List<Runnable> notifications = new ArrayList<>();
     private final Map<String, DeadLetteringEventHandlerInvoker.AttemptState> firstFailures = new HashMap<>();
 
     /** The batch of the current unit of work, or null outside a checkpointing processor's batch. */
@@ -47,7 +53,14 @@ final class CheckpointBatch {
     }
 
     static CheckpointBatch currentOrNew() {
-        return CurrentUnitOfWork.get().root().getOrComputeResource(RESOURCE, k -> new CheckpointBatch());
+        UnitOfWork<?> root = CurrentUnitOfWork.get().root();
+        return root.getOrComputeResource(RESOURCE, k -> {
+            CheckpointBatch batch = new CheckpointBatch();
+            // What the batch's commit keeps is reported then; a batch the processor rolls back reports nothing.
+            root.afterCommit(u -> batch.flushNotifications());
+            root.onRollback(u -> batch.discardNotifications());
+            return batch;
+        });
     }
 
     /** Whether group invokers run unprotected and report failures instead of retrying. */
@@ -59,8 +72,23 @@ final class CheckpointBatch {
         return !unsupported && phase == Phase.ISOLATE;
     }
 
-    boolean rerunning() {
-        return phase == Phase.RERUN;
+    /** Runs {@code notification} now, or once the events since the checkpoint can no longer be rolled back. */
+    void report(Runnable notification) {
+        if (checkpointed()) {
+            notifications.add(notification);
+        } else {
+            notification.run();
+        }
+    }
+
+    void discardNotifications() {
+        notifications.clear();
+    }
+
+    void flushNotifications() {
+        List<Runnable> pending = List.copyOf(notifications);
+        notifications.clear();
+        pending.forEach(Runnable::run);
     }
 
     void firstFailure(String processingGroup, EventMessage<?> message,

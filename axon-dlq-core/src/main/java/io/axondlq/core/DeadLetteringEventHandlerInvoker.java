@@ -173,15 +173,20 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                          processingGroup, e.getMessage());
             throw e;
         }
-        if (appended && !rerunning()) {
-            observer.parked(processingGroup, message);
+        if (appended) {
+            report(() -> observer.parked(processingGroup, message));
         }
         return appended;
     }
 
-    private static boolean rerunning() {
+    /** Tells the observer, deferred while a checkpoint can still undo the event (see {@link CheckpointBatch}). */
+    private static void report(Runnable notification) {
         CheckpointBatch batch = CheckpointBatch.current();
-        return batch != null && batch.rerunning();
+        if (batch != null) {
+            batch.report(notification);
+        } else {
+            notification.run();
+        }
     }
 
     // --- live handling ------------------------------------------------------------------------------------------
@@ -205,6 +210,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         }
         List<AttemptRecord> history = new ArrayList<>();
         if (earlier != null) {
+            if (isolating) {
+                // The checkpointed first attempt reported nothing: the rollback could have discarded it.
+                observer.retried(processingGroup, message, earlier.lastFailure(), earlier.history().size());
+            }
             history.addAll(earlier.history());
             sleep(earlier.decision().delay());
         }
@@ -264,9 +273,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             List<AttemptRecord> history =
                     List.of(AttemptRecord.of(1, GenericDeadLetter.clock.instant(), nodeId, failure));
             RetryDecision decision = retryPolicy.decide(message, failure, 1);
-            if (decision.action() == RetryDecision.Action.RETRY && !batch.rerunning()) {
-                observer.retried(processingGroup, message, failure, 1);
-            }
+            // Reported by the isolation that follows (a retry) or by its conclusion.
             batch.firstFailure(processingGroup, message, new AttemptState(history, decision, failure));
             throw new IsolationRequiredException(failure);
         }

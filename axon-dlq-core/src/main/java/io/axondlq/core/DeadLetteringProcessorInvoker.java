@@ -174,6 +174,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
         while (!rerunComplete) {
             batch.checkpoint.rollback();
             batch.publications.restore();
+            batch.discardNotifications();
             List<CheckpointBatch.Entry> rerun = batch.journal;
             batch.journal = new ArrayList<>();
             batch.phase = CheckpointBatch.Phase.RERUN;
@@ -188,6 +189,8 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
                 failing = rerun.get(index);
             }
         }
+        // The re-run events stay now: report them before the isolated event's own calls.
+        batch.flushNotifications();
         batch.phase = CheckpointBatch.Phase.ISOLATE;
         try {
             super.handle(failing.message(), failing.segment());

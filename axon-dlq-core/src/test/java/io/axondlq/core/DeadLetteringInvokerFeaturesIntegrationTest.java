@@ -308,6 +308,61 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(observer.events()).containsExactly("redelivered A#0", "redelivered A#1", "redelivered A#2");
     }
 
+    /**
+     * Two axon-dlq groups in one processor: the other group's failure rolls the batch back to its checkpoint and the
+     * isolation hands the failing event to BOTH groups again. What this group reported for that event before the
+     * rollback (a park) must not be reported a second time.
+     */
+    @Test
+    void inAProcessorOfTwoGroupsAnotherGroupsFailureDoesNotReportAnEventTwice() {
+        List<String> reported = new CopyOnWriteArrayList<>();
+        DeadLetterObserver observer = new DeadLetterObserver() {
+            @Override
+            public void retried(String group, EventMessage<?> event, Throwable cause, int failedAttempts) {
+                reported.add(group + " retried " + key(event) + " " + failedAttempts);
+            }
+
+            @Override
+            public void deadLettered(String group, EventMessage<?> event, Throwable cause, int attempts) {
+                reported.add(group + " deadLettered " + key(event) + " " + attempts);
+            }
+
+            @Override
+            public void parked(String group, EventMessage<?> event) {
+                reported.add(group + " parked " + key(event));
+            }
+        };
+        SecondGroupHandler second = new SecondGroupHandler();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).segments(1).observer(observer).customizer(
+                ep -> ep.assignProcessingGroup(SecondGroupHandler.GROUP, PROCESSOR)
+                        .registerEventHandler(c -> second)));
+        assertThat(f.module.groups().processingGroups()).containsExactly(GROUP, SecondGroupHandler.GROUP);
+        assertThat(f.module.groups().binding(SecondGroupHandler.GROUP).orElseThrow().processorName())
+                .isEqualTo(PROCESSOR);
+        f.handler.faults.poisoned.add("A");
+        f.publishRounds(1, "A");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(1));
+        eventually().until(f::tokensAtHead);
+        reported.clear();
+
+        // In one batch: B#0 handled by both groups; A#1 parked by "projection", then "second" fails on it once.
+        second.failOnce.add("A#1");
+        f.publishRounds(1, "B", "A", "C");
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("C")).containsExactly(0L);
+            assertThat(second.handled).contains("C#0");
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(second.attempts.get()).as("the second group's failure happened (and was isolated)").isGreaterThan(
+                second.handled.size());
+        assertThat(reported).containsExactlyInAnyOrder("projection parked A#1", "second retried A#1 1");
+        assertThat(f.sequenceSize("A")).isEqualTo(2);
+        // In memory, outside the transaction: a re-run shows there as an event seen again (documented).
+        assertThat(second.handled.stream().distinct()).containsExactly("A#0", "B#0", "A#1", "C#0");
+        assertThat(f.projected("B")).containsExactly(0L);
+    }
+
     // --- 8. undeserializable letter -----------------------------------------------------------------------------
 
     @Test
@@ -359,6 +414,26 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
     }
 
     // --- support ------------------------------------------------------------------------------------------------
+
+    /** A second processing group of the same processor; fails once on the events listed, keeps no transaction state. */
+    @org.axonframework.config.ProcessingGroup(SecondGroupHandler.GROUP)
+    static final class SecondGroupHandler {
+
+        static final String GROUP = "second";
+        final java.util.Set<String> failOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+
+        @org.axonframework.eventhandling.EventHandler
+        void on(ThingHappened event) {
+            attempts.incrementAndGet();
+            String key = event.aggregateId() + "#" + event.seq();
+            if (failOnce.remove(key)) {
+                throw new IllegalStateException("second group fails once on " + key);
+            }
+            handled.add(key);
+        }
+    }
 
     /** A failure the skip tests' policy drops. */
     static final class IgnorableFailure extends RuntimeException {
