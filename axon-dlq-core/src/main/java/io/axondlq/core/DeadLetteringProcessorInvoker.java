@@ -9,7 +9,11 @@ import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.WrappedToken;
+import org.axonframework.messaging.DefaultInterceptorChain;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The invoker of a whole processor that runs axon-dlq groups: owns what is per segment and per batch, because only
@@ -47,6 +52,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
     private final Savepoints savepoints;
     private final boolean checkpointing;
     private final boolean filtersMergeCatchUp;
+    private volatile Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors = List::of;
 
     /**
      * @param delegates     the processor's invokers, axon-dlq's among them
@@ -76,6 +82,15 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
 
     public boolean checkpointing() {
         return checkpointing;
+    }
+
+    /**
+     * The handler interceptors registered on the processor from outside (not the processor's own): an event re-run
+     * after a checkpoint rollback goes through them again, in a unit of work of its own nested in the batch, because
+     * the rollback also undid what they wrote and they may set up what its handlers need (a tenant, a context).
+     */
+    public void interceptors(Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors) {
+        this.interceptors = Objects.requireNonNull(interceptors, "interceptors");
     }
 
     // --- segments -----------------------------------------------------------------------------------------------
@@ -140,25 +155,30 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
             super.handle(message, segment);
             return;
         }
-        handleAfterCheckpoint(batch, new CheckpointBatch.Entry(message, segment));
+        handleAfterCheckpoint(batch, new CheckpointBatch.Entry(message, segment), true);
     }
 
-    private void handleAfterCheckpoint(CheckpointBatch batch, CheckpointBatch.Entry entry) throws Exception {
+    /**
+     * @param own whether the processor delivered {@code entry} just now, inside its interceptor chain; false for an
+     *            event handled again after a rollback (see {@link #rehandle})
+     */
+    private void handleAfterCheckpoint(CheckpointBatch batch, CheckpointBatch.Entry entry, boolean own)
+            throws Exception {
         if (batch.checkpoint == null) {
             batch.publications = PublicationMark.take();
             batch.checkpoint = savepoints.create();
             if (batch.checkpoint == null) {
                 // No savepoint in this transaction: the groups fall back to rethrowing (the processor replays).
                 batch.unsupported = true;
-                super.handle(entry.message(), entry.segment());
+                rehandle(entry, own);
                 return;
             }
         }
         try {
-            super.handle(entry.message(), entry.segment());
+            rehandle(entry, own);
             batch.journal.add(entry);
         } catch (IsolationRequiredException e) {
-            isolate(batch, entry);
+            isolate(batch, entry, own);
         }
     }
 
@@ -167,9 +187,10 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
      * that must come after it. An event that fails on its re-run (a non-deterministic handler) is isolated first,
      * and the events after it follow.
      */
-    private void isolate(CheckpointBatch batch, CheckpointBatch.Entry failed) throws Exception {
+    private void isolate(CheckpointBatch batch, CheckpointBatch.Entry failed, boolean own) throws Exception {
         Deque<CheckpointBatch.Entry> after = new ArrayDeque<>();
         CheckpointBatch.Entry failing = failed;
+        boolean failingIsOwn = own;
         boolean rerunComplete = false;
         while (!rerunComplete) {
             batch.checkpoint.rollback();
@@ -187,13 +208,14 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
                 }
                 // The journal now holds the entries before it: they are re-run again after the next rollback.
                 failing = rerun.get(index);
+                failingIsOwn = false;
             }
         }
         // The re-run events stay now: report them before the isolated event's own calls.
         batch.flushNotifications();
         batch.phase = CheckpointBatch.Phase.ISOLATE;
         try {
-            super.handle(failing.message(), failing.segment());
+            rehandle(failing, failingIsOwn);
         } finally {
             batch.phase = CheckpointBatch.Phase.RUN;
         }
@@ -201,7 +223,8 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
         batch.checkpoint = null;
         batch.journal = new ArrayList<>();
         for (CheckpointBatch.Entry next : after) {
-            handleAfterCheckpoint(batch, next);
+            // The event the processor delivered (always the last of these) is still inside its own chain.
+            handleAfterCheckpoint(batch, next, own && next == failed);
         }
     }
 
@@ -210,12 +233,48 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
         for (int i = 0; i < entries.size(); i++) {
             CheckpointBatch.Entry entry = entries.get(i);
             try {
-                super.handle(entry.message(), entry.segment());
+                rehandle(entry, false);
             } catch (IsolationRequiredException e) {
                 return i;
             }
             batch.journal.add(entry);
         }
         return entries.size();
+    }
+
+    /**
+     * Hands {@code entry} to the groups: directly when the processor's interceptor chain for it is running now
+     * ({@code own}), else through the processor's interceptors again, in a unit of work of its own nested in the
+     * batch (its message is the event's, its commit and rollback callbacks follow the batch's). What an interceptor
+     * did for the failing event itself before calling its chain cannot be repeated; an interceptor's writes before
+     * it proceeds are undone with the rollback (documented).
+     */
+    private void rehandle(CheckpointBatch.Entry entry, boolean own) throws Exception {
+        List<MessageHandlerInterceptor<? super EventMessage<?>>> chain = own ? List.of() : interceptors.get();
+        if (chain.isEmpty()) {
+            super.handle(entry.message(), entry.segment());
+            return;
+        }
+        UnitOfWork<EventMessage<?>> nested = DefaultUnitOfWork.startAndGet(entry.message());
+        try {
+            new DefaultInterceptorChain<>(nested, chain, message -> {
+                handleDirectly(message, entry.segment());
+                return null;
+            }).proceed();
+        } catch (Exception | Error failure) {
+            nested.rollback(failure);
+            // An interceptor may wrap what the chain threw: the isolation request must still reach isolate().
+            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+                if (cause instanceof IsolationRequiredException isolation) {
+                    throw isolation;
+                }
+            }
+            throw failure;
+        }
+        nested.commit();
+    }
+
+    private void handleDirectly(EventMessage<?> message, Segment segment) throws Exception {
+        super.handle(message, segment);
     }
 }

@@ -13,7 +13,9 @@ import io.axondlq.testsupport.CountingDataSource;
 import org.axonframework.config.Configuration;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.deadletter.InMemorySequencedDeadLetterQueue;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -765,6 +768,60 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         assertThat(f.handler.invocations("B#1")).as("after the new checkpoint: never re-run").isEqualTo(1);
         assertThat(f.handler.batchOf.get("B#0")).as("one batch").isEqualTo(f.handler.batchOf.get("B#1"));
         assertThat(f.letters("A").get(1).parked()).isTrue();
+    }
+
+    /**
+     * The processor's handler interceptors run again for an event re-run after a checkpoint rollback: the rollback
+     * undid what they wrote (here: an audit row after the handlers), and handlers may depend on what they set up
+     * (here: a context naming the event, like a tenant). Each event keeps exactly one audit row, and every
+     * invocation of B0, the re-run included, sees B0's own context.
+     */
+    @Test
+    void anEventReRunAfterACheckpointRollbackGoesThroughTheProcessorsInterceptorsAgain() {
+        InvokerFixture f = fixture;
+        f.jdbc.execute("CREATE TABLE IF NOT EXISTS interceptor_audit (k VARCHAR(100) NOT NULL)");
+        f.jdbc.execute("DELETE FROM interceptor_audit");
+        ThreadLocal<String> context = new ThreadLocal<>();
+        JdbcTemplate audit = new JdbcTemplate(f.dataSource);
+        AtomicInteger rootRuns = new AtomicInteger();
+        AtomicInteger nestedRuns = new AtomicInteger();
+        MessageHandlerInterceptor<EventMessage<?>> interceptor = (unitOfWork, chain) -> {
+            String key = ((ThingHappened) unitOfWork.getMessage().getPayload()).key();
+            (unitOfWork.isRoot() ? rootRuns : nestedRuns).incrementAndGet();
+            String outer = context.get();
+            context.set(key);
+            try {
+                Object result = chain.proceed();
+                audit.update("INSERT INTO interceptor_audit (k) VALUES (?)", key);
+                return result;
+            } finally {
+                context.set(outer);
+            }
+        };
+        List<String> seenByB0 = new CopyOnWriteArrayList<>();
+        f.handler.hook = (event, redelivery) -> {
+            if (event.key().equals("B#0")) {
+                seenByB0.add(String.valueOf(context.get()));
+            }
+        };
+        f.handler.faults.insertThenThrow.add("A");
+        // One batch: B0 is handled before A0 fails, so the rollback to the checkpoint undoes it and it is re-run.
+        f.storageEngine.appendEvents(List.of(f.next("B"), f.next("A"), f.next("B"), f.next("A")));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
+                       .customizer(ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> interceptor)));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.handler.invocations("B#0")).as("handled, then re-run once").isEqualTo(2);
+        assertThat(rootRuns).as("the processor delivered each event once").hasValue(4);
+        assertThat(nestedRuns).as("B0's re-run went through the interceptor").hasValue(1);
+        assertThat(seenByB0).containsExactly("B#0", "B#0");
+        assertThat(f.jdbc.queryForList("SELECT k FROM interceptor_audit ORDER BY k", String.class))
+                .as("one audit row per event: B0's first one went with the rollback, its re-run wrote it again")
+                .containsExactly("A#0", "A#1", "B#0", "B#1");
     }
 
     @Test

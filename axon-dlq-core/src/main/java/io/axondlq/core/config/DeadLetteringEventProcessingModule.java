@@ -283,8 +283,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         if (ours.isEmpty()) {
             return processor;
         }
-        // Interceptors a processor registers on itself belong to its batches, not to redelivery: the tracking
-        // processor's first interceptor stores its token from unit-of-work resources a redelivery does not have.
+        // Interceptors a processor registers on itself belong to its batches, not to redelivery or a re-run: the
+        // tracking processor's first interceptor stores its token from unit-of-work resources those do not have.
         // Like Axon's own dead-lettering invoker, redelivery runs the interceptors registered from outside: ours,
         // the configured ones Axon adds after this method returns, and any registered later.
         int internal = processor.getHandlerInterceptors().size();
@@ -293,6 +293,11 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             List<MessageHandlerInterceptor<? super EventMessage<?>>> all = processor.getHandlerInterceptors();
             return all.subList(Math.min(internal, all.size()), all.size());
         };
+        DeadLetteringProcessorInvoker processorInvoker = processorInvokers.get(processorName);
+        if (processorInvoker != null) {
+            // A checkpoint re-run goes through the same interceptors as a redelivery.
+            processorInvoker.interceptors(interceptors);
+        }
         for (DeadLetteringEventHandlerInvoker invoker : ours) {
             groups.register(new DeadLetterGroups.Binding(invoker.processingGroup(), processorName, invoker,
                                                          interceptors, transactionManager(processorName)));
