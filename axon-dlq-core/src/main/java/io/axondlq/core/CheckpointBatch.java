@@ -8,8 +8,12 @@ import org.axonframework.messaging.unitofwork.UnitOfWork;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * What {@link DeadLetteringProcessorInvoker} knows about the batch (root unit of work) it is handling: the
@@ -33,6 +37,10 @@ final class CheckpointBatch {
     record Entry(EventMessage<?> message, Segment segment) {
     }
 
+    /** An event of a parked sequence whose append waits for the batch's next flush. */
+    record Follower(EventMessage<?> message, Segment segment, Object sequenceIdentifier, String key) {
+    }
+
     Savepoints.Savepoint checkpoint;
     /** The events queued for publication at the checkpoint. */
     PublicationMark publications;
@@ -45,6 +53,19 @@ final class CheckpointBatch {
      * them again), so every event is counted once even when several groups of the processor see it again.
      */
     private final List<Runnable> notifications = new ArrayList<>();
+    /**
+     * Followers of parked sequences handed in since the checkpoint (or the last flush), per group in arrival order:
+     * appended in one batched statement per group instead of one round trip each. Nothing observable happens to them
+     * in between (no handler runs), so appending them later changes nothing, unless the sequence turns out drained;
+     * then they are handled live at the flush, through the processor's interceptors, in their own unit of work.
+     */
+    private final Map<DeadLetteringEventHandlerInvoker, List<Follower>> followers = new LinkedHashMap<>();
+    /**
+     * The sequence keys of the deferred followers, per group: every later event of such a sequence is deferred too,
+     * whatever the parked set says by then (a redelivery may drop the key meanwhile), so that the sequence keeps its
+     * order when the flush finds it drained and handles its followers live.
+     */
+    private final Map<DeadLetteringEventHandlerInvoker, Set<String>> deferredKeys = new HashMap<>();
     private final Map<String, DeadLetteringEventHandlerInvoker.AttemptState> firstFailures = new HashMap<>();
 
     /** The batch of the current unit of work, or null outside a checkpointing processor's batch. */
@@ -52,10 +73,15 @@ final class CheckpointBatch {
         return CurrentUnitOfWork.isStarted() ? CurrentUnitOfWork.get().root().getResource(RESOURCE) : null;
     }
 
-    static CheckpointBatch currentOrNew() {
+    /**
+     * The batch of the current unit of work, created on first use; {@code beforeCommit} runs in the batch's
+     * prepare-commit phase, to flush what the batch deferred.
+     */
+    static CheckpointBatch currentOrNew(Consumer<CheckpointBatch> beforeCommit) {
         UnitOfWork<?> root = CurrentUnitOfWork.get().root();
         return root.getOrComputeResource(RESOURCE, k -> {
             CheckpointBatch batch = new CheckpointBatch();
+            root.onPrepareCommit(u -> beforeCommit.accept(batch));
             // What the batch's commit keeps is reported then; a batch the processor rolls back reports nothing.
             root.afterCommit(u -> batch.flushNotifications());
             root.onRollback(u -> batch.discardNotifications());
@@ -79,6 +105,39 @@ final class CheckpointBatch {
         } else {
             notification.run();
         }
+    }
+
+    /** Whether a follower's append can wait for the next flush: while the checkpoint can undo the batch so far. */
+    boolean defersAppends() {
+        return checkpointed();
+    }
+
+    void defer(DeadLetteringEventHandlerInvoker group, Follower follower) {
+        followers.computeIfAbsent(group, g -> new ArrayList<>()).add(follower);
+        deferredKeys.computeIfAbsent(group, g -> new HashSet<>()).add(follower.key());
+    }
+
+    /** Whether an earlier event of the sequence waits in this batch's deferred followers. */
+    boolean hasDeferred(DeadLetteringEventHandlerInvoker group, String key) {
+        Set<String> keys = deferredKeys.get(group);
+        return keys != null && keys.contains(key);
+    }
+
+    /** The deferred followers, per group; the batch forgets them. */
+    Map<DeadLetteringEventHandlerInvoker, List<Follower>> takeFollowers() {
+        if (followers.isEmpty()) {
+            return Map.of();
+        }
+        Map<DeadLetteringEventHandlerInvoker, List<Follower>> taken = new LinkedHashMap<>(followers);
+        followers.clear();
+        deferredKeys.clear();
+        return taken;
+    }
+
+    /** A rollback to the checkpoint: the re-run defers the followers again. */
+    void discardFollowers() {
+        followers.clear();
+        deferredKeys.clear();
     }
 
     void discardNotifications() {

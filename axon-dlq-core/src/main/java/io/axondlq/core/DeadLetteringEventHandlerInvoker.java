@@ -131,14 +131,25 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         }
         String key = store.sequenceKey(sequenceIdentifier);
         Map<String, Long> parked = parkedKeys(segment);
+        CheckpointBatch batch = CheckpointBatch.current();
+        boolean defers = batch != null && batch.defersAppends();
+        if (defers && batch.hasDeferred(this, key)) {
+            // Behind a deferred follower of its sequence, whatever the parked set says now.
+            batch.defer(this, new CheckpointBatch.Follower(message, segment, sequenceIdentifier, key));
+            return;
+        }
         if (parked.containsKey(key)) {
+            if (defers) {
+                batch.defer(this, new CheckpointBatch.Follower(message, segment, sequenceIdentifier, key));
+                return;
+            }
             if (park(sequenceIdentifier, message)) {
                 return;
             }
             // Drained since this node learned it was parked: handled live, here, at its own position.
             parked.remove(key);
         }
-        handleLive(sequenceIdentifier, key, message, segment);
+        handleLive(batch, sequenceIdentifier, key, message, segment);
     }
 
     private Map<String, Long> parkedKeys(Segment segment) {
@@ -180,6 +191,39 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     }
 
     /** Tells the observer, deferred while a checkpoint can still undo the event (see {@link CheckpointBatch}). */
+    /**
+     * Appends followers a checkpointed batch deferred, in one statement.
+     *
+     * @return those whose sequence was no longer parked (a redelivery drained it meanwhile), in order, with their
+     * parked-set entries dropped: the caller must handle them live
+     */
+    List<CheckpointBatch.Follower> appendDeferred(List<CheckpointBatch.Follower> followers) {
+        List<LetterDraft> drafts = followers.stream()
+                                            .map(f -> LetterDraft.parked(f.sequenceIdentifier(), f.message()))
+                                            .toList();
+        boolean[] appended;
+        try {
+            appended = store.appendIfParked(processingGroup, drafts);
+        } catch (DeadLetterQueueOverflowException e) {
+            observer.overflowed(processingGroup, followers.get(0).message());
+            logger.error("Dead-letter queue of processing group [{}] is full; the batch will be retried and the "
+                                 + "segment stalls until letters are redelivered or evicted: {}",
+                         processingGroup, e.getMessage());
+            throw e;
+        }
+        List<CheckpointBatch.Follower> drained = new ArrayList<>();
+        for (int i = 0; i < appended.length; i++) {
+            CheckpointBatch.Follower follower = followers.get(i);
+            if (appended[i]) {
+                report(() -> observer.parked(processingGroup, follower.message()));
+            } else {
+                parkedKeys(follower.segment()).remove(follower.key());
+                drained.add(follower);
+            }
+        }
+        return drained;
+    }
+
     private static void report(Runnable notification) {
         CheckpointBatch batch = CheckpointBatch.current();
         if (batch != null) {
@@ -191,9 +235,8 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     // --- live handling ------------------------------------------------------------------------------------------
 
-    private void handleLive(Object sequenceIdentifier, String key, EventMessage<?> message, Segment segment)
-            throws Exception {
-        CheckpointBatch batch = CheckpointBatch.current();
+    private void handleLive(CheckpointBatch batch, Object sequenceIdentifier, String key, EventMessage<?> message,
+                            Segment segment) throws Exception {
         if (batch != null && batch.checkpointed()) {
             runAfterCheckpoint(batch, message);
             return;

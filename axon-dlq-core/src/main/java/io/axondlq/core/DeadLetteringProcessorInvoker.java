@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -150,7 +151,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
             super.handle(message, segment);
             return;
         }
-        CheckpointBatch batch = CheckpointBatch.currentOrNew();
+        CheckpointBatch batch = CheckpointBatch.currentOrNew(this::flushFollowersBeforeCommit);
         if (batch.unsupported) {
             super.handle(message, segment);
             return;
@@ -165,6 +166,8 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
     private void handleAfterCheckpoint(CheckpointBatch batch, CheckpointBatch.Entry entry, boolean own)
             throws Exception {
         if (batch.checkpoint == null) {
+            // Followers deferred before the last isolation are part of what stays: append them first.
+            flushFollowers(batch);
             batch.publications = PublicationMark.take();
             batch.checkpoint = savepoints.create();
             if (batch.checkpoint == null) {
@@ -196,6 +199,7 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
             batch.checkpoint.rollback();
             batch.publications.restore();
             batch.discardNotifications();
+            batch.discardFollowers();
             List<CheckpointBatch.Entry> rerun = batch.journal;
             batch.journal = new ArrayList<>();
             batch.phase = CheckpointBatch.Phase.RERUN;
@@ -244,21 +248,31 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
 
     /**
      * Hands {@code entry} to the groups: directly when the processor's interceptor chain for it is running now
-     * ({@code own}), else through the processor's interceptors again, in a unit of work of its own nested in the
-     * batch (its message is the event's, its commit and rollback callbacks follow the batch's). What an interceptor
-     * did for the failing event itself before calling its chain cannot be repeated; an interceptor's writes before
-     * it proceeds are undone with the rollback (documented).
+     * ({@code own}), else in a unit of work of its own (see {@link #inOwnUnitOfWork}).
      */
     private void rehandle(CheckpointBatch.Entry entry, boolean own) throws Exception {
-        List<MessageHandlerInterceptor<? super EventMessage<?>>> chain = own ? List.of() : interceptors.get();
-        if (chain.isEmpty()) {
+        if (own) {
             super.handle(entry.message(), entry.segment());
-            return;
+        } else {
+            inOwnUnitOfWork(entry.message(), message -> handleDirectly(message, entry.segment()));
         }
-        UnitOfWork<EventMessage<?>> nested = DefaultUnitOfWork.startAndGet(entry.message());
+    }
+
+    private void handleDirectly(EventMessage<?> message, Segment segment) throws Exception {
+        super.handle(message, segment);
+    }
+
+    /**
+     * Runs {@code action} for an event outside the processor's own chain for it: in a unit of work nested in the
+     * batch, whose message is the event (correlation data of what handlers publish), through the processor's
+     * interceptors. What an interceptor did for the failing event itself before calling its chain cannot be
+     * repeated; its writes before it proceeds are undone with the rollback (documented).
+     */
+    private void inOwnUnitOfWork(EventMessage<?> event, EventAction action) throws Exception {
+        UnitOfWork<EventMessage<?>> nested = DefaultUnitOfWork.startAndGet(event);
         try {
-            new DefaultInterceptorChain<>(nested, chain, message -> {
-                handleDirectly(message, entry.segment());
+            new DefaultInterceptorChain<>(nested, interceptors.get(), message -> {
+                action.run(message);
                 return null;
             }).proceed();
         } catch (Exception | Error failure) {
@@ -274,7 +288,41 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
         nested.commit();
     }
 
-    private void handleDirectly(EventMessage<?> message, Segment segment) throws Exception {
-        super.handle(message, segment);
+    @FunctionalInterface
+    private interface EventAction {
+        void run(EventMessage<?> event) throws Exception;
+    }
+
+    // --- deferred followers -----------------------------------------------------------------------------------
+
+    private void flushFollowersBeforeCommit(CheckpointBatch batch) {
+        try {
+            flushFollowers(batch);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not append the batch's parked followers", e);
+        }
+    }
+
+    /**
+     * Appends the followers the batch deferred, one statement per group. A follower whose sequence was drained
+     * meanwhile is handled live by its group now, in order, as if at its own position: no handler ran between that
+     * position and here for its sequence. It gets a savepoint per attempt and the retry policy (the checkpoint no
+     * longer covers it alone), its own unit of work and the processor's interceptors.
+     */
+    private void flushFollowers(CheckpointBatch batch) throws Exception {
+        Map<DeadLetteringEventHandlerInvoker, List<CheckpointBatch.Follower>> deferred = batch.takeFollowers();
+        for (Map.Entry<DeadLetteringEventHandlerInvoker, List<CheckpointBatch.Follower>> group : deferred.entrySet()) {
+            for (CheckpointBatch.Follower follower : group.getKey().appendDeferred(group.getValue())) {
+                CheckpointBatch.Phase phase = batch.phase;
+                batch.phase = CheckpointBatch.Phase.ISOLATE;
+                try {
+                    inOwnUnitOfWork(follower.message(), message -> group.getKey().handle(message, follower.segment()));
+                } finally {
+                    batch.phase = phase;
+                }
+            }
+        }
     }
 }

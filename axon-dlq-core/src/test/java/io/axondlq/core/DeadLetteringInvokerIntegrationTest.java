@@ -502,12 +502,13 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
     }
 
     /**
-     * A redelivery starts while a live batch has set later events of a parked sequence aside (appended at their own
-     * positions, not committed yet): the redelivery must wait for that batch and then redeliver those followers
-     * too, in order; nothing of the batch overtakes the letters.
+     * A redelivery starts while a live batch has set later events of a parked sequence aside (deferred to the
+     * batch's commit, or appended and not committed yet). Whichever comes first, nothing of the batch overtakes the
+     * letters: either the redelivery drains the sequence first and the batch finds it drained and handles its
+     * followers live after the letters, or it waits for the batch and redelivers the followers too, in order.
      */
     @Test
-    void aRedeliveryStartedDuringABatchThatParkedFollowersWaitsForThemAndKeepsTheOrder() throws Exception {
+    void aRedeliveryStartedDuringABatchThatParkedFollowersKeepsTheOrder() throws Exception {
         // The next batch: A#2 is set aside (A is parked), X#0 blocks until the redelivery has started, then A#3.
         InvokerFixture f = parkAAndStoreOneBatch(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10),
                                                  "A", "X", "A");
@@ -537,11 +538,22 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         redeliverer.start();
         redeliverer.join(60_000);
 
-        assertThat(redeliveryEndedBeforeBatch).as("the redelivery ran while the batch was open").isFalse();
         assertThat(result.get().outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
-        assertThat(result.get().redelivered()).as("the batch's followers included").isEqualTo(4);
-        assertThat(f.projected("A")).containsExactly(0L, 1L, 2L, 3L);
-        assertThat(f.redeliveredFlags("A")).containsExactly(true, true, true, true);
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).hasSize(4));
+        eventually().until(f::tokensAtHead);
+        assertThat(f.projected("A")).as("each event once, in order").containsExactly(0L, 1L, 2L, 3L);
+        int redelivered = result.get().redelivered();
+        List<Boolean> expected = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            expected.add(i < redelivered);
+        }
+        // 2: the redelivery drained the two letters first, the batch found A drained and handled A#2, A#3 live;
+        // 4: the redelivery waited for the batch's appends and redelivered them too.
+        assertThat(redelivered).isIn(2, 4);
+        if (redeliveryEndedBeforeBatch.get()) {
+            assertThat(redelivered).as("drained while the batch held its followers back").isEqualTo(2);
+        }
+        assertThat(f.redeliveredFlags("A")).containsExactlyElementsOf(expected);
         assertThat(f.store.size(GROUP)).isZero();
     }
 
@@ -637,7 +649,7 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
     // --- 9. statement counts ------------------------------------------------------------------------------------
 
     @Test
-    void unparkedEventsCostNoDeadLetterStatementsAndAtMostOneSavepointPerBatchAndParkedFollowersOneStatementEach() {
+    void unparkedEventsCostNoDeadLetterStatementsAndAtMostOneSavepointPerBatchAndParkedFollowersOneBatchPerBatch() {
         AtomicInteger savepoints = new AtomicInteger();
         InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).batchSize(10).savepoints(ds -> {
             JdbcSavepoints delegate = new JdbcSavepoints(ds);
@@ -673,6 +685,7 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         int commits = counting.commits();
 
         counting.reset();
+        savepoints.set(0);
         List<EventMessage<?>> followers = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             followers.add(f.next("P"));
@@ -684,6 +697,7 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
                                                          .filter(e -> e.sql().toLowerCase().contains("axon_dlq_"))
                                                          .toList();
         int parkedRoundTrips = dlq.size();
+        int parkedCommits = counting.commits();
         int parkedStatements = dlq.stream().mapToInt(e -> e.batch() ? e.batchSize() : 1).sum();
 
         System.out.printf("[statement counts, %s] unparked path: %d events, %d statements on axon_dlq_ tables "
@@ -707,7 +721,9 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         assertThat(wireSavepoints).as("at most one checkpoint per committed batch").isPositive()
                                   .isLessThanOrEqualTo(commits);
         assertThat(wireReleases).as("no RELEASE per event").isZero();
-        assertThat(parkedStatements).as("one statement per parked follower, at its own position").isEqualTo(50);
+        assertThat(parkedStatements).as("one append per parked follower").isEqualTo(50);
+        assertThat(parkedRoundTrips).as("the followers of a batch appended together: one round trip per batch")
+                                    .isLessThanOrEqualTo(parkedCommits).isLessThanOrEqualTo(10);
         assertThat(dlq).allSatisfy(e -> assertThat(e.sql()).containsIgnoringCase("INSERT INTO axon_dlq_letter"));
         assertThat(f.handler.invocations("P#1")).isZero();
     }
