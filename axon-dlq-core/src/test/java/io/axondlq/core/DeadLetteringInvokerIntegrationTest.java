@@ -9,6 +9,8 @@ import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.tx.JdbcSavepoints;
 import io.axondlq.core.tx.Savepoints;
+import io.axondlq.core.tx.TransactionAbortedException;
+import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.CountingDataSource;
 import org.axonframework.config.Configuration;
 import org.axonframework.eventhandling.EventMessage;
@@ -838,6 +840,36 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         assertThat(f.jdbc.queryForList("SELECT k FROM interceptor_audit ORDER BY k", String.class))
                 .as("one audit row per event: B0's first one went with the rollback, its re-run wrote it again")
                 .containsExactly("A#0", "A#1", "B#0", "B#1");
+    }
+
+    /**
+     * A handler catches a database error and returns normally. On PostgreSQL its transaction is then aborted: every
+     * later statement of the batch (the next event's, the token update) would fail, and so would every replay of the
+     * batch, forever. The event whose handler did it is the failure instead: dead-lettered after its attempts with
+     * {@link TransactionAbortedException}, the rest of the batch commits. H2 does not abort the transaction on an
+     * error: there the event simply counts as handled.
+     */
+    @Test
+    void aHandlerThatSwallowsADatabaseErrorFailsItsOwnEventInsteadOfStallingTheSegment() {
+        InvokerFixture f = fixture;
+        f.jdbc.update("INSERT INTO unique_guard (k) VALUES ('taken')");
+        f.handler.faults.swallowedUniqueViolation.add("S#0");
+        f.storageEngine.appendEvents(List.of(f.next("B"), f.next("S"), f.next("B"), f.next("S")));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10));
+
+        eventually().untilAsserted(() -> assertThat(f.projected("B")).containsExactly(0L, 1L));
+        eventually().until(f::tokensAtHead);
+        if (database == TestDatabase.POSTGRES) {
+            assertThat(f.sequenceSize("S")).isEqualTo(2);
+            StoredLetter head = f.letters("S").get(0);
+            assertThat(head.attempts()).isEqualTo(3);
+            assertThat(head.cause()).hasValueSatisfying(
+                    c -> assertThat(c.type()).isEqualTo(TransactionAbortedException.class.getName()));
+            assertThat(f.projected("S")).as("the aborted attempts' rows rolled back").isEmpty();
+        } else {
+            assertThat(f.sequenceSize("S")).isZero();
+            assertThat(f.projected("S")).containsExactly(0L, 1L);
+        }
     }
 
     @Test

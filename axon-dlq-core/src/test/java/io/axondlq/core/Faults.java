@@ -19,6 +19,11 @@ final class Faults {
     final Map<String, AtomicInteger> transientFailures = new ConcurrentHashMap<>();
     /** Events (by key) that write their row, then insert a duplicate key into {@code unique_guard}. */
     final Set<String> uniqueViolation = ConcurrentHashMap.newKeySet();
+    /**
+     * Events (by key) that write their row, then insert a duplicate key into {@code unique_guard} and catch the
+     * error, returning normally (on PostgreSQL the transaction is then aborted).
+     */
+    final Set<String> swallowedUniqueViolation = ConcurrentHashMap.newKeySet();
     /** Event key → the exception every attempt of that event fails with, before writing anything. */
     final Map<String, Supplier<? extends RuntimeException>> failWith = new ConcurrentHashMap<>();
 
@@ -33,6 +38,7 @@ final class Faults {
         nonRetryable.clear();
         transientFailures.clear();
         uniqueViolation.clear();
+        swallowedUniqueViolation.clear();
         failWith.clear();
     }
 

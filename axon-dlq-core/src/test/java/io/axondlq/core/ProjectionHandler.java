@@ -6,6 +6,7 @@ import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.messaging.deadletter.DeadLetter;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.util.HashMap;
@@ -78,6 +79,13 @@ public class ProjectionHandler {
                     event.aggregateId(), event.seq(), letter != null);
         if (faults.uniqueViolation.contains(event.key())) {
             jdbc.update("INSERT INTO unique_guard (k) VALUES ('taken')");
+        }
+        if (faults.swallowedUniqueViolation.contains(event.key())) {
+            try {
+                jdbc.update("INSERT INTO unique_guard (k) VALUES ('taken')");
+            } catch (DataAccessException swallowed) {
+                // What a careless handler does: the error is gone, the transaction's state is not.
+            }
         }
         faults.afterWrite(event);
     }

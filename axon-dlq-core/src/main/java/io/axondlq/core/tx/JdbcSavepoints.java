@@ -44,6 +44,15 @@ public final class JdbcSavepoints implements Savepoints {
         }
     }
 
+    /** Fails the attempt that left the transaction aborted (a handler that swallowed a database error). */
+    @Override
+    public void synchronize() {
+        if (TransactionSynchronizationManager.getResource(dataSource) instanceof ConnectionHolder holder
+                && holder.getConnectionHandle() != null) {
+            AbortedTransactions.failIfAborted(holder.getConnection());
+        }
+    }
+
     /** Takes a savepoint on a connection Spring bound to the transaction (also used by {@link JpaAwareSavepoints}). */
     static Savepoint on(ConnectionHolder holder, Connection connection) throws SQLException {
         return new JdbcSavepoint(holder, connection, connection.setSavepoint(), holder.isRollbackOnly());

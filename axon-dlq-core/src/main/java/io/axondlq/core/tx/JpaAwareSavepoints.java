@@ -101,6 +101,11 @@ public final class JpaAwareSavepoints implements Savepoints {
         if (entityManager != null) {
             entityManager.flush();
         }
+        // A handler that swallowed a database error (its own or the flush's) left the transaction aborted.
+        if (TransactionSynchronizationManager.getResource(dataSource) instanceof ConnectionHolder holder
+                && holder.getConnectionHandle() != null) {
+            AbortedTransactions.failIfAborted(holder.getConnection());
+        }
     }
 
     /**

@@ -20,7 +20,8 @@ public interface Savepoints {
      * Sends the writes the current transaction still holds in memory to the database, so that a failure they cause
      * (a constraint violation a JPA provider reports only when flushing) surfaces in the handler attempt that made
      * them, not at the batch's commit. Called after each successful attempt that no {@link Savepoint#release()}
-     * follows. Nothing to do for plain JDBC.
+     * follows. The JDBC implementations also fail the attempt ({@link TransactionAbortedException}) when it left the
+     * transaction aborted: a handler that caught a database error on PostgreSQL.
      */
     default void synchronize() {
     }
