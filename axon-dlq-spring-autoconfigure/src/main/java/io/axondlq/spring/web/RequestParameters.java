@@ -27,6 +27,11 @@ final class RequestParameters {
     static final int MAX_KEY_LENGTH = 1024;
     static final int MAX_CURSOR_LENGTH = 4096;
 
+    /** The instants a filter accepts: years 1 to 9999, which every supported database stores. */
+    static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
+    static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999999Z");
+    static final String INSTANT_RANGE = "between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z";
+
     static final Set<String> PAGING = Set.of("limit", "cursor");
     static final Set<String> FILTERS = Set.of("sequence", "causeType", "payloadType", "from", "to");
 
@@ -130,11 +135,6 @@ final class RequestParameters {
         }
         return instant;
     }
-
-    /** The instants a filter accepts: years 1 to 9999, which every supported database stores. */
-    static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
-    static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999999Z");
-    static final String INSTANT_RANGE = "between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z";
 
     /** The instant, or null when the text is not one or lies outside {@link #MIN_INSTANT}..{@link #MAX_INSTANT}. */
     static Instant parseInstant(String value) {
