@@ -70,6 +70,10 @@ final class SampleHttp {
         if (body != null) {
             request.header("Content-Type", "application/json");
         }
+        if (!method.equals("GET")) {
+            // as curl scripts do for bodiless writes: axon-dlq refuses writes that are neither JSON nor marked
+            request.header("X-Axon-DLQ-Request", "1");
+        }
         if (user != null) {
             request.header("Authorization", "Basic " + Base64.getEncoder()
                                                               .encodeToString(user.getBytes(StandardCharsets.UTF_8)));

@@ -302,10 +302,18 @@ public class AxonDlqProperties {
          */
         private String writeAuthority = "DLQ_ADMIN";
 
+        /**
+         * The WWW-Authenticate challenge of a 401 answer (a request without an authenticated user), e.g.
+         * {@code Bearer} for an OAuth2 resource server. Match your application's authentication.
+         */
+        private String challenge = "Basic realm=\"axon-dlq\"";
+
         public String getReadAuthority() { return readAuthority; }
         public void setReadAuthority(String readAuthority) { this.readAuthority = readAuthority; }
         public String getWriteAuthority() { return writeAuthority; }
         public void setWriteAuthority(String writeAuthority) { this.writeAuthority = writeAuthority; }
+        public String getChallenge() { return challenge; }
+        public void setChallenge(String challenge) { this.challenge = challenge; }
     }
 
     /**

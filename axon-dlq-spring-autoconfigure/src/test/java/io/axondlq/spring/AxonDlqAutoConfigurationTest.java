@@ -9,6 +9,7 @@ import io.axondlq.spring.jobs.AxonDlqJobsAutoConfiguration;
 import io.axondlq.spring.jobs.RetryJobs;
 import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
 import io.axondlq.spring.web.AxonDlqWebAutoConfiguration;
+import io.axondlq.spring.web.security.AxonDlqWebSecurityAutoConfiguration;
 import io.axondlq.spring.web.DeadLetterQueryController;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.config.EventProcessingModule;
@@ -49,7 +50,8 @@ public class AxonDlqAutoConfigurationTest {
             NoOpTransactionAutoConfiguration.class, JdbcAutoConfiguration.class, EventProcessingAutoConfiguration.class,
             AxonAutoConfiguration.class, InfraConfiguration.class, AxonTracingAutoConfiguration.class);
     public static final AutoConfigurations AXON_DLQ = AutoConfigurations.of(
-            AxonDlqAutoConfiguration.class, AxonDlqJobsAutoConfiguration.class, AxonDlqWebAutoConfiguration.class);
+            AxonDlqAutoConfiguration.class, AxonDlqJobsAutoConfiguration.class, AxonDlqWebAutoConfiguration.class,
+            AxonDlqWebSecurityAutoConfiguration.class);
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AXON)

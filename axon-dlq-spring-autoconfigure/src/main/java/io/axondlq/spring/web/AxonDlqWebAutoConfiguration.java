@@ -10,7 +10,6 @@ import io.axondlq.spring.CompositeDeadLetterObserver;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.jobs.RetryJobs;
-import io.axondlq.spring.web.security.DeadLetterAuthorizationInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -25,17 +24,21 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
+import java.time.Clock;
+
 /**
  * The REST operations API under {@code axon.dlq.rest.base-path} (default {@code /dead-letters}): listings, letter
  * details, redelivery, eviction, export, retry jobs and the audit log, with errors as problem+json and, when Spring
- * Security is on the classpath, authorization by {@code axon.dlq.security.read-authority / write-authority}.
+ * Security is on the classpath, authorization by {@code axon.dlq.security.read-authority / write-authority} (wired by
+ * {@code io.axondlq.spring.web.security.AxonDlqWebSecurityAutoConfiguration}, which depends on this package, never the
+ * other way round). Every write must be JSON or carry {@value CrossSiteRequestGuard#HEADER}
+ * ({@link CrossSiteRequestGuard}).
  * <p>
  * On in servlet web applications with a dead-letter store; see {@link RestApiEnabledCondition} for
  * {@code axon.dlq.rest.enabled}.
@@ -48,6 +51,14 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 @ConditionalOnBean({DeadLetterStore.class, AuditLog.class})
 @EnableConfigurationProperties(AxonDlqProperties.class)
 public class AxonDlqWebAutoConfiguration {
+
+    /**
+     * Order of the {@link CrossSiteRequestGuard} among the interceptors. Authorization
+     * ({@code io.axondlq.spring.web.security}) runs before it, so that an anonymous caller gets 401 whatever it sent.
+     */
+    public static final int CROSS_SITE_GUARD_ORDER = 100;
+    /** Order of the authorization interceptor: before the cross-site guard. */
+    public static final int AUTHORIZATION_ORDER = 50;
 
     private static final Logger logger = LoggerFactory.getLogger(AxonDlqWebAutoConfiguration.class);
 
@@ -159,33 +170,27 @@ public class AxonDlqWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public DeadLetterProblemAdvice axonDlqProblemAdvice() {
-        return new DeadLetterProblemAdvice();
+    public DeadLetterProblemAdvice axonDlqProblemAdvice(AxonDlqProperties properties) {
+        return new DeadLetterProblemAdvice(properties.getClaim().getLease(), Clock.systemUTC());
     }
 
-    /** Authorization of every axon-dlq endpoint by {@code axon.dlq.security.*}; only with Spring Security. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = RestApiEnabledCondition.SECURITY_CLASS)
-    static class SecurityConfiguration {
+    @Bean
+    @ConditionalOnMissingBean
+    public CrossSiteRequestGuard axonDlqCrossSiteRequestGuard() {
+        return new CrossSiteRequestGuard();
+    }
 
-        @Bean
-        @ConditionalOnMissingBean
-        public DeadLetterAuthorizationInterceptor axonDlqAuthorizationInterceptor(AxonDlqProperties properties) {
-            return new DeadLetterAuthorizationInterceptor(properties.getSecurity().getReadAuthority(),
-                                                          properties.getSecurity().getWriteAuthority());
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(name = "axonDlqAuthorizationConfigurer")
-        public WebMvcConfigurer axonDlqAuthorizationConfigurer(DeadLetterAuthorizationInterceptor interceptor,
-                                                               AxonDlqProperties properties) {
-            String basePath = properties.getRest().getBasePath();
-            return new WebMvcConfigurer() {
-                @Override
-                public void addInterceptors(InterceptorRegistry registry) {
-                    registry.addInterceptor(interceptor).addPathPatterns(basePath, basePath + "/**");
-                }
-            };
-        }
+    @Bean
+    @ConditionalOnMissingBean(name = "axonDlqCrossSiteRequestConfigurer")
+    public WebMvcConfigurer axonDlqCrossSiteRequestConfigurer(CrossSiteRequestGuard guard,
+                                                              AxonDlqProperties properties) {
+        String basePath = properties.getRest().getBasePath();
+        return new WebMvcConfigurer() {
+            @Override
+            public void addInterceptors(InterceptorRegistry registry) {
+                registry.addInterceptor(guard).addPathPatterns(basePath, basePath + "/**")
+                        .order(CROSS_SITE_GUARD_ORDER);
+            }
+        };
     }
 }

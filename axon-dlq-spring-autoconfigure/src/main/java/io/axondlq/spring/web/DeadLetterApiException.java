@@ -8,6 +8,7 @@ public class DeadLetterApiException extends RuntimeException {
 
     private final ProblemType problem;
     private final Map<String, Object> properties = new LinkedHashMap<>();
+    private final Map<String, String> headers = new LinkedHashMap<>();
 
     public DeadLetterApiException(ProblemType problem, String detail) {
         super(detail);
@@ -25,6 +26,16 @@ public class DeadLetterApiException extends RuntimeException {
 
     public DeadLetterApiException with(String name, Object value) {
         properties.put(name, value);
+        return this;
+    }
+
+    /** Response headers that go with the problem (e.g. {@code WWW-Authenticate}, {@code Retry-After}). */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    public DeadLetterApiException header(String name, String value) {
+        headers.put(name, value);
         return this;
     }
 

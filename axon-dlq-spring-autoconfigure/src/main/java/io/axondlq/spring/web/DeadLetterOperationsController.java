@@ -24,8 +24,9 @@ import java.util.UUID;
 
 /**
  * Write endpoints: redeliver a named sequence, redeliver the oldest one, evict a letter, a sequence, or every letter of
- * a group. Each is recorded in the audit log. Input is validated completely before anything changes. Evictions are
- * reported to the {@link DeadLetterObserver} with reason {@value DeadLetterObserver#EVICTED_BY_OPERATOR} (metrics:
+ * a group. A sequence is named by group and key, or by one of its letters (for keys a path cannot carry). Each is
+ * recorded in the audit log. Input is validated completely before anything changes. Evictions are reported to the
+ * {@link DeadLetterObserver} with reason {@value DeadLetterObserver#EVICTED_BY_OPERATOR} (metrics:
  * {@code axon.dlq.evicted}); redeliveries report themselves through the redeliverer.
  */
 @RestController
@@ -54,7 +55,24 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                               @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
-        String name = groups.require(group);
+        return redeliverSequence(groups.require(group), sequenceKey, request);
+    }
+
+    /**
+     * Redelivers the sequence of a letter: the way to name a sequence whose key cannot travel in a path ({@code /},
+     * {@code \}, {@code %}, {@code ;}, {@code .} or {@code ..}, which Tomcat or Spring Security's firewall refuse or
+     * normalize).
+     */
+    @PostMapping("/letters/{id}/redeliver-sequence")
+    public JsonNode redeliverSequenceOf(@PathVariable("id") String id,
+                                        @RequestParam MultiValueMap<String, String> params,
+                                        HttpServletRequest request) {
+        RequestParameters.of(params);
+        StoredLetter letter = letter(id);
+        return redeliverSequence(letter.processingGroup(), letter.sequenceKey(), request);
+    }
+
+    private JsonNode redeliverSequence(String name, String sequenceKey, HttpServletRequest request) {
         DeadLetterRedeliverer redelivery = redelivery();
         requireSequence(name, sequenceKey);
         ObjectNode parameters = ApiJson.object().put("processingGroup", name).put("sequenceKey", sequenceKey);
@@ -107,9 +125,8 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
     public JsonNode evictLetter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
                                 HttpServletRequest request) {
         RequestParameters.of(params);
-        UUID letterId = RequestParameters.uuid("id", id);
-        StoredLetter letter = store.letter(letterId)
-                                   .orElseThrow(() -> DeadLetterQueryController.unknownLetter(letterId));
+        StoredLetter letter = letter(id);
+        UUID letterId = letter.id();
         int removed = store.evictLetter(letterId);
         if (removed == 0) {
             throw DeadLetterQueryController.unknownLetter(letterId);
@@ -131,18 +148,26 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                                   @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
-        String name = groups.require(group);
+        return evictSequence(groups.require(group), sequenceKey, request);
+    }
+
+    /** Evicts the sequence of a letter (for keys that cannot travel in a path, as for redelivery). */
+    @DeleteMapping("/letters/{id}/sequence")
+    public JsonNode evictSequenceOf(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
+                                    HttpServletRequest request) {
+        RequestParameters.of(params);
+        StoredLetter letter = letter(id);
+        return evictSequence(letter.processingGroup(), letter.sequenceKey(), request);
+    }
+
+    private JsonNode evictSequence(String name, String sequenceKey, HttpServletRequest request) {
         requireSequence(name, sequenceKey);
         int removed = store.evictSequence(name, sequenceKey);
         evicted(name, removed);
         ObjectNode parameters = ApiJson.object().put("processingGroup", name).put("sequenceKey", sequenceKey);
         audit.record(request, "evict-sequence", name, sequenceKey, parameters, OperatorAudit.SUCCESS,
                      "removed " + removed + " letters");
-        ObjectNode body = ApiJson.object();
-        body.put("removed", removed);
-        body.put("processingGroup", name);
-        body.put("sequenceKey", sequenceKey);
-        return body;
+        return ApiJson.tree(new SequenceEvictionResponse(removed, name, sequenceKey));
     }
 
     /** Erases every letter of the group; {@code confirm} must repeat the group name. */
@@ -221,17 +246,12 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
         return detail.toString();
     }
 
-    static ObjectNode result(RedeliveryResult result) {
-        ObjectNode node = ApiJson.object();
-        node.put("processingGroup", result.processingGroup());
-        node.put("sequenceKey", result.sequenceKey());
-        node.put("outcome", result.outcome().name());
-        node.put("redelivered", result.redelivered());
-        node.put("remaining", result.remaining());
-        node.put("stoppedAtLetterId", result.stoppedAtLetterId() == null ? null
-                : result.stoppedAtLetterId().toString());
-        node.put("failureType", result.failureType());
-        node.put("failureMessage", result.failureMessage());
-        return node;
+    static JsonNode result(RedeliveryResult result) {
+        return ApiJson.tree(RedeliveryResponse.of(result));
+    }
+
+    private StoredLetter letter(String id) {
+        UUID letterId = RequestParameters.uuid("id", id);
+        return store.letter(letterId).orElseThrow(() -> DeadLetterQueryController.unknownLetter(letterId));
     }
 }

@@ -27,12 +27,17 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 /**
  * Renders every error of the axon-dlq controllers, and only of them, as {@code application/problem+json} (RFC 9457)
  * with a stable {@code type} and {@code title}: the API's own refusals, store errors (bad cursor, claimed sequence),
  * and Spring MVC's own errors on these endpoints (type mismatch, unreadable body, missing header, media types).
+ * A claimed sequence's 409 carries {@code Retry-After}; headers a refusal names itself (e.g. {@code WWW-Authenticate}
+ * on a 401) are sent with it.
  * Anything unexpected is a 500 problem without internals; it is logged.
  */
 @RestControllerAdvice(assignableTypes = DeadLetterRestEndpoint.class)
@@ -41,9 +46,28 @@ public class DeadLetterProblemAdvice {
 
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterProblemAdvice.class);
 
+    private final Duration claimLease;
+    private final Clock clock;
+
+    /** With the default redelivery lease (30s) as the longest {@code Retry-After}. */
+    public DeadLetterProblemAdvice() {
+        this(Duration.ofSeconds(30), Clock.systemUTC());
+    }
+
+    /** @param claimLease {@code axon.dlq.claim.lease}: the longest wait a claimed sequence is announced with */
+    public DeadLetterProblemAdvice(Duration claimLease, Clock clock) {
+        this.claimLease = claimLease == null || claimLease.isNegative() || claimLease.isZero()
+                ? Duration.ofSeconds(30) : claimLease;
+        this.clock = clock;
+    }
+
     @ExceptionHandler(Exception.class)
     public ResponseEntity<JsonNode> handle(Exception exception, HttpServletRequest request) {
         DeadLetterApiException problem = translate(exception);
+        if (exception instanceof SequenceClaimedException claimed) {
+            problem.header(HttpHeaders.RETRY_AFTER,
+                           Long.toString(retryAfterSeconds(claimed.claimUntil(), clock.instant(), claimLease)));
+        }
         ProblemType type = problem.problem();
         if (type.status().is5xxServerError()) {
             logger.error("axon-dlq REST API: {} {} failed", request.getMethod(), request.getRequestURI(), exception);
@@ -58,7 +82,22 @@ public class DeadLetterProblemAdvice {
         if (allow != null) {
             headers.set(HttpHeaders.ALLOW, allow.toString());
         }
+        problem.headers().forEach(headers::set);
         return new ResponseEntity<>(body(problem, request), headers, type.status());
+    }
+
+    /**
+     * Seconds until the claim ends: {@code claimUntil} is the holder's lease end by the database's clock, compared here
+     * with this node's clock, so the answer is kept between 1 and the configured lease (the lease is renewed while the
+     * holder works, so this is when to look again, not a promise). Without a known end: the lease.
+     */
+    static long retryAfterSeconds(Instant claimUntil, Instant now, Duration lease) {
+        long max = Math.max(1, (lease.toMillis() + 999) / 1000);
+        if (claimUntil == null) {
+            return max;
+        }
+        long millis = Duration.between(now, claimUntil).toMillis();
+        return Math.max(1, Math.min(max, (millis + 999) / 1000));
     }
 
     static ObjectNode body(DeadLetterApiException problem, HttpServletRequest request) {

@@ -28,6 +28,10 @@ public enum ProblemType {
     RETRY_JOB_RUNNING("retry-job-running", "A retry job is already running for this group", HttpStatus.CONFLICT),
     IDEMPOTENCY_CONFLICT("idempotency-key-reused", "Idempotency-Key reused for a different request",
                          HttpStatus.UNPROCESSABLE_ENTITY),
+    // 415, not 403: the request is refused for how it is declared (a form or text body, or no JSON declaration at
+    // all), which the client fixes by declaring JSON or adding the header; 403 stays reserved for a missing authority.
+    CROSS_SITE_REQUEST("cross-site-request", "Write request neither JSON nor marked with "
+            + CrossSiteRequestGuard.HEADER, HttpStatus.UNSUPPORTED_MEDIA_TYPE),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported request media type",
                            HttpStatus.UNSUPPORTED_MEDIA_TYPE),
     PAYLOAD_TOO_LARGE("payload-too-large", "Request too large", HttpStatus.PAYLOAD_TOO_LARGE),

@@ -280,7 +280,8 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         }
         Instant instant = RequestParameters.parseInstant(text.trim());
         if (instant == null) {
-            throw member("filter." + name, "must be an ISO-8601 instant such as 2024-05-01T10:00:00Z");
+            throw member("filter." + name, "must be an ISO-8601 instant " + RequestParameters.INSTANT_RANGE
+                    + " such as 2024-05-01T10:00:00Z");
         }
         return instant;
     }

@@ -1,6 +1,7 @@
 package io.axondlq.spring.reliability;
 
 import io.axondlq.spring.reliability.RawHttp.Request;
+import io.axondlq.spring.web.CrossSiteRequestGuard;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,7 +14,8 @@ import java.util.function.Supplier;
 /**
  * A seeded generator of malformed requests for every endpoint of the REST API under {@code /dead-letters}: bad JSON,
  * wrong types, huge and negative limits, unknown ids, forged cursors, SQL metacharacters, unicode and path tricks in
- * names and keys, oversized bodies, wrong methods and media types.
+ * names and keys, out-of-range and signed dates, oversized bodies, wrong methods and media types, and cross-site
+ * shaped writes (valid targets, but no JSON declaration and no {@code X-Axon-DLQ-Request} header).
  * <p>
  * Every request that could change data (every POST and DELETE, and the export, which audits itself) carries at least one
  * definite defect, so a 2xx answer to it is a bug. Existing keys and ids only ever appear next to such a defect (an
@@ -33,6 +35,8 @@ final class HostileRequests {
             "GET /processing-groups/{group}/export",
             "GET /letters/{id}",
             "DELETE /letters/{id}",
+            "POST /letters/{id}/redeliver-sequence",
+            "DELETE /letters/{id}/sequence",
             "POST /processing-groups/{group}/sequences/{key}/redeliver",
             "DELETE /processing-groups/{group}/sequences/{key}",
             "POST /processing-groups/{group}/redeliver-oldest",
@@ -128,7 +132,22 @@ final class HostileRequests {
                     () -> delete(endpoint, "/letters/" + pickOf(letterIds) + "?force=true&force=false", "params"),
                     () -> delete(endpoint, "/letters/" + unknownPathTrick(), "path"),
                     () -> delete(endpoint, "/letters/" + rawTrick(), "raw id"),
-                    () -> delete(endpoint, "/letters/" + UUID.randomUUID() + "/" + UUID.randomUUID(), "extra segment"));
+                    () -> delete(endpoint, "/letters/" + UUID.randomUUID() + "/" + UUID.randomUUID(), "extra segment"),
+                    () -> crossSite(endpoint, "DELETE", "/letters/" + pickOf(letterIds)));
+            case "POST /letters/{id}/redeliver-sequence", "DELETE /letters/{id}/sequence" -> {
+                String method = endpoint.substring(0, endpoint.indexOf(' '));
+                String action = endpoint.endsWith("/sequence") ? "/sequence" : "/redeliver-sequence";
+                yield pick(
+                        () -> req(endpoint, method, "/letters/" + badUuid() + action, null, "bad id"),
+                        () -> req(endpoint, method, "/letters/" + UUID.randomUUID() + action, null, "unknown id"),
+                        () -> req(endpoint, method, "/letters/" + pickOf(letterIds) + action + "?" + badParam(), null,
+                                  "parameter"),
+                        () -> req(endpoint, method, "/letters/" + rawTrick() + action, null, "raw id"),
+                        () -> req(endpoint, method, "/letters/" + unknownPathTrick() + action, null, "path"),
+                        () -> req(endpoint, wrongMethod(method), "/letters/" + pickOf(letterIds) + action, null,
+                                  "method"),
+                        () -> crossSite(endpoint, method, "/letters/" + pickOf(letterIds) + action));
+            }
             case "POST /processing-groups/{group}/sequences/{key}/redeliver" -> pick(
                     () -> post(endpoint, groupPath(group) + "/sequences/" + unknownKey() + "/redeliver", null,
                                "unknown key"),
@@ -143,7 +162,8 @@ final class HostileRequests {
                     () -> post(endpoint, groupPath(group) + "/sequences/" + unknownPathTrick() + "/redeliver", null,
                                "path"),
                     () -> req(endpoint, wrongMethod("POST"), groupPath(group) + "/sequences/" + pickOf(keys)
-                            + "/redeliver", null, "method"));
+                            + "/redeliver", null, "method"),
+                    () -> crossSite(endpoint, "POST", groupPath(group) + "/sequences/" + pickOf(keys) + "/redeliver"));
             case "DELETE /processing-groups/{group}/sequences/{key}" -> pick(
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + unknownKey(), "unknown key"),
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + pickOf(keys) + "?" + badParam(),
@@ -153,14 +173,16 @@ final class HostileRequests {
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + rawTrick(), "raw key"),
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + unknownPathTrick(), "path"),
                     () -> req(endpoint, pickOf("PUT", "PATCH", "POST"), groupPath(group) + "/sequences/"
-                            + pickOf(keys), "{}", "method"));
+                            + pickOf(keys), "{}", "method"),
+                    () -> crossSite(endpoint, "DELETE", groupPath(group) + "/sequences/" + pickOf(keys)));
             case "POST /processing-groups/{group}/redeliver-oldest" -> pick(
                     () -> post(endpoint, groupPath(group) + "/redeliver-oldest?" + badParam(), null, "parameter"),
                     () -> post(endpoint, groupPath(badGroup()) + "/redeliver-oldest", null, "unknown group"),
                     () -> post(endpoint, groupPath(rawTrick()) + "/redeliver-oldest", null, "raw group"),
                     () -> post(endpoint, groupPath(tooLong(300)) + "/redeliver-oldest", null, "long group"),
                     () -> req(endpoint, wrongMethod("POST"), groupPath(group) + "/redeliver-oldest", null,
-                              "method"));
+                              "method"),
+                    () -> crossSite(endpoint, "POST", groupPath(group) + "/redeliver-oldest"));
             case "DELETE /processing-groups/{group}/letters" -> pick(
                     () -> delete(endpoint, groupPath(group) + "/letters", "no confirm"),
                     () -> delete(endpoint, groupPath(group) + "/letters?confirm=" + badConfirm(), "bad confirm"),
@@ -172,7 +194,8 @@ final class HostileRequests {
                         String unknown = pickOf("nope", "PROJECTION", "projection%20", "proj%25");
                         return delete(endpoint, groupPath(unknown) + "/letters?confirm=" + unknown, "unknown group");
                     },
-                    () -> delete(endpoint, groupPath(rawTrick()) + "/letters?confirm=" + group, "raw group"));
+                    () -> delete(endpoint, groupPath(rawTrick()) + "/letters?confirm=" + group, "raw group"),
+                    () -> crossSite(endpoint, "DELETE", groupPath(group) + "/letters?confirm=" + group));
             case "POST /retry-jobs" -> retryJob(endpoint);
             case "GET /retry-jobs" -> pick(
                     () -> get(endpoint, "/retry-jobs?limit=" + badLimit(), "limit"),
@@ -192,7 +215,8 @@ final class HostileRequests {
                     () -> post(endpoint, "/retry-jobs/" + pickOf(jobIds) + "/stop?" + badParam(), null, "parameter"),
                     () -> post(endpoint, "/retry-jobs/" + rawTrick() + "/stop", null, "raw id"),
                     () -> req(endpoint, wrongMethod("POST"), "/retry-jobs/" + pickOf(jobIds) + "/stop", null,
-                              "method"));
+                              "method"),
+                    () -> crossSite(endpoint, "POST", "/retry-jobs/" + pickOf(jobIds) + "/stop"));
             case "GET /audit" -> pick(
                     () -> get(endpoint, "/audit?limit=" + badLimit(), "limit"),
                     () -> get(endpoint, "/audit?cursor=" + forgedCursor(), "cursor"),
@@ -241,7 +265,8 @@ final class HostileRequests {
                 () -> req(endpoint, "POST", "/retry-jobs", null, "no body", "Content-Type", json),
                 () -> req(endpoint, pickOf("PUT", "PATCH", "DELETE"), "/retry-jobs", validJob(), "method",
                           "Content-Type", json),
-                () -> reqBytes(endpoint, "POST", "/retry-jobs", badBytes(), "bad bytes", "Content-Type", json));
+                () -> reqBytes(endpoint, "POST", "/retry-jobs", badBytes(), "bad bytes", "Content-Type", json),
+                () -> crossSiteBody(endpoint, "/retry-jobs", validJob()));
     }
 
     // --- building blocks ------------------------------------------------------------------------------------------
@@ -284,7 +309,11 @@ final class HostileRequests {
 
     private String badDate() {
         return pickOf("yesterday", "2024-13-01T00:00:00Z", "2024-01-01T25:00:00Z", "1710000000", "-1", "%00",
-                      "2024-02-30", "10000-01-01T00:00:00Z", "2024-01-01T00:00:00Z%27--", "P1D", "now");
+                      "2024-02-30", "10000-01-01T00:00:00Z", "2024-01-01T00:00:00Z%27--", "P1D", "now",
+                      // signed years Instant accepts but no database stores; '+' raw (a space once decoded) or encoded
+                      "+1000000000-01-01T00:00:00Z", "%2B1000000000-01-01T00:00:00Z", "-1000000000-01-01T00:00:00Z",
+                      "%2B10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z", "0000-12-31T23:59:59Z",
+                      "%2B999999999-12-31", "2024-01-01T00:00:00%2B25:00");
     }
 
     private String badUuid() {
@@ -381,6 +410,8 @@ final class HostileRequests {
                             g + ", \"filter\": {\"from\": \"yesterday\"}",
                             g + ", \"filter\": {\"from\": \"2030-01-01T00:00:00Z\", \"to\": \"2020-01-01T00:00:00Z\"}",
                             g + ", \"filter\": {\"sequence\": \"x\"}", g + ", \"filter\": {\"causeType\": 7}",
+                            g + ", \"filter\": {\"from\": \"+1000000000-01-01T00:00:00Z\"}",
+                            g + ", \"filter\": {\"to\": \"-999999999-01-01T00:00:00Z\"}",
                             g + ", \"filter\": {\"payloadType\": \"" + "p".repeat(600) + "\"}",
                             g + ", \"filter\": {\"causeType\": \"' OR 1=1 --\"}, \"batchSize\": 0") + "}";
     }
@@ -458,9 +489,34 @@ final class HostileRequests {
                         headers);
     }
 
+    /** Every write carries the API's request header (as a script would), so that it is judged on its defect. */
     private Request reqBytes(String endpoint, String method, String path, byte[] body, String why,
                              String... headers) {
-        return new Request(endpoint, method, BASE + path, List.of(headers), body, why);
+        List<String> all = new ArrayList<>(List.of(headers));
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            all.add(CrossSiteRequestGuard.HEADER);
+            all.add("1");
+        }
+        return new Request(endpoint, method, BASE + path, all, body, why);
+    }
+
+    /**
+     * A write with an existing target whose only defect is its shape: what a cross-site form or a no-cors fetch can
+     * send (no request header; no content type, or one a form or no-cors fetch may set).
+     */
+    private Request crossSite(String endpoint, String method, String path) {
+        String type = pickOf("", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                             "text/plain;charset=UTF-8");
+        byte[] body = type.isEmpty() ? null : "x=1".getBytes(StandardCharsets.UTF_8);
+        return new Request(endpoint, method, BASE + path, type.isEmpty() ? List.of() : List.of("Content-Type", type),
+                           body, "cross-site");
+    }
+
+    /** A valid JSON body sent as a no-cors fetch or a form would: declared as text or form, no request header. */
+    private Request crossSiteBody(String endpoint, String path, String json) {
+        String type = pickOf("text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded");
+        return new Request(endpoint, "POST", BASE + path, List.of("Content-Type", type),
+                           json.getBytes(StandardCharsets.UTF_8), "cross-site body");
     }
 
     @SafeVarargs

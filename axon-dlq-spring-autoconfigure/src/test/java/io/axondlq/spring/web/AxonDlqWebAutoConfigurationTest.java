@@ -14,7 +14,16 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.method.HandlerMethod;
 
 import java.util.List;
 
@@ -45,6 +54,7 @@ class AxonDlqWebAutoConfigurationTest {
             assertThat(context).hasNotFailed();
             API.forEach(type -> assertThat(context).hasSingleBean(type));
             assertThat(context).hasSingleBean(DeadLetterAuthorizationInterceptor.class);
+            assertThat(context).hasSingleBean(CrossSiteRequestGuard.class);
             DeadLetterAuthorizationInterceptor interceptor = context.getBean(DeadLetterAuthorizationInterceptor.class);
             assertThat(interceptor.isActive()).isTrue();
             assertThat(interceptor.readAuthority()).isEqualTo("DLQ_READ");
@@ -80,6 +90,39 @@ class AxonDlqWebAutoConfigurationTest {
     }
 
     @Test
+    void theApplicationsRoleHierarchyAndChallengeAreUsed() {
+        runner.withBean(RoleHierarchy.class, () -> RoleHierarchyImpl.fromHierarchy("ROLE_OPS > ROLE_DLQ_ADMIN"))
+              .withPropertyValues("axon.dlq.security.challenge=Bearer realm=\"ops\"").run(context -> {
+                  assertThat(context).hasNotFailed();
+                  DeadLetterAuthorizationInterceptor interceptor =
+                          context.getBean(DeadLetterAuthorizationInterceptor.class);
+                  assertThat(interceptor.challenge()).isEqualTo("Bearer realm=\"ops\"");
+                  SecurityContextHolder.getContext().setAuthentication(new UsernamePasswordAuthenticationToken(
+                          "ops", "n/a", List.of(new SimpleGrantedAuthority("ROLE_OPS"))));
+                  try {
+                      assertThat(interceptor.preHandle(
+                              new MockHttpServletRequest("DELETE", "/dead-letters/letters/x"),
+                              new MockHttpServletResponse(),
+                              new HandlerMethod(context.getBean(DeadLetterOperationsController.class),
+                                                DeadLetterOperationsController.class.getMethod(
+                                                        "evictLetter", String.class, MultiValueMap.class,
+                                                        HttpServletRequest.class)))).isTrue();
+                  } finally {
+                      SecurityContextHolder.clearContext();
+                  }
+              });
+    }
+
+    @Test
+    void aChallengeThatIsNoHeaderValueFailsTheStart() {
+        runner.withPropertyValues("axon.dlq.security.challenge=").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(AxonDlqAutoConfigurationTest.messages(context.getStartupFailure()))
+                    .contains("axon.dlq.security.challenge");
+        });
+    }
+
+    @Test
     void restEnabledFalseTurnsItOff() {
         runner.withPropertyValues("axon.dlq.rest.enabled=false").run(context -> {
             assertThat(context).hasNotFailed();
@@ -108,6 +151,8 @@ class AxonDlqWebAutoConfigurationTest {
             assertThat(context).hasNotFailed();
             API.forEach(type -> assertThat(context).hasSingleBean(type));
             assertThat(context).doesNotHaveBean(DeadLetterAuthorizationInterceptor.class);
+            // writes are guarded against cross-site requests with or without Spring Security
+            assertThat(context).hasSingleBean(CrossSiteRequestGuard.class);
         });
         assertThat(output).contains("axon-dlq REST API is enabled at [/dead-letters] without Spring Security");
     }

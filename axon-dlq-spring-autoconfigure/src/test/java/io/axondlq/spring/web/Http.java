@@ -13,11 +13,19 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
-/** A raw HTTP client for the REST API tests: exact paths (no template encoding), any method, any header. */
+/**
+ * A raw HTTP client for the REST API tests: exact paths (no template encoding), any method, any header. Writes carry
+ * {@value #WRITE_HEADER} and bodies {@code Content-Type: application/json} unless a request says otherwise or omits
+ * them ({@link #OMIT}).
+ */
 final class Http {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String BASE = "/dead-letters";
+    /** As a header value: do not send this header (not even a default one). */
+    static final String OMIT = "\u0000omit";
+    /** Sent with every write unless omitted (see {@link CrossSiteRequestGuard}). */
+    static final String WRITE_HEADER = CrossSiteRequestGuard.HEADER;
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final int port;
@@ -76,17 +84,24 @@ final class Http {
                                                  .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                                                          : HttpRequest.BodyPublishers.ofString(body,
                                                                                                StandardCharsets.UTF_8));
-        boolean contentType = false;
+        java.util.Map<String, String> all = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        if (body != null) {
+            all.put("Content-Type", "application/json");
+        }
+        if (!List.of("GET", "HEAD", "OPTIONS", "TRACE").contains(method)) {
+            all.put(WRITE_HEADER, "1");
+        }
         for (int i = 0; i + 1 < defaultHeaders.length; i += 2) {
-            builder.setHeader(defaultHeaders[i], defaultHeaders[i + 1]);
+            all.put(defaultHeaders[i], defaultHeaders[i + 1]);
         }
         for (int i = 0; i + 1 < headers.length; i += 2) {
-            builder.setHeader(headers[i], headers[i + 1]);
-            contentType |= headers[i].equalsIgnoreCase("Content-Type");
+            all.put(headers[i], headers[i + 1]);
         }
-        if (body != null && !contentType) {
-            builder.header("Content-Type", "application/json");
-        }
+        all.forEach((name, value) -> {
+            if (!OMIT.equals(value)) {
+                builder.setHeader(name, value);
+            }
+        });
         try {
             HttpResponse<String> response = client.send(builder.build(),
                                                         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

@@ -13,7 +13,8 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Invariant I6 over HTTP: every malformed request (bad cursors, limits, dates, ids, bodies, path tricks) answers 4xx
+ * Invariant I6 over HTTP: every malformed request (bad cursors, limits, dates, ids, bodies, path tricks, cross-site
+ * shaped writes) answers 4xx
  * problem+json, never 5xx, and changes nothing in the database (letters, sequences, attempts, audit, jobs, the
  * handler's table). The requests are authenticated with the write authority, so that each is judged on its input alone.
  */
@@ -68,6 +69,16 @@ class MalformedRequestsTest extends RestApiTestSupport {
                 get(letters + "?from=2024-02-01T00:00:00Z&to=2024-01-01T00:00:00Z", 400),
                 get(letters + "?from=2024-01-01T00:00:00Z&to=2024-01-01T00:00:00Z", 400),
                 get(letters + "?from=1710000000", 400),
+                // dates Instant accepts but no database stores (these were 500), a '+' raw or encoded
+                get(letters + "?from=%2B1000000000-01-01T00:00:00Z", 400),
+                get(letters + "?from=+1000000000-01-01T00:00:00Z", 400),
+                get(letters + "?to=-1000000000-01-01T00:00:00Z", 400),
+                get(letters + "?to=-999999999-12-31T00:00:00Z", 400),
+                get(letters + "?from=%2B10000-01-01T00:00:00Z", 400),
+                get(letters + "?from=0000-12-31T23:59:59Z", 400),
+                get(letters + "?from=2024-01-01T00:00:00%2B25:00", 400),
+                get("/processing-groups/ledger/export?to=%2B999999999-12-31", 400),
+                get("/processing-groups/ledger/export?from=+1000000000-01-01T00:00:00Z", 400),
                 get(letters + "?causeType=" + "c".repeat(600), 400),
                 get(letters + "?sequence=a%00b", 400),
                 get(letters + "?foo=bar", 400),
@@ -117,6 +128,36 @@ class MalformedRequestsTest extends RestApiTestSupport {
                 new Case("POST", "/processing-groups/ledger/sequences/" + account + "/redeliver?now=1", null, 400),
                 new Case("POST", "/processing-groups/nope/redeliver-oldest", null, 404),
                 new Case("POST", "/processing-groups/ledger/redeliver-oldest?x=1", null, 400),
+                // sequences addressed through a letter
+                new Case("POST", "/letters/not-a-uuid/redeliver-sequence", null, 400),
+                new Case("POST", "/letters/" + unknownId + "/redeliver-sequence", null, 404),
+                new Case("POST", "/letters/" + letterId + "/redeliver-sequence?now=1", null, 400),
+                new Case("DELETE", "/letters/" + unknownId + "/sequence", null, 404),
+                new Case("DELETE", "/letters/" + letterId + "/sequence?x=1", null, 400),
+                new Case("DELETE", "/letters/" + letterId + "/sequence/x", null, 404),
+                get("/letters/" + letterId + "/sequence", 405),
+                get("/letters/" + letterId + "/redeliver-sequence", 405),
+                // cross-site shaped writes: valid targets, but neither JSON nor the request header (415)
+                crossSite("POST", "/processing-groups/ledger/sequences/" + account + "/redeliver", null, null),
+                crossSite("POST", "/processing-groups/ledger/sequences/" + account + "/redeliver", "x=1",
+                          "application/x-www-form-urlencoded"),
+                crossSite("POST", "/processing-groups/ledger/redeliver-oldest", "", "text/plain"),
+                crossSite("DELETE", "/letters/" + letterId, null, null),
+                crossSite("DELETE", "/letters/" + letterId, null, "text/plain;charset=UTF-8"),
+                crossSite("DELETE", "/processing-groups/ledger/sequences/" + account, null, null),
+                crossSite("DELETE", letters + "?confirm=ledger", null, null),
+                crossSite("DELETE", letters + "?confirm=ledger", "confirm=ledger",
+                          "application/x-www-form-urlencoded"),
+                crossSite("POST", "/letters/" + letterId + "/redeliver-sequence", null, null),
+                crossSite("DELETE", "/letters/" + letterId + "/sequence", "{}", "text/plain"),
+                crossSite("POST", jobs, "{\"processingGroup\": \"ledger\"}", "text/plain"),
+                crossSite("POST", jobs, "{\"processingGroup\": \"ledger\"}", "text/plain; charset=utf-8"),
+                crossSite("POST", jobs, "processingGroup=ledger", "application/x-www-form-urlencoded"),
+                crossSite("POST", jobs, "{\"processingGroup\": \"ledger\"}", "application/json; profile=x"),
+                crossSite("POST", jobs, "{\"processingGroup\": \"ledger\"}", "application/jsonx"),
+                crossSite("POST", jobs, "{\"processingGroup\": \"ledger\"}", "text/json"),
+                crossSite("POST", jobs, "{\"processingGroup\": \"ledger\"}", null),
+                crossSite("POST", jobs + "/" + unknownId + "/stop", null, null),
                 // retry jobs: bodies
                 new Case("POST", jobs, "{", 400),
                 new Case("POST", jobs, "[]", 400),
@@ -138,6 +179,10 @@ class MalformedRequestsTest extends RestApiTestSupport {
                 new Case("POST", jobs, "{\"processingGroup\": \"ledger\", \"filter\": {\"from\": "
                         + "\"2024-02-01T00:00:00Z\", \"to\": \"2024-01-01T00:00:00Z\"}}", 400),
                 new Case("POST", jobs, "{\"processingGroup\": \"ledger\", \"filter\": {\"sequence\": \"x\"}}", 400),
+                new Case("POST", jobs, "{\"processingGroup\": \"ledger\", \"filter\": {\"from\": "
+                        + "\"+1000000000-01-01T00:00:00Z\"}}", 400),
+                new Case("POST", jobs, "{\"processingGroup\": \"ledger\", \"filter\": {\"to\": "
+                        + "\"-999999999-01-01T00:00:00Z\"}}", 400),
                 new Case("POST", jobs, "{\"processingGroup\": \"ledger\", \"bogus\": 1}", 400),
                 new Case("POST", jobs, "{\"processingGroup\": \"ledger\", \"processingGroup\": \"ledger\"}", 400),
                 new Case("POST", jobs, "{\"processingGroup\": \"ledger\"} trailing", 400),
@@ -197,6 +242,12 @@ class MalformedRequestsTest extends RestApiTestSupport {
             return "problem document " + response;
         }
         return null;
+    }
+
+    /** A write without the request header, as a cross-site form or no-cors fetch sends it: 415. */
+    private static Case crossSite(String method, String path, String body, String contentType) {
+        return new Case(method, path, body, 415, Http.WRITE_HEADER, Http.OMIT, "Content-Type",
+                        contentType == null ? Http.OMIT : contentType);
     }
 
     private static Case get(String path, int status) {

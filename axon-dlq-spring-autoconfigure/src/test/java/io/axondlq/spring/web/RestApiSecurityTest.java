@@ -45,16 +45,23 @@ class RestApiSecurityTest extends RestApiTestSupport {
         String evictSequence = poisoned("sec-sequence", 1);
         String letterId = store.letters(GROUP, io.axondlq.core.store.LetterFilter.none().withSequenceKey(evictLetter), 10,
                                         null).items().get(1).id().toString();
+        String redeliverThroughLetter = headLetter(poisoned("sec-by-letter", 2));
+        String evictThroughLetter = headLetter(poisoned("sec-by-letter-evict", 1));
         String someJob = UUID.randomUUID().toString();
-        List<Endpoint> endpoints = endpoints(redeliver, letterId, evictSequence, someJob);
+        List<Endpoint> endpoints = endpoints(redeliver, letterId, evictSequence, someJob, redeliverThroughLetter,
+                                             evictThroughLetter);
         assertThat(endpoints).extracting(Endpoint::toString).as("every endpoint of the API")
-                             .hasSize(16);
+                             .hasSize(18);
         Map<String, Object> before = snapshot();
         List<String> auditBefore = auditEntries();
 
         List<String> failures = new ArrayList<>();
         for (Endpoint e : endpoints) {
-            expect(failures, e, anonymous.send(e.method(), e.path(), e.body()), 401, "unauthenticated");
+            Http.Response unauthenticated = anonymous.send(e.method(), e.path(), e.body());
+            expect(failures, e, unauthenticated, 401, "unauthenticated");
+            if (!"Basic realm=\"axon-dlq\"".equals(unauthenticated.header("WWW-Authenticate"))) {
+                failures.add(e + " 401 without the default WWW-Authenticate challenge → " + unauthenticated.headers());
+            }
             expect(failures, e, as("nobody", "", e), 403, "forbidden");
             expect(failures, e, as("auditor", "SOMETHING_ELSE", e), 403, "forbidden");
             if (e.write()) {
@@ -111,13 +118,52 @@ class RestApiSecurityTest extends RestApiTestSupport {
                                      "evict-letter", "evict-sequence", "erase-group", "export");
     }
 
+    /**
+     * Spring Security decides, with the application's {@code RoleHierarchy} bean (test application:
+     * {@code ROLE_DLQ_SUPERVISOR > ROLE_DLQ_ADMIN}) and the role convention: the configured {@code DLQ_ADMIN} is met
+     * by the authority {@code DLQ_ADMIN} or the role {@code ROLE_DLQ_ADMIN}, and by any role that implies it.
+     */
+    @Test
+    void theRoleHierarchyAndTheRolePrefixAreHonoured() {
+        String account = poisoned("sec-roles", 1);
+        String letterId = store.letters(GROUP, io.axondlq.core.store.LetterFilter.none().withSequenceKey(account), 10,
+                                        null).items().get(0).id().toString();
+        Endpoint read = new Endpoint("GET", "/letters/" + letterId, null, false);
+        Endpoint redeliver = new Endpoint("POST", "/letters/" + letterId + "/redeliver-sequence", null, true);
+        Endpoint evict = new Endpoint("DELETE", "/letters/" + letterId + "/sequence", null, true);
+
+        // a role that implies the write role: writes and (through the write authority) reads
+        assertThat(as("supervisor", "ROLE_DLQ_SUPERVISOR", read).status()).isEqualTo(200);
+        Http.Response redelivered = as("supervisor", "ROLE_DLQ_SUPERVISOR", redeliver);
+        assertThat(redelivered.status()).as(redelivered.toString()).isEqualTo(200);
+        assertThat(redelivered.json().path("outcome").asText()).isEqualTo("FAILED");
+        // the role named like the configured authorities
+        assertThat(as("role-reader", "ROLE_DLQ_READ", read).status()).isEqualTo(200);
+        assertThat(as("role-reader", "ROLE_DLQ_READ", evict).status()).isEqualTo(403);
+        // the hierarchy goes down only, and unrelated or lookalike authorities do not pass
+        assertThat(as("admin-role", "ROLE_DLQ_ADMIN", read).status()).isEqualTo(200);
+        assertThat(as("supervisor-authority", "DLQ_SUPERVISOR", redeliver).status()).isEqualTo(403);
+        assertThat(as("lookalike", "ROLE_DLQ_ADMINS,dlq_admin,ROLE_ROLE_DLQ_ADMIN", evict).status()).isEqualTo(403);
+        assertThat(store.contains(GROUP, account)).isTrue();
+        Http.Response evicted = as("role-admin", "ROLE_DLQ_ADMIN", evict);
+        assertThat(evicted.status()).as(evicted.toString()).isEqualTo(200);
+        assertThat(evicted.json().path("removed").asInt()).isEqualTo(1);
+        assertThat(store.contains(GROUP, account)).isFalse();
+    }
+
     /** Every audit entry as "id actor action". */
     private List<String> auditEntries() {
         return new ArrayList<>(jdbc.queryForList("SELECT CAST(audit_id AS VARCHAR(36)) || ' ' || actor || ' ' || action "
                                                          + "FROM axon_dlq_audit", String.class));
     }
 
-    private static List<Endpoint> endpoints(String redeliverKey, String letterId, String sequenceKey, String jobId) {
+    private String headLetter(String sequenceKey) {
+        return store.letters(GROUP, io.axondlq.core.store.LetterFilter.none().withSequenceKey(sequenceKey), 10, null)
+                    .items().get(0).id().toString();
+    }
+
+    private static List<Endpoint> endpoints(String redeliverKey, String letterId, String sequenceKey, String jobId,
+                                            String redeliverThroughLetter, String evictThroughLetter) {
         return List.of(
                 new Endpoint("GET", "/processing-groups", null, false),
                 new Endpoint("GET", "/processing-groups/ledger/letters", null, false),
@@ -135,6 +181,8 @@ class RestApiSecurityTest extends RestApiTestSupport {
                 new Endpoint("POST", "/retry-jobs/" + jobId + "/stop", null, true),
                 new Endpoint("DELETE", "/letters/" + letterId, null, true),
                 new Endpoint("DELETE", "/processing-groups/ledger/sequences/" + sequenceKey, null, true),
+                new Endpoint("POST", "/letters/" + redeliverThroughLetter + "/redeliver-sequence", null, true),
+                new Endpoint("DELETE", "/letters/" + evictThroughLetter + "/sequence", null, true),
                 new Endpoint("DELETE", "/processing-groups/ledger/letters?confirm=ledger", null, true));
     }
 

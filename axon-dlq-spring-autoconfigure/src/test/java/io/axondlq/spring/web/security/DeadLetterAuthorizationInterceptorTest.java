@@ -6,6 +6,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -117,5 +119,51 @@ class DeadLetterAuthorizationInterceptorTest {
                                     new HandlerMethod(new HostController(),
                                                       HostController.class.getMethod("handle")))).isTrue();
         assertThatThrownBy(() -> allowedOrThrow(strict, "DELETE", null)).isInstanceOf(DeadLetterApiException.class);
+    }
+
+    @Test
+    void anUnprefixedAuthorityIsAlsoMetByTheRoleOfThatNameAPrefixedOneOnlyByThatRole() throws Exception {
+        var unprefixed = new DeadLetterAuthorizationInterceptor("DLQ_READ", "DLQ_ADMIN");
+        assertThat(status(unprefixed, "GET", "u", "ROLE_DLQ_READ")).isEqualTo("allowed");
+        assertThat(status(unprefixed, "DELETE", "u", "ROLE_DLQ_ADMIN")).isEqualTo("allowed");
+        assertThat(status(unprefixed, "GET", "u", "ROLE_DLQ_ADMIN")).isEqualTo("allowed");
+        assertThat(status(unprefixed, "DELETE", "u", "ROLE_DLQ_READ")).isEqualTo("403");
+        assertThat(status(unprefixed, "DELETE", "u", "dlq_admin", "ROLE_ROLE_DLQ_ADMIN", "DLQ_ADMIN ")).isEqualTo("403");
+
+        var prefixed = new DeadLetterAuthorizationInterceptor("ROLE_OPS", "ROLE_OPS_ADMIN");
+        assertThat(status(prefixed, "GET", "u", "ROLE_OPS")).isEqualTo("allowed");
+        assertThat(status(prefixed, "GET", "u", "OPS")).isEqualTo("403");
+        assertThat(status(prefixed, "POST", "u", "OPS_ADMIN")).isEqualTo("403");
+        assertThat(status(prefixed, "POST", "u", "ROLE_OPS_ADMIN")).isEqualTo("allowed");
+        assertThat(status(prefixed, "POST", "u", "ROLE_ROLE_OPS_ADMIN")).isEqualTo("403");
+    }
+
+    @Test
+    void theApplicationsRoleHierarchyDecides() throws Exception {
+        RoleHierarchy hierarchy = RoleHierarchyImpl.withDefaultRolePrefix()
+                                                   .role("ADMIN").implies("DLQ_ADMIN")
+                                                   .role("DLQ_ADMIN").implies("DLQ_READ")
+                                                   .build();
+        var interceptor = new DeadLetterAuthorizationInterceptor("DLQ_READ", "DLQ_ADMIN", hierarchy, null);
+        assertThat(status(interceptor, "DELETE", "u", "ROLE_ADMIN")).isEqualTo("allowed");
+        assertThat(status(interceptor, "GET", "u", "ROLE_ADMIN")).isEqualTo("allowed");
+        assertThat(status(interceptor, "DELETE", "u", "ROLE_DLQ_READ")).isEqualTo("403");
+        // without the hierarchy the higher role is nothing to axon-dlq
+        var flat = new DeadLetterAuthorizationInterceptor("DLQ_READ", "DLQ_ADMIN");
+        assertThat(status(flat, "DELETE", "u", "ROLE_ADMIN")).isEqualTo("403");
+    }
+
+    @Test
+    void aRefusedAnonymousRequestCarriesTheChallenge() {
+        var defaults = new DeadLetterAuthorizationInterceptor("DLQ_READ", "DLQ_ADMIN");
+        assertThatThrownBy(() -> allowedOrThrow(defaults, "GET", null))
+                .isInstanceOfSatisfying(DeadLetterApiException.class, e -> assertThat(e.headers())
+                        .containsEntry("WWW-Authenticate", "Basic realm=\"axon-dlq\""));
+        var bearer = new DeadLetterAuthorizationInterceptor("DLQ_READ", "DLQ_ADMIN", null, "Bearer");
+        assertThatThrownBy(() -> allowedOrThrow(bearer, "POST", null))
+                .isInstanceOfSatisfying(DeadLetterApiException.class, e -> assertThat(e.headers())
+                        .containsEntry("WWW-Authenticate", "Bearer"));
+        assertThatThrownBy(() -> allowedOrThrow(bearer, "POST", "u", "DLQ_READ"))
+                .isInstanceOfSatisfying(DeadLetterApiException.class, e -> assertThat(e.headers()).isEmpty());
     }
 }

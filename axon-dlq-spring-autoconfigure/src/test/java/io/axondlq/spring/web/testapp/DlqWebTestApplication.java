@@ -18,6 +18,8 @@ import org.springframework.boot.autoconfigure.orm.jpa.HibernateJpaAutoConfigurat
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
 
 import java.time.Duration;
 import java.util.Map;
@@ -74,6 +76,15 @@ public class DlqWebTestApplication {
     @Bean
     public Accounts accounts(EventStore eventStore, DeadLetterStore store) {
         return new Accounts(eventStore, store);
+    }
+
+    /**
+     * The host's role hierarchy, which axon-dlq's authorization honours: a supervisor (role {@code ROLE_DLQ_SUPERVISOR})
+     * holds the default write authority's role, so may write (and read) without holding {@code DLQ_ADMIN} itself.
+     */
+    @Bean
+    public RoleHierarchy roleHierarchy() {
+        return RoleHierarchyImpl.withDefaultRolePrefix().role("DLQ_SUPERVISOR").implies("DLQ_ADMIN").build();
     }
 
     @Bean
