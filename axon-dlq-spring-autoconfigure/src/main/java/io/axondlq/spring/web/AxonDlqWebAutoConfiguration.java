@@ -34,8 +34,9 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * The REST operations API under {@code axon.dlq.rest.base-path} (default {@code /dead-letters}): listings, letter
- * details, redelivery, eviction, export, retry jobs and the audit log, with errors as problem+json and, when Spring
- * Security is on the classpath, authorization by {@code axon.dlq.security.read-authority / write-authority}.
+ * details, redelivery, eviction, export, retry jobs, the audit log and the API's OpenAPI document, with errors as
+ * problem+json and, when Spring Security is on the classpath, authorization by
+ * {@code axon.dlq.security.read-authority / write-authority}.
  * <p>
  * On in servlet web applications with a dead-letter store; see {@link RestApiEnabledCondition} for
  * {@code axon.dlq.rest.enabled}.
@@ -149,6 +150,12 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public AuditController axonDlqAuditController(AuditLog auditLog, AxonDlqProperties properties) {
         return new AuditController(auditLog, properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public OpenApiController axonDlqOpenApiController(AxonDlqProperties properties) {
+        return new OpenApiController(properties.getRest().getBasePath());
     }
 
     @Bean
