@@ -55,7 +55,9 @@ import static org.assertj.core.api.Assertions.fail;
                         + "/**",
                 // our problem responses come from OpenApiProblemDocumentation, not from the advice's handler
                 "springdoc.override-with-generic-response=false",
-                "springdoc.default-produces-media-type=application/json"})
+                "springdoc.default-produces-media-type=application/json",
+                // query parameters bound to a record or bean are listed one by one
+                "springdoc.default-flat-param-object=true"})
 @ActiveProfiles("dlqweb")
 @Import(OpenApiDocumentTest.Generation.class)
 class OpenApiDocumentTest {

@@ -8,6 +8,7 @@ import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.parameters.Parameter;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
 import org.springdoc.core.customizers.OpenApiCustomizer;
@@ -41,6 +42,9 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
 
     static final String PROBLEM_SCHEMA = "Problem";
     static final String PROBLEM_JSON = "application/problem+json";
+
+    /** OpenAPI 3.1, Parameter Object: header parameters with these names are ignored. */
+    private static final Set<String> IGNORED_HEADERS = Set.of("accept", "content-type", "authorization");
 
     private static final Set<ProblemType> EVERY_ENDPOINT = EnumSet.of(INVALID_PARAMETER, BAD_REQUEST, UNAUTHENTICATED,
                                                                       FORBIDDEN, NOT_ACCEPTABLE, INTERNAL_ERROR);
@@ -91,8 +95,44 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
             return;
         }
         String basePath = basePath(openApi);
-        openApi.getPaths().forEach((path, item) -> operations(item).forEach(
-                (method, operation) -> addProblems(operation, problems(method, path.substring(basePath.length())))));
+        openApi.getPaths().forEach((path, item) -> operations(item).forEach((method, operation) -> {
+            cleanParameters(operation);
+            addProblems(operation, problems(method, path.substring(basePath.length())));
+        }));
+        if (openApi.getComponents().getSchemas() != null) {
+            openApi.getComponents().getSchemas().keySet().removeIf(name -> name.startsWith("MultiValueMap"));
+        }
+    }
+
+    /**
+     * Headers that OpenAPI says to ignore as parameters go; a {@code @RequestParam MultiValueMap} (an endpoint that
+     * checks its query parameters by hand) becomes what it is, free-form query parameters, instead of a required
+     * parameter named after the Java argument with the map's bean properties as schema.
+     */
+    private static void cleanParameters(Operation operation) {
+        if (operation.getParameters() == null) {
+            return;
+        }
+        List<Parameter> parameters = new ArrayList<>();
+        for (Parameter parameter : operation.getParameters()) {
+            if ("header".equals(parameter.getIn()) && IGNORED_HEADERS.contains(parameter.getName().toLowerCase())) {
+                continue;
+            }
+            if ("query".equals(parameter.getIn()) && parameter.getSchema() != null
+                    && parameter.getSchema().get$ref() != null
+                    && parameter.getSchema().get$ref().contains("/MultiValueMap")) {
+                Schema<Object> values = schema("string");
+                Schema<Object> freeForm = schema("object");
+                freeForm.setAdditionalProperties(values);
+                parameter = new Parameter().in("query").name(parameter.getName()).required(false)
+                                           .style(Parameter.StyleEnum.FORM).explode(true).schema(freeForm)
+                                           .description("The endpoint's query parameters, if any (see the API's "
+                                                                + "README); a name it does not know is refused "
+                                                                + "with `invalid-parameter`");
+            }
+            parameters.add(parameter);
+        }
+        operation.setParameters(parameters.isEmpty() ? null : parameters);
     }
 
     private static final String DESCRIPTION = """
