@@ -126,9 +126,9 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
                 freeForm.setAdditionalProperties(values);
                 parameter = new Parameter().in("query").name(parameter.getName()).required(false)
                                            .style(Parameter.StyleEnum.FORM).explode(true).schema(freeForm)
-                                           .description("The endpoint's query parameters, if any (see the API's "
-                                                                + "README); a name it does not know is refused "
-                                                                + "with `invalid-parameter`");
+                                           .description("The endpoint's query parameters, if any (listed in "
+                                                                + "the README's REST API table); a name it does "
+                                                                + "not know is refused with `invalid-parameter`");
             }
             parameters.add(parameter);
         }
