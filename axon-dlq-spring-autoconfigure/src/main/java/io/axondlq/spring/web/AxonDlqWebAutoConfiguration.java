@@ -34,8 +34,9 @@ import java.time.Clock;
 
 /**
  * The REST operations API under {@code axon.dlq.rest.base-path} (default {@code /dead-letters}): listings, letter
- * details, redelivery, eviction, export, retry jobs and the audit log, with errors as problem+json and, when Spring
- * Security is on the classpath, authorization by {@code axon.dlq.security.read-authority / write-authority} (wired by
+ * details, redelivery, eviction, export, retry jobs, the audit log and the API's OpenAPI document, with errors as
+ * problem+json and, when Spring Security is on the classpath, authorization by
+ * {@code axon.dlq.security.read-authority / write-authority} (wired by
  * {@code io.axondlq.spring.web.security.AxonDlqWebSecurityAutoConfiguration}, which depends on this package, never the
  * other way round). Every write must be JSON or carry {@value CrossSiteRequestGuard#HEADER}
  * ({@link CrossSiteRequestGuard}).
@@ -160,6 +161,12 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public AuditController axonDlqAuditController(AuditLog auditLog, AxonDlqProperties properties) {
         return new AuditController(auditLog, properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public OpenApiController axonDlqOpenApiController(AxonDlqProperties properties) {
+        return new OpenApiController(properties.getRest().getBasePath());
     }
 
     @Bean

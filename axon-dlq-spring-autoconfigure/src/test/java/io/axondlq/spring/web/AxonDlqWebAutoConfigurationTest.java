@@ -38,8 +38,9 @@ class AxonDlqWebAutoConfigurationTest {
 
     private static final List<Class<?>> API = List.of(
             DeadLetterQueryController.class, DeadLetterOperationsController.class, DeadLetterExportController.class,
-            RetryJobController.class, AuditController.class, DeadLetterFallbackController.class,
-            DeadLetterProblemAdvice.class, KnownProcessingGroups.class, LetterViews.class, OperatorAudit.class);
+            RetryJobController.class, AuditController.class, OpenApiController.class,
+            DeadLetterFallbackController.class, DeadLetterProblemAdvice.class, KnownProcessingGroups.class,
+            LetterViews.class, OperatorAudit.class);
 
     private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
