@@ -10,6 +10,7 @@ import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.NodeId;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -39,8 +40,6 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.sql.BatchUpdateException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -830,16 +829,6 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         return lease.toMillis();
     }
 
-    static String defaultNodeId() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (Exception e) {
-            host = "unknown-host";
-        }
-        return host + ":" + ManagementFactory.getRuntimeMXBean().getPid();
-    }
-
     /** Builder; validates every input and fails with {@link AxonConfigurationException}, like Axon's builders. */
     public static final class Builder {
 
@@ -852,7 +841,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         private DeadLetterLimits defaultLimits = DeadLetterLimits.DEFAULT;
         private final Map<String, DeadLetterLimits> groupLimits = new HashMap<>();
         private Function<Object, String> keyEncoder;
-        private String nodeId = defaultNodeId();
+        private String nodeId = NodeId.local();
 
         private Builder() {
         }

@@ -250,13 +250,15 @@ final class InvokerFixture implements AutoCloseable {
     /** Builds the configuration without starting it (kept, so {@link #close()} shuts it down). */
     Configuration build(Options options) {
         this.options = options;
-        this.module = DeadLetteringEventProcessingModule.builder()
-                                                        .store(appStore)
-                                                        .savepoints(c -> options.savepoints().apply(dataSource))
-                                                        .settings(group -> options.settings())
-                                                        .observer(c -> options.observer())
-                                                        .leaseDuration(leaseDuration)
-                                                        .build();
+        DeadLetteringEventProcessingModule.Builder moduleBuilder =
+                DeadLetteringEventProcessingModule.builder()
+                                                  .store(appStore)
+                                                  .savepoints(c -> options.savepoints().apply(dataSource))
+                                                  .settings(group -> options.settings())
+                                                  .observer(c -> options.observer())
+                                                  .leaseDuration(leaseDuration);
+        // The node's one name: its store's leases and its invokers' attempt history agree.
+        this.module = (nodeId == null ? moduleBuilder : moduleBuilder.nodeId(nodeId)).build();
         Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
         configurer.registerModule(module);
         configurer.configureSerializer(c -> serializer)

@@ -203,6 +203,8 @@ abstract class RedeliveryLeaseIntegrationTest {
         List<AttemptRecord> history = nodeA.store.attempts(head.id());
         assertThat(history).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3, 4);
         assertThat(history.get(3).node()).isEqualTo("node-b");
+        assertThat(history).extracting(AttemptRecord::node).as("live attempts name the node that parked the letter")
+                           .containsExactly("node-a", "node-a", "node-a", "node-b");
         assertThat(nodeA.letters("A")).extracting(StoredLetter::attempts).containsExactly(4, 0, 0);
         assertThat(nodeA.projected("A")).isEmpty();
         assertThat(nodeA.store.sequence(GROUP, nodeA.key("A")))

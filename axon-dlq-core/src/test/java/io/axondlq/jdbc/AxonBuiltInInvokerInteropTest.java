@@ -1,5 +1,6 @@
 package io.axondlq.jdbc;
 
+import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.ProcessorThreads;

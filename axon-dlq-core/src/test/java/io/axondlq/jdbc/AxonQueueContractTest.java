@@ -1,6 +1,7 @@
 package io.axondlq.jdbc;
 
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredLetter;

@@ -3,6 +3,7 @@ package io.axondlq.jdbc;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterLimits;
 import io.axondlq.core.store.FailureGroup;
+import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.LeaseLostException;

@@ -2,6 +2,7 @@ package io.axondlq.jdbc;
 
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.testsupport.LockWaits;

@@ -1,7 +1,13 @@
 package io.axondlq.sample;
 
+import io.axondlq.sample.faults.FaultSwitch;
+import io.axondlq.sample.projection.ActivityProjection;
+import io.axondlq.sample.projection.BalanceProjection;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+
+import java.util.Set;
 
 /**
  * A small bank: an event-sourced {@code Account} aggregate, two projections on pooled streaming processors
@@ -19,5 +25,11 @@ public class SampleApplication {
         }
         System.setProperty("disable-axoniq-console-message", "true");
         SpringApplication.run(SampleApplication.class, args);
+    }
+
+    /** The projections consult the switch; it may break exactly their groups. */
+    @Bean
+    public FaultSwitch faultSwitch() {
+        return new FaultSwitch(Set.of(BalanceProjection.GROUP, ActivityProjection.GROUP));
     }
 }

@@ -8,7 +8,6 @@ import io.axondlq.core.tx.Savepoints;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.audit.JdbcAuditLog;
-import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.config.EventProcessingModule;
@@ -76,7 +75,8 @@ public class AxonDlqAutoConfiguration {
                                                                          () -> serializer))
                                                                  .genericSerializer(serializer)
                                                                  .tablePrefix(properties.getJdbc().getTablePrefix())
-                                                                 .limits(settings.defaultLimits());
+                                                                 .limits(settings.defaultLimits())
+                                                                 .nodeId(properties.getNodeId());
         transactionManager.ifAvailable(builder::transactionManager);
         settings.groupLimits().forEach(builder::limits);
         return builder.build();
@@ -99,6 +99,7 @@ public class AxonDlqAutoConfiguration {
                                                  .enabledGroups(settings::isEnabled)
                                                  .settings(settings::settings)
                                                  .leaseDuration(properties.getClaim().getLease())
+                                                 .nodeId(properties.getNodeId())
                                                  .build();
     }
 

@@ -1,6 +1,7 @@
 package io.axondlq.spring;
 
 import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
+import io.axondlq.core.store.NodeId;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import java.time.Duration;
@@ -18,6 +19,12 @@ public class AxonDlqProperties {
 
     /** Whether axon-dlq is active at all. */
     private boolean enabled = true;
+
+    /**
+     * Names this node in the attempt history of letters, in redelivery leases ("claimed by") and as the owner of
+     * retry jobs and automatic-retry leases. Defaults to host:pid.
+     */
+    private String nodeId = NodeId.local();
 
     /**
      * Processing groups that use the dead-letter queue. Empty means every processing group of a tracking or pooled
@@ -435,6 +442,8 @@ public class AxonDlqProperties {
 
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    public String getNodeId() { return nodeId; }
+    public void setNodeId(String nodeId) { this.nodeId = nodeId; }
     public List<String> getGroups() { return groups; }
     public void setGroups(List<String> groups) { this.groups = groups; }
     public Retry getRetry() { return retry; }

@@ -3,11 +3,12 @@ package io.axondlq.spring;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.NodeId;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.jobs.AxonDlqJobsAutoConfiguration;
+import io.axondlq.spring.jobs.RetryJobRunner;
 import io.axondlq.spring.jobs.RetryJobs;
-import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
 import io.axondlq.spring.web.AxonDlqWebAutoConfiguration;
 import io.axondlq.spring.web.security.AxonDlqWebSecurityAutoConfiguration;
 import io.axondlq.spring.web.DeadLetterQueryController;
@@ -80,6 +81,22 @@ public class AxonDlqAutoConfigurationTest {
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).isZero();
             // not a web application: no REST API
             assertThat(context).doesNotHaveBean(DeadLetterQueryController.class);
+        });
+    }
+
+    @Test
+    void oneNodeIdNamesThisNodeInTheStoreTheInvokersAndTheJobs() {
+        runner.withPropertyValues("axon.dlq.node-id=node-7").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(JdbcDeadLetterStore.class).nodeId()).isEqualTo("node-7");
+            assertThat(context.getBean(DeadLetteringEventProcessingModule.class).nodeId()).isEqualTo("node-7");
+            assertThat(context.getBean(RetryJobRunner.class).owner()).startsWith("node-7/");
+        });
+        runner.run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(JdbcDeadLetterStore.class).nodeId()).isEqualTo(NodeId.local());
+            assertThat(context.getBean(DeadLetteringEventProcessingModule.class).nodeId()).isEqualTo(NodeId.local());
+            assertThat(context.getBean(RetryJobRunner.class).owner()).startsWith(NodeId.local() + "/");
         });
     }
 

@@ -3,10 +3,12 @@ package io.axondlq.core.config;
 import io.axondlq.core.DeadLetteringEventHandlerInvoker;
 import io.axondlq.core.DeadLetteringProcessorInvoker;
 import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterGroups;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.GroupDeadLetterQueue;
+import io.axondlq.core.store.NodeId;
 import io.axondlq.core.tx.Savepoints;
-import io.axondlq.jdbc.GroupDeadLetterQueue;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.config.Configuration;
@@ -66,6 +68,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
     private final Predicate<String> enabledGroups;
     private final Function<String, GroupSettings> settings;
     private final Duration leaseDuration;
+    private final String nodeId;
     private final DeadLetterGroups groups = new DeadLetterGroups();
     private final Set<SequencedDeadLetterQueue<?>> ownQueues = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Per processor with axon-dlq groups, its invoker: told about the claims the processor's token store makes. */
@@ -82,6 +85,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         this.enabledGroups = builder.enabledGroups;
         this.settings = builder.settings;
         this.leaseDuration = builder.leaseDuration;
+        this.nodeId = builder.nodeId != null ? builder.nodeId : NodeId.local();
         super.registerDeadLetterQueueProvider(this::queueFor);
     }
 
@@ -95,6 +99,11 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
 
     public DeadLetterGroups groups() {
         return groups;
+    }
+
+    /** Names this node in the attempt history of live failures (see {@link Builder#nodeId(String)}). */
+    public String nodeId() {
+        return nodeId;
     }
 
     public DeadLetterStore store() {
@@ -240,7 +249,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                                                     .clearOnReset(groupSettings.clearOnReset())
                                                     .savepoints(savepointsFactory.apply(configuration))
                                                     .observer(observerFactory.apply(configuration))
-                                                    .nodeId(nodeId())
+                                                    .nodeId(nodeId)
                                                     .build();
             ours.add(replacement);
             swapped.add(replacement);
@@ -271,11 +280,6 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                             + "Remove the error handler registered for this processor; handler failures are "
                             + "retried and dead-lettered by axon-dlq and never reach it.");
         }
-    }
-
-    private String nodeId() {
-        DeadLetterStore s = store();
-        return s instanceof io.axondlq.jdbc.JdbcDeadLetterStore jdbc ? jdbc.nodeId() : "unknown";
     }
 
     private EventProcessor bind(String processorName, EventProcessor processor,
@@ -329,6 +333,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         private Predicate<String> enabledGroups = group -> true;
         private Function<String, GroupSettings> settings = group -> GroupSettings.DEFAULT;
         private Duration leaseDuration = Duration.ofSeconds(30);
+        private String nodeId;
 
         protected Builder() {
         }
@@ -374,6 +379,19 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                 throw new AxonConfigurationException("leaseDuration must be positive, was " + leaseDuration);
             }
             this.leaseDuration = leaseDuration;
+            return this;
+        }
+
+        /**
+         * Names this node in the attempt history of live failures; defaults to {@code host:pid}
+         * ({@link NodeId#local()}), as the JDBC store does. Give it the same value as the store's {@code nodeId}, so
+         * that live and redelivery attempts in a letter's history name the node alike.
+         */
+        public Builder nodeId(String nodeId) {
+            if (nodeId == null || nodeId.isBlank()) {
+                throw new AxonConfigurationException("nodeId may not be null or blank");
+            }
+            this.nodeId = nodeId;
             return this;
         }
 

@@ -1,7 +1,6 @@
 package io.axondlq.core.redelivery;
 
 import io.axondlq.core.DeadLetteringEventHandlerInvoker;
-import io.axondlq.core.config.DeadLetterGroups;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;

@@ -72,7 +72,7 @@ public final class StoredLetter implements DeadLetter<EventMessage<?>> {
         return processingGroup;
     }
 
-    /** The encoded, collision-free sequence key (see {@code SequenceKeys}). */
+    /** The encoded, collision-free sequence key (see {@link DeadLetterStore#sequenceKey}). */
     public String sequenceKey() {
         return sequenceKey;
     }

@@ -1,11 +1,8 @@
 package io.axondlq.sample.faults;
 
 import io.axondlq.sample.account.AccountEvent;
-import io.axondlq.sample.projection.ActivityProjection;
-import io.axondlq.sample.projection.BalanceProjection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.stereotype.Component;
 
 import java.time.Clock;
 import java.util.List;
@@ -17,23 +14,27 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The faults the projection handlers consult on every event (and every redelivery), switched over HTTP by
  * {@link FaultController}. Held in memory: a restart heals everything.
+ * <p>
+ * The projections depend on this switch; it is told their processing groups (see {@code SampleApplication}) rather
+ * than reading them from the projections, so that the two packages do not depend on each other.
  */
-@Component
 public class FaultSwitch {
 
     public static final Set<String> EVENT_TYPES = Set.of("AccountOpened", "MoneyDeposited", "MoneyWithdrawn");
-    public static final Set<String> PROCESSING_GROUPS = Set.of(BalanceProjection.GROUP, ActivityProjection.GROUP);
     private static final Logger logger = LoggerFactory.getLogger(FaultSwitch.class);
 
+    private final Set<String> processingGroups;
     private final List<Fault> faults = new CopyOnWriteArrayList<>();
     private final AtomicLong ids = new AtomicLong();
     private final Clock clock;
 
-    public FaultSwitch() {
-        this(Clock.systemUTC());
+    /** @param processingGroups the groups a fault may be scoped to */
+    public FaultSwitch(Set<String> processingGroups) {
+        this(processingGroups, Clock.systemUTC());
     }
 
-    FaultSwitch(Clock clock) {
+    FaultSwitch(Set<String> processingGroups, Clock clock) {
+        this.processingGroups = Set.copyOf(processingGroups);
         this.clock = clock;
     }
 
@@ -42,8 +43,8 @@ public class FaultSwitch {
         if (request.eventType() != null && !EVENT_TYPES.contains(request.eventType())) {
             throw new IllegalArgumentException("eventType must be one of " + EVENT_TYPES);
         }
-        if (request.processingGroup() != null && !PROCESSING_GROUPS.contains(request.processingGroup())) {
-            throw new IllegalArgumentException("processingGroup must be one of " + PROCESSING_GROUPS);
+        if (request.processingGroup() != null && !processingGroups.contains(request.processingGroup())) {
+            throw new IllegalArgumentException("processingGroup must be one of " + processingGroups);
         }
         FaultMode mode = request.mode() == null ? FaultMode.PERMANENT : request.mode();
         Integer times = null;

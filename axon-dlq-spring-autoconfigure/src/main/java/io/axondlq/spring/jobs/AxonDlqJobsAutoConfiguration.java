@@ -6,10 +6,10 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.AxonDlqAutoConfiguration;
 import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.audit.AuditLog;
 import io.axondlq.spring.audit.JdbcAuditLog;
-import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -18,8 +18,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
-import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -51,7 +49,7 @@ public class AxonDlqJobsAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBean(DeadLetterRedeliverer.class)
     public RetryJobRunner axonDlqRetryJobRunner(DataSource dataSource, AxonDlqProperties properties,
-                                                DeadLetterStore store, DeadLetterRedeliverer redeliverer,
+                                                DeadLetterRedeliverer redeliverer,
                                                 ObjectProvider<AuditLog> auditLog) {
         String prefix = properties.getJdbc().getTablePrefix();
         RetryJobRunner.Settings settings;
@@ -64,7 +62,7 @@ public class AxonDlqJobsAutoConfiguration {
                                                                  + e.getMessage(), e);
         }
         return new RetryJobRunner(dataSource, prefix, audit(auditLog, dataSource, prefix), redeliverer::redeliver,
-                                  nodeId(store), settings, Clock.systemUTC());
+                                  properties.getNodeId(), settings, Clock.systemUTC());
     }
 
     /**
@@ -103,24 +101,11 @@ public class AxonDlqJobsAutoConfiguration {
         Predicate<String> runsHere = processing == null ? group -> true
                 : group -> processing.groups().processingGroups().contains(group);
         return new AutoRetryScheduler(dataSource, prefix, redeliverer::redeliver, runsHere,
-                                      audit(auditLog, dataSource, prefix), nodeId(store), settings,
+                                      audit(auditLog, dataSource, prefix), properties.getNodeId(), settings,
                                       Clock.systemUTC());
     }
 
     private static AuditLog audit(ObjectProvider<AuditLog> auditLog, DataSource dataSource, String prefix) {
         return auditLog.getIfAvailable(() -> new JdbcAuditLog(dataSource, prefix, Clock.systemUTC()));
-    }
-
-    private static String nodeId(DeadLetterStore store) {
-        if (store instanceof JdbcDeadLetterStore jdbc) {
-            return jdbc.nodeId();
-        }
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (Exception e) {
-            host = "unknown-host";
-        }
-        return host + ":" + ManagementFactory.getRuntimeMXBean().getPid();
     }
 }

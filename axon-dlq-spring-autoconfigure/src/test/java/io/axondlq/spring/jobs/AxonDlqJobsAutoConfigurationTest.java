@@ -1,14 +1,14 @@
 package io.axondlq.spring.jobs;
 
-import io.axondlq.core.config.DeadLetterGroups;
 import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterGroups;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
-import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
+import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.testsupport.FreshDatabase;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;
@@ -37,7 +37,8 @@ class AxonDlqJobsAutoConfigurationTest {
 
     private final ApplicationContextRunner runner =
             new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AxonDlqJobsAutoConfiguration.class))
-                                          .withUserConfiguration(StoreConfiguration.class);
+                                          .withUserConfiguration(StoreConfiguration.class)
+                                          .withPropertyValues("axon.dlq.node-id=node-a");
 
     @BeforeAll
     static void createDatabase() {

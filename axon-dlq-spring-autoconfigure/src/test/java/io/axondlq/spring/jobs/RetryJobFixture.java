@@ -11,9 +11,9 @@ import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.spring.audit.AuditEntry;
 import io.axondlq.spring.audit.JdbcAuditLog;
-import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.DefaultConfigurer;
@@ -83,6 +83,7 @@ final class RetryJobFixture implements AutoCloseable {
         DeadLetteringEventProcessingModule module =
                 DeadLetteringEventProcessingModule.builder()
                                                   .store(store)
+                                                  .nodeId("app-node")
                                                   .savepoints(c -> new JdbcSavepoints(dataSource))
                                                   .settings(group -> new GroupSettings(
                                                           ExponentialBackoffRetryPolicy.builder().maxAttempts(1)

@@ -2,11 +2,11 @@ package io.axondlq.spring.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.spring.AxonDlqProperties.InitializeSchema;
+import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.spring.reliability.EventAppender.Planned;
 import io.axondlq.spring.reliability.app.FaultPlan;
 import io.axondlq.spring.reliability.app.ReliabilityProjection;
 import io.axondlq.spring.reliability.app.ReliabilitySchema;
-import io.axondlq.spring.schema.DeadLetterSchemaInitializer;
 import io.axondlq.testsupport.FreshDatabase;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;

@@ -1,4 +1,4 @@
-package io.axondlq.core.config;
+package io.axondlq.core.redelivery;
 
 import io.axondlq.core.DeadLetteringEventHandlerInvoker;
 import org.axonframework.common.transaction.TransactionManager;
@@ -15,7 +15,8 @@ import java.util.function.Supplier;
 
 /**
  * The processing groups running with axon-dlq, filled in as Axon builds their processors: what redelivery needs to
- * go through a group's own invoker, interceptors and transaction manager.
+ * go through a group's own invoker, interceptors and transaction manager. It lives with redelivery, its reader, so
+ * that the configuration that fills it depends on redelivery and not the other way round.
  */
 public final class DeadLetterGroups {
 
@@ -33,7 +34,8 @@ public final class DeadLetterGroups {
 
     private final Map<String, Binding> bindings = new ConcurrentHashMap<>();
 
-    void register(Binding binding) {
+    /** Called by the event processing module as it builds each processor of an axon-dlq group. */
+    public void register(Binding binding) {
         bindings.put(binding.processingGroup(), binding);
     }
 

@@ -1,4 +1,4 @@
-package io.axondlq.spring.schema;
+package io.axondlq.spring;
 
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;

@@ -1,14 +1,5 @@
-package io.axondlq.jdbc;
+package io.axondlq.core.store;
 
-import io.axondlq.core.store.AttemptRecord;
-import io.axondlq.core.store.DeadLetterStore;
-import io.axondlq.core.store.LeaseLostException;
-import io.axondlq.core.store.LetterDraft;
-import io.axondlq.core.store.Page;
-import io.axondlq.core.store.SequenceClaim;
-import io.axondlq.core.store.SequenceClaimedException;
-import io.axondlq.core.store.SequenceSummary;
-import io.axondlq.core.store.StoredLetter;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.deadletter.Cause;
