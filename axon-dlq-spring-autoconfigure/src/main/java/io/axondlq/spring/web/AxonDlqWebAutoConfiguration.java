@@ -27,6 +27,7 @@ import org.springframework.context.annotation.Conditional;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
@@ -191,12 +192,16 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean(name = "axonDlqCrossSiteRequestConfigurer")
     public WebMvcConfigurer axonDlqCrossSiteRequestConfigurer(CrossSiteRequestGuard guard,
                                                               AxonDlqProperties properties) {
+        return onApi(guard, properties, CROSS_SITE_GUARD_ORDER);
+    }
+
+    /** Registers {@code interceptor} for the API's paths only (the base path and below), at {@code order}. */
+    public static WebMvcConfigurer onApi(HandlerInterceptor interceptor, AxonDlqProperties properties, int order) {
         String basePath = properties.getRest().getBasePath();
         return new WebMvcConfigurer() {
             @Override
             public void addInterceptors(InterceptorRegistry registry) {
-                registry.addInterceptor(guard).addPathPatterns(basePath, basePath + "/**")
-                        .order(CROSS_SITE_GUARD_ORDER);
+                registry.addInterceptor(interceptor).addPathPatterns(basePath, basePath + "/**").order(order);
             }
         };
     }

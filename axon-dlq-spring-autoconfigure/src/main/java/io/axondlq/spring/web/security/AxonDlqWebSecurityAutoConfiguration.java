@@ -13,7 +13,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
-import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
@@ -47,13 +46,7 @@ public class AxonDlqWebSecurityAutoConfiguration {
     @ConditionalOnMissingBean(name = "axonDlqAuthorizationConfigurer")
     public WebMvcConfigurer axonDlqAuthorizationConfigurer(DeadLetterAuthorizationInterceptor interceptor,
                                                            AxonDlqProperties properties) {
-        String basePath = properties.getRest().getBasePath();
-        return new WebMvcConfigurer() {
-            @Override
-            public void addInterceptors(InterceptorRegistry registry) {
-                registry.addInterceptor(interceptor).addPathPatterns(basePath, basePath + "/**")
-                        .order(AxonDlqWebAutoConfiguration.AUTHORIZATION_ORDER);
-            }
-        };
+        return AxonDlqWebAutoConfiguration.onApi(interceptor, properties,
+                                                 AxonDlqWebAutoConfiguration.AUTHORIZATION_ORDER);
     }
 }
