@@ -395,10 +395,19 @@ public class AxonDlqProperties {
         /** Metadata keys whose values are replaced by "***" in exports and letter details. */
         private List<String> maskedMetadataKeys = new ArrayList<>();
 
+        /**
+         * How many exports may stream at the same time on this node (each holds a request thread and a database
+         * connection for its whole length); one more is refused with 429 and a Retry-After header. 0 turns exports
+         * off.
+         */
+        private int maxConcurrent = 2;
+
         public PayloadMode getPayload() { return payload; }
         public void setPayload(PayloadMode payload) { this.payload = payload; }
         public List<String> getMaskedMetadataKeys() { return maskedMetadataKeys; }
         public void setMaskedMetadataKeys(List<String> keys) { this.maskedMetadataKeys = keys; }
+        public int getMaxConcurrent() { return maxConcurrent; }
+        public void setMaxConcurrent(int maxConcurrent) { this.maxConcurrent = maxConcurrent; }
     }
 
     /** Micrometer. */

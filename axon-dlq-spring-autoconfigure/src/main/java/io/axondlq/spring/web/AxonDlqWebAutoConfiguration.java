@@ -146,8 +146,15 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public DeadLetterExportController axonDlqExportController(DeadLetterStore store, KnownProcessingGroups groups,
                                                               LetterViews views, OperatorAudit audit,
-                                                              AxonDlqProperties properties) {
-        return new DeadLetterExportController(store, groups, views, audit, properties);
+                                                              AxonDlqProperties properties,
+                                                              ExportSlots exportSlots) {
+        return new DeadLetterExportController(store, groups, views, audit, properties, exportSlots);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public ExportSlots axonDlqExportSlots(AxonDlqProperties properties) {
+        return new ExportSlots(properties.getExport().getMaxConcurrent());
     }
 
     @Bean

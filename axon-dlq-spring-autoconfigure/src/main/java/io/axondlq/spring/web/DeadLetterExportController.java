@@ -58,9 +58,11 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
     private final LetterViews views;
     private final OperatorAudit audit;
     private final AxonDlqProperties properties;
+    private final ExportSlots slots;
 
     public DeadLetterExportController(DeadLetterStore store, KnownProcessingGroups groups, LetterViews views,
-                                      OperatorAudit audit, AxonDlqProperties properties) {
+                                      OperatorAudit audit, AxonDlqProperties properties, ExportSlots slots) {
+        this.slots = slots;
         this.store = store;
         this.groups = groups;
         this.views = views;
@@ -76,6 +78,17 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         boolean ndjson = ndjson(parameters.text("format", 16), request.getHeader(HttpHeaders.ACCEPT));
         String name = groups.require(group);
         PayloadMode mode = properties.getExport().getPayload();
+        // Taken after every other check (a bad request stays 400, not 429) and released however the export ends.
+        slots.acquire();
+        try {
+            stream(name, filter, ndjson, mode, request, response);
+        } finally {
+            slots.release();
+        }
+    }
+
+    private void stream(String name, LetterFilter filter, boolean ndjson, PayloadMode mode,
+                        HttpServletRequest request, HttpServletResponse response) throws IOException {
         // Reading the first page up front surfaces every store error while a problem response is still possible.
         Page<StoredLetter> page = store.letters(name, filter, PAGE_SIZE, null);
 

@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
+import io.axondlq.core.store.LetterFilter;
 import org.springframework.beans.factory.ObjectProvider;
 
 import java.util.Collections;
@@ -42,9 +43,13 @@ public class KnownProcessingGroups {
         return new LinkedHashMap<>(result);
     }
 
+    /**
+     * Checked on every request that names a group, so it never aggregates: running groups are known in memory, any
+     * other group by whether one letter of it can be read (one indexed row, not the statistics of every group).
+     */
     public boolean exists(String group) {
         return running().contains(group)
-                || store.statistics().stream().anyMatch(s -> s.processingGroup().equals(group));
+                || !store.letters(group, LetterFilter.none(), 1, null).items().isEmpty();
     }
 
     /** @return the group name, validated; 404 problem when the group is unknown */

@@ -34,6 +34,7 @@ public enum ProblemType {
             + CrossSiteRequestGuard.HEADER, HttpStatus.UNSUPPORTED_MEDIA_TYPE),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported request media type",
                            HttpStatus.UNSUPPORTED_MEDIA_TYPE),
+    EXPORT_BUSY("export-busy", "Too many exports running", HttpStatus.TOO_MANY_REQUESTS),
     PAYLOAD_TOO_LARGE("payload-too-large", "Request too large", HttpStatus.PAYLOAD_TOO_LARGE),
     REDELIVERY_UNAVAILABLE("redelivery-unavailable", "Redelivery is not available", HttpStatus.SERVICE_UNAVAILABLE),
     RETRY_JOBS_UNAVAILABLE("retry-jobs-unavailable", "Retry jobs are not available", HttpStatus.SERVICE_UNAVAILABLE),

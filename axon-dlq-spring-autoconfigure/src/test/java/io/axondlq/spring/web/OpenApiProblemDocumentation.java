@@ -78,6 +78,10 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
             problems.addAll(EnumSet.of(INVALID_BODY, UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE, IDEMPOTENCY_CONFLICT,
                                        RETRY_JOB_RUNNING, UNKNOWN_PROCESSING_GROUP));
         }
+        if (path.endsWith("/export")) {
+            // ExportSlots: axon.dlq.export.max-concurrent exports already streaming.
+            problems.add(EXPORT_BUSY);
+        }
         if (method.equals("DELETE") && path.equals("/processing-groups/{group}/letters")) {
             problems.add(CONFIRMATION_REQUIRED);
         }
@@ -153,7 +157,8 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
             Writes (POST, PUT, PATCH, DELETE) must send `Content-Type: application/json` or the header \
             `X-Axon-DLQ-Request` (any value), so that a cross-site form or a no-cors fetch cannot trigger them \
             (415 `cross-site-request` otherwise). A 401 carries `WWW-Authenticate`; a 409 for a sequence another \
-            redelivery holds carries `Retry-After`. Sequences whose key cannot be a path segment are addressed \
+            redelivery holds carries `Retry-After`, and so does a 429 `export-busy` (more exports than \
+            `axon.dlq.export.max-concurrent` streaming on the node). Sequences whose key cannot be a path segment are addressed \
             through one of their letters (`/letters/{id}/redeliver-sequence`, `/letters/{id}/sequence`).
 
             Every error is `application/problem+json` (RFC 9457), see the `Problem` schema for the problem types.""";
@@ -197,7 +202,7 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
         problem.description("An error (RFC 9457). Besides the standard members, some problems carry more: "
                                     + "`parameter` (the request parameter at fault), `header`, `claimedBy` and "
                                     + "`claimUntil` (sequence-claimed), `runningJob` (retry-job-running), `letterId`, "
-                                    + "`requiredAuthority` (forbidden), `allow` (method-not-allowed).\n\n"
+                                    + "`maxConcurrent` (export-busy), `requiredAuthority` (forbidden), `allow` (method-not-allowed).\n\n"
                                     + "| type | title | status |\n| --- | --- | --- |\n"
                                     + Arrays.stream(ProblemType.values())
                                             .map(p -> "| `" + p.type() + "` | " + p.title() + " | "

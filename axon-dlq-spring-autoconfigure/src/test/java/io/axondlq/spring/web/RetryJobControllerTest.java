@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.Page;
+import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.audit.AuditEntry;
 import io.axondlq.spring.audit.AuditLog;
@@ -29,6 +30,10 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
@@ -67,6 +72,12 @@ class RetryJobControllerTest {
         DeadLetterStore store = mock(DeadLetterStore.class);
         when(store.statistics()).thenReturn(List.of(new GroupStatistics("ledger", 3, 2, Instant.now()),
                                                     new GroupStatistics("billing", 1, 1, Instant.now())));
+        // KnownProcessingGroups probes for one letter of a group instead of reading the statistics
+        when(store.letters(anyString(), any(), anyInt(), any())).thenReturn(new Page<>(List.of(), null));
+        for (String group : List.of("ledger", "billing")) {
+            when(store.letters(eq(group), any(), anyInt(), any()))
+                    .thenReturn(new Page<>(List.of(mock(StoredLetter.class)), null));
+        }
         DefaultListableBeanFactory none = new DefaultListableBeanFactory();
         KnownProcessingGroups groups = new KnownProcessingGroups(store, none.getBeanProvider(
                 io.axondlq.core.config.DeadLetteringEventProcessingModule.class));
