@@ -154,7 +154,12 @@ public class AxonDlqWebAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public ExportSlots axonDlqExportSlots(AxonDlqProperties properties) {
-        return new ExportSlots(properties.getExport().getMaxConcurrent());
+        int maxConcurrent = properties.getExport().getMaxConcurrent();
+        if (maxConcurrent < 0) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.export.max-concurrent must be 0 or more, was " + maxConcurrent, null);
+        }
+        return new ExportSlots(maxConcurrent);
     }
 
     @Bean

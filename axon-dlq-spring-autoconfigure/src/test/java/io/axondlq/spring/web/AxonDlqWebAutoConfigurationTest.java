@@ -187,6 +187,7 @@ class AxonDlqWebAutoConfigurationTest {
             "axon.dlq.rest.base-path=/            | axon.dlq.rest.base-path",
             "axon.dlq.rest.base-path=/dlq/{x}     | axon.dlq.rest.base-path",
             "axon.dlq.rest.base-path=/dlq/**      | axon.dlq.rest.base-path",
+            "axon.dlq.export.max-concurrent=-1    | axon.dlq.export.max-concurrent",
     })
     void badRestPropertiesFailTheStartNamingTheProperty(String property, String named) {
         runner.withPropertyValues(property).run(context -> {

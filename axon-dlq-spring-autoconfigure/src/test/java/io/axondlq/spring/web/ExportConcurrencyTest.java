@@ -3,11 +3,15 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.util.LinkedMultiValueMap;
 
 import java.io.OutputStream;
 import java.lang.reflect.InvocationTargetException;
@@ -18,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Issue 11's bounds over the real servlet stack: exports beyond {@code axon.dlq.export.max-concurrent} (2 by default)
@@ -30,6 +35,12 @@ class ExportConcurrencyTest extends RestApiTestSupport {
     ExportSlots slots;
     @Autowired
     ObjectProvider<DeadLetteringEventProcessingModule> module;
+    @Autowired
+    LetterViews views;
+    @Autowired
+    OperatorAudit audit;
+    @Autowired
+    AxonDlqProperties properties;
 
     private int held;
 
@@ -92,6 +103,32 @@ class ExportConcurrencyTest extends RestApiTestSupport {
         }
         assertThat(slots.available()).isEqualTo(2);
         assertThat(http.get("/processing-groups/ledger/export").status()).isEqualTo(200);
+    }
+
+    @Test
+    void anExportThatFailsWhileStreamingGivesItsSlotBack() {
+        poisoned("export-fails", 2);
+        // the real store, except that reading a letter's attempts fails: after the first page, mid-stream
+        DeadLetterStore failing = (DeadLetterStore) Proxy.newProxyInstance(
+                DeadLetterStore.class.getClassLoader(), new Class<?>[]{DeadLetterStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("attempts")) {
+                        throw new IllegalStateException("database went away");
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ExportSlots one = new ExportSlots(1);
+        DeadLetterExportController controller = new DeadLetterExportController(
+                failing, new KnownProcessingGroups(failing, module), views, audit, properties, one);
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/dead-letters/processing-groups/ledger/export");
+
+        assertThatThrownBy(() -> controller.export(GROUP, new LinkedMultiValueMap<>(), request,
+                                                   new MockHttpServletResponse()))
+                .hasMessage("database went away");
+        assertThat(one.available()).isEqualTo(1);
     }
 
     @Test
