@@ -244,7 +244,33 @@ final class InvokerFixture implements AutoCloseable {
     InvokerFixture start(Options options) {
         Configuration built = build(options);
         built.start();
+        if (nodeId == null && options.type() != ProcessorType.SUBSCRIBING) {
+            awaitInitialClaims(options);
+        }
         return this;
+    }
+
+    /**
+     * A single node's processor starts asynchronously: its tokens are initialized and its segments claimed some time
+     * after {@code start()}. Tests publish right after starting; waiting for the claims keeps them from racing the
+     * start (initial tokens taken after the publication, segments claimed one by one). Bounded and not asserted: a
+     * test that starts a processor whose segments cannot all be claimed still proceeds.
+     */
+    private void awaitInitialClaims(Options options) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (processor().processingStatus().size() >= options.segments()) {
+                    return;
+                }
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException notYet) {
+                return;
+            }
+        }
     }
 
     /** Builds the configuration without starting it (kept, so {@link #close()} shuts it down). */
