@@ -138,9 +138,9 @@ abstract class DeadLetteringFollowerContextIntegrationTest {
         });
         eventually().until(a::tokensAtHead);
 
-        assertThat(a.handler.batchOf.get("X#2")).as("X2, Q2 and G0 were handled in one batch")
-                                                .isEqualTo(a.handler.batchOf.get("Q#2"))
-                                                .isEqualTo(a.handler.batchOf.get("G#0"));
+        // Whether X2, Q2 and G0 land in one batch is the processor's timing (on a loaded machine the event store's
+        // producer can split them). It no longer matters: a follower of a parked sequence is deferred to its batch's
+        // flush, where it is found drained and handled, so every follower takes the path under test.
         for (String aggregate : List.of("X", "Q")) {
             assertThat(a.projected(aggregate)).containsExactly(0L, 1L, 2L);
             assertThat(a.redeliveredFlags(aggregate)).containsExactly(false, true, false);
