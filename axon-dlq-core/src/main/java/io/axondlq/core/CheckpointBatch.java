@@ -26,10 +26,11 @@ final class CheckpointBatch {
 
     /** How the group invokers handle an event of this batch. */
     enum Phase {
-        /** Unprotected; a failure asks the processor invoker for isolation ({@link IsolationRequiredException}). */
+        /**
+         * Unprotected, also while re-doing events a rollback undid; a failure asks the processor invoker for
+         * isolation ({@link IsolationRequiredException}).
+         */
         RUN,
-        /** Like {@link #RUN}, re-doing events the rollback undid (their earlier observer calls were discarded). */
-        RERUN,
         /** The failing event (or one re-run after it): a savepoint per attempt, the retry policy decides. */
         ISOLATE
     }

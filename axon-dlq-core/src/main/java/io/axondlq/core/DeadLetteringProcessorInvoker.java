@@ -202,7 +202,6 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
             batch.discardFollowers();
             List<CheckpointBatch.Entry> rerun = batch.journal;
             batch.journal = new ArrayList<>();
-            batch.phase = CheckpointBatch.Phase.RERUN;
             int index = rerun(batch, rerun);
             rerunComplete = index == rerun.size();
             if (!rerunComplete) {
