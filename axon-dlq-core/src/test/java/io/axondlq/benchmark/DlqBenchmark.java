@@ -581,7 +581,8 @@ public final class DlqBenchmark {
 
     /**
      * Entry point: {@code -Daxon.dlq.bench.scale=full|small|tiny -Daxon.dlq.bench.databases=postgres,h2}, and
-     * optionally {@code -Daxon.dlq.bench.scenarios=B4} to run some scenarios only.
+     * optionally {@code -Daxon.dlq.bench.scenarios=B4} to run some scenarios only and
+     * {@code -Daxon.dlq.bench.repetitions=7} to repeat B1/B2 more often than the scale says.
      */
     public static String runFromProperties() throws Exception {
         Scale scale = switch (System.getProperty("axon.dlq.bench.scale", "tiny").toLowerCase(Locale.ROOT)) {
@@ -589,6 +590,16 @@ public final class DlqBenchmark {
             case "small" -> SMALL;
             default -> TINY;
         };
+        // A noisy machine needs more repetitions for a stable median (B1/B2 with the no-op handler take ~2 s each).
+        String repetitions = System.getProperty("axon.dlq.bench.repetitions", "").trim();
+        if (!repetitions.isEmpty()) {
+            int count = Integer.parseInt(repetitions);
+            check(count > 0, "axon.dlq.bench.repetitions must be positive, got " + count);
+            scale = new Scale(scale.name(), scale.events(), scale.aggregates(), scale.parkedSequences(),
+                              scale.stormEvents(), scale.redeliveryLetters(), scale.redeliverySequences(),
+                              scale.operatorLetters(), scale.operatorSequences(), count, scale.stallEvents(),
+                              scale.stallRepetitions());
+        }
         String scenarios = System.getProperty("axon.dlq.bench.scenarios", "").trim();
         List<String> only = scenarios.isEmpty() ? List.of() : List.of(scenarios.split("\\s*,\\s*"));
         StringBuilder out = new StringBuilder();
