@@ -2,8 +2,8 @@ package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.axondlq.spring.jobs.RetryJob;
-import io.axondlq.spring.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobRequest;
 
 /** JSON views of retry jobs. */
 final class RetryJobViews {
