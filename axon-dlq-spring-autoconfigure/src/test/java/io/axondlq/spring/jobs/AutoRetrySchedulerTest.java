@@ -2,6 +2,7 @@ package io.axondlq.spring.jobs;
 
 import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AutomaticRetryState;
@@ -84,8 +85,13 @@ abstract class AutoRetrySchedulerTest {
     }
 
     private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery, Duration lease) {
+        return scheduler(node, redelivery, lease, f.retryAudit);
+    }
+
+    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery, Duration lease,
+                                         RetryJobAudit audit) {
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
-                f.store, f.leases, f.transactions, redelivery, GROUP::equals, f.retryAudit, JobWorker.ownerName(node),
+                f.store, f.leases, f.transactions, redelivery, GROUP::equals, audit, JobWorker.ownerName(node),
                 new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, lease), clock);
         workers.put(scheduler, new JobWorker(List.of(scheduler), Duration.ofSeconds(10)));
         return scheduler;
@@ -260,6 +266,28 @@ abstract class AutoRetrySchedulerTest {
         assertThat(other.pollOnce()).isEqualTo(2);
         assertThat(state(scheduler, a).orElseThrow().retries()).isEqualTo(1);
         assertThat(state(scheduler, c).orElseThrow().retries()).isEqualTo(1);
+    }
+
+    @Test
+    void aRetryWhoseAuditEntryCannotBeWrittenIsNotCounted() {
+        String key = poisoned("UNAUDITED", 1, t0);
+        RetryJobAudit failing = new RetryJobAudit() {
+            @Override
+            public void automaticRetry(String processingGroup, String sequenceKey, int retry, int scheduledRetries,
+                                       String outcome, String detail) {
+                throw new IllegalStateException("audit log unavailable");
+            }
+        };
+        AutoRetryScheduler scheduler = scheduler("node-1", f.ledger.wrap("node-1", f.redeliverer::redeliver), LEASE,
+                                                 failing);
+        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+
+        scheduler.pollOnce();
+
+        // The redelivery ran and failed, but the count commits only with its audit entry: the retry is not counted.
+        assertThat(f.ledger.nodes(key)).containsExactly("node-1");
+        assertThat(state(scheduler, key)).isEmpty();
+        assertThat(stateRows()).isZero();
     }
 
     @Test

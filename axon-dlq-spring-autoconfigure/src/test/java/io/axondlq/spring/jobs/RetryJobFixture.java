@@ -227,8 +227,13 @@ final class RetryJobFixture implements AutoCloseable {
     }
 
     Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook) {
+        return runner(node, settings, hook, retryAudit);
+    }
+
+    /** A started runner on {@code node} that writes its progress' audit entries to {@code audit}. */
+    Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook, RetryJobAudit audit) {
         RetryJobRunner runner = new RetryJobRunner(
-                new JdbcRetryJobProgress(dataSource, transactions, PREFIX, leases, retryAudit),
+                new JdbcRetryJobProgress(dataSource, transactions, PREFIX, leases, audit),
                 ledger.wrap(node, redeliverer::redeliver, hook), JobWorker.ownerName(node), settings,
                 Clock.systemUTC());
         Node started = new Node(runner);

@@ -521,6 +521,29 @@ abstract class RetryJobsTest {
     // --- outcomes -------------------------------------------------------------------------------------------------
 
     @Test
+    void anOutcomeWhoseAuditEntryCannotBeWrittenIsNotRecorded() {
+        String key = f.seed("AUDITED", 1, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobAudit failing = new RetryJobAudit() {
+            @Override
+            public void sequenceProcessed(UUID jobId, String processingGroup, SequenceOutcome outcome) {
+                throw new IllegalStateException("audit log unavailable");
+            }
+        };
+
+        f.runner("node-1", f.settings(Duration.ofSeconds(10)), (node, k) -> {
+        }, failing);
+        RetryJob ended = f.awaitState(job.id(), RetryJob.State.FAILED);
+
+        // Same transaction: without its audit entry the outcome is not recorded, nor counted.
+        assertThat(ended.failure()).contains("audit log unavailable");
+        assertThat(ended.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+        assertThat(ended.succeeded() + ended.failed() + ended.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).isEmpty();
+        assertThat(f.ledger.nodes(key)).containsExactly("node-1");
+    }
+
+    @Test
     void countsAndRecordsEveryOutcome() {
         Instant base = Instant.now().minus(Duration.ofHours(1));
         String drained = f.seed("OK", 2, CAUSE, base);
@@ -568,6 +591,17 @@ abstract class RetryJobsTest {
         assertThat(f.store.sequenceLetters(GROUP, failing, -1, 1).get(0).attempts()).isEqualTo(2);
         assertThat(f.store.sequenceSize(GROUP, claimed)).isEqualTo(1);
         assertThat(f.store.sequenceSize(GROUP, unreadable)).isEqualTo(1);
+
+        // One audit entry per processed sequence, as the system, with its outcome.
+        List<AuditEntry> sequences = f.auditEntries(RetryJobAudit.SEQUENCE);
+        assertThat(sequences).extracting(AuditEntry::target)
+                             .containsExactlyInAnyOrder(drained, failing, claimed, gone, unreadable);
+        assertThat(sequences).extracting(AuditEntry::actor).containsOnly(RetryJobAudit.SYSTEM_ACTOR);
+        assertThat(sequences).filteredOn(e -> e.target().equals(failing)).singleElement()
+                             .satisfies(e -> assertThat(e.outcome()).isEqualTo("failure"))
+                             .satisfies(e -> assertThat(e.parameters()).contains(job.id().toString()));
+        assertThat(sequences).filteredOn(e -> e.target().equals(drained)).singleElement()
+                             .satisfies(e -> assertThat(e.outcome()).isEqualTo("success"));
 
         List<AuditEntry> finished = f.auditEntries(RetryJobAudit.FINISH);
         assertThat(finished).hasSize(1);
