@@ -174,6 +174,14 @@ class AxonDlqJobsAutoConfigurationTest {
     }
 
     @Test
+    void aNonPositiveIdempotencyKeyTtlFailsTheStart() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.retry-jobs.idempotency-key-ttl=0s")
+              .run(context -> assertThat(context).hasFailed().getFailure()
+                                                 .hasStackTraceContaining("axon.dlq.retry-jobs.idempotency-key-ttl"));
+    }
+
+    @Test
     void backsOffWhenTheApplicationDefinesItsOwnBeans() {
         RetryJobs own = new RetryJobs() {
             @Override
