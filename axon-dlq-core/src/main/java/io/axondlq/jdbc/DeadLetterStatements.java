@@ -21,6 +21,7 @@ abstract class DeadLetterStatements {
     final String letterTable;
     final String attemptTable;
     final String groupLockTable;
+    final String autoRetryTable;
 
     DeadLetterStatements(String tablePrefix) {
         if (tablePrefix == null || !PREFIX.matcher(tablePrefix).matches()) {
@@ -30,6 +31,7 @@ abstract class DeadLetterStatements {
         this.letterTable = tablePrefix + "letter";
         this.attemptTable = tablePrefix + "attempt";
         this.groupLockTable = tablePrefix + "group_lock";
+        this.autoRetryTable = tablePrefix + "auto_retry";
     }
 
     /** The letter's values, its index taken from {@code indexExpression} (the updated sequence row). */
@@ -332,5 +334,61 @@ abstract class DeadLetterStatements {
         return "UPDATE " + sequenceTable + " SET claim_owner = NULL, claim_until = NULL "
                 + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
                 + "AND claim_owner = :owner";
+    }
+
+    // --- background work (retry jobs, automatic retry) ----------------------------------------------------------
+
+    /** Keys of the group's sequences with a letter matching the criteria, oldest sequence first. */
+    String matchingSequenceKeys(boolean causeType, boolean payloadType, boolean from, boolean to) {
+        String letterFilter = (causeType ? " AND l.cause_type = :cause_type" : "")
+                + (payloadType ? " AND l.payload_type = :payload_type" : "")
+                + (from ? " AND l.enqueued_at >= :from" : "")
+                + (to ? " AND l.enqueued_at < :to" : "");
+        String matching = letterFilter.isEmpty() ? "" : " AND EXISTS (SELECT 1 FROM " + letterTable + " l "
+                + "WHERE l.processing_group = s.processing_group AND l.sequence_key = s.sequence_key" + letterFilter
+                + ")";
+        return "SELECT s.sequence_key FROM " + sequenceTable + " s WHERE s.processing_group = :processing_group"
+                + matching + " ORDER BY s.oldest_enqueued_at, s.sequence_key LIMIT :limit";
+    }
+
+    String processingGroups() {
+        return "SELECT DISTINCT processing_group FROM " + sequenceTable + " ORDER BY processing_group";
+    }
+
+    /**
+     * Due sequences for automatic retry: unclaimed (database clock), fewer retries than {@code scheduled}, and last
+     * touched or retried at least {@code schedule[retries]} ago, which the caller passes as {@code :cut<k>}.
+     */
+    String dueForAutomaticRetry(int scheduled) {
+        String retries = "COALESCE(a.retries, 0)";
+        String base = "GREATEST(s.last_touched, COALESCE(a.last_retry_at, s.last_touched))";
+        StringBuilder due = new StringBuilder();
+        for (int k = 0; k < scheduled; k++) {
+            due.append(k == 0 ? "" : " OR ").append('(').append(retries).append(" = ").append(k).append(" AND ")
+               .append(base).append(" <= :cut").append(k).append(')');
+        }
+        return "SELECT s.sequence_key, " + retries + " AS retries FROM " + sequenceTable + " s LEFT JOIN "
+                + autoRetryTable + " a ON a.processing_group = s.processing_group "
+                + "AND a.sequence_key = s.sequence_key WHERE s.processing_group = :processing_group "
+                + "AND " + retries + " < :scheduled "
+                + "AND (s.claim_owner IS NULL OR s.claim_until < " + now() + ") AND (" + due + ") "
+                + "ORDER BY s.last_touched, s.sequence_key LIMIT :limit";
+    }
+
+    String updateAutomaticRetry() {
+        return "UPDATE " + autoRetryTable + " SET retries = :retries, last_retry_at = :at, last_outcome = :outcome, "
+                + "next_at = :next WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    /** Inserts nothing when the sequence is gone, rather than failing on the foreign key (and the transaction). */
+    String insertAutomaticRetry() {
+        return "INSERT INTO " + autoRetryTable + " (processing_group, sequence_key, retries, last_retry_at, "
+                + "last_outcome, next_at) SELECT processing_group, sequence_key, :retries, :at, :outcome, :next FROM "
+                + sequenceTable + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
+
+    String automaticRetryState() {
+        return "SELECT processing_group, sequence_key, retries, last_retry_at, last_outcome, next_at FROM "
+                + autoRetryTable + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 }

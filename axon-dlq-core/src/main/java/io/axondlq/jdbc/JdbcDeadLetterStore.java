@@ -3,7 +3,9 @@ package io.axondlq.jdbc;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.Causes;
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.DueSequence;
 import io.axondlq.core.store.DeadLetterStoreException;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupStatistics;
@@ -691,6 +693,66 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     private void releaseNow(SequenceClaim claim) {
         outsideTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
+    }
+
+    // --- background work (retry jobs, automatic retry) ----------------------------------------------------------
+
+    /** One query over the store's tables: the matching sequences, oldest first. */
+    @Override
+    public List<String> matchingSequenceKeys(String processingGroup, LetterFilter filter, int limit) {
+        requirePositive(limit);
+        LetterFilter f = filter == null ? LetterFilter.none() : filter;
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit)
+                                                                   .addValue("cause_type", f.causeType())
+                                                                   .addValue("payload_type", f.payloadType())
+                                                                   .addValue("from", time(f.from()))
+                                                                   .addValue("to", time(f.to()));
+        return jdbc.queryForList(sql.matchingSequenceKeys(f.causeType() != null, f.payloadType() != null,
+                                                          f.from() != null, f.to() != null), params, String.class);
+    }
+
+    @Override
+    public List<String> processingGroups() {
+        return jdbc.queryForList(sql.processingGroups(), new MapSqlParameterSource(), String.class);
+    }
+
+    /** Reads the automatic-retry table of the operations schema (V2), which must exist. */
+    @Override
+    public List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule, Instant now,
+                                                  int limit) {
+        requirePositive(limit);
+        if (schedule.isEmpty()) {
+            return List.of();
+        }
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit)
+                                                                   .addValue("scheduled", schedule.size());
+        for (int k = 0; k < schedule.size(); k++) {
+            params.addValue("cut" + k, time(now.minus(schedule.get(k))));
+        }
+        return jdbc.query(sql.dueForAutomaticRetry(schedule.size()), params,
+                          (rs, i) -> new DueSequence(rs.getString("sequence_key"), rs.getInt("retries")));
+    }
+
+    @Override
+    public boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries, Instant at,
+                                        String outcome, Instant nextAt) {
+        MapSqlParameterSource params = groupParams(processingGroup)
+                .addValue("sequence_key", sequenceKey)
+                .addValue("retries", retries)
+                .addValue("at", time(at))
+                .addValue("outcome", outcome)
+                .addValue("next", time(nextAt), java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+        return jdbc.update(sql.updateAutomaticRetry(), params) > 0 || jdbc.update(sql.insertAutomaticRetry(), params) > 0;
+    }
+
+    @Override
+    public Optional<AutomaticRetryState> automaticRetryState(String processingGroup, String sequenceKey) {
+        return jdbc.query(sql.automaticRetryState(), groupParams(processingGroup).addValue("sequence_key", sequenceKey),
+                          (rs, i) -> new AutomaticRetryState(rs.getString("processing_group"),
+                                                             rs.getString("sequence_key"), rs.getInt("retries"),
+                                                             instant(rs, "last_retry_at"),
+                                                             rs.getString("last_outcome"), instant(rs, "next_at")))
+                   .stream().findFirst();
     }
 
     // --- mapping ------------------------------------------------------------------------------------------------

@@ -372,8 +372,16 @@ public class AxonDlqProperties {
          */
         private Duration pollInterval = Duration.ofSeconds(1);
 
+        /**
+         * How long an Idempotency-Key names the retry job it created. Keys are scoped to the job's processing group;
+         * once expired, the same key creates a new job.
+         */
+        private Duration idempotencyKeyTtl = Duration.ofHours(24);
+
         public Duration getPollInterval() { return pollInterval; }
         public void setPollInterval(Duration pollInterval) { this.pollInterval = pollInterval; }
+        public Duration getIdempotencyKeyTtl() { return idempotencyKeyTtl; }
+        public void setIdempotencyKeyTtl(Duration idempotencyKeyTtl) { this.idempotencyKeyTtl = idempotencyKeyTtl; }
     }
 
     /** What an export contains of each payload. */

@@ -180,4 +180,64 @@ public interface DeadLetterStore {
      * rolled back (it may hold the sequence row, which a separate transaction would wait for forever).
      */
     void release(SequenceClaim claim);
+
+    // --- background work (retry jobs, automatic retry) ----------------------------------------------------------
+
+    /**
+     * Keys of the group's sequences that have a letter matching {@code filter} (its sequence key is ignored), at most
+     * {@code limit}: the snapshot of a bulk retry job. Stores that can answer in one query order them oldest sequence
+     * first; this default pages through {@link #sequences} (no criteria: key order) or {@link #letters} (letter order).
+     */
+    default List<String> matchingSequenceKeys(String processingGroup, LetterFilter filter, int limit) {
+        int page = Math.max(1, Math.min(limit, 500));
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+        boolean unfiltered = filter == null || (filter.causeType() == null && filter.payloadType() == null
+                && filter.from() == null && filter.to() == null);
+        String cursor = null;
+        do {
+            if (unfiltered) {
+                Page<SequenceSummary> sequences = sequences(processingGroup, page, cursor);
+                sequences.items().forEach(s -> keys.add(s.sequenceKey()));
+                cursor = sequences.nextCursor();
+            } else {
+                Page<StoredLetter> letters = letters(processingGroup, filter.withSequenceKey(null), page, cursor);
+                letters.items().forEach(l -> keys.add(l.sequenceKey()));
+                cursor = letters.nextCursor();
+            }
+        } while (cursor != null && keys.size() < limit);
+        return keys.stream().limit(limit).toList();
+    }
+
+    /** Every processing group that has at least one sequence, in name order. */
+    default List<String> processingGroups() {
+        return statistics().stream().map(GroupStatistics::processingGroup).toList();
+    }
+
+    /**
+     * The group's sequences due for automatic retry number {@code retries + 1}, least recently touched first: not
+     * claimed, fewer automatic retries than {@code schedule} has entries, and last touched (or last automatically
+     * retried) at least {@code schedule[retries]} before {@code now}.
+     *
+     * @throws UnsupportedOperationException when the store keeps no automatic-retry state
+     */
+    default List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule,
+                                                   java.time.Instant now, int limit) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no automatic-retry state");
+    }
+
+    /**
+     * Records a counted automatic retry of a sequence; the state goes with its sequence (drained or evicted).
+     *
+     * @return false when the sequence is gone (nothing recorded)
+     * @throws UnsupportedOperationException when the store keeps no automatic-retry state
+     */
+    default boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries,
+                                         java.time.Instant at, String outcome, java.time.Instant nextAt) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no automatic-retry state");
+    }
+
+    /** The sequence's automatic-retry state; empty when it has had none (or is gone). */
+    default Optional<AutomaticRetryState> automaticRetryState(String processingGroup, String sequenceKey) {
+        return Optional.empty();
+    }
 }

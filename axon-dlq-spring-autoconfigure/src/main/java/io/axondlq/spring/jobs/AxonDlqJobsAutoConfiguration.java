@@ -1,9 +1,19 @@
 package io.axondlq.spring.jobs;
 
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.jobs.AutoRetryScheduler;
+import io.axondlq.core.jobs.BackgroundJob;
+import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.Leases;
+import io.axondlq.core.jobs.RetryJobAudit;
+import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.jobs.JdbcLeases;
+import io.axondlq.jdbc.jobs.JdbcRetryJobProgress;
+import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.spring.AxonDlqAutoConfiguration;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
@@ -17,6 +27,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -25,9 +37,10 @@ import java.util.function.Predicate;
 import javax.sql.DataSource;
 
 /**
- * Bulk retry jobs: {@link RetryJobs} (stored in the database) and the {@link RetryJobRunner} that runs them on one node
- * at a time, polling every {@code axon.dlq.retry-jobs.poll-interval}; and, with {@code axon.dlq.auto-retry.enabled=true},
- * the {@link AutoRetryScheduler}.
+ * Background work, wired only: the {@link RetryJobs} store, the node's one {@link JobWorker} running its kinds of work
+ * ({@link RetryJobRunner} always, {@link AutoRetryScheduler} with {@code axon.dlq.auto-retry.enabled=true}), the
+ * {@link Leases} they share, and the {@link RetryJobAudit} port on the {@link AuditLog}. Every transaction runs on the
+ * application's {@link PlatformTransactionManager}.
  */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
@@ -35,23 +48,51 @@ import javax.sql.DataSource;
 @EnableConfigurationProperties(AxonDlqProperties.class)
 public class AxonDlqJobsAutoConfiguration {
 
+    /** The worker's name as a lease owner: one per application context, shared by every kind of work. */
+    private final String owner;
+
+    public AxonDlqJobsAutoConfiguration(AxonDlqProperties properties) {
+        this.owner = JobWorker.ownerName(properties.getNodeId());
+    }
+
     @Bean
     @ConditionalOnMissingBean
-    public RetryJobs axonDlqRetryJobs(DataSource dataSource, AxonDlqProperties properties, DeadLetterStore store,
-                                      ObjectProvider<AuditLog> auditLog,
-                                      ObjectProvider<DeadLetterSchemaInitializer> schema) {
+    public Leases axonDlqLeases(DataSource dataSource, AxonDlqProperties properties,
+                                ObjectProvider<DeadLetterSchemaInitializer> schema) {
+        schema.getIfAvailable(); // the tables exist before the first lease
+        return new JdbcLeases(dataSource, properties.getJdbc().getTablePrefix());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public RetryJobAudit axonDlqRetryJobAudit(ObjectProvider<AuditLog> auditLog, DataSource dataSource,
+                                              AxonDlqProperties properties) {
+        return new AuditLogRetryJobAudit(auditLog.getIfAvailable(
+                () -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(), Clock.systemUTC())));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public RetryJobs axonDlqRetryJobs(DataSource dataSource, ObjectProvider<PlatformTransactionManager> transactions,
+                                      AxonDlqProperties properties, DeadLetterStore store, Leases leases,
+                                      RetryJobAudit audit, ObjectProvider<DeadLetterSchemaInitializer> schema) {
         schema.getIfAvailable(); // the tables exist before the first job is created
-        String prefix = properties.getJdbc().getTablePrefix();
-        return new JdbcRetryJobs(dataSource, prefix, store, audit(auditLog, dataSource, prefix), Clock.systemUTC());
+        Duration ttl = properties.getRetryJobs().getIdempotencyKeyTtl();
+        if (ttl == null || ttl.isNegative() || ttl.isZero()) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.retry-jobs.idempotency-key-ttl must be positive, was " + ttl, null);
+        }
+        return new JdbcRetryJobs(dataSource, transactions(transactions, dataSource),
+                                 properties.getJdbc().getTablePrefix(), store, leases, audit, ttl, Clock.systemUTC());
     }
 
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(DeadLetterRedeliverer.class)
-    public RetryJobRunner axonDlqRetryJobRunner(DataSource dataSource, AxonDlqProperties properties,
-                                                DeadLetterRedeliverer redeliverer,
-                                                ObjectProvider<AuditLog> auditLog) {
-        String prefix = properties.getJdbc().getTablePrefix();
+    public RetryJobRunner axonDlqRetryJobRunner(DataSource dataSource,
+                                                ObjectProvider<PlatformTransactionManager> transactions,
+                                                AxonDlqProperties properties, DeadLetterRedeliverer redeliverer,
+                                                Leases leases, RetryJobAudit audit) {
         RetryJobRunner.Settings settings;
         try {
             settings = new RetryJobRunner.Settings(properties.getClaim().getLease(),
@@ -61,29 +102,30 @@ public class AxonDlqJobsAutoConfiguration {
             throw new InvalidDeadLetterPropertyException("axon.dlq.retry-jobs.poll-interval / axon.dlq.claim.lease: "
                                                                  + e.getMessage(), e);
         }
-        return new RetryJobRunner(dataSource, prefix, audit(auditLog, dataSource, prefix), redeliverer::redeliver,
-                                  properties.getNodeId(), settings, Clock.systemUTC());
+        JdbcRetryJobProgress progress = new JdbcRetryJobProgress(dataSource, transactions(transactions, dataSource),
+                                                                 properties.getJdbc().getTablePrefix(), leases, audit);
+        return new RetryJobRunner(progress, redeliverer::redeliver, owner, settings, Clock.systemUTC());
     }
 
     /**
-     * Automatic retry; needs axon-dlq's JDBC store (its due-sequence query reads the store's tables) and its event
-     * processing module (the redeliverer, and which groups run on this node).
+     * Automatic retry; needs axon-dlq's JDBC store (it keeps the automatic-retry state) and its event processing
+     * module (the redeliverer, and which groups run on this node).
      */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(DeadLetterRedeliverer.class)
     @ConditionalOnProperty(prefix = "axon.dlq.auto-retry", name = "enabled", havingValue = "true")
-    public AutoRetryScheduler axonDlqAutoRetryScheduler(DataSource dataSource, AxonDlqProperties properties,
-                                                        DeadLetterStore store, DeadLetterRedeliverer redeliverer,
-                                                        ObjectProvider<DeadLetteringEventProcessingModule> module,
-                                                        ObjectProvider<AuditLog> auditLog,
-                                                        ObjectProvider<DeadLetterSchemaInitializer> schema) {
+    public AutoRetryScheduler axonDlqAutoRetryScheduler(DataSource dataSource,
+                                                        ObjectProvider<PlatformTransactionManager> transactions,
+                                                        AxonDlqProperties properties, DeadLetterStore store,
+                                                        DeadLetterRedeliverer redeliverer, Leases leases,
+                                                        RetryJobAudit audit,
+                                                        ObjectProvider<DeadLetteringEventProcessingModule> module) {
         if (!(store instanceof JdbcDeadLetterStore)) {
             throw new InvalidDeadLetterPropertyException(
                     "axon.dlq.auto-retry.enabled=true needs axon-dlq's JdbcDeadLetterStore in the same database; the "
                             + "dead-letter store is a " + store.getClass().getName(), null);
         }
-        schema.getIfAvailable();
         AxonDlqProperties.AutoRetry autoRetry = properties.getAutoRetry();
         AutoRetryScheduler.Settings settings;
         try {
@@ -96,16 +138,24 @@ public class AxonDlqJobsAutoConfiguration {
             throw new InvalidDeadLetterPropertyException("axon.dlq.auto-retry (schedule, poll-interval, batch-size): "
                                                                  + e.getMessage(), e);
         }
-        String prefix = properties.getJdbc().getTablePrefix();
         DeadLetteringEventProcessingModule processing = module.getIfAvailable();
         Predicate<String> runsHere = processing == null ? group -> true
                 : group -> processing.groups().processingGroups().contains(group);
-        return new AutoRetryScheduler(dataSource, prefix, redeliverer::redeliver, runsHere,
-                                      audit(auditLog, dataSource, prefix), properties.getNodeId(), settings,
-                                      Clock.systemUTC());
+        return new AutoRetryScheduler(store, leases, transactions(transactions, dataSource), redeliverer::redeliver,
+                                      runsHere, audit, owner, settings, Clock.systemUTC());
     }
 
-    private static AuditLog audit(ObjectProvider<AuditLog> auditLog, DataSource dataSource, String prefix) {
-        return auditLog.getIfAvailable(() -> new JdbcAuditLog(dataSource, prefix, Clock.systemUTC()));
+    /** The node's one worker, running every {@link BackgroundJob} bean. */
+    @Bean
+    @ConditionalOnMissingBean
+    public JobWorkerLifecycle axonDlqJobWorker(ObjectProvider<BackgroundJob> jobs) {
+        return new JobWorkerLifecycle(new JobWorker(jobs.orderedStream().toList(),
+                                                    RetryJobRunner.Settings.DEFAULT.stopTimeout()));
+    }
+
+    /** The application's transaction manager; a plain one on the data source only when the application has none. */
+    private static PlatformTransactionManager transactions(ObjectProvider<PlatformTransactionManager> transactions,
+                                                           DataSource dataSource) {
+        return transactions.getIfAvailable(() -> new DataSourceTransactionManager(dataSource));
     }
 }

@@ -9,7 +9,7 @@ import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.CompositeDeadLetterObserver;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.audit.AuditLog;
-import io.axondlq.spring.jobs.RetryJobs;
+import io.axondlq.core.jobs.RetryJobs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.SequenceClaimedException;
-import io.axondlq.spring.jobs.RetryJobs;
+import io.axondlq.core.jobs.RetryJobs;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

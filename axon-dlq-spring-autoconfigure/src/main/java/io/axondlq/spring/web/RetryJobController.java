@@ -3,9 +3,9 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.store.Page;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.jobs.RetryJob;
-import io.axondlq.spring.jobs.RetryJobRequest;
-import io.axondlq.spring.jobs.RetryJobs;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJobs;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.convert.DurationStyle;
@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  *                                "batchSize": 10, "cooldown": "PT1S", "maxSequences": 1000}
  *                               header Idempotency-Key (optional) → 202 + job (200 + the same job on a replay)
  * GET  /retry-jobs?limit&cursor newest first
- * GET  /retry-jobs/{id}         state, totals, per-sequence outcome
+ * GET  /retry-jobs/{id}?limit&cursor  state, totals, one page of per-sequence outcomes (nextCursor)
  * POST /retry-jobs/{id}/stop
  * </pre>
  * The body is read strictly (unknown members, wrong types, duplicate keys → 400). Creation and stop requests are
@@ -93,7 +93,7 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         URI location = URI.create(request.getRequestURI() + "/" + job.id());
         return ResponseEntity.status(created.created() ? HttpStatus.ACCEPTED : HttpStatus.OK)
                              .location(location)
-                             .body(RetryJobViews.detail(job));
+                             .body(detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null));
     }
 
     @GetMapping("/retry-jobs")
@@ -107,9 +107,11 @@ public class RetryJobController implements DeadLetterRestEndpoint {
 
     @GetMapping("/retry-jobs/{id}")
     public JsonNode get(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params) {
-        RequestParameters.of(params);
+        RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING);
         UUID jobId = RequestParameters.uuid("id", id);
-        return RetryJobViews.detail(jobs().find(jobId).orElseThrow(() -> unknownJob(jobId)));
+        int limit = request.limit(properties.getRest().getMaxPageSize());
+        RetryJobs jobs = jobs();
+        return detail(jobs, jobs.summary(jobId).orElseThrow(() -> unknownJob(jobId)), limit, request.cursor());
     }
 
     @PostMapping("/retry-jobs/{id}/stop")
@@ -118,7 +120,14 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         RequestParameters.of(params);
         UUID jobId = RequestParameters.uuid("id", id);
         // The job store audits the stop request itself, with the actor.
-        return RetryJobViews.detail(jobs().stop(jobId, audit.actor(request)).orElseThrow(() -> unknownJob(jobId)));
+        RetryJobs jobs = jobs();
+        RetryJob job = jobs.stop(jobId, audit.actor(request)).orElseThrow(() -> unknownJob(jobId));
+        return detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null);
+    }
+
+    /** The job and one page of its per-sequence outcomes: a request never reads a whole large job. */
+    private static JsonNode detail(RetryJobs jobs, RetryJob job, int limit, String cursor) {
+        return RetryJobViews.detail(job.withoutSequences(), jobs.outcomes(job.id(), limit, cursor));
     }
 
     // --- request reading --------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@ package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.axondlq.spring.jobs.RetryJob;
-import io.axondlq.spring.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobRequest;
+import io.axondlq.core.store.Page;
 
 /** JSON views of retry jobs. */
 final class RetryJobViews {
@@ -31,11 +32,13 @@ final class RetryJobViews {
         return node;
     }
 
-    static ObjectNode detail(RetryJob job) {
+    /** The job, one page of its per-sequence outcomes, and the cursor of the next page (null on the last). */
+    static ObjectNode detail(RetryJob job, Page<RetryJob.SequenceOutcome> outcomes) {
         ObjectNode node = summary(job);
         ArrayNode sequences = node.putArray("sequences");
-        if (job.sequences() != null) {
-            for (RetryJob.SequenceOutcome outcome : job.sequences()) {
+        node.put("nextCursor", outcomes.nextCursor());
+        if (outcomes.items() != null) {
+            for (RetryJob.SequenceOutcome outcome : outcomes.items()) {
                 ObjectNode item = sequences.addObject();
                 item.put("sequenceKey", outcome.sequenceKey());
                 item.put("outcome", outcome.outcome());

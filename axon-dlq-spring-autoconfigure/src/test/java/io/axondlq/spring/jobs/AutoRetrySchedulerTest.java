@@ -1,11 +1,15 @@
 package io.axondlq.spring.jobs;
 
+import io.axondlq.core.jobs.AutoRetryScheduler;
+import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.RetryJobAudit;
+import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.audit.AuditEntry;
-import io.axondlq.spring.jobs.AutoRetryScheduler.SequenceState;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import org.axonframework.messaging.deadletter.GenericDeadLetter;
@@ -52,7 +56,7 @@ abstract class AutoRetrySchedulerTest {
     private Clock originalClock;
     private MutableClock clock;
     private Instant t0;
-    private final List<AutoRetryScheduler> schedulers = new ArrayList<>();
+    private final java.util.Map<AutoRetryScheduler, JobWorker> workers = new java.util.HashMap<>();
 
     @BeforeEach
     void start() {
@@ -65,7 +69,7 @@ abstract class AutoRetrySchedulerTest {
 
     @AfterEach
     void stop() {
-        schedulers.forEach(AutoRetryScheduler::stop);
+        workers.values().forEach(JobWorker::stop);
         GenericDeadLetter.clock = originalClock;
         if (f != null) {
             f.close();
@@ -77,10 +81,19 @@ abstract class AutoRetrySchedulerTest {
     }
 
     private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery) {
+        return scheduler(node, redelivery, LEASE);
+    }
+
+    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery, Duration lease) {
+        return scheduler(node, redelivery, lease, f.retryAudit);
+    }
+
+    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery, Duration lease,
+                                         RetryJobAudit audit) {
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
-                dataSource, PREFIX, redelivery, GROUP::equals, f.audit, node,
-                new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, LEASE), clock);
-        schedulers.add(scheduler);
+                f.store, f.leases, f.transactions, redelivery, GROUP::equals, audit, JobWorker.ownerName(node),
+                new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, lease), clock);
+        workers.put(scheduler, new JobWorker(List.of(scheduler), Duration.ofSeconds(10)));
         return scheduler;
     }
 
@@ -90,7 +103,7 @@ abstract class AutoRetrySchedulerTest {
         return f.seed(thingId, letters, CAUSE, at);
     }
 
-    private Optional<SequenceState> state(AutoRetryScheduler scheduler, String key) {
+    private Optional<AutomaticRetryState> state(AutoRetryScheduler scheduler, String key) {
         return scheduler.state(GROUP, key);
     }
 
@@ -117,7 +130,7 @@ abstract class AutoRetrySchedulerTest {
 
         Instant first = clock.advance(Duration.ofSeconds(2));
         assertThat(scheduler.pollOnce()).isEqualTo(1);
-        SequenceState afterFirst = state(scheduler, key).orElseThrow();
+        AutomaticRetryState afterFirst = state(scheduler, key).orElseThrow();
         assertThat(afterFirst.retries()).isEqualTo(1);
         assertThat(afterFirst.lastOutcome()).isEqualTo("FAILED");
         assertThat(afterFirst.lastRetryAt()).isEqualTo(first);
@@ -136,7 +149,7 @@ abstract class AutoRetrySchedulerTest {
         assertThat(scheduler.pollOnce()).isZero();
         Instant third = clock.advance(Duration.ofSeconds(2));
         assertThat(scheduler.pollOnce()).isEqualTo(1);
-        SequenceState exhausted = state(scheduler, key).orElseThrow();
+        AutomaticRetryState exhausted = state(scheduler, key).orElseThrow();
         assertThat(exhausted.retries()).isEqualTo(3);
         assertThat(exhausted.lastRetryAt()).isEqualTo(third);
         assertThat(exhausted.nextAt()).as("past the schedule: no next retry").isNull();
@@ -256,6 +269,28 @@ abstract class AutoRetrySchedulerTest {
     }
 
     @Test
+    void aRetryWhoseAuditEntryCannotBeWrittenIsNotCounted() {
+        String key = poisoned("UNAUDITED", 1, t0);
+        RetryJobAudit failing = new RetryJobAudit() {
+            @Override
+            public void automaticRetry(String processingGroup, String sequenceKey, int retry, int scheduledRetries,
+                                       String outcome, String detail) {
+                throw new IllegalStateException("audit log unavailable");
+            }
+        };
+        AutoRetryScheduler scheduler = scheduler("node-1", f.ledger.wrap("node-1", f.redeliverer::redeliver), LEASE,
+                                                 failing);
+        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+
+        scheduler.pollOnce();
+
+        // The redelivery ran and failed, but the count commits only with its audit entry: the retry is not counted.
+        assertThat(f.ledger.nodes(key)).containsExactly("node-1");
+        assertThat(state(scheduler, key)).isEmpty();
+        assertThat(stateRows()).isZero();
+    }
+
+    @Test
     void groupsThatDoNotRunHereAreLeftAlone() {
         f.seed("elsewhere", "X", 1, CAUSE, t0);
         AutoRetryScheduler scheduler = scheduler("node-1");
@@ -264,8 +299,7 @@ abstract class AutoRetrySchedulerTest {
         assertThat(scheduler.pollOnce()).isZero();
 
         assertThat(f.store.contains("elsewhere", f.key("X"))).isTrue();
-        assertThat(new SchedulerLease(dataSource, PREFIX).holder(AutoRetryScheduler.leaseName("elsewhere"),
-                                                                 clock.instant())).isEmpty();
+        assertThat(f.leases.holder(AutoRetryScheduler.leaseName("elsewhere"))).isEmpty();
         assertThat(autoRetryAudit()).isEmpty();
     }
 
@@ -273,14 +307,16 @@ abstract class AutoRetrySchedulerTest {
     void onlyOneSchedulerWorksOnAGroupAtATime() {
         List<String> keys = new ArrayList<>(List.of(poisoned("N0", 1, t0), poisoned("N1", 1, t0),
                                                     poisoned("N2", 1, t0)));
-        AutoRetryScheduler a = scheduler("node-a");
-        AutoRetryScheduler b = scheduler("node-b");
-        SchedulerLease leases = new SchedulerLease(dataSource, PREFIX);
+        // Leases run on the database clock: a short one, which a's polls keep renewing, lets b take over in real time.
+        Duration shortLease = Duration.ofSeconds(3);
+        AutoRetryScheduler a = scheduler("node-a", f.ledger.wrap("node-a", f.redeliverer::redeliver), shortLease);
+        AutoRetryScheduler b = scheduler("node-b", f.ledger.wrap("node-b", f.redeliverer::redeliver), shortLease);
+        var leases = f.leases;
         String lease = AutoRetryScheduler.leaseName(GROUP);
 
         clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
         assertThat(a.pollOnce()).isEqualTo(3);
-        assertThat(leases.holder(lease, clock.instant())).map(SchedulerLease.Holder::owner).contains(a.owner());
+        assertThat(leases.holder(lease)).contains(a.owner());
         // due work appears while a holds the group's lease: b leaves it alone, a does it
         keys.add(poisoned("N3", 1, t0));
         assertThat(b.pollOnce()).isZero();
@@ -297,8 +333,9 @@ abstract class AutoRetrySchedulerTest {
 
         // a dies without giving the lease back: b takes over once it expired, and a stays out
         clock.advance(Duration.ofMinutes(30).plusSeconds(1));
+        await().atMost(Duration.ofSeconds(30)).until(() -> leases.holder(lease).isEmpty());
         assertThat(b.pollOnce()).isEqualTo(4);
-        assertThat(leases.holder(lease, clock.instant())).map(SchedulerLease.Holder::owner).contains(b.owner());
+        assertThat(leases.holder(lease)).contains(b.owner());
         assertThat(a.pollOnce()).isZero();
         for (String key : keys) {
             assertThat(f.ledger.nodes(key)).containsExactly("node-a", "node-a", "node-b");
@@ -308,7 +345,7 @@ abstract class AutoRetrySchedulerTest {
         // once nothing is left, the lease is let go
         f.store.evictGroup(GROUP);
         b.pollOnce();
-        assertThat(leases.holder(lease, clock.instant())).isEmpty();
+        assertThat(leases.holder(lease)).isEmpty();
     }
 
     @Test
@@ -325,10 +362,10 @@ abstract class AutoRetrySchedulerTest {
         AutoRetryScheduler b = scheduler("node-b", slowB);
         clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
 
-        a.start();
-        b.start();
+        workers.get(a).start();
+        workers.get(b).start();
         await().atMost(Duration.ofSeconds(30))
-               .until(() -> keys.stream().allMatch(k -> state(a, k).map(SequenceState::retries).orElse(0) == 1));
+               .until(() -> keys.stream().allMatch(k -> state(a, k).map(AutomaticRetryState::retries).orElse(0) == 1));
 
         assertThat(f.ledger.maxInFlight()).isEqualTo(1);
         Set<String> firstRound = new HashSet<>();
@@ -339,10 +376,10 @@ abstract class AutoRetrySchedulerTest {
         String otherNode = worker.equals("node-a") ? "node-b" : "node-a";
 
         // The worker stops and gives the lease back: the other takes over at once.
-        working.stop();
+        workers.get(working).stop();
         clock.advance(Duration.ofMinutes(5).plusSeconds(1));
         await().atMost(Duration.ofSeconds(30))
-               .until(() -> keys.stream().allMatch(k -> state(a, k).map(SequenceState::retries).orElse(0) == 2));
+               .until(() -> keys.stream().allMatch(k -> state(a, k).map(AutomaticRetryState::retries).orElse(0) == 2));
         for (String key : keys) {
             assertThat(f.ledger.nodes(key)).containsExactly(worker, otherNode);
         }

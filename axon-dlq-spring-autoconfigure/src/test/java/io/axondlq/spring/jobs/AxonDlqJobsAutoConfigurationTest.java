@@ -1,6 +1,12 @@
 package io.axondlq.spring.jobs;
 
+import io.axondlq.core.jobs.AutoRetryScheduler;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.core.redelivery.DeadLetterGroups;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
@@ -87,7 +93,9 @@ class AxonDlqJobsAutoConfigurationTest {
             assertThat(context).hasSingleBean(RetryJobs.class);
             assertThat(context.getBean(RetryJobs.class)).isInstanceOf(JdbcRetryJobs.class);
             assertThat(context).hasSingleBean(RetryJobRunner.class);
-            assertThat(context.getBean(RetryJobRunner.class).isRunning()).isTrue();
+            assertThat(context.getBean(JobWorkerLifecycle.class).isRunning()).isTrue();
+            assertThat(context.getBean(JobWorkerLifecycle.class).worker().jobs())
+                    .containsExactly(context.getBean(RetryJobRunner.class));
             assertThat(context.getBean(RetryJobRunner.class).owner()).startsWith("node-a/");
             assertThat(context).doesNotHaveBean(AutoRetryScheduler.class);
         });
@@ -102,7 +110,9 @@ class AxonDlqJobsAutoConfigurationTest {
               .run(context -> {
                   assertThat(context).hasNotFailed();
                   AutoRetryScheduler scheduler = context.getBean(AutoRetryScheduler.class);
-                  assertThat(scheduler.isRunning()).isTrue();
+                  assertThat(context.getBean(JobWorkerLifecycle.class).isRunning()).isTrue();
+                  assertThat(context.getBean(JobWorkerLifecycle.class).worker().jobs())
+                          .as("one worker runs both kinds").hasSize(2).contains(scheduler);
                   assertThat(scheduler.owner()).startsWith("node-a/");
                   assertThat(scheduler.settings().schedule())
                           .containsExactly(Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofHours(1));
@@ -161,6 +171,14 @@ class AxonDlqJobsAutoConfigurationTest {
               .withPropertyValues("axon.dlq.retry-jobs.poll-interval=-1s")
               .run(context -> assertThat(context).hasFailed().getFailure()
                                                  .hasStackTraceContaining("axon.dlq.retry-jobs.poll-interval"));
+    }
+
+    @Test
+    void aNonPositiveIdempotencyKeyTtlFailsTheStart() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.retry-jobs.idempotency-key-ttl=0s")
+              .run(context -> assertThat(context).hasFailed().getFailure()
+                                                 .hasStackTraceContaining("axon.dlq.retry-jobs.idempotency-key-ttl"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.axondlq.spring.jobs;
 
 
+import io.axondlq.core.jobs.RetryJobRunner;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;

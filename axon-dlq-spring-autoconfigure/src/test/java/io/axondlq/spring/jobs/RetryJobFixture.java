@@ -3,6 +3,11 @@ package io.axondlq.spring.jobs;
 import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobAudit;
+import io.axondlq.core.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.store.LetterDraft;
@@ -11,6 +16,9 @@ import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.jdbc.jobs.JdbcLeases;
+import io.axondlq.jdbc.jobs.JdbcRetryJobProgress;
+import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.spring.audit.AuditEntry;
 import io.axondlq.spring.audit.JdbcAuditLog;
@@ -54,12 +62,46 @@ final class RetryJobFixture implements AutoCloseable {
     final JdbcTemplate jdbc;
     final JdbcDeadLetterStore store;
     final JdbcAuditLog audit;
+    final RetryJobAudit retryAudit;
+    final PlatformTransactionManager transactions;
+    final JdbcLeases leases;
     final JdbcRetryJobs jobs;
     final JobTestHandler handler = new JobTestHandler();
     final Configuration axon;
     final DeadLetterRedeliverer redeliverer;
     final RedeliveryLedger ledger = new RedeliveryLedger();
-    private final List<RetryJobRunner> runners = new ArrayList<>();
+    private final List<Node> runners = new ArrayList<>();
+
+    /** A node: a retry-job runner on its own worker. */
+    static final class Node {
+        final RetryJobRunner runner;
+        final JobWorker worker;
+
+        Node(RetryJobRunner runner) {
+            this.runner = runner;
+            this.worker = new JobWorker(List.of(runner), runner.settings().stopTimeout());
+        }
+
+        String owner() {
+            return runner.owner();
+        }
+
+        void start() {
+            worker.start();
+        }
+
+        void stop() {
+            worker.stop();
+        }
+
+        boolean isRunning() {
+            return worker.isRunning();
+        }
+
+        boolean awaitTermination(Duration timeout) throws InterruptedException {
+            return worker.awaitTermination(timeout);
+        }
+    }
 
     private RetryJobFixture(DataSource dataSource) {
         this.dataSource = dataSource;
@@ -71,7 +113,7 @@ final class RetryJobFixture implements AutoCloseable {
                                     "attempt", "letter", "sequence")) {
             jdbc.update("DELETE FROM " + PREFIX + table);
         }
-        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        this.transactions = new DataSourceTransactionManager(dataSource);
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
         this.store = JdbcDeadLetterStore.builder()
                                         .dataSource(dataSource)
@@ -115,7 +157,10 @@ final class RetryJobFixture implements AutoCloseable {
         this.axon = configurer.start();
         this.redeliverer = module.redeliverer();
         this.audit = new JdbcAuditLog(dataSource, PREFIX, Clock.systemUTC());
-        this.jobs = new JdbcRetryJobs(dataSource, PREFIX, store, audit, Clock.systemUTC());
+        this.retryAudit = new AuditLogRetryJobAudit(audit);
+        this.leases = new JdbcLeases(dataSource, PREFIX);
+        this.jobs = new JdbcRetryJobs(dataSource, transactions, PREFIX, store, leases, retryAudit,
+                                      JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL, Clock.systemUTC());
     }
 
     static RetryJobFixture start(DataSource dataSource) {
@@ -176,18 +221,25 @@ final class RetryJobFixture implements AutoCloseable {
     }
 
     /** A started runner on {@code node} whose redeliveries go through the ledger. */
-    RetryJobRunner runner(String node) {
+    Node runner(String node) {
         return runner(node, settings(Duration.ofSeconds(10)), (n, key) -> {
         });
     }
 
-    RetryJobRunner runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook) {
-        RetryJobRunner runner = new RetryJobRunner(dataSource, PREFIX, audit,
-                                                   ledger.wrap(node, redeliverer::redeliver, hook), node, settings,
-                                                   Clock.systemUTC());
-        runners.add(runner);
-        runner.start();
-        return runner;
+    Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook) {
+        return runner(node, settings, hook, retryAudit);
+    }
+
+    /** A started runner on {@code node} that writes its progress' audit entries to {@code audit}. */
+    Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook, RetryJobAudit audit) {
+        RetryJobRunner runner = new RetryJobRunner(
+                new JdbcRetryJobProgress(dataSource, transactions, PREFIX, leases, audit),
+                ledger.wrap(node, redeliverer::redeliver, hook), JobWorker.ownerName(node), settings,
+                Clock.systemUTC());
+        Node started = new Node(runner);
+        runners.add(started);
+        started.start();
+        return started;
     }
 
     RetryJob job(UUID id) {
@@ -230,7 +282,7 @@ final class RetryJobFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        runners.forEach(RetryJobRunner::stop);
+        runners.forEach(Node::stop);
         axon.shutdown();
     }
 }

@@ -4,11 +4,19 @@ import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.audit.AuditEntry;
-import io.axondlq.spring.jobs.RetryJob.SequenceOutcome;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobAudit;
+import io.axondlq.core.jobs.RetryJob.SequenceOutcome;
+import io.axondlq.core.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.jobs.RetryJobs.Created;
+import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
+import io.axondlq.core.jobs.RetryJobs.JobAlreadyRunningException;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.jdbc.jobs.JdbcRetryJobs;
+import io.axondlq.spring.jobs.RetryJobFixture.Node;
 import io.axondlq.spring.jobs.RetryJobFixture.Processed;
-import io.axondlq.spring.jobs.RetryJobs.Created;
-import io.axondlq.spring.jobs.RetryJobs.IdempotencyConflictException;
-import io.axondlq.spring.jobs.RetryJobs.JobAlreadyRunningException;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import org.axonframework.serialization.json.JacksonSerializer;
@@ -82,7 +90,8 @@ abstract class RetryJobsTest {
         Created created = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice");
 
         assertThat(created.created()).isTrue();
-        RetryJob job = created.job();
+        assertThat(created.job().sequences()).as("create answers with the summary: bounded").isEmpty();
+        RetryJob job = f.job(created.job().id());
         assertThat(job.state()).isEqualTo(RetryJob.State.RUNNING);
         assertThat(job.total()).isEqualTo(3);
         assertThat(job.remaining()).isEqualTo(3);
@@ -109,8 +118,11 @@ abstract class RetryJobsTest {
     @ParameterizedTest(name = "snapshot in database: {0}")
     @ValueSource(booleans = {true, false})
     void snapshotAppliesTheFilterAndMaxSequences(boolean snapshotInDatabase) {
-        JdbcRetryJobs jobs = new JdbcRetryJobs(dataSource, RetryJobFixture.PREFIX, f.store, snapshotInDatabase,
-                                               f.audit, Clock.systemUTC());
+        // false: the store's default, paging through its API, instead of the JDBC store's one query
+        DeadLetterStore store = snapshotInDatabase ? f.store : throughApi(f.store);
+        JdbcRetryJobs jobs = new JdbcRetryJobs(dataSource, f.transactions, RetryJobFixture.PREFIX, store, f.leases,
+                                               f.retryAudit, JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL,
+                                               Clock.systemUTC());
         Instant base = Instant.parse("2030-01-01T00:00:00Z");
         String other = IllegalArgumentException.class.getName();
         String s1 = f.seed("S1", 1, CAUSE, base);
@@ -141,7 +153,7 @@ abstract class RetryJobsTest {
 
     /** Creates the job, reads its snapshot, and stops it so that the group is free for the next one. */
     private List<String> snapshot(JdbcRetryJobs jobs, RetryJobRequest request) {
-        RetryJob job = jobs.create(request, null, "alice").job();
+        RetryJob job = jobs.find(jobs.create(request, null, "alice").job().id()).orElseThrow();
         jobs.stop(job.id(), "alice");
         assertThat(job.total()).isEqualTo(job.sequences().size());
         if (job.total() == 0) {
@@ -210,6 +222,33 @@ abstract class RetryJobsTest {
     }
 
     @Test
+    void anIdempotencyKeyIsScopedToItsProcessingGroupAndExpires() {
+        MutableClock clock = new MutableClock(Instant.now());
+        JdbcRetryJobs jobs = new JdbcRetryJobs(dataSource, f.transactions, RetryJobFixture.PREFIX, f.store, f.leases,
+                                               f.retryAudit, Duration.ofHours(1), clock);
+        // Matches nothing: each job is COMPLETED at once, so the group is free for the next one.
+        RetryJobRequest nothing = new RetryJobRequest(GROUP, null, "com.example.Nothing", null, null, 5,
+                                                      Duration.ZERO, 50);
+        RetryJobRequest otherGroup = new RetryJobRequest("other-group", null, "com.example.Nothing", null, null, 5,
+                                                         Duration.ZERO, 50);
+        Created first = jobs.create(nothing, "key-3", "alice");
+
+        Created elsewhere = jobs.create(otherGroup, "key-3", "bob");
+        assertThat(elsewhere.created()).as("same key, other group: another job").isTrue();
+        assertThat(elsewhere.job().id()).isNotEqualTo(first.job().id());
+
+        clock.advance(Duration.ofMinutes(59));
+        assertThat(jobs.create(nothing, "key-3", "carol").job().id()).as("within the time to live")
+                                                                      .isEqualTo(first.job().id());
+        clock.advance(Duration.ofMinutes(2));
+        Created afterExpiry = jobs.create(nothing, "key-3", "carol");
+        assertThat(afterExpiry.created()).as("expired: the key names a new job").isTrue();
+        assertThat(afterExpiry.job().id()).isNotEqualTo(first.job().id());
+        assertThat(jobs.create(nothing, "key-3", "dave").job().id()).isEqualTo(afterExpiry.job().id());
+        assertThat(jobs.summary(first.job().id())).as("the old job stays").isPresent();
+    }
+
+    @Test
     void sameIdempotencyKeyWithADifferentRequestIsAConflict() {
         f.seedMany("I", 2);
         Created first = f.jobs.create(f.request(5, Duration.ZERO, 50), "key-2", "alice");
@@ -217,13 +256,10 @@ abstract class RetryJobsTest {
         assertThatThrownBy(() -> f.jobs.create(f.request(6, Duration.ZERO, 50), "key-2", "bob"))
                 .isInstanceOf(IdempotencyConflictException.class)
                 .hasMessageContaining("key-2");
-        assertThatThrownBy(() -> f.jobs.create(new RetryJobRequest("other-group", null, null, null, null, 5,
-                                                                   Duration.ZERO, 50), "key-2", "bob"))
-                .isInstanceOf(IdempotencyConflictException.class);
 
         assertThat(f.jobs.list(10, null).items()).extracting(RetryJob::id).containsExactly(first.job().id());
         List<AuditEntry> creates = f.auditEntries(RetryJobAudit.CREATE);
-        assertThat(creates).extracting(AuditEntry::outcome).containsExactly("success", "rejected", "rejected");
+        assertThat(creates).extracting(AuditEntry::outcome).containsExactly("success", "rejected");
         assertThat(creates.get(1).actor()).isEqualTo("bob");
         assertThat(creates.get(1).parameters()).contains("\"idempotencyKey\":\"key-2\"").contains("\"batchSize\":6");
     }
@@ -324,7 +360,8 @@ abstract class RetryJobsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> f.job(job.id()).succeeded() == 2
                 && f.job(job.id()).owner() == null);
 
-        RetryJob stopped = f.jobs.stop(job.id(), "bob").orElseThrow();
+        f.jobs.stop(job.id(), "bob").orElseThrow();
+        RetryJob stopped = f.job(job.id());
 
         assertThat(stopped.state()).isEqualTo(RetryJob.State.STOPPED);
         assertThat(stopped.stopRequested()).isTrue();
@@ -337,7 +374,7 @@ abstract class RetryJobsTest {
         assertThat(f.store.sequenceCount(GROUP)).isEqualTo(4);
 
         // Stopping a finished job changes nothing.
-        assertThat(f.jobs.stop(job.id(), "bob")).contains(f.job(job.id()));
+        assertThat(f.jobs.stop(job.id(), "bob")).contains(f.job(job.id()).withoutSequences());
         assertThat(f.jobs.stop(UUID.randomUUID(), "bob")).isEmpty();
 
         List<AuditEntry> stops = f.auditEntries(RetryJobAudit.STOP);
@@ -384,8 +421,8 @@ abstract class RetryJobsTest {
         List<String> keys = f.seedMany("N", 24);
         RetryJob job = f.jobs.create(f.request(3, Duration.ZERO, 100), null, "alice").job();
 
-        RetryJobRunner one = f.runner("node-1");
-        RetryJobRunner two = f.runner("node-2");
+        Node one = f.runner("node-1");
+        Node two = f.runner("node-2");
         RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
 
         assertThat(done.succeeded()).isEqualTo(24);
@@ -414,7 +451,7 @@ abstract class RetryJobsTest {
         RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
                                                                          Duration.ofMillis(20),
                                                                          Duration.ofMillis(100));
-        RetryJobRunner dying = f.runner("node-1", shortLease, (node, key) -> {
+        Node dying = f.runner("node-1", shortLease, (node, key) -> {
             if (node.equals("node-1") && key.equals(keys.get(2))) {
                 hung.countDown();
                 revive.await(60, TimeUnit.SECONDS);
@@ -453,7 +490,7 @@ abstract class RetryJobsTest {
         RetryJob job = f.jobs.create(f.request(2, Duration.ZERO, 100), null, "alice").job();
         CountDownLatch thirdStarted = new CountDownLatch(1);
         CountDownLatch stopping = new CountDownLatch(1);
-        RetryJobRunner before = f.runner("node-1", f.settings(Duration.ofSeconds(30)), (node, key) -> {
+        Node before = f.runner("node-1", f.settings(Duration.ofSeconds(30)), (node, key) -> {
             if (key.equals(keys.get(2))) {
                 thirdStarted.countDown();
                 stopping.await(30, TimeUnit.SECONDS);
@@ -482,6 +519,29 @@ abstract class RetryJobsTest {
     }
 
     // --- outcomes -------------------------------------------------------------------------------------------------
+
+    @Test
+    void anOutcomeWhoseAuditEntryCannotBeWrittenIsNotRecorded() {
+        String key = f.seed("AUDITED", 1, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobAudit failing = new RetryJobAudit() {
+            @Override
+            public void sequenceProcessed(UUID jobId, String processingGroup, SequenceOutcome outcome) {
+                throw new IllegalStateException("audit log unavailable");
+            }
+        };
+
+        f.runner("node-1", f.settings(Duration.ofSeconds(10)), (node, k) -> {
+        }, failing);
+        RetryJob ended = f.awaitState(job.id(), RetryJob.State.FAILED);
+
+        // Same transaction: without its audit entry the outcome is not recorded, nor counted.
+        assertThat(ended.failure()).contains("audit log unavailable");
+        assertThat(ended.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+        assertThat(ended.succeeded() + ended.failed() + ended.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).isEmpty();
+        assertThat(f.ledger.nodes(key)).containsExactly("node-1");
+    }
 
     @Test
     void countsAndRecordsEveryOutcome() {
@@ -531,6 +591,17 @@ abstract class RetryJobsTest {
         assertThat(f.store.sequenceLetters(GROUP, failing, -1, 1).get(0).attempts()).isEqualTo(2);
         assertThat(f.store.sequenceSize(GROUP, claimed)).isEqualTo(1);
         assertThat(f.store.sequenceSize(GROUP, unreadable)).isEqualTo(1);
+
+        // One audit entry per processed sequence, as the system, with its outcome.
+        List<AuditEntry> sequences = f.auditEntries(RetryJobAudit.SEQUENCE);
+        assertThat(sequences).extracting(AuditEntry::target)
+                             .containsExactlyInAnyOrder(drained, failing, claimed, gone, unreadable);
+        assertThat(sequences).extracting(AuditEntry::actor).containsOnly(RetryJobAudit.SYSTEM_ACTOR);
+        assertThat(sequences).filteredOn(e -> e.target().equals(failing)).singleElement()
+                             .satisfies(e -> assertThat(e.outcome()).isEqualTo("failure"))
+                             .satisfies(e -> assertThat(e.parameters()).contains(job.id().toString()));
+        assertThat(sequences).filteredOn(e -> e.target().equals(drained)).singleElement()
+                             .satisfies(e -> assertThat(e.outcome()).isEqualTo("success"));
 
         List<AuditEntry> finished = f.auditEntries(RetryJobAudit.FINISH);
         assertThat(finished).hasSize(1);
@@ -629,5 +700,21 @@ abstract class RetryJobsTest {
 
         assertThat(paged).containsExactlyElementsOf(keys);
         assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, "bad")).isInstanceOf(InvalidCursorException.class);
+    }
+
+    /** {@code store} without its own {@link DeadLetterStore#matchingSequenceKeys}: the interface's default runs. */
+    static DeadLetterStore throughApi(DeadLetterStore store) {
+        return (DeadLetterStore) java.lang.reflect.Proxy.newProxyInstance(
+                DeadLetterStore.class.getClassLoader(), new Class<?>[]{DeadLetterStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("matchingSequenceKeys")) {
+                        return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 }

@@ -1,7 +1,7 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.axondlq.spring.jobs.AutoRetryScheduler;
+import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,6 +26,10 @@ class AutoRetryApplicationTest extends RestApiTestSupport {
 
     @Autowired
     AutoRetryScheduler scheduler;
+
+    @Autowired
+    io.axondlq.spring.jobs.JobWorkerLifecycle worker;
+
     @Autowired
     MeterRegistry registry;
 
@@ -37,12 +41,12 @@ class AutoRetryApplicationTest extends RestApiTestSupport {
 
     @Test
     void aSequenceThatKeepsFailingIsRetriedPerScheduleThenWaitsForAnOperator() {
-        assertThat(scheduler.isRunning()).isTrue();
+        assertThat(worker.isRunning()).isTrue();
         double failedBefore = redeliveries("failure");
         String account = poisoned("auto-broken", 2);
 
         await().atMost(Duration.ofSeconds(30))
-               .until(() -> scheduler.state(GROUP, account).map(AutoRetryScheduler.SequenceState::retries).orElse(0)
+               .until(() -> scheduler.state(GROUP, account).map(io.axondlq.core.store.AutomaticRetryState::retries).orElse(0)
                        == 2);
         // nothing more once the schedule is used up
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))

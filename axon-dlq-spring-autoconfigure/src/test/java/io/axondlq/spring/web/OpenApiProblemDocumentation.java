@@ -53,7 +53,7 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
     static Set<ProblemType> problems(String method, String path) {
         Set<ProblemType> problems = EnumSet.copyOf(EVERY_ENDPOINT);
         boolean get = method.equals("GET");
-        if (get && path.matches(".*/(letters|sequences|audit|retry-jobs)")) {
+        if (get && path.matches(".*/(letters|sequences|audit|retry-jobs|retry-jobs/\\{id})")) {
             problems.add(INVALID_CURSOR);
         }
         if (path.contains("{group}")) {

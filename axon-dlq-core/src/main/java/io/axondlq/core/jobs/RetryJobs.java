@@ -1,7 +1,8 @@
-package io.axondlq.spring.jobs;
+package io.axondlq.core.jobs;
 
 import io.axondlq.core.store.Page;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -24,7 +25,26 @@ public interface RetryJobs {
      */
     Created create(RetryJobRequest request, String idempotencyKey, String actor);
 
+    /** The job with every per-sequence outcome; for large jobs use {@link #summary} and {@link #outcomes}. */
     Optional<RetryJob> find(UUID id);
+
+    /** The job without its per-sequence outcomes: one row, whatever the job's size. */
+    default Optional<RetryJob> summary(UUID id) {
+        return find(id).map(RetryJob::withoutSequences);
+    }
+
+    /**
+     * One page of a job's per-sequence outcomes, in processing order.
+     *
+     * @throws io.axondlq.core.store.InvalidCursorException for a cursor this method did not hand out
+     */
+    default Page<RetryJob.SequenceOutcome> outcomes(UUID id, int limit, String cursor) {
+        if (cursor != null) {
+            throw new io.axondlq.core.store.InvalidCursorException(cursor);
+        }
+        List<RetryJob.SequenceOutcome> all = find(id).map(RetryJob::sequences).orElse(List.of());
+        return new Page<>(all.subList(0, Math.min(limit, all.size())), null);
+    }
 
     /** Newest first, without per-sequence outcomes. */
     Page<RetryJob> list(int limit, String cursor);
@@ -32,6 +52,7 @@ public interface RetryJobs {
     /** Asks a running job to stop after its current sequence; a finished job is returned as it is. */
     Optional<RetryJob> stop(UUID id, String actor);
 
+    /** The group's running job, without its per-sequence outcomes. */
     Optional<RetryJob> activeJob(String processingGroup);
 
     class IdempotencyConflictException extends RuntimeException {

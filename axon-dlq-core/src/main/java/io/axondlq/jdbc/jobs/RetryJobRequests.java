@@ -1,9 +1,10 @@
-package io.axondlq.spring.jobs;
+package io.axondlq.jdbc.jobs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.jobs.RetryJobRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -37,9 +38,23 @@ final class RetryJobRequests {
         canonical.append('|').append(request.batchSize())
                  .append('|').append(request.cooldown().toNanos())
                  .append('|').append(request.maxSequences());
+        return sha256(canonical.toString());
+    }
+
+    /**
+     * The stored form of an idempotency key: SHA-256 (hex) of the processing group and the key, so that the same key
+     * in two groups names two jobs, and a stored key of any length fits its column.
+     */
+    static String scopedKey(String processingGroup, String idempotencyKey) {
+        StringBuilder canonical = new StringBuilder("idempotency-key/v1");
+        text(canonical, processingGroup);
+        text(canonical, idempotencyKey);
+        return sha256(canonical.toString());
+    }
+
+    private static String sha256(String canonical) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                                         .digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available", e);

@@ -1,4 +1,4 @@
-package io.axondlq.spring.jobs;
+package io.axondlq.core.jobs;
 
 import java.time.Instant;
 import java.util.List;
@@ -14,6 +14,12 @@ public record RetryJob(UUID id, String processingGroup, RetryJobRequest request,
                        String createdBy, String owner, String failure, List<SequenceOutcome> sequences) {
 
     public enum State { RUNNING, COMPLETED, STOPPED, FAILED }
+
+    /** This job with an empty list of per-sequence outcomes (listings, summaries). */
+    public RetryJob withoutSequences() {
+        return new RetryJob(id, processingGroup, request, state, stopRequested, total, succeeded, failed, skipped,
+                            createdAt, updatedAt, createdBy, owner, failure, List.of());
+    }
 
     /** Sequences not processed yet. */
     public int remaining() {

@@ -1,42 +1,37 @@
-package io.axondlq.spring.jobs;
+package io.axondlq.core.jobs;
 
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.SequenceClaimedException;
-import io.axondlq.spring.audit.AuditLog;
-import io.axondlq.spring.jobs.RetryJobProgress.ClaimedJob;
-import io.axondlq.spring.jobs.RetryJobProgress.Counter;
-import io.axondlq.spring.jobs.RetryJobProgress.PendingSequence;
-import io.axondlq.spring.jobs.RetryJobProgress.Recorded;
-import io.axondlq.spring.jobs.RetryJobProgress.SequenceResult;
+import io.axondlq.core.jobs.RetryJobProgress.ClaimedJob;
+import io.axondlq.core.jobs.RetryJobProgress.Counter;
+import io.axondlq.core.jobs.RetryJobProgress.PendingSequence;
+import io.axondlq.core.jobs.RetryJobProgress.Recorded;
+import io.axondlq.core.jobs.RetryJobProgress.SequenceResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.sql.DataSource;
 
 /**
- * Runs the retry jobs stored by {@link JdbcRetryJobs}. Every node runs one; each batch of a job runs on exactly one
- * node, the holder of the job's lease.
+ * Runs bulk retry jobs, as one kind of work of the node's {@link JobWorker}. Every node runs one; each batch of a job
+ * runs on exactly one node, the holder of the job's lease ({@link Leases}, on the database clock).
  * <p>
  * Every poll interval the runner looks for running jobs that are due (their cooldown is over, or a stop was asked)
- * and whose lease is free or expired, and claims each with one conditional UPDATE. For a claimed job it redelivers
+ * and whose lease is free or expired, and claims each (its lease, then the job). For a claimed job it redelivers
  * the next {@code batchSize} PENDING sequences of its snapshot, in order, one at a time, recording each outcome and
- * renewing the lease in one transaction per sequence; a heartbeat renews the lease while a long sequence is being
- * redelivered. After the batch the lease is given back and the next batch is due after the cooldown, on whichever
+ * renewing the lease in one transaction per sequence; the worker's heartbeat renews the lease while a long sequence
+ * is being redelivered. After the batch the lease is given back and the next batch is due after the cooldown, on whichever
  * node claims it. Everything is in the database, so a job resumes after a restart; a node that dies mid-batch stops
  * renewing, and another node takes the job over once the lease has expired.
  * <p>
@@ -44,12 +39,13 @@ import javax.sql.DataSource;
  * CLAIMED (another node was redelivering the sequence) as skipped. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
  * unexpected, such as a database error, breaks a batch. A group that does not run with axon-dlq on this node is left
- * to the other nodes. Every end of a job is audited as the {@link #SYSTEM_ACTOR}.
+ * to the other nodes. Every sequence and every end of a job is audited as the {@link #SYSTEM_ACTOR}, in the
+ * transaction that records it.
  */
-public class RetryJobRunner implements SmartLifecycle {
+public class RetryJobRunner implements BackgroundJob {
 
     /** The audit actor of what the runner and the automatic retry do. */
-    public static final String SYSTEM_ACTOR = "system";
+    public static final String SYSTEM_ACTOR = RetryJobAudit.SYSTEM_ACTOR;
 
     private static final Logger logger = LoggerFactory.getLogger(RetryJobRunner.class);
     private static final int CANDIDATES_PER_POLL = 20;
@@ -69,7 +65,7 @@ public class RetryJobRunner implements SmartLifecycle {
     /**
      * @param lease        how long a claimed job is held without renewal; a dead node's job is taken over after it
      * @param pollInterval how often the runner looks for due jobs
-     * @param stopTimeout  how long {@link #stop()} waits for the sequence being redelivered
+     * @param stopTimeout  how long the worker's stop waits for the sequence being redelivered
      */
     public record Settings(Duration lease, Duration pollInterval, Duration stopTimeout) {
 
@@ -109,110 +105,75 @@ public class RetryJobRunner implements SmartLifecycle {
     private final Clock clock;
     private final Map<String, Instant> unavailableGroups = new ConcurrentHashMap<>();
     private final AtomicReference<HeldLease> held = new AtomicReference<>();
-    private final Object lifecycle = new Object();
-    private volatile boolean running;
-    private ScheduledExecutorService worker;
-    private ScheduledExecutorService heartbeat;
+    private volatile boolean running = true;
 
     /**
-     * @param nodeId names this node in the job's {@code owner}; a random suffix per runner keeps two runners of one
-     *               node apart
+     * @param owner this node's worker in the job's lease ({@link JobWorker#ownerName})
      */
-    public RetryJobRunner(DataSource dataSource, String tablePrefix, AuditLog auditLog, Redelivery redelivery,
-                          String nodeId, Settings settings, Clock clock) {
-        this.progress = new RetryJobProgress(Objects.requireNonNull(dataSource, "dataSource"), tablePrefix,
-                                             Objects.requireNonNull(auditLog, "auditLog"));
+    public RetryJobRunner(RetryJobProgress progress, Redelivery redelivery, String owner, Settings settings,
+                          Clock clock) {
+        this.progress = Objects.requireNonNull(progress, "progress");
         this.redelivery = Objects.requireNonNull(redelivery, "redelivery");
-        if (nodeId == null || nodeId.isBlank()) {
-            throw new IllegalArgumentException("nodeId may not be null or blank");
+        if (owner == null || owner.isBlank()) {
+            throw new IllegalArgumentException("owner may not be null or blank");
         }
-        this.owner = RetryJobTables.truncate(nodeId, 200) + "/" + UUID.randomUUID().toString().substring(0, 8);
+        this.owner = owner;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** This runner's name in the job's {@code owner} column. */
+    /** This runner's name in the job's lease and {@code owner} column. */
     public String owner() {
         return owner;
     }
 
-    // --- lifecycle ------------------------------------------------------------------------------------------------
-
-    @Override
-    public void start() {
-        synchronized (lifecycle) {
-            if (running) {
-                return;
-            }
-            running = true;
-            worker = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-retry-jobs"));
-            heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-retry-jobs-lease"));
-            long poll = settings.pollInterval().toMillis();
-            worker.scheduleWithFixedDelay(this::poll, 0, Math.max(1, poll), TimeUnit.MILLISECONDS);
-            long renew = Math.max(1, settings.lease().toMillis() / 3);
-            heartbeat.scheduleAtFixedRate(this::renewHeldLease, renew, renew, TimeUnit.MILLISECONDS);
-            logger.debug("Retry job runner [{}] started", owner);
-        }
+    public Settings settings() {
+        return settings;
     }
 
-    /**
-     * Stops polling and waits (up to the stop timeout) for the sequence being redelivered; the job's lease is then
-     * given back so that another node can go on at once. If the wait times out, the lease simply expires.
-     */
+    // --- worker ---------------------------------------------------------------------------------------------------
+
     @Override
-    public void stop() {
-        ScheduledExecutorService stoppingWorker;
-        ScheduledExecutorService stoppingHeartbeat;
-        synchronized (lifecycle) {
-            if (!running) {
-                return;
-            }
-            running = false;
-            stoppingWorker = worker;
-            stoppingHeartbeat = heartbeat;
-        }
-        stoppingWorker.shutdown();
-        try {
-            if (!stoppingWorker.awaitTermination(settings.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                logger.warn("Retry job runner [{}] stopped while a sequence was still being redelivered; "
-                                    + "its job is taken over once the lease expires", owner);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            stoppingHeartbeat.shutdownNow();
-        }
+    public String name() {
+        return "Retry jobs [" + owner + "]";
     }
 
     @Override
-    public boolean isRunning() {
-        return running;
+    public Duration pollInterval() {
+        return settings.pollInterval();
     }
 
-    /** Waits until the worker has finished its last task after {@link #stop()}. */
-    boolean awaitTermination(Duration timeout) throws InterruptedException {
-        ScheduledExecutorService current;
-        synchronized (lifecycle) {
-            current = worker;
-        }
-        return current == null || current.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    @Override
+    public Duration heartbeatInterval() {
+        return Duration.ofMillis(Math.max(1, settings.lease().toMillis() / 3));
+    }
+
+    @Override
+    public void heartbeat() {
+        renewHeldLease();
+    }
+
+    @Override
+    public void starting() {
+        running = true;
+    }
+
+    @Override
+    public void stopping() {
+        running = false;
+    }
+
+    @Override
+    public int runOnce() {
+        return pollOnce();
     }
 
     // --- work -----------------------------------------------------------------------------------------------------
 
-    private void poll() {
-        try {
-            pollOnce();
-        } catch (RuntimeException e) {
-            // Database unavailable and the like: try again next time; never let the schedule die.
-            logger.warn("Retry job poll failed: {}", e.toString());
-        }
-    }
-
     /** Runs one batch of every due job it can claim. @return the number of batches run */
-    int pollOnce() {
+    public int pollOnce() {
         int batches = 0;
-        Instant now = RetryJobTables.now(clock);
+        Instant now = now();
         for (RetryJobProgress.Candidate candidate : progress.candidates(now, CANDIDATES_PER_POLL)) {
             if (!running) {
                 break;
@@ -230,8 +191,8 @@ public class RetryJobRunner implements SmartLifecycle {
 
     /** @return whether this runner claimed the job */
     private boolean runBatch(UUID jobId) {
-        Instant now = RetryJobTables.now(clock);
-        Optional<ClaimedJob> claimed = progress.claim(jobId, owner, now, now.plus(settings.lease()));
+        Instant now = now();
+        Optional<ClaimedJob> claimed = progress.claim(jobId, owner, now, settings.lease());
         if (claimed.isEmpty()) {
             return false;
         }
@@ -252,15 +213,15 @@ public class RetryJobRunner implements SmartLifecycle {
                 try {
                     result = result(redelivery.redeliver(job.processingGroup(), sequence.sequenceKey()));
                 } catch (SequenceClaimedException e) {
-                    result = new SequenceResult(RetryJobTables.CLAIMED, 0, 0, e.getMessage(), Counter.SKIPPED);
+                    result = new SequenceResult(RetryJobProgress.CLAIMED, 0, 0, e.getMessage(), Counter.SKIPPED);
                 } catch (UnknownProcessingGroupException e) {
                     unavailable(job);
                     progress.release(jobId, owner);
                     return true;
                 }
-                Instant recordedAt = RetryJobTables.now(clock);
+                Instant recordedAt = now();
                 Recorded recorded = progress.record(jobId, owner, sequence, result, job.batch(), recordedAt,
-                                                    recordedAt.plus(settings.lease()));
+                                                    settings.lease());
                 if (recorded == Recorded.LEASE_LOST) {
                     logger.warn("Retry job [{}] was taken over by another node (lease lost); this node stops "
                                         + "working on it", jobId);
@@ -274,7 +235,7 @@ public class RetryJobRunner implements SmartLifecycle {
             if (!progress.hasPending(jobId)) {
                 finish(job, RetryJob.State.COMPLETED, null);
             } else {
-                Instant end = RetryJobTables.now(clock);
+                Instant end = now();
                 progress.endBatch(jobId, owner, end, end.plusMillis(job.cooldownMs()));
             }
             return true;
@@ -293,7 +254,7 @@ public class RetryJobRunner implements SmartLifecycle {
     }
 
     private void finish(ClaimedJob job, RetryJob.State state, String failure) {
-        progress.finish(job.jobId(), owner, state, failure, RetryJobTables.now(clock))
+        progress.finish(job.jobId(), owner, state, failure, now())
                 .ifPresent(finished -> logger.info("Retry job [{}] of processing group [{}] {}: {} succeeded, "
                                                            + "{} failed, {} skipped, {} remaining", finished.id(),
                                                    finished.processingGroup(), state, finished.succeeded(),
@@ -301,7 +262,7 @@ public class RetryJobRunner implements SmartLifecycle {
     }
 
     private void unavailable(ClaimedJob job) {
-        Instant until = RetryJobTables.now(clock).plus(UNAVAILABLE_GROUP_BACKOFF);
+        Instant until = now().plus(UNAVAILABLE_GROUP_BACKOFF);
         if (unavailableGroups.put(job.processingGroup(), until) == null) {
             logger.warn("Retry job [{}]: processing group [{}] does not run with axon-dlq on this node; "
                                 + "leaving the job to other nodes", job.jobId(), job.processingGroup());
@@ -314,8 +275,7 @@ public class RetryJobRunner implements SmartLifecycle {
             return;
         }
         try {
-            Instant until = RetryJobTables.now(clock).plus(settings.lease());
-            if (!progress.renew(lease.jobId, owner, until) && held.get() == lease) {
+            if (!progress.renew(lease.jobId, owner, settings.lease()) && held.get() == lease) {
                 lease.lost = true;
             }
         } catch (RuntimeException e) {
@@ -334,11 +294,8 @@ public class RetryJobRunner implements SmartLifecycle {
         return new SequenceResult(result.outcome().name(), result.redelivered(), result.remaining(), detail, counter);
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        };
+    /** Database timestamps keep microseconds (PostgreSQL); so do ours, so that comparisons are exact. */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 }

@@ -1,4 +1,4 @@
-package io.axondlq.spring.jobs;
+package io.axondlq.core.jobs;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,0 +1,365 @@
+package io.axondlq.core.jobs;
+
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.redelivery.UnknownProcessingGroupException;
+import io.axondlq.core.store.AutomaticRetryState;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.DueSequence;
+import io.axondlq.core.store.SequenceClaimedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * Automatic retry ({@code axon.dlq.auto-retry.*}): redelivers each parked sequence on a schedule keyed on how many
+ * automatic retries it has had. Retry k (from 0) of a sequence is due once its last touch (when it was parked or last
+ * failed, or when the last automatic retry ran) plus {@code schedule[k]} has passed; a sequence that has had as many
+ * automatic retries as the schedule has entries waits for an operator.
+ * <p>
+ * It is one kind of work of the node's {@link JobWorker}; every poll interval it looks at each processing group that has
+ * parked sequences and runs with axon-dlq on this node. When a sequence of the group is due, the node takes the group's
+ * lease ({@code auto-retry:<group>} in {@link Leases}, on the database clock), so one node at a time works on a group; the holder renews it
+ * before every redelivery and keeps it until it stops (or dies: then it expires). It then redelivers up to
+ * {@code batchSize} due sequences, least recently touched first, through the redeliverer (so
+ * {@code axon.dlq.redeliveries} counts them), and writes one audit entry per redelivery, as the actor
+ * {@value RetryJobAudit#SYSTEM_ACTOR}, with the outcome, in the transaction that counts the retry.
+ * <p>
+ * Retry counts are kept by the store ({@link DeadLetterStore#recordAutomaticRetry}), deleted with their sequence: a drained or evicted sequence leaves nothing behind, and a later sequence
+ * with the same key starts the schedule anew. A sequence another node is redelivering is skipped this round; a failed
+ * redelivery (FAILED, UNREADABLE) counts as a retry; a drained one removes the sequence; LEASE_LOST (another node took
+ * the sequence over mid-way) does not count. Needs a store that keeps automatic-retry state (axon-dlq's JDBC store).
+ */
+public class AutoRetryScheduler implements BackgroundJob {
+
+    /** Audit action of one automatic redelivery. */
+    public static final String AUDIT_ACTION = RetryJobAudit.AUTO_RETRY;
+    /** Prefix of the lease names; the processing group follows. */
+    public static final String LEASE_PREFIX = "auto-retry:";
+
+    private static final Logger logger = LoggerFactory.getLogger(AutoRetryScheduler.class);
+    private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
+
+    /**
+     * @param schedule     waits before retry 1, 2, ... of a sequence, counted from its last touch; not empty
+     * @param pollInterval how often the scheduler looks for due sequences
+     * @param batchSize    most sequences of one group redelivered per poll
+     * @param lease        how long a group's lease lasts without renewal
+     */
+    public record Settings(List<Duration> schedule, Duration pollInterval, int batchSize, Duration lease) {
+
+        public Settings {
+            Objects.requireNonNull(schedule, "schedule");
+            if (schedule.isEmpty()) {
+                throw new IllegalArgumentException("schedule must have at least one entry");
+            }
+            for (Duration wait : schedule) {
+                if (wait == null || wait.isNegative()) {
+                    throw new IllegalArgumentException("schedule entries must not be negative, was " + schedule);
+                }
+            }
+            schedule = List.copyOf(schedule);
+            requirePositive(pollInterval, "pollInterval");
+            requirePositive(lease, "lease");
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
+            }
+        }
+
+        /** The lease of a node that polls every {@code pollInterval}: three polls, at least {@code minimum}. */
+        public static Duration leaseFor(Duration pollInterval, Duration minimum) {
+            Duration threePolls = pollInterval.multipliedBy(3);
+            return minimum != null && minimum.compareTo(threePolls) > 0 ? minimum : threePolls;
+        }
+
+        private static void requirePositive(Duration value, String name) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+        }
+    }
+
+    private final DeadLetterStore store;
+    private final Leases leases;
+    private final TransactionTemplate inTransaction;
+    private final RetryJobRunner.Redelivery redelivery;
+    private final Predicate<String> runsHere;
+    private final RetryJobAudit audit;
+    private final String owner;
+    private final Settings settings;
+    private final Clock clock;
+    private final Set<String> heldLeases = ConcurrentHashMap.newKeySet();
+    private final Map<String, Instant> unavailableGroups = new ConcurrentHashMap<>();
+    private volatile boolean stopping;
+
+    /**
+     * @param transactions the application's transaction manager: the retry count and its audit entry commit together
+     * @param runsHere     whether a processing group runs with axon-dlq on this node (others are left to other nodes)
+     * @param owner        this node's worker as the lease owner ({@link JobWorker#ownerName})
+     */
+    public AutoRetryScheduler(DeadLetterStore store, Leases leases, PlatformTransactionManager transactions,
+                              RetryJobRunner.Redelivery redelivery, Predicate<String> runsHere, RetryJobAudit audit,
+                              String owner, Settings settings, Clock clock) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.leases = Objects.requireNonNull(leases, "leases");
+        this.inTransaction = new TransactionTemplate(Objects.requireNonNull(transactions, "transactions"));
+        this.inTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.redelivery = Objects.requireNonNull(redelivery, "redelivery");
+        this.runsHere = Objects.requireNonNull(runsHere, "runsHere");
+        this.audit = Objects.requireNonNull(audit, "audit");
+        if (owner == null || owner.isBlank()) {
+            throw new IllegalArgumentException("owner may not be null or blank");
+        }
+        this.owner = owner;
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** This scheduler's name as a lease owner. */
+    public String owner() {
+        return owner;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public static String leaseName(String processingGroup) {
+        return LEASE_PREFIX + processingGroup;
+    }
+
+    // --- worker ---------------------------------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "Automatic retry [" + owner + "]";
+    }
+
+    @Override
+    public Duration pollInterval() {
+        return settings.pollInterval();
+    }
+
+    @Override
+    public void starting() {
+        stopping = false;
+        logger.info("Automatic retry [{}] started: schedule {}, polling every {}", owner, settings.schedule(),
+                    settings.pollInterval());
+    }
+
+    @Override
+    public void stopping() {
+        stopping = true;
+    }
+
+    @Override
+    public void stopped() {
+        releaseLeases();
+    }
+
+    @Override
+    public int runOnce() {
+        return pollOnce();
+    }
+
+    /** Gives up every lease this scheduler holds, so another node can take over at once. */
+    public void releaseLeases() {
+        for (String group : List.copyOf(heldLeases)) {
+            try {
+                leases.release(leaseName(group), owner);
+            } catch (RuntimeException e) {
+                logger.warn("Could not release the automatic-retry lease of [{}]: {}", group, e.toString());
+            }
+            heldLeases.remove(group);
+        }
+    }
+
+    // --- work -----------------------------------------------------------------------------------------------------
+
+    /**
+     * One round: renews the leases this scheduler holds, and for every group with due sequences that runs here and
+     * whose lease this scheduler holds or can take, redelivers up to {@code batchSize} due sequences.
+     *
+     * @return the number of redeliveries run (skipped sequences not counted)
+     */
+    public int pollOnce() {
+        int redeliveries = 0;
+        List<String> groups = store.processingGroups();
+        for (String group : List.copyOf(heldLeases)) {
+            if (!groups.contains(group)) {
+                // Nothing left to retry: let the lease go rather than renew it for nothing.
+                leases.release(leaseName(group), owner);
+                heldLeases.remove(group);
+            }
+        }
+        for (String group : groups) {
+            if (stopping) {
+                break;
+            }
+            Instant now = now();
+            Instant unavailableUntil = unavailableGroups.get(group);
+            if (unavailableUntil != null && unavailableUntil.isAfter(now)) {
+                continue;
+            }
+            if (!runsHere.test(group)) {
+                continue;
+            }
+            // The holder renews its lease every poll, due work or not, so the group stays with one node.
+            if (!heldLeases.contains(group) && due(group, now, 1).isEmpty()) {
+                continue;
+            }
+            if (!renewLease(group)) {
+                logger.debug("Automatic retry of [{}] is done by another node", group);
+                continue;
+            }
+            redeliveries += runGroup(group);
+        }
+        return redeliveries;
+    }
+
+    private int runGroup(String group) {
+        int redeliveries = 0;
+        // Read after taking the lease: what the previous holder did is committed and visible now.
+        for (DueSequence due : due(group, now(), settings.batchSize())) {
+            if (stopping) {
+                break;
+            }
+            if (!renewLease(group)) {
+                logger.info("Automatic retry of [{}]: lease lost to another node; leaving the rest to it", group);
+                break;
+            }
+            try {
+                if (redeliver(group, due)) {
+                    redeliveries++;
+                }
+            } catch (UnknownProcessingGroupException e) {
+                unavailableGroups.put(group, now().plus(UNAVAILABLE_GROUP_BACKOFF));
+                leases.release(leaseName(group), owner);
+                heldLeases.remove(group);
+                logger.warn("Automatic retry: processing group [{}] does not run with axon-dlq on this node; "
+                                    + "leaving it to other nodes", group);
+                break;
+            }
+        }
+        return redeliveries;
+    }
+
+    /** @return whether a redelivery ran */
+    private boolean redeliver(String group, DueSequence due) {
+        int retry = due.retries() + 1;
+        int scheduled = settings.schedule().size();
+        RedeliveryResult result;
+        try {
+            result = redelivery.redeliver(group, due.sequenceKey());
+        } catch (SequenceClaimedException e) {
+            logger.debug("Automatic retry of [{}] [{}] skipped this round: {}", group, due.sequenceKey(),
+                         e.getMessage());
+            return false;
+        } catch (UnknownProcessingGroupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Not the handler (its failures are results): the database, most likely. Audited, not counted.
+            logger.warn("Automatic retry {} of {} of [{}] [{}] failed: {}", retry, scheduled, group,
+                        due.sequenceKey(), e.toString());
+            audit(group, due.sequenceKey(), retry, "failure", e.getClass().getName() + ": " + e.getMessage(), null);
+            return true;
+        }
+        Instant now = now();
+        String outcome;
+        String detail = describe(result);
+        Counted counted = null;
+        switch (result.outcome()) {
+            case DRAINED, NOT_FOUND -> outcome = "success"; // the sequence, and with it its state, is gone
+            case FAILED, UNREADABLE -> {
+                outcome = "failure";
+                Instant next = retry < scheduled ? now.plus(settings.schedule().get(retry)) : null;
+                counted = new Counted(retry, now, result.outcome().name(), next);
+                if (next == null) {
+                    detail += "; schedule exhausted after " + retry + " automatic retries: waits for an operator";
+                    logger.warn("Automatic retry of [{}] [{}] exhausted its schedule ({} retries): the sequence "
+                                        + "waits for an operator", group, due.sequenceKey(), retry);
+                } else {
+                    detail += "; next automatic retry due after " + next;
+                }
+            }
+            default -> outcome = "failure"; // LEASE_LOST: another node took the sequence over; not counted
+        }
+        audit(group, due.sequenceKey(), retry, outcome, detail, counted);
+        logger.info("Automatic retry {} of {} of [{}] [{}]: {}", retry, scheduled, group, due.sequenceKey(), detail);
+        return true;
+    }
+
+    /** A failed retry that counts: written with its audit entry. */
+    private record Counted(int retries, Instant at, String outcome, Instant next) {
+    }
+
+    /** Counts the retry (when it counts) and writes its audit entry, in one transaction. */
+    private void audit(String group, String sequenceKey, int retry, String outcome, String detail, Counted counted) {
+        try {
+            inTransaction.executeWithoutResult(status -> {
+                if (counted != null && !store.recordAutomaticRetry(group, sequenceKey, counted.retries(),
+                                                                    counted.at(), counted.outcome(), counted.next())) {
+                    logger.debug("Sequence [{}] of [{}] is gone; no automatic-retry state kept", sequenceKey, group);
+                }
+                audit.automaticRetry(group, sequenceKey, retry, settings.schedule().size(), outcome, detail);
+            });
+        } catch (RuntimeException e) {
+            logger.warn("Could not record automatic retry of [{}] [{}]: {}", group, sequenceKey, e.toString());
+        }
+    }
+
+    private boolean renewLease(String group) {
+        boolean held = leases.acquire(leaseName(group), owner, settings.lease());
+        if (held) {
+            heldLeases.add(group);
+        } else {
+            heldLeases.remove(group);
+        }
+        return held;
+    }
+
+    // --- state ----------------------------------------------------------------------------------------------------
+
+    /** The group's due sequences, least recently touched first (see {@link DeadLetterStore#dueForAutomaticRetry}). */
+    private List<DueSequence> due(String group, Instant now, int limit) {
+        return store.dueForAutomaticRetry(group, settings.schedule(), now, limit);
+    }
+
+    /** The automatic-retry state of a sequence; empty when it has had no automatic retry (or is gone). */
+    public Optional<AutomaticRetryState> state(String processingGroup, String sequenceKey) {
+        return store.automaticRetryState(processingGroup, sequenceKey);
+    }
+
+    /** Database timestamps keep microseconds (PostgreSQL); so do ours, so that comparisons are exact. */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static String describe(RedeliveryResult result) {
+        StringBuilder detail = new StringBuilder(result.outcome().name())
+                .append(": redelivered ").append(result.redelivered())
+                .append(", remaining ").append(result.remaining());
+        if (result.failureType() != null) {
+            detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
+        }
+        return detail.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "AutoRetryScheduler[" + owner + ", schedule " + settings.schedule() + "]";
+    }
+}

@@ -1,0 +1,159 @@
+package io.axondlq.core.jobs;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one polling worker of a node: a single thread that runs every {@link BackgroundJob} kind at its own poll
+ * interval, and a heartbeat thread that renews the leases of work in progress. Every node runs one; which node does a
+ * piece of work is decided by {@link Leases}, never by the worker.
+ */
+public final class JobWorker {
+
+    private static final Logger logger = LoggerFactory.getLogger(JobWorker.class);
+    private static final int MAX_NODE_LENGTH = 200;
+
+    private final List<BackgroundJob> jobs;
+    private final Duration stopTimeout;
+    private final Object lifecycle = new Object();
+    private volatile boolean running;
+    private ScheduledExecutorService worker;
+    private ScheduledExecutorService heartbeat;
+
+    /**
+     * @param stopTimeout how long {@link #stop()} waits for the unit of work in progress
+     */
+    public JobWorker(List<BackgroundJob> jobs, Duration stopTimeout) {
+        this.jobs = List.copyOf(Objects.requireNonNull(jobs, "jobs"));
+        Objects.requireNonNull(stopTimeout, "stopTimeout");
+        if (stopTimeout.isNegative()) {
+            throw new IllegalArgumentException("stopTimeout must not be negative, was " + stopTimeout);
+        }
+        this.stopTimeout = stopTimeout;
+    }
+
+    /**
+     * The lease owner name of a worker on {@code nodeId}: the node id plus a random suffix, which keeps two workers of
+     * one node (two application contexts, a restart within a lease) apart.
+     */
+    public static String ownerName(String nodeId) {
+        if (nodeId == null || nodeId.isBlank()) {
+            throw new IllegalArgumentException("nodeId may not be null or blank");
+        }
+        String node = nodeId.length() <= MAX_NODE_LENGTH ? nodeId : nodeId.substring(0, MAX_NODE_LENGTH);
+        return node + "/" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public List<BackgroundJob> jobs() {
+        return jobs;
+    }
+
+    public void start() {
+        synchronized (lifecycle) {
+            if (running) {
+                return;
+            }
+            running = true;
+            worker = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker"));
+            heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker-lease"));
+            for (BackgroundJob job : jobs) {
+                job.starting();
+                worker.scheduleWithFixedDelay(() -> run(job), 0, Math.max(1, job.pollInterval().toMillis()),
+                                              TimeUnit.MILLISECONDS);
+                Duration beat = job.heartbeatInterval();
+                if (beat != null) {
+                    long millis = Math.max(1, beat.toMillis());
+                    heartbeat.scheduleAtFixedRate(() -> beat(job), millis, millis, TimeUnit.MILLISECONDS);
+                }
+            }
+            logger.debug("axon-dlq worker started: {}", jobs.stream().map(BackgroundJob::name).toList());
+        }
+    }
+
+    /**
+     * Stops polling and waits (up to the stop timeout) for the unit of work in progress; then every kind gives its
+     * leases back. If the wait times out, the leases of the work still running simply expire.
+     */
+    public void stop() {
+        ScheduledExecutorService stoppingWorker;
+        ScheduledExecutorService stoppingHeartbeat;
+        synchronized (lifecycle) {
+            if (!running) {
+                return;
+            }
+            running = false;
+            stoppingWorker = worker;
+            stoppingHeartbeat = heartbeat;
+        }
+        jobs.forEach(BackgroundJob::stopping);
+        stoppingWorker.shutdown();
+        try {
+            if (!stoppingWorker.awaitTermination(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                logger.warn("axon-dlq worker stopped while work was still in progress; its leases expire");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stoppingHeartbeat.shutdownNow();
+            jobs.forEach(JobWorker::stopped);
+        }
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Waits until the worker thread has finished its last round after {@link #stop()}. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        ScheduledExecutorService current;
+        synchronized (lifecycle) {
+            current = worker;
+        }
+        return current == null || current.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void run(BackgroundJob job) {
+        if (!running) {
+            return;
+        }
+        try {
+            job.runOnce();
+        } catch (RuntimeException e) {
+            // Database unavailable and the like: try again next round; never let the schedule die.
+            logger.warn("{} round failed: {}", job.name(), e.toString());
+        }
+    }
+
+    private static void beat(BackgroundJob job) {
+        try {
+            job.heartbeat();
+        } catch (RuntimeException e) {
+            logger.warn("{} lease renewal failed: {}", job.name(), e.toString());
+        }
+    }
+
+    private static void stopped(BackgroundJob job) {
+        try {
+            job.stopped();
+        } catch (RuntimeException e) {
+            logger.warn("{} could not give its leases back: {}", job.name(), e.toString());
+        }
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

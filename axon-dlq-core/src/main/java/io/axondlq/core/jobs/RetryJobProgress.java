@@ -1,0 +1,77 @@
+package io.axondlq.core.jobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The {@link RetryJobRunner}'s side of the job store: claiming a job for a batch, and recording its progress. A
+ * claimed job is held by a {@link Leases lease} named {@link #leaseName}; every write after the claim checks that the
+ * lease is still the caller's and the job still running, so a node that lost its lease (or whose job was stopped)
+ * changes nothing.
+ */
+public interface RetryJobProgress {
+
+    /** A job ready for its next batch. */
+    record Candidate(UUID jobId, String processingGroup) {
+    }
+
+    /** What a claimed job needs for its batch. */
+    record ClaimedJob(UUID jobId, String processingGroup, int batchSize, long cooldownMs, boolean stopRequested,
+                      int batch) {
+    }
+
+    record PendingSequence(int position, String sequenceKey) {
+    }
+
+    /** A processed sequence: its outcome and how it counts. */
+    record SequenceResult(String outcome, int redelivered, long remaining, String detail, Counter counter) {
+    }
+
+    enum Counter { SUCCEEDED, FAILED, SKIPPED }
+
+    enum Recorded { CONTINUE, STOP_REQUESTED, LEASE_LOST }
+
+    /** Outcome of a sequence another node was redelivering (skipped). */
+    String CLAIMED = "CLAIMED";
+
+    /** The name of a job's lease. */
+    static String leaseName(UUID jobId) {
+        return "retry-job:" + jobId;
+    }
+
+    /** Running jobs due for a batch (or asked to stop), longest waiting first. */
+    List<Candidate> candidates(Instant now, int limit);
+
+    /** Takes the job's lease for one batch, only while it is running and due. */
+    Optional<ClaimedJob> claim(UUID jobId, String owner, Instant now, Duration lease);
+
+    List<PendingSequence> pending(UUID jobId, int limit);
+
+    default boolean hasPending(UUID jobId) {
+        return !pending(jobId, 1).isEmpty();
+    }
+
+    /**
+     * Records one sequence's outcome (and its audit entry) and renews the lease, in one transaction, only while the
+     * lease is ours.
+     *
+     * @return whether to go on, stop (an operator asked), or give up (the lease is lost)
+     */
+    Recorded record(UUID jobId, String owner, PendingSequence sequence, SequenceResult result, int batch,
+                    Instant now, Duration lease);
+
+    /** Extends a held lease. @return false when it is no longer ours */
+    boolean renew(UUID jobId, String owner, Duration lease);
+
+    /** Ends a batch: the lease is given back, and the next batch is due at {@code nextBatchAt}. */
+    boolean endBatch(UUID jobId, String owner, Instant now, Instant nextBatchAt);
+
+    /** Gives the lease back mid-batch (shutdown, group not available here): any node may go on right away. */
+    boolean release(UUID jobId, String owner);
+
+    /** Ends the job (COMPLETED, STOPPED or FAILED) and audits how it ended, in one transaction. */
+    Optional<RetryJob> finish(UUID jobId, String owner, RetryJob.State state, String failure, Instant now);
+}

@@ -1,0 +1,162 @@
+package io.axondlq.jdbc.jobs;
+
+import io.axondlq.core.jobs.Leases;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobAudit;
+import io.axondlq.core.jobs.RetryJobProgress;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+import static io.axondlq.jdbc.jobs.RetryJobRows.time;
+
+/**
+ * {@link RetryJobProgress} on the job tables ({@link RetryJobProgressStatements}) and a {@link Leases lease} per job
+ * ({@link RetryJobProgress#leaseName}). Each write runs in its own transaction on the application's transaction
+ * manager and starts by renewing the lease: the lease row stays locked until the transaction ends, so no other node
+ * can take the job over half-way through it. Audit entries are written in the same transaction.
+ */
+public final class JdbcRetryJobProgress implements RetryJobProgress {
+
+    private static final int MAX_DETAIL = 1023;
+    private static final int MAX_FAILURE = 1023;
+
+    private final RetryJobProgressStatements sql;
+    private final RetryJobStatements jobs;
+    private final NamedParameterJdbcTemplate jdbc;
+    private final TransactionTemplate inTransaction;
+    private final Leases leases;
+    private final RetryJobAudit audit;
+
+    public JdbcRetryJobProgress(DataSource dataSource, PlatformTransactionManager transactions, String tablePrefix,
+                                Leases leases, RetryJobAudit audit) {
+        this.sql = new RetryJobProgressStatements(tablePrefix);
+        this.jobs = new RetryJobStatements(tablePrefix);
+        this.jdbc = new NamedParameterJdbcTemplate(Objects.requireNonNull(dataSource, "dataSource"));
+        this.inTransaction = new TransactionTemplate(Objects.requireNonNull(transactions, "transactions"));
+        this.inTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.leases = Objects.requireNonNull(leases, "leases");
+        this.audit = Objects.requireNonNull(audit, "audit");
+    }
+
+    @Override
+    public List<Candidate> candidates(Instant now, int limit) {
+        return jdbc.query(sql.candidates(), new MapSqlParameterSource("now", time(now)).addValue("limit", limit),
+                          (rs, i) -> new Candidate(rs.getObject("job_id", UUID.class),
+                                                   rs.getString("processing_group")));
+    }
+
+    /** Lease first, then the job row; if the job is not running and due, both roll back. */
+    @Override
+    public Optional<ClaimedJob> claim(UUID jobId, String owner, Instant now, Duration lease) {
+        MapSqlParameterSource params = new MapSqlParameterSource("id", jobId).addValue("owner", owner)
+                                                                             .addValue("now", time(now));
+        return inTransaction.execute(status -> {
+            if (!leases.acquire(RetryJobProgress.leaseName(jobId), owner, lease)) {
+                return Optional.empty();
+            }
+            if (jdbc.update(sql.claim(), params) == 0) {
+                status.setRollbackOnly();
+                return Optional.empty();
+            }
+            return jdbc.query(sql.claimedJob(), params,
+                              (rs, i) -> new ClaimedJob(rs.getObject("job_id", UUID.class),
+                                                        rs.getString("processing_group"), rs.getInt("batch_size"),
+                                                        rs.getLong("cooldown_ms"), rs.getBoolean("stop_requested"),
+                                                        rs.getInt("batches")))
+                       .stream().findFirst();
+        });
+    }
+
+    @Override
+    public List<PendingSequence> pending(UUID jobId, int limit) {
+        return jdbc.query(sql.pending(), new MapSqlParameterSource("id", jobId).addValue("limit", limit),
+                          (rs, i) -> new PendingSequence(rs.getInt("position"), rs.getString("sequence_key")));
+    }
+
+    @Override
+    public Recorded record(UUID jobId, String owner, PendingSequence sequence, SequenceResult result, int batch,
+                           Instant now, Duration lease) {
+        String detail = RetryJobRows.truncate(result.detail(), MAX_DETAIL);
+        MapSqlParameterSource params = new MapSqlParameterSource("id", jobId)
+                .addValue("owner", owner)
+                .addValue("now", time(now))
+                .addValue("succeeded", result.counter() == Counter.SUCCEEDED ? 1 : 0)
+                .addValue("failed", result.counter() == Counter.FAILED ? 1 : 0)
+                .addValue("skipped", result.counter() == Counter.SKIPPED ? 1 : 0)
+                .addValue("position", sequence.position())
+                .addValue("outcome", result.outcome())
+                .addValue("redelivered", result.redelivered())
+                .addValue("remaining", result.remaining())
+                .addValue("detail", detail, Types.VARCHAR)
+                .addValue("batch", batch);
+        return inTransaction.execute(status -> {
+            if (!leases.renew(RetryJobProgress.leaseName(jobId), owner, lease)
+                    || jdbc.update(sql.countOutcome(), params) == 0
+                    || jdbc.update(sql.recordOutcome(), params) == 0) {
+                // Not ours any more (or recorded already by the node that took over): count nothing.
+                status.setRollbackOnly();
+                return Recorded.LEASE_LOST;
+            }
+            String group = jdbc.queryForObject(sql.processingGroup(), params, String.class);
+            audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(
+                    sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(), detail, now));
+            Boolean stop = jdbc.queryForObject(sql.stopRequested(), params, Boolean.class);
+            return Boolean.TRUE.equals(stop) ? Recorded.STOP_REQUESTED : Recorded.CONTINUE;
+        });
+    }
+
+    @Override
+    public boolean renew(UUID jobId, String owner, Duration lease) {
+        return leases.renew(RetryJobProgress.leaseName(jobId), owner, lease);
+    }
+
+    @Override
+    public boolean endBatch(UUID jobId, String owner, Instant now, Instant nextBatchAt) {
+        return Boolean.TRUE.equals(inTransaction.execute(status -> {
+            boolean ended = jdbc.update(sql.endBatch(), new MapSqlParameterSource("id", jobId)
+                    .addValue("owner", owner).addValue("now", time(now)).addValue("next", time(nextBatchAt))) > 0;
+            leases.release(RetryJobProgress.leaseName(jobId), owner);
+            return ended;
+        }));
+    }
+
+    @Override
+    public boolean release(UUID jobId, String owner) {
+        return Boolean.TRUE.equals(inTransaction.execute(status -> {
+            boolean released = jdbc.update(sql.release(), new MapSqlParameterSource("id", jobId)
+                    .addValue("owner", owner)) > 0;
+            leases.release(RetryJobProgress.leaseName(jobId), owner);
+            return released;
+        }));
+    }
+
+    @Override
+    public Optional<RetryJob> finish(UUID jobId, String owner, RetryJob.State state, String failure, Instant now) {
+        MapSqlParameterSource params = new MapSqlParameterSource("id", jobId)
+                .addValue("owner", owner)
+                .addValue("state", state.name())
+                .addValue("failure", RetryJobRows.truncate(failure, MAX_FAILURE), Types.VARCHAR)
+                .addValue("now", time(now));
+        return inTransaction.execute(status -> {
+            if (jdbc.update(sql.finish(), params) == 0) {
+                return Optional.empty();
+            }
+            leases.release(RetryJobProgress.leaseName(jobId), owner);
+            RetryJob job = jdbc.query(jobs.jobById(), params, RetryJobRows.JOB).get(0);
+            audit.finished(job);
+            return Optional.of(job);
+        });
+    }
+}
