@@ -433,7 +433,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             touched.put(letter.id(), instant(rs, "sequence_touched"));
             return letter;
         });
-        return page(rows, limit, last -> Cursors.heads(touched.get(last.id()), last.sequenceKey()));
+        return Page.of(rows, limit, last -> Cursors.heads(touched.get(last.id()), last.sequenceKey()));
     }
 
     @Override
@@ -457,7 +457,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         String query = sql.letters(f.sequenceKey() != null, f.causeType() != null, f.payloadType() != null,
                                    f.from() != null, f.to() != null, cursor != null);
         List<StoredLetter> rows = jdbc.query(query, params, letterMapper);
-        return page(rows, limit, last -> Cursors.letters(last.enqueuedAt(), last.id()));
+        return Page.of(rows, limit, last -> Cursors.letters(last.enqueuedAt(), last.id()));
     }
 
     @Override
@@ -468,7 +468,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             params.addValue("after_key", Cursors.decodeSequences(cursor));
         }
         List<SequenceSummary> rows = jdbc.query(sql.sequences(false, cursor != null), params, this::mapSequence);
-        return page(rows, limit, last -> Cursors.sequences(last.sequenceKey()));
+        return Page.of(rows, limit, last -> Cursors.sequences(last.sequenceKey()));
     }
 
     @Override
@@ -837,14 +837,6 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                                    rs.getString("event_identifier"), rs.getString("payload_type"),
                                    rs.getString("cause_type"), claimed ? owner : null,
                                    claimed ? claimUntil : null);
-    }
-
-    private static <T> Page<T> page(List<T> rows, int limit, Function<T, String> cursorOf) {
-        if (rows.size() <= limit) {
-            return new Page<>(rows, null);
-        }
-        List<T> items = rows.subList(0, limit);
-        return new Page<>(items, cursorOf.apply(items.get(limit - 1)));
     }
 
     private static OffsetDateTime time(Instant instant) {
