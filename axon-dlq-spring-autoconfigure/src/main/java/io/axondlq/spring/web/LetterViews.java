@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * JSON views of letters, sequences and failure groups. Works on the stored (serialized) form, so letters whose
@@ -32,8 +33,6 @@ import java.util.Map;
  */
 public class LetterViews {
 
-    static final String MASK = LetterMasking.MASK;
-
     private final LetterMasking masking;
     private final PayloadPolicy policy;
 
@@ -43,8 +42,8 @@ public class LetterViews {
     }
 
     public LetterViews(LetterMasking masking, PayloadPolicy policy) {
-        this.masking = java.util.Objects.requireNonNull(masking, "masking");
-        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+        this.masking = Objects.requireNonNull(masking, "masking");
+        this.policy = Objects.requireNonNull(policy, "policy");
     }
 
     /** Which payload mode a request gets (details and listings) and exports use. */
