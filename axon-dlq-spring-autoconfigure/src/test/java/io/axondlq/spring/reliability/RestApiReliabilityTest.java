@@ -487,6 +487,7 @@ class RestApiReliabilityTest {
         awaitQuiet();
         Map<String, String> before = DbSnapshot.take(jdbc, TABLES);
         RawHttp http = new RawHttp(port);
+        Rest rest = new Rest(port);
         List<String> wrong = new ArrayList<>();
         int serverErrors = 0;
         try {
@@ -495,17 +496,30 @@ class RestApiReliabilityTest {
             }
             for (Expected c : cases) {
                 properties.getExport().setPayload(c.mode() == null ? configured : c.mode());
-                RawHttp.Response response = http.send(c.request());
-                serverErrors += response.status() >= 500 ? 1 : 0;
-                String head = response.head().toLowerCase();
-                boolean right = response.status() == c.status()
+                int status;
+                String head;
+                String body;
+                if (c.mode() != null) {
+                    // Well-formed reads through a real client, which undoes chunking: a value split by a chunk
+                    // boundary would slip through the checks below.
+                    Rest.Response response = rest.get(c.request().target().substring(BASE_PATH.length()));
+                    status = response.status();
+                    head = "content-type: " + response.contentType().toLowerCase();
+                    body = response.body();
+                } else {
+                    RawHttp.Response response = http.send(c.request());
+                    status = response.status();
+                    head = response.head().toLowerCase();
+                    body = response.body();
+                }
+                serverErrors += status >= 500 ? 1 : 0;
+                boolean right = status == c.status()
                         && (c.status() < 400 || head.contains("application/problem+json"))
                         && (c.status() != 429 || head.contains("retry-after:"))
-                        && !response.body().contains(secret) && !response.body().contains(secretAsBase64)
-                        && (c.mode() != PayloadMode.MASKED || !response.body().contains("permanent fault of"));
+                        && !body.contains(secret) && !body.contains(secretAsBase64)
+                        && (c.mode() != PayloadMode.MASKED || !body.contains("permanent fault of"));
                 if (!right) {
-                    wrong.add(c.status() + " expected, got " + response.status() + ": " + c.request() + " -> "
-                                      + shorten(response.body()));
+                    wrong.add(c.status() + " expected, got " + status + ": " + c.request() + " -> " + shorten(body));
                 }
             }
         } finally {
