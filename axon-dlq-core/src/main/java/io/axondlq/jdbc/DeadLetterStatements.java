@@ -203,6 +203,11 @@ abstract class DeadLetterStatements {
         return "SELECT * FROM " + attemptTable + " WHERE letter_id = :letter_id ORDER BY attempt";
     }
 
+    /** Attempts of several letters ({@code :letter_ids}, a list), per letter in attempt order. */
+    String attemptsOfLetters() {
+        return "SELECT * FROM " + attemptTable + " WHERE letter_id IN (:letter_ids) ORDER BY letter_id, attempt";
+    }
+
     String deleteLetter() {
         return "DELETE FROM " + letterTable + " WHERE letter_id = :letter_id";
     }

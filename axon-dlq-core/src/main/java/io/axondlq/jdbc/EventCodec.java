@@ -101,6 +101,19 @@ final class EventCodec {
         }
     }
 
+    /** The metadata alone; needs no payload class. */
+    MetaData readMetaData(UUID letterId, SerializedEvent event) {
+        if (event.metaData() == null || event.metaData().length == 0) {
+            return MetaData.emptyInstance();
+        }
+        try {
+            return eventSerializer.deserialize(new SimpleSerializedObject<>(event.metaData(), byte[].class,
+                                                                            MetaData.class.getName(), null));
+        } catch (RuntimeException e) {
+            throw new UndeserializableLetterException(letterId, event.payloadType(), e);
+        }
+    }
+
     private EventMessage<?> toEventMessage(SerializedEvent event, SerializedMessage<?> message) {
         Instant timestamp = event.timestamp();
         if (event.tokenType() != null) {

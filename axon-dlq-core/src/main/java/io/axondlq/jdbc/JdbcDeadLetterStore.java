@@ -7,6 +7,7 @@ import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.DueSequence;
 import io.axondlq.core.store.DeadLetterStoreException;
+import io.axondlq.core.store.EventReader;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.LetterDraft;
@@ -21,6 +22,7 @@ import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.store.StoredText;
 import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.messaging.deadletter.Cause;
 import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
@@ -51,9 +53,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -75,11 +80,15 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     private static final Logger logger = LoggerFactory.getLogger(JdbcDeadLetterStore.class);
     private static final int ENQUEUE_RACE_RETRIES = 3;
+    /** Letter ids per attempt-history statement: well below every driver's bind-parameter limit. */
+    private static final int ATTEMPTS_CHUNK = 500;
 
     private final NamedParameterJdbcTemplate jdbc;
     private final DeadLetterStatements sql;
     private final SqlDialect dialect;
     private final EventCodec codec;
+    /** How letters read their event back: whole, or only its metadata (when the payload's class is gone). */
+    private final EventReader reader;
     private final TransactionTemplate inTransaction;
     /** Claims and releases: outside any caller's transaction, each statement committed by itself at once. */
     private final TransactionTemplate outsideTransaction;
@@ -94,6 +103,17 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         this.sql = dialect.statements(builder.tablePrefix);
         this.jdbc = new NamedParameterJdbcTemplate(builder.dataSource);
         this.codec = new EventCodec(builder.eventSerializer, builder.genericSerializer);
+        this.reader = new EventReader() {
+            @Override
+            public EventMessage<?> read(UUID letterId, SerializedEvent event) {
+                return codec.read(letterId, event);
+            }
+
+            @Override
+            public MetaData readMetaData(UUID letterId, SerializedEvent event) {
+                return codec.readMetaData(letterId, event);
+            }
+        };
         PlatformTransactionManager transactionManager = builder.transactionManager != null
                 ? builder.transactionManager : new DataSourceTransactionManager(builder.dataSource);
         this.inTransaction = new TransactionTemplate(transactionManager);
@@ -415,7 +435,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             touched.put(letter.id(), instant(rs, "sequence_touched"));
             return letter;
         });
-        return page(rows, limit, last -> Cursors.heads(touched.get(last.id()), last.sequenceKey()));
+        return Page.of(rows, limit, last -> Cursors.heads(touched.get(last.id()), last.sequenceKey()));
     }
 
     @Override
@@ -439,7 +459,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         String query = sql.letters(f.sequenceKey() != null, f.causeType() != null, f.payloadType() != null,
                                    f.from() != null, f.to() != null, cursor != null);
         List<StoredLetter> rows = jdbc.query(query, params, letterMapper);
-        return page(rows, limit, last -> Cursors.letters(last.enqueuedAt(), last.id()));
+        return Page.of(rows, limit, last -> Cursors.letters(last.enqueuedAt(), last.id()));
     }
 
     @Override
@@ -450,7 +470,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
             params.addValue("after_key", Cursors.decodeSequences(cursor));
         }
         List<SequenceSummary> rows = jdbc.query(sql.sequences(false, cursor != null), params, this::mapSequence);
-        return page(rows, limit, last -> Cursors.sequences(last.sequenceKey()));
+        return Page.of(rows, limit, last -> Cursors.sequences(last.sequenceKey()));
     }
 
     @Override
@@ -479,6 +499,27 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                           (rs, i) -> new AttemptRecord(rs.getInt("attempt"), instant(rs, "failed_at"),
                                                        rs.getString("node"), rs.getString("cause_type"),
                                                        rs.getString("cause_message")));
+    }
+
+    @Override
+    public Map<UUID, List<AttemptRecord>> attempts(Collection<UUID> letterIds) {
+        Map<UUID, List<AttemptRecord>> byLetter = new LinkedHashMap<>();
+        letterIds.forEach(id -> byLetter.put(id, new ArrayList<>()));
+        if (byLetter.isEmpty()) {
+            return byLetter;
+        }
+        // One statement per chunk, however many letters: an export reads a page of letters, then their histories.
+        List<UUID> ids = new ArrayList<>(byLetter.keySet());
+        for (int from = 0; from < ids.size(); from += ATTEMPTS_CHUNK) {
+            List<UUID> chunk = ids.subList(from, Math.min(ids.size(), from + ATTEMPTS_CHUNK));
+            jdbc.query(sql.attemptsOfLetters(), new MapSqlParameterSource("letter_ids", chunk), rs -> {
+                byLetter.get(rs.getObject("letter_id", UUID.class)).add(
+                        new AttemptRecord(rs.getInt("attempt"), instant(rs, "failed_at"), rs.getString("node"),
+                                          rs.getString("cause_type"), rs.getString("cause_message")));
+            });
+        }
+        byLetter.replaceAll((id, list) -> List.copyOf(list));
+        return byLetter;
     }
 
     // --- writes -------------------------------------------------------------------------------------------------
@@ -834,7 +875,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                                 instant(rs, "last_touched"), cause, rs.getString("cause_stack_trace"),
                                 rs.getInt("attempts"), readDiagnostics(id, rs.getBytes("diagnostics")),
                                 rs.getString("correlation_id"), rs.getString("trace_id"), rs.getBoolean("parked"),
-                                codec::read);
+                                reader);
     }
 
     private MetaData readDiagnostics(UUID letterId, byte[] bytes) {
@@ -858,14 +899,6 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                                    rs.getString("event_identifier"), rs.getString("payload_type"),
                                    rs.getString("cause_type"), claimed ? owner : null,
                                    claimed ? claimUntil : null);
-    }
-
-    private static <T> Page<T> page(List<T> rows, int limit, Function<T, String> cursorOf) {
-        if (rows.size() <= limit) {
-            return new Page<>(rows, null);
-        }
-        List<T> items = rows.subList(0, limit);
-        return new Page<>(items, cursorOf.apply(items.get(limit - 1)));
     }
 
     private static OffsetDateTime time(Instant instant) {

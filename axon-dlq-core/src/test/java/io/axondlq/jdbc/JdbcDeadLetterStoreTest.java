@@ -321,6 +321,57 @@ abstract class JdbcDeadLetterStoreTest {
         assertThat(store.evictLetter(id)).isEqualTo(1);
     }
 
+    @Test
+    void metadataOfALetterWhosePayloadClassIsGoneStillReads() {
+        MetaData metaData = MetaData.with("tenant", "t1").and("secret", "s3cr3t");
+        EventMessage<?> event = GenericEventMessage.asEventMessage(new OrderPlaced("legacy", 7)).andMetaData(metaData);
+        UUID id = store.enqueue(group, LetterDraft.failed("legacy", event, new IllegalStateException("boom"),
+                                                          List.of()));
+        jdbc.update("UPDATE axon_dlq_letter SET payload_type = 'com.example.removed.Gone' WHERE letter_id = ?", id);
+
+        StoredLetter letter = store.letter(id).orElseThrow();
+        assertThatThrownBy(letter::message).isInstanceOf(UndeserializableLetterException.class);
+        // Views mask metadata keys in it, so it must not take the payload down with it.
+        assertThat(letter.metaData()).isEqualTo(metaData);
+
+        jdbc.update("UPDATE axon_dlq_letter SET meta_data = ? WHERE letter_id = ?", new byte[]{1, 2, 3}, id);
+        assertThatThrownBy(() -> store.letter(id).orElseThrow().metaData())
+                .isInstanceOfSatisfying(UndeserializableLetterException.class,
+                                        e -> assertThat(e.letterId()).isEqualTo(id));
+    }
+
+    @Test
+    void attemptHistoriesOfManyLettersAreReadInOneStatementPerChunk() {
+        IllegalStateException cause = new IllegalStateException("broke");
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            List<AttemptRecord> history = i % 3 == 0 ? List.of()
+                    : List.of(AttemptRecord.of(1, T0, "node-a", cause), AttemptRecord.of(2, T0, "node-b", cause));
+            ids.add(store.enqueue(group, LetterDraft.failed("k-" + i, event(new OrderPlaced("o" + i, i)), cause,
+                                                            history)));
+        }
+        UUID unknown = UUID.randomUUID();
+        List<UUID> asked = new ArrayList<>(ids);
+        asked.add(7, unknown);
+        JdbcDeadLetterStore counted = storeOn(counting, "node-a", ROOMY);
+
+        counting.reset();
+        Map<UUID, List<AttemptRecord>> histories = counted.attempts(asked);
+        assertThat(counting.count()).as("one statement for 31 letters").isEqualTo(1);
+
+        assertThat(histories.keySet()).containsExactlyElementsOf(asked);
+        assertThat(histories.get(unknown)).isEmpty();
+        for (UUID id : ids) {
+            assertThat(histories.get(id)).as("the same as one letter's history")
+                                         .isEqualTo(store.attempts(id));
+        }
+        assertThat(histories.get(ids.get(1))).extracting(AttemptRecord::node).containsExactly("node-a", "node-b");
+        assertThat(histories.get(ids.get(0))).isEmpty();
+        counting.reset();
+        assertThat(counted.attempts(List.of())).isEmpty();
+        assertThat(counting.count()).isZero();
+    }
+
     // --- 6. concurrency ---------------------------------------------------------------------------------------
 
     @Test

@@ -315,12 +315,23 @@ public class AxonDlqProperties {
          */
         private String challenge = "Basic realm=\"axon-dlq\"";
 
+        /**
+         * Authority that shows letter details and listings in full (payload, cause messages, stack traces,
+         * diagnostics) although axon.dlq.export.payload is masked or none; everyone else sees them as an export would.
+         * Neither the read nor the write authority grants it. Without the ROLE_ prefix also met by the role of that
+         * name; your RoleHierarchy bean applies. Empty: nobody is exempt. Exports always follow
+         * axon.dlq.export.payload; masked metadata keys stay masked for everyone.
+         */
+        private String payloadAuthority = "DLQ_PAYLOAD";
+
         public String getReadAuthority() { return readAuthority; }
         public void setReadAuthority(String readAuthority) { this.readAuthority = readAuthority; }
         public String getWriteAuthority() { return writeAuthority; }
         public void setWriteAuthority(String writeAuthority) { this.writeAuthority = writeAuthority; }
         public String getChallenge() { return challenge; }
         public void setChallenge(String challenge) { this.challenge = challenge; }
+        public String getPayloadAuthority() { return payloadAuthority; }
+        public void setPayloadAuthority(String payloadAuthority) { this.payloadAuthority = payloadAuthority; }
     }
 
     /**
@@ -384,23 +395,36 @@ public class AxonDlqProperties {
         public void setIdempotencyKeyTtl(Duration idempotencyKeyTtl) { this.idempotencyKeyTtl = idempotencyKeyTtl; }
     }
 
-    /** What an export contains of each payload. */
+    /**
+     * What an export (and, for callers without axon.dlq.security.payload-authority, a letter detail or listing) shows
+     * of each letter's payload and failure texts.
+     */
     public enum PayloadMode {
-        /** The payload as stored. */
+        /** The payload as stored, cause messages and stack traces in full. */
         FULL,
-        /** The payload with every string value replaced by "***". */
+        /**
+         * The payload's structure with every value (string, number, boolean, at any depth) replaced by "***"; cause
+         * messages, the messages in stack traces and diagnostics values masked too.
+         */
         MASKED,
-        /** No payload, only its type. */
+        /** No payload, only its type; cause messages, stack-trace messages and diagnostics masked as in MASKED. */
         NONE
     }
 
     /** JSON export. */
     public static class Export {
 
-        /** How payloads are exported. */
+        /**
+         * How payloads (and cause messages, stack traces, diagnostics) are exported; letter details and listings
+         * follow it too for callers without axon.dlq.security.payload-authority.
+         */
         private PayloadMode payload = PayloadMode.FULL;
 
-        /** Metadata keys whose values are replaced by "***" in exports and letter details. */
+        /**
+         * Metadata keys whose values are replaced by "***" in exports, letter details and listings, for every caller
+         * and payload mode: compared ignoring case, at any depth (also inside nested objects and arrays). Metadata
+         * that can be read neither as JSON nor by the application's serializer is then omitted.
+         */
         private List<String> maskedMetadataKeys = new ArrayList<>();
 
         /**

@@ -4,7 +4,10 @@ import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
 import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -99,6 +102,17 @@ public interface DeadLetterStore {
     List<FailureGroup> failureGroups(String processingGroup);
 
     List<AttemptRecord> attempts(UUID letterId);
+
+    /**
+     * The attempt histories of several letters at once (an export's page), in as few statements as the store can:
+     * every given id is a key of the result, in the given order; a letter without history (or unknown) maps to an
+     * empty list. The default asks {@link #attempts(UUID)} per letter.
+     */
+    default Map<UUID, List<AttemptRecord>> attempts(Collection<UUID> letterIds) {
+        Map<UUID, List<AttemptRecord>> byLetter = new LinkedHashMap<>();
+        letterIds.forEach(id -> byLetter.put(id, attempts(id)));
+        return byLetter;
+    }
 
     // --- writes -------------------------------------------------------------------------------------------------
 

@@ -4,6 +4,6 @@ package io.axondlq.core.store;
 public class InvalidCursorException extends DeadLetterStoreException {
 
     public InvalidCursorException(String cursor) {
-        super("Invalid cursor [" + (cursor.length() > 64 ? cursor.substring(0, 64) + "…" : cursor) + "]");
+        super("Invalid cursor [" + StoredText.shorten(cursor, 64) + "]");
     }
 }

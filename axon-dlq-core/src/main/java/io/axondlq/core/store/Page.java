@@ -2,6 +2,7 @@ package io.axondlq.core.store;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * One page of a keyset-paged listing.
@@ -13,6 +14,18 @@ public record Page<T>(List<T> items, String nextCursor) {
 
     public Page {
         items = List.copyOf(items);
+    }
+
+    /**
+     * The page of a keyset query that asked for {@code limit + 1} rows: the extra row only tells that there is more;
+     * the cursor is then that of the page's last item ({@code cursorOf}, e.g. {@link CursorCodec#encode}).
+     */
+    public static <T> Page<T> of(List<T> rows, int limit, Function<? super T, String> cursorOf) {
+        if (rows.size() <= limit) {
+            return new Page<>(rows, null);
+        }
+        List<T> items = rows.subList(0, limit);
+        return new Page<>(items, cursorOf.apply(items.get(limit - 1)));
     }
 
     public Optional<String> next() {

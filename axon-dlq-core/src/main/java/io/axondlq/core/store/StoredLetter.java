@@ -120,6 +120,17 @@ public final class StoredLetter implements DeadLetter<EventMessage<?>> {
         return result;
     }
 
+    /**
+     * The event's metadata, read on its own when the event has not been read: available also when the payload's
+     * class is gone.
+     *
+     * @throws UndeserializableLetterException when the metadata itself cannot be read back
+     */
+    public MetaData metaData() {
+        EventMessage<?> result = message;
+        return result != null ? result.getMetaData() : reader.readMetaData(id, event);
+    }
+
     @Override
     public Optional<Cause> cause() {
         return Optional.ofNullable(cause);

@@ -7,7 +7,9 @@ import java.util.HexFormat;
 
 /**
  * Makes every text field of a letter storable, so that storing a letter never fails on its text: refusing a letter
- * would turn a poison event into a stalled processor. The one place where letter text is cleaned and cut.
+ * would turn a poison event into a stalled processor. The one place where text is cleaned and cut: letter fields
+ * ({@link #text}, {@link #identifier}), other stored text ({@link #cut}) and text quoted in messages
+ * ({@link #shorten}).
  * <ul>
  *     <li>U+0000 (refused by PostgreSQL's text types) and lone surrogates (not encodable as UTF-8) become U+FFFD;</li>
  *     <li>lengths are cut to the column sizes, counted in UTF-16 units (never more characters than the column holds
@@ -120,9 +122,25 @@ public final class StoredText {
         return cleaned == null ? value : cleaned.toString();
     }
 
-    /** Cuts to {@code maxChars} UTF-16 units without splitting a surrogate pair. */
-    static String cut(String value, int maxChars) {
-        if (value.length() <= maxChars) {
+    /**
+     * Text for a message or a log line (an error detail quoting a request value, say): control characters become
+     * {@code ?}, and text beyond {@code maxChars} is cut and marked with {@code …}. Null becomes empty.
+     */
+    public static String shorten(String value, int maxChars) {
+        if (value == null) {
+            return "";
+        }
+        StringBuilder printable = new StringBuilder(Math.min(value.length(), maxChars + 16));
+        // One code point past the limit is enough to know that the text was cut.
+        value.codePoints().limit(maxChars + 1L)
+             .forEach(c -> printable.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        String text = clean(printable.toString());
+        return text.length() > maxChars ? cut(text, maxChars) + "…" : text;
+    }
+
+    /** Cuts to {@code maxChars} UTF-16 units without splitting a surrogate pair; null stays null. */
+    public static String cut(String value, int maxChars) {
+        if (value == null || value.length() <= maxChars) {
             return value;
         }
         int end = maxChars;

@@ -66,4 +66,18 @@ class StoredTextTest {
         assertThat(attempt.causeType()).isEqualTo("T\uFFFD");
         assertThat(attempt.causeMessage()).hasSize(Causes.MAX_MESSAGE_LENGTH).startsWith("m\uFFFDm");
     }
+
+    @Test
+    void quotedTextIsPrintableAndCutWithAMark() {
+        assertThat(StoredText.shorten("plain", 64)).isEqualTo("plain");
+        assertThat(StoredText.shorten(null, 64)).isEmpty();
+        assertThat(StoredText.shorten("a\u0000b\nc\u007f", 64)).isEqualTo("a?b?c?");
+        assertThat(StoredText.shorten("x".repeat(64), 64)).isEqualTo("x".repeat(64));
+        assertThat(StoredText.shorten("x".repeat(65), 64)).isEqualTo("x".repeat(64) + "\u2026");
+        // never half a surrogate pair, never a lone surrogate
+        assertThat(StoredText.shorten("x".repeat(63) + "\uD83D\uDE00tail", 64)).isEqualTo("x".repeat(63) + "\u2026");
+        assertThat(StoredText.shorten("a\uD800b", 64)).isEqualTo("a\uFFFDb");
+        assertThat(StoredText.cut(null, 3)).isNull();
+        assertThat(StoredText.cut("abcdef", 3)).isEqualTo("abc");
+    }
 }

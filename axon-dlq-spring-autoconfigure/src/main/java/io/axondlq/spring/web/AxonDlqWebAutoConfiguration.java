@@ -120,8 +120,10 @@ public class AxonDlqWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public LetterViews axonDlqLetterViews(AxonDlqProperties properties) {
-        return new LetterViews(properties.getExport().getMaskedMetadataKeys());
+    public LetterViews axonDlqLetterViews(AxonDlqProperties properties, ObjectProvider<PayloadClearance> clearance) {
+        // The clearance comes from io.axondlq.spring.web.security (the payload authority) when Spring Security is on.
+        return new LetterViews(new LetterMasking(properties.getExport().getMaskedMetadataKeys()),
+                               new PayloadPolicy(properties, clearance.getIfUnique(() -> PayloadClearance.NOBODY)));
     }
 
     @Bean

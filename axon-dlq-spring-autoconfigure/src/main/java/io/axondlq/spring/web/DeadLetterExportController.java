@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
@@ -31,7 +32,9 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * {@code GET /processing-groups/{group}/export}: every attribute of every letter matching the listing filters,
@@ -77,7 +80,7 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         LetterFilter filter = parameters.letterFilter();
         boolean ndjson = ndjson(parameters.text("format", 16), request.getHeader(HttpHeaders.ACCEPT));
         String name = groups.require(group);
-        PayloadMode mode = properties.getExport().getPayload();
+        PayloadMode mode = views.policy().exportMode();
         // Taken after every other check (a bad request stays 400, not 429) and released however the export ends.
         slots.acquire();
         try {
@@ -131,8 +134,8 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
             generator.writeStartArray();
             Page<StoredLetter> page = first;
             while (true) {
-                for (StoredLetter letter : page.items()) {
-                    generator.writeTree(render(letter, mode));
+                for (ObjectNode letter : render(page, mode)) {
+                    generator.writeTree(letter);
                     written++;
                 }
                 generator.flush();
@@ -152,8 +155,8 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         long written = 0;
         Page<StoredLetter> page = first;
         while (true) {
-            for (StoredLetter letter : page.items()) {
-                out.write(ApiJson.MAPPER.writeValueAsBytes(render(letter, mode)));
+            for (ObjectNode letter : render(page, mode)) {
+                out.write(ApiJson.MAPPER.writeValueAsBytes(letter));
                 out.write('\n');
                 written++;
             }
@@ -165,8 +168,12 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         }
     }
 
-    private ObjectNode render(StoredLetter letter, PayloadMode mode) {
-        return views.export(letter, store.attempts(letter.id()), mode);
+    /** A page of letters with their attempt histories, read in one statement for the page (not one per letter). */
+    private List<ObjectNode> render(Page<StoredLetter> page, PayloadMode mode) {
+        Map<UUID, List<AttemptRecord>> attempts = store.attempts(page.items().stream().map(StoredLetter::id).toList());
+        return page.items().stream()
+                   .map(letter -> views.export(letter, attempts.getOrDefault(letter.id(), List.of()), mode))
+                   .toList();
     }
 
     private static boolean ndjson(String format, String accept) {

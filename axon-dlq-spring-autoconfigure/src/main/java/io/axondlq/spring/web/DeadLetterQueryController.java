@@ -9,6 +9,8 @@ import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -73,13 +75,15 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     }
 
     @GetMapping("/processing-groups/{group}/letters")
-    public JsonNode letters(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params) {
+    public JsonNode letters(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params,
+                            HttpServletRequest servletRequest) {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING, RequestParameters.FILTERS);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         String cursor = request.cursor();
         var filter = request.letterFilter();
         String name = groups.require(group);
-        return ApiJson.page(store.letters(name, filter, limit, cursor), views::summary);
+        PayloadMode mode = views.policy().readMode(servletRequest);
+        return ApiJson.page(store.letters(name, filter, limit, cursor), letter -> views.summary(letter, mode));
     }
 
     @GetMapping("/processing-groups/{group}/sequences")
@@ -104,11 +108,12 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     }
 
     @GetMapping("/letters/{id}")
-    public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params) {
+    public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
+                           HttpServletRequest servletRequest) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         StoredLetter letter = store.letter(letterId).orElseThrow(() -> unknownLetter(letterId));
-        return views.detail(letter, store.attempts(letterId));
+        return views.detail(letter, store.attempts(letterId), views.policy().readMode(servletRequest));
     }
 
     static DeadLetterApiException unknownLetter(UUID id) {

@@ -3,7 +3,6 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.SequenceSummary;
@@ -19,28 +18,46 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
 
 /**
  * JSON views of letters, sequences and failure groups. Works on the stored (serialized) form, so letters whose
  * payload class is gone still render: the payload is shown as JSON when its bytes are JSON, else as base64 with the
  * reason (and as text when it is valid UTF-8, e.g. XStream XML).
+ * <p>
+ * Every view of a letter takes a {@link PayloadMode}: {@code FULL} shows everything; {@code MASKED} and {@code NONE}
+ * mask (or omit) the payload and mask cause messages, stack-trace messages and diagnostics ({@link LetterMasking}).
+ * Masked metadata keys are masked in every mode. {@link #policy()} tells a controller which mode a request gets.
  */
 public class LetterViews {
 
-    static final String MASK = "***";
+    private final LetterMasking masking;
+    private final PayloadPolicy policy;
 
-    private final Set<String> maskedMetadataKeys;
-
+    /** Masks these metadata keys; shows everything else in full to every reader. */
     public LetterViews(List<String> maskedMetadataKeys) {
-        this.maskedMetadataKeys = Set.copyOf(maskedMetadataKeys == null ? List.of() : maskedMetadataKeys);
+        this(new LetterMasking(maskedMetadataKeys), PayloadPolicy.full());
     }
 
-    /** What listings show: everything but payload, metadata and stack trace. */
+    public LetterViews(LetterMasking masking, PayloadPolicy policy) {
+        this.masking = Objects.requireNonNull(masking, "masking");
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    /** Which payload mode a request gets (details and listings) and exports use. */
+    public PayloadPolicy policy() {
+        return policy;
+    }
+
+    /** What listings show in full: everything but payload, metadata and stack trace. */
     public ObjectNode summary(StoredLetter letter) {
+        return summary(letter, PayloadMode.FULL);
+    }
+
+    /** What listings show: everything but payload, metadata and stack trace; the cause message per {@code mode}. */
+    public ObjectNode summary(StoredLetter letter, PayloadMode mode) {
         SerializedEvent event = letter.event();
         ObjectNode node = ApiJson.object();
         node.put("id", letter.id().toString());
@@ -57,7 +74,7 @@ public class LetterViews {
         node.put("lastTouched", ApiJson.instant(letter.lastTouched()));
         node.put("attempts", letter.attempts());
         node.put("parked", letter.parked());
-        node.set("cause", cause(letter, false));
+        node.set("cause", cause(letter, false, mode));
         node.put("correlationId", letter.correlationId().orElse(null));
         node.put("traceId", letter.traceId().orElse(null));
         return node;
@@ -65,7 +82,12 @@ public class LetterViews {
 
     /** Everything about one letter; the payload in full, metadata with the masked keys replaced. */
     public ObjectNode detail(StoredLetter letter, List<AttemptRecord> attempts) {
-        ObjectNode node = full(letter, attempts, PayloadMode.FULL);
+        return detail(letter, attempts, PayloadMode.FULL);
+    }
+
+    /** Everything about one letter, the payload per {@code mode}, metadata with the masked keys replaced. */
+    public ObjectNode detail(StoredLetter letter, List<AttemptRecord> attempts, PayloadMode mode) {
+        ObjectNode node = full(letter, attempts, mode);
         // JSON bytes render whether or not the class still exists; tell the operator redelivery cannot work.
         // Only for one letter: an export of a million letters must not deserialize them all.
         try {
@@ -73,7 +95,9 @@ public class LetterViews {
             node.put("deserializable", true);
         } catch (RuntimeException e) {
             node.put("deserializable", false);
-            node.put("deserializationError", "The payload cannot be deserialized: " + e.getMessage());
+            // A serializer's message may quote the payload (Jackson does): masked views name the failure only.
+            node.put("deserializationError", "The payload cannot be deserialized: "
+                    + (mode == PayloadMode.FULL ? e.getMessage() : failureWithoutData(e)));
         }
         return node;
     }
@@ -84,15 +108,16 @@ public class LetterViews {
     }
 
     private ObjectNode full(StoredLetter letter, List<AttemptRecord> attempts, PayloadMode mode) {
-        ObjectNode node = summary(letter);
-        node.set("cause", cause(letter, true));
+        ObjectNode node = summary(letter, mode);
+        node.set("cause", cause(letter, true, mode));
         payload(node, letter, mode);
-        node.set("metadata", metadata(letter));
-        node.set("diagnostics", diagnostics(letter.diagnostics()));
+        node.set("metadata", metadata(letter, mode));
+        JsonNode diagnostics = diagnostics(letter.diagnostics());
+        node.set("diagnostics", mode == PayloadMode.FULL ? diagnostics : LetterMasking.maskValues(diagnostics));
         node.set("trackingToken", token(letter.event()));
         ArrayNode history = node.putArray("attemptHistory");
         for (AttemptRecord attempt : attempts) {
-            history.add(attempt(attempt));
+            history.add(attempt(attempt, mode));
         }
         return node;
     }
@@ -124,12 +149,17 @@ public class LetterViews {
     }
 
     public ObjectNode attempt(AttemptRecord a) {
+        return attempt(a, PayloadMode.FULL);
+    }
+
+    public ObjectNode attempt(AttemptRecord a, PayloadMode mode) {
         ObjectNode node = ApiJson.object();
         node.put("attempt", a.attempt());
         node.put("failedAt", ApiJson.instant(a.failedAt()));
         node.put("node", a.node());
         node.put("causeType", a.causeType());
-        node.put("causeMessage", a.causeMessage());
+        node.put("causeMessage", mode == PayloadMode.FULL ? a.causeMessage()
+                : LetterMasking.maskMessage(a.causeMessage()));
         return node;
     }
 
@@ -146,18 +176,30 @@ public class LetterViews {
         return node;
     }
 
-    private static JsonNode cause(StoredLetter letter, boolean withStackTrace) {
+    private static JsonNode cause(StoredLetter letter, boolean withStackTrace, PayloadMode mode) {
         Cause cause = letter.cause().orElse(null);
         if (cause == null) {
             return ApiJson.object().nullNode();
         }
+        boolean clear = mode == PayloadMode.FULL;
         ObjectNode node = ApiJson.object();
         node.put("type", cause.type());
-        node.put("message", cause.message());
+        node.put("message", clear ? cause.message() : LetterMasking.maskMessage(cause.message()));
         if (withStackTrace) {
-            node.put("stackTrace", letter.causeStackTrace().orElse(null));
+            String stackTrace = letter.causeStackTrace().orElse(null);
+            node.put("stackTrace", clear ? stackTrace : LetterMasking.maskStackTrace(stackTrace));
         }
         return node;
+    }
+
+    /** What went wrong, without a message that could quote the payload. */
+    private static String failureWithoutData(RuntimeException e) {
+        if (e instanceof UndeserializableLetterException undeserializable) {
+            Throwable cause = undeserializable.getCause();
+            return "payload type [" + undeserializable.payloadType() + "]"
+                    + (cause == null ? " is not on the classpath" : ": " + cause.getClass().getName());
+        }
+        return e.getClass().getName();
     }
 
     private static void payload(ObjectNode node, StoredLetter letter, PayloadMode mode) {
@@ -170,7 +212,7 @@ public class LetterViews {
         JsonNode json = json(bytes);
         if (json != null) {
             node.put("payloadFormat", mode == PayloadMode.MASKED ? "json-masked" : "json");
-            node.set("payload", mode == PayloadMode.MASKED ? mask(json) : json);
+            node.set("payload", mode == PayloadMode.MASKED ? LetterMasking.maskValues(json) : json);
             return;
         }
         if (mode == PayloadMode.MASKED) {
@@ -198,34 +240,32 @@ public class LetterViews {
         }
     }
 
-    private JsonNode metadata(StoredLetter letter) {
+    private JsonNode metadata(StoredLetter letter, PayloadMode mode) {
         byte[] bytes = letter.event().metaData();
         if (bytes == null || bytes.length == 0) {
             return ApiJson.object();
         }
         JsonNode json = json(bytes);
         if (json instanceof ObjectNode object) {
-            return maskKeys(object);
+            return masking.maskKeys(object);
         }
         try {
-            return maskKeys(toObject(letter.message().getMetaData()));
+            // The metadata alone: readable also when the payload's class is gone.
+            return masking.maskKeys(toObject(letter.metaData()));
         } catch (RuntimeException e) {
             ObjectNode raw = ApiJson.object();
+            if (masking.masksMetadata() || mode != PayloadMode.FULL) {
+                // Keys cannot be found in bytes nobody can read: showing them would show the masked keys too.
+                raw.put("format", "omitted");
+                raw.put("reason", "the stored metadata is neither JSON nor readable by the application's "
+                        + "serializer (" + e.getClass().getName() + "), so masked keys cannot be masked in it");
+                return raw;
+            }
             raw.put("format", "base64");
             raw.put("data", Base64.getEncoder().encodeToString(bytes));
             raw.put("reason", "the stored metadata is not JSON and cannot be deserialized: " + e.getMessage());
             return raw;
         }
-    }
-
-    private ObjectNode maskKeys(ObjectNode metadata) {
-        ObjectNode copy = metadata.deepCopy();
-        for (String key : maskedMetadataKeys) {
-            if (copy.has(key)) {
-                copy.put(key, MASK);
-            }
-        }
-        return copy;
     }
 
     private static ObjectNode toObject(Map<String, ?> map) {
@@ -271,28 +311,6 @@ public class LetterViews {
         } catch (Exception e) {
             return null;
         }
-    }
-
-    /** Every string value replaced by {@value #MASK}; numbers, booleans, nulls and the structure stay. */
-    static JsonNode mask(JsonNode node) {
-        if (node.isTextual()) {
-            return TextNode.valueOf(MASK);
-        }
-        if (node.isObject()) {
-            ObjectNode copy = ApiJson.object();
-            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-            while (fields.hasNext()) {
-                Map.Entry<String, JsonNode> field = fields.next();
-                copy.set(field.getKey(), mask(field.getValue()));
-            }
-            return copy;
-        }
-        if (node.isArray()) {
-            ArrayNode copy = ApiJson.array();
-            node.forEach(element -> copy.add(mask(element)));
-            return copy;
-        }
-        return node.deepCopy();
     }
 
     private static String utf8(byte[] bytes) {

@@ -1,6 +1,7 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.store.StoredText;
 import io.axondlq.spring.audit.AuditEntry;
 import io.axondlq.spring.audit.AuditLog;
 import jakarta.servlet.http.HttpServletRequest;
@@ -33,10 +34,8 @@ public class OperatorAudit {
 
     public AuditEntry record(HttpServletRequest request, String action, String group, String target,
                              ObjectNode parameters, String outcome, String detail) {
-        String who = actor.current(request);
-        if (who.length() > 255) {
-            who = who.substring(0, 255);
-        }
+        // The audit column's size; cleaned too, as PostgreSQL refuses NUL in text.
+        String who = StoredText.text(actor.current(request), StoredText.SHORT_TEXT);
         logger.info("axon-dlq operator action: actor={} action={} group={} target={} outcome={} detail={}",
                     who, action, group, target, outcome, detail);
         return log.record(who, action, group, target, parameters == null ? null : parameters.toString(), outcome,

@@ -1,6 +1,7 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.StoredText;
 import org.springframework.util.MultiValueMap;
 
 import java.time.DateTimeException;
@@ -57,8 +58,9 @@ final class RequestParameters {
             for (Set<String> names : allowed) {
                 known.addAll(names);
             }
+            String shown = StoredText.shorten(name, 80);
             throw DeadLetterApiException.badParameter(
-                    printable(name), "Unknown parameter [" + printable(name) + "]; this endpoint accepts "
+                    shown, "Unknown parameter [" + shown + "]; this endpoint accepts "
                             + (known.isEmpty() ? "no parameters" : known));
         }
         return new RequestParameters(values);
@@ -216,17 +218,8 @@ final class RequestParameters {
         return value;
     }
 
+    /** A request value quoted in an error detail: printable, at most 64 characters. */
     static String shorten(String value) {
-        if (value == null) {
-            return "";
-        }
-        String printable = printable(value);
-        return printable.length() > 64 ? printable.substring(0, 64) + "…" : printable;
-    }
-
-    private static String printable(String value) {
-        StringBuilder out = new StringBuilder(Math.min(value.length(), 80));
-        value.codePoints().limit(80).forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return out.toString();
+        return StoredText.shorten(value, 64);
     }
 }

@@ -1,13 +1,16 @@
 package io.axondlq.spring.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.AxonDlqProperties.InitializeSchema;
+import io.axondlq.spring.AxonDlqProperties.PayloadMode;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.spring.reliability.RawHttp.Request;
 import io.axondlq.spring.reliability.app.LimitedProjection;
 import io.axondlq.spring.reliability.app.ReliabilityNodeApplication;
 import io.axondlq.spring.reliability.app.ReliabilityProjection;
 import io.axondlq.spring.reliability.app.ReliabilitySchema;
+import io.axondlq.spring.web.ExportSlots;
 import io.axondlq.testsupport.FreshDatabase;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -45,6 +49,8 @@ import static org.awaitility.Awaitility.await;
  * <li>{@link #undeserializablePayloadsAreListedExportedAndKept}: letters whose payload class was renamed.</li>
  * <li>{@link #aFullQueueStallsItsSegmentAndResumesOnceAnOperatorFreesSpace}: group {@code limited} with room for 2
  * sequences gets a third poisoned aggregate.</li>
+ * <li>{@link #issue11HostileCasesAnswerTheirStatusRevealNothingMaskedAndChangeNothing}: signed dates, cross-site
+ * writes, busy exports and masking of unreadable letters, each with its expected answer.</li>
  * </ol>
  * {@code -Daxon.dlq.reliability.hostile-per-endpoint=N} (default 45) and {@code .seed} size and seed the generator.
  */
@@ -58,6 +64,8 @@ import static org.awaitility.Awaitility.await;
                 "reliability.limited-group=true",
                 "axon.dlq.processing-groups.limited.limits.max-sequences=2",
                 "axon.eventhandling.processors.projection.token-claim-interval=200",
+                // in another case than the events' "origin" key: masked keys are compared ignoring case
+                "axon.dlq.export.masked-metadata-keys=ORIGIN",
         })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(OutputCaptureExtension.class)
@@ -71,6 +79,7 @@ class RestApiReliabilityTest {
             Boolean.parseBoolean(System.getProperty("axon.dlq.reliability.known-bugs", "true"));
     private static final String GROUP = ReliabilityProjection.GROUP;
     private static final String PREFIX = "axon_dlq_";
+    private static final String BASE_PATH = HostileRequests.BASE;
     private static final List<String> TABLES = List.of(
             PREFIX + "letter", PREFIX + "sequence", PREFIX + "attempt", PREFIX + "audit", PREFIX + "retry_job",
             PREFIX + "retry_job_sequence", PREFIX + "auto_retry", PREFIX + "scheduler_lease", "projection",
@@ -82,6 +91,10 @@ class RestApiReliabilityTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    AxonDlqProperties properties;
+    @Autowired
+    ExportSlots exportSlots;
 
     private final JdbcTemplate jdbc = new JdbcTemplate(DB.dataSource());
     private final EventAppender appender = new EventAppender(DB.dataSource());
@@ -396,6 +409,167 @@ class RestApiReliabilityTest {
                                                 + "WHERE sequence_key = 'poison-y1'", String.class);
         JsonNode detail = rest.get("/letters/" + id).json();
         assertThat(detail.toString()).contains("cannot be deserialized");
+    }
+
+    // --- 4. issue 11: signed dates, cross-site writes, masking of unreadable letters, export concurrency ----------
+
+    /**
+     * The hostile cases issue 11 added, each with the one answer it must get, in one window over which the database
+     * snapshot must not change and no answer may be 5xx: dates with a signed year (raw {@code +}, which a query string
+     * turns into a space, and encoded) → 400; cross-site shaped writes to valid targets (form and text content types,
+     * none, no {@code X-Axon-DLQ-Request}) → 415; valid exports while every export slot is taken → 429 with
+     * {@code Retry-After}; details and listings of letters whose payload class is gone (one with JSON metadata holding
+     * the masked key in other cases and nested, one whose metadata is no JSON at all) in {@code full} and
+     * {@code masked} mode → 200 without the masked metadata value, and in {@code masked} mode without the cause
+     * message either.
+     */
+    @Test
+    @Order(6)
+    void issue11HostileCasesAnswerTheirStatusRevealNothingMaskedAndChangeNothing() throws Exception {
+        appender.appendNext("poison-m1", "poison-m2");
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> count("SELECT COUNT(*) FROM " + PREFIX + "letter WHERE sequence_key IN ('poison-m1', "
+                                    + "'poison-m2')") == 2);
+        String secret = "m3ta-s3cr3t";
+        String gone = "io.axondlq.gone.ItemRecordedV0";
+        jdbc.update("UPDATE " + PREFIX + "letter SET payload_type = ?, meta_data = ? WHERE sequence_key = 'poison-m1'",
+                    gone, ("{\"Origin\": \"" + secret + "\", \"trace\": {\"ORIGIN\": \"" + secret + "\"}, "
+                            + "\"hops\": [{\"origin\": {\"v\": \"" + secret + "\"}}], \"kept\": \"k\"}")
+                            .getBytes(StandardCharsets.UTF_8));
+        byte[] unreadableMetadata = ("<meta><origin>" + secret + "</origin></meta>").getBytes(StandardCharsets.UTF_8);
+        jdbc.update("UPDATE " + PREFIX + "letter SET payload_type = ?, meta_data = ? WHERE sequence_key = 'poison-m2'",
+                    gone, unreadableMetadata);
+        // what the API showed of such metadata before issue 11
+        String secretAsBase64 = Base64.getEncoder().encodeToString(unreadableMetadata);
+        String m1 = letterId("poison-m1");
+        String m2 = letterId("poison-m2");
+        String letters = BASE_PATH + "/processing-groups/" + GROUP + "/letters";
+        String export = BASE_PATH + "/processing-groups/" + GROUP + "/export";
+        String json = "application/json";
+        String marker = io.axondlq.spring.web.CrossSiteRequestGuard.HEADER;
+        List<Expected> cases = new ArrayList<>(List.of(
+                // dates with a signed year: no database stores them (was 500)
+                expect(400, "GET", letters + "?from=+1000000000-01-01T00:00:00Z", null),
+                expect(400, "GET", letters + "?from=%2B1000000000-01-01T00:00:00Z", null),
+                expect(400, "GET", letters + "?to=+10000-01-01T00:00:00Z", null),
+                expect(400, "GET", letters + "?from=2024-01-01T00:00:00+25:00", null),
+                expect(400, "GET", export + "?from=+1000000000-01-01T00:00:00Z", null),
+                expect(400, "POST", BASE_PATH + "/retry-jobs", "{\"processingGroup\": \"" + GROUP + "\", \"filter\": "
+                        + "{\"from\": \"+1000000000-01-01T00:00:00Z\"}}", "Content-Type", json),
+                // cross-site shaped writes to targets that exist: what a form or a no-cors fetch can send
+                expect(415, "POST", BASE_PATH + "/processing-groups/" + GROUP + "/sequences/poison-m1/redeliver", "x=1",
+                       "Content-Type", "application/x-www-form-urlencoded"),
+                expect(415, "POST", BASE_PATH + "/retry-jobs", "{\"processingGroup\": \"" + GROUP + "\"}",
+                       "Content-Type", "text/plain"),
+                expect(415, "POST", BASE_PATH + "/letters/" + m2 + "/redeliver-sequence", "{}",
+                       "Content-Type", "text/plain;charset=UTF-8"),
+                expect(415, "DELETE", BASE_PATH + "/letters/" + m1, null),
+                expect(415, "DELETE", BASE_PATH + "/processing-groups/" + GROUP + "/letters?confirm=" + GROUP, "x=1",
+                       "Content-Type", "multipart/form-data; boundary=x"),
+                expect(415, "POST", BASE_PATH + "/processing-groups/" + GROUP + "/redeliver-oldest", "",
+                       "Content-Type", "application/x-www-form-urlencoded")));
+        // every export slot taken: valid exports are refused and export (and audit) nothing
+        for (String target : List.of(export, export + "?format=ndjson", export + "?sequence=poison-m1")) {
+            cases.add(expect(429, "GET", target, null));
+        }
+        for (PayloadMode mode : List.of(PayloadMode.FULL, PayloadMode.MASKED)) {
+            for (String target : List.of(BASE_PATH + "/letters/" + m1, BASE_PATH + "/letters/" + m2,
+                                         letters + "?sequence=poison-m1", letters + "?sequence=poison-m2")) {
+                cases.add(new Expected(mode, 200, new Request("masking", "GET", target, List.of(), null, mode.name())));
+            }
+        }
+        // sanity: the X-Axon-DLQ-Request header is what is missing from the cross-site cases
+        assertThat(cases).filteredOn(c -> c.status() == 415)
+                         .allSatisfy(c -> assertThat(c.request().headers()).doesNotContain(marker));
+
+        PayloadMode configured = properties.getExport().getPayload();
+        int slots = exportSlots.available();
+        awaitQuiet();
+        Map<String, String> before = DbSnapshot.take(jdbc, TABLES);
+        RawHttp http = new RawHttp(port);
+        Rest rest = new Rest(port);
+        List<String> wrong = new ArrayList<>();
+        int serverErrors = 0;
+        try {
+            for (int i = 0; i < slots; i++) {
+                exportSlots.acquire();
+            }
+            for (Expected c : cases) {
+                properties.getExport().setPayload(c.mode() == null ? configured : c.mode());
+                int status;
+                String head;
+                String body;
+                if (c.mode() != null) {
+                    // Well-formed reads through a real client, which undoes chunking: a value split by a chunk
+                    // boundary would slip through the checks below.
+                    Rest.Response response = rest.get(c.request().target().substring(BASE_PATH.length()));
+                    status = response.status();
+                    head = "content-type: " + response.contentType().toLowerCase();
+                    body = response.body();
+                } else {
+                    RawHttp.Response response = http.send(c.request());
+                    status = response.status();
+                    head = response.head().toLowerCase();
+                    body = response.body();
+                }
+                serverErrors += status >= 500 ? 1 : 0;
+                boolean right = status == c.status()
+                        && (c.status() < 400 || head.contains("application/problem+json"))
+                        && (c.status() != 429 || head.contains("retry-after:"))
+                        && !body.contains(secret) && !body.contains(secretAsBase64)
+                        && (c.mode() != PayloadMode.MASKED || !body.contains("permanent fault of"));
+                if (!right) {
+                    wrong.add(c.status() + " expected, got " + status + ": " + c.request() + " -> " + shorten(body));
+                }
+            }
+        } finally {
+            for (int i = 0; i < slots; i++) {
+                exportSlots.release();
+            }
+            properties.getExport().setPayload(configured);
+        }
+        Map<String, String> after = DbSnapshot.take(jdbc, TABLES);
+        Figures.print(String.format("RESULT issue-11 hostile cases: %d requests (signed dates, cross-site writes, "
+                                            + "busy exports, masking of unreadable letters), 5xx %d, wrong answers "
+                                            + "%d, database unchanged: %s", cases.size(), serverErrors, wrong.size(),
+                                    before.equals(after)));
+        wrong.forEach(w -> Figures.print("  wrong: " + w));
+
+        assertThat(serverErrors).as("5xx answers").isZero();
+        assertThat(wrong).as("answers other than expected").isEmpty();
+        assertThat(after).as("database after the requests").isEqualTo(before);
+        assertThat(exportSlots.available()).isEqualTo(slots);
+
+        // Outside the window (an export writes its audit entry): a masked export of the unreadable letters.
+        properties.getExport().setPayload(PayloadMode.MASKED);
+        try {
+            Rest.Response exported = new Rest(port).get("/processing-groups/" + GROUP + "/export?format=ndjson");
+            assertThat(exported.status()).as(exported.toString()).isEqualTo(200);
+            assertThat(exported.body()).contains(m1).contains(m2).doesNotContain(secret).doesNotContain(secretAsBase64)
+                                       .doesNotContain("permanent fault of");
+        } finally {
+            properties.getExport().setPayload(configured);
+        }
+    }
+
+    private record Expected(PayloadMode mode, int status, Request request) {
+    }
+
+    /** A request as sent on the wire; a write carries no X-Axon-DLQ-Request unless the case adds it. */
+    private static Expected expect(int status, String method, String target, String body, String... headers) {
+        List<String> all = new ArrayList<>(List.of(headers));
+        if (status != 415 && !method.equals("GET")) {
+            all.add(io.axondlq.spring.web.CrossSiteRequestGuard.HEADER);
+            all.add("1");
+        }
+        return new Expected(null, status, new Request("issue 11", method, target, all,
+                                                      body == null ? null : body.getBytes(StandardCharsets.UTF_8),
+                                                      "expects " + status));
+    }
+
+    private String letterId(String sequenceKey) {
+        return jdbc.queryForObject("SELECT CAST(letter_id AS VARCHAR) FROM " + PREFIX + "letter WHERE sequence_key = ?",
+                                   String.class, sequenceKey);
     }
 
     // --- helpers --------------------------------------------------------------------------------------------------

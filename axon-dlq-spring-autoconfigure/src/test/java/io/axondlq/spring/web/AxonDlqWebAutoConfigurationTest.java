@@ -1,6 +1,8 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.spring.AxonDlqAutoConfigurationTest;
+import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.web.security.AuthorityPayloadClearance;
 import io.axondlq.spring.web.security.DeadLetterAuthorizationInterceptor;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
@@ -73,6 +75,37 @@ class AxonDlqWebAutoConfigurationTest {
             assertThat(interceptor.readAuthority()).isEqualTo("ROLE_OPS");
             assertThat(interceptor.writeAuthority()).isEqualTo("ROLE_OPS_ADMIN");
         });
+    }
+
+    @Test
+    void thePayloadAuthorityIsItsOwnPropertyAndEmptyExemptsNobody() {
+        runner.run(context -> {
+            assertThat(context.getBean(AuthorityPayloadClearance.class).authority()).isEqualTo("DLQ_PAYLOAD");
+            assertThat(context.getBean(LetterViews.class).policy().exportMode())
+                    .isEqualTo(AxonDlqProperties.PayloadMode.FULL);
+        });
+        runner.withPropertyValues("axon.dlq.security.payload-authority=ROLE_PRIVACY_OFFICER",
+                                  "axon.dlq.export.payload=masked").run(context -> {
+            assertThat(context.getBean(AuthorityPayloadClearance.class).authority()).isEqualTo("ROLE_PRIVACY_OFFICER");
+            assertThat(context.getBean(LetterViews.class).policy().exportMode())
+                    .isEqualTo(AxonDlqProperties.PayloadMode.MASKED);
+        });
+        runner.withPropertyValues("axon.dlq.security.payload-authority=", "axon.dlq.export.payload=none")
+              .run(context -> {
+                  AuthorityPayloadClearance clearance = context.getBean(AuthorityPayloadClearance.class);
+                  assertThat(clearance.authority()).isNull();
+                  SecurityContextHolder.getContext().setAuthentication(new UsernamePasswordAuthenticationToken(
+                          "all-powerful", "n/a", List.of(new SimpleGrantedAuthority("DLQ_PAYLOAD"),
+                                                         new SimpleGrantedAuthority("ROLE_DLQ_PAYLOAD"))));
+                  try {
+                      MockHttpServletRequest request = new MockHttpServletRequest("GET", "/dead-letters/letters/x");
+                      assertThat(clearance.granted(request)).isFalse();
+                      assertThat(context.getBean(LetterViews.class).policy().readMode(request))
+                              .isEqualTo(AxonDlqProperties.PayloadMode.NONE);
+                  } finally {
+                      SecurityContextHolder.clearContext();
+                  }
+              });
     }
 
     @Test

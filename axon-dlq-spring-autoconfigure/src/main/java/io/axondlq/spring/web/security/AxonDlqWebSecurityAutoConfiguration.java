@@ -4,6 +4,7 @@ import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.web.AxonDlqWebAutoConfiguration;
 import io.axondlq.spring.web.DeadLetterRestEndpoint;
+import io.axondlq.spring.web.PayloadClearance;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -40,6 +41,15 @@ public class AxonDlqWebSecurityAutoConfiguration {
         }
         return new DeadLetterAuthorizationInterceptor(security.getReadAuthority(), security.getWriteAuthority(),
                                                       roleHierarchy.getIfUnique(), challenge);
+    }
+
+    /** Who sees letters in full although {@code axon.dlq.export.payload} masks them. */
+    @Bean
+    @ConditionalOnMissingBean(PayloadClearance.class)
+    public AuthorityPayloadClearance axonDlqPayloadClearance(AxonDlqProperties properties,
+                                                             ObjectProvider<RoleHierarchy> roleHierarchy) {
+        return new AuthorityPayloadClearance(properties.getSecurity().getPayloadAuthority(),
+                                             roleHierarchy.getIfUnique());
     }
 
     @Bean

@@ -80,11 +80,13 @@ public class DlqWebTestApplication {
 
     /**
      * The host's role hierarchy, which axon-dlq's authorization honours: a supervisor (role {@code ROLE_DLQ_SUPERVISOR})
-     * holds the default write authority's role, so may write (and read) without holding {@code DLQ_ADMIN} itself.
+     * holds the default write authority's role, so may write (and read) without holding {@code DLQ_ADMIN} itself; an
+     * auditor ({@code ROLE_DLQ_AUDITOR}) holds the default payload authority's role.
      */
     @Bean
     public RoleHierarchy roleHierarchy() {
-        return RoleHierarchyImpl.withDefaultRolePrefix().role("DLQ_SUPERVISOR").implies("DLQ_ADMIN").build();
+        return RoleHierarchyImpl.withDefaultRolePrefix().role("DLQ_SUPERVISOR").implies("DLQ_ADMIN")
+                                .role("DLQ_AUDITOR").implies("DLQ_PAYLOAD").build();
     }
 
     @Bean
