@@ -56,6 +56,14 @@ public record RedeliveryResult(String processingGroup,
         NOT_FOUND
     }
 
+    /**
+     * For audit details: {@code "; N letter(s) dropped by the upcaster chain: [ids]"}, or empty when none was.
+     */
+    public String droppedByUpcasterDetail() {
+        return droppedByUpcaster.isEmpty() ? ""
+                : "; " + droppedByUpcaster.size() + " letter(s) dropped by the upcaster chain: " + droppedByUpcaster;
+    }
+
     static RedeliveryResult notFound(String processingGroup, String sequenceKey) {
         return new RedeliveryResult(processingGroup, sequenceKey, Outcome.NOT_FOUND, 0, 0, null, null, null);
     }
