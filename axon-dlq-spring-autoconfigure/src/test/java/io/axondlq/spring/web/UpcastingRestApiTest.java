@@ -2,7 +2,6 @@ package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.axondlq.spring.LetterUpcasterChain;
 import io.axondlq.spring.web.testapp.AccountCredited;
 import org.axonframework.serialization.SimpleSerializedType;
 import org.axonframework.serialization.upcasting.event.EventMultiUpcaster;
@@ -10,7 +9,6 @@ import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.axonframework.serialization.upcasting.event.IntermediateEventRepresentation;
 import org.axonframework.serialization.upcasting.event.SingleEventUpcaster;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
@@ -71,9 +69,6 @@ class UpcastingRestApiTest extends RestApiTestSupport {
         }
     }
 
-    @Autowired
-    LetterUpcasterChain upcasterChain;
-
     @Test
     void upcastLettersAreRedeliverableAndRedeliveredDroppedOnesResolvedAndAudited() {
         String account = poisoned("upcast", 3);
@@ -129,11 +124,6 @@ class UpcastingRestApiTest extends RestApiTestSupport {
             assertThat(result.path("remaining").asInt()).isEqualTo(1);
         }
         assertThat(letters(account)).hasSize(1);
-    }
-
-    @Test
-    void theDefaultChainIsAxons() {
-        assertThat(upcasterChain.upcasterChain()).isNotNull();
     }
 
     private void storeAs(JsonNode letter, String payloadType, String revision) {
