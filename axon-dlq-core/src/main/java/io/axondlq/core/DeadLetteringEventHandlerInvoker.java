@@ -365,8 +365,18 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
      * parameter. Exceptions propagate: the caller owns the unit of work and decides what a failure means.
      */
     public void invokeForRedelivery(StoredLetter letter) throws Exception {
+        for (EventMessage<?> message : letter.messages()) {
+            invokeForRedelivery(letter, message);
+        }
+    }
+
+    /**
+     * Invokes the handlers for one of the events the upcaster chain made of the letter's stored event (see
+     * {@link StoredLetter#messages()}), with the letter available to handlers as a {@link DeadLetter} parameter.
+     */
+    public void invokeForRedelivery(StoredLetter letter, EventMessage<?> message) throws Exception {
         CurrentUnitOfWork.ifStarted(u -> u.resources().put(DeadLetter.class.getName(), letter));
-        invokeTagged(letter.message());
+        invokeTagged(message);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.axondlq.jdbc;
 
+import io.axondlq.core.store.EventReader;
+import io.axondlq.core.store.LetterReadability;
 import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredText;
 import io.axondlq.core.store.UndeserializableLetterException;
@@ -12,32 +14,50 @@ import org.axonframework.eventhandling.GenericTrackedEventMessage;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.messaging.MetaData;
+import org.axonframework.serialization.LazyDeserializingObject;
 import org.axonframework.serialization.SerializedMessage;
 import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.SimpleSerializedObject;
+import org.axonframework.serialization.SerializedType;
 import org.axonframework.serialization.SimpleSerializedType;
 import org.axonframework.serialization.UnknownSerializedType;
+import org.axonframework.serialization.upcasting.event.EventUpcaster;
+import org.axonframework.serialization.upcasting.event.InitialEventRepresentation;
+import org.axonframework.serialization.upcasting.event.IntermediateEventRepresentation;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Converts events and diagnostics to and from their stored form. Payloads that arrive already serialized (events
  * read from an event store) are copied as they are, not deserialized and serialized again.
  */
-final class EventCodec {
+final class EventCodec implements EventReader {
 
     private final Serializer eventSerializer;
     private final Serializer genericSerializer;
+    /** The application's upcaster chain, looked up when first needed (it is built with Axon's configuration). */
+    private final Supplier<? extends EventUpcaster> upcasters;
 
     EventCodec(Serializer eventSerializer, Serializer genericSerializer) {
+        this(eventSerializer, genericSerializer, () -> null);
+    }
+
+    /** @param upcasters supplies the upcaster chain, or null when letters are read as they were stored */
+    EventCodec(Serializer eventSerializer, Serializer genericSerializer, Supplier<? extends EventUpcaster> upcasters) {
         this.eventSerializer = Objects.requireNonNull(eventSerializer, "eventSerializer");
         this.genericSerializer = Objects.requireNonNull(genericSerializer, "genericSerializer");
+        this.upcasters = Objects.requireNonNull(upcasters, "upcasters");
     }
 
     SerializedEvent serialize(EventMessage<?> message) {
@@ -75,17 +95,79 @@ final class EventCodec {
      * Reads the event back, deserializing the payload right away so that a missing class surfaces here, as a typed
      * error naming the letter, rather than deep inside a handler.
      */
-    EventMessage<?> read(UUID letterId, SerializedEvent event) {
-        SimpleSerializedType payloadType = new SimpleSerializedType(event.payloadType(), event.payloadRevision());
-        Class<?> payloadClass;
+    @Override
+    public EventMessage<?> read(UUID letterId, SerializedEvent event) {
+        List<EventMessage<?>> messages = readAll(letterId, event);
+        if (messages.size() != 1) {
+            throw new UndeserializableLetterException(
+                    letterId, event.payloadType(),
+                    "payload type " + stored(event) + " is upcast to " + messages.size() + " events; only "
+                            + "axon-dlq's redelivery handles a letter that is not exactly one event", null);
+        }
+        return messages.get(0);
+    }
+
+    /**
+     * With an upcaster chain, the stored event goes through it as an event store's events do (one stored event, in
+     * the shape of the event store's entries), then every resulting event is deserialized. Without one, the stored
+     * event is read as it is.
+     */
+    @Override
+    public List<EventMessage<?>> readAll(UUID letterId, SerializedEvent event) {
+        EventUpcaster chain = upcasters.get();
+        if (chain == null) {
+            return List.of(readAsStored(letterId, event));
+        }
+        TrackingToken token = token(letterId, event);
+        List<IntermediateEventRepresentation> upcast = upcast(letterId, event, token, chain);
+        List<EventMessage<?>> messages = new ArrayList<>(upcast.size());
+        for (IntermediateEventRepresentation representation : upcast) {
+            requireClass(letterId, event, representation.getType(), upcast);
+            try {
+                SerializedMessage<?> serialized = new SerializedMessage<>(
+                        representation.getMessageIdentifier(),
+                        new LazyDeserializingObject<>(representation.getData(), eventSerializer),
+                        representation.getMetaData());
+                serialized.getPayload();
+                serialized.getMetaData();
+                messages.add(toEventMessage(event, serialized, token));
+            } catch (RuntimeException e) {
+                throw new UndeserializableLetterException(
+                        letterId, event.payloadType(),
+                        "payload type " + stored(event) + upcastNote(event, upcast) + " cannot be read: "
+                                + e.getMessage(), e);
+            }
+        }
+        return messages;
+    }
+
+    /** Types only: upcasts (converting payloads only where an upcaster changes them) and looks the classes up. */
+    @Override
+    public LetterReadability readability(UUID letterId, SerializedEvent event) {
+        EventUpcaster chain = upcasters.get();
+        List<LetterReadability.PayloadType> types = new ArrayList<>();
         try {
-            payloadClass = eventSerializer.classForType(payloadType);
-        } catch (RuntimeException e) {
-            throw new UndeserializableLetterException(letterId, event.payloadType(), e);
+            if (chain == null) {
+                types.add(new LetterReadability.PayloadType(event.payloadType(), event.payloadRevision()));
+                requireClass(letterId, event, new SimpleSerializedType(event.payloadType(), event.payloadRevision()),
+                             List.of());
+            } else {
+                List<IntermediateEventRepresentation> upcast =
+                        upcast(letterId, event, token(letterId, event), chain);
+                upcast.forEach(r -> types.add(typeOf(r.getType())));
+                for (IntermediateEventRepresentation representation : upcast) {
+                    requireClass(letterId, event, representation.getType(), upcast);
+                }
+            }
+            return LetterReadability.readable(types);
+        } catch (UndeserializableLetterException e) {
+            return LetterReadability.unreadable(e.reason(), types);
         }
-        if (UnknownSerializedType.class.equals(payloadClass)) {
-            throw new UndeserializableLetterException(letterId, event.payloadType(), null);
-        }
+    }
+
+    private EventMessage<?> readAsStored(UUID letterId, SerializedEvent event) {
+        SimpleSerializedType payloadType = new SimpleSerializedType(event.payloadType(), event.payloadRevision());
+        requireClass(letterId, event, payloadType, List.of());
         try {
             SerializedMessage<?> serialized = new SerializedMessage<>(
                     event.eventIdentifier(),
@@ -95,14 +177,17 @@ final class EventCodec {
                     eventSerializer);
             serialized.getPayload();
             serialized.getMetaData();
-            return toEventMessage(event, serialized);
+            return toEventMessage(event, serialized, token(letterId, event));
+        } catch (UndeserializableLetterException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new UndeserializableLetterException(letterId, event.payloadType(), e);
         }
     }
 
     /** The metadata alone; needs no payload class. */
-    MetaData readMetaData(UUID letterId, SerializedEvent event) {
+    @Override
+    public MetaData readMetaData(UUID letterId, SerializedEvent event) {
         if (event.metaData() == null || event.metaData().length == 0) {
             return MetaData.emptyInstance();
         }
@@ -114,11 +199,79 @@ final class EventCodec {
         }
     }
 
-    private EventMessage<?> toEventMessage(SerializedEvent event, SerializedMessage<?> message) {
-        Instant timestamp = event.timestamp();
-        if (event.tokenType() != null) {
-            TrackingToken token = genericSerializer.deserialize(
+    private List<IntermediateEventRepresentation> upcast(UUID letterId, SerializedEvent event, TrackingToken token,
+                                                         EventUpcaster chain) {
+        try {
+            IntermediateEventRepresentation initial =
+                    new InitialEventRepresentation(StoredEventData.of(event, token), eventSerializer);
+            return chain.upcast(Stream.of(initial)).toList();
+        } catch (RuntimeException e) {
+            throw new UndeserializableLetterException(
+                    letterId, event.payloadType(),
+                    "payload type " + stored(event) + " cannot be read: the upcaster chain failed: " + e, e);
+        }
+    }
+
+    /** Fails with the operator's reason when the (upcast) type has no class in this application. */
+    private void requireClass(UUID letterId, SerializedEvent event, SerializedType type,
+                              List<IntermediateEventRepresentation> upcast) {
+        Class<?> payloadClass;
+        RuntimeException failure = null;
+        try {
+            payloadClass = eventSerializer.classForType(type);
+        } catch (RuntimeException e) {
+            payloadClass = UnknownSerializedType.class;
+            failure = e;
+        }
+        if (!UnknownSerializedType.class.equals(payloadClass)) {
+            return;
+        }
+        boolean unchanged = upcast.isEmpty() || (upcast.size() == 1 && typeOf(type).equals(storedType(event)));
+        String reason = "payload type " + stored(event) + " cannot be read: "
+                + (unchanged ? "class not found and no upcaster changes it"
+                : "the upcaster chain makes it " + typesOf(upcast) + " and class " + typeOf(type)
+                        + " is not found");
+        throw new UndeserializableLetterException(letterId, event.payloadType(), reason, failure);
+    }
+
+    private TrackingToken token(UUID letterId, SerializedEvent event) {
+        if (event.tokenType() == null) {
+            return null;
+        }
+        try {
+            return genericSerializer.deserialize(
                     new SimpleSerializedObject<>(event.token(), byte[].class, event.tokenType(), null));
+        } catch (RuntimeException e) {
+            throw new UndeserializableLetterException(
+                    letterId, event.payloadType(),
+                    "the tracking token of type " + event.tokenType() + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static LetterReadability.PayloadType storedType(SerializedEvent event) {
+        return new LetterReadability.PayloadType(event.payloadType(), event.payloadRevision());
+    }
+
+    private static String stored(SerializedEvent event) {
+        return storedType(event).toString();
+    }
+
+    private static LetterReadability.PayloadType typeOf(SerializedType type) {
+        return new LetterReadability.PayloadType(type.getName(), type.getRevision());
+    }
+
+    private static String typesOf(List<IntermediateEventRepresentation> upcast) {
+        return upcast.stream().map(r -> typeOf(r.getType()).toString()).collect(Collectors.joining(", "));
+    }
+
+    private static String upcastNote(SerializedEvent event, List<IntermediateEventRepresentation> upcast) {
+        boolean unchanged = upcast.size() == 1 && typeOf(upcast.get(0).getType()).equals(storedType(event));
+        return unchanged ? "" : " (upcast to " + typesOf(upcast) + ")";
+    }
+
+    private EventMessage<?> toEventMessage(SerializedEvent event, SerializedMessage<?> message, TrackingToken token) {
+        Instant timestamp = event.timestamp();
+        if (token != null) {
             if (event.aggregateIdentifier() != null) {
                 return new GenericTrackedDomainEventMessage<>(token, event.aggregateType(),
                                                               event.aggregateIdentifier(),

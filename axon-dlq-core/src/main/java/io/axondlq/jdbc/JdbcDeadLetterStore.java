@@ -29,6 +29,7 @@ import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
 import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import org.axonframework.messaging.deadletter.ThrowableCause;
 import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
@@ -65,6 +66,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import javax.sql.DataSource;
 
@@ -87,8 +89,6 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final DeadLetterStatements sql;
     private final SqlDialect dialect;
     private final EventCodec codec;
-    /** How letters read their event back: whole, or only its metadata (when the payload's class is gone). */
-    private final EventReader reader;
     private final TransactionTemplate inTransaction;
     /** Claims and releases: outside any caller's transaction, each statement committed by itself at once. */
     private final TransactionTemplate outsideTransaction;
@@ -102,18 +102,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         this.dialect = builder.dialect != null ? builder.dialect : SqlDialect.detect(builder.dataSource);
         this.sql = dialect.statements(builder.tablePrefix);
         this.jdbc = new NamedParameterJdbcTemplate(builder.dataSource);
-        this.codec = new EventCodec(builder.eventSerializer, builder.genericSerializer);
-        this.reader = new EventReader() {
-            @Override
-            public EventMessage<?> read(UUID letterId, SerializedEvent event) {
-                return codec.read(letterId, event);
-            }
-
-            @Override
-            public MetaData readMetaData(UUID letterId, SerializedEvent event) {
-                return codec.readMetaData(letterId, event);
-            }
-        };
+        this.codec = new EventCodec(builder.eventSerializer, builder.genericSerializer, builder.upcasterChain);
         PlatformTransactionManager transactionManager = builder.transactionManager != null
                 ? builder.transactionManager : new DataSourceTransactionManager(builder.dataSource);
         this.inTransaction = new TransactionTemplate(transactionManager);
@@ -875,7 +864,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                                 instant(rs, "last_touched"), cause, rs.getString("cause_stack_trace"),
                                 rs.getInt("attempts"), readDiagnostics(id, rs.getBytes("diagnostics")),
                                 rs.getString("correlation_id"), rs.getString("trace_id"), rs.getBoolean("parked"),
-                                reader);
+                                codec);
     }
 
     private MetaData readDiagnostics(UUID letterId, byte[] bytes) {
@@ -937,6 +926,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         private final Map<String, DeadLetterLimits> groupLimits = new HashMap<>();
         private Function<Object, String> keyEncoder;
         private String nodeId = NodeId.local();
+        private Supplier<? extends EventUpcaster> upcasterChain = () -> null;
 
         private Builder() {
         }
@@ -1007,6 +997,19 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         /** Optional; names this node in leases and attempt history. Defaults to {@code host:pid}. */
         public Builder nodeId(String nodeId) {
             this.nodeId = requireText(nodeId, "nodeId");
+            return this;
+        }
+
+        /**
+         * Optional; the application's upcaster chain, usually {@code Configuration::upcasterChain} (in a module's
+         * {@code store(c -> ...)} function: {@code upcasterChain(c::upcasterChain)}). Letters are read through it as
+         * the event store reads events: a letter stored with an older payload type or revision is upcast before it is
+         * deserialized, for redelivery and for views; the stored letter is never rewritten. Looked up on each read
+         * (cache it in the supplier if it is costly); a supplier returning null reads letters as they were stored,
+         * which is the default.
+         */
+        public Builder upcasterChain(Supplier<? extends EventUpcaster> upcasterChain) {
+            this.upcasterChain = require(upcasterChain, "upcasterChain");
             return this;
         }
 

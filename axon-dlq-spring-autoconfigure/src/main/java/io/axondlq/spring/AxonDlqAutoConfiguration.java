@@ -60,6 +60,13 @@ public class AxonDlqAutoConfiguration {
                                                properties.getJdbc().getTablePrefix());
     }
 
+    /** Dead letters are read through Axon's upcaster chain, as the event store reads events. */
+    @Bean
+    @ConditionalOnMissingBean
+    public LetterUpcasterChain axonDlqUpcasterChain(ObjectProvider<Configuration> axonConfiguration) {
+        return LetterUpcasterChain.axon(axonConfiguration);
+    }
+
     @Bean
     @ConditionalOnMissingBean(DeadLetterStore.class)
     public JdbcDeadLetterStore axonDlqStore(DataSource dataSource,
@@ -68,7 +75,8 @@ public class AxonDlqAutoConfiguration {
                                             @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
                                             AxonDlqProperties properties,
                                             GroupSettingsResolver settings,
-                                            DeadLetterSchemaInitializer schema) {
+                                            DeadLetterSchemaInitializer schema,
+                                            LetterUpcasterChain upcasterChain) {
         JdbcDeadLetterStore.Builder builder = JdbcDeadLetterStore.builder()
                                                                  .dataSource(dataSource)
                                                                  .eventSerializer(eventSerializer.getIfAvailable(
@@ -76,7 +84,8 @@ public class AxonDlqAutoConfiguration {
                                                                  .genericSerializer(serializer)
                                                                  .tablePrefix(properties.getJdbc().getTablePrefix())
                                                                  .limits(settings.defaultLimits())
-                                                                 .nodeId(properties.getNodeId());
+                                                                 .nodeId(properties.getNodeId())
+                                                                 .upcasterChain(upcasterChain::upcasterChain);
         transactionManager.ifAvailable(builder::transactionManager);
         settings.groupLimits().forEach(builder::limits);
         return builder.build();

@@ -355,7 +355,7 @@ public class AutoRetryScheduler implements BackgroundJob {
         if (result.failureType() != null) {
             detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
         }
-        return detail.toString();
+        return detail.append(result.droppedByUpcasterDetail()).toString();
     }
 
     @Override

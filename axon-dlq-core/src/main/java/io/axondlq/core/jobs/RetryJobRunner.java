@@ -286,6 +286,9 @@ public class RetryJobRunner implements BackgroundJob {
     static SequenceResult result(RedeliveryResult result) {
         String detail = result.failureType() == null ? null
                 : result.failureType() + (result.failureMessage() == null ? "" : ": " + result.failureMessage());
+        if (!result.droppedByUpcaster().isEmpty()) {
+            detail = (detail == null ? result.outcome().name() : detail) + result.droppedByUpcasterDetail();
+        }
         Counter counter = switch (result.outcome()) {
             case DRAINED -> Counter.SUCCEEDED;
             case FAILED, UNREADABLE, LEASE_LOST -> Counter.FAILED;

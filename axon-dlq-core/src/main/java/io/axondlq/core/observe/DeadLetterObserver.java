@@ -16,6 +16,11 @@ public interface DeadLetterObserver {
     String EVICTED_ON_RESET = "reset";
     /** {@link #evicted} reason: an operator evicted letters. */
     String EVICTED_BY_OPERATOR = "operator";
+    /**
+     * {@link #evicted} reason: a redelivery resolved the letter because the application's upcaster chain drops its
+     * event (an upcaster returned no event for it).
+     */
+    String EVICTED_BY_UPCASTER = "upcaster";
 
     /** A handler attempt failed and will be retried. */
     default void retried(String processingGroup, EventMessage<?> event, Throwable cause, int failedAttempts) {
@@ -51,7 +56,7 @@ public interface DeadLetterObserver {
      * @param letters how many letters were removed (at least 1)
      * @param reason  why, low-cardinality so it can be a metric tag: {@link #EVICTED_ON_RESET} when a processor
      *                reset cleared the group ({@code clearOnReset}), {@link #EVICTED_BY_OPERATOR} for an operator's
-     *                eviction
+     *                eviction, {@link #EVICTED_BY_UPCASTER} for a letter whose event the upcaster chain drops
      */
     default void evicted(String processingGroup, int letters, String reason) {
     }

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Redelivers dead letters one sequence at a time, one letter at a time in sequence order, through the processing
@@ -36,6 +37,12 @@ import java.util.Optional;
  * the lease is held. A holder that lost its lease (a letter slower than the lease, taken over by another node) rolls
  * back and stops: every letter takes effect exactly once. A failed letter is rolled back, then kept with attempts + 1
  * and a history row, fenced the same way, and the sequence stops there. Letters are read a page at a time.
+ * <p>
+ * Letters are read through the store's upcaster chain (see {@link StoredLetter#messages()}): a letter whose event the
+ * chain drops is resolved (removed, fenced by the lease, reported as evicted with reason
+ * {@link DeadLetterObserver#EVICTED_BY_UPCASTER} and listed in the result's {@code droppedByUpcaster}); one the chain
+ * splits has all its events handled, in order, in its one unit of work; one the chain cannot make readable stops the
+ * sequence with {@link RedeliveryResult.Outcome#UNREADABLE} and the reason.
  * <p>
  * Choose a lease longer than the slowest letter's handling: a longer letter is not wrong, but its work may be rolled
  * back and done again by the node that took the sequence over.
@@ -132,23 +139,46 @@ public class DeadLetterRedeliverer {
         String group = claim.processingGroup();
         String key = claim.sequenceKey();
         int redelivered = 0;
+        List<UUID> dropped = new ArrayList<>();
         long afterIndex = -1;
         while (true) {
             List<StoredLetter> page = store.sequenceLetters(group, key, afterIndex, PAGE_SIZE);
             if (page.isEmpty()) {
-                return drained(binding, claim, drainMark, redelivered);
+                return drained(binding, claim, drainMark, redelivered, dropped);
             }
             for (StoredLetter letter : page) {
                 afterIndex = letter.sequenceIndex();
-                EventMessage<?> message;
+                List<EventMessage<?>> messages;
                 try {
-                    message = letter.message();
+                    messages = letter.messages();
                 } catch (UndeserializableLetterException e) {
-                    return stopped(group, key, RedeliveryResult.Outcome.UNREADABLE, redelivered, letter, e);
+                    return stopped(group, key, RedeliveryResult.Outcome.UNREADABLE, redelivered, letter, e, dropped);
                 }
-                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, message);
+                if (messages.isEmpty()) {
+                    // The upcaster chain drops the event, as the event store would: nothing to handle, the letter is
+                    // resolved. Fenced by the lease like any removal.
+                    long left;
+                    try {
+                        left = store.removeLeased(claim, letter, lease);
+                    } catch (LeaseLostException lost) {
+                        return leaseLost(claim, redelivered, letter, lost, dropped);
+                    } catch (NoSuchDeadLetterException gone) {
+                        continue;
+                    }
+                    dropped.add(letter.id());
+                    logger.info("Dead letter [{}] of processing group [{}] resolved: the upcaster chain drops its "
+                                        + "event [{}] of payload type [{}] revision [{}]", letter.id(), group,
+                                letter.event().eventIdentifier(), letter.event().payloadType(),
+                                letter.event().payloadRevision());
+                    observer.evicted(group, 1, DeadLetterObserver.EVICTED_BY_UPCASTER);
+                    if (left == 0) {
+                        return drained(binding, claim, drainMark, redelivered, dropped);
+                    }
+                    continue;
+                }
+                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, messages);
                 if (attempt.fence() instanceof LeaseLostException lost) {
-                    return leaseLost(claim, redelivered, letter, lost);
+                    return leaseLost(claim, redelivered, letter, lost, dropped);
                 }
                 if (attempt.fence() != null) {
                     // Evicted while we handled it: its handling was rolled back with the transaction; go on.
@@ -156,27 +186,27 @@ public class DeadLetterRedeliverer {
                     continue;
                 }
                 if (attempt.failure() != null) {
-                    return failed(claim, redelivered, letter, message, attempt.failure());
+                    return failed(claim, redelivered, letter, messages.get(0), attempt.failure(), dropped);
                 }
                 redelivered++;
-                observer.redelivered(group, message);
+                observer.redelivered(group, messages.get(0));
                 if (attempt.lettersLeft() == 0) {
                     // The last letter took the sequence row, and the lease, with it.
-                    return drained(binding, claim, drainMark, redelivered);
+                    return drained(binding, claim, drainMark, redelivered, dropped);
                 }
             }
         }
     }
 
     private RedeliveryResult drained(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark,
-                                     int redelivered) {
+                                     int redelivered, List<UUID> dropped) {
         binding.invoker().sequenceDrained(claim.sequenceKey(), drainMark);
         return new RedeliveryResult(claim.processingGroup(), claim.sequenceKey(), RedeliveryResult.Outcome.DRAINED,
-                                    redelivered, 0, null, null, null);
+                                    redelivered, 0, null, null, null, dropped);
     }
 
     private RedeliveryResult failed(SequenceClaim claim, int redelivered, StoredLetter letter,
-                                    EventMessage<?> message, Throwable failure) {
+                                    EventMessage<?> message, Throwable failure, List<UUID> dropped) {
         String group = claim.processingGroup();
         try {
             store.requeueLeased(claim, letter.withCause(failure),
@@ -185,21 +215,22 @@ public class DeadLetterRedeliverer {
                                 lease);
         } catch (LeaseLostException lost) {
             // Another node owns the sequence now and decides about this letter: we record nothing.
-            return leaseLost(claim, redelivered, letter, lost);
+            return leaseLost(claim, redelivered, letter, lost, dropped);
         } catch (NoSuchDeadLetterException gone) {
             logger.debug("Dead letter [{}] was evicted while it was redelivered", letter.id());
         }
         observer.redeliveryFailed(group, message, failure);
-        return stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED, redelivered, letter, failure);
+        return stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED, redelivered, letter, failure,
+                       dropped);
     }
 
     private RedeliveryResult leaseLost(SequenceClaim claim, int redelivered, StoredLetter letter,
-                                       LeaseLostException lost) {
+                                       LeaseLostException lost, List<UUID> dropped) {
         logger.warn("Redelivery of sequence [{}] of processing group [{}] stopped at dead letter [{}] after {} "
                             + "letter(s): {}", claim.sequenceKey(), claim.processingGroup(), letter.id(), redelivered,
                     lost.getMessage());
         return stopped(claim.processingGroup(), claim.sequenceKey(), RedeliveryResult.Outcome.LEASE_LOST,
-                       redelivered, letter, lost);
+                       redelivered, letter, lost, dropped);
     }
 
     /**
@@ -209,26 +240,41 @@ public class DeadLetterRedeliverer {
     private record Attempt(RuntimeException fence, Throwable failure, long lettersLeft) {
     }
 
+    /**
+     * Several messages (an upcaster split the letter's event) are handled in order in the one unit of work, each
+     * through the interceptors as the unit of work's current message; the letter is removed after the last.
+     */
     private Attempt redeliverInUnitOfWork(DeadLetterGroups.Binding binding, SequenceClaim claim, StoredLetter letter,
-                                          EventMessage<?> message) {
-        UnitOfWork<EventMessage<?>> unitOfWork = DefaultUnitOfWork.startAndGet(message);
+                                          List<EventMessage<?>> messages) {
+        UnitOfWork<EventMessage<?>> unitOfWork = DefaultUnitOfWork.startAndGet(messages.get(0));
         unitOfWork.attachTransaction(binding.transactionManager());
         List<MessageHandlerInterceptor<? super EventMessage<?>>> interceptors = binding.interceptors().get();
         DeadLetteringEventHandlerInvoker invoker = binding.invoker();
         long[] left = {-1};
         RuntimeException[] fence = {null};
-        ResultMessage<?> result = unitOfWork.executeWithResult(
-                () -> new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
-                    invoker.invokeForRedelivery(letter);
-                    // Same transaction as the handler's writes, and fenced by the lease: both commit, or neither.
-                    try {
-                        left[0] = store.removeLeased(claim, letter, lease);
-                    } catch (LeaseLostException | NoSuchDeadLetterException e) {
-                        fence[0] = e;
-                        throw e;
+        ResultMessage<?> result = unitOfWork.executeWithResult(() -> {
+            for (int i = 0; i < messages.size(); i++) {
+                EventMessage<?> message = messages.get(i);
+                if (i > 0) {
+                    unitOfWork.transformMessage(previous -> message);
+                }
+                boolean last = i == messages.size() - 1;
+                new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
+                    invoker.invokeForRedelivery(letter, message);
+                    if (last) {
+                        // Same transaction as the handlers' writes, and fenced by the lease: all commit, or none.
+                        try {
+                            left[0] = store.removeLeased(claim, letter, lease);
+                        } catch (LeaseLostException | NoSuchDeadLetterException e) {
+                            fence[0] = e;
+                            throw e;
+                        }
                     }
                     return null;
-                }).proceed());
+                }).proceed();
+            }
+            return null;
+        });
         if (!result.isExceptional()) {
             return new Attempt(null, null, left[0]);
         }
@@ -236,10 +282,10 @@ public class DeadLetterRedeliverer {
     }
 
     private RedeliveryResult stopped(String group, String key, RedeliveryResult.Outcome outcome, int redelivered,
-                                     StoredLetter letter, Throwable failure) {
+                                     StoredLetter letter, Throwable failure, List<UUID> dropped) {
         return new RedeliveryResult(group, key, outcome, redelivered, store.sequenceSize(group, key),
                                     letter == null ? null : letter.id(),
                                     failure == null ? null : failure.getClass().getName(),
-                                    failure == null ? null : failure.getMessage());
+                                    failure == null ? null : failure.getMessage(), dropped);
     }
 }

@@ -1,5 +1,6 @@
 package io.axondlq.core.redelivery;
 
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -10,6 +11,10 @@ import java.util.UUID;
  * @param stoppedAtLetterId  the letter that failed, or null
  * @param failureType        exception type of that failure, or null
  * @param failureMessage     its message, or null
+ * @param droppedByUpcaster  letters resolved without handling because the application's upcaster chain drops their
+ *                           event (removed, reported to the observer as evicted with reason
+ *                           {@link io.axondlq.core.observe.DeadLetterObserver#EVICTED_BY_UPCASTER}); not counted in
+ *                           {@code redelivered}
  */
 public record RedeliveryResult(String processingGroup,
                                String sequenceKey,
@@ -18,14 +23,29 @@ public record RedeliveryResult(String processingGroup,
                                long remaining,
                                UUID stoppedAtLetterId,
                                String failureType,
-                               String failureMessage) {
+                               String failureMessage,
+                               List<UUID> droppedByUpcaster) {
+
+    public RedeliveryResult {
+        droppedByUpcaster = droppedByUpcaster == null ? List.of() : List.copyOf(droppedByUpcaster);
+    }
+
+    /** A result without letters dropped by the upcaster chain. */
+    public RedeliveryResult(String processingGroup, String sequenceKey, Outcome outcome, int redelivered,
+                            long remaining, UUID stoppedAtLetterId, String failureType, String failureMessage) {
+        this(processingGroup, sequenceKey, outcome, redelivered, remaining, stoppedAtLetterId, failureType,
+             failureMessage, List.of());
+    }
 
     public enum Outcome {
         /** Every letter was redelivered; the sequence is gone and live events flow again. */
         DRAINED,
         /** A letter failed again: it keeps its place (attempts + 1) and the sequence stays parked. */
         FAILED,
-        /** A letter's payload cannot be deserialized; it is kept unchanged. */
+        /**
+         * A letter's payload cannot be deserialized, even after the application's upcaster chain; it is kept
+         * unchanged, and the failure message says why (the letter's {@code readability()} reason).
+         */
         UNREADABLE,
         /**
          * The lease was lost: it expired and another node took the sequence over (or the sequence was evicted
@@ -34,6 +54,14 @@ public record RedeliveryResult(String processingGroup,
         LEASE_LOST,
         /** There was nothing to redeliver. */
         NOT_FOUND
+    }
+
+    /**
+     * For audit details: {@code "; N letter(s) dropped by the upcaster chain: [ids]"}, or empty when none was.
+     */
+    public String droppedByUpcasterDetail() {
+        return droppedByUpcaster.isEmpty() ? ""
+                : "; " + droppedByUpcaster.size() + " letter(s) dropped by the upcaster chain: " + droppedByUpcaster;
     }
 
     static RedeliveryResult notFound(String processingGroup, String sequenceKey) {

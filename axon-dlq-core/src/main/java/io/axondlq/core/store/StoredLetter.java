@@ -8,6 +8,7 @@ import org.axonframework.messaging.deadletter.GenericDeadLetter;
 import org.axonframework.messaging.deadletter.ThrowableCause;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -34,6 +35,8 @@ public final class StoredLetter implements DeadLetter<EventMessage<?>> {
     private final boolean parked;
     private final EventReader reader;
     private volatile EventMessage<?> message;
+    private volatile List<EventMessage<?>> messages;
+    private volatile LetterReadability readability;
 
     public StoredLetter(UUID id, String processingGroup, String sequenceKey, long sequenceIndex,
                         SerializedEvent event, Instant enqueuedAt, Instant lastTouched, Cause cause,
@@ -62,6 +65,8 @@ public final class StoredLetter implements DeadLetter<EventMessage<?>> {
              lastTouched, cause, causeStackTrace, base.attempts, diagnostics, base.correlationId, base.traceId,
              base.parked, base.reader);
         this.message = base.message;
+        this.messages = base.messages;
+        this.readability = base.readability;
     }
 
     public UUID id() {
@@ -108,7 +113,10 @@ public final class StoredLetter implements DeadLetter<EventMessage<?>> {
     }
 
     /**
-     * @throws UndeserializableLetterException when the stored event cannot be read back
+     * The event, upcast: what Axon's own dead-letter API sees.
+     *
+     * @throws UndeserializableLetterException when the stored event cannot be read back, or the upcaster chain does
+     *                                         not make exactly one event of it (see {@link #messages()})
      */
     @Override
     public EventMessage<?> message() {
@@ -129,6 +137,32 @@ public final class StoredLetter implements DeadLetter<EventMessage<?>> {
     public MetaData metaData() {
         EventMessage<?> result = message;
         return result != null ? result.getMetaData() : reader.readMetaData(id, event);
+    }
+
+    /**
+     * Every event the application's upcaster chain makes of the stored one, in order (see {@link EventReader}): none
+     * when an upcaster drops it, several when one splits it. Redelivery handles them all in the letter's unit of
+     * work.
+     *
+     * @throws UndeserializableLetterException when one of them cannot be read
+     */
+    public List<EventMessage<?>> messages() {
+        List<EventMessage<?>> result = messages;
+        if (result == null) {
+            result = List.copyOf(reader.readAll(id, event));
+            messages = result;
+        }
+        return result;
+    }
+
+    /** Whether this application can redeliver the letter and why not; checks types only (see {@link EventReader}). */
+    public LetterReadability readability() {
+        LetterReadability result = readability;
+        if (result == null) {
+            result = reader.readability(id, event);
+            readability = result;
+        }
+        return result;
     }
 
     @Override

@@ -18,7 +18,8 @@ import org.axonframework.eventhandling.EventMessage;
  * place</td></tr>
  * <tr><td>{@value #REDELIVERIES}</td><td>processingGroup, outcome ({@code success} | {@code failure})</td><td>letters
  * redelivered, by an operator, a retry job or the automatic retry</td></tr>
- * <tr><td>{@value #EVICTED}</td><td>processingGroup, reason ({@code operator} | {@code reset})</td><td>letters removed
+ * <tr><td>{@value #EVICTED}</td><td>processingGroup, reason ({@code operator} | {@code reset} |
+ * {@code upcaster})</td><td>letters removed
  * without being redelivered</td></tr>
  * <tr><td>{@value #SKIPPED}</td><td>processingGroup, causeType</td><td>events the retry policy dropped</td></tr>
  * <tr><td>{@value #OVERFLOWS}</td><td>processingGroup</td><td>letters refused because the queue was full (the batch

@@ -243,7 +243,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
         if (result.failureType() != null) {
             detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
         }
-        return detail.toString();
+        return detail.append(result.droppedByUpcasterDetail()).toString();
     }
 
     static JsonNode result(RedeliveryResult result) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.FailureGroup;
+import io.axondlq.core.store.LetterReadability;
 import io.axondlq.core.store.SequenceSummary;
 import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredLetter;
@@ -77,7 +78,22 @@ public class LetterViews {
         node.set("cause", cause(letter, false, mode));
         node.put("correlationId", letter.correlationId().orElse(null));
         node.put("traceId", letter.traceId().orElse(null));
+        redeliverability(node, letter.readability());
         return node;
+    }
+
+    /**
+     * Whether redelivery can read the letter, after the application's upcaster chain, and what it hands the handlers:
+     * {@code redeliveredAs} lists the payload types in order (none: an upcaster drops the event and redelivery resolves
+     * the letter; several: one splits it). Listings check types only; the detail deserializes too.
+     */
+    private static void redeliverability(ObjectNode node, LetterReadability readability) {
+        node.put("redeliverable", readability.readable());
+        node.put("notRedeliverableReason", readability.reason());
+        ArrayNode types = node.putArray("redeliveredAs");
+        for (LetterReadability.PayloadType type : readability.payloadTypes()) {
+            types.addObject().put("payloadType", type.name()).put("payloadRevision", type.revision());
+        }
     }
 
     /** Everything about one letter; the payload in full, metadata with the masked keys replaced. */
@@ -91,13 +107,17 @@ public class LetterViews {
         // JSON bytes render whether or not the class still exists; tell the operator redelivery cannot work.
         // Only for one letter: an export of a million letters must not deserialize them all.
         try {
-            letter.message();
+            letter.messages();
             node.put("deserializable", true);
         } catch (RuntimeException e) {
             node.put("deserializable", false);
             // A serializer's message may quote the payload (Jackson does): masked views name the failure only.
-            node.put("deserializationError", "The payload cannot be deserialized: "
-                    + (mode == PayloadMode.FULL ? e.getMessage() : failureWithoutData(e)));
+            String error = mode == PayloadMode.FULL ? e.getMessage() : failureWithoutData(e);
+            node.put("deserializationError", "The payload cannot be deserialized: " + error);
+            // The types resolve, the payload does not (its shape changed, say): redelivery would answer UNREADABLE.
+            node.put("redeliverable", false);
+            node.put("notRedeliverableReason", mode == PayloadMode.FULL && e instanceof UndeserializableLetterException u
+                    ? u.reason() : "the payload cannot be deserialized: " + error);
         }
         return node;
     }
@@ -231,7 +251,7 @@ public class LetterViews {
 
     private static String deserialization(StoredLetter letter) {
         try {
-            letter.message();
+            letter.messages();
             return " (it is readable by the application's serializer)";
         } catch (UndeserializableLetterException e) {
             return "; it cannot be deserialized either: " + e.getMessage();

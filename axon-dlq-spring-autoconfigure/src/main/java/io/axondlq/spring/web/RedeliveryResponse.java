@@ -2,7 +2,13 @@ package io.axondlq.spring.web;
 
 import io.axondlq.core.redelivery.RedeliveryResult;
 
-/** The body of a sequence redelivery ({@code .../redeliver}, {@code redeliver-oldest}, {@code redeliver-sequence}). */
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The body of a sequence redelivery ({@code .../redeliver}, {@code redeliver-oldest}, {@code redeliver-sequence}).
+ * {@code droppedByUpcaster}: ids of the letters resolved without handling because the upcaster chain drops their event.
+ */
 public record RedeliveryResponse(String processingGroup,
                                  String sequenceKey,
                                  String outcome,
@@ -10,13 +16,15 @@ public record RedeliveryResponse(String processingGroup,
                                  long remaining,
                                  String stoppedAtLetterId,
                                  String failureType,
-                                 String failureMessage) {
+                                 String failureMessage,
+                                 List<String> droppedByUpcaster) {
 
     static RedeliveryResponse of(RedeliveryResult result) {
         return new RedeliveryResponse(result.processingGroup(), result.sequenceKey(), result.outcome().name(),
                                       result.redelivered(), result.remaining(),
                                       result.stoppedAtLetterId() == null ? null
                                               : result.stoppedAtLetterId().toString(),
-                                      result.failureType(), result.failureMessage());
+                                      result.failureType(), result.failureMessage(),
+                                      result.droppedByUpcaster().stream().map(UUID::toString).toList());
     }
 }
