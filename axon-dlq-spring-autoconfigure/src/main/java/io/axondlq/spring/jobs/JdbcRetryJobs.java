@@ -7,7 +7,7 @@ import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceSummary;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 import org.springframework.dao.ConcurrencyFailureException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;

@@ -2,7 +2,7 @@ package io.axondlq.spring.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 
 /**
  * The audit entries of retry jobs: creation (and rejected attempts), stop requests, and how each job ended.

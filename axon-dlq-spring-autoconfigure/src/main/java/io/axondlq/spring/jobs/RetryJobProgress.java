@@ -1,6 +1,6 @@
 package io.axondlq.spring.jobs;
 
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;

@@ -4,7 +4,7 @@ import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.SequenceClaimedException;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 import io.axondlq.spring.jobs.RetryJobProgress.ClaimedJob;
 import io.axondlq.spring.jobs.RetryJobProgress.Counter;
 import io.axondlq.spring.jobs.RetryJobProgress.PendingSequence;

@@ -3,12 +3,13 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
-import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.jobs.RetryJob;
 import io.axondlq.spring.jobs.RetryJobs;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -38,10 +39,15 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     private final LetterViews views;
     private final ObjectProvider<RetryJobs> retryJobs;
     private final AxonDlqProperties properties;
+    private final DeadLetterOperations operations;
+    private final OperatorActor actor;
 
     public DeadLetterQueryController(DeadLetterStore store, KnownProcessingGroups groups, LetterViews views,
-                                     ObjectProvider<RetryJobs> retryJobs, AxonDlqProperties properties) {
+                                     ObjectProvider<RetryJobs> retryJobs, AxonDlqProperties properties,
+                                     DeadLetterOperations operations, OperatorActor actor) {
         this.store = store;
+        this.operations = operations;
+        this.actor = actor;
         this.groups = groups;
         this.views = views;
         this.retryJobs = retryJobs;
@@ -103,12 +109,14 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
         return body;
     }
 
+    /** One letter in full, its payload included: the read is audited ({@code read-letter}). */
     @GetMapping("/letters/{id}")
-    public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params) {
+    public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
+                           HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
-        StoredLetter letter = store.letter(letterId).orElseThrow(() -> unknownLetter(letterId));
-        return views.detail(letter, store.attempts(letterId));
+        DeadLetterOperations.LetterDetail detail = operations.letterDetail(actor.current(request), letterId, true);
+        return views.detail(detail.letter(), detail.attempts());
     }
 
     static DeadLetterApiException unknownLetter(UUID id) {

@@ -1,8 +1,8 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.axondlq.spring.audit.AuditEntry;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditLog;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -4,7 +4,7 @@ import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
-import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.spring.jobs.AutoRetryScheduler.SequenceState;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
