@@ -11,13 +11,18 @@ import io.axondlq.spring.jobs.RetryJob;
 import io.axondlq.spring.jobs.RetryJobs;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
 import org.springframework.util.MultiValueMap;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -112,11 +117,29 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     /** One letter in full, its payload included: the read is audited ({@code read-letter}). */
     @GetMapping("/letters/{id}")
     public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                           HttpServletRequest request) {
+                           HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
+        // Refused before the read: an answer the client cannot take would otherwise be audited as shown.
+        requireJsonAcceptable(request);
         DeadLetterOperations.LetterDetail detail = operations.letterDetail(actor.current(request), letterId, true);
         return views.detail(detail.letter(), detail.attempts());
+    }
+
+    private static void requireJsonAcceptable(HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
+        String accept = request.getHeader(HttpHeaders.ACCEPT);
+        if (accept == null || accept.isBlank()) {
+            return;
+        }
+        List<MediaType> accepted;
+        try {
+            accepted = MediaType.parseMediaTypes(accept);
+        } catch (InvalidMediaTypeException e) {
+            throw new HttpMediaTypeNotAcceptableException(e.getMessage());
+        }
+        if (accepted.stream().noneMatch(type -> type.isCompatibleWith(MediaType.APPLICATION_JSON))) {
+            throw new HttpMediaTypeNotAcceptableException(List.of(MediaType.APPLICATION_JSON));
+        }
     }
 
     static DeadLetterApiException unknownLetter(UUID id) {
