@@ -5,7 +5,6 @@ import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
-import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.AttemptRecord;
@@ -14,8 +13,6 @@ import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -54,11 +51,9 @@ public class DeadLetterOperations {
     public static final String STARTED = "started";
 
     static final int EXPORT_PAGE_SIZE = 500;
-    private static final int MAX_ACTOR = 255;
-    private static final Logger logger = LoggerFactory.getLogger(DeadLetterOperations.class);
 
     private final DeadLetterStore store;
-    private final AuditLog audit;
+    private final OperationsAudit audit;
     private final TransactionTemplate transaction;
     private final DeadLetterObserver observer;
     private final Supplier<DeadLetterRedeliverer> redeliverer;
@@ -72,7 +67,7 @@ public class DeadLetterOperations {
     public DeadLetterOperations(DeadLetterStore store, AuditLog audit, PlatformTransactionManager transactionManager,
                                 DeadLetterObserver observer, Supplier<DeadLetterRedeliverer> redeliverer) {
         this.store = Objects.requireNonNull(store, "store");
-        this.audit = Objects.requireNonNull(audit, "audit");
+        this.audit = new OperationsAudit(Objects.requireNonNull(audit, "audit"));
         this.transaction = new TransactionTemplate(Objects.requireNonNull(transactionManager, "transactionManager"));
         this.observer = observer == null ? DeadLetterObserver.NOOP : observer;
         this.redeliverer = redeliverer == null ? () -> null : redeliverer;
@@ -103,7 +98,7 @@ public class DeadLetterOperations {
             StoredLetter letter = letter(letterId);
             List<AttemptRecord> attempts = store.attempts(letterId);
             if (showsPayload) {
-                record(actor, READ_LETTER, letter.processingGroup(), letterId.toString(),
+                audit.record(actor, READ_LETTER, letter.processingGroup(), letterId.toString(),
                        AuditParameters.of().put("letterId", letterId.toString()), SUCCESS,
                        "letter of sequence [" + letter.sequenceKey() + "] shown with its payload");
             }
@@ -126,13 +121,13 @@ public class DeadLetterOperations {
             }
         }
         parameters.put("filter", filter);
-        return new Export(this, actor(actor), processingGroup, filter, parameters.json(),
+        return new Export(this, OperationsAudit.actor(actor), processingGroup, filter, parameters.json(),
                           store.letters(processingGroup, filter, EXPORT_PAGE_SIZE, null));
     }
 
     /** The audit log, oldest first, keyset paged. */
     public Page<AuditEntry> auditEntries(int limit, String cursor) {
-        return audit.list(limit, cursor);
+        return audit.log().list(limit, cursor);
     }
 
     // --- evictions ------------------------------------------------------------------------------------------------
@@ -144,7 +139,7 @@ public class DeadLetterOperations {
             if (removed == 0) {
                 throw new UnknownLetterException(letterId);
             }
-            record(actor, EVICT_LETTER, letter.processingGroup(), letterId.toString(),
+            audit.record(actor, EVICT_LETTER, letter.processingGroup(), letterId.toString(),
                    AuditParameters.of().put("letterId", letterId.toString()), SUCCESS,
                    "removed " + removed + " letter of sequence [" + letter.sequenceKey() + "]");
             return new LetterEviction(letter, removed);
@@ -158,7 +153,7 @@ public class DeadLetterOperations {
         SequenceEviction eviction = transaction.execute(status -> {
             requireSequence(processingGroup, sequenceKey);
             int removed = store.evictSequence(processingGroup, sequenceKey);
-            record(actor, EVICT_SEQUENCE, processingGroup, sequenceKey, AuditParameters.of()
+            audit.record(actor, EVICT_SEQUENCE, processingGroup, sequenceKey, AuditParameters.of()
                            .put("processingGroup", processingGroup).put("sequenceKey", sequenceKey),
                    SUCCESS, "removed " + removed + " letters");
             return new SequenceEviction(processingGroup, sequenceKey, removed);
@@ -177,7 +172,7 @@ public class DeadLetterOperations {
     public int eraseGroup(String actor, String processingGroup) {
         int removed = transaction.execute(status -> {
             int count = store.evictGroup(processingGroup);
-            record(actor, ERASE_GROUP, processingGroup, processingGroup, AuditParameters.of()
+            audit.record(actor, ERASE_GROUP, processingGroup, processingGroup, AuditParameters.of()
                            .put("processingGroup", processingGroup).put("confirm", processingGroup),
                    SUCCESS, "removed " + count + " letters");
             return count;
@@ -199,20 +194,20 @@ public class DeadLetterOperations {
     public RedeliveryResult redeliverSequence(String actor, String processingGroup, String sequenceKey) {
         DeadLetterRedeliverer redelivery = redeliverer();
         requireSequence(processingGroup, sequenceKey);
-        String who = actor(actor);
+        String who = OperationsAudit.actor(actor);
         String parameters = AuditParameters.of().put("processingGroup", processingGroup)
                                             .put("sequenceKey", sequenceKey).json();
         RedeliveryResult result;
         try {
-            result = redelivery.redeliver(processingGroup, sequenceKey, recorder(who));
+            result = redelivery.redeliver(processingGroup, sequenceKey, audit.redeliveryRecorder(who));
         } catch (SequenceClaimedException e) {
-            recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, REJECTED,
+            audit.recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, REJECTED,
                         e.getMessage());
             throw e;
         } catch (UnknownProcessingGroupException e) {
             throw e;
         } catch (RuntimeException e) {
-            recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, FAILURE,
+            audit.recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, FAILURE,
                         e.getClass().getName() + ": " + e.getMessage());
             throw e;
         }
@@ -220,8 +215,8 @@ public class DeadLetterOperations {
             // Evicted or drained by someone else between our check and the claim.
             throw new UnknownSequenceException(processingGroup, sequenceKey);
         }
-        audit.record(who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, outcome(result),
-                     describe(result));
+        audit.record(who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters,
+                     OperationsAudit.outcome(result), OperationsAudit.describe(result));
         return result;
     }
 
@@ -234,46 +229,21 @@ public class DeadLetterOperations {
     /** "Retry one": the sequence that waited longest, skipping sequences leased by someone else. */
     public RedeliveryResult redeliverOldest(String actor, String processingGroup) {
         DeadLetterRedeliverer redelivery = redeliverer();
-        String who = actor(actor);
+        String who = OperationsAudit.actor(actor);
         String parameters = AuditParameters.of().put("processingGroup", processingGroup).json();
         RedeliveryResult result;
         try {
-            result = redelivery.redeliverOldest(processingGroup, recorder(who));
+            result = redelivery.redeliverOldest(processingGroup, audit.redeliveryRecorder(who));
         } catch (UnknownProcessingGroupException e) {
             throw e;
         } catch (RuntimeException e) {
-            recordAfter(e, who, REDELIVER_OLDEST, processingGroup, null, parameters, FAILURE,
+            audit.recordAfter(e, who, REDELIVER_OLDEST, processingGroup, null, parameters, FAILURE,
                         e.getClass().getName() + ": " + e.getMessage());
             throw e;
         }
-        audit.record(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters, outcome(result),
-                     describe(result));
+        audit.record(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters,
+                     OperationsAudit.outcome(result), OperationsAudit.describe(result));
         return result;
-    }
-
-    /** Writes each letter's outcome to the audit log, in the transaction that records that outcome. */
-    private RedeliveryRecorder recorder(String actor) {
-        return new RedeliveryRecorder() {
-            @Override
-            public void redelivered(StoredLetter letter) {
-                audit.record(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(),
-                             letterParameters(letter), SUCCESS, "redelivered and removed");
-            }
-
-            @Override
-            public void failed(StoredLetter letter, Throwable failure) {
-                audit.record(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(),
-                             letterParameters(letter), FAILURE,
-                             "kept with attempt " + (letter.attempts() + 1) + ": " + failure.getClass().getName()
-                                     + ": " + failure.getMessage());
-            }
-        };
-    }
-
-    private static String letterParameters(StoredLetter letter) {
-        return AuditParameters.of().put("letterId", letter.id().toString())
-                              .put("sequenceKey", letter.sequenceKey())
-                              .put("sequenceIndex", Long.toString(letter.sequenceIndex())).json();
     }
 
     // --- shared ---------------------------------------------------------------------------------------------------
@@ -314,45 +284,5 @@ public class DeadLetterOperations {
         if (removed > 0) {
             observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_BY_OPERATOR);
         }
-    }
-
-    private AuditEntry record(String actor, String action, String processingGroup, String target,
-                              AuditParameters parameters, String outcome, String detail) {
-        return audit.record(actor(actor), action, processingGroup, target, parameters.json(), outcome, detail);
-    }
-
-    /** Audits how a failed call ended without hiding why it failed (the audit log itself may be what failed). */
-    private void recordAfter(RuntimeException failure, String actor, String action, String processingGroup,
-                             String target, String parameters, String outcome, String detail) {
-        try {
-            audit.record(actor, action, processingGroup, target, parameters, outcome, detail);
-        } catch (RuntimeException e) {
-            logger.warn("Could not audit {} of [{}] [{}]: {}", action, processingGroup, target, e.toString());
-            failure.addSuppressed(e);
-        }
-    }
-
-    static String actor(String actor) {
-        if (actor == null || actor.isBlank()) {
-            return ANONYMOUS;
-        }
-        return actor.length() > MAX_ACTOR ? actor.substring(0, MAX_ACTOR) : actor;
-    }
-
-    private static String outcome(RedeliveryResult result) {
-        return switch (result.outcome()) {
-            case DRAINED, NOT_FOUND -> SUCCESS;
-            case FAILED, UNREADABLE, LEASE_LOST -> FAILURE;
-        };
-    }
-
-    private static String describe(RedeliveryResult result) {
-        StringBuilder detail = new StringBuilder(result.outcome().name())
-                .append(": redelivered ").append(result.redelivered())
-                .append(", remaining ").append(result.remaining());
-        if (result.failureType() != null) {
-            detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
-        }
-        return detail.toString();
     }
 }

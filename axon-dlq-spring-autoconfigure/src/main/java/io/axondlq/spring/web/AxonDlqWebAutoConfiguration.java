@@ -112,8 +112,8 @@ public class AxonDlqWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public OperatorAudit axonDlqOperatorAudit(AuditLog auditLog, OperatorActor actor) {
-        return new OperatorAudit(auditLog, actor);
+    public OperatorAudit axonDlqOperatorAudit(OperatorActor actor) {
+        return new OperatorAudit(actor);
     }
 
     @Bean

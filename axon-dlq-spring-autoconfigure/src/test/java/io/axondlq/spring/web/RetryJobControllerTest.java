@@ -81,7 +81,7 @@ class RetryJobControllerTest {
         DefaultListableBeanFactory none = new DefaultListableBeanFactory();
         KnownProcessingGroups groups = new KnownProcessingGroups(store, none.getBeanProvider(
                 io.axondlq.core.config.DeadLetteringEventProcessingModule.class));
-        OperatorAudit operatorAudit = new OperatorAudit(auditLog, new OperatorActor());
+        OperatorAudit operatorAudit = new OperatorAudit(new OperatorActor());
         DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
         beans.registerSingleton("jobs", jobs);
         AxonDlqProperties properties = new AxonDlqProperties();
