@@ -213,6 +213,22 @@ abstract class DeadLetterOperationsIntegrationTest {
     }
 
     @Test
+    void redeliveringForAJobAuditsEachLetterButNotTheCall() {
+        park(2, "A");
+        List<StoredLetter> a = app.letters("A");
+
+        RedeliveryResult result = operations.redeliverLetters("system", GROUP, app.key("A"));
+
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(audit("redeliver-letter")).extracting(AuditEntry::target, AuditEntry::actor)
+                                             .containsExactly(org.assertj.core.groups.Tuple.tuple(
+                                                                      a.get(0).id().toString(), "system"),
+                                                              org.assertj.core.groups.Tuple.tuple(
+                                                                      a.get(1).id().toString(), "system"));
+        assertThat(audit("redeliver-sequence")).as("the job records the call itself").isEmpty();
+    }
+
+    @Test
     void aRedeliveredLetterWhoseAuditEntryIsRefusedIsRolledBackWithItsHandling() {
         park(2, "A");
         int attempts = app.letters("A").get(0).attempts();

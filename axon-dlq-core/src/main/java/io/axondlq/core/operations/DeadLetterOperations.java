@@ -246,6 +246,18 @@ public class DeadLetterOperations {
         return result;
     }
 
+    /**
+     * Redelivers a sequence with each letter's outcome audited in its transaction, without an entry for the call:
+     * for callers that record the call themselves (retry jobs, automatic retry).
+     *
+     * @throws RedeliveryUnavailableException without axon-dlq's event processing module
+     * @throws SequenceClaimedException       when another node holds it
+     */
+    public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey) {
+        return redeliverer().redeliver(processingGroup, sequenceKey,
+                                       audit.redeliveryRecorder(OperationsAudit.actor(actor)));
+    }
+
     // --- shared ---------------------------------------------------------------------------------------------------
 
     AuditEntry startExport(String actor, String processingGroup, String parameters) {
