@@ -35,6 +35,8 @@ abstract class JdbcAuditLogTest {
 
     @BeforeEach
     void emptyLog() {
+        // The operations tables refer to the store's.
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
         SchemaInitializer.initialize(dataSource, SqlDialect.detect(dataSource), SchemaInitializer.DEFAULT_TABLE_PREFIX,
                                      SchemaInitializer.OPERATIONS_SCRIPT);
         jdbc = new JdbcTemplate(dataSource);
