@@ -122,7 +122,10 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
         UUID letterId = RequestParameters.uuid("id", id);
         // Refused before the read: an answer the client cannot take would otherwise be audited as shown.
         requireJsonAcceptable(request);
-        DeadLetterOperations.LetterDetail detail = operations.letterDetail(actor.current(request), letterId, true);
+        // A HEAD request gets no body, so it shows no payload.
+        boolean showsPayload = !"HEAD".equals(request.getMethod());
+        DeadLetterOperations.LetterDetail detail = operations.letterDetail(actor.current(request), letterId,
+                                                                           showsPayload);
         return views.detail(detail.letter(), detail.attempts());
     }
 
