@@ -2,12 +2,13 @@ package io.axondlq.spring;
 
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.tx.Savepoints;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
-import io.axondlq.spring.audit.AuditLog;
-import io.axondlq.spring.audit.JdbcAuditLog;
+import io.axondlq.core.audit.AuditLog;
+import io.axondlq.jdbc.audit.JdbcAuditLog;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.config.EventProcessingModule;
@@ -126,5 +127,21 @@ public class AxonDlqAutoConfiguration {
     public AuditLog axonDlqAuditLog(DataSource dataSource, AxonDlqProperties properties,
                                     DeadLetterSchemaInitializer schema) {
         return new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(), Clock.systemUTC());
+    }
+
+    /**
+     * Every operator action (REST, the Java API) goes through it: the change and its audit entry in one transaction of
+     * the application's transaction manager, then the observers (metrics) the invoker and the redeliverer report to.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(PlatformTransactionManager.class)
+    public DeadLetterOperations axonDlqOperations(DeadLetterStore store, AuditLog auditLog,
+                                                  PlatformTransactionManager transactionManager,
+                                                  ObjectProvider<DeadLetterObserver> observers,
+                                                  ObjectProvider<DeadLetterRedeliverer> redeliverer) {
+        return new DeadLetterOperations(store, auditLog, transactionManager,
+                                        new CompositeDeadLetterObserver(observers.orderedStream().toList()),
+                                        redeliverer::getIfAvailable);
     }
 }

@@ -17,7 +17,7 @@ import javax.sql.DataSource;
  */
 public class DeadLetterSchemaInitializer implements InitializingBean {
 
-    public static final String OPERATIONS_SCRIPT = "V2__axon_dlq_operations.sql";
+    public static final String OPERATIONS_SCRIPT = SchemaInitializer.OPERATIONS_SCRIPT;
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterSchemaInitializer.class);
 
     private final DataSource dataSource;

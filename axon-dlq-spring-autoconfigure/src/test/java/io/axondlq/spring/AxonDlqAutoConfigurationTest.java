@@ -5,7 +5,7 @@ import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.NodeId;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 import io.axondlq.spring.jobs.AxonDlqJobsAutoConfiguration;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;

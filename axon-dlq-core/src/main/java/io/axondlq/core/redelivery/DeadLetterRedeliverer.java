@@ -44,6 +44,9 @@ import java.util.UUID;
  * splits has all its events handled, in order, in its one unit of work; one the chain cannot make readable stops the
  * sequence with {@link RedeliveryResult.Outcome#UNREADABLE} and the reason.
  * <p>
+ * A {@link RedeliveryRecorder} hears each letter's outcome in the transaction that records it (the operations layer
+ * writes the letter's audit entry there).
+ * <p>
  * Choose a lease longer than the slowest letter's handling: a longer letter is not wrong, but its work may be rolled
  * back and done again by the node that took the sequence over.
  */
@@ -71,6 +74,15 @@ public class DeadLetterRedeliverer {
      * @throws SequenceClaimedException        when another owner is redelivering the sequence
      */
     public RedeliveryResult redeliver(String processingGroup, String sequenceKey) {
+        return redeliver(processingGroup, sequenceKey, RedeliveryRecorder.NONE);
+    }
+
+    /**
+     * {@link #redeliver(String, String)} with each letter's outcome reported to {@code recorder} in its transaction.
+     *
+     * @throws RuntimeException what {@code recorder} threw; that letter's outcome was rolled back
+     */
+    public RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder) {
         DeadLetterGroups.Binding binding = binding(processingGroup);
         // Taken before the claim: entries the live path adds to its parked sets after this point are not ours to drop.
         long drainMark = binding.invoker().drainMark();
@@ -79,7 +91,7 @@ public class DeadLetterRedeliverer {
             return RedeliveryResult.notFound(processingGroup, sequenceKey);
         }
         try {
-            return drain(binding, claim.get(), drainMark);
+            return drain(binding, claim.get(), drainMark, recorder);
         } finally {
             store.release(claim.get());
         }
@@ -87,13 +99,18 @@ public class DeadLetterRedeliverer {
 
     /** Redelivers the sequence that waited longest since it was last touched, skipping leased ones. */
     public RedeliveryResult redeliverOldest(String processingGroup) {
+        return redeliverOldest(processingGroup, RedeliveryRecorder.NONE);
+    }
+
+    /** {@link #redeliverOldest(String)} with each letter's outcome reported to {@code recorder} in its transaction. */
+    public RedeliveryResult redeliverOldest(String processingGroup, RedeliveryRecorder recorder) {
         binding(processingGroup);
         String cursor = null;
         do {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, 20, cursor);
             for (StoredLetter head : heads.items()) {
                 try {
-                    return redeliver(processingGroup, head.sequenceKey());
+                    return redeliver(processingGroup, head.sequenceKey(), recorder);
                 } catch (SequenceClaimedException e) {
                     // Taken by another node since we listed it: try the next one.
                 }
@@ -135,7 +152,8 @@ public class DeadLetterRedeliverer {
                      .orElseThrow(() -> new UnknownProcessingGroupException(processingGroup));
     }
 
-    private RedeliveryResult drain(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark) {
+    private RedeliveryResult drain(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark,
+                                   RedeliveryRecorder recorder) {
         String group = claim.processingGroup();
         String key = claim.sequenceKey();
         int redelivered = 0;
@@ -159,7 +177,12 @@ public class DeadLetterRedeliverer {
                     // resolved. Fenced by the lease like any removal.
                     long left;
                     try {
-                        left = store.removeLeased(claim, letter, lease);
+                        // The removal and what the recorder writes about it (the audit entry) commit together.
+                        left = binding.transactionManager().fetchInTransaction(() -> {
+                            long remaining = store.removeLeased(claim, letter, lease);
+                            recorder.dropped(letter);
+                            return remaining;
+                        });
                     } catch (LeaseLostException lost) {
                         return leaseLost(claim, redelivered, letter, lost, dropped);
                     } catch (NoSuchDeadLetterException gone) {
@@ -176,7 +199,10 @@ public class DeadLetterRedeliverer {
                     }
                     continue;
                 }
-                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, messages);
+                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, messages, recorder);
+                if (attempt.recorderFailure() != null) {
+                    throw attempt.recorderFailure();
+                }
                 if (attempt.fence() instanceof LeaseLostException lost) {
                     return leaseLost(claim, redelivered, letter, lost, dropped);
                 }
@@ -186,7 +212,8 @@ public class DeadLetterRedeliverer {
                     continue;
                 }
                 if (attempt.failure() != null) {
-                    return failed(claim, redelivered, letter, messages.get(0), attempt.failure(), dropped);
+                    return failed(binding, claim, redelivered, letter, messages.get(0), attempt.failure(), dropped,
+                                  recorder);
                 }
                 redelivered++;
                 observer.redelivered(group, messages.get(0));
@@ -205,14 +232,20 @@ public class DeadLetterRedeliverer {
                                     redelivered, 0, null, null, null, dropped);
     }
 
-    private RedeliveryResult failed(SequenceClaim claim, int redelivered, StoredLetter letter,
-                                    EventMessage<?> message, Throwable failure, List<UUID> dropped) {
+    private RedeliveryResult failed(DeadLetterGroups.Binding binding, SequenceClaim claim, int redelivered,
+                                    StoredLetter letter, EventMessage<?> message, Throwable failure,
+                                    List<UUID> dropped, RedeliveryRecorder recorder) {
         String group = claim.processingGroup();
         try {
-            store.requeueLeased(claim, letter.withCause(failure),
-                                new AttemptRecord(letter.attempts() + 1, GenericDeadLetter.clock.instant(),
-                                                  claim.node(), failure.getClass().getName(), failure.getMessage()),
-                                lease);
+            // One transaction: the kept letter and what the recorder writes about it commit together.
+            binding.transactionManager().executeInTransaction(() -> {
+                store.requeueLeased(claim, letter.withCause(failure),
+                                    new AttemptRecord(letter.attempts() + 1, GenericDeadLetter.clock.instant(),
+                                                      claim.node(), failure.getClass().getName(),
+                                                      failure.getMessage()),
+                                    lease);
+                recorder.failed(letter, failure);
+            });
         } catch (LeaseLostException lost) {
             // Another node owns the sequence now and decides about this letter: we record nothing.
             return leaseLost(claim, redelivered, letter, lost, dropped);
@@ -237,7 +270,8 @@ public class DeadLetterRedeliverer {
      * One letter's unit of work: what the fenced removal refused (lease lost, letter gone), else the failure that
      * rolled it back, else the letters left after it.
      */
-    private record Attempt(RuntimeException fence, Throwable failure, long lettersLeft) {
+    private record Attempt(RuntimeException fence, Throwable failure, long lettersLeft,
+                           RuntimeException recorderFailure) {
     }
 
     /**
@@ -245,13 +279,14 @@ public class DeadLetterRedeliverer {
      * through the interceptors as the unit of work's current message; the letter is removed after the last.
      */
     private Attempt redeliverInUnitOfWork(DeadLetterGroups.Binding binding, SequenceClaim claim, StoredLetter letter,
-                                          List<EventMessage<?>> messages) {
+                                          List<EventMessage<?>> messages, RedeliveryRecorder recorder) {
         UnitOfWork<EventMessage<?>> unitOfWork = DefaultUnitOfWork.startAndGet(messages.get(0));
         unitOfWork.attachTransaction(binding.transactionManager());
         List<MessageHandlerInterceptor<? super EventMessage<?>>> interceptors = binding.interceptors().get();
         DeadLetteringEventHandlerInvoker invoker = binding.invoker();
         long[] left = {-1};
         RuntimeException[] fence = {null};
+        RuntimeException[] recorderFailure = {null};
         ResultMessage<?> result = unitOfWork.executeWithResult(() -> {
             for (int i = 0; i < messages.size(); i++) {
                 EventMessage<?> message = messages.get(i);
@@ -269,6 +304,12 @@ public class DeadLetterRedeliverer {
                             fence[0] = e;
                             throw e;
                         }
+                        try {
+                            recorder.redelivered(letter);
+                        } catch (RuntimeException e) {
+                            recorderFailure[0] = e;
+                            throw e;
+                        }
                     }
                     return null;
                 }).proceed();
@@ -276,9 +317,9 @@ public class DeadLetterRedeliverer {
             return null;
         });
         if (!result.isExceptional()) {
-            return new Attempt(null, null, left[0]);
+            return new Attempt(null, null, left[0], null);
         }
-        return new Attempt(fence[0], result.exceptionResult(), -1);
+        return new Attempt(fence[0], result.exceptionResult(), -1, recorderFailure[0]);
     }
 
     private RedeliveryResult stopped(String group, String key, RedeliveryResult.Outcome outcome, int redelivered,

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRequest;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 
 import java.util.Objects;
 import java.util.UUID;

@@ -3,8 +3,8 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.audit.AuditEntry;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.operations.DeadLetterOperations;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -16,11 +16,11 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
 public class AuditController implements DeadLetterRestEndpoint {
 
-    private final AuditLog log;
+    private final DeadLetterOperations operations;
     private final AxonDlqProperties properties;
 
-    public AuditController(AuditLog log, AxonDlqProperties properties) {
-        this.log = log;
+    public AuditController(DeadLetterOperations operations, AxonDlqProperties properties) {
+        this.operations = operations;
         this.properties = properties;
     }
 
@@ -29,7 +29,7 @@ public class AuditController implements DeadLetterRestEndpoint {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         String cursor = request.cursor();
-        return ApiJson.page(log.list(limit, cursor), AuditController::entry);
+        return ApiJson.page(operations.auditEntries(limit, cursor), AuditController::entry);
     }
 
     static ObjectNode entry(AuditEntry entry) {

@@ -1,14 +1,12 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
-import io.axondlq.core.observe.DeadLetterObserver;
-import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.AxonDlqAutoConfiguration;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.CompositeDeadLetterObserver;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.jobs.RetryJobs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +48,7 @@ import java.time.Clock;
 @ConditionalOnClass({DispatcherServlet.class, DeadLetterStore.class})
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
 @Conditional(RestApiEnabledCondition.class)
-@ConditionalOnBean({DeadLetterStore.class, AuditLog.class})
+@ConditionalOnBean({DeadLetterStore.class, AuditLog.class, DeadLetterOperations.class})
 @EnableConfigurationProperties(AxonDlqProperties.class)
 public class AxonDlqWebAutoConfiguration {
 
@@ -114,8 +112,8 @@ public class AxonDlqWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public OperatorAudit axonDlqOperatorAudit(AuditLog auditLog, OperatorActor actor) {
-        return new OperatorAudit(auditLog, actor);
+    public OperatorAudit axonDlqOperatorAudit(OperatorActor actor) {
+        return new OperatorAudit(actor);
     }
 
     @Bean
@@ -130,27 +128,26 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public DeadLetterQueryController axonDlqQueryController(DeadLetterStore store, KnownProcessingGroups groups,
                                                             LetterViews views, ObjectProvider<RetryJobs> retryJobs,
-                                                            AxonDlqProperties properties) {
-        return new DeadLetterQueryController(store, groups, views, retryJobs, properties);
+                                                            AxonDlqProperties properties,
+                                                            DeadLetterOperations operations, OperatorActor actor) {
+        return new DeadLetterQueryController(store, groups, views, retryJobs, properties, operations, actor);
     }
 
     @Bean
     @ConditionalOnMissingBean
-    public DeadLetterOperationsController axonDlqOperationsController(
-            DeadLetterStore store, KnownProcessingGroups groups, ObjectProvider<DeadLetterRedeliverer> redeliverer,
-            OperatorAudit audit, ObjectProvider<DeadLetterObserver> observers) {
-        // The same observers the invoker and the redeliverer report to (metrics among them).
-        return new DeadLetterOperationsController(store, groups, redeliverer, audit,
-                                                  new CompositeDeadLetterObserver(observers.orderedStream().toList()));
+    public DeadLetterOperationsController axonDlqOperationsController(DeadLetterOperations operations,
+                                                                      KnownProcessingGroups groups,
+                                                                      OperatorActor actor) {
+        return new DeadLetterOperationsController(operations, groups, actor);
     }
 
     @Bean
     @ConditionalOnMissingBean
-    public DeadLetterExportController axonDlqExportController(DeadLetterStore store, KnownProcessingGroups groups,
-                                                              LetterViews views, OperatorAudit audit,
-                                                              AxonDlqProperties properties,
+    public DeadLetterExportController axonDlqExportController(DeadLetterOperations operations,
+                                                              KnownProcessingGroups groups, LetterViews views,
+                                                              OperatorActor actor, AxonDlqProperties properties,
                                                               ExportSlots exportSlots) {
-        return new DeadLetterExportController(store, groups, views, audit, properties, exportSlots);
+        return new DeadLetterExportController(operations, groups, views, actor, properties, exportSlots);
     }
 
     @Bean
@@ -174,8 +171,8 @@ public class AxonDlqWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public AuditController axonDlqAuditController(AuditLog auditLog, AxonDlqProperties properties) {
-        return new AuditController(auditLog, properties);
+    public AuditController axonDlqAuditController(DeadLetterOperations operations, AxonDlqProperties properties) {
+        return new AuditController(operations, properties);
     }
 
     @Bean

@@ -2,11 +2,11 @@ package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.operations.Export;
+import io.axondlq.core.operations.LetterSink;
 import io.axondlq.core.store.AttemptRecord;
-import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterFilter;
-import io.axondlq.core.store.Page;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.AxonDlqProperties.PayloadMode;
@@ -40,36 +40,36 @@ import java.util.UUID;
  * {@code GET /processing-groups/{group}/export}: every attribute of every letter matching the listing filters,
  * streamed as a JSON array (default) or NDJSON ({@code Accept: application/x-ndjson} or {@code format=ndjson}).
  * <p>
- * Memory stays constant: letters are read with keyset paging, {@value #PAGE_SIZE} at a time, and written straight to
- * the response. The response is written on the request thread rather than as an asynchronous
+ * Memory stays constant: {@link DeadLetterOperations#export} reads letters with keyset paging and they are written
+ * straight to the response. The response is written on the request thread rather than as an asynchronous
  * {@code StreamingResponseBody}, so that a long export is not cut off by the container's async request timeout.
  * Everything that can be refused (filters, group, cursor) is checked before the first byte is written. The export is
- * recorded in the audit log with the number of letters written.
+ * audited by the operations service: on record before the first letter leaves, then with the number written.
  */
 @RestController
 @RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
 public class DeadLetterExportController implements DeadLetterRestEndpoint {
 
-    static final int PAGE_SIZE = 500;
     public static final MediaType NDJSON = MediaType.parseMediaType("application/x-ndjson");
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterExportController.class);
     private static final DateTimeFormatter FILE_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
-    private final DeadLetterStore store;
+    private final DeadLetterOperations operations;
     private final KnownProcessingGroups groups;
     private final LetterViews views;
-    private final OperatorAudit audit;
+    private final OperatorActor actor;
     private final AxonDlqProperties properties;
     private final ExportSlots slots;
 
-    public DeadLetterExportController(DeadLetterStore store, KnownProcessingGroups groups, LetterViews views,
-                                      OperatorAudit audit, AxonDlqProperties properties, ExportSlots slots) {
+    public DeadLetterExportController(DeadLetterOperations operations, KnownProcessingGroups groups,
+                                      LetterViews views, OperatorActor actor, AxonDlqProperties properties,
+                                      ExportSlots slots) {
         this.slots = slots;
-        this.store = store;
+        this.operations = operations;
         this.groups = groups;
         this.views = views;
-        this.audit = audit;
+        this.actor = actor;
         this.properties = properties;
     }
 
@@ -93,12 +93,8 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
     private void stream(String name, LetterFilter filter, boolean ndjson, PayloadMode mode,
                         HttpServletRequest request, HttpServletResponse response) throws IOException {
         // Reading the first page up front surfaces every store error while a problem response is still possible.
-        Page<StoredLetter> page = store.letters(name, filter, PAGE_SIZE, null);
-
-        ObjectNode auditParameters = ApiJson.object().put("processingGroup", name)
-                                            .put("format", ndjson ? "ndjson" : "json")
-                                            .put("payloadMode", mode.name());
-        auditParameters.set("filter", ApiJson.tree(filter));
+        Export export = operations.export(actor.current(request), name, filter,
+                                          "format", ndjson ? "ndjson" : "json", "payloadMode", mode.name());
 
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType(ndjson ? NDJSON.toString() : MediaType.APPLICATION_JSON_VALUE);
@@ -111,69 +107,68 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         if ("HEAD".equals(request.getMethod())) {
             return;
         }
-        long written = 0;
+        OutputStream out = response.getOutputStream();
         try {
-            OutputStream out = response.getOutputStream();
-            written = ndjson ? writeNdjson(out, name, filter, page, mode) : writeArray(out, name, filter, page, mode);
+            export.writeTo(ndjson ? new NdjsonSink(out, mode) : new ArraySink(out, mode));
         } catch (IOException | RuntimeException e) {
-            logger.warn("axon-dlq export of processing group [{}] stopped after {} letters", name, written, e);
-            audit.record(request, "export", name, name, auditParameters, OperatorAudit.FAILURE,
-                         "stopped after " + written + " letters: " + e.getClass().getName() + ": " + e.getMessage());
+            // How many letters left is in the export's audit entry.
+            logger.warn("axon-dlq export of processing group [{}] stopped", name, e);
             throw e;
         }
-        audit.record(request, "export", name, name, auditParameters, OperatorAudit.SUCCESS,
-                     "exported " + written + " letters");
         response.flushBuffer();
     }
 
-    private long writeArray(OutputStream out, String group, LetterFilter filter, Page<StoredLetter> first,
-                            PayloadMode mode) throws IOException {
-        long written = 0;
-        try (JsonGenerator generator = ApiJson.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-            generator.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            generator.writeStartArray();
-            Page<StoredLetter> page = first;
-            while (true) {
-                for (ObjectNode letter : render(page, mode)) {
-                    generator.writeTree(letter);
-                    written++;
-                }
-                generator.flush();
-                if (page.nextCursor() == null) {
-                    break;
-                }
-                page = store.letters(group, filter, PAGE_SIZE, page.nextCursor());
-            }
-            generator.writeEndArray();
+    /** A JSON array, flushed after each page. */
+    private final class ArraySink implements LetterSink {
+
+        private final JsonGenerator generator;
+        private final PayloadMode mode;
+
+        ArraySink(OutputStream out, PayloadMode mode) throws IOException {
+            this.generator = ApiJson.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8);
+            this.generator.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            this.generator.writeStartArray();
+            this.mode = mode;
+        }
+
+        @Override
+        public void letter(StoredLetter letter, List<AttemptRecord> attempts) throws IOException {
+            generator.writeTree(views.export(letter, attempts, mode));
+        }
+
+        @Override
+        public void pageEnd() throws IOException {
             generator.flush();
         }
-        return written;
-    }
 
-    private long writeNdjson(OutputStream out, String group, LetterFilter filter, Page<StoredLetter> first,
-                             PayloadMode mode) throws IOException {
-        long written = 0;
-        Page<StoredLetter> page = first;
-        while (true) {
-            for (ObjectNode letter : render(page, mode)) {
-                out.write(ApiJson.MAPPER.writeValueAsBytes(letter));
-                out.write('\n');
-                written++;
-            }
-            out.flush();
-            if (page.nextCursor() == null) {
-                return written;
-            }
-            page = store.letters(group, filter, PAGE_SIZE, page.nextCursor());
+        @Override
+        public void end() throws IOException {
+            generator.writeEndArray();
+            generator.close();
         }
     }
 
-    /** A page of letters with their attempt histories, read in one statement for the page (not one per letter). */
-    private List<ObjectNode> render(Page<StoredLetter> page, PayloadMode mode) {
-        Map<UUID, List<AttemptRecord>> attempts = store.attempts(page.items().stream().map(StoredLetter::id).toList());
-        return page.items().stream()
-                   .map(letter -> views.export(letter, attempts.getOrDefault(letter.id(), List.of()), mode))
-                   .toList();
+    /** One JSON object per line, flushed after each page. */
+    private final class NdjsonSink implements LetterSink {
+
+        private final OutputStream out;
+        private final PayloadMode mode;
+
+        NdjsonSink(OutputStream out, PayloadMode mode) {
+            this.out = out;
+            this.mode = mode;
+        }
+
+        @Override
+        public void letter(StoredLetter letter, List<AttemptRecord> attempts) throws IOException {
+            out.write(ApiJson.MAPPER.writeValueAsBytes(views.export(letter, attempts, mode)));
+            out.write('\n');
+        }
+
+        @Override
+        public void pageEnd() throws IOException {
+            out.flush();
+        }
     }
 
     private static boolean ndjson(String format, String accept) {

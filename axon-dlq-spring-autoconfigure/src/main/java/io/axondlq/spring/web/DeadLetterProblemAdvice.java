@@ -2,6 +2,9 @@ package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.operations.RedeliveryUnavailableException;
+import io.axondlq.core.operations.UnknownLetterException;
+import io.axondlq.core.operations.UnknownSequenceException;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -125,6 +128,19 @@ public class DeadLetterProblemAdvice {
             return new DeadLetterApiException(ProblemType.SEQUENCE_CLAIMED, e.getMessage())
                     .with("claimedBy", e.claimedBy())
                     .with("claimUntil", ApiJson.instant(e.claimUntil()));
+        }
+        if (exception instanceof UnknownLetterException e) {
+            return DeadLetterQueryController.unknownLetter(e.letterId());
+        }
+        if (exception instanceof UnknownSequenceException e) {
+            return new DeadLetterApiException(ProblemType.UNKNOWN_SEQUENCE,
+                                              "Processing group [" + e.processingGroup() + "] has no dead-lettered "
+                                                      + "sequence [" + RequestParameters.shorten(e.sequenceKey()) + "]")
+                    .with("processingGroup", e.processingGroup())
+                    .with("sequenceKey", e.sequenceKey());
+        }
+        if (exception instanceof RedeliveryUnavailableException e) {
+            return new DeadLetterApiException(ProblemType.REDELIVERY_UNAVAILABLE, e.getMessage());
         }
         if (exception instanceof UnknownProcessingGroupException e) {
             return new DeadLetterApiException(ProblemType.PROCESSING_GROUP_NOT_RUNNING, e.getMessage());

@@ -3,22 +3,27 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
-import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.spring.AxonDlqProperties.PayloadMode;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
 import org.springframework.util.MultiValueMap;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -40,10 +45,15 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     private final LetterViews views;
     private final ObjectProvider<RetryJobs> retryJobs;
     private final AxonDlqProperties properties;
+    private final DeadLetterOperations operations;
+    private final OperatorActor actor;
 
     public DeadLetterQueryController(DeadLetterStore store, KnownProcessingGroups groups, LetterViews views,
-                                     ObjectProvider<RetryJobs> retryJobs, AxonDlqProperties properties) {
+                                     ObjectProvider<RetryJobs> retryJobs, AxonDlqProperties properties,
+                                     DeadLetterOperations operations, OperatorActor actor) {
         this.store = store;
+        this.operations = operations;
+        this.actor = actor;
         this.groups = groups;
         this.views = views;
         this.retryJobs = retryJobs;
@@ -107,13 +117,36 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
         return body;
     }
 
+    /** One letter in full, its payload included: the read is audited ({@code read-letter}). */
     @GetMapping("/letters/{id}")
     public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                           HttpServletRequest servletRequest) {
+                           HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
-        StoredLetter letter = store.letter(letterId).orElseThrow(() -> unknownLetter(letterId));
-        return views.detail(letter, store.attempts(letterId), views.policy().readMode(servletRequest));
+        // Refused before the read: an answer the client cannot take would otherwise be audited as shown.
+        requireJsonAcceptable(request);
+        // A HEAD request gets no body, so it shows no payload.
+        PayloadMode mode = views.policy().readMode(request);
+        boolean showsPayload = !"HEAD".equals(request.getMethod()) && mode != PayloadMode.NONE;
+        DeadLetterOperations.LetterDetail detail = operations.letterDetail(actor.current(request), letterId,
+                                                                           showsPayload);
+        return views.detail(detail.letter(), detail.attempts(), mode);
+    }
+
+    private static void requireJsonAcceptable(HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
+        String accept = request.getHeader(HttpHeaders.ACCEPT);
+        if (accept == null || accept.isBlank()) {
+            return;
+        }
+        List<MediaType> accepted;
+        try {
+            accepted = MediaType.parseMediaTypes(accept);
+        } catch (InvalidMediaTypeException e) {
+            throw new HttpMediaTypeNotAcceptableException(e.getMessage());
+        }
+        if (accepted.stream().noneMatch(type -> type.isCompatibleWith(MediaType.APPLICATION_JSON))) {
+            throw new HttpMediaTypeNotAcceptableException(List.of(MediaType.APPLICATION_JSON));
+        }
     }
 
     static DeadLetterApiException unknownLetter(UUID id) {

@@ -1,44 +1,21 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.axondlq.core.store.StoredText;
-import io.axondlq.spring.audit.AuditEntry;
-import io.axondlq.spring.audit.AuditLog;
 import jakarta.servlet.http.HttpServletRequest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Writes operator actions to the {@link AuditLog}: who (see {@link OperatorActor}), what, with which parameters (JSON),
- * and how it ended. Requests refused for bad input are not actions and are not recorded (no data changes on errors).
+ * Who a request acts as, for the audit entries the operations service writes ({@code DeadLetterOperations}) and the
+ * retry jobs write themselves (see {@link OperatorActor}). Nothing here writes to the audit log: every entry is written
+ * with its change, in its transaction, by the layer that makes the change.
  */
 public class OperatorAudit {
 
-    public static final String SUCCESS = "success";
-    public static final String FAILURE = "failure";
-    public static final String REJECTED = "rejected";
-
-    private static final Logger logger = LoggerFactory.getLogger(OperatorAudit.class);
-
-    private final AuditLog log;
     private final OperatorActor actor;
 
-    public OperatorAudit(AuditLog log, OperatorActor actor) {
-        this.log = log;
+    public OperatorAudit(OperatorActor actor) {
         this.actor = actor;
     }
 
     public String actor(HttpServletRequest request) {
         return actor.current(request);
-    }
-
-    public AuditEntry record(HttpServletRequest request, String action, String group, String target,
-                             ObjectNode parameters, String outcome, String detail) {
-        // The audit column's size; cleaned too, as PostgreSQL refuses NUL in text.
-        String who = StoredText.text(actor.current(request), StoredText.SHORT_TEXT);
-        logger.info("axon-dlq operator action: actor={} action={} group={} target={} outcome={} detail={}",
-                    who, action, group, target, outcome, detail);
-        return log.record(who, action, group, target, parameters == null ? null : parameters.toString(), outcome,
-                          detail);
     }
 }

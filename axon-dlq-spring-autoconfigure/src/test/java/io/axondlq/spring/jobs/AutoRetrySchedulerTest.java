@@ -9,7 +9,7 @@ import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
-import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import org.axonframework.messaging.deadletter.GenericDeadLetter;

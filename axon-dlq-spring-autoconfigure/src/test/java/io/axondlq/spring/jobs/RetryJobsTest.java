@@ -3,7 +3,7 @@ package io.axondlq.spring.jobs;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
-import io.axondlq.spring.audit.AuditEntry;
+import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJob.SequenceOutcome;

@@ -1,7 +1,9 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
@@ -10,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.util.LinkedMultiValueMap;
 
@@ -38,7 +41,11 @@ class ExportConcurrencyTest extends RestApiTestSupport {
     @Autowired
     LetterViews views;
     @Autowired
-    OperatorAudit audit;
+    OperatorActor actor;
+    @Autowired
+    AuditLog auditLog;
+    @Autowired
+    PlatformTransactionManager transactionManager;
     @Autowired
     AxonDlqProperties properties;
 
@@ -121,8 +128,9 @@ class ExportConcurrencyTest extends RestApiTestSupport {
                     }
                 });
         ExportSlots one = new ExportSlots(1);
+        DeadLetterOperations operations = new DeadLetterOperations(failing, auditLog, transactionManager, null, null);
         DeadLetterExportController controller = new DeadLetterExportController(
-                failing, new KnownProcessingGroups(failing, module), views, audit, properties, one);
+                operations, new KnownProcessingGroups(failing, module), views, actor, properties, one);
         MockHttpServletRequest request = new MockHttpServletRequest("GET", "/dead-letters/processing-groups/ledger/export");
 
         assertThatThrownBy(() -> controller.export(GROUP, new LinkedMultiValueMap<>(), request,

@@ -1,6 +1,7 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.spring.metrics.DeadLetterGauges;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
 import io.micrometer.core.instrument.Counter;
@@ -34,6 +35,8 @@ class MetricsAndHealthApplicationTest extends RestApiTestSupport {
 
     @Autowired
     MeterRegistry registry;
+    @Autowired
+    io.axondlq.core.operations.DeadLetterOperations operations;
 
     private double counter(String name, String... tags) {
         Counter counter = registry.find(name).tags(Tags.of(MicrometerDeadLetterObserver.GROUP_TAG, GROUP).and(tags))
@@ -90,6 +93,36 @@ class MetricsAndHealthApplicationTest extends RestApiTestSupport {
             assertThat(gauge(DeadLetterGauges.SEQUENCES)).isZero();
             assertThat(gauge(DeadLetterGauges.OLDEST_AGE)).isZero();
         });
+    }
+
+    /** The Java API (the operations bean) is counted and audited like the REST API: no path skips either. */
+    @Test
+    void anEvictionThroughTheJavaApiIsCountedAndAudited() {
+        double evicted = counter("axon.dlq.evicted", "reason", "operator");
+        String account = poisoned("metrics-java-api", 3);
+        java.util.UUID head = java.util.UUID.fromString(letters(account).get(0).path("id").asText());
+
+        operations.evictLetter("java-caller", head);
+        assertThat(counter("axon.dlq.evicted", "reason", "operator")).isEqualTo(evicted + 1);
+        operations.evictSequence("java-caller", GROUP, account);
+        assertThat(counter("axon.dlq.evicted", "reason", "operator")).isEqualTo(evicted + 3);
+
+        List<AuditEntry> entries = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            var page = operations.auditEntries(500, cursor);
+            entries.addAll(page.items());
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        assertThat(entries).filteredOn(e -> e.action().equals("evict-letter") && e.target().equals(head.toString()))
+                           .singleElement()
+                           .satisfies(e -> assertThat(e.actor()).isEqualTo("java-caller"));
+        assertThat(entries).filteredOn(e -> e.action().equals("evict-sequence") && e.target().equals(account))
+                           .singleElement()
+                           .satisfies(e -> {
+                               assertThat(e.actor()).isEqualTo("java-caller");
+                               assertThat(e.detail()).isEqualTo("removed 2 letters");
+                           });
     }
 
     @Test

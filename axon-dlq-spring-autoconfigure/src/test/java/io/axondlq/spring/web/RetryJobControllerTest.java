@@ -6,8 +6,8 @@ import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.audit.AuditEntry;
-import io.axondlq.spring.audit.AuditLog;
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
@@ -81,7 +81,7 @@ class RetryJobControllerTest {
         DefaultListableBeanFactory none = new DefaultListableBeanFactory();
         KnownProcessingGroups groups = new KnownProcessingGroups(store, none.getBeanProvider(
                 io.axondlq.core.config.DeadLetteringEventProcessingModule.class));
-        OperatorAudit operatorAudit = new OperatorAudit(auditLog, new OperatorActor());
+        OperatorAudit operatorAudit = new OperatorAudit(new OperatorActor());
         DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
         beans.registerSingleton("jobs", jobs);
         AxonDlqProperties properties = new AxonDlqProperties();

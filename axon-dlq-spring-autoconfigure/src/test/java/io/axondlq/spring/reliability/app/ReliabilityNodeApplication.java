@@ -16,7 +16,14 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import io.axondlq.core.audit.AuditLog;
+import io.axondlq.jdbc.audit.JdbcAuditLog;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import javax.sql.DataSource;
 
 /**
  * One node of the reliability suite: an ordinary Axon Spring Boot application on PostgreSQL with Axon's JDBC event
@@ -77,6 +84,28 @@ public class ReliabilityNodeApplication {
             ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         }
         return new ReliabilityProjection(jdbc, plan, node, ownTransaction);
+    }
+
+    /** Only for the operations crash test: holds the node inside an action to be killed there. */
+    @Bean
+    @ConditionalOnProperty(name = "reliability.freeze-at")
+    public ActionFreezer actionFreezer(@Value("${reliability.freeze-at}") String spec,
+                                       @Value("${reliability.freeze-marker}") String marker) {
+        logger.warn("This node freezes at {} (marker {})", spec, marker);
+        return new ActionFreezer(spec, Path.of(marker));
+    }
+
+    /** The auto-configured audit log, frozen after writing an entry of the frozen action. */
+    @Bean
+    @ConditionalOnProperty(name = "reliability.freeze-at")
+    public AuditLog freezingAuditLog(DataSource dataSource, ActionFreezer freezer) {
+        return new FreezingAuditLog(new JdbcAuditLog(dataSource, "axon_dlq_", Clock.systemUTC()), freezer);
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "reliability.freeze-at")
+    public FilterRegistrationBean<FreezingExportFilter> freezingExportFilter(ActionFreezer freezer) {
+        return new FilterRegistrationBean<>(new FreezingExportFilter(freezer));
     }
 
     @Bean

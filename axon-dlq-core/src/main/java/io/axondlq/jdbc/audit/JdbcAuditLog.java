@@ -1,5 +1,8 @@
-package io.axondlq.spring.audit;
+package io.axondlq.jdbc.audit;
 
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditLog;
+import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.Page;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -17,18 +20,22 @@ import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 
-/** {@link AuditLog} in the {@code <prefix>audit} table. Entries commit with the caller's transaction, if any. */
+/**
+ * {@link AuditLog} in the {@code <prefix>audit} table, its SQL in {@link AuditStatements}. Entries join the caller's
+ * transaction (Spring-managed, on the same {@link DataSource}) when there is one, so they commit or roll back with the
+ * change they record; without one each entry commits on its own.
+ */
 public class JdbcAuditLog implements AuditLog {
 
     private static final int MAX_DETAIL = 1023;
 
     private final NamedParameterJdbcTemplate jdbc;
-    private final String table;
+    private final AuditStatements sql;
     private final Clock clock;
 
     public JdbcAuditLog(DataSource dataSource, String tablePrefix, Clock clock) {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
-        this.table = tablePrefix + "audit";
+        this.sql = AuditStatements.of(SqlDialect.detect(dataSource), tablePrefix);
         this.clock = clock;
     }
 
@@ -38,9 +45,7 @@ public class JdbcAuditLog implements AuditLog {
         AuditEntry entry = new AuditEntry(UUID.randomUUID(), clock.instant().truncatedTo(ChronoUnit.MICROS),
                                           actor == null ? "anonymous" : actor, action, processingGroup,
                                           truncate(target, 1024), parameters, outcome, truncate(detail, MAX_DETAIL));
-        jdbc.update("INSERT INTO " + table + " (audit_id, occurred_at, actor, action, processing_group, target, "
-                            + "parameters, outcome, detail) VALUES (:id, :at, :actor, :action, :group, :target, "
-                            + ":parameters, :outcome, :detail)",
+        jdbc.update(sql.insert(),
                     new MapSqlParameterSource("id", entry.id())
                             .addValue("at", OffsetDateTime.ofInstant(entry.occurredAt(), ZoneOffset.UTC))
                             .addValue("actor", entry.actor())
@@ -54,12 +59,19 @@ public class JdbcAuditLog implements AuditLog {
     }
 
     @Override
+    public boolean complete(UUID entryId, String outcome, String detail) {
+        return jdbc.update(sql.complete(), new MapSqlParameterSource("id", entryId)
+                .addValue("outcome", outcome)
+                .addValue("detail", truncate(detail, MAX_DETAIL), Types.VARCHAR)) > 0;
+    }
+
+    @Override
     public Page<AuditEntry> list(int limit, String cursor) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
         MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1);
-        String where = "";
+        boolean afterCursor = cursor != null;
         if (cursor != null) {
             String[] parts = decode(cursor);
             try {
@@ -69,10 +81,9 @@ public class JdbcAuditLog implements AuditLog {
             } catch (RuntimeException e) {
                 throw new InvalidCursorException(cursor);
             }
-            where = " WHERE (occurred_at, audit_id) > (:after_at, :after_id)";
         }
         List<AuditEntry> rows = jdbc.query(
-                "SELECT * FROM " + table + where + " ORDER BY occurred_at, audit_id LIMIT :limit", params,
+                sql.page(afterCursor), params,
                 (rs, i) -> new AuditEntry(rs.getObject("audit_id", UUID.class),
                                           rs.getObject("occurred_at", OffsetDateTime.class).toInstant(),
                                           rs.getString("actor"), rs.getString("action"),

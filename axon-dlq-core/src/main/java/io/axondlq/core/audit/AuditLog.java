@@ -1,0 +1,29 @@
+package io.axondlq.core.audit;
+
+import io.axondlq.core.store.Page;
+
+import java.util.UUID;
+
+/**
+ * Durable record of every operator action, erasures and exports included. Entries are written in the caller's
+ * transaction when there is one, so that a change and its entry commit together or not at all.
+ */
+public interface AuditLog {
+
+    AuditEntry record(String actor, String action, String processingGroup, String target, String parameters,
+                      String outcome, String detail);
+
+    /**
+     * Sets the outcome and detail of an entry written before the action ended (an export records who exports what
+     * before the first letter leaves, and how it ended once it has).
+     *
+     * @return false when there is no such entry, or when this log cannot change an entry (the default: the entry then
+     * keeps the outcome it was recorded with)
+     */
+    default boolean complete(UUID entryId, String outcome, String detail) {
+        return false;
+    }
+
+    /** Oldest first, keyset paged. */
+    Page<AuditEntry> list(int limit, String cursor);
+}

@@ -1,0 +1,300 @@
+package io.axondlq.core.operations;
+
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditLog;
+import io.axondlq.core.audit.AuditParameters;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.redelivery.UnknownProcessingGroupException;
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.Page;
+import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.StoredLetter;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Every operator action on dead letters, whoever asks (REST, the Java API, later the dashboard): it performs the
+ * change, writes its audit entry in the same transaction (the application's transaction manager, so a crash or a
+ * failed audit insert never leaves a change without its entry) and, once committed, tells the
+ * {@link DeadLetterObserver} (metrics). A redelivery audits each letter's outcome in the transaction that records
+ * that outcome, plus one entry for the call. Reads that show payloads (a letter's detail, an export) are audited too.
+ * <p>
+ * {@code actor} is who acts, as the audit log should name them; blank means {@value #ANONYMOUS}.
+ */
+public class DeadLetterOperations {
+
+    public static final String ANONYMOUS = "anonymous";
+
+    public static final String EVICT_LETTER = "evict-letter";
+    public static final String EVICT_SEQUENCE = "evict-sequence";
+    public static final String ERASE_GROUP = "erase-group";
+    public static final String REDELIVER_SEQUENCE = "redeliver-sequence";
+    public static final String REDELIVER_OLDEST = "redeliver-oldest";
+    /** One letter's outcome within a redelivery. */
+    public static final String REDELIVER_LETTER = "redeliver-letter";
+    public static final String EXPORT = "export";
+    public static final String READ_LETTER = "read-letter";
+
+    public static final String SUCCESS = "success";
+    public static final String FAILURE = "failure";
+    public static final String REJECTED = "rejected";
+    /** An export whose letters are leaving; replaced by its end, kept if the node died meanwhile. */
+    public static final String STARTED = "started";
+
+    static final int EXPORT_PAGE_SIZE = 500;
+
+    private final DeadLetterStore store;
+    private final OperationsAudit audit;
+    private final TransactionTemplate transaction;
+    private final DeadLetterObserver observer;
+    private final Supplier<DeadLetterRedeliverer> redeliverer;
+
+    /**
+     * @param transactionManager the application's, the one the store joins: the change and its audit entry share
+     *                           its transaction
+     * @param redeliverer        the redeliverer once Axon has built the processors; null from it means redelivery is
+     *                           not available (no axon-dlq event processing module)
+     */
+    public DeadLetterOperations(DeadLetterStore store, AuditLog audit, PlatformTransactionManager transactionManager,
+                                DeadLetterObserver observer, Supplier<DeadLetterRedeliverer> redeliverer) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.audit = new OperationsAudit(Objects.requireNonNull(audit, "audit"));
+        this.transaction = new TransactionTemplate(Objects.requireNonNull(transactionManager, "transactionManager"));
+        this.observer = observer == null ? DeadLetterObserver.NOOP : observer;
+        this.redeliverer = redeliverer == null ? () -> null : redeliverer;
+    }
+
+    public record LetterEviction(StoredLetter letter, int removed) {
+    }
+
+    public record SequenceEviction(String processingGroup, String sequenceKey, int removed) {
+    }
+
+    public record LetterDetail(StoredLetter letter, List<AttemptRecord> attempts) {
+    }
+
+    // --- reads ----------------------------------------------------------------------------------------------------
+
+    /** The letter, or {@link UnknownLetterException}; not audited (it shows no payload by itself). */
+    public StoredLetter letter(UUID letterId) {
+        return store.letter(letterId).orElseThrow(() -> new UnknownLetterException(letterId));
+    }
+
+    /**
+     * A letter with its attempt history, for display. When {@code showsPayload}, the read is audited
+     * ({@value #READ_LETTER}) in the same transaction as the read.
+     */
+    public LetterDetail letterDetail(String actor, UUID letterId, boolean showsPayload) {
+        return transaction.execute(status -> {
+            StoredLetter letter = letter(letterId);
+            List<AttemptRecord> attempts = store.attempts(letterId);
+            if (showsPayload) {
+                audit.record(actor, READ_LETTER, letter.processingGroup(), letterId.toString(),
+                       AuditParameters.of().put("letterId", letterId.toString()), SUCCESS,
+                       "letter of sequence [" + letter.sequenceKey() + "] shown with its payload");
+            }
+            return new LetterDetail(letter, attempts);
+        });
+    }
+
+    /**
+     * Prepares an export: reads the first page now, so that a bad filter or cursor fails before anything is written.
+     * Nothing is audited until {@link Export#writeTo} streams letters.
+     *
+     * @param description what the audit entry should say about the export beyond group and filter (format, payload
+     *                    mode), as name/value pairs; may be null
+     */
+    public Export export(String actor, String processingGroup, LetterFilter filter, String... description) {
+        AuditParameters parameters = AuditParameters.of().put("processingGroup", processingGroup);
+        if (description != null) {
+            for (int i = 0; i + 1 < description.length; i += 2) {
+                parameters.put(description[i], description[i + 1]);
+            }
+        }
+        parameters.put("filter", filter);
+        return new Export(this, OperationsAudit.actor(actor), processingGroup, filter, parameters.json(),
+                          store.letters(processingGroup, filter, EXPORT_PAGE_SIZE, null));
+    }
+
+    /** The audit log, oldest first, keyset paged. */
+    public Page<AuditEntry> auditEntries(int limit, String cursor) {
+        return audit.log().list(limit, cursor);
+    }
+
+    // --- evictions ------------------------------------------------------------------------------------------------
+
+    public LetterEviction evictLetter(String actor, UUID letterId) {
+        LetterEviction eviction = transaction.execute(status -> {
+            StoredLetter letter = letter(letterId);
+            int removed = store.evictLetter(letterId);
+            if (removed == 0) {
+                throw new UnknownLetterException(letterId);
+            }
+            audit.record(actor, EVICT_LETTER, letter.processingGroup(), letterId.toString(),
+                   AuditParameters.of().put("letterId", letterId.toString()), SUCCESS,
+                   "removed " + removed + " letter of sequence [" + letter.sequenceKey() + "]");
+            return new LetterEviction(letter, removed);
+        });
+        evicted(eviction.letter().processingGroup(), eviction.removed());
+        return eviction;
+    }
+
+    /** @throws UnknownSequenceException when the group has no such sequence; nothing is audited then */
+    public SequenceEviction evictSequence(String actor, String processingGroup, String sequenceKey) {
+        SequenceEviction eviction = transaction.execute(status -> {
+            requireSequence(processingGroup, sequenceKey);
+            int removed = store.evictSequence(processingGroup, sequenceKey);
+            audit.record(actor, EVICT_SEQUENCE, processingGroup, sequenceKey, AuditParameters.of()
+                           .put("processingGroup", processingGroup).put("sequenceKey", sequenceKey),
+                   SUCCESS, "removed " + removed + " letters");
+            return new SequenceEviction(processingGroup, sequenceKey, removed);
+        });
+        evicted(processingGroup, eviction.removed());
+        return eviction;
+    }
+
+    /** The sequence of a letter: for keys that a path cannot carry. */
+    public SequenceEviction evictSequenceOf(String actor, UUID letterId) {
+        StoredLetter letter = letter(letterId);
+        return evictSequence(actor, letter.processingGroup(), letter.sequenceKey());
+    }
+
+    /** Removes every letter of the group. @return letters removed */
+    public int eraseGroup(String actor, String processingGroup) {
+        int removed = transaction.execute(status -> {
+            int count = store.evictGroup(processingGroup);
+            audit.record(actor, ERASE_GROUP, processingGroup, processingGroup, AuditParameters.of()
+                           .put("processingGroup", processingGroup).put("confirm", processingGroup),
+                   SUCCESS, "removed " + count + " letters");
+            return count;
+        });
+        evicted(processingGroup, removed);
+        return removed;
+    }
+
+    // --- redelivery -----------------------------------------------------------------------------------------------
+
+    /**
+     * Redelivers one sequence, oldest letter first, until it is drained or a letter fails again.
+     *
+     * @throws RedeliveryUnavailableException  without axon-dlq's event processing module
+     * @throws UnknownSequenceException        when there is no such sequence (or it went away before the claim)
+     * @throws UnknownProcessingGroupException when the group does not run here
+     * @throws SequenceClaimedException        when another node holds it (audited as rejected)
+     */
+    public RedeliveryResult redeliverSequence(String actor, String processingGroup, String sequenceKey) {
+        DeadLetterRedeliverer redelivery = redeliverer();
+        requireSequence(processingGroup, sequenceKey);
+        String who = OperationsAudit.actor(actor);
+        String parameters = AuditParameters.of().put("processingGroup", processingGroup)
+                                            .put("sequenceKey", sequenceKey).json();
+        RedeliveryResult result;
+        try {
+            result = redelivery.redeliver(processingGroup, sequenceKey, audit.redeliveryRecorder(who));
+        } catch (SequenceClaimedException e) {
+            audit.recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, REJECTED,
+                        e.getMessage());
+            throw e;
+        } catch (UnknownProcessingGroupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            audit.recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, FAILURE,
+                        e.getClass().getName() + ": " + e.getMessage());
+            throw e;
+        }
+        if (result.outcome() == RedeliveryResult.Outcome.NOT_FOUND) {
+            // Evicted or drained by someone else between our check and the claim.
+            throw new UnknownSequenceException(processingGroup, sequenceKey);
+        }
+        audit.record(who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters,
+                     OperationsAudit.outcome(result), OperationsAudit.describe(result));
+        return result;
+    }
+
+    /** The sequence of a letter (any key). */
+    public RedeliveryResult redeliverSequenceOf(String actor, UUID letterId) {
+        StoredLetter letter = letter(letterId);
+        return redeliverSequence(actor, letter.processingGroup(), letter.sequenceKey());
+    }
+
+    /** "Retry one": the sequence that waited longest, skipping sequences leased by someone else. */
+    public RedeliveryResult redeliverOldest(String actor, String processingGroup) {
+        DeadLetterRedeliverer redelivery = redeliverer();
+        String who = OperationsAudit.actor(actor);
+        String parameters = AuditParameters.of().put("processingGroup", processingGroup).json();
+        RedeliveryResult result;
+        try {
+            result = redelivery.redeliverOldest(processingGroup, audit.redeliveryRecorder(who));
+        } catch (UnknownProcessingGroupException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            audit.recordAfter(e, who, REDELIVER_OLDEST, processingGroup, null, parameters, FAILURE,
+                        e.getClass().getName() + ": " + e.getMessage());
+            throw e;
+        }
+        audit.record(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters,
+                     OperationsAudit.outcome(result), OperationsAudit.describe(result));
+        return result;
+    }
+
+    /**
+     * Redelivers a sequence with each letter's outcome audited in its transaction, without an entry for the call:
+     * for callers that record the call themselves (retry jobs, automatic retry).
+     *
+     * @throws RedeliveryUnavailableException without axon-dlq's event processing module
+     * @throws SequenceClaimedException       when another node holds it
+     */
+    public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey) {
+        return redeliverer().redeliver(processingGroup, sequenceKey,
+                                       audit.redeliveryRecorder(OperationsAudit.actor(actor)));
+    }
+
+    // --- shared ---------------------------------------------------------------------------------------------------
+
+    AuditEntry startExport(String actor, String processingGroup, String parameters) {
+        // Committed before the first letter leaves: who exported what survives even a crash mid-stream.
+        return transaction.execute(status -> audit.record(actor, EXPORT, processingGroup, processingGroup, parameters,
+                                                          STARTED, "streaming"));
+    }
+
+    void endExport(UUID entryId, String outcome, String detail) {
+        transaction.executeWithoutResult(status -> audit.complete(entryId, outcome, detail));
+    }
+
+    List<AttemptRecord> attempts(UUID letterId) {
+        return store.attempts(letterId);
+    }
+
+    DeadLetterStore store() {
+        return store;
+    }
+
+    private DeadLetterRedeliverer redeliverer() {
+        DeadLetterRedeliverer result = redeliverer.get();
+        if (result == null) {
+            throw new RedeliveryUnavailableException();
+        }
+        return result;
+    }
+
+    private void requireSequence(String processingGroup, String sequenceKey) {
+        if (store.sequence(processingGroup, sequenceKey).isEmpty()) {
+            throw new UnknownSequenceException(processingGroup, sequenceKey);
+        }
+    }
+
+    private void evicted(String processingGroup, int removed) {
+        if (removed > 0) {
+            observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_BY_OPERATOR);
+        }
+    }
+}

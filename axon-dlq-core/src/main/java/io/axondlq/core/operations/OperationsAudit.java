@@ -1,0 +1,119 @@
+package io.axondlq.core.operations;
+
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditLog;
+import io.axondlq.core.audit.AuditParameters;
+import io.axondlq.core.redelivery.RedeliveryRecorder;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.StoredLetter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+
+import static io.axondlq.core.operations.DeadLetterOperations.FAILURE;
+import static io.axondlq.core.operations.DeadLetterOperations.REDELIVER_LETTER;
+import static io.axondlq.core.operations.DeadLetterOperations.SUCCESS;
+
+/**
+ * How {@link DeadLetterOperations} words its audit entries: one place that names the actor, logs each entry and
+ * writes it to the {@link AuditLog}, in whatever transaction the caller holds.
+ */
+final class OperationsAudit {
+
+    private static final int MAX_ACTOR = 255;
+    private static final Logger logger = LoggerFactory.getLogger(OperationsAudit.class);
+
+    private final AuditLog log;
+
+    OperationsAudit(AuditLog log) {
+        this.log = log;
+    }
+
+    AuditLog log() {
+        return log;
+    }
+
+    AuditEntry record(String actor, String action, String processingGroup, String target, String parameters,
+                      String outcome, String detail) {
+        String who = actor(actor);
+        logger.info("axon-dlq operator action: actor={} action={} group={} target={} outcome={} detail={}",
+                    who, action, processingGroup, target, outcome, detail);
+        return log.record(who, action, processingGroup, target, parameters, outcome, detail);
+    }
+
+    AuditEntry record(String actor, String action, String processingGroup, String target,
+                      AuditParameters parameters, String outcome, String detail) {
+        return record(actor, action, processingGroup, target, parameters.json(), outcome, detail);
+    }
+
+    boolean complete(UUID entryId, String outcome, String detail) {
+        logger.info("axon-dlq operator action ended: entry={} outcome={} detail={}", entryId, outcome, detail);
+        return log.complete(entryId, outcome, detail);
+    }
+
+    /** Audits how a failed call ended without hiding why it failed (the audit log itself may be what failed). */
+    void recordAfter(RuntimeException failure, String actor, String action, String processingGroup, String target,
+                     String parameters, String outcome, String detail) {
+        try {
+            record(actor, action, processingGroup, target, parameters, outcome, detail);
+        } catch (RuntimeException e) {
+            logger.warn("Could not audit {} of [{}] [{}]: {}", action, processingGroup, target, e.toString());
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Writes each letter's outcome, in the transaction that records that outcome. */
+    RedeliveryRecorder redeliveryRecorder(String actor) {
+        return new RedeliveryRecorder() {
+            @Override
+            public void redelivered(StoredLetter letter) {
+                record(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(), parameters(letter),
+                       SUCCESS, "redelivered and removed");
+            }
+
+            @Override
+            public void dropped(StoredLetter letter) {
+                record(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(), parameters(letter),
+                       SUCCESS, "dropped by the upcaster chain and removed");
+            }
+
+            @Override
+            public void failed(StoredLetter letter, Throwable failure) {
+                record(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(), parameters(letter),
+                       FAILURE, "kept with attempt " + (letter.attempts() + 1) + ": " + failure.getClass().getName()
+                               + ": " + failure.getMessage());
+            }
+        };
+    }
+
+    private static AuditParameters parameters(StoredLetter letter) {
+        return AuditParameters.of().put("letterId", letter.id().toString())
+                              .put("sequenceKey", letter.sequenceKey())
+                              .put("sequenceIndex", Long.toString(letter.sequenceIndex()));
+    }
+
+    static String actor(String actor) {
+        if (actor == null || actor.isBlank()) {
+            return DeadLetterOperations.ANONYMOUS;
+        }
+        return actor.length() > MAX_ACTOR ? actor.substring(0, MAX_ACTOR) : actor;
+    }
+
+    static String outcome(RedeliveryResult result) {
+        return switch (result.outcome()) {
+            case DRAINED, NOT_FOUND -> SUCCESS;
+            case FAILED, UNREADABLE, LEASE_LOST -> FAILURE;
+        };
+    }
+
+    static String describe(RedeliveryResult result) {
+        StringBuilder detail = new StringBuilder(result.outcome().name())
+                .append(": redelivered ").append(result.redelivered())
+                .append(", remaining ").append(result.remaining());
+        if (result.failureType() != null) {
+            detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
+        }
+        return detail.append(result.droppedByUpcasterDetail()).toString();
+    }
+}

@@ -1,0 +1,286 @@
+package io.axondlq.core;
+
+import io.axondlq.core.InvokerFixture.Options;
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.operations.Export;
+import io.axondlq.core.operations.LetterSink;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.jdbc.audit.JdbcAuditLog;
+import io.axondlq.testsupport.PerClassDatabaseExtension;
+import io.axondlq.testsupport.TestDataSource;
+import io.axondlq.testsupport.TestDatabase;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.sql.DataSource;
+
+import static io.axondlq.core.InvokerFixture.GROUP;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The operations service over a running Axon application and a real database: every action through the Java API
+ * reaches the audit log and the observer (metrics), the audit entry commits in the change's transaction (an audit
+ * insert the database refuses rolls the change back), and a redelivery audits each letter's outcome in the
+ * transaction that records it. Written once, subclassed per database.
+ */
+@ExtendWith(PerClassDatabaseExtension.class)
+abstract class DeadLetterOperationsIntegrationTest {
+
+    private static final String OPERATOR = "ops@example.com";
+    private static final String REFUSE = "ALTER TABLE axon_dlq_audit ADD CONSTRAINT axon_dlq_audit_refuses "
+            + "CHECK (action <> '%s')";
+
+    @TestDataSource
+    DataSource pool;
+
+    @TestDataSource
+    TestDatabase database;
+
+    private InvokerFixture app;
+    private JdbcTemplate jdbc;
+    private final List<String> evictions = new CopyOnWriteArrayList<>();
+    private final List<String> redeliveries = new CopyOnWriteArrayList<>();
+    private DeadLetterOperations operations;
+    private JdbcAuditLog auditLog;
+
+    @BeforeEach
+    void start() {
+        InvokerFixture.prepareDatabase(database, pool);
+        SchemaInitializer.initialize(pool, SqlDialect.detect(pool), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     SchemaInitializer.OPERATIONS_SCRIPT);
+        jdbc = new JdbcTemplate(pool);
+        jdbc.execute("ALTER TABLE axon_dlq_audit DROP CONSTRAINT IF EXISTS axon_dlq_audit_refuses");
+        jdbc.execute("DELETE FROM axon_dlq_audit");
+        app = new InvokerFixture(database, pool, pool);
+        DeadLetterObserver observer = new DeadLetterObserver() {
+            @Override
+            public void evicted(String processingGroup, int letters, String reason) {
+                evictions.add(processingGroup + ":" + letters + ":" + reason);
+            }
+
+            @Override
+            public void redelivered(String processingGroup, org.axonframework.eventhandling.EventMessage<?> event) {
+                redeliveries.add(processingGroup);
+            }
+        };
+        app.start(Options.of(ProcessorType.POOLED).observer(observer));
+        auditLog = new JdbcAuditLog(pool, SchemaInitializer.DEFAULT_TABLE_PREFIX, Clock.systemUTC());
+        // The application's transaction manager: the one the store and the redelivery's unit of work use.
+        operations = new DeadLetterOperations(app.appStore, auditLog, app.springTransactions, observer,
+                                              app::redeliverer);
+    }
+
+    @AfterEach
+    void stop() {
+        jdbc.execute("ALTER TABLE axon_dlq_audit DROP CONSTRAINT IF EXISTS axon_dlq_audit_refuses");
+        app.close();
+    }
+
+    private void park(int letters, String... aggregates) {
+        for (String aggregate : aggregates) {
+            app.handler.faults.poisoned.add(aggregate);
+        }
+        app.publishRounds(letters, aggregates);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (String aggregate : aggregates) {
+                assertThat(app.sequenceSize(aggregate)).isEqualTo(letters);
+            }
+        });
+        app.handler.faults.clear();
+    }
+
+    private List<AuditEntry> audit(String action) {
+        List<AuditEntry> all = new ArrayList<>();
+        String cursor = null;
+        do {
+            var page = auditLog.list(100, cursor);
+            all.addAll(page.items());
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        return all.stream().filter(e -> e.action().equals(action)).toList();
+    }
+
+    @Test
+    void evictionsThroughTheJavaApiReachTheObserverAndTheAuditLog() {
+        park(3, "A", "B", "C");
+        StoredLetter a1 = app.letters("A").get(1);
+
+        DeadLetterOperations.LetterEviction letter = operations.evictLetter(OPERATOR, a1.id());
+        DeadLetterOperations.SequenceEviction sequence = operations.evictSequence(OPERATOR, GROUP, app.key("B"));
+
+        assertThat(letter.removed()).isEqualTo(1);
+        assertThat(sequence.removed()).isEqualTo(3);
+        assertThat(evictions).containsExactly(GROUP + ":1:operator", GROUP + ":3:operator");
+        assertThat(audit("evict-letter")).singleElement().satisfies(e -> {
+            assertThat(e.actor()).isEqualTo(OPERATOR);
+            assertThat(e.target()).isEqualTo(a1.id().toString());
+            assertThat(e.processingGroup()).isEqualTo(GROUP);
+            assertThat(e.outcome()).isEqualTo("success");
+        });
+        assertThat(audit("evict-sequence")).singleElement().satisfies(e -> {
+            assertThat(e.target()).isEqualTo(app.key("B"));
+            assertThat(e.detail()).isEqualTo("removed 3 letters");
+            assertThat(e.parameters()).contains("\"sequenceKey\":\"" + app.key("B") + "\"");
+        });
+
+        int erased = operations.eraseGroup(null, GROUP);
+        assertThat(erased).isEqualTo(2 + 3);
+        assertThat(evictions).endsWith(GROUP + ":5:operator");
+        assertThat(audit("erase-group")).singleElement().satisfies(e -> {
+            assertThat(e.actor()).isEqualTo("anonymous");
+            assertThat(e.detail()).isEqualTo("removed 5 letters");
+        });
+        assertThat(app.appStore.size(GROUP)).isZero();
+    }
+
+    @Test
+    void anAuditInsertTheDatabaseRefusesRollsTheChangeBack() {
+        park(2, "A", "B");
+        StoredLetter a0 = app.letters("A").get(0);
+
+        jdbc.execute(REFUSE.formatted("evict-letter"));
+        assertThatThrownBy(() -> operations.evictLetter(OPERATOR, a0.id()))
+                .isInstanceOf(DataIntegrityViolationException.class);
+        assertThat(app.appStore.letter(a0.id())).as("the letter is still there").isPresent();
+        jdbc.execute("ALTER TABLE axon_dlq_audit DROP CONSTRAINT axon_dlq_audit_refuses");
+
+        jdbc.execute(REFUSE.formatted("evict-sequence"));
+        assertThatThrownBy(() -> operations.evictSequence(OPERATOR, GROUP, app.key("A")))
+                .isInstanceOf(DataIntegrityViolationException.class);
+        assertThat(app.sequenceSize("A")).isEqualTo(2);
+        jdbc.execute("ALTER TABLE axon_dlq_audit DROP CONSTRAINT axon_dlq_audit_refuses");
+
+        jdbc.execute(REFUSE.formatted("erase-group"));
+        assertThatThrownBy(() -> operations.eraseGroup(OPERATOR, GROUP))
+                .isInstanceOf(DataIntegrityViolationException.class);
+        assertThat(app.appStore.size(GROUP)).isEqualTo(4);
+
+        assertThat(evictions).as("nothing was evicted, so nothing was counted").isEmpty();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).isZero();
+    }
+
+    @Test
+    void aRedeliveryAuditsEachLetterInTheTransactionThatRecordsItsOutcome() {
+        park(3, "A");
+        park(2, "B");
+        List<StoredLetter> a = app.letters("A");
+
+        RedeliveryResult drained = operations.redeliverSequence(OPERATOR, GROUP, app.key("A"));
+
+        assertThat(drained.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(audit("redeliver-letter")).extracting(AuditEntry::target)
+                                             .containsExactly(a.stream().map(l -> l.id().toString())
+                                                               .toArray(String[]::new));
+        assertThat(audit("redeliver-letter")).allSatisfy(e -> {
+            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.actor()).isEqualTo(OPERATOR);
+        });
+        assertThat(audit("redeliver-sequence")).singleElement()
+                                               .satisfies(e -> assertThat(e.detail()).startsWith("DRAINED"));
+        assertThat(redeliveries).hasSize(3);
+
+        // A letter that fails again is kept with attempts + 1, and its entry says so.
+        StoredLetter b0 = app.letters("B").get(0);
+        app.handler.faults.poisoned.add("B");
+        RedeliveryResult failed = operations.redeliverSequenceOf(OPERATOR, b0.id());
+        assertThat(failed.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(app.letters("B").get(0).attempts()).isEqualTo(b0.attempts() + 1);
+        assertThat(audit("redeliver-letter")).filteredOn(e -> e.target().equals(b0.id().toString()))
+                                             .singleElement()
+                                             .satisfies(e -> {
+                                                 assertThat(e.outcome()).isEqualTo("failure");
+                                                 assertThat(e.detail()).contains("poisoned B#0");
+                                             });
+    }
+
+    @Test
+    void redeliveringForAJobAuditsEachLetterButNotTheCall() {
+        park(2, "A");
+        List<StoredLetter> a = app.letters("A");
+
+        RedeliveryResult result = operations.redeliverLetters("system", GROUP, app.key("A"));
+
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(audit("redeliver-letter")).extracting(AuditEntry::target, AuditEntry::actor)
+                                             .containsExactly(org.assertj.core.groups.Tuple.tuple(
+                                                                      a.get(0).id().toString(), "system"),
+                                                              org.assertj.core.groups.Tuple.tuple(
+                                                                      a.get(1).id().toString(), "system"));
+        assertThat(audit("redeliver-sequence")).as("the job records the call itself").isEmpty();
+    }
+
+    @Test
+    void aRedeliveredLetterWhoseAuditEntryIsRefusedIsRolledBackWithItsHandling() {
+        park(2, "A");
+        int attempts = app.letters("A").get(0).attempts();
+        jdbc.execute(REFUSE.formatted("redeliver-letter"));
+
+        assertThatThrownBy(() -> operations.redeliverSequence(OPERATOR, GROUP, app.key("A")))
+                .isInstanceOf(DataIntegrityViolationException.class);
+
+        assertThat(app.sequenceSize("A")).as("no letter was removed").isEqualTo(2);
+        assertThat(app.letters("A").get(0).attempts()).as("nor counted as failed").isEqualTo(attempts);
+        assertThat(app.projected("A")).as("the handler's write was rolled back").isEmpty();
+        assertThat(redeliveries).isEmpty();
+        assertThat(audit("redeliver-sequence")).singleElement()
+                                               .satisfies(e -> assertThat(e.outcome()).isEqualTo("failure"));
+        // The sequence is free again: a later redelivery, audited, drains it.
+        jdbc.execute("ALTER TABLE axon_dlq_audit DROP CONSTRAINT axon_dlq_audit_refuses");
+        assertThat(operations.redeliverSequence(OPERATOR, GROUP, app.key("A")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(audit("redeliver-letter")).hasSize(2);
+    }
+
+    @Test
+    void exportsAndLetterReadsThatShowPayloadsAreAudited() throws IOException {
+        park(3, "A");
+        StoredLetter a0 = app.letters("A").get(0);
+
+        DeadLetterOperations.LetterDetail detail = operations.letterDetail(OPERATOR, a0.id(), true);
+        assertThat(detail.attempts()).hasSize(3);
+        operations.letterDetail(OPERATOR, a0.id(), false);
+        assertThat(audit("read-letter")).singleElement().satisfies(e -> {
+            assertThat(e.target()).isEqualTo(a0.id().toString());
+            assertThat(e.actor()).isEqualTo(OPERATOR);
+        });
+
+        Export export = operations.export(OPERATOR, GROUP, LetterFilter.none().withSequenceKey(app.key("A")),
+                                          "format", "ndjson");
+        List<String> written = new ArrayList<>();
+        List<String> outcomeWhileStreaming = new ArrayList<>();
+        long count = export.writeTo(new LetterSink() {
+            @Override
+            public void letter(StoredLetter letter, List<AttemptRecord> attempts) {
+                written.add(letter.id().toString());
+                outcomeWhileStreaming.add(audit("export").get(0).outcome());
+            }
+        });
+        assertThat(count).isEqualTo(3);
+        assertThat(outcomeWhileStreaming).as("on record, committed, before the first letter left")
+                                         .containsOnly("started");
+        assertThat(audit("export")).singleElement().satisfies(e -> {
+            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.detail()).isEqualTo("exported 3 letters");
+            assertThat(e.parameters()).contains("\"format\":\"ndjson\"").contains(app.key("A"));
+        });
+    }
+}
