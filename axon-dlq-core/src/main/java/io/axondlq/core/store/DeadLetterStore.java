@@ -4,6 +4,7 @@ import org.axonframework.messaging.deadletter.DeadLetterQueueOverflowException;
 import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -97,6 +98,12 @@ public interface DeadLetterStore {
     List<GroupStatistics> statistics();
 
     List<FailureGroup> failureGroups(String processingGroup);
+
+    /**
+     * Letters held now, per processing group and per hour of their enqueueing, for the hours from {@code since}
+     * (inclusive, taken as the start of the first hour) on; hours without letters are left out. One query.
+     */
+    List<EnqueuedHour> enqueuedPerHour(Instant since);
 
     List<AttemptRecord> attempts(UUID letterId);
 
