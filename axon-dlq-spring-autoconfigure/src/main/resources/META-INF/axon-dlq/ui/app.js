@@ -140,7 +140,8 @@ async function render(refresh = false) {
       }
     }
     if (!refresh) {
-      view.focus();
+      view.focus({preventScroll: true});
+      window.scrollTo(0, 0);
     }
   } catch (e) {
     if (id !== state.renderId) {

@@ -28,8 +28,11 @@ public class BrowserUsers {
     public static final String COOKIE = "dlq-test-user";
     public static final String OPERATOR = "operator";
     public static final String VIEWER = "viewer";
+    /** Authenticated, but without any axon-dlq authority. */
+    public static final String OUTSIDER = "outsider";
     static final Map<String, List<String>> AUTHORITIES = Map.of(OPERATOR, List.of("DLQ_ADMIN"),
-                                                                VIEWER, List.of("DLQ_READ"));
+                                                                VIEWER, List.of("DLQ_READ"),
+                                                                OUTSIDER, List.of("BILLING"));
 
     @Bean
     public FilterRegistrationBean<OncePerRequestFilter> browserUserFilter() {
