@@ -20,10 +20,11 @@ class PostgresDashboardBrowserTest extends DashboardBrowserTest {
         JdbcTemplate jdbc = new JdbcTemplate(DB.dataSource());
         jdbc.execute("CREATE TABLE IF NOT EXISTS ledger_entry (entry_id BIGSERIAL PRIMARY KEY, "
                              + "account_id VARCHAR(255) NOT NULL, amount BIGINT NOT NULL, note VARCHAR(255))");
-        jdbc.execute("CREATE TABLE IF NOT EXISTS token_entry (processor_name VARCHAR(255) NOT NULL, "
-                             + "segment INTEGER NOT NULL, token BYTEA NULL, token_type VARCHAR(255) NULL, "
+        // Axon's default token schema (unquoted, so PostgreSQL folds the names to lower case) with BYTEA for BLOB
+        jdbc.execute("CREATE TABLE IF NOT EXISTS TokenEntry (processorName VARCHAR(255) NOT NULL, "
+                             + "segment INTEGER NOT NULL, token BYTEA NULL, tokenType VARCHAR(255) NULL, "
                              + "timestamp VARCHAR(255) NULL, owner VARCHAR(255) NULL, "
-                             + "PRIMARY KEY (processor_name, segment))");
+                             + "PRIMARY KEY (processorName, segment))");
         registry.add("spring.datasource.url", DB::jdbcUrl);
         registry.add("spring.datasource.username", () -> DB.dataSource().getUsername());
         registry.add("spring.datasource.password", () -> DB.dataSource().getPassword());
