@@ -131,7 +131,18 @@ async function render(refresh = false) {
     if (id !== state.renderId) {
       return;
     }
-    view.replaceChildren(...[].concat(content).filter(Boolean));
+    const next = [].concat(content).filter(Boolean).map(n => (n instanceof Node ? n : document.createTextNode(n)));
+    const shown = [...view.childNodes];
+    if (refresh && shown.length === next.length) {
+      // Only the parts that changed are replaced: what stayed keeps its focus, selection and open details.
+      next.forEach((node, i) => {
+        if (!same(shown[i], node)) {
+          shown[i].replaceWith(node);
+        }
+      });
+    } else {
+      view.replaceChildren(...next);
+    }
     view.dataset.route = location.hash || '#/';
     if (focusKey) {
       const again = view.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
@@ -158,6 +169,13 @@ async function render(refresh = false) {
       view.dataset.loaded = String(id);
     }
   }
+}
+
+function same(a, b) {
+  if (a.nodeType !== b.nodeType) {
+    return false;
+  }
+  return a.nodeType === Node.ELEMENT_NODE ? a.outerHTML === b.outerHTML : a.textContent === b.textContent;
 }
 
 // --- overview ---------------------------------------------------------------------------------------------------

@@ -65,8 +65,9 @@ export function age(iso) {
   }
   const seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
   let text;
+  // Whole minutes at most: an auto-refresh then changes nothing on the page while nothing happened.
   if (seconds < 60) {
-    text = seconds + ' s';
+    text = 'under a minute';
   } else if (seconds < 3600) {
     text = Math.floor(seconds / 60) + ' min';
   } else if (seconds < 86400) {

@@ -119,26 +119,39 @@ class DashboardBrowserTest {
 
         // Overview: the group with its letters and the hourly chart
         open(BrowserUsers.OPERATOR, "#/");
-        WebElement ledger = waitFor(d -> d.findElement(By.cssSelector("#groups tr[data-key='" + GROUP + "']")));
-        List<WebElement> cells = ledger.findElements(By.tagName("td"));
-        assertThat(Long.parseLong(cells.get(1).getText())).isGreaterThanOrEqualTo(3);
-        assertThat(Long.parseLong(cells.get(2).getText())).isGreaterThanOrEqualTo(1);
-        long charted = driver.findElements(By.cssSelector(".chart rect.bar")).stream()
-                             .mapToLong(bar -> Long.parseLong(bar.getAttribute("data-letters"))).sum();
-        assertThat(charted).isGreaterThanOrEqualTo(3);
-        assertThat(driver.findElements(By.cssSelector(".chart rect.bar"))).hasSize(24);
+        // (read inside waitFor: an auto-refresh may replace the table between finding and reading it)
+        long[] totals = waitFor(d -> {
+            List<WebElement> cells = d.findElements(By.cssSelector("#groups tr[data-key='" + GROUP + "'] td"));
+            if (cells.size() < 3) {
+                return null;
+            }
+            return new long[]{Long.parseLong(cells.get(1).getText()), Long.parseLong(cells.get(2).getText())};
+        });
+        assertThat(totals[0]).as("letters of the group").isGreaterThanOrEqualTo(3);
+        assertThat(totals[1]).as("parked sequences of the group").isGreaterThanOrEqualTo(1);
+        long[] chart = waitFor(d -> {
+            List<WebElement> bars = d.findElements(By.cssSelector(".chart rect.bar"));
+            if (bars.isEmpty()) {
+                return null;
+            }
+            return new long[]{bars.size(),
+                    bars.stream().mapToLong(bar -> Long.parseLong(bar.getAttribute("data-letters"))).sum()};
+        });
+        assertThat(chart[0]).as("hourly bars").isEqualTo(24);
+        assertThat(chart[1]).as("letters in the chart").isGreaterThanOrEqualTo(3);
         Browser.screenshot(driver, "view-overview");
 
         // Keyboard: the group link opens with Enter
-        driver.findElement(By.cssSelector("#groups tr[data-key='" + GROUP + "'] a.group-link")).sendKeys(Keys.ENTER);
+        press(By.cssSelector("#groups tr[data-key='" + GROUP + "'] a.group-link"), Keys.ENTER);
         waitFor(d -> d.getCurrentUrl().endsWith("#/groups/" + GROUP));
-        WebElement failureGroup = waitFor(d -> d.findElement(
-                By.cssSelector("#failure-groups tr[data-key='java.lang.IllegalStateException']")));
-        assertThat(Long.parseLong(failureGroup.findElements(By.tagName("td")).get(1).getText()))
-                .isGreaterThanOrEqualTo(1);
-        assertThat(failureGroup.findElements(By.cssSelector("[data-action='retry-failure-group']"))).hasSize(1);
-        WebElement sequence = waitFor(d -> d.findElement(sequenceRow(account)));
-        assertThat(sequence.findElements(By.tagName("td")).get(1).getText()).isEqualTo("3");
+        long failing = waitFor(d -> Long.parseLong(d.findElement(
+                By.cssSelector("#failure-groups tr[data-key='java.lang.IllegalStateException'] td:nth-child(2)"))
+                                                           .getText()));
+        assertThat(failing).isGreaterThanOrEqualTo(1);
+        assertThat(driver.findElements(By.cssSelector("#failure-groups tr[data-key='java.lang.IllegalStateException'] "
+                                                              + "[data-action='retry-failure-group']"))).hasSize(1);
+        String size = waitFor(d -> d.findElement(sequenceRow(account)).findElements(By.tagName("td")).get(1).getText());
+        assertThat(size).isEqualTo("3");
         Browser.screenshot(driver, "view-group");
 
         // Letters of the sequence, oldest first, then the detail of the failed one
@@ -375,6 +388,14 @@ class DashboardBrowserTest {
                 return null;
             }
             element.click();
+            return true;
+        });
+    }
+
+    /** Sends keys to an element, retrying when the auto-refresh replaced it. */
+    void press(By by, CharSequence... keys) {
+        waitFor(d -> {
+            d.findElement(by).sendKeys(keys);
             return true;
         });
     }
