@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.JavascriptExecutor;
@@ -53,6 +54,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = {DlqWebTestApplication.class, BrowserUsers.class},
                 webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("dlqweb")
+@ExtendWith(ChromiumAvailable.class)
 class DashboardBrowserTest {
 
     static final String GROUP = LedgerProjection.GROUP;
