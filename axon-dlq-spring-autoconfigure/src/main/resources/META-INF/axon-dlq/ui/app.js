@@ -61,6 +61,7 @@ async function act(button, work, then) {
     const message = await work();
     notice(message || '');
     if (then) {
+      state.keepNotice = true;
       location.hash = then;
     } else {
       await render(true);
@@ -326,6 +327,7 @@ async function retryFailureGroup(button, name, causeType) {
     const job = await api('POST', '/retry-jobs',
       {processingGroup: name, filter: {causeType}, batchSize: 10, cooldown: 'PT1S', maxSequences: 100000},
       {'Idempotency-Key': idempotencyKey()});
+    state.keepNotice = true;
     location.hash = `#/jobs/${seg(job.id)}`;
     return `Retry job started for ${causeType}`;
   });
@@ -561,6 +563,7 @@ function startJobForm(groups, params) {
       const button = e.target.querySelector('button[type=submit]');
       await act(button, async () => {
         const job = await api('POST', '/retry-jobs', body, {'Idempotency-Key': idempotencyKey()});
+        state.keepNotice = true;
         location.hash = `#/jobs/${seg(job.id)}`;
         return 'Retry job started';
       });
@@ -657,7 +660,7 @@ async function audit(params) {
     filterInput('Text', 'text', filters.text),
     h('button', {type: 'submit', class: 'primary'}, 'Filter'),
     h('a', {href: '#/audit'}, 'Clear')),
-    h('p', {class: 'muted'}, `Filters apply to this page of ${items.length} entries, newest first.`),
+    h('p', {class: 'muted'}, `Filters apply to the ${items.length} entries of this page.`),
     table([
       {title: 'When', cell: e => dateTime(e.occurredAt)},
       {title: 'Actor', cell: e => e.actor},
@@ -708,6 +711,11 @@ async function start() {
   refreshLabel();
   window.addEventListener('hashchange', () => {
     clearError();
+    // An action's outcome stays on the page it leads to; any other navigation clears it.
+    if (!state.keepNotice) {
+      notice('');
+    }
+    state.keepNotice = false;
     render(false);
   });
   setInterval(() => {
