@@ -101,7 +101,7 @@ function route() {
     return {name: 'jobs', view: () => jobs(params)};
   }
   if (parts[0] === 'jobs' && parts.length === 2) {
-    return {name: 'jobs', view: () => job(parts[1])};
+    return {name: 'jobs', view: () => job(parts[1], params)};
   }
   if (parts[0] === 'audit') {
     return {name: 'audit', view: () => audit(params)};
@@ -478,6 +478,9 @@ async function letter(id) {
           }, groupHref(l.processingGroup));
         }
       }}, 'Evict sequence…')) : null,
+    l.redeliverable === false ? h('p', {class: 'card warning', id: 'not-redeliverable'},
+      'Redelivery cannot handle this letter: ', l.notRedeliverableReason || l.deserializationError || 'unreadable')
+      : null,
     h('div', {class: 'grid2'},
       h('section', {class: 'card', 'aria-labelledby': 'letter-facts'},
         h('h3', {id: 'letter-facts'}, 'Event'),
@@ -582,8 +585,10 @@ function startJobForm(groups, params) {
     h('div', {}, h('button', {type: 'submit', class: 'primary', disabled: groups.length === 0}, 'Start'))));
 }
 
-async function job(id) {
-  const j = await api('GET', `/retry-jobs/${seg(id)}`);
+async function job(id, params) {
+  // A job's per-sequence outcomes may come in pages (nextCursor); a cursor is only sent when the API gave one.
+  const cursor = params.get('cursor') || '';
+  const j = await api('GET', `/retry-jobs/${seg(id)}${query({cursor})}`);
   const r = j.request || {};
   const filter = r.filter || {};
   const outcomes = j.sequences || (j.outcomes && j.outcomes.items) || [];
@@ -625,7 +630,7 @@ async function job(id) {
       {title: 'Detail', cell: s => s.detail || ''},
       {title: 'Finished', cell: s => dateTime(s.finishedAt)},
     ], outcomes, 'No sequence finished yet.', {id: 'job-sequences'}),
-    j.next || j.nextCursor ? h('p', {class: 'muted'}, 'More sequences than shown here.') : null,
+    pager(j.nextCursor || j.next, c => `#/jobs/${seg(j.id)}${query({cursor: c})}`, cursor, `#/jobs/${seg(j.id)}`),
   ];
 }
 
