@@ -53,6 +53,7 @@ job_finished() { ! call GET "/dead-letters/retry-jobs/$1" -u "$VIEWER" | grep -q
 
 step "0. Is the sample up at $BASE_URL?"
 wait_for "the application reports UP" sh -c "curl -sf '$BASE_URL/actuator/health' | grep -q '\"status\":\"UP\"'"
+say "Watch it in the browser meanwhile: $BASE_URL/dead-letters/ui/ (admin/admin; viewer/viewer reads only)"
 
 step "1. Open three accounts and deposit 100 into each (HTTP → commands → Account aggregate → JDBC event store)"
 for account in "$ALICE" "$BOB" "$CAROL"; do
@@ -142,4 +143,4 @@ sleep 3
 printf '\033[36m$ curl %s/actuator/prometheus | grep ^axon_dlq\033[0m\n' "$BASE_URL"
 call GET /actuator/prometheus | grep '^axon_dlq'
 
-step "Done. Also try: GET /dead-letters/audit (who did what), GET /dead-letters/processing-groups, the README."
+step "Done. Also try: the dashboard $BASE_URL/dead-letters/ui/ (admin/admin), GET /dead-letters/audit (who did what), GET /dead-letters/processing-groups, the README."

@@ -199,6 +199,14 @@ abstract class DeadLetterStatements {
                 + " WHERE processing_group = :processing_group GROUP BY cause_type ORDER BY letters DESC, cause_type";
     }
 
+    /** Held letters per group and whole hour since :since (:since_epoch in seconds); portable to H2 and PostgreSQL. */
+    String enqueuedPerHour() {
+        return "SELECT processing_group, hour_index, COUNT(*) AS letters FROM (SELECT processing_group, "
+                + "FLOOR((EXTRACT(EPOCH FROM enqueued_at) - :since_epoch) / 3600) AS hour_index FROM " + letterTable
+                + " WHERE enqueued_at >= :since) h GROUP BY processing_group, hour_index "
+                + "ORDER BY processing_group, hour_index";
+    }
+
     String attemptsOfLetter() {
         return "SELECT * FROM " + attemptTable + " WHERE letter_id = :letter_id ORDER BY attempt";
     }

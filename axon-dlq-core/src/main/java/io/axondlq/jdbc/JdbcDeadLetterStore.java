@@ -8,6 +8,7 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.DueSequence;
 import io.axondlq.core.store.DeadLetterStoreException;
 import io.axondlq.core.store.EventReader;
+import io.axondlq.core.store.EnqueuedHour;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.LetterDraft;
@@ -480,6 +481,15 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         return jdbc.query(sql.failureGroups(), groupParams(processingGroup), (rs, i) -> new FailureGroup(
                 rs.getString("cause_type"), rs.getLong("letters"), instant(rs, "first_seen"),
                 instant(rs, "last_seen")));
+    }
+
+    @Override
+    public List<EnqueuedHour> enqueuedPerHour(Instant since) {
+        MapSqlParameterSource params = new MapSqlParameterSource("since", time(since))
+                .addValue("since_epoch", since.getEpochSecond());
+        return jdbc.query(sql.enqueuedPerHour(), params, (rs, i) -> new EnqueuedHour(
+                rs.getString("processing_group"), since.plusSeconds(3600 * rs.getLong("hour_index")),
+                rs.getLong("letters")));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.axondlq.jdbc;
 
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.EnqueuedHour;
 import io.axondlq.core.store.FailureGroup;
 import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.GroupStatistics;
@@ -644,6 +645,36 @@ abstract class JdbcDeadLetterStoreTest {
                 new FailureGroup(null, 2, T0, T0),
                 new FailureGroup(IllegalArgumentException.class.getName(), 1, T0.plusSeconds(5), T0.plusSeconds(5)));
         assertThat(store.failureGroups("group-" + UUID.randomUUID())).isEmpty();
+    }
+
+    @Test
+    void enqueuedPerHourCountsHeldLettersPerGroupAndHourInOneQuery() {
+        Instant hour = T0.truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        String other = "group-" + UUID.randomUUID();
+        setClock(hour.minusSeconds(1)); // before the first hour: not counted
+        store.enqueue(group, LetterDraft.failed("early", event(new OrderPlaced("early", 1)),
+                                                new IllegalStateException("early"), List.of()));
+        setClock(hour);
+        enqueueSequence(group, "a", 2); // a failure and a parked follower, both held
+        setClock(hour.plusSeconds(2 * 3600 + 3599)); // last second of the third hour
+        store.enqueue(group, LetterDraft.failed("b", event(new OrderPlaced("b", 1)),
+                                                new IllegalStateException("b"), List.of()));
+        setClock(hour.plusSeconds(3600 + 1));
+        store.enqueue(other, LetterDraft.failed("c", event(new OrderPlaced("c", 1)),
+                                                new IllegalArgumentException("c"), List.of()));
+        counting.reset();
+
+        List<EnqueuedHour> hours = storeOn(counting, "node-a", ROOMY).enqueuedPerHour(hour);
+
+        assertThat(counting.count()).isEqualTo(1);
+        assertThat(hours.stream().filter(h -> h.processingGroup().equals(group)
+                || h.processingGroup().equals(other)).toList())
+                .containsExactlyInAnyOrder(new EnqueuedHour(group, hour, 2),
+                                           new EnqueuedHour(group, hour.plusSeconds(2 * 3600), 1),
+                                           new EnqueuedHour(other, hour.plusSeconds(3600), 1));
+        // a letter redelivered (removed) is no longer counted
+        store.remove(store.letters(other, LetterFilter.none(), 10, null).items().get(0));
+        assertThat(store.enqueuedPerHour(hour)).noneMatch(h -> h.processingGroup().equals(other));
     }
 
     @Test

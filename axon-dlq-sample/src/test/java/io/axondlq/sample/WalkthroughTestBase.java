@@ -254,6 +254,24 @@ abstract class WalkthroughTestBase {
 
     // --- steps ------------------------------------------------------------------------------------------------------
 
+    @Test
+    @Order(4)
+    void theHomePageOpensTheDashboardForALoggedInUser() {
+        Response home = http.get("/", ANONYMOUS);
+        assertThat(home.status()).as(home.toString()).isEqualTo(302);
+        assertThat(home.headers().get("location")).endsWith("/dead-letters/ui/");
+        Response anonymous = http.get("/dead-letters/ui/", ANONYMOUS);
+        assertThat(anonymous.status()).isEqualTo(401);
+        assertThat(anonymous.body()).doesNotContain("<script");
+        Response page = http.get("/dead-letters/ui/", VIEWER);
+        assertThat(page.status()).as(page.toString()).isEqualTo(200);
+        assertThat(page.body()).contains("<script type=\"module\" src=\"app.js\"></script>");
+        assertThat(http.get("/dead-letters/ui/app.js", VIEWER).status()).isEqualTo(200);
+        JsonNode viewer = http.get(base() + "/me", VIEWER).json();
+        assertThat(viewer.path("mayWrite").asBoolean()).isFalse();
+        assertThat(http.get(base() + "/me", ADMIN).json().path("mayWrite").asBoolean()).isTrue();
+    }
+
     String base() {
         return "/dead-letters";
     }

@@ -82,6 +82,9 @@ public class AxonDlqProperties {
     /** Health indicator settings. */
     private Health health = new Health();
 
+    /** The operator dashboard in the browser. */
+    private Ui ui = new Ui();
+
     /** Retry behaviour of the live invoker. */
     public static class Retry {
 
@@ -515,4 +518,19 @@ public class AxonDlqProperties {
     public void setMetrics(Metrics metrics) { this.metrics = metrics; }
     public Health getHealth() { return health; }
     public void setHealth(Health health) { this.health = health; }
+    public Ui getUi() { return ui; }
+    public void setUi(Ui ui) { this.ui = ui; }
+
+    /**
+     * The operator dashboard, served at {@code {rest.base-path}/ui/} (default {@code /dead-letters/ui/}) when the REST
+     * API is on. It only calls the REST API, so it needs the same authorities (the read authority to open it).
+     */
+    public static class Ui {
+
+        /** Whether the dashboard's static files are served (the REST API stays as it is either way). */
+        private boolean enabled = true;
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    }
 }

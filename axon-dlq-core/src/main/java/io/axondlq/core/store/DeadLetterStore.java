@@ -6,6 +6,7 @@ import org.axonframework.messaging.deadletter.NoSuchDeadLetterException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -100,6 +101,12 @@ public interface DeadLetterStore {
     List<GroupStatistics> statistics();
 
     List<FailureGroup> failureGroups(String processingGroup);
+
+    /**
+     * Letters held now, per processing group and per hour of their enqueueing, for the hours from {@code since}
+     * (inclusive, taken as the start of the first hour) on; hours without letters are left out. One query.
+     */
+    List<EnqueuedHour> enqueuedPerHour(Instant since);
 
     List<AttemptRecord> attempts(UUID letterId);
 

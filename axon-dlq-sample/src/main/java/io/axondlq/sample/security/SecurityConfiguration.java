@@ -2,6 +2,7 @@ package io.axondlq.sample.security;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -17,10 +18,10 @@ import org.springframework.security.web.SecurityFilterChain;
  * this chain only requires a login for everything but the open parts:
  * <ul>
  *     <li>open: the bank API {@code /accounts/**}, {@code /actuator/health} and {@code /actuator/prometheus}
- *     (for a scraper without credentials);</li>
+ *     (for a scraper without credentials), and {@code /}, which redirects to the dashboard;</li>
  *     <li>admin only: the fault switch {@code /faults/**};</li>
  *     <li>any logged-in user: everything else ({@code /dead-letters/**}, where axon-dlq checks the authorities,
- *     {@code /actuator/metrics}).</li>
+ *     the dashboard {@code /dead-letters/ui/} included, {@code /actuator/metrics}).</li>
  * </ul>
  * CSRF protection is off: this is a stateless JSON API authenticated per request, no browser session or cookie.
  * The passwords are demo values in plain text: never do this outside a sample.
@@ -41,6 +42,7 @@ public class SecurityConfiguration {
                     .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus").permitAll()
                     .requestMatchers("/faults", "/faults/**").hasAuthority(WRITE)
                     .requestMatchers("/error").permitAll()
+                    .requestMatchers(HttpMethod.GET, "/").permitAll()
                     .anyRequest().authenticated());
         return http.build();
     }

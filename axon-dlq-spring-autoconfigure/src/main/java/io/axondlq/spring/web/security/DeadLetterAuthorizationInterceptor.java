@@ -1,5 +1,6 @@
 package io.axondlq.spring.web.security;
 
+import io.axondlq.spring.web.DeadLetterAccess;
 import io.axondlq.spring.web.DeadLetterApiException;
 import io.axondlq.spring.web.DeadLetterRestEndpoint;
 import io.axondlq.spring.web.ProblemType;
@@ -39,7 +40,7 @@ import java.util.Set;
  * Authentication itself is the application's business (a Spring Security filter chain, or anything that fills the
  * {@link SecurityContextHolder}); this interceptor only authorizes.
  */
-public class DeadLetterAuthorizationInterceptor implements HandlerInterceptor {
+public class DeadLetterAuthorizationInterceptor implements HandlerInterceptor, DeadLetterAccess {
 
     /** Spring Security's role prefix ({@code hasRole("X")} means authority {@code ROLE_X}). */
     public static final String ROLE_PREFIX = "ROLE_";
@@ -109,8 +110,24 @@ public class DeadLetterAuthorizationInterceptor implements HandlerInterceptor {
     }
 
     /** The {@code WWW-Authenticate} challenge sent with a 401. */
+    @Override
     public String challenge() {
         return challenge;
+    }
+
+    /** The same decision {@link #preHandle} takes, without refusing: for the dashboard and {@code GET /me}. */
+    @Override
+    public Decision decide(HttpServletRequest request, boolean write) {
+        if (write ? writeAuthority == null : readAuthority == null) {
+            return Decision.GRANTED;
+        }
+        Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+        if (authentication == null || !authentication.isAuthenticated()
+                || authentication instanceof AnonymousAuthenticationToken) {
+            return Decision.UNAUTHENTICATED;
+        }
+        AuthorizationResult result = (write ? writes : reads).authorize(() -> authentication, request);
+        return result != null && result.isGranted() ? Decision.GRANTED : Decision.FORBIDDEN;
     }
 
     @Override

@@ -1,0 +1,77 @@
+package io.axondlq.spring.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.EnqueuedHour;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * The two reads the dashboard needs beyond the listings: who the caller is and what it may do ({@code GET /me}, so
+ * that a reader sees no write controls; the API still refuses a forced write), and the letters held per hour of the
+ * last 24 hours ({@code GET /statistics/enqueued-per-hour}, one store query for every group).
+ */
+@RestController
+@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+public class DashboardController implements DeadLetterRestEndpoint {
+
+    /** Hours the chart covers, the current one included. */
+    static final int HOURS = 24;
+
+    private final DeadLetterStore store;
+    private final OperatorActor actor;
+    private final ObjectProvider<DeadLetterAccess> access;
+    private final Clock clock;
+
+    public DashboardController(DeadLetterStore store, OperatorActor actor, ObjectProvider<DeadLetterAccess> access,
+                               Clock clock) {
+        this.store = store;
+        this.actor = actor;
+        this.access = access;
+        this.clock = clock;
+    }
+
+    /** The caller's name and whether it may read and write (the same decisions the API takes). */
+    @GetMapping("/me")
+    public JsonNode me(@RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+        RequestParameters.of(params);
+        DeadLetterAccess decisions = access.getIfAvailable(() -> DeadLetterAccess.OPEN);
+        ObjectNode body = ApiJson.object();
+        body.put("name", actor.current(request));
+        body.put("mayRead", decisions.decide(request, false) == DeadLetterAccess.Decision.GRANTED);
+        body.put("mayWrite", decisions.decide(request, true) == DeadLetterAccess.Decision.GRANTED);
+        return body;
+    }
+
+    /**
+     * Letters held now per group and hour of enqueueing, for the last {@value #HOURS} hours (whole hours, UTC, the
+     * current one last); hours without letters are left out of {@code items}.
+     */
+    @GetMapping("/statistics/enqueued-per-hour")
+    public JsonNode enqueuedPerHour(@RequestParam MultiValueMap<String, String> params) {
+        RequestParameters.of(params);
+        Instant from = clock.instant().truncatedTo(ChronoUnit.HOURS).minus(HOURS - 1, ChronoUnit.HOURS);
+        ObjectNode body = ApiJson.object();
+        body.put("from", ApiJson.instant(from));
+        body.put("hours", HOURS);
+        ArrayNode items = body.putArray("items");
+        for (EnqueuedHour hour : store.enqueuedPerHour(from)) {
+            ObjectNode item = items.addObject();
+            item.put("processingGroup", hour.processingGroup());
+            item.put("hourStart", ApiJson.instant(hour.hourStart()));
+            item.put("letters", hour.letters());
+        }
+        return body;
+    }
+}

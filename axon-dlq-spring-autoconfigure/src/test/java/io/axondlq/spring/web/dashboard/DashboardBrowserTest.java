@@ -1,0 +1,433 @@
+package io.axondlq.spring.web.dashboard;
+
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.spring.web.testapp.DlqWebTestApplication;
+import io.axondlq.spring.web.testapp.LedgerProjection;
+import io.axondlq.spring.web.testapp.Poison;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.ActiveProfiles;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.ConcurrentModificationException;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dashboard in a real headless Chromium against the running test application (H2, a pooled processor whose
+ * {@code ledger} handler fails for poisoned accounts): an operator finds, understands and repairs a poisoned
+ * aggregate, runs and stops a retry job, erases a group only after typing its name; a viewer sees no write control
+ * and a forced write is refused. Each test saves a screenshot under {@code target/dashboard-screenshots} and fails on
+ * any error in the browser's console.
+ */
+@SpringBootTest(classes = {DlqWebTestApplication.class, BrowserUsers.class},
+                webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("dlqweb")
+@ExtendWith(ChromiumAvailable.class)
+class DashboardBrowserTest {
+
+    static final String GROUP = LedgerProjection.GROUP;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static ChromeDriver driver;
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    Poison poison;
+    @Autowired
+    DlqWebTestApplication.Accounts accounts;
+    @Autowired
+    DeadLetterStore store;
+    @Autowired
+    JdbcTemplate jdbc;
+
+    private String user;
+    private String testName;
+    /** Console errors a test provokes on purpose (e.g. the 404 behind an error message), by substring. */
+    private final List<String> expectedConsoleErrors = new ArrayList<>();
+    /** Console errors read while switching users, checked with the rest at the end of the test. */
+    private final List<LogEntry> earlierConsoleErrors = new ArrayList<>();
+
+    @BeforeAll
+    static void browser() {
+        Browser.require();
+        driver = Browser.start();
+    }
+
+    @AfterAll
+    static void quit() {
+        if (driver != null) {
+            driver.quit();
+            driver = null;
+        }
+    }
+
+    @BeforeEach
+    void name(TestInfo info) {
+        testName = info.getTestMethod().map(m -> m.getName()).orElse("test");
+        user = null;
+        driver.manage().deleteAllCookies();
+    }
+
+    @AfterEach
+    void screenshotAndConsole() {
+        Browser.screenshot(driver, getClass().getSimpleName() + "-" + testName);
+        List<LogEntry> all = new ArrayList<>(earlierConsoleErrors);
+        all.addAll(Browser.consoleErrors(driver));
+        List<LogEntry> errors = all.stream()
+                                       .filter(e -> expectedConsoleErrors.stream()
+                                                                         .noneMatch(x -> e.getMessage().contains(x)))
+                                       .toList();
+        assertThat(errors).as("errors in the browser console").isEmpty();
+    }
+
+    @Test
+    void anOperatorFindsUnderstandsAndRepairsAPoisonedAggregate() {
+        String account = "ui-poisoned-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 3);
+
+        // Overview: the group with its letters and the hourly chart
+        open(BrowserUsers.OPERATOR, "#/");
+        // (read inside waitFor: an auto-refresh may replace the table between finding and reading it)
+        long[] totals = waitFor(d -> {
+            List<WebElement> cells = d.findElements(By.cssSelector("#groups tr[data-key='" + GROUP + "'] td"));
+            if (cells.size() < 3) {
+                return null;
+            }
+            return new long[]{Long.parseLong(cells.get(1).getText()), Long.parseLong(cells.get(2).getText())};
+        });
+        assertThat(totals[0]).as("letters of the group").isGreaterThanOrEqualTo(3);
+        assertThat(totals[1]).as("parked sequences of the group").isGreaterThanOrEqualTo(1);
+        long[] chart = waitFor(d -> {
+            List<WebElement> bars = d.findElements(By.cssSelector(".chart rect.bar"));
+            if (bars.isEmpty()) {
+                return null;
+            }
+            return new long[]{bars.size(),
+                    bars.stream().mapToLong(bar -> Long.parseLong(bar.getAttribute("data-letters"))).sum()};
+        });
+        assertThat(chart[0]).as("hourly bars").isEqualTo(24);
+        assertThat(chart[1]).as("letters in the chart").isGreaterThanOrEqualTo(3);
+        Browser.screenshot(driver, "view-overview");
+
+        // Keyboard: the group link opens with Enter
+        press(By.cssSelector("#groups tr[data-key='" + GROUP + "'] a.group-link"), Keys.ENTER);
+        waitFor(d -> d.getCurrentUrl().endsWith("#/groups/" + GROUP));
+        long failing = waitFor(d -> Long.parseLong(d.findElement(
+                By.cssSelector("#failure-groups tr[data-key='java.lang.IllegalStateException'] td:nth-child(2)"))
+                                                           .getText()));
+        assertThat(failing).isGreaterThanOrEqualTo(1);
+        assertThat(driver.findElements(By.cssSelector("#failure-groups tr[data-key='java.lang.IllegalStateException'] "
+                                                              + "[data-action='retry-failure-group']"))).hasSize(1);
+        String size = waitFor(d -> d.findElement(sequenceRow(account)).findElements(By.tagName("td")).get(1).getText());
+        assertThat(size).isEqualTo("3");
+        Browser.screenshot(driver, "view-group");
+
+        // Letters of the sequence, oldest first, then the detail of the failed one
+        go("#/groups/" + GROUP + "/letters?sequence=" + account);
+        waitFor(d -> d.findElements(By.cssSelector("#letters tbody tr")).size() == 3);
+        Browser.screenshot(driver, "view-letters");
+        click(By.cssSelector("#letters tbody tr:first-child a.letter-link"));
+        WebElement causeType = waitFor(d -> d.findElement(By.id("cause-type")));
+        assertThat(causeType.getText()).isEqualTo("java.lang.IllegalStateException");
+        assertThat(driver.findElement(By.id("cause-message")).getText()).contains("poisoned account " + account);
+        assertThat(driver.findElement(By.id("payload")).getText()).contains("\"accountId\": \"" + account + "\"")
+                                                                 .contains("\"amount\": 100");
+        assertThat(driver.findElement(By.id("metadata")).getText()).contains("\"tenant\": \"acme\"");
+        assertThat(driver.findElement(By.id("attempts")).getText()).isEqualTo("2");
+        assertThat(driver.findElements(By.cssSelector("#attempt-history li"))).isNotEmpty()
+                .allSatisfy(li -> assertThat(li.getText()).contains("java.lang.IllegalStateException"));
+        assertThat(driver.findElement(By.id("stack-trace")).getAttribute("textContent"))
+                .contains("LedgerProjection");
+        Browser.screenshot(driver, "view-letter");
+
+        // The operator fixes the fault and redelivers from the page: the sequence disappears
+        poison.cure(account);
+        click(By.id("redeliver-sequence"));
+        waitFor(d -> d.getCurrentUrl().endsWith("#/groups/" + GROUP));
+        waitFor(d -> d.findElement(By.id("notice")).getText().contains("DRAINED, 3 redelivered, 0 remaining"));
+        waitFor(d -> d.findElements(By.cssSelector("#sequences, #failure-groups")).size() >= 1
+                && d.findElements(sequenceRow(account)).isEmpty());
+        assertThat(store.sequenceSize(GROUP, account)).isZero();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", Long.class,
+                                       account)).isEqualTo(3);
+
+        // The audit log has the redelivery
+        go("#/audit");
+        waitFor(d -> d.findElement(By.id("audit")).getText().contains(account));
+        Browser.screenshot(driver, "view-audit");
+    }
+
+    @Test
+    void aRetryJobStartedFromThePageShowsProgressAndCanBeStopped() {
+        String cause = ConcurrentModificationException.class.getName();
+        for (int i = 0; i < 4; i++) {
+            String account = "ui-job-" + i + "-" + UUID.randomUUID().toString().substring(0, 8);
+            poison.poison(account, id -> new ConcurrentModificationException("still broken " + id));
+            accounts.creditAndAwaitLetters(account, 1);
+        }
+
+        open(BrowserUsers.OPERATOR, "#/jobs?group=" + GROUP + "&causeType=" + cause);
+        WebElement form = waitFor(d -> d.findElement(By.id("start-job")));
+        assertThat(form.findElement(By.name("processingGroup")).getAttribute("value")).isEqualTo(GROUP);
+        assertThat(form.findElement(By.name("causeType")).getAttribute("value")).isEqualTo(cause);
+        type(form.findElement(By.name("batchSize")), "1");
+        type(form.findElement(By.name("cooldown")), "2");
+        type(form.findElement(By.name("maxSequences")), "100");
+        form.findElement(By.cssSelector("button[type=submit]")).click();
+
+        waitFor(d -> d.getCurrentUrl().contains("#/jobs/"));
+        waitFor(d -> d.findElement(By.id("job-state")).getText().equals("RUNNING"));
+        // Live progress: the page refreshes by itself until at least one sequence is done
+        int done = waitFor(d -> {
+            int n = doneOf(d.findElement(By.cssSelector("#job-progress .job-counts")).getText(), 4);
+            return n >= 1 ? n : null;
+        });
+        assertThat(done).isBetween(1, 3);
+        Browser.screenshot(driver, "view-retry-job");
+
+        click(By.id("stop-job"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        click(By.id("confirm-ok"));
+        waitFor(d -> d.findElement(By.id("job-state")).getText().equals("STOPPED"));
+        int finished = doneOf(driver.findElement(By.cssSelector("#job-progress .job-counts")).getText(), 4);
+        assertThat(finished).as("stopped before the last sequence").isLessThan(4);
+
+        go("#/jobs");
+        waitFor(d -> d.findElement(By.id("jobs")).getText().contains("STOPPED"));
+    }
+
+    @Test
+    void aViewerSeesNoWriteControlAndAForcedWriteIsRefused() throws Exception {
+        String account = "ui-viewer-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        StoredLetter letter = store.letters(GROUP, LetterFilter.none().withSequenceKey(account), 10, null)
+                                   .items().get(0);
+
+        open(BrowserUsers.VIEWER, "#/letters/" + letter.id());
+        waitFor(d -> d.findElement(By.id("cause-type")));
+        assertThat(driver.findElement(By.id("who")).getText()).isEqualTo("viewer (read only)");
+        assertThat(viewButtons()).as("write controls on the letter").isEmpty();
+
+        go("#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        assertThat(viewButtons()).as("write controls on the group").isEmpty();
+        assertThat(driver.findElements(By.id("erase-group"))).isEmpty();
+
+        go("#/jobs");
+        waitFor(d -> d.findElement(By.cssSelector("#jobs, main .empty")));
+        assertThat(driver.findElements(By.id("start-job"))).isEmpty();
+        assertThat(viewButtons()).isEmpty();
+
+        // What the page hides, the API refuses: the viewer's own request, as the page would send it
+        HttpResponse<String> forced = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base() + "/dead-letters/letters/" + letter.id()
+                                                          + "/redeliver-sequence"))
+                           .header("Cookie", BrowserUsers.COOKIE + "=" + BrowserUsers.VIEWER)
+                           .header("Content-Type", "application/json")
+                           .POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(forced.statusCode()).isEqualTo(403);
+        assertThat(forced.body()).contains("DLQ_ADMIN");
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+    }
+
+    @Test
+    void erasingAGroupAsksForItsNameTyped() {
+        String account = "ui-erase-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 2);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.id("erase-group"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        WebElement ok = driver.findElement(By.id("confirm-ok"));
+        WebElement typed = driver.findElement(By.id("confirm-typed"));
+        assertThat(ok.isEnabled()).isFalse();
+        typed.sendKeys(GROUP.substring(0, GROUP.length() - 1));
+        assertThat(ok.isEnabled()).isFalse();
+        // Escape cancels: nothing erased
+        typed.sendKeys(Keys.ESCAPE);
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") == null);
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(2);
+
+        click(By.id("erase-group"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        typed = driver.findElement(By.id("confirm-typed"));
+        assertThat(typed.getAttribute("value")).isEmpty();
+        typed.sendKeys(GROUP.substring(0, GROUP.length() - 1));
+        assertThat(driver.findElement(By.id("confirm-ok")).isEnabled()).isFalse();
+        typed.sendKeys(GROUP.substring(GROUP.length() - 1));
+        assertThat(driver.findElement(By.id("confirm-ok")).isEnabled()).isTrue();
+        Browser.screenshot(driver, "erase-confirmation");
+        click(By.id("confirm-ok"));
+        waitFor(d -> d.findElement(By.id("notice")).getText().startsWith("Erased"));
+        waitFor(d -> d.findElements(sequenceRow(account)).isEmpty());
+        assertThat(store.sequenceSize(GROUP, account)).isZero();
+    }
+
+    @Test
+    void apiErrorsAreShownAsTheirProblemDetail() {
+        UUID unknown = UUID.randomUUID();
+        // The browser logs the 404 of the request itself; the page handles it.
+        expectedConsoleErrors.add("/dead-letters/letters/" + unknown);
+
+        open(BrowserUsers.OPERATOR, "#/letters/" + unknown);
+
+        WebElement error = waitFor(d -> {
+            WebElement e = d.findElement(By.id("error"));
+            return e.isDisplayed() ? e : null;
+        });
+        assertThat(error.getText()).contains("Dead letter [" + unknown + "] does not exist");
+        assertThat(driver.findElement(By.id("view")).getText()).contains("could not be loaded");
+    }
+
+    @Test
+    void autoRefreshCanBePausedAndEmptyStatesSayWhatToDo() {
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP + "/letters?payloadType=no.such.Type");
+        waitFor(d -> d.findElement(By.cssSelector("main .empty")).getText()
+                      .equals("No letter matches these filters."));
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(By.id("failure-groups")));
+        pauseRefresh();
+        assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh paused");
+        String account = "ui-refresh-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        sleep(Duration.ofSeconds(4)); // more than one refresh period
+        assertThat(driver.findElements(sequenceRow(account))).as("paused: not refreshed").isEmpty();
+        click(By.id("refresh-toggle"));
+        waitFor(d -> d.findElement(sequenceRow(account)));
+    }
+
+    // --- helpers ------------------------------------------------------------------------------------------------
+
+    String base() {
+        return "http://localhost:" + port;
+    }
+
+    /** Opens the dashboard at {@code hash} as {@code user} (a fresh page load). */
+    void open(String asUser, String hash) {
+        if (!asUser.equals(user)) {
+            // The cookie can only be set on a page of the application's origin.
+            driver.get(base() + "/actuator/health");
+            driver.manage().deleteAllCookies();
+            driver.manage().addCookie(new Cookie(BrowserUsers.COOKIE, asUser, "/"));
+            user = asUser;
+            driver.get("about:blank");
+            // The JSON page of this helper step has no icon, so Chromium asks for /favicon.ico, which the test
+            // application does not have: not the dashboard's error (it declares an empty icon). Anything else counts.
+            Browser.consoleErrors(driver).stream().filter(e -> !e.getMessage().contains("/favicon.ico"))
+                   .forEach(earlierConsoleErrors::add);
+        }
+        // A full page load each time (not a fragment navigation): fresh page state, auto-refresh on.
+        driver.get("about:blank");
+        driver.get(base() + "/dead-letters/ui/" + hash);
+        waitFor(d -> !d.findElement(By.id("who")).getText().isEmpty());
+    }
+
+    /** Follows a link to {@code hash} within the page (history entry, no reload). */
+    void go(String hash) {
+        ((JavascriptExecutor) driver).executeScript("location.hash = arguments[0]", hash);
+        waitFor(d -> hash.equals(d.findElement(By.id("view")).getAttribute("data-route")));
+    }
+
+    void pauseRefresh() {
+        click(By.id("refresh-toggle"));
+        waitFor(d -> "true".equals(d.findElement(By.id("refresh-toggle")).getAttribute("aria-pressed")));
+    }
+
+    List<WebElement> viewButtons() {
+        return driver.findElement(By.id("view")).findElements(By.cssSelector("button:not([type=submit])"));
+    }
+
+    static By sequenceRow(String key) {
+        return By.cssSelector("#sequences tr[data-key='" + key + "']");
+    }
+
+    /** Clicks, retrying when the auto-refresh replaced the element between finding and clicking it. */
+    void click(By by) {
+        waitFor(d -> {
+            WebElement element = d.findElement(by);
+            if (!element.isDisplayed() || !element.isEnabled()) {
+                return null;
+            }
+            element.click();
+            return true;
+        });
+    }
+
+    /** Sends keys to an element, retrying when the auto-refresh replaced it. */
+    void press(By by, CharSequence... keys) {
+        waitFor(d -> {
+            d.findElement(by).sendKeys(keys);
+            return true;
+        });
+    }
+
+    static void type(WebElement input, String text) {
+        input.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
+        input.sendKeys(text);
+    }
+
+    /** "2 of 4 sequences ..." → 2. */
+    static int doneOf(String counts, int total) {
+        Matcher m = Pattern.compile("^(\\d+) of " + total + " sequences").matcher(counts);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    <T> T waitFor(Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, WAIT, Duration.ofMillis(100))
+                .ignoring(StaleElementReferenceException.class)
+                .until(d -> {
+                    T value = condition.apply(d);
+                    return value instanceof Boolean b && !b ? null : value;
+                });
+    }
+
+    static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
