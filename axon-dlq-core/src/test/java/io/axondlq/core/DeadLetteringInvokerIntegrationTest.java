@@ -383,9 +383,15 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         int liveEvents = 0;
         int liveEventsRedelivered = 0;
         int iterationsWithBothPaths = 0;
+        int ran = 0;
         ExecutorService redeliveryThread = Executors.newSingleThreadExecutor();
         try {
-            for (int i = 0; i < iterations; i++) {
+            // More iterations (up to 3x) while one of the race's two outcomes has not occurred yet: under load the
+            // drain can outlast every live event of the first iterations.
+            for (int i = 0; i < iterations
+                    || (i < 3 * iterations && (liveEventsRedelivered == 0 || liveEventsRedelivered == liveEvents));
+                 i++) {
+                ran++;
                 long seed = baseSeed + i;
                 Random random = new Random(seed);
                 String aggregate = "R" + i;
@@ -465,7 +471,7 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         }
         System.out.printf("[I2 race, %s, %s] %d iterations, %d live events: %d parked behind the drain and "
                                   + "redelivered, %d handled live; %d iterations split a sequence's live events "
-                                  + "between both paths%n", database, type, iterations, liveEvents,
+                                  + "between both paths%n", database, type, ran, liveEvents,
                           liveEventsRedelivered, liveEvents - liveEventsRedelivered, iterationsWithBothPaths);
         // The race is only tested if both of its outcomes occurred: live events parked behind the drain, and live
         // events arriving after it.

@@ -5,6 +5,8 @@ import org.axonframework.eventhandling.AbstractEventProcessor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,15 +56,13 @@ abstract class SegmentMoveWiringTest extends InvokerTestBase {
                 .as("the processor's invoker").isInstanceOf(DeadLetteringProcessorInvoker.class);
         publishAndAwait(f, 6, 2);
 
-        counting.reset();
-        publishAndAwait(f, 12, 2);
-        assertThat(parkedSetLoads()).as("segments held: parked sets served from memory").isZero();
+        int rows = roundServedFromMemory(f, 6, 2, "segments held: parked sets served from memory");
 
         // A release (and the claim that follows it) drops the parked sets: the next events load them again.
         f.processor().releaseSegment(0, 1, TimeUnit.SECONDS);
         eventually().until(() -> owner(0) == null);
         counting.reset();
-        publishAndAwait(f, 18, 2);
+        publishAndAwait(f, rows += 6, 2);
         assertThat(parkedSetLoads()).as("after a release and a new claim").isPositive();
 
         // A split (pooled: Axon releases the claim without calling segmentReleased; the claims of the new segments
@@ -72,11 +72,28 @@ abstract class SegmentMoveWiringTest extends InvokerTestBase {
                           : f.processor().mergeSegment(0).get(30, TimeUnit.SECONDS)).isTrue();
         eventually().until(() -> f.processor().processingStatus().size() == (pooled ? 3 : 1));
         counting.reset();
-        publishAndAwait(f, 24, pooled ? 3 : 1);
+        publishAndAwait(f, rows += 6, pooled ? 3 : 1);
         assertThat(parkedSetLoads()).as(pooled ? "after a split" : "after a merge").isPositive();
 
-        counting.reset();
-        publishAndAwait(f, 30, pooled ? 3 : 1);
-        assertThat(parkedSetLoads()).as("settled again: from memory").isZero();
+        roundServedFromMemory(f, rows, pooled ? 3 : 1, "settled again: from memory");
+    }
+
+    /**
+     * Rounds of events until one is served without loading a parked set (at most 3): on a loaded machine a claim can
+     * lapse or a tracking worker restart between rounds, which rightly reloads; a cache that never served from memory
+     * fails every round. Returns the projection's rows after the last round.
+     */
+    private int roundServedFromMemory(InvokerFixture f, int rows, int segments, String description) {
+        List<Integer> loads = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            counting.reset();
+            rows += 6;
+            publishAndAwait(f, rows, segments);
+            loads.add(parkedSetLoads());
+            if (loads.get(round) == 0) {
+                return rows;
+            }
+        }
+        throw new AssertionError(description + ": every round loaded parked sets " + loads);
     }
 }
