@@ -181,9 +181,24 @@ function same(a, b) {
 
 // --- overview ---------------------------------------------------------------------------------------------------
 
+// The hourly chart counts every letter of the last 24 h: at a million letters that is the heaviest query of the
+// overview, so auto-refresh reuses it for a minute; opening the overview (navigation, Refresh) reads it again.
+const HOURLY_TTL_MS = 60_000;
+let hourlyCache = {at: 0, data: null};
+
+function hourlyCounts(reuse) {
+  if (reuse && hourlyCache.data && Date.now() - hourlyCache.at < HOURLY_TTL_MS) {
+    return Promise.resolve(hourlyCache.data);
+  }
+  return api('GET', '/statistics/enqueued-per-hour').then(data => {
+    hourlyCache = {at: Date.now(), data};
+    return data;
+  });
+}
+
 async function overview() {
   const [groups, hourly] = await Promise.all([api('GET', '/processing-groups'),
-    api('GET', '/statistics/enqueued-per-hour')]);
+    hourlyCounts(state.autoRefreshing)]);
   const items = groups.items || [];
   const withLetters = items.filter(g => g.letters > 0);
   const letterTotal = items.reduce((n, g) => n + (g.letters || 0), 0);
@@ -725,7 +740,8 @@ async function start() {
   });
   setInterval(() => {
     if (!state.paused && !state.loading && !busy() && !route().noRefresh) {
-      render(true);
+      state.autoRefreshing = true;
+      Promise.resolve(render(true)).finally(() => { state.autoRefreshing = false; });
     }
   }, REFRESH_MS);
   await render(false);
