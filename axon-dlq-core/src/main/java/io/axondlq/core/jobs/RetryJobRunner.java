@@ -1,6 +1,5 @@
 package io.axondlq.core.jobs;
 
-import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -51,7 +50,10 @@ public class RetryJobRunner implements BackgroundJob {
     private static final int CANDIDATES_PER_POLL = 20;
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
 
-    /** Redelivers one sequence; {@link DeadLetterRedeliverer#redeliver} in production. */
+    /**
+     * Redelivers one whole sequence; {@code DeadLetterOperations#redeliverLetters} in production, so that each letter
+     * is audited in its own transaction.
+     */
     @FunctionalInterface
     public interface Redelivery {
 
@@ -286,15 +288,20 @@ public class RetryJobRunner implements BackgroundJob {
     static SequenceResult result(RedeliveryResult result) {
         String detail = result.failureType() == null ? null
                 : result.failureType() + (result.failureMessage() == null ? "" : ": " + result.failureMessage());
+        String auditDetail = result.failureType();
         if (!result.droppedByUpcaster().isEmpty()) {
             detail = (detail == null ? result.outcome().name() : detail) + result.droppedByUpcasterDetail();
+            auditDetail = (auditDetail == null ? result.outcome().name() : auditDetail)
+                    + result.droppedByUpcasterDetail();
         }
         Counter counter = switch (result.outcome()) {
             case DRAINED -> Counter.SUCCEEDED;
-            case FAILED, UNREADABLE, LEASE_LOST -> Counter.FAILED;
+            // LIMIT_REACHED: letters left; never for a job, whose redeliveries have no letter limit.
+            case FAILED, UNREADABLE, LEASE_LOST, LIMIT_REACHED -> Counter.FAILED;
             case NOT_FOUND -> Counter.SKIPPED;
         };
-        return new SequenceResult(result.outcome().name(), result.redelivered(), result.remaining(), detail, counter);
+        return new SequenceResult(result.outcome().name(), result.redelivered(), result.remaining(), detail, counter,
+                                  auditDetail);
     }
 
     /** Database timestamps keep microseconds (PostgreSQL); so do ours, so that comparisons are exact. */

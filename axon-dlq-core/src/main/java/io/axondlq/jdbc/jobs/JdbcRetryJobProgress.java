@@ -111,7 +111,8 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             }
             String group = jdbc.queryForObject(sql.processingGroup(), params, String.class);
             audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(
-                    sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(), detail, now));
+                    sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(),
+                    RetryJobRows.truncate(result.auditDetail(), MAX_DETAIL), now));
             Boolean stop = jdbc.queryForObject(sql.stopRequested(), params, Boolean.class);
             return Boolean.TRUE.equals(stop) ? Recorded.STOP_REQUESTED : Recorded.CONTINUE;
         });

@@ -1,7 +1,9 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.util.LinkedMultiValueMap;
 
@@ -38,7 +41,11 @@ class ExportStatementCountTest extends RestApiTestSupport {
     @Autowired
     LetterViews views;
     @Autowired
-    OperatorAudit audit;
+    OperatorActor actor;
+    @Autowired
+    AuditLog auditLog;
+    @Autowired
+    PlatformTransactionManager transactionManager;
     @Autowired
     AxonDlqProperties properties;
 
@@ -46,7 +53,7 @@ class ExportStatementCountTest extends RestApiTestSupport {
     void anExportOf600LettersWithHistoriesTakesTwoStatementsPerPage() throws Exception {
         String key = "export-count-" + UUID.randomUUID();
         IllegalStateException cause = new IllegalStateException("broke");
-        int letters = DeadLetterExportController.PAGE_SIZE + 100;
+        int letters = 600; // a page of 500 (DeadLetterOperations' export page) and 100
         for (int i = 0; i < letters; i++) {
             store.enqueue(GROUP, LetterDraft.failed(
                     key, GenericEventMessage.asEventMessage(new AccountCredited(key, i, "n")), cause,
@@ -59,8 +66,10 @@ class ExportStatementCountTest extends RestApiTestSupport {
                                                               .eventSerializer(JacksonSerializer.defaultSerializer())
                                                               .genericSerializer(JacksonSerializer.defaultSerializer())
                                                               .build();
+        DeadLetterOperations operations = new DeadLetterOperations(countedStore, auditLog, transactionManager, null,
+                                                                   () -> null);
         DeadLetterExportController controller = new DeadLetterExportController(
-                countedStore, new KnownProcessingGroups(countedStore, module), views, audit, properties,
+                operations, new KnownProcessingGroups(countedStore, module), views, actor, properties,
                 new ExportSlots(1));
         LinkedMultiValueMap<String, String> params = new LinkedMultiValueMap<>();
         params.add("sequence", key);
