@@ -4,6 +4,7 @@ import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.SequenceClaim;
@@ -288,6 +289,50 @@ abstract class AutoRetrySchedulerTest {
         assertThat(f.ledger.nodes(key)).containsExactly("node-1");
         assertThat(state(scheduler, key)).isEmpty();
         assertThat(stateRows()).isZero();
+    }
+
+    @Test
+    void everyLetterIsAuditedAndTheRetryIsRecordedInTheTransactionOfItsLastChange() {
+        String key = poisoned("L", 3, t0);
+        String headId = head(key).id().toString();
+        AutoRetryScheduler scheduler = scheduler("node-1");
+        Instant first = t0.plus(Duration.ofMinutes(1)).plusSeconds(1);
+        clock.set(first);
+
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).singleElement().satisfies(e -> {
+            assertThat(e.target()).isEqualTo(headId);
+            assertThat(e.actor()).isEqualTo(RetryJobRunner.SYSTEM_ACTOR);
+            assertThat(e.outcome()).isEqualTo("failure");
+            assertThat(e.detail()).contains(CAUSE).doesNotContain("poisoned");
+        });
+        assertThat(autoRetryAudit()).singleElement()
+                                    .satisfies(e -> assertThat(e.detail()).contains(CAUSE).doesNotContain("poisoned"));
+
+        // Failed again, but its entry is refused: the failed letter's requeue (attempt, letter entry) rolls back
+        // with the count.
+        f.refuseAudit(AutoRetryScheduler.AUDIT_ACTION);
+        clock.set(first.plus(Duration.ofMinutes(5)).plusSeconds(1));
+        scheduler.pollOnce();
+        assertThat(head(key).attempts()).as("seeded 1, plus the first retry only").isEqualTo(2);
+        assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(1);
+
+        // Fixed, still refused: the letters before the last commit, the last one's removal rolls back with the entry.
+        f.handler.poisoned.remove("L");
+        scheduler.pollOnce();
+        assertThat(f.store.sequenceSize(GROUP, key)).isEqualTo(1);
+        assertThat(f.handler.handled).contains("L#0", "L#1");
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(3);
+        assertThat(autoRetryAudit()).hasSize(1);
+
+        f.acceptAudit();
+        clock.advance(Duration.ofMinutes(6)); // due again, however the removals touched the sequence
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.store.contains(GROUP, key)).isFalse();
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(4);
+        assertThat(autoRetryAudit()).hasSize(2).last()
+                                    .satisfies(e -> assertThat(e.detail()).startsWith("DRAINED: redelivered 1"));
     }
 
     @Test

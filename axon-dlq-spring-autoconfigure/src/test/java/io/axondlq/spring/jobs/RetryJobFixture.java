@@ -288,6 +288,16 @@ final class RetryJobFixture implements AutoCloseable {
         return all;
     }
 
+    /** Makes the database refuse audit entries of {@code action}, as a failing audit insert would. */
+    void refuseAudit(String action) {
+        jdbc.execute("ALTER TABLE " + PREFIX + "audit ADD CONSTRAINT " + PREFIX + "audit_refuses CHECK (action <> '"
+                             + action + "')");
+    }
+
+    void acceptAudit() {
+        jdbc.execute("ALTER TABLE " + PREFIX + "audit DROP CONSTRAINT IF EXISTS " + PREFIX + "audit_refuses");
+    }
+
     List<AuditEntry> auditEntries(String action) {
         return auditEntries().stream().filter(e -> e.action().equals(action)).toList();
     }
@@ -295,6 +305,7 @@ final class RetryJobFixture implements AutoCloseable {
     @Override
     public void close() {
         runners.forEach(Node::stop);
+        acceptAudit();
         axon.shutdown();
     }
 }

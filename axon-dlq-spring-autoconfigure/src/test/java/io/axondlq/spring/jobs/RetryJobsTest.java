@@ -10,6 +10,7 @@ import io.axondlq.core.jobs.RetryJob.SequenceOutcome;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
 import io.axondlq.core.jobs.RetryJobs.JobAlreadyRunningException;
@@ -616,6 +617,54 @@ abstract class RetryJobsTest {
             assertThat(e.target()).isEqualTo(job.id().toString());
             assertThat(e.detail()).isEqualTo("5 sequences in the snapshot");
         });
+    }
+
+    @Test
+    void aJobAuditsEveryLetterItRedeliversInTheLettersTransactionWithFailureTypesOnly() {
+        Instant base = Instant.now().minus(Duration.ofHours(1));
+        String ok = f.seed("OK", 3, CAUSE, base);
+        String bad = f.seed("BAD", 2, CAUSE, base.plusSeconds(1));
+        f.handler.poisoned.add("BAD");
+        List<String> okLetters = f.store.sequenceLetters(GROUP, ok, -1, 10).stream()
+                                        .map(l -> l.id().toString()).toList();
+        String badHead = f.store.sequenceLetters(GROUP, bad, -1, 1).get(0).id().toString();
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+
+        f.runner("node-1");
+        f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        List<AuditEntry> letters = f.auditEntries(DeadLetterOperations.REDELIVER_LETTER);
+        assertThat(letters).extracting(AuditEntry::target)
+                           .containsExactly(okLetters.get(0), okLetters.get(1), okLetters.get(2), badHead);
+        assertThat(letters).extracting(AuditEntry::actor).containsOnly(RetryJobAudit.SYSTEM_ACTOR);
+        assertThat(letters.subList(0, 3)).extracting(AuditEntry::outcome).containsOnly("success");
+        assertThat(letters.get(3).outcome()).isEqualTo("failure");
+        // Audit readers see the failure's type, never its message (it may quote the payload).
+        assertThat(letters.get(3).detail()).contains(CAUSE).doesNotContain("poisoned");
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).filteredOn(e -> e.target().equals(bad)).singleElement()
+                .satisfies(e -> assertThat(e.detail()).contains(CAUSE).doesNotContain("poisoned"));
+        assertThat(f.job(job.id()).sequences()).filteredOn(o -> o.sequenceKey().equals(bad)).singleElement()
+                .satisfies(o -> assertThat(o.detail()).as("the job's own record keeps the message")
+                                                      .contains("poisoned BAD#0"));
+    }
+
+    @Test
+    void aLetterWhoseAuditEntryTheDatabaseRefusesIsRolledBackAndFailsTheJob() {
+        String key = f.seed("REFUSED", 2, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        f.refuseAudit(DeadLetterOperations.REDELIVER_LETTER);
+
+        f.runner("node-1");
+        RetryJob failed = f.awaitState(job.id(), RetryJob.State.FAILED);
+
+        assertThat(f.store.sequenceSize(GROUP, key)).as("the first letter's removal rolled back").isEqualTo(2);
+        assertThat(failed.succeeded() + failed.failed() + failed.skipped()).isZero();
+        assertThat(failed.failure()).contains("DataIntegrityViolation");
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().satisfies(e -> {
+            assertThat(e.outcome()).isEqualTo("failure");
+            assertThat(e.detail()).contains("DataIntegrityViolation").doesNotContain("SQL");
+        });
+        f.acceptAudit();
     }
 
     @Test
