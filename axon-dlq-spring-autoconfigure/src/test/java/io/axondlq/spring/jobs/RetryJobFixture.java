@@ -288,10 +288,16 @@ final class RetryJobFixture implements AutoCloseable {
         return all;
     }
 
-    /** Makes the database refuse audit entries of {@code action}, as a failing audit insert would. */
+    /**
+     * Makes the database refuse new audit entries of {@code action}, as a failing audit insert would; the entries
+     * written so far stay valid (entries are stamped by the real clock).
+     */
     void refuseAudit(String action) {
+        String now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC)
+                                             .format(java.time.format.DateTimeFormatter.ofPattern(
+                                                     "yyyy-MM-dd HH:mm:ss.SSSSSSxxx"));
         jdbc.execute("ALTER TABLE " + PREFIX + "audit ADD CONSTRAINT " + PREFIX + "audit_refuses CHECK (action <> '"
-                             + action + "')");
+                             + action + "' OR occurred_at <= TIMESTAMP WITH TIME ZONE '" + now + "')");
     }
 
     void acceptAudit() {
