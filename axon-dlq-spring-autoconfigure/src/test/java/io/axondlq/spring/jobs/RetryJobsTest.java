@@ -731,6 +731,14 @@ abstract class RetryJobsTest {
         assertThat(third.nextCursor()).isNull();
         assertThatThrownBy(() -> f.jobs.list(2, "not-a-cursor")).isInstanceOf(InvalidCursorException.class);
         assertThatThrownBy(() -> f.jobs.list(0, null)).isInstanceOf(IllegalArgumentException.class);
+        // The wire format of the cursors handed out before the one codec: J|seconds|nanos|id.
+        RetryJob last = first.items().get(1);
+        assertThat(first.nextCursor()).isEqualTo(base64("J|" + last.createdAt().getEpochSecond() + "|"
+                                                                + last.createdAt().getNano() + "|" + last.id()));
+        for (String forged : List.of(base64("J|99999999999999|0|" + last.id()), base64("J|1|0|x"),
+                                     base64("A|1|0|" + last.id()))) {
+            assertThatThrownBy(() -> f.jobs.list(2, forged)).as(forged).isInstanceOf(InvalidCursorException.class);
+        }
         assertThat(f.jobs.find(UUID.randomUUID())).isEmpty();
     }
 
@@ -749,6 +757,17 @@ abstract class RetryJobsTest {
 
         assertThat(paged).containsExactlyElementsOf(keys);
         assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, "bad")).isInstanceOf(InvalidCursorException.class);
+        // S|position, as before the one codec; a position no int holds is refused before SQL.
+        assertThat(f.jobs.outcomes(job.id(), 3, base64("S|5")).items()).extracting(SequenceOutcome::sequenceKey)
+                                                                       .containsExactly(keys.get(5), keys.get(6));
+        assertThat(f.jobs.outcomes(job.id(), 3, null).nextCursor()).isEqualTo(base64("S|3"));
+        assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, base64("S|99999999999")))
+                .isInstanceOf(InvalidCursorException.class);
+    }
+
+    private static String base64(String plain) {
+        return java.util.Base64.getUrlEncoder().withoutPadding()
+                               .encodeToString(plain.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** {@code store} without its own {@link DeadLetterStore#matchingSequenceKeys}: the interface's default runs. */
