@@ -34,6 +34,8 @@ import java.util.function.Supplier;
 public class DeadLetterOperations {
 
     public static final String ANONYMOUS = "anonymous";
+    /** Letters one synchronous sequence redelivery handles at most, unless configured otherwise. */
+    public static final int DEFAULT_MAX_LETTERS_PER_REQUEST = 1000;
 
     public static final String EVICT_LETTER = "evict-letter";
     public static final String EVICT_SEQUENCE = "evict-sequence";
@@ -51,9 +53,7 @@ public class DeadLetterOperations {
     /** An export whose letters are leaving; replaced by its end, kept if the node died meanwhile. */
     public static final String STARTED = "started";
 
-    static final int EXPORT_PAGE_SIZE = 500;
-    /** Letters one synchronous sequence redelivery handles at most, unless configured otherwise. */
-    public static final int DEFAULT_MAX_LETTERS_PER_REQUEST = 1000;
+    public static final int EXPORT_PAGE_SIZE = 500;
 
     private final DeadLetterStore store;
     private final OperationsAudit audit;

@@ -1,9 +1,12 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.audit.AuditLog;
-import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
+import org.springframework.transaction.PlatformTransactionManager;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
@@ -16,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.mock.web.MockHttpServletRequest;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.util.LinkedMultiValueMap;
 
@@ -53,7 +55,7 @@ class ExportStatementCountTest extends RestApiTestSupport {
     void anExportOf600LettersWithHistoriesTakesTwoStatementsPerPage() throws Exception {
         String key = "export-count-" + UUID.randomUUID();
         IllegalStateException cause = new IllegalStateException("broke");
-        int letters = 600; // a page of 500 (DeadLetterOperations' export page) and 100
+        int letters = DeadLetterOperations.EXPORT_PAGE_SIZE + 100;
         for (int i = 0; i < letters; i++) {
             store.enqueue(GROUP, LetterDraft.failed(
                     key, GenericEventMessage.asEventMessage(new AccountCredited(key, i, "n")), cause,
@@ -66,8 +68,8 @@ class ExportStatementCountTest extends RestApiTestSupport {
                                                               .eventSerializer(JacksonSerializer.defaultSerializer())
                                                               .genericSerializer(JacksonSerializer.defaultSerializer())
                                                               .build();
-        DeadLetterOperations operations = new DeadLetterOperations(countedStore, auditLog, transactionManager, null,
-                                                                   () -> null);
+        DeadLetterOperations operations = new DeadLetterOperations(countedStore, auditLog, transactionManager,
+                                                                   DeadLetterObserver.NOOP, () -> null);
         DeadLetterExportController controller = new DeadLetterExportController(
                 operations, new KnownProcessingGroups(countedStore, module), views, actor, properties,
                 new ExportSlots(1));
