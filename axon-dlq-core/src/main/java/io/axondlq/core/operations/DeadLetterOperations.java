@@ -23,7 +23,8 @@ import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
- * Every operator action on dead letters, whoever asks (REST, the Java API, later the dashboard): it performs the
+ * Every operator action on dead letters, whoever asks (REST, the Java API, the dashboard; retry jobs and automatic
+ * retry redeliver through {@link #redeliverLetters}): it performs the
  * change, writes its audit entry in the same transaction (the application's transaction manager, so a crash or a
  * failed audit insert never leaves a change without its entry) and, once committed, tells the
  * {@link DeadLetterObserver} (metrics). A redelivery audits each letter's outcome in the transaction that records
