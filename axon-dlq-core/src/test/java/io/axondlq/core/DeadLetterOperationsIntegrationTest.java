@@ -6,6 +6,7 @@ import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.operations.Export;
 import io.axondlq.core.operations.LetterSink;
+import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.LetterFilter;
@@ -208,8 +209,123 @@ abstract class DeadLetterOperationsIntegrationTest {
                                              .singleElement()
                                              .satisfies(e -> {
                                                  assertThat(e.outcome()).isEqualTo("failure");
-                                                 assertThat(e.detail()).contains("poisoned B#0");
+                                                 // The failure's type: its message may quote the payload.
+                                                 assertThat(e.detail()).contains(failed.failureType())
+                                                                       .doesNotContain("poisoned B#0");
                                              });
+    }
+
+    @Test
+    void auditEntriesOfRedeliveriesCarryTheFailureTypeNeverItsMessage() {
+        park(2, "B");
+        app.handler.faults.poisoned.add("B");
+
+        RedeliveryResult failed = operations.redeliverSequence(OPERATOR, GROUP, app.key("B"));
+        RedeliveryResult oldest = operations.redeliverOldest(OPERATOR, GROUP);
+
+        assertThat(failed.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(failed.failureMessage()).as("the caller still gets the message").contains("poisoned B#0");
+        assertThat(oldest.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        List<AuditEntry> entries = new ArrayList<>(audit("redeliver-letter"));
+        entries.addAll(audit("redeliver-sequence"));
+        entries.addAll(audit("redeliver-oldest"));
+        assertThat(entries).hasSize(4).allSatisfy(e -> {
+            assertThat(e.detail()).contains(failed.failureType()).doesNotContain("poisoned");
+        });
+    }
+
+    @Test
+    void aSequenceRedeliveryStopsAtTheLetterLimitAndTheNextCallGoesOnInOrder() {
+        park(5, "A");
+        List<StoredLetter> a = app.letters("A");
+        DeadLetterOperations limited = new DeadLetterOperations(app.appStore, auditLog, app.springTransactions, null,
+                                                                app::redeliverer, 2);
+
+        RedeliveryResult first = limited.redeliverSequence(OPERATOR, GROUP, app.key("A"));
+
+        assertThat(first.outcome()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(first.redelivered()).isEqualTo(2);
+        assertThat(first.remaining()).isEqualTo(3);
+        assertThat(first.stoppedAtLetterId()).as("the first letter left").isEqualTo(a.get(2).id());
+        assertThat(app.projected("A")).containsExactly(0L, 1L);
+        assertThat(app.letters("A")).extracting(StoredLetter::id)
+                                    .containsExactly(a.get(2).id(), a.get(3).id(), a.get(4).id());
+        assertThat(audit("redeliver-sequence")).singleElement().satisfies(e -> {
+            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.detail()).startsWith("LIMIT_REACHED: redelivered 2, remaining 3");
+        });
+
+        // The sequence stays parked: a live event of it is parked behind the rest, not handled.
+        app.publishRounds(1, "A");
+        await().atMost(Duration.ofSeconds(30)).until(() -> app.sequenceSize("A") == 4);
+        assertThat(app.projected("A")).containsExactly(0L, 1L);
+
+        RedeliveryResult second = limited.redeliverSequenceOf(OPERATOR, a.get(2).id());
+        assertThat(second.outcome()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(second.remaining()).isEqualTo(2);
+        RedeliveryResult third = limited.redeliverOldest(OPERATOR, GROUP);
+        assertThat(third.outcome()).as("exactly the limit left: drained").isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(third.redelivered()).isEqualTo(2);
+        assertThat(app.projected("A")).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+        assertThat(audit("redeliver-letter")).hasSize(6);
+
+        // Jobs and automatic retry drain whole sequences.
+        park(3, "B");
+        assertThat(limited.redeliverLetters("system", GROUP, app.key("B")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThatThrownBy(() -> new DeadLetterOperations(app.appStore, auditLog, app.springTransactions, null,
+                                                          app::redeliverer, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void whatTheCallerRecordsWhenARedeliveryConcludesCommitsWithItsLastChange() {
+        park(2, "A");
+        park(2, "B");
+        StoredLetter b0 = app.letters("B").get(0);
+        List<RedeliveryResult> concluded = new ArrayList<>();
+        RedeliveryRecorder refusing = new RedeliveryRecorder() {
+            @Override
+            public void concluded(RedeliveryResult result) {
+                concluded.add(result);
+                throw new IllegalStateException("refused");
+            }
+        };
+
+        // Drained: the conclusion runs in the last letter's unit of work, and failing rolls that letter back.
+        assertThatThrownBy(() -> operations.redeliverLetters("system", GROUP, app.key("A"), refusing))
+                .hasMessageContaining("refused");
+        assertThat(concluded).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+            assertThat(r.redelivered()).isEqualTo(2);
+        });
+        assertThat(app.projected("A")).as("the first letter committed, the last rolled back").containsExactly(0L);
+        assertThat(app.sequenceSize("A")).isEqualTo(1);
+        assertThat(audit("redeliver-letter")).hasSize(1);
+
+        // Failed: the conclusion runs in the requeue's transaction, and failing rolls the attempt back.
+        concluded.clear();
+        app.handler.faults.poisoned.add("B");
+        assertThatThrownBy(() -> operations.redeliverLetters("system", GROUP, app.key("B"), refusing))
+                .hasMessageContaining("refused");
+        assertThat(concluded).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+            assertThat(r.remaining()).isEqualTo(2);
+            assertThat(r.stoppedAtLetterId()).isEqualTo(b0.id());
+        });
+        assertThat(app.letters("B").get(0).attempts()).isEqualTo(b0.attempts());
+        assertThat(audit("redeliver-letter")).as("the failed letter's entry rolled back too").hasSize(1);
+
+        // Committed with it when it succeeds: the letter's entry, then the caller's record, in one transaction.
+        List<RedeliveryResult> recorded = new ArrayList<>();
+        RedeliveryResult result = operations.redeliverLetters("system", GROUP, app.key("B"), new RedeliveryRecorder() {
+            @Override
+            public void concluded(RedeliveryResult r) {
+                recorded.add(r);
+            }
+        });
+        assertThat(recorded).containsExactly(result);
+        assertThat(app.letters("B").get(0).attempts()).isEqualTo(b0.attempts() + 1);
     }
 
     @Test

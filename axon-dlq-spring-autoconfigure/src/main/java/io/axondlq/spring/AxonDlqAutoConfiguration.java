@@ -139,9 +139,15 @@ public class AxonDlqAutoConfiguration {
     public DeadLetterOperations axonDlqOperations(DeadLetterStore store, AuditLog auditLog,
                                                   PlatformTransactionManager transactionManager,
                                                   ObjectProvider<DeadLetterObserver> observers,
-                                                  ObjectProvider<DeadLetterRedeliverer> redeliverer) {
+                                                  ObjectProvider<DeadLetterRedeliverer> redeliverer,
+                                                  AxonDlqProperties properties) {
+        int maxLetters = properties.getRedelivery().getMaxLettersPerRequest();
+        if (maxLetters < 1) {
+            throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
+                    "axon.dlq.redelivery.max-letters-per-request must be positive, was " + maxLetters, null);
+        }
         return new DeadLetterOperations(store, auditLog, transactionManager,
                                         new CompositeDeadLetterObserver(observers.orderedStream().toList()),
-                                        redeliverer::getIfAvailable);
+                                        redeliverer::getIfAvailable, maxLetters);
     }
 }

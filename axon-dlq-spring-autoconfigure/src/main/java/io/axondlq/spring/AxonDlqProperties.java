@@ -58,6 +58,9 @@ public class AxonDlqProperties {
     /** Redelivery lease settings. */
     private Claim claim = new Claim();
 
+    /** Synchronous redelivery (REST, the Java API) settings. */
+    private Redelivery redelivery = new Redelivery();
+
     /** Database settings. */
     private Jdbc jdbc = new Jdbc();
 
@@ -241,6 +244,21 @@ public class AxonDlqProperties {
 
         public Duration getLease() { return lease; }
         public void setLease(Duration lease) { this.lease = lease; }
+    }
+
+    /** Synchronous redelivery: a sequence redelivered on the caller's thread (REST, the Java API). */
+    public static class Redelivery {
+
+        /**
+         * Most letters one synchronous sequence redelivery ({@code .../sequences/{key}/redeliver},
+         * {@code /letters/{id}/redeliver-sequence}, {@code redeliver-oldest}, the Java API) handles; the request then
+         * answers {@code LIMIT_REACHED} with the letters left in {@code remaining}, for another call or a retry job.
+         * Retry jobs and automatic retry drain whole sequences. Must be positive.
+         */
+        private int maxLettersPerRequest = 1000;
+
+        public int getMaxLettersPerRequest() { return maxLettersPerRequest; }
+        public void setMaxLettersPerRequest(int maxLettersPerRequest) { this.maxLettersPerRequest = maxLettersPerRequest; }
     }
 
     /** When the schema is created by axon-dlq itself. */
@@ -502,6 +520,8 @@ public class AxonDlqProperties {
     public void setProcessingGroups(Map<String, GroupOverrides> processingGroups) { this.processingGroups = processingGroups; }
     public Claim getClaim() { return claim; }
     public void setClaim(Claim claim) { this.claim = claim; }
+    public Redelivery getRedelivery() { return redelivery; }
+    public void setRedelivery(Redelivery redelivery) { this.redelivery = redelivery; }
     public Jdbc getJdbc() { return jdbc; }
     public void setJdbc(Jdbc jdbc) { this.jdbc = jdbc; }
     public Rest getRest() { return rest; }

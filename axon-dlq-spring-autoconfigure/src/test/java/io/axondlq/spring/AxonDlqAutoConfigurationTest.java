@@ -2,6 +2,7 @@ package io.axondlq.spring;
 
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.NodeId;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
@@ -181,12 +182,23 @@ public class AxonDlqAutoConfigurationTest {
             "axon.dlq.processing-groups.ledger.limits.max-sequences=-5          | axon.dlq.processing-groups.ledger.limits",
             "axon.dlq.retry.max-attempts=many                                   | axon.dlq.retry.max-attempts",
             "axon.dlq.jdbc.initialize-schema=sometimes                          | axon.dlq.jdbc.initialize-schema",
+            "axon.dlq.redelivery.max-letters-per-request=0                      | axon.dlq.redelivery.max-letters-per-request",
+            "axon.dlq.redelivery.max-letters-per-request=-3                     | axon.dlq.redelivery.max-letters-per-request",
     })
     void badPropertiesFailTheStartNamingTheProperty(String property, String named) {
         runner.withPropertyValues(property).run(context -> {
             assertThat(context).hasFailed();
             assertThat(messages(context.getStartupFailure())).contains(named);
         });
+    }
+
+    @Test
+    void theLetterLimitOfSynchronousRedeliveriesIsConfigured() {
+        runner.run(context -> assertThat(context.getBean(DeadLetterOperations.class).maxLettersPerRequest())
+                .isEqualTo(DeadLetterOperations.DEFAULT_MAX_LETTERS_PER_REQUEST).isEqualTo(1000));
+        runner.withPropertyValues("axon.dlq.redelivery.max-letters-per-request=7")
+              .run(context -> assertThat(context.getBean(DeadLetterOperations.class).maxLettersPerRequest())
+                      .isEqualTo(7));
     }
 
     public static String messages(Throwable failure) {

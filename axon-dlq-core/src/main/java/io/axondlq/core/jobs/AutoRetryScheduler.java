@@ -1,5 +1,6 @@
 package io.axondlq.core.jobs;
 
+import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.AutomaticRetryState;
@@ -35,8 +36,10 @@ import java.util.function.Predicate;
  * lease ({@code auto-retry:<group>} in {@link Leases}, on the database clock), so one node at a time works on a group; the holder renews it
  * before every redelivery and keeps it until it stops (or dies: then it expires). It then redelivers up to
  * {@code batchSize} due sequences, least recently touched first, through the redeliverer (so
- * {@code axon.dlq.redeliveries} counts them), and writes one audit entry per redelivery, as the actor
- * {@value RetryJobAudit#SYSTEM_ACTOR}, with the outcome, in the transaction that counts the retry.
+ * {@code axon.dlq.redeliveries} counts them, and each letter gets its own audit entry in its transaction), and writes
+ * one audit entry per automatic retry, as the actor {@value RetryJobAudit#SYSTEM_ACTOR}, with the outcome, in the
+ * transaction that counts the retry: the one of the change that ends the redelivery (the last letter's removal, the
+ * failed letter's requeue), or one of its own when the redelivery changed nothing (UNREADABLE, LEASE_LOST).
  * <p>
  * Retry counts are kept by the store ({@link DeadLetterStore#recordAutomaticRetry}), deleted with their sequence: a drained or evicted sequence leaves nothing behind, and a later sequence
  * with the same key starts the schedule anew. A sequence another node is redelivering is skipped this round; a failed
@@ -52,6 +55,22 @@ public class AutoRetryScheduler implements BackgroundJob {
 
     private static final Logger logger = LoggerFactory.getLogger(AutoRetryScheduler.class);
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
+
+    /**
+     * Redelivers one sequence with no letter limit; {@code DeadLetterOperations#redeliverLetters} in production, so
+     * that each letter is audited in its own transaction.
+     */
+    @FunctionalInterface
+    public interface Redelivery {
+
+        /**
+         * @param recorder hears each outcome in its transaction; its {@link RedeliveryRecorder#concluded} writes the
+         *                 retry's count and audit entry with the change that ends the redelivery
+         * @throws SequenceClaimedException        when another node is redelivering the sequence
+         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
+         */
+        RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder);
+    }
 
     /**
      * @param schedule     waits before retry 1, 2, ... of a sequence, counted from its last touch; not empty
@@ -95,7 +114,7 @@ public class AutoRetryScheduler implements BackgroundJob {
     private final DeadLetterStore store;
     private final Leases leases;
     private final TransactionTemplate inTransaction;
-    private final RetryJobRunner.Redelivery redelivery;
+    private final Redelivery redelivery;
     private final Predicate<String> runsHere;
     private final RetryJobAudit audit;
     private final String owner;
@@ -111,7 +130,7 @@ public class AutoRetryScheduler implements BackgroundJob {
      * @param owner        this node's worker as the lease owner ({@link JobWorker#ownerName})
      */
     public AutoRetryScheduler(DeadLetterStore store, Leases leases, PlatformTransactionManager transactions,
-                              RetryJobRunner.Redelivery redelivery, Predicate<String> runsHere, RetryJobAudit audit,
+                              Redelivery redelivery, Predicate<String> runsHere, RetryJobAudit audit,
                               String owner, Settings settings, Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
         this.leases = Objects.requireNonNull(leases, "leases");
@@ -262,8 +281,18 @@ public class AutoRetryScheduler implements BackgroundJob {
         int retry = due.retries() + 1;
         int scheduled = settings.schedule().size();
         RedeliveryResult result;
+        // Writes the count and the audit entry in the transaction of the change that ends the redelivery (the last
+        // letter's removal, the failed letter's requeue), so that they commit with it or not at all.
+        boolean[] recorded = {false};
+        RedeliveryRecorder recorder = new RedeliveryRecorder() {
+            @Override
+            public void concluded(RedeliveryResult concluded) {
+                record(group, due.sequenceKey(), retry, concluded);
+                recorded[0] = true;
+            }
+        };
         try {
-            result = redelivery.redeliver(group, due.sequenceKey());
+            result = redelivery.redeliver(group, due.sequenceKey(), recorder);
         } catch (SequenceClaimedException e) {
             logger.debug("Automatic retry of [{}] [{}] skipped this round: {}", group, due.sequenceKey(),
                          e.getMessage());
@@ -274,9 +303,25 @@ public class AutoRetryScheduler implements BackgroundJob {
             // Not the handler (its failures are results): the database, most likely. Audited, not counted.
             logger.warn("Automatic retry {} of {} of [{}] [{}] failed: {}", retry, scheduled, group,
                         due.sequenceKey(), e.toString());
-            audit(group, due.sequenceKey(), retry, "failure", e.getClass().getName() + ": " + e.getMessage(), null);
+            audit(group, due.sequenceKey(), retry, e.getClass().getName());
             return true;
         }
+        if (!recorded[0]) {
+            // Ended without a change of its own (UNREADABLE, LEASE_LOST, NOT_FOUND): recorded in a transaction of
+            // its own, as nothing else is to commit with it.
+            try {
+                inTransaction.executeWithoutResult(status -> record(group, due.sequenceKey(), retry, result));
+            } catch (RuntimeException e) {
+                logger.warn("Could not record automatic retry of [{}] [{}]: {}", group, due.sequenceKey(),
+                            e.toString());
+            }
+        }
+        return true;
+    }
+
+    /** Counts the retry when it counts and writes its audit entry, in the caller's transaction. */
+    private void record(String group, String sequenceKey, int retry, RedeliveryResult result) {
+        int scheduled = settings.schedule().size();
         Instant now = now();
         String outcome;
         String detail = describe(result);
@@ -290,32 +335,31 @@ public class AutoRetryScheduler implements BackgroundJob {
                 if (next == null) {
                     detail += "; schedule exhausted after " + retry + " automatic retries: waits for an operator";
                     logger.warn("Automatic retry of [{}] [{}] exhausted its schedule ({} retries): the sequence "
-                                        + "waits for an operator", group, due.sequenceKey(), retry);
+                                        + "waits for an operator", group, sequenceKey, retry);
                 } else {
                     detail += "; next automatic retry due after " + next;
                 }
             }
             default -> outcome = "failure"; // LEASE_LOST: another node took the sequence over; not counted
         }
-        audit(group, due.sequenceKey(), retry, outcome, detail, counted);
-        logger.info("Automatic retry {} of {} of [{}] [{}]: {}", retry, scheduled, group, due.sequenceKey(), detail);
-        return true;
+        if (counted != null && !store.recordAutomaticRetry(group, sequenceKey, counted.retries(), counted.at(),
+                                                            counted.outcome(), counted.next())) {
+            logger.debug("Sequence [{}] of [{}] is gone; no automatic-retry state kept", sequenceKey, group);
+        }
+        audit.automaticRetry(group, sequenceKey, retry, scheduled, outcome, detail);
+        logger.info("Automatic retry {} of {} of [{}] [{}]: {}", retry, scheduled, group, sequenceKey, detail);
     }
 
     /** A failed retry that counts: written with its audit entry. */
     private record Counted(int retries, Instant at, String outcome, Instant next) {
     }
 
-    /** Counts the retry (when it counts) and writes its audit entry, in one transaction. */
-    private void audit(String group, String sequenceKey, int retry, String outcome, String detail, Counted counted) {
+    /** An automatic retry that broke before it had a result: audited in its own transaction, not counted. */
+    private void audit(String group, String sequenceKey, int retry, String detail) {
         try {
-            inTransaction.executeWithoutResult(status -> {
-                if (counted != null && !store.recordAutomaticRetry(group, sequenceKey, counted.retries(),
-                                                                    counted.at(), counted.outcome(), counted.next())) {
-                    logger.debug("Sequence [{}] of [{}] is gone; no automatic-retry state kept", sequenceKey, group);
-                }
-                audit.automaticRetry(group, sequenceKey, retry, settings.schedule().size(), outcome, detail);
-            });
+            inTransaction.executeWithoutResult(status -> audit.automaticRetry(group, sequenceKey, retry,
+                                                                             settings.schedule().size(), "failure",
+                                                                             detail));
         } catch (RuntimeException e) {
             logger.warn("Could not record automatic retry of [{}] [{}]: {}", group, sequenceKey, e.toString());
         }
@@ -353,7 +397,8 @@ public class AutoRetryScheduler implements BackgroundJob {
                 .append(": redelivered ").append(result.redelivered())
                 .append(", remaining ").append(result.remaining());
         if (result.failureType() != null) {
-            detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
+            // The type only: the message may quote the payload, and audit readers see it whatever the payload mode.
+            detail.append("; ").append(result.failureType());
         }
         return detail.append(result.droppedByUpcasterDetail()).toString();
     }

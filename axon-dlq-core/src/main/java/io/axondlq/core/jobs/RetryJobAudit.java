@@ -35,7 +35,10 @@ public interface RetryJobAudit {
     default void finished(RetryJob job) {
     }
 
-    /** One sequence of a job redelivered, with its outcome; recorded as the {@link #SYSTEM_ACTOR}. */
+    /**
+     * One sequence of a job redelivered, with its outcome; recorded as the {@link #SYSTEM_ACTOR}. The outcome's detail
+     * names a failure by its type only (audit readers see it whatever the payload mode).
+     */
     default void sequenceProcessed(UUID jobId, String processingGroup, RetryJob.SequenceOutcome outcome) {
     }
 

@@ -26,8 +26,20 @@ public interface RetryJobProgress {
     record PendingSequence(int position, String sequenceKey) {
     }
 
-    /** A processed sequence: its outcome and how it counts. */
-    record SequenceResult(String outcome, int redelivered, long remaining, String detail, Counter counter) {
+    /**
+     * A processed sequence: its outcome and how it counts.
+     *
+     * @param detail      for the job's own record: the failure's type and message
+     * @param auditDetail for the audit log: the failure's type only (audit readers see it whatever the payload mode,
+     *                    and a message may quote the payload)
+     */
+    record SequenceResult(String outcome, int redelivered, long remaining, String detail, Counter counter,
+                          String auditDetail) {
+
+        /** A result whose detail may be audited as it is (it quotes no failure message). */
+        public SequenceResult(String outcome, int redelivered, long remaining, String detail, Counter counter) {
+            this(outcome, redelivered, remaining, detail, counter, detail);
+        }
     }
 
     enum Counter { SUCCEEDED, FAILED, SKIPPED }

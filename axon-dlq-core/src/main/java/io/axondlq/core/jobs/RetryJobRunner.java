@@ -1,6 +1,5 @@
 package io.axondlq.core.jobs;
 
-import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -39,7 +38,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * CLAIMED (another node was redelivering the sequence) as skipped. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
  * unexpected, such as a database error, breaks a batch. A group that does not run with axon-dlq on this node is left
- * to the other nodes. Every sequence and every end of a job is audited as the {@link #SYSTEM_ACTOR}, in the
+ * to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction), every sequence and every
+ * end of a job is audited as the {@link #SYSTEM_ACTOR}, in the
  * transaction that records it.
  */
 public class RetryJobRunner implements BackgroundJob {
@@ -51,7 +51,10 @@ public class RetryJobRunner implements BackgroundJob {
     private static final int CANDIDATES_PER_POLL = 20;
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
 
-    /** Redelivers one sequence; {@link DeadLetterRedeliverer#redeliver} in production. */
+    /**
+     * Redelivers one whole sequence; {@code DeadLetterOperations#redeliverLetters} in production, so that each letter
+     * is audited in its own transaction.
+     */
     @FunctionalInterface
     public interface Redelivery {
 
@@ -286,15 +289,20 @@ public class RetryJobRunner implements BackgroundJob {
     static SequenceResult result(RedeliveryResult result) {
         String detail = result.failureType() == null ? null
                 : result.failureType() + (result.failureMessage() == null ? "" : ": " + result.failureMessage());
+        String auditDetail = result.failureType();
         if (!result.droppedByUpcaster().isEmpty()) {
             detail = (detail == null ? result.outcome().name() : detail) + result.droppedByUpcasterDetail();
+            auditDetail = (auditDetail == null ? result.outcome().name() : auditDetail)
+                    + result.droppedByUpcasterDetail();
         }
         Counter counter = switch (result.outcome()) {
             case DRAINED -> Counter.SUCCEEDED;
-            case FAILED, UNREADABLE, LEASE_LOST -> Counter.FAILED;
+            // LIMIT_REACHED: letters left; never for a job, whose redeliveries have no letter limit.
+            case FAILED, UNREADABLE, LEASE_LOST, LIMIT_REACHED -> Counter.FAILED;
             case NOT_FOUND -> Counter.SKIPPED;
         };
-        return new SequenceResult(result.outcome().name(), result.redelivered(), result.remaining(), detail, counter);
+        return new SequenceResult(result.outcome().name(), result.redelivered(), result.remaining(), detail, counter,
+                                  auditDetail);
     }
 
     /** Database timestamps keep microseconds (PostgreSQL); so do ours, so that comparisons are exact. */

@@ -5,6 +5,7 @@ import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.AttemptRecord;
@@ -22,7 +23,8 @@ import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
- * Every operator action on dead letters, whoever asks (REST, the Java API, later the dashboard): it performs the
+ * Every operator action on dead letters, whoever asks (REST, the Java API, the dashboard; retry jobs and automatic
+ * retry redeliver through {@link #redeliverLetters}): it performs the
  * change, writes its audit entry in the same transaction (the application's transaction manager, so a crash or a
  * failed audit insert never leaves a change without its entry) and, once committed, tells the
  * {@link DeadLetterObserver} (metrics). A redelivery audits each letter's outcome in the transaction that records
@@ -33,6 +35,8 @@ import java.util.function.Supplier;
 public class DeadLetterOperations {
 
     public static final String ANONYMOUS = "anonymous";
+    /** Letters one synchronous sequence redelivery handles at most, unless configured otherwise. */
+    public static final int DEFAULT_MAX_LETTERS_PER_REQUEST = 1000;
 
     public static final String EVICT_LETTER = "evict-letter";
     public static final String EVICT_SEQUENCE = "evict-sequence";
@@ -57,15 +61,36 @@ public class DeadLetterOperations {
     private final TransactionTemplate transaction;
     private final DeadLetterObserver observer;
     private final Supplier<DeadLetterRedeliverer> redeliverer;
+    private final int maxLettersPerRequest;
+
+    /**
+     * With {@value #DEFAULT_MAX_LETTERS_PER_REQUEST} letters at most per synchronous sequence redelivery.
+     *
+     * @see #DeadLetterOperations(DeadLetterStore, AuditLog, PlatformTransactionManager, DeadLetterObserver, Supplier, int)
+     */
+    public DeadLetterOperations(DeadLetterStore store, AuditLog audit, PlatformTransactionManager transactionManager,
+                                DeadLetterObserver observer, Supplier<DeadLetterRedeliverer> redeliverer) {
+        this(store, audit, transactionManager, observer, redeliverer, DEFAULT_MAX_LETTERS_PER_REQUEST);
+    }
 
     /**
      * @param transactionManager the application's, the one the store joins: the change and its audit entry share
      *                           its transaction
      * @param redeliverer        the redeliverer once Axon has built the processors; null from it means redelivery is
      *                           not available (no axon-dlq event processing module)
+     * @param maxLettersPerRequest most letters one {@link #redeliverSequence} or {@link #redeliverOldest} call handles
+     *                             (the caller's thread waits for them); the rest stay for another call or a retry job
+     *                             ({@link RedeliveryResult.Outcome#LIMIT_REACHED}). Retry jobs and automatic retry
+     *                             ({@link #redeliverLetters}) have no such limit.
+     * @throws IllegalArgumentException when {@code maxLettersPerRequest < 1}
      */
     public DeadLetterOperations(DeadLetterStore store, AuditLog audit, PlatformTransactionManager transactionManager,
-                                DeadLetterObserver observer, Supplier<DeadLetterRedeliverer> redeliverer) {
+                                DeadLetterObserver observer, Supplier<DeadLetterRedeliverer> redeliverer,
+                                int maxLettersPerRequest) {
+        if (maxLettersPerRequest < 1) {
+            throw new IllegalArgumentException("maxLettersPerRequest must be >= 1, was " + maxLettersPerRequest);
+        }
+        this.maxLettersPerRequest = maxLettersPerRequest;
         this.store = Objects.requireNonNull(store, "store");
         this.audit = new OperationsAudit(Objects.requireNonNull(audit, "audit"));
         this.transaction = new TransactionTemplate(Objects.requireNonNull(transactionManager, "transactionManager"));
@@ -184,7 +209,9 @@ public class DeadLetterOperations {
     // --- redelivery -----------------------------------------------------------------------------------------------
 
     /**
-     * Redelivers one sequence, oldest letter first, until it is drained or a letter fails again.
+     * Redelivers one sequence, oldest letter first, until it is drained, a letter fails again, or the letter limit
+     * per request is reached ({@link RedeliveryResult.Outcome#LIMIT_REACHED}, with the letters left in
+     * {@code remaining}: a second call goes on where this one stopped).
      *
      * @throws RedeliveryUnavailableException  without axon-dlq's event processing module
      * @throws UnknownSequenceException        when there is no such sequence (or it went away before the claim)
@@ -199,7 +226,8 @@ public class DeadLetterOperations {
                                             .put("sequenceKey", sequenceKey).json();
         RedeliveryResult result;
         try {
-            result = redelivery.redeliver(processingGroup, sequenceKey, audit.redeliveryRecorder(who));
+            result = redelivery.redeliver(processingGroup, sequenceKey, audit.redeliveryRecorder(who),
+                                          maxLettersPerRequest);
         } catch (SequenceClaimedException e) {
             audit.recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, REJECTED,
                         e.getMessage());
@@ -208,7 +236,7 @@ public class DeadLetterOperations {
             throw e;
         } catch (RuntimeException e) {
             audit.recordAfter(e, who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters, FAILURE,
-                        e.getClass().getName() + ": " + e.getMessage());
+                        e.getClass().getName());
             throw e;
         }
         if (result.outcome() == RedeliveryResult.Outcome.NOT_FOUND) {
@@ -226,19 +254,22 @@ public class DeadLetterOperations {
         return redeliverSequence(actor, letter.processingGroup(), letter.sequenceKey());
     }
 
-    /** "Retry one": the sequence that waited longest, skipping sequences leased by someone else. */
+    /**
+     * "Retry one": the sequence that waited longest, skipping sequences leased by someone else; with the same letter
+     * limit as {@link #redeliverSequence}.
+     */
     public RedeliveryResult redeliverOldest(String actor, String processingGroup) {
         DeadLetterRedeliverer redelivery = redeliverer();
         String who = OperationsAudit.actor(actor);
         String parameters = AuditParameters.of().put("processingGroup", processingGroup).json();
         RedeliveryResult result;
         try {
-            result = redelivery.redeliverOldest(processingGroup, audit.redeliveryRecorder(who));
+            result = redelivery.redeliverOldest(processingGroup, audit.redeliveryRecorder(who), maxLettersPerRequest);
         } catch (UnknownProcessingGroupException e) {
             throw e;
         } catch (RuntimeException e) {
             audit.recordAfter(e, who, REDELIVER_OLDEST, processingGroup, null, parameters, FAILURE,
-                        e.getClass().getName() + ": " + e.getMessage());
+                        e.getClass().getName());
             throw e;
         }
         audit.record(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters,
@@ -247,15 +278,30 @@ public class DeadLetterOperations {
     }
 
     /**
-     * Redelivers a sequence with each letter's outcome audited in its transaction, without an entry for the call:
-     * for callers that record the call themselves (retry jobs, automatic retry).
+     * Redelivers a whole sequence (no letter limit) with each letter's outcome audited in its transaction, without an
+     * entry for the call: for callers that record the call themselves (retry jobs, automatic retry).
      *
      * @throws RedeliveryUnavailableException without axon-dlq's event processing module
      * @throws SequenceClaimedException       when another node holds it
      */
     public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey) {
+        return redeliverLetters(actor, processingGroup, sequenceKey, RedeliveryRecorder.NONE);
+    }
+
+    /**
+     * {@link #redeliverLetters(String, String, String)} where {@code also} hears every outcome after the letter's
+     * audit entry, in the same transaction; its {@link RedeliveryRecorder#concluded} lets the caller write its own
+     * record of the redelivery (automatic retry: the retry count and its audit entry) with the change that ends it.
+     */
+    public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey,
+                                             RedeliveryRecorder also) {
         return redeliverer().redeliver(processingGroup, sequenceKey,
-                                       audit.redeliveryRecorder(OperationsAudit.actor(actor)));
+                                       audit.redeliveryRecorder(OperationsAudit.actor(actor), also));
+    }
+
+    /** Most letters one synchronous sequence redelivery handles. */
+    public int maxLettersPerRequest() {
+        return maxLettersPerRequest;
     }
 
     // --- shared ---------------------------------------------------------------------------------------------------

@@ -81,8 +81,36 @@ final class OperationsAudit {
             @Override
             public void failed(StoredLetter letter, Throwable failure) {
                 record(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(), parameters(letter),
-                       FAILURE, "kept with attempt " + (letter.attempts() + 1) + ": " + failure.getClass().getName()
-                               + ": " + failure.getMessage());
+                       FAILURE, "kept with attempt " + (letter.attempts() + 1) + ": " + failure.getClass().getName());
+            }
+        };
+    }
+
+    /** Per-letter entries first, then {@code also} in the same transaction. */
+    RedeliveryRecorder redeliveryRecorder(String actor, RedeliveryRecorder also) {
+        RedeliveryRecorder letters = redeliveryRecorder(actor);
+        return also == null || also == RedeliveryRecorder.NONE ? letters : new RedeliveryRecorder() {
+            @Override
+            public void redelivered(StoredLetter letter) {
+                letters.redelivered(letter);
+                also.redelivered(letter);
+            }
+
+            @Override
+            public void dropped(StoredLetter letter) {
+                letters.dropped(letter);
+                also.dropped(letter);
+            }
+
+            @Override
+            public void failed(StoredLetter letter, Throwable failure) {
+                letters.failed(letter, failure);
+                also.failed(letter, failure);
+            }
+
+            @Override
+            public void concluded(RedeliveryResult result) {
+                also.concluded(result);
             }
         };
     }
@@ -102,17 +130,21 @@ final class OperationsAudit {
 
     static String outcome(RedeliveryResult result) {
         return switch (result.outcome()) {
-            case DRAINED, NOT_FOUND -> SUCCESS;
+            case DRAINED, NOT_FOUND, LIMIT_REACHED -> SUCCESS;
             case FAILED, UNREADABLE, LEASE_LOST -> FAILURE;
         };
     }
 
+    /**
+     * The result as the audit log words it: the failure's type, never its message, which may quote the payload and
+     * would reach audit readers whatever the payload mode.
+     */
     static String describe(RedeliveryResult result) {
         StringBuilder detail = new StringBuilder(result.outcome().name())
                 .append(": redelivered ").append(result.redelivered())
                 .append(", remaining ").append(result.remaining());
         if (result.failureType() != null) {
-            detail.append("; ").append(result.failureType()).append(": ").append(result.failureMessage());
+            detail.append("; ").append(result.failureType());
         }
         return detail.append(result.droppedByUpcasterDetail()).toString();
     }

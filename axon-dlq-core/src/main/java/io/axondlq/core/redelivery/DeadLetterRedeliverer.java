@@ -83,6 +83,19 @@ public class DeadLetterRedeliverer {
      * @throws RuntimeException what {@code recorder} threw; that letter's outcome was rolled back
      */
     public RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder) {
+        return redeliver(processingGroup, sequenceKey, recorder, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #redeliver(String, String, RedeliveryRecorder)} that stops after {@code maxLetters} letters (redelivered
+     * or dropped by the upcaster chain) with {@link RedeliveryResult.Outcome#LIMIT_REACHED} when letters remain: a
+     * request thread does not drain a sequence of ten thousand letters; a retry job does the rest.
+     *
+     * @throws IllegalArgumentException when {@code maxLetters < 1}
+     */
+    public RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder,
+                                      int maxLetters) {
+        requireLimit(maxLetters);
         DeadLetterGroups.Binding binding = binding(processingGroup);
         // Taken before the claim: entries the live path adds to its parked sets after this point are not ours to drop.
         long drainMark = binding.invoker().drainMark();
@@ -91,7 +104,7 @@ public class DeadLetterRedeliverer {
             return RedeliveryResult.notFound(processingGroup, sequenceKey);
         }
         try {
-            return drain(binding, claim.get(), drainMark, recorder);
+            return drain(binding, claim.get(), drainMark, recorder, maxLetters);
         } finally {
             store.release(claim.get());
         }
@@ -104,13 +117,19 @@ public class DeadLetterRedeliverer {
 
     /** {@link #redeliverOldest(String)} with each letter's outcome reported to {@code recorder} in its transaction. */
     public RedeliveryResult redeliverOldest(String processingGroup, RedeliveryRecorder recorder) {
+        return redeliverOldest(processingGroup, recorder, Integer.MAX_VALUE);
+    }
+
+    /** {@link #redeliverOldest(String, RedeliveryRecorder)} with a letter limit, as {@link #redeliver(String, String, RedeliveryRecorder, int)}. */
+    public RedeliveryResult redeliverOldest(String processingGroup, RedeliveryRecorder recorder, int maxLetters) {
+        requireLimit(maxLetters);
         binding(processingGroup);
         String cursor = null;
         do {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, 20, cursor);
             for (StoredLetter head : heads.items()) {
                 try {
-                    return redeliver(processingGroup, head.sequenceKey(), recorder);
+                    return redeliver(processingGroup, head.sequenceKey(), recorder, maxLetters);
                 } catch (SequenceClaimedException e) {
                     // Taken by another node since we listed it: try the next one.
                 }
@@ -147,13 +166,19 @@ public class DeadLetterRedeliverer {
         return results;
     }
 
+    private static void requireLimit(int maxLetters) {
+        if (maxLetters < 1) {
+            throw new IllegalArgumentException("maxLetters must be >= 1, was " + maxLetters);
+        }
+    }
+
     private DeadLetterGroups.Binding binding(String processingGroup) {
         return groups.binding(processingGroup)
                      .orElseThrow(() -> new UnknownProcessingGroupException(processingGroup));
     }
 
     private RedeliveryResult drain(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark,
-                                   RedeliveryRecorder recorder) {
+                                   RedeliveryRecorder recorder, int maxLetters) {
         String group = claim.processingGroup();
         String key = claim.sequenceKey();
         int redelivered = 0;
@@ -165,6 +190,10 @@ public class DeadLetterRedeliverer {
                 return drained(binding, claim, drainMark, redelivered, dropped);
             }
             for (StoredLetter letter : page) {
+                if (redelivered + dropped.size() >= maxLetters) {
+                    // The rest waits, in order, behind this letter: for the next call or a retry job.
+                    return limitReached(group, key, redelivered, letter, dropped);
+                }
                 afterIndex = letter.sequenceIndex();
                 List<EventMessage<?>> messages;
                 try {
@@ -178,9 +207,13 @@ public class DeadLetterRedeliverer {
                     long left;
                     try {
                         // The removal and what the recorder writes about it (the audit entry) commit together.
+                        int redeliveredSoFar = redelivered;
                         left = binding.transactionManager().fetchInTransaction(() -> {
                             long remaining = store.removeLeased(claim, letter, lease);
                             recorder.dropped(letter);
+                            if (remaining == 0) {
+                                recorder.concluded(drainedResult(claim, redeliveredSoFar, with(dropped, letter)));
+                            }
                             return remaining;
                         });
                     } catch (LeaseLostException lost) {
@@ -199,7 +232,8 @@ public class DeadLetterRedeliverer {
                     }
                     continue;
                 }
-                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, messages, recorder);
+                Attempt attempt = redeliverInUnitOfWork(binding, claim, letter, messages, recorder, redelivered,
+                                                        dropped);
                 if (attempt.recorderFailure() != null) {
                     throw attempt.recorderFailure();
                 }
@@ -228,33 +262,55 @@ public class DeadLetterRedeliverer {
     private RedeliveryResult drained(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark,
                                      int redelivered, List<UUID> dropped) {
         binding.invoker().sequenceDrained(claim.sequenceKey(), drainMark);
+        return drainedResult(claim, redelivered, dropped);
+    }
+
+    private static RedeliveryResult drainedResult(SequenceClaim claim, int redelivered, List<UUID> dropped) {
         return new RedeliveryResult(claim.processingGroup(), claim.sequenceKey(), RedeliveryResult.Outcome.DRAINED,
                                     redelivered, 0, null, null, null, dropped);
+    }
+
+    private static List<UUID> with(List<UUID> ids, StoredLetter letter) {
+        List<UUID> result = new ArrayList<>(ids);
+        result.add(letter.id());
+        return result;
     }
 
     private RedeliveryResult failed(DeadLetterGroups.Binding binding, SequenceClaim claim, int redelivered,
                                     StoredLetter letter, EventMessage<?> message, Throwable failure,
                                     List<UUID> dropped, RedeliveryRecorder recorder) {
         String group = claim.processingGroup();
+        RedeliveryResult result;
         try {
             // One transaction: the kept letter and what the recorder writes about it commit together.
-            binding.transactionManager().executeInTransaction(() -> {
+            result = binding.transactionManager().fetchInTransaction(() -> {
                 store.requeueLeased(claim, letter.withCause(failure),
                                     new AttemptRecord(letter.attempts() + 1, GenericDeadLetter.clock.instant(),
                                                       claim.node(), failure.getClass().getName(),
                                                       failure.getMessage()),
                                     lease);
                 recorder.failed(letter, failure);
+                RedeliveryResult stopped = stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED,
+                                                   redelivered, letter, failure, dropped);
+                recorder.concluded(stopped);
+                return stopped;
             });
         } catch (LeaseLostException lost) {
             // Another node owns the sequence now and decides about this letter: we record nothing.
             return leaseLost(claim, redelivered, letter, lost, dropped);
         } catch (NoSuchDeadLetterException gone) {
             logger.debug("Dead letter [{}] was evicted while it was redelivered", letter.id());
+            result = stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED, redelivered, letter,
+                             failure, dropped);
         }
         observer.redeliveryFailed(group, message, failure);
-        return stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED, redelivered, letter, failure,
-                       dropped);
+        return result;
+    }
+
+    private RedeliveryResult limitReached(String group, String key, int redelivered, StoredLetter next,
+                                          List<UUID> dropped) {
+        return new RedeliveryResult(group, key, RedeliveryResult.Outcome.LIMIT_REACHED, redelivered,
+                                    store.sequenceSize(group, key), next.id(), null, null, dropped);
     }
 
     private RedeliveryResult leaseLost(SequenceClaim claim, int redelivered, StoredLetter letter,
@@ -279,7 +335,8 @@ public class DeadLetterRedeliverer {
      * through the interceptors as the unit of work's current message; the letter is removed after the last.
      */
     private Attempt redeliverInUnitOfWork(DeadLetterGroups.Binding binding, SequenceClaim claim, StoredLetter letter,
-                                          List<EventMessage<?>> messages, RedeliveryRecorder recorder) {
+                                          List<EventMessage<?>> messages, RedeliveryRecorder recorder,
+                                          int redeliveredBefore, List<UUID> dropped) {
         UnitOfWork<EventMessage<?>> unitOfWork = DefaultUnitOfWork.startAndGet(messages.get(0));
         unitOfWork.attachTransaction(binding.transactionManager());
         List<MessageHandlerInterceptor<? super EventMessage<?>>> interceptors = binding.interceptors().get();
@@ -306,6 +363,9 @@ public class DeadLetterRedeliverer {
                         }
                         try {
                             recorder.redelivered(letter);
+                            if (left[0] == 0) {
+                                recorder.concluded(drainedResult(claim, redeliveredBefore + 1, dropped));
+                            }
                         } catch (RuntimeException e) {
                             recorderFailure[0] = e;
                             throw e;

@@ -23,4 +23,14 @@ public interface RedeliveryRecorder {
     /** In the transaction that keeps the failed letter (attempts + 1, history row), before its commit. */
     default void failed(StoredLetter letter, Throwable failure) {
     }
+
+    /**
+     * In the transaction of the change that ends the redelivery, after the letter's own callback and before the
+     * commit, with the result the redelivery will return: the last letter's removal ({@code DRAINED}) or the failed
+     * letter's requeue ({@code FAILED}). Not called when the redelivery ends without a change of its own
+     * ({@code UNREADABLE}, {@code LEASE_LOST}, {@code NOT_FOUND}, a letter limit reached): the caller records those
+     * in a transaction of its own.
+     */
+    default void concluded(RedeliveryResult result) {
+    }
 }

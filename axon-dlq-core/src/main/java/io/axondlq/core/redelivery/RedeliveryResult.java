@@ -8,7 +8,7 @@ import java.util.UUID;
  *
  * @param redelivered        letters handled successfully and removed
  * @param remaining          letters left in the sequence
- * @param stoppedAtLetterId  the letter that failed, or null
+ * @param stoppedAtLetterId  the letter that failed, or the first one left when the letter limit was reached, or null
  * @param failureType        exception type of that failure, or null
  * @param failureMessage     its message, or null
  * @param droppedByUpcaster  letters resolved without handling because the application's upcaster chain drops their
@@ -52,6 +52,12 @@ public record RedeliveryResult(String processingGroup,
          * meanwhile). Nothing of the letter in progress was committed; the new holder decides about it.
          */
         LEASE_LOST,
+        /**
+         * The call's letter limit was reached with letters left: those handled so far are gone, the rest
+         * ({@code remaining}, from {@code stoppedAtLetterId} on) wait in order, the sequence stays parked. Redeliver
+         * again, or leave them to a retry job.
+         */
+        LIMIT_REACHED,
         /** There was nothing to redeliver. */
         NOT_FOUND
     }

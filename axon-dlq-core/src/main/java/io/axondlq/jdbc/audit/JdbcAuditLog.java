@@ -3,19 +3,18 @@ package io.axondlq.jdbc.audit;
 import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.jdbc.SqlDialect;
-import io.axondlq.core.store.InvalidCursorException;
+import io.axondlq.core.store.CursorCodec;
 import io.axondlq.core.store.Page;
+import io.axondlq.core.store.StoredText;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
-import java.nio.charset.StandardCharsets;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -28,6 +27,9 @@ import javax.sql.DataSource;
 public class JdbcAuditLog implements AuditLog {
 
     private static final int MAX_DETAIL = 1023;
+    private static final int MAX_TARGET = 1024;
+    /** Kind letter of the log's cursors (same wire format as before the one codec: {@code A|seconds|nanos|id}). */
+    private static final char CURSOR = 'A';
 
     private final NamedParameterJdbcTemplate jdbc;
     private final AuditStatements sql;
@@ -44,7 +46,8 @@ public class JdbcAuditLog implements AuditLog {
                              String outcome, String detail) {
         AuditEntry entry = new AuditEntry(UUID.randomUUID(), clock.instant().truncatedTo(ChronoUnit.MICROS),
                                           actor == null ? "anonymous" : actor, action, processingGroup,
-                                          truncate(target, 1024), parameters, outcome, truncate(detail, MAX_DETAIL));
+                                          StoredText.text(target, MAX_TARGET), parameters, outcome,
+                                          StoredText.text(detail, MAX_DETAIL));
         jdbc.update(sql.insert(),
                     new MapSqlParameterSource("id", entry.id())
                             .addValue("at", OffsetDateTime.ofInstant(entry.occurredAt(), ZoneOffset.UTC))
@@ -62,7 +65,7 @@ public class JdbcAuditLog implements AuditLog {
     public boolean complete(UUID entryId, String outcome, String detail) {
         return jdbc.update(sql.complete(), new MapSqlParameterSource("id", entryId)
                 .addValue("outcome", outcome)
-                .addValue("detail", truncate(detail, MAX_DETAIL), Types.VARCHAR)) > 0;
+                .addValue("detail", StoredText.text(detail, MAX_DETAIL), Types.VARCHAR)) > 0;
     }
 
     @Override
@@ -73,14 +76,10 @@ public class JdbcAuditLog implements AuditLog {
         MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1);
         boolean afterCursor = cursor != null;
         if (cursor != null) {
-            String[] parts = decode(cursor);
-            try {
-                params.addValue("after_at", OffsetDateTime.ofInstant(
-                                Instant.ofEpochSecond(Long.parseLong(parts[0]), Long.parseLong(parts[1])), ZoneOffset.UTC))
-                      .addValue("after_id", UUID.fromString(parts[2]));
-            } catch (RuntimeException e) {
-                throw new InvalidCursorException(cursor);
-            }
+            String[] parts = CursorCodec.decode(cursor, CURSOR, 3);
+            params.addValue("after_at", OffsetDateTime.ofInstant(CursorCodec.instant(parts[0], parts[1], cursor),
+                                                                 ZoneOffset.UTC))
+                  .addValue("after_id", CursorCodec.uuid(parts[2], cursor));
         }
         List<AuditEntry> rows = jdbc.query(
                 sql.page(afterCursor), params,
@@ -90,32 +89,7 @@ public class JdbcAuditLog implements AuditLog {
                                           rs.getString("processing_group"), rs.getString("target"),
                                           rs.getString("parameters"), rs.getString("outcome"),
                                           rs.getString("detail")));
-        if (rows.size() <= limit) {
-            return new Page<>(rows, null);
-        }
-        AuditEntry last = rows.get(limit - 1);
-        return new Page<>(rows.subList(0, limit), encode(last));
-    }
-
-    private static String encode(AuditEntry last) {
-        String plain = "A|" + last.occurredAt().getEpochSecond() + "|" + last.occurredAt().getNano() + "|" + last.id();
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String[] decode(String cursor) {
-        try {
-            String plain = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            String[] parts = plain.split("\\|", 4);
-            if (parts.length != 4 || !parts[0].equals("A")) {
-                throw new InvalidCursorException(cursor);
-            }
-            return new String[]{parts[1], parts[2], parts[3]};
-        } catch (IllegalArgumentException e) {
-            throw new InvalidCursorException(cursor);
-        }
-    }
-
-    private static String truncate(String value, int max) {
-        return value == null || value.length() <= max ? value : value.substring(0, max);
+        return Page.of(rows, limit, last -> CursorCodec.encode(CURSOR, last.occurredAt().getEpochSecond(),
+                                                               last.occurredAt().getNano(), last.id()));
     }
 }

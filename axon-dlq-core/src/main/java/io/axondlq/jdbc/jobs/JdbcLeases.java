@@ -1,6 +1,7 @@
 package io.axondlq.jdbc.jobs;
 
 import io.axondlq.core.jobs.Leases;
+import io.axondlq.core.store.StoredText;
 import io.axondlq.jdbc.SqlDialect;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -72,7 +73,6 @@ public final class JdbcLeases implements Leases {
         if (name == null || name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
             throw new IllegalArgumentException("Lease name must be 1 to " + MAX_NAME_LENGTH + " characters");
         }
-        return new MapSqlParameterSource("name", name).addValue("owner", RetryJobRows.truncate(owner,
-                                                                                                MAX_OWNER_LENGTH));
+        return new MapSqlParameterSource("name", name).addValue("owner", StoredText.cut(owner, MAX_OWNER_LENGTH));
     }
 }

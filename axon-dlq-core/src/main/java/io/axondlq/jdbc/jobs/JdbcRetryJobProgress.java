@@ -4,6 +4,7 @@ import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobProgress;
+import io.axondlq.core.store.StoredText;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -88,7 +89,7 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
     @Override
     public Recorded record(UUID jobId, String owner, PendingSequence sequence, SequenceResult result, int batch,
                            Instant now, Duration lease) {
-        String detail = RetryJobRows.truncate(result.detail(), MAX_DETAIL);
+        String detail = StoredText.text(result.detail(), MAX_DETAIL);
         MapSqlParameterSource params = new MapSqlParameterSource("id", jobId)
                 .addValue("owner", owner)
                 .addValue("now", time(now))
@@ -111,7 +112,8 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             }
             String group = jdbc.queryForObject(sql.processingGroup(), params, String.class);
             audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(
-                    sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(), detail, now));
+                    sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(),
+                    StoredText.text(result.auditDetail(), MAX_DETAIL), now));
             Boolean stop = jdbc.queryForObject(sql.stopRequested(), params, Boolean.class);
             return Boolean.TRUE.equals(stop) ? Recorded.STOP_REQUESTED : Recorded.CONTINUE;
         });
@@ -147,7 +149,7 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
         MapSqlParameterSource params = new MapSqlParameterSource("id", jobId)
                 .addValue("owner", owner)
                 .addValue("state", state.name())
-                .addValue("failure", RetryJobRows.truncate(failure, MAX_FAILURE), Types.VARCHAR)
+                .addValue("failure", StoredText.text(failure, MAX_FAILURE), Types.VARCHAR)
                 .addValue("now", time(now));
         return inTransaction.execute(status -> {
             if (jdbc.update(sql.finish(), params) == 0) {

@@ -6,10 +6,12 @@ import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobProgress;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.store.CursorCodec;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
+import io.axondlq.core.store.StoredText;
 import org.springframework.dao.ConcurrencyFailureException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -18,14 +20,12 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import java.nio.charset.StandardCharsets;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -58,6 +58,9 @@ public class JdbcRetryJobs implements RetryJobs {
     private static final int MAX_GROUP_LENGTH = 255;
     private static final int MAX_ACTOR_LENGTH = 255;
     private static final int CREATE_ATTEMPTS = 5;
+    /** Cursor kinds ({@link CursorCodec}): jobs {@code J|seconds|nanos|id}, a job's outcomes {@code S|position}. */
+    private static final char JOBS_CURSOR = 'J';
+    private static final char OUTCOMES_CURSOR = 'S';
 
     private final RetryJobStatements sql;
     private final NamedParameterJdbcTemplate jdbc;
@@ -100,7 +103,7 @@ public class JdbcRetryJobs implements RetryJobs {
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH)) {
             throw new IllegalArgumentException("Idempotency-Key must be 1 to " + MAX_KEY_LENGTH + " characters");
         }
-        String createdBy = RetryJobRows.truncate(actor, MAX_ACTOR_LENGTH);
+        String createdBy = StoredText.text(actor, MAX_ACTOR_LENGTH);
         String hash = RetryJobRequests.hash(request);
         String key = idempotencyKey == null ? null
                 : RetryJobRequests.scopedKey(request.processingGroup(), idempotencyKey);
@@ -230,22 +233,21 @@ public class JdbcRetryJobs implements RetryJobs {
         MapSqlParameterSource params = new MapSqlParameterSource("id", id).addValue("limit", limit + 1)
                                                                           .addValue("after", 0);
         if (cursor != null) {
-            String[] parts = decode(cursor, "S", 1);
-            try {
-                params.addValue("after", Integer.parseInt(parts[0]));
-            } catch (NumberFormatException e) {
+            long after = CursorCodec.number(CursorCodec.decode(cursor, OUTCOMES_CURSOR, 1)[0], cursor);
+            if (after < 0 || after > Integer.MAX_VALUE) {
                 throw new InvalidCursorException(cursor);
             }
+            params.addValue("after", (int) after);
         }
-        List<Integer> positions = new ArrayList<>();
-        List<RetryJob.SequenceOutcome> rows = jdbc.query(sql.outcomesPage(), params, (rs, i) -> {
-            positions.add(rs.getInt("position"));
-            return RetryJobRows.OUTCOME.mapRow(rs, i);
-        });
-        if (rows.size() <= limit) {
-            return new Page<>(rows, null);
-        }
-        return new Page<>(rows.subList(0, limit), encode("S", String.valueOf(positions.get(limit - 1))));
+        List<PositionedOutcome> rows = jdbc.query(sql.outcomesPage(), params, (rs, i) -> new PositionedOutcome(
+                rs.getInt("position"), RetryJobRows.OUTCOME.mapRow(rs, i)));
+        Page<PositionedOutcome> page = Page.of(rows, limit,
+                                               last -> CursorCodec.encode(OUTCOMES_CURSOR, last.position()));
+        return new Page<>(page.items().stream().map(PositionedOutcome::outcome).toList(), page.nextCursor());
+    }
+
+    /** An outcome with its position in the job, the key of the outcomes' cursor. */
+    private record PositionedOutcome(int position, RetryJob.SequenceOutcome outcome) {
     }
 
     @Override
@@ -253,22 +255,13 @@ public class JdbcRetryJobs implements RetryJobs {
         requirePositive(limit);
         MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1);
         if (cursor != null) {
-            String[] parts = decode(cursor, "J", 3);
-            try {
-                params.addValue("before_at", time(Instant.ofEpochSecond(Long.parseLong(parts[0]),
-                                                                        Long.parseLong(parts[1]))))
-                      .addValue("before_id", UUID.fromString(parts[2]));
-            } catch (RuntimeException e) {
-                throw new InvalidCursorException(cursor);
-            }
+            String[] parts = CursorCodec.decode(cursor, JOBS_CURSOR, 3);
+            params.addValue("before_at", time(CursorCodec.instant(parts[0], parts[1], cursor)))
+                  .addValue("before_id", CursorCodec.uuid(parts[2], cursor));
         }
         List<RetryJob> rows = jdbc.query(sql.jobs(cursor != null), params, RetryJobRows.JOB);
-        if (rows.size() <= limit) {
-            return new Page<>(rows, null);
-        }
-        RetryJob last = rows.get(limit - 1);
-        return new Page<>(rows.subList(0, limit), encode("J", last.createdAt().getEpochSecond() + "|"
-                + last.createdAt().getNano() + "|" + last.id()));
+        return Page.of(rows, limit, last -> CursorCodec.encode(JOBS_CURSOR, last.createdAt().getEpochSecond(),
+                                                               last.createdAt().getNano(), last.id()));
     }
 
     @Override
@@ -291,7 +284,7 @@ public class JdbcRetryJobs implements RetryJobs {
     @Override
     public Optional<RetryJob> stop(UUID id, String actor) {
         Objects.requireNonNull(id, "id");
-        String stoppedBy = RetryJobRows.truncate(actor, MAX_ACTOR_LENGTH);
+        String stoppedBy = StoredText.text(actor, MAX_ACTOR_LENGTH);
         return inTransaction.execute(status -> {
             MapSqlParameterSource params = new MapSqlParameterSource("id", id).addValue("now", time(now()));
             if (jdbc.update(sql.requestStop(), params) == 0) {
@@ -307,29 +300,6 @@ public class JdbcRetryJobs implements RetryJobs {
             }
             return Optional.of(job);
         });
-    }
-
-    // --- cursors --------------------------------------------------------------------------------------------------
-
-    private static String encode(String kind, String plain) {
-        return Base64.getUrlEncoder().withoutPadding()
-                     .encodeToString((kind + "|" + plain).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String[] decode(String cursor, String kind, int parts) {
-        String plain;
-        try {
-            plain = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidCursorException(cursor);
-        }
-        String[] split = plain.split("\\|", parts + 1);
-        if (split.length != parts + 1 || !split[0].equals(kind)) {
-            throw new InvalidCursorException(cursor);
-        }
-        String[] result = new String[parts];
-        System.arraycopy(split, 1, result, 0, parts);
-        return result;
     }
 
     private static void requirePositive(int limit) {

@@ -65,6 +65,40 @@ abstract class JdbcAuditLogTest {
     }
 
     @Test
+    void cursorsKeepTheirWireFormatAndForgedOnesAreRefusedBeforeSql() {
+        AuditEntry first = log.record("ops", "evict-letter", "g", "t0", null, "success", null);
+        AuditEntry second = log.record("ops", "evict-letter", "g", "t1", null, "success", null);
+        log.record("ops", "evict-letter", "g", "t2", null, "success", null);
+
+        // A cursor as the log wrote it before the one codec: A|seconds|nanos|id, base64url without padding.
+        String old = base64("A|" + first.occurredAt().getEpochSecond() + "|" + first.occurredAt().getNano() + "|"
+                                    + first.id());
+        assertThat(log.list(1, old).items()).extracting(AuditEntry::id).containsExactly(second.id());
+        assertThat(log.list(1, null).nextCursor()).isEqualTo(old);
+
+        // A time no database stores, a bad id, another listing's kind: 400s, never a database error.
+        for (String forged : List.of(base64("A|-99999999999999|0|" + first.id()), base64("A|1|0|not-a-uuid"),
+                                     base64("A|1|2000000000|" + first.id()), base64("J|1|0|" + first.id()))) {
+            assertThatThrownBy(() -> log.list(2, forged)).as(forged).isInstanceOf(InvalidCursorException.class);
+        }
+    }
+
+    @Test
+    void storedTextIsCleanedAndCutWithoutSplittingASurrogatePair() {
+        String detail = "x".repeat(1022) + "\uD83D\uDE00" + "tail";
+        AuditEntry entry = log.record("ops", "evict-letter", "g", "nul\u0000target", null, "success", detail);
+
+        AuditEntry stored = log.list(10, null).items().get(0);
+        assertThat(stored.detail()).isEqualTo(entry.detail()).isEqualTo("x".repeat(1022));
+        assertThat(stored.target()).isEqualTo("nul\uFFFDtarget");
+    }
+
+    private static String base64(String plain) {
+        return java.util.Base64.getUrlEncoder().withoutPadding()
+                               .encodeToString(plain.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void completesAnEntryAndJoinsTheCallersTransaction() {
         AuditEntry started = log.record(null, "export", "g", "g", null, "started", "streaming");
         assertThat(started.actor()).isEqualTo("anonymous");

@@ -8,6 +8,7 @@ import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
@@ -92,7 +93,9 @@ public class AxonDlqJobsAutoConfiguration {
     public RetryJobRunner axonDlqRetryJobRunner(DataSource dataSource,
                                                 ObjectProvider<PlatformTransactionManager> transactions,
                                                 AxonDlqProperties properties, DeadLetterRedeliverer redeliverer,
-                                                Leases leases, RetryJobAudit audit) {
+                                                Leases leases, RetryJobAudit audit,
+                                                ObjectProvider<DeadLetterOperations> operations,
+                                                DeadLetterStore store, ObjectProvider<AuditLog> auditLog) {
         RetryJobRunner.Settings settings;
         try {
             settings = new RetryJobRunner.Settings(properties.getClaim().getLease(),
@@ -104,7 +107,12 @@ public class AxonDlqJobsAutoConfiguration {
         }
         JdbcRetryJobProgress progress = new JdbcRetryJobProgress(dataSource, transactions(transactions, dataSource),
                                                                  properties.getJdbc().getTablePrefix(), leases, audit);
-        return new RetryJobRunner(progress, redeliverer::redeliver, owner, settings, Clock.systemUTC());
+        DeadLetterOperations letters = operations(operations, store, auditLog, dataSource, transactions, properties,
+                                                  redeliverer);
+        // Through the operations service: every letter a job redelivers is audited in its own transaction.
+        return new RetryJobRunner(progress, (group, key) -> letters.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR,
+                                                                                     group, key),
+                                  owner, settings, Clock.systemUTC());
     }
 
     /**
@@ -120,7 +128,9 @@ public class AxonDlqJobsAutoConfiguration {
                                                         AxonDlqProperties properties, DeadLetterStore store,
                                                         DeadLetterRedeliverer redeliverer, Leases leases,
                                                         RetryJobAudit audit,
-                                                        ObjectProvider<DeadLetteringEventProcessingModule> module) {
+                                                        ObjectProvider<DeadLetteringEventProcessingModule> module,
+                                                        ObjectProvider<DeadLetterOperations> operations,
+                                                        ObjectProvider<AuditLog> auditLog) {
         if (!(store instanceof JdbcDeadLetterStore)) {
             throw new InvalidDeadLetterPropertyException(
                     "axon.dlq.auto-retry.enabled=true needs axon-dlq's JdbcDeadLetterStore in the same database; the "
@@ -141,7 +151,13 @@ public class AxonDlqJobsAutoConfiguration {
         DeadLetteringEventProcessingModule processing = module.getIfAvailable();
         Predicate<String> runsHere = processing == null ? group -> true
                 : group -> processing.groups().processingGroups().contains(group);
-        return new AutoRetryScheduler(store, leases, transactions(transactions, dataSource), redeliverer::redeliver,
+        DeadLetterOperations letters = operations(operations, store, auditLog, dataSource, transactions, properties,
+                                                  redeliverer);
+        // Through the operations service: each letter audited in its transaction, and the retry's count and audit
+        // entry written with the change that ends the redelivery.
+        return new AutoRetryScheduler(store, leases, transactions(transactions, dataSource),
+                                      (group, key, recorder) -> letters.redeliverLetters(
+                                              RetryJobRunner.SYSTEM_ACTOR, group, key, recorder),
                                       runsHere, audit, owner, settings, Clock.systemUTC());
     }
 
@@ -151,6 +167,22 @@ public class AxonDlqJobsAutoConfiguration {
     public JobWorkerLifecycle axonDlqJobWorker(ObjectProvider<BackgroundJob> jobs) {
         return new JobWorkerLifecycle(new JobWorker(jobs.orderedStream().toList(),
                                                     RetryJobRunner.Settings.DEFAULT.stopTimeout()));
+    }
+
+    /**
+     * The application's operations service; without a transaction manager bean (so without that service) one of
+     * the jobs' own, on the same store, audit log and redeliverer. Redeliveries report to the metrics through the
+     * redeliverer either way.
+     */
+    private static DeadLetterOperations operations(ObjectProvider<DeadLetterOperations> operations,
+                                                   DeadLetterStore store, ObjectProvider<AuditLog> auditLog,
+                                                   DataSource dataSource,
+                                                   ObjectProvider<PlatformTransactionManager> transactions,
+                                                   AxonDlqProperties properties, DeadLetterRedeliverer redeliverer) {
+        return operations.getIfAvailable(() -> new DeadLetterOperations(
+                store, auditLog.getIfAvailable(() -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(),
+                                                                      Clock.systemUTC())),
+                transactions(transactions, dataSource), null, () -> redeliverer));
     }
 
     /** The application's transaction manager; a plain one on the data source only when the application has none. */

@@ -4,6 +4,7 @@ import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.SequenceClaim;
@@ -77,18 +78,18 @@ abstract class AutoRetrySchedulerTest {
     }
 
     private AutoRetryScheduler scheduler(String node) {
-        return scheduler(node, f.ledger.wrap(node, f.redeliverer::redeliver));
+        return scheduler(node, f.ledger.wrapAuto(node, f.autoRedelivery));
     }
 
-    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery) {
+    private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery) {
         return scheduler(node, redelivery, LEASE);
     }
 
-    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery, Duration lease) {
+    private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery, Duration lease) {
         return scheduler(node, redelivery, lease, f.retryAudit);
     }
 
-    private AutoRetryScheduler scheduler(String node, RetryJobRunner.Redelivery redelivery, Duration lease,
+    private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery, Duration lease,
                                          RetryJobAudit audit) {
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
                 f.store, f.leases, f.transactions, redelivery, GROUP::equals, audit, JobWorker.ownerName(node),
@@ -245,11 +246,11 @@ abstract class AutoRetrySchedulerTest {
         clock.set(t0.plus(Duration.ofMinutes(2)));
         SequenceClaim claim = f.store.claim(GROUP, a, Duration.ofMinutes(10)).orElseThrow();
         // C is claimed by someone between the listing and the redelivery.
-        AutoRetryScheduler scheduler = scheduler("node-1", (group, key) -> {
+        AutoRetryScheduler scheduler = scheduler("node-1", (group, key, recorder) -> {
             if (key.equals(c)) {
                 throw new SequenceClaimedException(group, key, "someone-else", clock.instant().plusSeconds(30));
             }
-            return f.redeliverer.redeliver(group, key);
+            return f.autoRedelivery.redeliver(group, key, recorder);
         });
 
         assertThat(scheduler.pollOnce()).isEqualTo(1);
@@ -278,7 +279,7 @@ abstract class AutoRetrySchedulerTest {
                 throw new IllegalStateException("audit log unavailable");
             }
         };
-        AutoRetryScheduler scheduler = scheduler("node-1", f.ledger.wrap("node-1", f.redeliverer::redeliver), LEASE,
+        AutoRetryScheduler scheduler = scheduler("node-1", f.ledger.wrapAuto("node-1", f.autoRedelivery), LEASE,
                                                  failing);
         clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
 
@@ -288,6 +289,50 @@ abstract class AutoRetrySchedulerTest {
         assertThat(f.ledger.nodes(key)).containsExactly("node-1");
         assertThat(state(scheduler, key)).isEmpty();
         assertThat(stateRows()).isZero();
+    }
+
+    @Test
+    void everyLetterIsAuditedAndTheRetryIsRecordedInTheTransactionOfItsLastChange() {
+        String key = poisoned("L", 3, t0);
+        String headId = head(key).id().toString();
+        AutoRetryScheduler scheduler = scheduler("node-1");
+        Instant first = t0.plus(Duration.ofMinutes(1)).plusSeconds(1);
+        clock.set(first);
+
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).singleElement().satisfies(e -> {
+            assertThat(e.target()).isEqualTo(headId);
+            assertThat(e.actor()).isEqualTo(RetryJobRunner.SYSTEM_ACTOR);
+            assertThat(e.outcome()).isEqualTo("failure");
+            assertThat(e.detail()).contains(CAUSE).doesNotContain("poisoned");
+        });
+        assertThat(autoRetryAudit()).singleElement()
+                                    .satisfies(e -> assertThat(e.detail()).contains(CAUSE).doesNotContain("poisoned"));
+
+        // Failed again, but its entry is refused: the failed letter's requeue (attempt, letter entry) rolls back
+        // with the count.
+        f.refuseAudit(AutoRetryScheduler.AUDIT_ACTION);
+        clock.set(first.plus(Duration.ofMinutes(5)).plusSeconds(1));
+        scheduler.pollOnce();
+        assertThat(head(key).attempts()).as("seeded 1, plus the first retry only").isEqualTo(2);
+        assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(1);
+
+        // Fixed, still refused: the letters before the last commit, the last one's removal rolls back with the entry.
+        f.handler.poisoned.remove("L");
+        scheduler.pollOnce();
+        assertThat(f.store.sequenceSize(GROUP, key)).isEqualTo(1);
+        assertThat(f.handler.handled).contains("L#0", "L#1");
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(3);
+        assertThat(autoRetryAudit()).hasSize(1);
+
+        f.acceptAudit();
+        clock.advance(Duration.ofMinutes(6)); // due again, however the removals touched the sequence
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.store.contains(GROUP, key)).isFalse();
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(4);
+        assertThat(autoRetryAudit()).hasSize(2).last()
+                                    .satisfies(e -> assertThat(e.detail()).startsWith("DRAINED: redelivered 1"));
     }
 
     @Test
@@ -309,8 +354,8 @@ abstract class AutoRetrySchedulerTest {
                                                     poisoned("N2", 1, t0)));
         // Leases run on the database clock: a short one, which a's polls keep renewing, lets b take over in real time.
         Duration shortLease = Duration.ofSeconds(3);
-        AutoRetryScheduler a = scheduler("node-a", f.ledger.wrap("node-a", f.redeliverer::redeliver), shortLease);
-        AutoRetryScheduler b = scheduler("node-b", f.ledger.wrap("node-b", f.redeliverer::redeliver), shortLease);
+        AutoRetryScheduler a = scheduler("node-a", f.ledger.wrapAuto("node-a", f.autoRedelivery), shortLease);
+        AutoRetryScheduler b = scheduler("node-b", f.ledger.wrapAuto("node-b", f.autoRedelivery), shortLease);
         var leases = f.leases;
         String lease = AutoRetryScheduler.leaseName(GROUP);
 
@@ -354,10 +399,10 @@ abstract class AutoRetrySchedulerTest {
         for (int i = 0; i < 6; i++) {
             keys.add(poisoned("R" + i, 1, t0));
         }
-        RetryJobRunner.Redelivery slowA = f.ledger.wrap("node-a", f.redeliverer::redeliver,
-                                                         (node, key) -> Thread.sleep(20));
-        RetryJobRunner.Redelivery slowB = f.ledger.wrap("node-b", f.redeliverer::redeliver,
-                                                         (node, key) -> Thread.sleep(20));
+        AutoRetryScheduler.Redelivery slowA = f.ledger.wrapAuto("node-a", f.autoRedelivery,
+                                                                 (node, key) -> Thread.sleep(20));
+        AutoRetryScheduler.Redelivery slowB = f.ledger.wrapAuto("node-b", f.autoRedelivery,
+                                                                 (node, key) -> Thread.sleep(20));
         AutoRetryScheduler a = scheduler("node-a", slowA);
         AutoRetryScheduler b = scheduler("node-b", slowB);
         clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));

@@ -1,6 +1,7 @@
 package io.axondlq.spring.jobs;
 
 
+import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.RetryJobRunner;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,17 @@ final class RedeliveryLedger {
                 inFlight.decrementAndGet();
             }
         };
+    }
+
+    AutoRetryScheduler.Redelivery wrapAuto(String node, AutoRetryScheduler.Redelivery delegate) {
+        return wrapAuto(node, delegate, (n, key) -> {
+        });
+    }
+
+    /** The same ledger for automatic retry, whose redelivery also takes the scheduler's recorder. */
+    AutoRetryScheduler.Redelivery wrapAuto(String node, AutoRetryScheduler.Redelivery delegate, Hook hook) {
+        return (group, key, recorder) -> wrap(node, (g, k) -> delegate.redeliver(g, k, recorder), hook)
+                .redeliver(group, key);
     }
 
     /** Nodes that called the real redelivery for the key, in call order. */

@@ -3,7 +3,9 @@ package io.axondlq.spring.jobs;
 import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRequest;
@@ -69,6 +71,12 @@ final class RetryJobFixture implements AutoCloseable {
     final JobTestHandler handler = new JobTestHandler();
     final Configuration axon;
     final DeadLetterRedeliverer redeliverer;
+    /** The operations service over the store, the audit log and the redeliverer, as the application has it. */
+    final DeadLetterOperations operations;
+    /** Retry jobs' redelivery in production: through the operations service, each letter audited. */
+    final RetryJobRunner.Redelivery jobRedelivery;
+    /** Automatic retry's redelivery in production: through the operations service, with the scheduler's recorder. */
+    final AutoRetryScheduler.Redelivery autoRedelivery;
     final RedeliveryLedger ledger = new RedeliveryLedger();
     private final List<Node> runners = new ArrayList<>();
 
@@ -158,6 +166,10 @@ final class RetryJobFixture implements AutoCloseable {
         this.redeliverer = module.redeliverer();
         this.audit = new JdbcAuditLog(dataSource, PREFIX, Clock.systemUTC());
         this.retryAudit = new AuditLogRetryJobAudit(audit);
+        this.operations = new DeadLetterOperations(store, audit, transactions, null, () -> redeliverer);
+        this.jobRedelivery = (group, key) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR, group, key);
+        this.autoRedelivery = (group, key, recorder) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR,
+                                                                                    group, key, recorder);
         this.leases = new JdbcLeases(dataSource, PREFIX);
         this.jobs = new JdbcRetryJobs(dataSource, transactions, PREFIX, store, leases, retryAudit,
                                       JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL, Clock.systemUTC());
@@ -234,7 +246,7 @@ final class RetryJobFixture implements AutoCloseable {
     Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook, RetryJobAudit audit) {
         RetryJobRunner runner = new RetryJobRunner(
                 new JdbcRetryJobProgress(dataSource, transactions, PREFIX, leases, audit),
-                ledger.wrap(node, redeliverer::redeliver, hook), JobWorker.ownerName(node), settings,
+                ledger.wrap(node, jobRedelivery, hook), JobWorker.ownerName(node), settings,
                 Clock.systemUTC());
         Node started = new Node(runner);
         runners.add(started);
@@ -276,6 +288,22 @@ final class RetryJobFixture implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Makes the database refuse new audit entries of {@code action}, as a failing audit insert would; the entries
+     * written so far stay valid (entries are stamped by the real clock).
+     */
+    void refuseAudit(String action) {
+        String now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC)
+                                             .format(java.time.format.DateTimeFormatter.ofPattern(
+                                                     "yyyy-MM-dd HH:mm:ss.SSSSSSxxx"));
+        jdbc.execute("ALTER TABLE " + PREFIX + "audit ADD CONSTRAINT " + PREFIX + "audit_refuses CHECK (action <> '"
+                             + action + "' OR occurred_at <= TIMESTAMP WITH TIME ZONE '" + now + "')");
+    }
+
+    void acceptAudit() {
+        jdbc.execute("ALTER TABLE " + PREFIX + "audit DROP CONSTRAINT IF EXISTS " + PREFIX + "audit_refuses");
+    }
+
     List<AuditEntry> auditEntries(String action) {
         return auditEntries().stream().filter(e -> e.action().equals(action)).toList();
     }
@@ -283,6 +311,7 @@ final class RetryJobFixture implements AutoCloseable {
     @Override
     public void close() {
         runners.forEach(Node::stop);
+        acceptAudit();
         axon.shutdown();
     }
 }

@@ -10,6 +10,7 @@ import io.axondlq.core.jobs.RetryJob.SequenceOutcome;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
 import io.axondlq.core.jobs.RetryJobs.JobAlreadyRunningException;
@@ -619,6 +620,54 @@ abstract class RetryJobsTest {
     }
 
     @Test
+    void aJobAuditsEveryLetterItRedeliversInTheLettersTransactionWithFailureTypesOnly() {
+        Instant base = Instant.now().minus(Duration.ofHours(1));
+        String ok = f.seed("OK", 3, CAUSE, base);
+        String bad = f.seed("BAD", 2, CAUSE, base.plusSeconds(1));
+        f.handler.poisoned.add("BAD");
+        List<String> okLetters = f.store.sequenceLetters(GROUP, ok, -1, 10).stream()
+                                        .map(l -> l.id().toString()).toList();
+        String badHead = f.store.sequenceLetters(GROUP, bad, -1, 1).get(0).id().toString();
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+
+        f.runner("node-1");
+        f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        List<AuditEntry> letters = f.auditEntries(DeadLetterOperations.REDELIVER_LETTER);
+        assertThat(letters).extracting(AuditEntry::target)
+                           .containsExactly(okLetters.get(0), okLetters.get(1), okLetters.get(2), badHead);
+        assertThat(letters).extracting(AuditEntry::actor).containsOnly(RetryJobAudit.SYSTEM_ACTOR);
+        assertThat(letters.subList(0, 3)).extracting(AuditEntry::outcome).containsOnly("success");
+        assertThat(letters.get(3).outcome()).isEqualTo("failure");
+        // Audit readers see the failure's type, never its message (it may quote the payload).
+        assertThat(letters.get(3).detail()).contains(CAUSE).doesNotContain("poisoned");
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).filteredOn(e -> e.target().equals(bad)).singleElement()
+                .satisfies(e -> assertThat(e.detail()).contains(CAUSE).doesNotContain("poisoned"));
+        assertThat(f.job(job.id()).sequences()).filteredOn(o -> o.sequenceKey().equals(bad)).singleElement()
+                .satisfies(o -> assertThat(o.detail()).as("the job's own record keeps the message")
+                                                      .contains("poisoned BAD#0"));
+    }
+
+    @Test
+    void aLetterWhoseAuditEntryTheDatabaseRefusesIsRolledBackAndFailsTheJob() {
+        String key = f.seed("REFUSED", 2, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        f.refuseAudit(DeadLetterOperations.REDELIVER_LETTER);
+
+        f.runner("node-1");
+        RetryJob failed = f.awaitState(job.id(), RetryJob.State.FAILED);
+
+        assertThat(f.store.sequenceSize(GROUP, key)).as("the first letter's removal rolled back").isEqualTo(2);
+        assertThat(failed.succeeded() + failed.failed() + failed.skipped()).isZero();
+        assertThat(failed.failure()).contains("DataIntegrityViolation");
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().satisfies(e -> {
+            assertThat(e.outcome()).isEqualTo("failure");
+            assertThat(e.detail()).contains("DataIntegrityViolation").doesNotContain("SQL");
+        });
+        f.acceptAudit();
+    }
+
+    @Test
     void anUnexpectedErrorFailsTheJobAndFreesTheGroup() {
         List<String> keys = f.seedMany("E", 4);
         RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
@@ -682,6 +731,14 @@ abstract class RetryJobsTest {
         assertThat(third.nextCursor()).isNull();
         assertThatThrownBy(() -> f.jobs.list(2, "not-a-cursor")).isInstanceOf(InvalidCursorException.class);
         assertThatThrownBy(() -> f.jobs.list(0, null)).isInstanceOf(IllegalArgumentException.class);
+        // The wire format of the cursors handed out before the one codec: J|seconds|nanos|id.
+        RetryJob last = first.items().get(1);
+        assertThat(first.nextCursor()).isEqualTo(base64("J|" + last.createdAt().getEpochSecond() + "|"
+                                                                + last.createdAt().getNano() + "|" + last.id()));
+        for (String forged : List.of(base64("J|99999999999999|0|" + last.id()), base64("J|1|0|x"),
+                                     base64("A|1|0|" + last.id()))) {
+            assertThatThrownBy(() -> f.jobs.list(2, forged)).as(forged).isInstanceOf(InvalidCursorException.class);
+        }
         assertThat(f.jobs.find(UUID.randomUUID())).isEmpty();
     }
 
@@ -700,6 +757,17 @@ abstract class RetryJobsTest {
 
         assertThat(paged).containsExactlyElementsOf(keys);
         assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, "bad")).isInstanceOf(InvalidCursorException.class);
+        // S|position, as before the one codec; a position no int holds is refused before SQL.
+        assertThat(f.jobs.outcomes(job.id(), 3, base64("S|5")).items()).extracting(SequenceOutcome::sequenceKey)
+                                                                       .containsExactly(keys.get(5), keys.get(6));
+        assertThat(f.jobs.outcomes(job.id(), 3, null).nextCursor()).isEqualTo(base64("S|3"));
+        assertThatThrownBy(() -> f.jobs.outcomes(job.id(), 3, base64("S|99999999999")))
+                .isInstanceOf(InvalidCursorException.class);
+    }
+
+    private static String base64(String plain) {
+        return java.util.Base64.getUrlEncoder().withoutPadding()
+                               .encodeToString(plain.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** {@code store} without its own {@link DeadLetterStore#matchingSequenceKeys}: the interface's default runs. */
