@@ -50,7 +50,7 @@ public class DeadLetterOperations {
     /** An export whose letters are leaving; replaced by its end, kept if the node died meanwhile. */
     public static final String STARTED = "started";
 
-    static final int EXPORT_PAGE_SIZE = 500;
+    public static final int EXPORT_PAGE_SIZE = 500;
 
     private final DeadLetterStore store;
     private final OperationsAudit audit;

@@ -1,5 +1,10 @@
 package io.axondlq.spring.web;
 
+import io.axondlq.core.audit.AuditLog;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.operations.DeadLetterOperations;
+import org.springframework.transaction.PlatformTransactionManager;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.store.AttemptRecord;
@@ -38,7 +43,11 @@ class ExportStatementCountTest extends RestApiTestSupport {
     @Autowired
     LetterViews views;
     @Autowired
-    OperatorAudit audit;
+    OperatorActor actor;
+    @Autowired
+    AuditLog auditLog;
+    @Autowired
+    PlatformTransactionManager transactionManager;
     @Autowired
     AxonDlqProperties properties;
 
@@ -46,7 +55,7 @@ class ExportStatementCountTest extends RestApiTestSupport {
     void anExportOf600LettersWithHistoriesTakesTwoStatementsPerPage() throws Exception {
         String key = "export-count-" + UUID.randomUUID();
         IllegalStateException cause = new IllegalStateException("broke");
-        int letters = DeadLetterExportController.PAGE_SIZE + 100;
+        int letters = DeadLetterOperations.EXPORT_PAGE_SIZE + 100;
         for (int i = 0; i < letters; i++) {
             store.enqueue(GROUP, LetterDraft.failed(
                     key, GenericEventMessage.asEventMessage(new AccountCredited(key, i, "n")), cause,
@@ -59,8 +68,10 @@ class ExportStatementCountTest extends RestApiTestSupport {
                                                               .eventSerializer(JacksonSerializer.defaultSerializer())
                                                               .genericSerializer(JacksonSerializer.defaultSerializer())
                                                               .build();
+        DeadLetterOperations operations = new DeadLetterOperations(countedStore, auditLog, transactionManager,
+                                                                   DeadLetterObserver.NOOP, () -> null);
         DeadLetterExportController controller = new DeadLetterExportController(
-                countedStore, new KnownProcessingGroups(countedStore, module), views, audit, properties,
+                operations, new KnownProcessingGroups(countedStore, module), views, actor, properties,
                 new ExportSlots(1));
         LinkedMultiValueMap<String, String> params = new LinkedMultiValueMap<>();
         params.add("sequence", key);
