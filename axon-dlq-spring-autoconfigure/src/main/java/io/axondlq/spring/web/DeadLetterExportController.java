@@ -125,7 +125,7 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         private final PayloadMode mode;
 
         ArraySink(OutputStream out, PayloadMode mode) throws IOException {
-            this.generator = ApiJson.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8);
+            this.generator = ApiJson.MAPPER.createGenerator(out, JsonEncoding.UTF8);
             this.generator.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             this.generator.writeStartArray();
             this.mode = mode;
@@ -133,7 +133,7 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
 
         @Override
         public void letter(StoredLetter letter, List<AttemptRecord> attempts) throws IOException {
-            generator.writeTree(views.export(letter, attempts, mode));
+            generator.writeObject(views.export(letter, attempts, mode));
         }
 
         @Override

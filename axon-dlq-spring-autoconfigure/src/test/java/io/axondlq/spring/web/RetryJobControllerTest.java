@@ -15,6 +15,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.http.MediaType;
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.http.converter.json.MappingJackson2HttpMessageConverter;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.MvcResult;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
@@ -47,6 +49,10 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
  * real jobs are tested with their implementation.
  */
 class RetryJobControllerTest {
+
+    /** As the auto-configuration registers them: the API's own converter ahead of the application's. */
+    private static final HttpMessageConverter<?>[] API_CONVERTERS = {
+            new ApiMessageConverter(), new MappingJackson2HttpMessageConverter()};
 
     private final List<String> audit = new CopyOnWriteArrayList<>();
     private final AuditLog auditLog = new AuditLog() {
@@ -87,10 +93,12 @@ class RetryJobControllerTest {
         AxonDlqProperties properties = new AxonDlqProperties();
         mvc = MockMvcBuilders.standaloneSetup(new RetryJobController(beans.getBeanProvider(RetryJobs.class), groups,
                                                                      operatorAudit, properties))
+                             .setMessageConverters(API_CONVERTERS)
                              .setControllerAdvice(new DeadLetterProblemAdvice())
                              .build();
         withoutJobs = MockMvcBuilders.standaloneSetup(new RetryJobController(none.getBeanProvider(RetryJobs.class),
                                                                              groups, operatorAudit, properties))
+                                     .setMessageConverters(API_CONVERTERS)
                                      .setControllerAdvice(new DeadLetterProblemAdvice())
                                      .build();
     }
