@@ -38,7 +38,8 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
     /** Redelivers one sequence, oldest letter first, until it is drained or a letter fails again. */
     @PostMapping("/processing-groups/{group}/sequences/{key}/redeliver")
     public RedeliveryResponse redeliver(@PathVariable("group") String group, @PathVariable("key") String key,
-                              @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+                                        @RequestParam MultiValueMap<String, String> params,
+                                        HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
         return result(operations.redeliverSequence(actor.current(request), groups.require(group), sequenceKey));
@@ -51,8 +52,8 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
      */
     @PostMapping("/letters/{id}/redeliver-sequence")
     public RedeliveryResponse redeliverSequenceOf(@PathVariable("id") String id,
-                                        @RequestParam MultiValueMap<String, String> params,
-                                        HttpServletRequest request) {
+                                                  @RequestParam MultiValueMap<String, String> params,
+                                                  HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         return result(operations.redeliverSequenceOf(actor.current(request), letterId));
@@ -61,14 +62,16 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
     /** "Retry one": redelivers the sequence that waited longest, skipping sequences leased by someone else. */
     @PostMapping("/processing-groups/{group}/redeliver-oldest")
     public RedeliveryResponse redeliverOldest(@PathVariable("group") String group,
-                                    @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+                                              @RequestParam MultiValueMap<String, String> params,
+                                              HttpServletRequest request) {
         RequestParameters.of(params);
         return result(operations.redeliverOldest(actor.current(request), groups.require(group)));
     }
 
     @DeleteMapping("/letters/{id}")
-    public LetterEvictionResponse evictLetter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                                HttpServletRequest request) {
+    public LetterEvictionResponse evictLetter(@PathVariable("id") String id,
+                                              @RequestParam MultiValueMap<String, String> params,
+                                              HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         DeadLetterOperations.LetterEviction eviction = operations.evictLetter(actor.current(request), letterId);
@@ -78,7 +81,8 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     @DeleteMapping("/processing-groups/{group}/sequences/{key}")
     public SequenceEvictionResponse evictSequence(@PathVariable("group") String group, @PathVariable("key") String key,
-                                  @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+                                                  @RequestParam MultiValueMap<String, String> params,
+                                                  HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
         return evicted(operations.evictSequence(actor.current(request), groups.require(group), sequenceKey));
@@ -86,8 +90,9 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     /** Evicts the sequence of a letter (for keys that cannot travel in a path, as for redelivery). */
     @DeleteMapping("/letters/{id}/sequence")
-    public SequenceEvictionResponse evictSequenceOf(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                                    HttpServletRequest request) {
+    public SequenceEvictionResponse evictSequenceOf(@PathVariable("id") String id,
+                                                    @RequestParam MultiValueMap<String, String> params,
+                                                    HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         return evicted(operations.evictSequenceOf(actor.current(request), letterId));
@@ -95,8 +100,9 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     /** Erases every letter of the group; {@code confirm} must repeat the group name. */
     @DeleteMapping("/processing-groups/{group}/letters")
-    public GroupErasureResponse eraseGroup(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params,
-                               HttpServletRequest request) {
+    public GroupErasureResponse eraseGroup(@PathVariable("group") String group,
+                                           @RequestParam MultiValueMap<String, String> params,
+                                           HttpServletRequest request) {
         RequestParameters parameters = RequestParameters.of(params, Set.of("confirm"));
         String confirm = parameters.text("confirm", RequestParameters.MAX_NAME_LENGTH);
         String name = groups.require(group);

@@ -78,8 +78,9 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     }
 
     @GetMapping("/processing-groups/{group}/letters")
-    public PageResponse<LetterSummary> letters(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params,
-                            HttpServletRequest servletRequest) {
+    public PageResponse<LetterSummary> letters(@PathVariable("group") String group,
+                                               @RequestParam MultiValueMap<String, String> params,
+                                               HttpServletRequest servletRequest) {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING, RequestParameters.FILTERS);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         String cursor = request.cursor();
@@ -91,7 +92,7 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
 
     @GetMapping("/processing-groups/{group}/sequences")
     public PageResponse<SequenceView> sequences(@PathVariable("group") String group,
-                              @RequestParam MultiValueMap<String, String> params) {
+                                                @RequestParam MultiValueMap<String, String> params) {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         String cursor = request.cursor();
@@ -101,7 +102,7 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
 
     @GetMapping("/processing-groups/{group}/failure-groups")
     public ItemsResponse<FailureGroupView> failureGroups(@PathVariable("group") String group,
-                                  @RequestParam MultiValueMap<String, String> params) {
+                                                         @RequestParam MultiValueMap<String, String> params) {
         RequestParameters.of(params);
         String name = groups.require(group);
         return new ItemsResponse<>(store.failureGroups(name).stream().map(FailureGroupView::of).toList());
@@ -110,7 +111,7 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
     /** One letter in full, its payload included: the read is audited ({@code read-letter}). */
     @GetMapping("/letters/{id}")
     public LetterDetail letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                           HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
+                               HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         // Refused before the read: an answer the client cannot take would otherwise be audited as shown.

@@ -20,7 +20,7 @@ public record LetterFields(UUID id,
                            String messageType,
                            String payloadType,
                            String payloadRevision,
-                           Aggregate aggregate,
+                           AggregateView aggregate,
                            Instant eventTimestamp,
                            Instant enqueuedAt,
                            Instant lastTouched,
@@ -30,13 +30,14 @@ public record LetterFields(UUID id,
                            String traceId) {
 
     /** The aggregate a domain event belongs to. */
-    public record Aggregate(String type, String identifier, Long sequenceNumber) {
+    public record AggregateView(String type, String identifier, Long sequenceNumber) {
     }
 
     static LetterFields of(StoredLetter letter) {
         SerializedEvent event = letter.event();
-        Aggregate aggregate = event.aggregateIdentifier() == null ? null
-                : new Aggregate(event.aggregateType(), event.aggregateIdentifier(), event.aggregateSequenceNumber());
+        AggregateView aggregate = event.aggregateIdentifier() == null ? null
+                : new AggregateView(event.aggregateType(), event.aggregateIdentifier(),
+                                    event.aggregateSequenceNumber());
         return new LetterFields(letter.id(), letter.processingGroup(), letter.sequenceKey(), letter.sequenceIndex(),
                                 event.eventIdentifier(), event.messageType(), event.payloadType(),
                                 event.payloadRevision(), aggregate, event.timestamp(), letter.enqueuedAt(),

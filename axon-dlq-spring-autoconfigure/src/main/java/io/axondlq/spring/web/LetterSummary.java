@@ -8,10 +8,10 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
  * @param cause null when the letter has none
  */
 public record LetterSummary(@JsonUnwrapped LetterFields letter,
-                            Cause cause,
+                            CauseSummary cause,
                             @JsonUnwrapped Redeliverability redelivery) {
 
     /** Why the letter failed; the message masked unless the payload is shown in full. */
-    public record Cause(String type, String message) {
+    public record CauseSummary(String type, String message) {
     }
 }

@@ -46,8 +46,8 @@ public class LetterViews {
     /** What listings show: everything but payload, metadata and stack trace; the cause message per {@code mode}. */
     public LetterSummary summary(StoredLetter letter, PayloadMode mode) {
         Cause cause = letter.cause().orElse(null);
-        LetterSummary.Cause view = cause == null ? null
-                : new LetterSummary.Cause(cause.type(), clear(mode) ? cause.message()
+        LetterSummary.CauseSummary view = cause == null ? null
+                : new LetterSummary.CauseSummary(cause.type(), clear(mode) ? cause.message()
                         : LetterMasking.maskMessage(cause.message()));
         return new LetterSummary(LetterFields.of(letter), view, Redeliverability.of(letter.readability()));
     }

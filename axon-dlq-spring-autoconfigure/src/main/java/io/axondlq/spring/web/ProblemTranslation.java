@@ -1,8 +1,5 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.operations.RedeliveryUnavailableException;
 import io.axondlq.core.operations.UnknownLetterException;
@@ -14,7 +11,6 @@ import org.springframework.beans.TypeMismatchException;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.converter.HttpMessageNotReadableException;
-import org.springframework.validation.FieldError;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
@@ -24,15 +20,10 @@ import org.springframework.web.bind.MissingRequestHeaderException;
 import org.springframework.web.bind.ServletRequestBindingException;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
 
-import java.util.Comparator;
-import java.util.List;
-import java.util.stream.Collectors;
-
 /**
  * Which problem an exception is: the API's own refusals as they are, the operations layer's and the store's errors,
  * and Spring MVC's own errors on these endpoints (type mismatch, unreadable or invalid body, missing header, media
- * types). A request body's problem names the member ({@code filter.from}); Jackson's and Bean Validation's messages
- * are not passed through, as they name Java types. Anything else is a 500 without internals.
+ * types, {@link BodyProblems}). Anything else is a 500 without internals.
  */
 final class ProblemTranslation {
 
@@ -81,10 +72,10 @@ final class ProblemTranslation {
                     .with("parameter", name);
         }
         if (exception instanceof HttpMessageNotReadableException e) {
-            return unreadable(e);
+            return BodyProblems.unreadable(e);
         }
         if (exception instanceof MethodArgumentNotValidException e) {
-            return invalid(e.getFieldErrors());
+            return BodyProblems.invalid(e.getFieldErrors());
         }
         if (exception instanceof MissingRequestHeaderException e) {
             return new DeadLetterApiException(ProblemType.BAD_REQUEST,
@@ -113,7 +104,8 @@ final class ProblemTranslation {
             return new DeadLetterApiException(ProblemType.PAYLOAD_TOO_LARGE, "The request is too large");
         }
         if (exception instanceof ErrorResponse e && e.getStatusCode().is4xxClientError()) {
-            return new DeadLetterApiException(clientProblem(e.getStatusCode()), detail(e.getBody().getDetail(), exception));
+            return new DeadLetterApiException(clientProblem(e.getStatusCode()),
+                                              detail(e.getBody().getDetail(), exception));
         }
         return new DeadLetterApiException(ProblemType.INTERNAL_ERROR,
                                           "The request could not be completed; see the server log");
@@ -135,68 +127,5 @@ final class ProblemTranslation {
             case 415 -> ProblemType.UNSUPPORTED_MEDIA_TYPE;
             default -> ProblemType.BAD_REQUEST;
         };
-    }
-
-    /** A body Jackson could not bind: not JSON, an unknown member, a member of the wrong type. */
-    private static DeadLetterApiException unreadable(HttpMessageNotReadableException exception) {
-        Throwable cause = exception.getCause();
-        if (cause instanceof UnrecognizedPropertyException e) {
-            String member = RequestParameters.shorten(path(e));
-            return DeadLetterApiException.badBody("Unknown member [" + member + "]; known: "
-                                                          + e.getKnownPropertyIds()).with("member", member);
-        }
-        if (cause instanceof JsonMappingException e && !e.getPath().isEmpty()) {
-            String member = RequestParameters.shorten(path(e));
-            return DeadLetterApiException.badBody("[" + member + "] " + expected(e)).with("member", member);
-        }
-        if (cause instanceof JsonMappingException e) {
-            return DeadLetterApiException.badBody("The request body must be a JSON object");
-        }
-        if (cause instanceof JsonProcessingException e) {
-            return DeadLetterApiException.badBody("The request body is not valid JSON: "
-                                                          + firstLine(e.getOriginalMessage()));
-        }
-        return DeadLetterApiException.badBody("The request body is missing or is not valid JSON");
-    }
-
-    private static String path(JsonMappingException e) {
-        return e.getPath().stream()
-                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
-    }
-
-    private static String expected(JsonMappingException e) {
-        Class<?> type = e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m
-                ? m.getTargetType() : null;
-        if (type == String.class) {
-            return "must be a string";
-        }
-        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
-            return "must be a whole number";
-        }
-        if (type != null && type.isRecord()) {
-            return "must be an object";
-        }
-        return "has the wrong type";
-    }
-
-    /** Bean Validation's findings, each with its member; the first one named in {@code member}. */
-    private static DeadLetterApiException invalid(List<FieldError> errors) {
-        List<FieldError> sorted = errors.stream().sorted(Comparator.comparing(FieldError::getField)).toList();
-        if (sorted.isEmpty()) {
-            return DeadLetterApiException.badBody("The request body is invalid");
-        }
-        String detail = sorted.stream().map(f -> "[" + f.getField() + "] " + f.getDefaultMessage())
-                              .collect(Collectors.joining("; "));
-        return DeadLetterApiException.badBody(detail).with("member", sorted.get(0).getField());
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        int newline = message.indexOf('\n');
-        String line = newline < 0 ? message : message.substring(0, newline);
-        return line.length() > 200 ? line.substring(0, 200) : line;
     }
 }

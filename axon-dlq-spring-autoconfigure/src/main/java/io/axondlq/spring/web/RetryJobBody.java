@@ -24,7 +24,7 @@ import java.time.Instant;
  */
 public record RetryJobBody(
         @NotBlank @Size(max = RequestParameters.MAX_NAME_LENGTH) @Pattern(regexp = NO_NUL) String processingGroup,
-        @Valid Filter filter,
+        @Valid FilterBody filter,
         @Min(1) @Max(RetryJobRequest.MAX_BATCH_SIZE) Integer batchSize,
         @Size(max = 64) String cooldown,
         @Min(1) @Max(RetryJobRequest.MAX_SEQUENCES) Integer maxSequences) {
@@ -38,15 +38,16 @@ public record RetryJobBody(
      * @param from ISO-8601 instant, offset date-time or date (start of day UTC), years 0001 to 9999
      * @param to   as {@code from}, after it
      */
-    public record Filter(@Size(max = RequestParameters.MAX_TYPE_LENGTH) @Pattern(regexp = NO_NUL) String causeType,
-                         @Size(max = RequestParameters.MAX_TYPE_LENGTH) @Pattern(regexp = NO_NUL) String payloadType,
-                         @Size(max = 64) String from,
-                         @Size(max = 64) String to) {
+    public record FilterBody(
+            @Size(max = RequestParameters.MAX_TYPE_LENGTH) @Pattern(regexp = NO_NUL) String causeType,
+            @Size(max = RequestParameters.MAX_TYPE_LENGTH) @Pattern(regexp = NO_NUL) String payloadType,
+            @Size(max = 64) String from,
+            @Size(max = 64) String to) {
     }
 
     /** The job request, defaults applied; a member that cannot be read is refused with its name. */
     RetryJobRequest toRequest() {
-        Filter f = filter == null ? new Filter(null, null, null, null) : filter;
+        FilterBody f = filter == null ? new FilterBody(null, null, null, null) : filter;
         Instant from = instant("from", f.from());
         Instant to = instant("to", f.to());
         if (from != null && to != null && !from.isBefore(to)) {

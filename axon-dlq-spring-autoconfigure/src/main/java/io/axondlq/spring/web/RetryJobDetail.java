@@ -13,18 +13,18 @@ import java.util.List;
  *
  * @param nextCursor the cursor of the next page of outcomes; null on the last
  */
-public record RetryJobDetail(@JsonUnwrapped RetryJobView job, List<Outcome> sequences, String nextCursor) {
+public record RetryJobDetail(@JsonUnwrapped RetryJobView job, List<SequenceOutcomeView> sequences, String nextCursor) {
 
     /**
      * @param outcome PENDING, DRAINED, FAILED, UNREADABLE, CLAIMED (held by another node: skipped), NOT_FOUND
      */
-    public record Outcome(String sequenceKey, String outcome, int redelivered, long remaining, String detail,
-                          Instant finishedAt) {
+    public record SequenceOutcomeView(String sequenceKey, String outcome, int redelivered, long remaining,
+                                      String detail, Instant finishedAt) {
     }
 
     static RetryJobDetail of(RetryJob job, Page<RetryJob.SequenceOutcome> outcomes) {
-        List<Outcome> sequences = outcomes.items() == null ? List.of() : outcomes.items().stream().map(
-                o -> new Outcome(o.sequenceKey(), o.outcome(), o.redelivered(), o.remaining(), o.detail(),
+        List<SequenceOutcomeView> sequences = outcomes.items() == null ? List.of() : outcomes.items().stream().map(
+                o -> new SequenceOutcomeView(o.sequenceKey(), o.outcome(), o.redelivered(), o.remaining(), o.detail(),
                                  o.finishedAt())).toList();
         return new RetryJobDetail(RetryJobView.of(job), sequences, outcomes.nextCursor());
     }

@@ -26,14 +26,15 @@ public record RetryJobView(UUID id,
                            String createdBy,
                            String owner,
                            String failure,
-                           Request request) {
+                           RetryJobRequestView request) {
 
     /** What the job was asked to do, defaults applied. */
-    public record Request(String processingGroup, Filter filter, int batchSize, String cooldown, int maxSequences) {
+    public record RetryJobRequestView(String processingGroup, RetryJobFilterView filter, int batchSize, String cooldown,
+                                      int maxSequences) {
     }
 
     /** Which letters' sequences the job retries. */
-    public record Filter(String causeType, String payloadType, Instant from, Instant to) {
+    public record RetryJobFilterView(String causeType, String payloadType, Instant from, Instant to) {
     }
 
     static RetryJobView of(RetryJob job) {
@@ -42,12 +43,13 @@ public record RetryJobView(UUID id,
                                 job.updatedAt(), job.createdBy(), job.owner(), job.failure(), request(job.request()));
     }
 
-    private static Request request(RetryJobRequest request) {
+    private static RetryJobRequestView request(RetryJobRequest request) {
         if (request == null) {
             return null;
         }
-        return new Request(request.processingGroup(),
-                           new Filter(request.causeType(), request.payloadType(), request.from(), request.to()),
+        return new RetryJobRequestView(request.processingGroup(),
+                           new RetryJobFilterView(request.causeType(), request.payloadType(), request.from(),
+                                                  request.to()),
                            request.batchSize(), request.cooldown() == null ? null : request.cooldown().toString(),
                            request.maxSequences());
     }

@@ -11,15 +11,15 @@ import java.util.UUID;
  * @param claimedBy  the node redelivering it now, if any, until {@code claimUntil}
  */
 public record SequenceView(String processingGroup, String sequenceKey, int size, Instant oldestEnqueuedAt,
-                           Instant lastTouched, Head head, String claimedBy, Instant claimUntil) {
+                           Instant lastTouched, SequenceHead head, String claimedBy, Instant claimUntil) {
 
     /** The sequence's oldest letter, the one redelivery starts with. */
-    public record Head(UUID letterId, String eventIdentifier, String payloadType, String causeType) {
+    public record SequenceHead(UUID letterId, String eventIdentifier, String payloadType, String causeType) {
     }
 
     static SequenceView of(SequenceSummary s) {
         return new SequenceView(s.processingGroup(), s.sequenceKey(), s.size(), s.oldestEnqueuedAt(),
-                                s.lastTouched(), new Head(s.headLetterId(), s.headEventIdentifier(),
+                                s.lastTouched(), new SequenceHead(s.headLetterId(), s.headEventIdentifier(),
                                                           s.headPayloadType(), s.headCauseType()),
                                 s.claimedBy(), s.claimUntil());
     }
