@@ -68,9 +68,9 @@ public record RetryJobBody(
         if (text == null || text.isEmpty()) {
             return null;
         }
-        Instant instant = RequestParameters.parseInstant(text.trim());
+        Instant instant = ApiInstants.parse(text.trim());
         if (instant == null) {
-            throw member("filter." + name, "must be an ISO-8601 instant " + RequestParameters.INSTANT_RANGE
+            throw member("filter." + name, "must be an ISO-8601 instant " + ApiInstants.RANGE
                     + " such as 2024-05-01T10:00:00Z");
         }
         return instant;
