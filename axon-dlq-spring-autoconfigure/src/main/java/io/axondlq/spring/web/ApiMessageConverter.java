@@ -62,6 +62,12 @@ public class ApiMessageConverter extends MappingJackson2HttpMessageConverter {
         return ours(clazz) && super.canWrite(type, clazz, mediaType);
     }
 
+    /** Answers are JSON; only a problem is {@code application/problem+json}. */
+    @Override
+    public List<MediaType> getSupportedMediaTypes(Class<?> clazz) {
+        return List.of(clazz == ProblemDocument.class ? MediaType.APPLICATION_PROBLEM_JSON : MediaType.APPLICATION_JSON);
+    }
+
     @Override
     public Object read(Type type, @Nullable Class<?> contextClass, HttpInputMessage inputMessage)
             throws IOException, HttpMessageNotReadableException {
