@@ -22,12 +22,12 @@ import java.util.List;
  * other {@code +json} types) and at most {@value #MAX_BODY_LENGTH} bytes of it: a longer body is refused (413)
  * without being buffered.
  */
-public class ApiMessageConverter extends MappingJackson2HttpMessageConverter {
+class ApiMessageConverter extends MappingJackson2HttpMessageConverter {
 
     static final int MAX_BODY_LENGTH = 16 * 1024;
     private static final String PACKAGE = ApiMessageConverter.class.getPackageName() + ".";
 
-    public ApiMessageConverter() {
+    ApiMessageConverter() {
         super(ApiJson.MAPPER);
         setSupportedMediaTypes(List.of(MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON));
     }
