@@ -4,21 +4,24 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import io.axondlq.core.store.Page;
 
 import java.io.IOException;
-import java.time.Instant;
-import java.util.function.Function;
 
 /**
- * The REST API's own JSON handling. Responses are built as trees with this mapper, so the host application's Jackson
- * settings (naming strategy, date format, inclusion) cannot change the API's wire format.
+ * The REST API's own Jackson mapper, used by {@link ApiMessageConverter} for the API's request and response records,
+ * so that the host application's Jackson settings (naming strategy, date format, inclusion, lenient reading) cannot
+ * change the API's wire format or what it accepts. Reading is strict: unknown members, duplicate keys, trailing
+ * content and type coercions (a number for a string, {@code 2.5} or {@code "5"} for a whole number) are errors.
  */
 final class ApiJson {
 
@@ -26,33 +29,30 @@ final class ApiJson {
                                                  .addModule(new JavaTimeModule())
                                                  .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                                                  .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                                                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                                                  .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                                                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                                                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                                                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                                                  .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                                                  .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                                                 .withCoercionConfig(LogicalType.Textual, config -> config
+                                                         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                                                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                                                         .setCoercion(CoercionInputShape.Boolean,
+                                                                      CoercionAction.Fail))
                                                  .build();
 
     private ApiJson() {
     }
 
+    /** An empty tree of user data (metadata, masked payloads). */
     static ObjectNode object() {
         return MAPPER.createObjectNode();
     }
 
     static ArrayNode array() {
         return MAPPER.createArrayNode();
-    }
-
-    static String instant(Instant instant) {
-        return instant == null ? null : instant.toString();
-    }
-
-    /** {@code {"items": [...], "nextCursor": "..." | null}}. */
-    static <T> ObjectNode page(Page<T> page, Function<T, JsonNode> item) {
-        ObjectNode node = object();
-        ArrayNode items = node.putArray("items");
-        page.items().forEach(i -> items.add(item.apply(i)));
-        node.put("nextCursor", page.nextCursor());
-        return node;
     }
 
     /** Parses JSON strictly: one value, no trailing content, no duplicate keys. */
@@ -64,8 +64,21 @@ final class ApiJson {
         return MAPPER.readTree(text);
     }
 
-    /** Serializes a value (a record, a map) into a tree; never fails for the API's own types. */
+    /** User data (a metadata value, a diagnostic) as a tree. */
     static JsonNode tree(Object value) {
         return MAPPER.valueToTree(value);
+    }
+
+    /** The bytes as a JSON tree, or null when they are not (exactly one) JSON value. */
+    static JsonNode json(byte[] bytes) {
+        if (bytes == null || bytes.length == 0) {
+            return null;
+        }
+        try {
+            JsonNode node = parse(bytes);
+            return node == null || node.isMissingNode() ? null : node;
+        } catch (Exception e) {
+            return null;
+        }
     }
 }

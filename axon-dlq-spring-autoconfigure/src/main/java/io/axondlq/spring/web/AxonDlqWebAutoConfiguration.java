@@ -22,14 +22,13 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Import;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
-
-import java.time.Clock;
 
 /**
  * The REST operations API under {@code axon.dlq.rest.base-path} (default {@code /dead-letters}): listings, letter
@@ -50,6 +49,7 @@ import java.time.Clock;
 @Conditional(RestApiEnabledCondition.class)
 @ConditionalOnBean({DeadLetterStore.class, AuditLog.class, DeadLetterOperations.class})
 @EnableConfigurationProperties(AxonDlqProperties.class)
+@Import(AxonDlqWebMvcConfiguration.class)
 public class AxonDlqWebAutoConfiguration {
 
     /**
@@ -185,25 +185,6 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public DeadLetterFallbackController axonDlqFallbackController(ApplicationContext context) {
         return new DeadLetterFallbackController(context);
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    public DeadLetterProblemAdvice axonDlqProblemAdvice(AxonDlqProperties properties) {
-        return new DeadLetterProblemAdvice(properties.getClaim().getLease(), Clock.systemUTC());
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    public CrossSiteRequestGuard axonDlqCrossSiteRequestGuard() {
-        return new CrossSiteRequestGuard();
-    }
-
-    @Bean
-    @ConditionalOnMissingBean(name = "axonDlqCrossSiteRequestConfigurer")
-    public WebMvcConfigurer axonDlqCrossSiteRequestConfigurer(CrossSiteRequestGuard guard,
-                                                              AxonDlqProperties properties) {
-        return onApi(guard, properties, CROSS_SITE_GUARD_ORDER);
     }
 
     /** Registers {@code interceptor} for the API's paths only (the base path and below), at {@code order}. */

@@ -18,7 +18,7 @@ import java.util.Set;
  * redeliver, evict, erase or start a retry job with the operator's cookie session.
  * <p>
  * The refusal is 415 {@link ProblemType#CROSS_SITE_REQUEST} (see there why 415) and comes before the controller, so
- * nothing changes. The fallback controller (unknown paths, wrong methods) changes nothing and is not guarded, so those
+ * nothing changes. A write declaring a wildcard Content-Type is refused here too (415 unsupported-media-type). The fallback controller (unknown paths, wrong methods) changes nothing and is not guarded, so those
  * requests still get their 404 or 405.
  */
 public class CrossSiteRequestGuard implements HandlerInterceptor {
@@ -33,9 +33,16 @@ public class CrossSiteRequestGuard implements HandlerInterceptor {
         if (!(handler instanceof HandlerMethod method)
                 || !DeadLetterRestEndpoint.class.isAssignableFrom(method.getBeanType())
                 || DeadLetterFallbackController.class.isAssignableFrom(method.getBeanType())
-                || SAFE_METHODS.contains(request.getMethod())
-                || request.getHeader(HEADER) != null
-                || isJson(request.getContentType())) {
+                || SAFE_METHODS.contains(request.getMethod())) {
+            return true;
+        }
+        if (isWildcard(request.getContentType())) {
+            // Spring MVC cannot read a body declared so (it fails with a 500): refused here, before the controller.
+            throw new DeadLetterApiException(ProblemType.UNSUPPORTED_MEDIA_TYPE,
+                                             "Content-Type must name one media type, not a wildcard; use "
+                                                     + MediaType.APPLICATION_JSON_VALUE);
+        }
+        if (request.getHeader(HEADER) != null || isJson(request.getContentType())) {
             return true;
         }
         throw new DeadLetterApiException(ProblemType.CROSS_SITE_REQUEST,
@@ -43,6 +50,19 @@ public class CrossSiteRequestGuard implements HandlerInterceptor {
                                                  + MediaType.APPLICATION_JSON_VALUE + " or carry the header "
                                                  + HEADER + " (any value); nothing was changed")
                 .with("header", HEADER);
+    }
+
+    /** A declared Content-Type such as star/star or {@code application/*}, which no body can have. */
+    static boolean isWildcard(String contentType) {
+        if (contentType == null || contentType.isBlank()) {
+            return false;
+        }
+        try {
+            MediaType type = MediaType.parseMediaType(contentType);
+            return type.isWildcardType() || type.isWildcardSubtype();
+        } catch (InvalidMediaTypeException e) {
+            return false;
+        }
     }
 
     /** {@code application/json}, with no parameter but an optional charset. */

@@ -1,13 +1,8 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.operations.Export;
-import io.axondlq.core.operations.LetterSink;
-import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.LetterFilter;
-import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.AxonDlqProperties.PayloadMode;
 import jakarta.servlet.http.HttpServletRequest;
@@ -109,66 +104,14 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
         }
         OutputStream out = response.getOutputStream();
         try {
-            export.writeTo(ndjson ? new NdjsonSink(out, mode) : new ArraySink(out, mode));
+            export.writeTo(ndjson ? new ExportSinks.Ndjson(out, views, mode)
+                                  : new ExportSinks.JsonArray(out, views, mode));
         } catch (IOException | RuntimeException e) {
             // How many letters left is in the export's audit entry.
             logger.warn("axon-dlq export of processing group [{}] stopped", name, e);
             throw e;
         }
         response.flushBuffer();
-    }
-
-    /** A JSON array, flushed after each page. */
-    private final class ArraySink implements LetterSink {
-
-        private final JsonGenerator generator;
-        private final PayloadMode mode;
-
-        ArraySink(OutputStream out, PayloadMode mode) throws IOException {
-            this.generator = ApiJson.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8);
-            this.generator.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            this.generator.writeStartArray();
-            this.mode = mode;
-        }
-
-        @Override
-        public void letter(StoredLetter letter, List<AttemptRecord> attempts) throws IOException {
-            generator.writeTree(views.export(letter, attempts, mode));
-        }
-
-        @Override
-        public void pageEnd() throws IOException {
-            generator.flush();
-        }
-
-        @Override
-        public void end() throws IOException {
-            generator.writeEndArray();
-            generator.close();
-        }
-    }
-
-    /** One JSON object per line, flushed after each page. */
-    private final class NdjsonSink implements LetterSink {
-
-        private final OutputStream out;
-        private final PayloadMode mode;
-
-        NdjsonSink(OutputStream out, PayloadMode mode) {
-            this.out = out;
-            this.mode = mode;
-        }
-
-        @Override
-        public void letter(StoredLetter letter, List<AttemptRecord> attempts) throws IOException {
-            out.write(ApiJson.MAPPER.writeValueAsBytes(views.export(letter, attempts, mode)));
-            out.write('\n');
-        }
-
-        @Override
-        public void pageEnd() throws IOException {
-            out.flush();
-        }
     }
 
     private static boolean ndjson(String format, String accept) {

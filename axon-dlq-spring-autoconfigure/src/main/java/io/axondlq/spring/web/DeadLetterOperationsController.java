@@ -1,7 +1,5 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import jakarta.servlet.http.HttpServletRequest;
@@ -39,8 +37,9 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     /** Redelivers one sequence, oldest letter first, until it is drained or a letter fails again. */
     @PostMapping("/processing-groups/{group}/sequences/{key}/redeliver")
-    public JsonNode redeliver(@PathVariable("group") String group, @PathVariable("key") String key,
-                              @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+    public RedeliveryResponse redeliver(@PathVariable("group") String group, @PathVariable("key") String key,
+                                        @RequestParam MultiValueMap<String, String> params,
+                                        HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
         return result(operations.redeliverSequence(actor.current(request), groups.require(group), sequenceKey));
@@ -52,9 +51,9 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
      * normalize).
      */
     @PostMapping("/letters/{id}/redeliver-sequence")
-    public JsonNode redeliverSequenceOf(@PathVariable("id") String id,
-                                        @RequestParam MultiValueMap<String, String> params,
-                                        HttpServletRequest request) {
+    public RedeliveryResponse redeliverSequenceOf(@PathVariable("id") String id,
+                                                  @RequestParam MultiValueMap<String, String> params,
+                                                  HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         return result(operations.redeliverSequenceOf(actor.current(request), letterId));
@@ -62,29 +61,28 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     /** "Retry one": redelivers the sequence that waited longest, skipping sequences leased by someone else. */
     @PostMapping("/processing-groups/{group}/redeliver-oldest")
-    public JsonNode redeliverOldest(@PathVariable("group") String group,
-                                    @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+    public RedeliveryResponse redeliverOldest(@PathVariable("group") String group,
+                                              @RequestParam MultiValueMap<String, String> params,
+                                              HttpServletRequest request) {
         RequestParameters.of(params);
         return result(operations.redeliverOldest(actor.current(request), groups.require(group)));
     }
 
     @DeleteMapping("/letters/{id}")
-    public JsonNode evictLetter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                                HttpServletRequest request) {
+    public LetterEvictionResponse evictLetter(@PathVariable("id") String id,
+                                              @RequestParam MultiValueMap<String, String> params,
+                                              HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         DeadLetterOperations.LetterEviction eviction = operations.evictLetter(actor.current(request), letterId);
-        ObjectNode body = ApiJson.object();
-        body.put("removed", eviction.removed());
-        body.put("letterId", letterId.toString());
-        body.put("processingGroup", eviction.letter().processingGroup());
-        body.put("sequenceKey", eviction.letter().sequenceKey());
-        return body;
+        return new LetterEvictionResponse(eviction.removed(), letterId, eviction.letter().processingGroup(),
+                                          eviction.letter().sequenceKey());
     }
 
     @DeleteMapping("/processing-groups/{group}/sequences/{key}")
-    public JsonNode evictSequence(@PathVariable("group") String group, @PathVariable("key") String key,
-                                  @RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+    public SequenceEvictionResponse evictSequence(@PathVariable("group") String group, @PathVariable("key") String key,
+                                                  @RequestParam MultiValueMap<String, String> params,
+                                                  HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
         return evicted(operations.evictSequence(actor.current(request), groups.require(group), sequenceKey));
@@ -92,8 +90,9 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     /** Evicts the sequence of a letter (for keys that cannot travel in a path, as for redelivery). */
     @DeleteMapping("/letters/{id}/sequence")
-    public JsonNode evictSequenceOf(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                                    HttpServletRequest request) {
+    public SequenceEvictionResponse evictSequenceOf(@PathVariable("id") String id,
+                                                    @RequestParam MultiValueMap<String, String> params,
+                                                    HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         return evicted(operations.evictSequenceOf(actor.current(request), letterId));
@@ -101,8 +100,9 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     /** Erases every letter of the group; {@code confirm} must repeat the group name. */
     @DeleteMapping("/processing-groups/{group}/letters")
-    public JsonNode eraseGroup(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params,
-                               HttpServletRequest request) {
+    public GroupErasureResponse eraseGroup(@PathVariable("group") String group,
+                                           @RequestParam MultiValueMap<String, String> params,
+                                           HttpServletRequest request) {
         RequestParameters parameters = RequestParameters.of(params, Set.of("confirm"));
         String confirm = parameters.text("confirm", RequestParameters.MAX_NAME_LENGTH);
         String name = groups.require(group);
@@ -118,18 +118,14 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                     .with("parameter", "confirm");
         }
         int removed = operations.eraseGroup(actor.current(request), name);
-        ObjectNode body = ApiJson.object();
-        body.put("removed", removed);
-        body.put("processingGroup", name);
-        return body;
+        return new GroupErasureResponse(removed, name);
     }
 
-    private static JsonNode evicted(DeadLetterOperations.SequenceEviction eviction) {
-        return ApiJson.tree(new SequenceEvictionResponse(eviction.removed(), eviction.processingGroup(),
-                                                         eviction.sequenceKey()));
+    private static SequenceEvictionResponse evicted(DeadLetterOperations.SequenceEviction eviction) {
+        return new SequenceEvictionResponse(eviction.removed(), eviction.processingGroup(), eviction.sequenceKey());
     }
 
-    static JsonNode result(RedeliveryResult result) {
-        return ApiJson.tree(RedeliveryResponse.of(result));
+    static RedeliveryResponse result(RedeliveryResult result) {
+        return RedeliveryResponse.of(result);
     }
 }

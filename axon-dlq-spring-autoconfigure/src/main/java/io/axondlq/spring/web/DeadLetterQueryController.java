@@ -1,8 +1,5 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
@@ -23,6 +20,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,65 +60,58 @@ public class DeadLetterQueryController implements DeadLetterRestEndpoint {
 
     /** Per group: letters, sequences, oldest enqueued-at, whether it runs here, its active retry job. */
     @GetMapping("/processing-groups")
-    public JsonNode processingGroups(@RequestParam MultiValueMap<String, String> params) {
+    public ItemsResponse<ProcessingGroupView> processingGroups(@RequestParam MultiValueMap<String, String> params) {
         RequestParameters.of(params);
         Set<String> running = groups.running();
         RetryJobs jobs = retryJobs.getIfAvailable();
-        ObjectNode body = ApiJson.object();
-        ArrayNode items = body.putArray("items");
+        List<ProcessingGroupView> items = new ArrayList<>();
         for (Map.Entry<String, Optional<GroupStatistics>> group : groups.all().entrySet()) {
-            ObjectNode item = items.addObject();
             Optional<GroupStatistics> statistics = group.getValue();
-            item.put("name", group.getKey());
-            item.put("letters", statistics.map(GroupStatistics::letters).orElse(0L));
-            item.put("sequences", statistics.map(GroupStatistics::sequences).orElse(0L));
-            item.put("oldestEnqueuedAt", ApiJson.instant(statistics.map(GroupStatistics::oldestEnqueuedAt)
-                                                                   .orElse(null)));
-            item.put("running", running.contains(group.getKey()));
             Optional<RetryJob> active = jobs == null ? Optional.empty() : jobs.activeJob(group.getKey());
-            item.set("activeRetryJob", active.<JsonNode>map(RetryJobViews::summary)
-                                             .orElse(ApiJson.object().nullNode()));
+            items.add(new ProcessingGroupView(group.getKey(), statistics.map(GroupStatistics::letters).orElse(0L),
+                                              statistics.map(GroupStatistics::sequences).orElse(0L),
+                                              statistics.map(GroupStatistics::oldestEnqueuedAt).orElse(null),
+                                              running.contains(group.getKey()),
+                                              active.map(RetryJobView::of).orElse(null)));
         }
-        return body;
+        return new ItemsResponse<>(items);
     }
 
     @GetMapping("/processing-groups/{group}/letters")
-    public JsonNode letters(@PathVariable("group") String group, @RequestParam MultiValueMap<String, String> params,
-                            HttpServletRequest servletRequest) {
+    public PageResponse<LetterSummary> letters(@PathVariable("group") String group,
+                                               @RequestParam MultiValueMap<String, String> params,
+                                               HttpServletRequest servletRequest) {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING, RequestParameters.FILTERS);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         String cursor = request.cursor();
         var filter = request.letterFilter();
         String name = groups.require(group);
         PayloadMode mode = views.policy().readMode(servletRequest);
-        return ApiJson.page(store.letters(name, filter, limit, cursor), letter -> views.summary(letter, mode));
+        return PageResponse.of(store.letters(name, filter, limit, cursor), letter -> views.summary(letter, mode));
     }
 
     @GetMapping("/processing-groups/{group}/sequences")
-    public JsonNode sequences(@PathVariable("group") String group,
-                              @RequestParam MultiValueMap<String, String> params) {
+    public PageResponse<SequenceView> sequences(@PathVariable("group") String group,
+                                                @RequestParam MultiValueMap<String, String> params) {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         String cursor = request.cursor();
         String name = groups.require(group);
-        return ApiJson.page(store.sequences(name, limit, cursor), views::sequence);
+        return PageResponse.of(store.sequences(name, limit, cursor), SequenceView::of);
     }
 
     @GetMapping("/processing-groups/{group}/failure-groups")
-    public JsonNode failureGroups(@PathVariable("group") String group,
-                                  @RequestParam MultiValueMap<String, String> params) {
+    public ItemsResponse<FailureGroupView> failureGroups(@PathVariable("group") String group,
+                                                         @RequestParam MultiValueMap<String, String> params) {
         RequestParameters.of(params);
         String name = groups.require(group);
-        ObjectNode body = ApiJson.object();
-        ArrayNode items = body.putArray("items");
-        store.failureGroups(name).forEach(g -> items.add(views.failureGroup(g)));
-        return body;
+        return new ItemsResponse<>(store.failureGroups(name).stream().map(FailureGroupView::of).toList());
     }
 
     /** One letter in full, its payload included: the read is audited ({@code read-letter}). */
     @GetMapping("/letters/{id}")
-    public JsonNode letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
-                           HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
+    public LetterDetail letter(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
+                               HttpServletRequest request) throws HttpMediaTypeNotAcceptableException {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
         // Refused before the read: an answer the client cannot take would otherwise be audited as shown.

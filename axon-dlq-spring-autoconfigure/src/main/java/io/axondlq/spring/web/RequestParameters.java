@@ -4,11 +4,7 @@ import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.StoredText;
 import org.springframework.util.MultiValueMap;
 
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -27,11 +23,6 @@ final class RequestParameters {
     static final int MAX_TYPE_LENGTH = 512;
     static final int MAX_KEY_LENGTH = 1024;
     static final int MAX_CURSOR_LENGTH = 4096;
-
-    /** The instants a filter accepts: years 1 to 9999, which every supported database stores. */
-    static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
-    static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999999Z");
-    static final String INSTANT_RANGE = "between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z";
 
     static final Set<String> PAGING = Set.of("limit", "cursor");
     static final Set<String> FILTERS = Set.of("sequence", "causeType", "payloadType", "from", "to");
@@ -130,36 +121,12 @@ final class RequestParameters {
         }
         // An unencoded '+' (an offset, a signed year) arrives as a space from the query string; a date has no other
         // use for a space.
-        Instant instant = parseInstant(value.stripTrailing().replace(' ', '+'));
+        Instant instant = ApiInstants.parse(value.stripTrailing().replace(' ', '+'));
         if (instant == null) {
             throw DeadLetterApiException.badParameter(name, "Parameter [" + name + "] must be an ISO-8601 instant "
-                    + INSTANT_RANGE + " such as 2024-05-01T10:00:00Z, was [" + shorten(value) + "]");
+                    + ApiInstants.RANGE + " such as 2024-05-01T10:00:00Z, was [" + shorten(value) + "]");
         }
         return instant;
-    }
-
-    /** The instant, or null when the text is not one or lies outside {@link #MIN_INSTANT}..{@link #MAX_INSTANT}. */
-    static Instant parseInstant(String value) {
-        Instant instant = parseAnyInstant(value.trim());
-        return instant == null || instant.isBefore(MIN_INSTANT) || instant.isAfter(MAX_INSTANT) ? null : instant;
-    }
-
-    private static Instant parseAnyInstant(String value) {
-        try {
-            return Instant.parse(value);
-        } catch (DateTimeException ignored) {
-            // next format
-        }
-        try {
-            return OffsetDateTime.parse(value).toInstant();
-        } catch (DateTimeException ignored) {
-            // next format
-        }
-        try {
-            return LocalDate.parse(value).atStartOfDay().toInstant(ZoneOffset.UTC);
-        } catch (DateTimeException ignored) {
-            return null;
-        }
     }
 
     /** The letter filter of listing and export: {@code sequence, causeType, payloadType, from, to}. */

@@ -1,6 +1,10 @@
 package io.axondlq.spring.web;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.core.store.Page;
@@ -15,6 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.http.MediaType;
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.http.converter.json.MappingJackson2HttpMessageConverter;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.MvcResult;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
@@ -48,6 +54,10 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
  */
 class RetryJobControllerTest {
 
+    /** As the auto-configuration registers them: the API's own converter ahead of the application's. */
+    private static final HttpMessageConverter<?>[] API_CONVERTERS = {
+            new ApiMessageConverter(), new MappingJackson2HttpMessageConverter()};
+
     private final List<String> audit = new CopyOnWriteArrayList<>();
     private final AuditLog auditLog = new AuditLog() {
         @Override
@@ -64,6 +74,7 @@ class RetryJobControllerTest {
         }
     };
     private final FakeRetryJobs jobs = new FakeRetryJobs(auditLog);
+    private RetryJobController controller;
     private MockMvc mvc;
     private MockMvc withoutJobs;
 
@@ -85,12 +96,14 @@ class RetryJobControllerTest {
         DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
         beans.registerSingleton("jobs", jobs);
         AxonDlqProperties properties = new AxonDlqProperties();
-        mvc = MockMvcBuilders.standaloneSetup(new RetryJobController(beans.getBeanProvider(RetryJobs.class), groups,
-                                                                     operatorAudit, properties))
+        controller = new RetryJobController(beans.getBeanProvider(RetryJobs.class), groups, operatorAudit, properties);
+        mvc = MockMvcBuilders.standaloneSetup(controller)
+                             .setMessageConverters(API_CONVERTERS)
                              .setControllerAdvice(new DeadLetterProblemAdvice())
                              .build();
         withoutJobs = MockMvcBuilders.standaloneSetup(new RetryJobController(none.getBeanProvider(RetryJobs.class),
                                                                              groups, operatorAudit, properties))
+                                     .setMessageConverters(API_CONVERTERS)
                                      .setControllerAdvice(new DeadLetterProblemAdvice())
                                      .build();
     }
@@ -217,6 +230,71 @@ class RetryJobControllerTest {
         assertThat(create("{\"processingGroup\": \"unknown\"}", null).getResponse().getStatus()).isEqualTo(404);
         assertThat(jobs.created).isEmpty();
         assertThat(audit).isEmpty();
+    }
+
+    /** Binding (Jackson) and Bean Validation refusals alike name the member at fault, as problem+json. */
+    @Test
+    void aRefusedBodyNamesTheMember() throws Exception {
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("{\"processingGroup\": \"\"}", "processingGroup");
+        cases.put("{\"processingGroup\": 5}", "processingGroup");
+        cases.put("{\"processingGroup\": \"ledger\", \"batchSize\": 0}", "batchSize");
+        cases.put("{\"processingGroup\": \"ledger\", \"batchSize\": \"ten\"}", "batchSize");
+        cases.put("{\"processingGroup\": \"ledger\", \"batchSize\": 2.5}", "batchSize");
+        cases.put("{\"processingGroup\": \"ledger\", \"maxSequences\": 1000001}", "maxSequences");
+        cases.put("{\"processingGroup\": \"ledger\", \"bogus\": 1}", "bogus");
+        cases.put("{\"processingGroup\": \"ledger\", \"filter\": {\"sequence\": \"x\"}}", "filter.sequence");
+        cases.put("{\"processingGroup\": \"ledger\", \"filter\": {\"causeType\": \"" + "c".repeat(600) + "\"}}",
+                  "filter.causeType");
+        cases.put("{\"processingGroup\": \"ledger\", \"filter\": {\"payloadType\": \"a\\u0000b\"}}",
+                  "filter.payloadType");
+        cases.put("{\"processingGroup\": \"ledger\", \"filter\": {\"from\": \"yesterday\"}}", "filter.from");
+        cases.put("{\"processingGroup\": \"ledger\", \"cooldown\": \"soon\"}", "cooldown");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            MvcResult result = create(c.getKey(), null);
+            assertThat(result.getResponse().getStatus()).as(c.getKey()).isEqualTo(400);
+            assertThat(result.getResponse().getContentType()).as(c.getKey()).startsWith("application/problem+json");
+            JsonNode problem = json(result);
+            assertThat(problem.path("type").asText()).as(c.getKey())
+                                                     .isEqualTo("urn:axon-dlq:problem:invalid-request-body");
+            assertThat(problem.path("member").asText()).as(c.getKey()).isEqualTo(c.getValue());
+            assertThat(problem.path("detail").asText()).as(c.getKey()).contains(c.getValue())
+                                                       .doesNotContain("io.axondlq").doesNotContain("java.");
+        }
+        MvcResult tooLarge = create("{\"processingGroup\": \"" + "g".repeat(20_000) + "\"}", null);
+        assertThat(tooLarge.getResponse().getStatus()).isEqualTo(413);
+        assertThat(json(tooLarge).path("type").asText()).isEqualTo("urn:axon-dlq:problem:payload-too-large");
+        assertThat(jobs.created).isEmpty();
+        assertThat(audit).isEmpty();
+    }
+
+    /**
+     * The API reads and writes its records with its own mapper: a host whose Jackson names properties in snake case,
+     * leaves nulls out and ignores unknown properties changes neither the answers nor what is refused.
+     */
+    @Test
+    void theHostsJacksonSettingsChangeNothing() throws Exception {
+        ObjectMapper host = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                                              .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+                                              .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+        MockMvc hosted = MockMvcBuilders.standaloneSetup(controller)
+                                        .setMessageConverters(new ApiMessageConverter(),
+                                                              new MappingJackson2HttpMessageConverter(host))
+                                        .setControllerAdvice(new DeadLetterProblemAdvice())
+                                        .build();
+        MvcResult created = hosted.perform(post("/dead-letters/retry-jobs").contentType(MediaType.APPLICATION_JSON)
+                                                   .content("{\"processingGroup\": \"ledger\"}")).andReturn();
+        assertThat(created.getResponse().getStatus()).isEqualTo(202);
+        JsonNode job = json(created);
+        assertThat(job.path("processingGroup").asText()).isEqualTo("ledger");
+        assertThat(job.has("stopRequested")).isTrue();
+        assertThat(job.has("nextCursor")).as("null members are written").isTrue();
+        assertThat(job.path("createdAt").isTextual()).as("instants as ISO-8601 text").isTrue();
+        MvcResult unknown = hosted.perform(post("/dead-letters/retry-jobs").contentType(MediaType.APPLICATION_JSON)
+                                                   .content("{\"processingGroup\": \"ledger\", \"x\": 1}"))
+                                  .andReturn();
+        assertThat(unknown.getResponse().getStatus()).isEqualTo(400);
+        assertThat(json(unknown).path("member").asText()).isEqualTo("x");
     }
 
     @Test
