@@ -1,10 +1,6 @@
 package io.axondlq.spring.web;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.store.DeadLetterStore;
-import io.axondlq.core.store.EnqueuedHour;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.util.MultiValueMap;
@@ -44,14 +40,12 @@ public class DashboardController implements DeadLetterRestEndpoint {
 
     /** The caller's name and whether it may read and write (the same decisions the API takes). */
     @GetMapping("/me")
-    public JsonNode me(@RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
+    public CallerView me(@RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
         RequestParameters.of(params);
         DeadLetterAccess decisions = access.getIfAvailable(() -> DeadLetterAccess.OPEN);
-        ObjectNode body = ApiJson.object();
-        body.put("name", actor.current(request));
-        body.put("mayRead", decisions.decide(request, false) == DeadLetterAccess.Decision.GRANTED);
-        body.put("mayWrite", decisions.decide(request, true) == DeadLetterAccess.Decision.GRANTED);
-        return body;
+        return new CallerView(actor.current(request),
+                              decisions.decide(request, false) == DeadLetterAccess.Decision.GRANTED,
+                              decisions.decide(request, true) == DeadLetterAccess.Decision.GRANTED);
     }
 
     /**
@@ -59,19 +53,10 @@ public class DashboardController implements DeadLetterRestEndpoint {
      * current one last); hours without letters are left out of {@code items}.
      */
     @GetMapping("/statistics/enqueued-per-hour")
-    public JsonNode enqueuedPerHour(@RequestParam MultiValueMap<String, String> params) {
+    public EnqueuedPerHourView enqueuedPerHour(@RequestParam MultiValueMap<String, String> params) {
         RequestParameters.of(params);
         Instant from = clock.instant().truncatedTo(ChronoUnit.HOURS).minus(HOURS - 1, ChronoUnit.HOURS);
-        ObjectNode body = ApiJson.object();
-        body.put("from", ApiJson.instant(from));
-        body.put("hours", HOURS);
-        ArrayNode items = body.putArray("items");
-        for (EnqueuedHour hour : store.enqueuedPerHour(from)) {
-            ObjectNode item = items.addObject();
-            item.put("processingGroup", hour.processingGroup());
-            item.put("hourStart", ApiJson.instant(hour.hourStart()));
-            item.put("letters", hour.letters());
-        }
-        return body;
+        return new EnqueuedPerHourView(from, HOURS, store.enqueuedPerHour(from).stream()
+                                                         .map(EnqueuedPerHourView.Hour::of).toList());
     }
 }
