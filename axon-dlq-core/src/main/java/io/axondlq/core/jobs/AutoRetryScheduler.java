@@ -324,7 +324,7 @@ public class AutoRetryScheduler implements BackgroundJob {
         int scheduled = settings.schedule().size();
         Instant now = now();
         String outcome;
-        String detail = describe(result);
+        String detail = result.auditSummary();
         Counted counted = null;
         switch (result.outcome()) {
             case DRAINED, NOT_FOUND -> outcome = "success"; // the sequence, and with it its state, is gone
@@ -390,17 +390,6 @@ public class AutoRetryScheduler implements BackgroundJob {
     /** Database timestamps keep microseconds (PostgreSQL); so do ours, so that comparisons are exact. */
     private Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
-    }
-
-    private static String describe(RedeliveryResult result) {
-        StringBuilder detail = new StringBuilder(result.outcome().name())
-                .append(": redelivered ").append(result.redelivered())
-                .append(", remaining ").append(result.remaining());
-        if (result.failureType() != null) {
-            // The type only: the message may quote the payload, and audit readers see it whatever the payload mode.
-            detail.append("; ").append(result.failureType());
-        }
-        return detail.append(result.droppedByUpcasterDetail()).toString();
     }
 
     @Override

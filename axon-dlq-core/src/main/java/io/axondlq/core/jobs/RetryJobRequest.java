@@ -1,5 +1,8 @@
 package io.axondlq.core.jobs;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -37,5 +40,19 @@ public record RetryJobRequest(String processingGroup, String causeType, String p
         if (from != null && to != null && !from.isBefore(to)) {
             throw new IllegalArgumentException("'from' must be before 'to'");
         }
+    }
+
+    /** The request as JSON (how it is stored with its job and shown in audit entries). */
+    public ObjectNode toJson() {
+        ObjectNode node = new ObjectMapper().createObjectNode();
+        node.put("processingGroup", processingGroup);
+        node.put("causeType", causeType);
+        node.put("payloadType", payloadType);
+        node.put("from", from == null ? null : from.toString());
+        node.put("to", to == null ? null : to.toString());
+        node.put("batchSize", batchSize);
+        node.put("cooldown", cooldown.toString());
+        node.put("maxSequences", maxSequences);
+        return node;
     }
 }

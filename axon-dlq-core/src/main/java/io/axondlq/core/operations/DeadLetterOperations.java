@@ -244,7 +244,7 @@ public class DeadLetterOperations {
             throw new UnknownSequenceException(processingGroup, sequenceKey);
         }
         audit.record(who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters,
-                     OperationsAudit.outcome(result), OperationsAudit.describe(result));
+                     OperationsAudit.outcome(result), result.auditSummary());
         return result;
     }
 
@@ -273,7 +273,7 @@ public class DeadLetterOperations {
             throw e;
         }
         audit.record(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters,
-                     OperationsAudit.outcome(result), OperationsAudit.describe(result));
+                     OperationsAudit.outcome(result), result.auditSummary());
         return result;
     }
 

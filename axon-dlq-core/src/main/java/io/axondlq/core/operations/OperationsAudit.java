@@ -134,18 +134,4 @@ final class OperationsAudit {
             case FAILED, UNREADABLE, LEASE_LOST -> FAILURE;
         };
     }
-
-    /**
-     * The result as the audit log words it: the failure's type, never its message, which may quote the payload and
-     * would reach audit readers whatever the payload mode.
-     */
-    static String describe(RedeliveryResult result) {
-        StringBuilder detail = new StringBuilder(result.outcome().name())
-                .append(": redelivered ").append(result.redelivered())
-                .append(", remaining ").append(result.remaining());
-        if (result.failureType() != null) {
-            detail.append("; ").append(result.failureType());
-        }
-        return detail.append(result.droppedByUpcasterDetail()).toString();
-    }
 }

@@ -73,4 +73,18 @@ public record RedeliveryResult(String processingGroup,
     static RedeliveryResult notFound(String processingGroup, String sequenceKey) {
         return new RedeliveryResult(processingGroup, sequenceKey, Outcome.NOT_FOUND, 0, 0, null, null, null);
     }
+
+    /**
+     * The result in one line for audit entries: outcome, counts, the failure's TYPE (never its message, which may
+     * quote the payload and would reach audit readers whatever the payload mode) and letters dropped by upcasters.
+     */
+    public String auditSummary() {
+        StringBuilder detail = new StringBuilder(outcome().name())
+                .append(": redelivered ").append(redelivered())
+                .append(", remaining ").append(remaining());
+        if (failureType() != null) {
+            detail.append("; ").append(failureType());
+        }
+        return detail.append(droppedByUpcasterDetail()).toString();
+    }
 }

@@ -80,16 +80,7 @@ final class RetryJobRequests {
     }
 
     static String toJson(RetryJobRequest request) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("processingGroup", request.processingGroup());
-        node.put("causeType", request.causeType());
-        node.put("payloadType", request.payloadType());
-        node.put("from", request.from() == null ? null : request.from().toString());
-        node.put("to", request.to() == null ? null : request.to().toString());
-        node.put("batchSize", request.batchSize());
-        node.put("cooldown", request.cooldown().toString());
-        node.put("maxSequences", request.maxSequences());
-        return node.toString();
+        return request.toJson().toString();
     }
 
     static RetryJobRequest fromJson(String json) {

@@ -92,15 +92,7 @@ public class AuditLogRetryJobAudit implements RetryJobAudit {
     }
 
     private static String parameters(RetryJobRequest request, String idempotencyKey) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("processingGroup", request.processingGroup());
-        node.put("causeType", request.causeType());
-        node.put("payloadType", request.payloadType());
-        node.put("from", request.from() == null ? null : request.from().toString());
-        node.put("to", request.to() == null ? null : request.to().toString());
-        node.put("batchSize", request.batchSize());
-        node.put("cooldown", request.cooldown().toString());
-        node.put("maxSequences", request.maxSequences());
+        ObjectNode node = request.toJson();
         node.put("idempotencyKey", idempotencyKey);
         return node.toString();
     }
