@@ -2,6 +2,7 @@ package io.axondlq.spring;
 
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.health.DeadLetterHealthIndicator;
+import io.axondlq.spring.properties.Health;
 import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
@@ -28,7 +29,7 @@ public class AxonDlqHealthAutoConfiguration {
     @Bean(name = BEAN_NAME)
     @ConditionalOnMissingBean(name = BEAN_NAME)
     public DeadLetterHealthIndicator deadLettersHealthIndicator(DeadLetterStore store, AxonDlqProperties properties) {
-        AxonDlqProperties.Health health = properties.getHealth();
+        Health health = properties.getHealth();
         if (health.getThreshold() < 0) {
             throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
                     "axon.dlq.health.threshold must be 0 (off) or more, was " + health.getThreshold(), null);

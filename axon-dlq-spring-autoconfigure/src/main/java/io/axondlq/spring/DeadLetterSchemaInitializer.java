@@ -2,7 +2,7 @@ package io.axondlq.spring;
 
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
-import io.axondlq.spring.AxonDlqProperties.InitializeSchema;
+import io.axondlq.spring.properties.InitializeSchema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;

@@ -3,6 +3,12 @@ package io.axondlq.spring;
 import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.spring.properties.Backoff;
+import io.axondlq.spring.properties.GroupOverrides;
+import io.axondlq.spring.properties.Limits;
+import io.axondlq.spring.properties.LimitsOverride;
+import io.axondlq.spring.properties.Retry;
+import io.axondlq.spring.properties.RetryOverride;
 import org.springframework.util.ClassUtils;
 
 import java.util.ArrayList;
@@ -38,7 +44,7 @@ public class GroupSettingsResolver {
     }
 
     public boolean isEnabled(String processingGroup) {
-        AxonDlqProperties.GroupOverrides override = properties.getProcessingGroups().get(processingGroup);
+        GroupOverrides override = properties.getProcessingGroups().get(processingGroup);
         if (override != null && override.getEnabled() != null) {
             return override.getEnabled();
         }
@@ -63,7 +69,7 @@ public class GroupSettingsResolver {
         return result;
     }
 
-    private GroupSettings settings(String prefix, AxonDlqProperties.Retry retry,
+    private GroupSettings settings(String prefix, Retry retry,
                                    io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation isolation,
                                    boolean clearOnReset) {
         try {
@@ -85,7 +91,7 @@ public class GroupSettingsResolver {
         }
     }
 
-    private static DeadLetterLimits limits(String prefix, AxonDlqProperties.Limits limits) {
+    private static DeadLetterLimits limits(String prefix, Limits limits) {
         try {
             return new DeadLetterLimits(limits.getMaxSequences(), limits.getMaxSequenceSize());
         } catch (RuntimeException e) {
@@ -113,11 +119,10 @@ public class GroupSettingsResolver {
         return types;
     }
 
-    private static AxonDlqProperties.Retry merge(AxonDlqProperties.Retry base,
-                                                 AxonDlqProperties.RetryOverride o) {
-        AxonDlqProperties.Retry merged = new AxonDlqProperties.Retry();
+    private static Retry merge(Retry base, RetryOverride o) {
+        Retry merged = new Retry();
         merged.setMaxAttempts(o.getMaxAttempts() != null ? o.getMaxAttempts() : base.getMaxAttempts());
-        AxonDlqProperties.Backoff backoff = new AxonDlqProperties.Backoff();
+        Backoff backoff = new Backoff();
         backoff.setInitial(o.getBackoffInitial() != null ? o.getBackoffInitial() : base.getBackoff().getInitial());
         backoff.setMultiplier(o.getBackoffMultiplier() != null ? o.getBackoffMultiplier()
                                       : base.getBackoff().getMultiplier());
@@ -129,8 +134,8 @@ public class GroupSettingsResolver {
         return merged;
     }
 
-    private static AxonDlqProperties.Limits merge(AxonDlqProperties.Limits base, AxonDlqProperties.LimitsOverride o) {
-        AxonDlqProperties.Limits merged = new AxonDlqProperties.Limits();
+    private static Limits merge(Limits base, LimitsOverride o) {
+        Limits merged = new Limits();
         merged.setMaxSequences(o.getMaxSequences() != null ? o.getMaxSequences() : base.getMaxSequences());
         merged.setMaxSequenceSize(o.getMaxSequenceSize() != null ? o.getMaxSequenceSize() : base.getMaxSequenceSize());
         return merged;

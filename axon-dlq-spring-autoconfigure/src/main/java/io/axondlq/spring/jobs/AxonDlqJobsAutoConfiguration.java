@@ -21,6 +21,7 @@ import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.jdbc.audit.JdbcAuditLog;
+import io.axondlq.spring.properties.AutoRetry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -136,7 +137,7 @@ public class AxonDlqJobsAutoConfiguration {
                     "axon.dlq.auto-retry.enabled=true needs axon-dlq's JdbcDeadLetterStore in the same database; the "
                             + "dead-letter store is a " + store.getClass().getName(), null);
         }
-        AxonDlqProperties.AutoRetry autoRetry = properties.getAutoRetry();
+        AutoRetry autoRetry = properties.getAutoRetry();
         AutoRetryScheduler.Settings settings;
         try {
             Duration pollInterval = autoRetry.getPollInterval();

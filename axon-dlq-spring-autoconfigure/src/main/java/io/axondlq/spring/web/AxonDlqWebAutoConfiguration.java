@@ -8,6 +8,7 @@ import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.spring.properties.Rest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -81,7 +82,7 @@ public class AxonDlqWebAutoConfiguration {
         }
     }
 
-    static void validate(AxonDlqProperties.Rest rest) {
+    static void validate(Rest rest) {
         String basePath = rest.getBasePath();
         if (basePath == null || !basePath.startsWith("/") || basePath.length() < 2 || basePath.endsWith("/")
                 || basePath.contains("//") || basePath.contains("{") || basePath.contains("}")

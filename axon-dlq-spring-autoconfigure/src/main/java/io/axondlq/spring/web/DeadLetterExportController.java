@@ -4,7 +4,7 @@ import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.operations.Export;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;

@@ -6,7 +6,7 @@ import io.axondlq.core.store.GroupStatistics;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobs;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.axondlq.core.operations.LetterSink;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.StoredLetter;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 
 import java.io.IOException;
 import java.io.OutputStream;

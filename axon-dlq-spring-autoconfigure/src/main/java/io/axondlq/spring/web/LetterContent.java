@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.store.UndeserializableLetterException;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 import org.axonframework.messaging.MetaData;
 
 import java.nio.ByteBuffer;

@@ -3,7 +3,7 @@ package io.axondlq.spring.web;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.store.UndeserializableLetterException;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 import org.axonframework.messaging.deadletter.Cause;
 
 import java.util.List;

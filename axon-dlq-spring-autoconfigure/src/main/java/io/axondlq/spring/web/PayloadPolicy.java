@@ -1,7 +1,7 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 import jakarta.servlet.http.HttpServletRequest;
 
 import java.util.Objects;

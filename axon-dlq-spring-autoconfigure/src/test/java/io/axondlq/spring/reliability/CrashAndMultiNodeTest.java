@@ -1,8 +1,8 @@
 package io.axondlq.spring.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.axondlq.spring.AxonDlqProperties.InitializeSchema;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
+import io.axondlq.spring.properties.InitializeSchema;
 import io.axondlq.spring.reliability.EventAppender.Planned;
 import io.axondlq.spring.reliability.app.FaultPlan;
 import io.axondlq.spring.reliability.app.ReliabilityProjection;

@@ -2,9 +2,9 @@ package io.axondlq.spring.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.AxonDlqProperties.InitializeSchema;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
+import io.axondlq.spring.properties.InitializeSchema;
+import io.axondlq.spring.properties.PayloadMode;
 import io.axondlq.spring.reliability.RawHttp.Request;
 import io.axondlq.spring.reliability.app.LimitedProjection;
 import io.axondlq.spring.reliability.app.ReliabilityNodeApplication;

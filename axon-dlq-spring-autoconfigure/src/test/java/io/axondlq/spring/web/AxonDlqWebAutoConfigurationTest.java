@@ -1,7 +1,7 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.spring.AxonDlqAutoConfigurationTest;
-import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.properties.PayloadMode;
 import io.axondlq.spring.web.security.AuthorityPayloadClearance;
 import io.axondlq.spring.web.security.DeadLetterAuthorizationInterceptor;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -82,13 +82,13 @@ class AxonDlqWebAutoConfigurationTest {
         runner.run(context -> {
             assertThat(context.getBean(AuthorityPayloadClearance.class).authority()).isEqualTo("DLQ_PAYLOAD");
             assertThat(context.getBean(LetterViews.class).policy().exportMode())
-                    .isEqualTo(AxonDlqProperties.PayloadMode.FULL);
+                    .isEqualTo(PayloadMode.FULL);
         });
         runner.withPropertyValues("axon.dlq.security.payload-authority=ROLE_PRIVACY_OFFICER",
                                   "axon.dlq.export.payload=masked").run(context -> {
             assertThat(context.getBean(AuthorityPayloadClearance.class).authority()).isEqualTo("ROLE_PRIVACY_OFFICER");
             assertThat(context.getBean(LetterViews.class).policy().exportMode())
-                    .isEqualTo(AxonDlqProperties.PayloadMode.MASKED);
+                    .isEqualTo(PayloadMode.MASKED);
         });
         runner.withPropertyValues("axon.dlq.security.payload-authority=", "axon.dlq.export.payload=none")
               .run(context -> {
@@ -101,7 +101,7 @@ class AxonDlqWebAutoConfigurationTest {
                       MockHttpServletRequest request = new MockHttpServletRequest("GET", "/dead-letters/letters/x");
                       assertThat(clearance.granted(request)).isFalse();
                       assertThat(context.getBean(LetterViews.class).policy().readMode(request))
-                              .isEqualTo(AxonDlqProperties.PayloadMode.NONE);
+                              .isEqualTo(PayloadMode.NONE);
                   } finally {
                       SecurityContextHolder.clearContext();
                   }

@@ -3,7 +3,7 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.spring.AxonDlqProperties;
-import io.axondlq.spring.AxonDlqProperties.PayloadMode;
+import io.axondlq.spring.properties.PayloadMode;
 import io.axondlq.spring.web.testapp.AccountCredited;
 import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
 import org.axonframework.eventhandling.GenericEventMessage;

@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.spring.AxonDlqProperties;
+import io.axondlq.spring.properties.PayloadMode;
 import io.axondlq.spring.web.testapp.AccountCredited;
 import io.axondlq.spring.web.testapp.NotificationProjection;
 import org.junit.jupiter.api.Test;
@@ -335,9 +336,9 @@ class DeadLetterRestApiTest extends RestApiTestSupport {
         JsonNode everything = http.get("/processing-groups/ledger/export").json();
         assertThat(everything.size()).isEqualTo(store.size(GROUP));
 
-        AxonDlqProperties.PayloadMode mode = properties.getExport().getPayload();
+        PayloadMode mode = properties.getExport().getPayload();
         try {
-            properties.getExport().setPayload(AxonDlqProperties.PayloadMode.MASKED);
+            properties.getExport().setPayload(PayloadMode.MASKED);
             JsonNode masked = http.get(sequence).json().get(0);
             assertThat(masked.path("payloadFormat").asText()).isEqualTo("json-masked");
             assertThat(masked.path("payload").path("accountId").asText()).isEqualTo("***");
@@ -347,7 +348,7 @@ class DeadLetterRestApiTest extends RestApiTestSupport {
             assertThat(masked.path("cause").path("message").asText()).isEqualTo("***");
             assertThat(masked.path("sequenceKey").asText()).isEqualTo(account);
 
-            properties.getExport().setPayload(AxonDlqProperties.PayloadMode.NONE);
+            properties.getExport().setPayload(PayloadMode.NONE);
             JsonNode none = Http.JSON.readTree(Http.lines(http.get(sequence + "&format=ndjson").body()).get(0));
             assertThat(none.has("payload")).isFalse();
             assertThat(none.path("payloadFormat").asText()).isEqualTo("omitted");
@@ -424,9 +425,9 @@ class DeadLetterRestApiTest extends RestApiTestSupport {
         assertThat(letter.path("payloadType").asText()).isEqualTo("com.example.Gone");
         assertThat(letter.path("metadata").path("tenant").asText()).isEqualTo("acme");
 
-        AxonDlqProperties.PayloadMode mode = properties.getExport().getPayload();
+        PayloadMode mode = properties.getExport().getPayload();
         try {
-            properties.getExport().setPayload(AxonDlqProperties.PayloadMode.MASKED);
+            properties.getExport().setPayload(PayloadMode.MASKED);
             JsonNode masked = http.get("/processing-groups/ledger/export?sequence=" + account).json().get(0);
             assertThat(masked.path("payloadFormat").asText()).isEqualTo("omitted");
             assertThat(masked.has("payload")).isFalse();

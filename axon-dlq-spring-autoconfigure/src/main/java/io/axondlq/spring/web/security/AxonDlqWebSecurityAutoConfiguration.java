@@ -2,6 +2,7 @@ package io.axondlq.spring.web.security;
 
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
+import io.axondlq.spring.properties.Security;
 import io.axondlq.spring.web.AxonDlqWebAutoConfiguration;
 import io.axondlq.spring.web.DeadLetterRestEndpoint;
 import io.axondlq.spring.web.PayloadClearance;
@@ -32,7 +33,7 @@ public class AxonDlqWebSecurityAutoConfiguration {
     @ConditionalOnMissingBean
     public DeadLetterAuthorizationInterceptor axonDlqAuthorizationInterceptor(
             AxonDlqProperties properties, ObjectProvider<RoleHierarchy> roleHierarchy) {
-        AxonDlqProperties.Security security = properties.getSecurity();
+        Security security = properties.getSecurity();
         String challenge = security.getChallenge();
         if (challenge == null || challenge.isBlank() || challenge.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw new InvalidDeadLetterPropertyException(
