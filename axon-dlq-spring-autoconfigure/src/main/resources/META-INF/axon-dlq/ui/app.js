@@ -651,36 +651,55 @@ async function job(id, params) {
 
 // --- audit ------------------------------------------------------------------------------------------------------
 
+/** Parameters of GET /audit; the hash keeps the same names, so a filtered view is a deep link. */
+const AUDIT_FILTERS = ['actor', 'action', 'processingGroup', 'from', 'to'];
+/** Every action the library audits, offered even when the current page holds none of them. */
+const AUDIT_ACTIONS = ['create-retry-job', 'erase-group', 'evict-letter', 'evict-sequence', 'export', 'read-letter',
+  'redeliver-letter', 'redeliver-oldest', 'redeliver-sequence', 'retry-job-finished', 'retry-job-sequence',
+  'stop-retry-job'];
+
+const auditHref = (filters = {}) => `#/audit${query(filters)}`;
+
 async function audit(params) {
+  const filters = {};
+  AUDIT_FILTERS.forEach(f => {
+    if (params.get(f)) {
+      filters[f] = params.get(f);
+    }
+  });
   const cursor = params.get('cursor') || '';
-  const page = await api('GET', `/audit${query({limit: 200, cursor})}`);
-  const filters = {actor: params.get('actor') || '', action: params.get('action') || '',
-    group: params.get('group') || '', text: params.get('text') || ''};
+  // The server filters: every page, "Next page" included, holds only matching entries.
+  const page = await api('GET', `/audit${query({...filters, limit: 200, cursor})}`);
   const items = page.items || [];
-  const actions = [...new Set(items.map(e => e.action))].sort();
-  const shown = items.filter(e => (!filters.actor || e.actor === filters.actor)
-    && (!filters.action || e.action === filters.action)
-    && (!filters.group || e.processingGroup === filters.group)
-    && (!filters.text || JSON.stringify(e).toLowerCase().includes(filters.text.toLowerCase())));
-  const hrefWith = extra => `#/audit${query({...filters, ...extra})}`;
+  const actions = [...new Set([...AUDIT_ACTIONS, ...items.map(e => e.action), filters.action].filter(Boolean))]
+    .sort();
+  const filtered = Object.keys(filters).length > 0;
   return [
     h('h2', {}, 'Audit log'),
     h('form', {class: 'filters', id: 'audit-filters', onsubmit: e => {
       e.preventDefault();
       const data = new FormData(e.target);
-      location.hash = `#/audit${query({actor: data.get('actor'), action: data.get('action'),
-        group: data.get('group'), text: data.get('text')})}`;
+      const next = {};
+      AUDIT_FILTERS.forEach(f => {
+        let v = (data.get(f) || '').trim();
+        if (v && (f === 'from' || f === 'to')) {
+          v = new Date(v).toISOString();
+        }
+        if (v) {
+          next[f] = v;
+        }
+      });
+      location.hash = auditHref(next);
     }},
     filterInput('Actor', 'actor', filters.actor),
     h('label', {}, 'Action', h('select', {name: 'action', 'data-focus': 'filter-action'},
       h('option', {value: ''}, 'any'),
-      [...new Set([...actions, filters.action].filter(Boolean))].map(a => h('option', {value: a,
-        selected: a === filters.action}, a)))),
-    filterInput('Processing group', 'group', filters.group),
-    filterInput('Text', 'text', filters.text),
+      actions.map(a => h('option', {value: a, selected: a === filters.action}, a)))),
+    filterInput('Processing group', 'processingGroup', filters.processingGroup),
+    filterInput('From', 'from', toLocalInput(filters.from), 'datetime-local'),
+    filterInput('Before', 'to', toLocalInput(filters.to), 'datetime-local'),
     h('button', {type: 'submit', class: 'primary'}, 'Filter'),
-    h('a', {href: '#/audit'}, 'Clear')),
-    h('p', {class: 'muted'}, `Filters apply to the ${items.length} entries of this page.`),
+    h('a', {href: auditHref()}, 'Clear')),
     table([
       {title: 'When', cell: e => dateTime(e.occurredAt)},
       {title: 'Actor', cell: e => e.actor},
@@ -691,10 +710,10 @@ async function audit(params) {
       {title: 'Detail', cell: e => e.detail || ''},
       {title: 'Parameters', cell: e => (e.parameters && Object.keys(e.parameters).length
           ? h('code', {}, JSON.stringify(e.parameters)) : '')},
-    ], shown.map(e => ({...e, __key: e.id})),
-    items.length ? 'No entry on this page matches the filters.'
+    ], items.map(e => ({...e, __key: e.id})),
+    filtered ? 'No audit entry matches these filters.'
       : 'Nothing audited yet: redeliveries, evictions, exports and retry jobs are recorded here.', {id: 'audit'}),
-    pager(page.nextCursor, c => hrefWith({cursor: c}), cursor, hrefWith({cursor: ''})),
+    pager(page.nextCursor, c => auditHref({...filters, cursor: c}), cursor, auditHref(filters)),
   ];
 }
 

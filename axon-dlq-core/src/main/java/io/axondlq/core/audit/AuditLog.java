@@ -25,5 +25,13 @@ public interface AuditLog {
     }
 
     /** Oldest first, keyset paged. */
-    Page<AuditEntry> list(int limit, String cursor);
+    default Page<AuditEntry> list(int limit, String cursor) {
+        return list(AuditFilter.none(), limit, cursor);
+    }
+
+    /**
+     * The entries the filter selects, oldest first, keyset paged; a cursor continues the query it came from, so pass
+     * the same filter with it.
+     */
+    Page<AuditEntry> list(AuditFilter filter, int limit, String cursor);
 }

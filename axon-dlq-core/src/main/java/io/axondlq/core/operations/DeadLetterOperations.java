@@ -1,6 +1,7 @@
 package io.axondlq.core.operations;
 
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
 import io.axondlq.core.observe.DeadLetterObserver;
@@ -152,7 +153,12 @@ public class DeadLetterOperations {
 
     /** The audit log, oldest first, keyset paged. */
     public Page<AuditEntry> auditEntries(int limit, String cursor) {
-        return audit.log().list(limit, cursor);
+        return auditEntries(AuditFilter.none(), limit, cursor);
+    }
+
+    /** The audit entries the filter selects, oldest first, keyset paged (pass the same filter with a cursor). */
+    public Page<AuditEntry> auditEntries(AuditFilter filter, int limit, String cursor) {
+        return audit.log().list(filter, limit, cursor);
     }
 
     // --- evictions ------------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 package io.axondlq.jdbc.audit;
 
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.jdbc.SqlDialect;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -39,10 +42,33 @@ class AuditStatements {
         return "UPDATE " + table + " SET outcome = :outcome, detail = :detail WHERE audit_id = :id";
     }
 
-    /** Oldest first; {@code :limit} rows, after the cursor's {@code (:after_at, :after_id)} when {@code paged}. */
-    String page(boolean afterCursor) {
+    /**
+     * Oldest first, {@code :limit} rows, after the cursor's {@code (:after_at, :after_id)} when {@code afterCursor}, only the entries the filter selects: each criterion given adds its condition on a bound parameter
+     * ({@code :actor, :action, :group, :from, :to}); values never enter the text. The time range and the keyset ride
+     * the {@code (occurred_at, audit_id)} index.
+     */
+    String page(AuditFilter filter, boolean afterCursor) {
+        List<String> where = new ArrayList<>();
+        if (filter.actor() != null) {
+            where.add("actor = :actor");
+        }
+        if (filter.action() != null) {
+            where.add("action = :action");
+        }
+        if (filter.processingGroup() != null) {
+            where.add("processing_group = :group");
+        }
+        if (filter.from() != null) {
+            where.add("occurred_at >= :from");
+        }
+        if (filter.to() != null) {
+            where.add("occurred_at < :to");
+        }
+        if (afterCursor) {
+            where.add("(occurred_at, audit_id) > (:after_at, :after_id)");
+        }
         return "SELECT " + COLUMNS + " FROM " + table
-                + (afterCursor ? " WHERE (occurred_at, audit_id) > (:after_at, :after_id)" : "")
+                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
                 + " ORDER BY occurred_at, audit_id LIMIT :limit";
     }
 }

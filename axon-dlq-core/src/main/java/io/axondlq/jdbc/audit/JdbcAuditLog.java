@@ -1,6 +1,7 @@
 package io.axondlq.jdbc.audit;
 
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.core.store.CursorCodec;
@@ -16,6 +17,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -69,11 +71,21 @@ public class JdbcAuditLog implements AuditLog {
     }
 
     @Override
-    public Page<AuditEntry> list(int limit, String cursor) {
+    public Page<AuditEntry> list(AuditFilter filter, int limit, String cursor) {
+        Objects.requireNonNull(filter, "filter");
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
-        MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1);
+        MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1)
+                .addValue("actor", filter.actor())
+                .addValue("action", filter.action())
+                .addValue("group", filter.processingGroup());
+        if (filter.from() != null) {
+            params.addValue("from", OffsetDateTime.ofInstant(filter.from(), ZoneOffset.UTC));
+        }
+        if (filter.to() != null) {
+            params.addValue("to", OffsetDateTime.ofInstant(filter.to(), ZoneOffset.UTC));
+        }
         boolean afterCursor = cursor != null;
         if (cursor != null) {
             String[] parts = CursorCodec.decode(cursor, CURSOR, 3);
@@ -82,7 +94,7 @@ public class JdbcAuditLog implements AuditLog {
                   .addValue("after_id", CursorCodec.uuid(parts[2], cursor));
         }
         List<AuditEntry> rows = jdbc.query(
-                sql.page(afterCursor), params,
+                sql.page(filter, afterCursor), params,
                 (rs, i) -> new AuditEntry(rs.getObject("audit_id", UUID.class),
                                           rs.getObject("occurred_at", OffsetDateTime.class).toInstant(),
                                           rs.getString("actor"), rs.getString("action"),

@@ -1,6 +1,7 @@
 package io.axondlq.jdbc.audit;
 
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.SchemaInitializer;
@@ -15,6 +16,8 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -23,7 +26,7 @@ import javax.sql.DataSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The JDBC audit log: keyset paging, completing an entry, and entries that join the caller's transaction. */
+/** The JDBC audit log: keyset paging, filters, completing an entry, and entries that join the caller's transaction. */
 @ExtendWith(PerClassDatabaseExtension.class)
 abstract class JdbcAuditLogTest {
 
@@ -115,5 +118,90 @@ abstract class JdbcAuditLogTest {
             status.setRollbackOnly();
         });
         assertThat(log.list(10, null).items()).as("rolled back with the caller").hasSize(1);
+    }
+
+    @Test
+    void filtersOnEachCriterionAndOnThemCombined() {
+        StepClock clock = new StepClock(Instant.parse("2026-03-01T10:00:00Z"));
+        JdbcAuditLog timed = new JdbcAuditLog(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX, clock);
+        // One entry per minute from 10:00: t0..t5.
+        AuditEntry t0 = timed.record("alice", "evict-letter", "ledger", "t0", null, "success", null);
+        AuditEntry t1 = timed.record("bob", "evict-letter", "billing", "t1", null, "success", null);
+        AuditEntry t2 = timed.record("alice", "redeliver", "ledger", "t2", null, "success", null);
+        AuditEntry t3 = timed.record("bob", "redeliver", "ledger", "t3", null, "success", null);
+        AuditEntry t4 = timed.record("alice", "evict-letter", "billing", "t4", null, "success", null);
+        AuditEntry t5 = timed.record(null, "export", null, "t5", null, "success", null);
+
+        assertThat(ids(new AuditFilter("alice", null, null, null, null))).containsExactly(t0.id(), t2.id(), t4.id());
+        assertThat(ids(new AuditFilter(null, "redeliver", null, null, null))).containsExactly(t2.id(), t3.id());
+        assertThat(ids(new AuditFilter(null, null, "billing", null, null))).containsExactly(t1.id(), t4.id());
+        assertThat(ids(new AuditFilter("anonymous", null, null, null, null))).containsExactly(t5.id());
+        assertThat(ids(new AuditFilter(null, null, null, t2.occurredAt(), null)))
+                .as("from is inclusive").containsExactly(t2.id(), t3.id(), t4.id(), t5.id());
+        assertThat(ids(new AuditFilter(null, null, null, null, t2.occurredAt())))
+                .as("to is exclusive").containsExactly(t0.id(), t1.id());
+        assertThat(ids(new AuditFilter(null, null, null, t1.occurredAt(), t4.occurredAt())))
+                .containsExactly(t1.id(), t2.id(), t3.id());
+        assertThat(ids(new AuditFilter("alice", "evict-letter", "billing", null, null))).containsExactly(t4.id());
+        assertThat(ids(new AuditFilter("bob", "redeliver", "ledger", t0.occurredAt(), t5.occurredAt())))
+                .containsExactly(t3.id());
+        assertThat(ids(new AuditFilter("alice", "redeliver", "billing", null, null))).isEmpty();
+        // A value is bound, never part of the statement.
+        assertThat(ids(new AuditFilter("alice' OR '1'='1", null, null, null, null))).isEmpty();
+        assertThat(ids(AuditFilter.none())).hasSize(6);
+    }
+
+    @Test
+    void pagesAcrossPagesWithAFilter() {
+        List<UUID> evictions = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            evictions.add(log.record("ops", "evict-letter", "g", "e" + i, null, "success", null).id());
+            // Interleaved entries the filter must skip, also on page boundaries.
+            log.record("ops", "redeliver", "g", "r" + i, null, "success", null);
+        }
+        AuditFilter filter = new AuditFilter(null, "evict-letter", null, null, null);
+        List<UUID> read = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Page<AuditEntry> page = log.list(filter, 3, cursor);
+            assertThat(page.items()).allSatisfy(e -> assertThat(e.action()).isEqualTo("evict-letter"));
+            page.items().forEach(e -> read.add(e.id()));
+            cursor = page.nextCursor();
+            pages++;
+        } while (cursor != null);
+        assertThat(read).containsExactlyElementsOf(evictions);
+        assertThat(pages).isEqualTo(3);
+    }
+
+    private List<UUID> ids(AuditFilter filter) {
+        return log.list(filter, 100, null).items().stream().map(AuditEntry::id).toList();
+    }
+
+    /** Each reading a minute after the previous one, so entries have known, distinct times. */
+    private static final class StepClock extends Clock {
+
+        private Instant next;
+
+        StepClock(Instant start) {
+            this.next = start;
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public synchronized Instant instant() {
+            Instant now = next;
+            next = next.plusSeconds(60);
+            return now;
+        }
     }
 }

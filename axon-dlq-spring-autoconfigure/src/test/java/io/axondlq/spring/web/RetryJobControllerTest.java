@@ -11,6 +11,7 @@ import io.axondlq.core.store.Page;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
@@ -69,7 +70,7 @@ class RetryJobControllerTest {
         }
 
         @Override
-        public Page<AuditEntry> list(int limit, String cursor) {
+        public Page<AuditEntry> list(AuditFilter filter, int limit, String cursor) {
             return new Page<>(List.of(), null);
         }
     };

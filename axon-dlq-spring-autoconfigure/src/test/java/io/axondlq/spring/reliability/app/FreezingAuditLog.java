@@ -1,6 +1,7 @@
 package io.axondlq.spring.reliability.app;
 
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.store.Page;
 
@@ -34,7 +35,7 @@ public final class FreezingAuditLog implements AuditLog {
     }
 
     @Override
-    public Page<AuditEntry> list(int limit, String cursor) {
-        return delegate.list(limit, cursor);
+    public Page<AuditEntry> list(AuditFilter filter, int limit, String cursor) {
+        return delegate.list(filter, limit, cursor);
     }
 }

@@ -22,6 +22,7 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -189,6 +190,39 @@ class DashboardBrowserTest {
         go("#/audit");
         waitFor(d -> d.findElement(By.id("audit")).getText().contains(account));
         Browser.screenshot(driver, "view-audit");
+
+        // Filtering by action asks the server (the parameters go to GET /audit), keeps them in the hash, and shows
+        // exactly the server's entries of that action, not a filtered slice of the page loaded before.
+        pauseRefresh();
+        WebElement filters = waitFor(d -> d.findElement(By.id("audit-filters")));
+        new Select(filters.findElement(By.name("action"))).selectByValue("redeliver-sequence");
+        type(filters.findElement(By.name("processingGroup")), GROUP);
+        filters.findElement(By.cssSelector("button[type=submit]")).click();
+        String filteredHash = "#/audit?action=redeliver-sequence&processingGroup=" + GROUP;
+        waitFor(d -> filteredHash.equals(d.findElement(By.id("view")).getAttribute("data-route")));
+        waitFor(d -> d.findElement(By.id("audit")).getText().contains(account));
+        long expected = Math.min(200, jdbc.queryForObject(
+                "SELECT COUNT(*) FROM axon_dlq_audit WHERE action = 'redeliver-sequence' AND processing_group = ?",
+                Long.class, GROUP));
+        List<String> actions = waitFor(d -> {
+            List<String> shown = d.findElements(By.cssSelector("#audit tbody tr td:nth-child(3)")).stream()
+                                  .map(WebElement::getText).toList();
+            return shown.size() == expected ? shown : null;
+        });
+        assertThat(actions).isNotEmpty().allSatisfy(a -> assertThat(a).isEqualTo("redeliver-sequence"));
+        Object requested = ((JavascriptExecutor) driver).executeScript(
+                "return performance.getEntriesByType('resource').map(e => e.name)"
+                        + ".filter(n => n.includes('/audit?')).join(' ')");
+        assertThat(String.valueOf(requested)).contains("/dead-letters/audit?action=redeliver-sequence&processingGroup="
+                                                               + GROUP + "&limit=200");
+        // A deep link opens with the same filters filled in.
+        open(BrowserUsers.OPERATOR, filteredHash);
+        WebElement reopened = waitFor(d -> d.findElement(By.id("audit-filters")));
+        assertThat(new Select(reopened.findElement(By.name("action"))).getFirstSelectedOption().getAttribute("value"))
+                .isEqualTo("redeliver-sequence");
+        assertThat(reopened.findElement(By.name("processingGroup")).getAttribute("value")).isEqualTo(GROUP);
+        waitFor(d -> d.findElement(By.id("audit")).getText().contains(account));
+        Browser.screenshot(driver, "view-audit-filtered");
     }
 
     @Test
