@@ -15,6 +15,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -350,6 +351,35 @@ class DashboardBrowserTest {
         });
         assertThat(error.getText()).contains("Dead letter [" + unknown + "] does not exist");
         assertThat(driver.findElement(By.id("view")).getText()).contains("could not be loaded");
+    }
+
+    @Test
+    void everyViewFitsALaptopScreenAndALargeMonitor() {
+        String account = "ui-layout-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 2);
+        StoredLetter letter = store.letters(GROUP, LetterFilter.none().withSequenceKey(account), 10, null)
+                                   .items().get(0);
+        List<String> views = List.of("#/", "#/groups/" + GROUP, "#/groups/" + GROUP + "/letters",
+                                     "#/letters/" + letter.id(), "#/jobs", "#/audit");
+        try {
+            for (int[] size : new int[][]{{1280, 720}, {2560, 1440}}) {
+                driver.manage().window().setSize(new Dimension(size[0], size[1]));
+                for (String view : views) {
+                    open(BrowserUsers.OPERATOR, view);
+                    waitFor(d -> !d.findElement(By.id("view")).getText().isBlank());
+                    // No sideways scrolling of the page: wide tables scroll inside their own box, if at all.
+                    Long overflow = (Long) ((JavascriptExecutor) driver).executeScript(
+                            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+                    Browser.screenshot(driver, "layout-" + size[0] + "x" + size[1] + "-"
+                            + view.replaceAll("[^A-Za-z0-9]+", "_"));
+                    assertThat(overflow).as(view + " at " + size[0] + "x" + size[1] + ": horizontal overflow (px)")
+                                        .isLessThanOrEqualTo(0L);
+                }
+            }
+        } finally {
+            driver.manage().window().setSize(new Dimension(1440, 1000));
+        }
     }
 
     @Test
