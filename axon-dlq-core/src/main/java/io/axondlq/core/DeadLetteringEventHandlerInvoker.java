@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Wraps one processing group's event handlers with retries, isolation and sequence parking.
@@ -161,13 +162,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         });
     }
 
-    /**
-     * Forgets every per-segment parked set: called by the processor-level invoker whenever this node claims or
-     * releases a segment, since another node may have parked sequences of it meanwhile (or may now). Failures
-     * awaiting a batch replay stay: a processor replays a failed batch by releasing and claiming its segment again.
-     */
-    void segmentsMoved() {
-        parkedBySegment.clear();
+    /** Forgets the parked sets of the segments {@code which} selects (see {@link DeadLetteringProcessorInvoker}). */
+    void forgetParkedSets(Predicate<Segment> which) {
+        parkedBySegment.keySet().removeIf(which);
     }
 
     // --- parking ------------------------------------------------------------------------------------------------
@@ -401,17 +398,20 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     // --- lifecycle ----------------------------------------------------------------------------------------------
 
-    /** Axon's {@code MultiEventHandlerInvoker} does not forward this; {@link DeadLetteringProcessorInvoker} does. */
+    /**
+     * Axon's {@code MultiEventHandlerInvoker} does not forward this; {@link DeadLetteringProcessorInvoker} does. The
+     * parked sets of the released segment id end (under any mask); the other segments this node holds keep theirs.
+     */
     @Override
     public void segmentReleased(Segment segment) {
-        segmentsMoved();
+        forgetParkedSets(s -> s.getSegmentId() == segment.getSegmentId());
         super.segmentReleased(segment);
     }
 
     @Override
     public <R> void performReset(R resetContext) {
         super.performReset(resetContext);
-        segmentsMoved();
+        parkedBySegment.clear();
         // A replayed event is handled anew, never concluded from a failure of its earlier run.
         failuresAwaitingReplay.clear();
         if (clearOnReset) {

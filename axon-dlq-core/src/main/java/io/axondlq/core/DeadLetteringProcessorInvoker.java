@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -31,9 +32,10 @@ import java.util.function.Supplier;
  * the processor's invoker sees every group of a batch and is told about segments.
  * <ul>
  * <li><b>Segments.</b> Axon's {@link MultiEventHandlerInvoker} does not forward {@link #segmentReleased}, and
- * splits and merges of a pooled streaming processor release claims without calling it at all. So the groups'
- * parked sets are dropped whenever this node releases <em>or claims</em> a segment of the processor (the module
- * reports claims from the processor's token store, see {@link #segmentClaimed(int)}).</li>
+ * splits and merges of a pooled streaming processor release claims without calling it at all. So the module reports
+ * every claim and release from the processor's token store ({@link #segmentClaimed(int)},
+ * {@link #claimReleased(int)}), and a group's parked set of a segment lives only while this node holds the claim it
+ * was loaded under: another node can park sequences of a segment only while this node does not hold it.</li>
  * <li><b>Merges.</b> While a pooled streaming processor catches a merged segment up, it delivers every event that
  * either half had not handled yet to the whole segment, so the half that was ahead sees its own events again: an
  * event applied already would be applied again, or parked behind a later letter of its sequence and applied after
@@ -54,6 +56,8 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
     private final boolean checkpointing;
     private final boolean filtersMergeCatchUp;
     private volatile Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors = List::of;
+    /** Segment ids whose claim this node took and has not released, as the token store reported them. */
+    private final Set<Integer> heldSegments = ConcurrentHashMap.newKeySet();
 
     /**
      * @param delegates     the processor's invokers, axon-dlq's among them
@@ -106,10 +110,21 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
 
     /**
      * This node claimed a segment of the processor: another node may have parked sequences of it (or of a segment
-     * it was split from or merged with) while this node did not hold it.
+     * it was split from or merged with) while this node did not hold it. Drops the parked sets loaded for that
+     * segment id (under any mask) and those of segments this node does not hold (halves a merged token was caught
+     * up through), and keeps those of the other segments this node still holds: nobody else could park in them, and
+     * reloading every segment on each claim would cost a query per segment and claim.
      */
     public void segmentClaimed(int segmentId) {
-        groups.forEach(DeadLetteringEventHandlerInvoker::segmentsMoved);
+        heldSegments.add(segmentId);
+        groups.forEach(group -> group.forgetParkedSets(
+                s -> s.getSegmentId() == segmentId || !heldSegments.contains(s.getSegmentId())));
+    }
+
+    /** This node gave up (or deleted, merging) a segment's claim: its parked sets end with it. */
+    public void claimReleased(int segmentId) {
+        heldSegments.remove(segmentId);
+        groups.forEach(group -> group.forgetParkedSets(s -> s.getSegmentId() == segmentId));
     }
 
     // --- batches ------------------------------------------------------------------------------------------------

@@ -338,6 +338,8 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         // The handler is fixed meanwhile: only the parked set (primed from the store) keeps A's new event out.
         f.handler.faults.clear();
         counting.reset();
+        f.shutdown();
+        f.tokenStore.resetClaims();
         f.restart();
         f.publishRounds(1, "A", "B", "C");
 
@@ -347,8 +349,11 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
             assertThat(f.sequenceSize("A")).isEqualTo(4);
         });
         eventually().until(f::tokensAtHead);
+        // Loaded once per segment claim, never per batch: each of the 2 segments at least once after the restart.
+        // A claim taken again (a lapse on a loaded machine, a tracking worker reopening its stream) may load again.
         assertThat(counting.countMatching("SELECT sequence_key FROM axon_dlq_sequence"))
-                .as("parked set primed again, once per segment").isEqualTo(2);
+                .as("parked set loads after the restart, with %d claims", f.tokenStore.claims())
+                .isBetween(2, Math.max(2, f.tokenStore.claims()));
         StoredLetter newest = f.letters("A").get(3);
         assertThat(((ThingHappened) newest.message().getPayload()).seq()).isEqualTo(3);
         assertThat(newest.parked()).isTrue();

@@ -135,7 +135,7 @@ final class InvokerFixture implements AutoCloseable {
     /** For the test's own reads, on a data source the application does not use, so they are never counted. */
     final JdbcDeadLetterStore store;
     final JdbcTemplate jdbc;
-    final JdbcTokenStore tokenStore;
+    final ClaimCountingTokenStore tokenStore;
     final Duration claimTimeout;
     final InMemoryEventStorageEngine storageEngine;
     final ProjectionHandler handler;
@@ -206,7 +206,7 @@ final class InvokerFixture implements AutoCloseable {
                                                                  .connectionProvider(transactional::getConnection)
                                                                  .serializer(serializer)
                                                                  .claimTimeout(claimTimeout);
-        this.tokenStore = (nodeId == null ? tokenStoreBuilder : tokenStoreBuilder.nodeId(nodeId)).build();
+        this.tokenStore = new ClaimCountingTokenStore(nodeId == null ? tokenStoreBuilder : tokenStoreBuilder.nodeId(nodeId));
         this.handler = handler != null ? handler : new ProjectionHandler(dataSource);
     }
 

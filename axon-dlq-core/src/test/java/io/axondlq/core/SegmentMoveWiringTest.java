@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The segment callbacks the engine relies on run when Axon drives the processor as users configure it: the
  * processor's invoker is axon-dlq's processor-level invoker, and every claim or release makes the next event of the
- * segment load its parked set again (one query), while a segment that stays put is served from memory (none).
+ * segment load its parked set again (one query), while a segment that stays put is served from memory (none), even
+ * when another segment of the node moves.
  * Observed on the wire, through the module's real wiring, with real pooled and tracking processors.
  */
 abstract class SegmentMoveWiringTest extends InvokerTestBase {
@@ -58,12 +59,16 @@ abstract class SegmentMoveWiringTest extends InvokerTestBase {
 
         int rows = roundServedFromMemory(f, 6, 2, "segments held: parked sets served from memory");
 
-        // A release (and the claim that follows it) drops the parked sets: the next events load them again.
+        // A release (and the claim that follows it) drops that segment's parked sets: its next events load them
+        // again. Segment 1 stays put and keeps its set, unless its own claim is taken again meanwhile (a lapse).
         f.processor().releaseSegment(0, 1, TimeUnit.SECONDS);
         eventually().until(() -> owner(0) == null);
         counting.reset();
+        f.tokenStore.resetClaims();
         publishAndAwait(f, rows += 6, 2);
-        assertThat(parkedSetLoads()).as("after a release and a new claim").isPositive();
+        assertThat(parkedSetLoads()).as("after a release and a new claim of segment 0 (%d claims)",
+                                        f.tokenStore.claims())
+                                    .isBetween(1, Math.max(1, f.tokenStore.claims()));
 
         // A split (pooled: Axon releases the claim without calling segmentReleased; the claims of the new segments
         // are reported by the token store) or a merge (tracking: the merged token is processed per sub-segment).

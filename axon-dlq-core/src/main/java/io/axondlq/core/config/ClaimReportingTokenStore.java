@@ -11,18 +11,20 @@ import java.util.Optional;
 import java.util.function.IntConsumer;
 
 /**
- * A processor's token store that reports every claim this node makes. A claim is the one moment a processor is
- * sure to go through when a segment comes to this node (start, rebalancing, split, merge, a claim that timed out
- * elsewhere), while Axon tells the invoker about releases only on some paths.
+ * A processor's token store that reports every claim this node makes and every claim it gives up. A claim is the one
+ * moment a processor is sure to go through when a segment comes to this node (start, rebalancing, split, merge, a
+ * claim that timed out elsewhere), while Axon tells the invoker about releases only on some paths.
  */
 final class ClaimReportingTokenStore implements TokenStore {
 
     private final TokenStore delegate;
     private final IntConsumer claimed;
+    private final IntConsumer released;
 
-    ClaimReportingTokenStore(TokenStore delegate, IntConsumer claimed) {
+    ClaimReportingTokenStore(TokenStore delegate, IntConsumer claimed, IntConsumer released) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.claimed = Objects.requireNonNull(claimed, "claimed");
+        this.released = Objects.requireNonNull(released, "released");
     }
 
     @Override
@@ -63,6 +65,8 @@ final class ClaimReportingTokenStore implements TokenStore {
 
     @Override
     public void releaseClaim(String processorName, int segment) {
+        // Reported first: from here on another node may claim the segment.
+        released.accept(segment);
         delegate.releaseClaim(processorName, segment);
     }
 
@@ -73,6 +77,7 @@ final class ClaimReportingTokenStore implements TokenStore {
 
     @Override
     public void deleteToken(String processorName, int segment) {
+        released.accept(segment);
         delegate.deleteToken(processorName, segment);
     }
 

@@ -210,12 +210,13 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         return super.subscribingEventProcessor(name, eventHandlerInvoker, messageSource);
     }
 
-    /** Reports claims to the processor's invoker when the processor runs axon-dlq groups. */
+    /** Reports claims and releases to the processor's invoker when the processor runs axon-dlq groups. */
     @Override
     public TokenStore tokenStore(String processorName) {
         TokenStore tokenStore = super.tokenStore(processorName);
         DeadLetteringProcessorInvoker invoker = processorInvokers.get(processorName);
-        return invoker == null ? tokenStore : new ClaimReportingTokenStore(tokenStore, invoker::segmentClaimed);
+        return invoker == null ? tokenStore : new ClaimReportingTokenStore(tokenStore, invoker::segmentClaimed,
+                                                                              invoker::claimReleased);
     }
 
     private EventHandlerInvoker swapInvokers(String processorName, EventHandlerInvoker invoker,
