@@ -91,8 +91,8 @@ public class AutoRetryScheduler implements BackgroundJob {
                 }
             }
             schedule = List.copyOf(schedule);
-            requirePositive(pollInterval, "pollInterval");
-            requirePositive(lease, "lease");
+            JobChecks.positive(pollInterval, "pollInterval");
+            JobChecks.positive(lease, "lease");
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
             }
@@ -102,12 +102,6 @@ public class AutoRetryScheduler implements BackgroundJob {
         public static Duration leaseFor(Duration pollInterval, Duration minimum) {
             Duration threePolls = pollInterval.multipliedBy(3);
             return minimum != null && minimum.compareTo(threePolls) > 0 ? minimum : threePolls;
-        }
-
-        private static void requirePositive(Duration value, String name) {
-            if (value == null || value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
         }
     }
 
@@ -139,10 +133,7 @@ public class AutoRetryScheduler implements BackgroundJob {
         this.redelivery = Objects.requireNonNull(redelivery, "redelivery");
         this.runsHere = Objects.requireNonNull(runsHere, "runsHere");
         this.audit = Objects.requireNonNull(audit, "audit");
-        if (owner == null || owner.isBlank()) {
-            throw new IllegalArgumentException("owner may not be null or blank");
-        }
-        this.owner = owner;
+        this.owner = JobChecks.owner(owner);
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
     }

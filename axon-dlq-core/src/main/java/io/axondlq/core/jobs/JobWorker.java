@@ -34,11 +34,7 @@ public final class JobWorker {
      */
     public JobWorker(List<BackgroundJob> jobs, Duration stopTimeout) {
         this.jobs = List.copyOf(Objects.requireNonNull(jobs, "jobs"));
-        Objects.requireNonNull(stopTimeout, "stopTimeout");
-        if (stopTimeout.isNegative()) {
-            throw new IllegalArgumentException("stopTimeout must not be negative, was " + stopTimeout);
-        }
-        this.stopTimeout = stopTimeout;
+        this.stopTimeout = JobChecks.notNegative(stopTimeout, "stopTimeout");
     }
 
     /**

@@ -76,18 +76,9 @@ public class RetryJobRunner implements BackgroundJob {
                 new Settings(Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(10));
 
         public Settings {
-            requirePositive(lease, "lease");
-            requirePositive(pollInterval, "pollInterval");
-            Objects.requireNonNull(stopTimeout, "stopTimeout");
-            if (stopTimeout.isNegative()) {
-                throw new IllegalArgumentException("stopTimeout must not be negative, was " + stopTimeout);
-            }
-        }
-
-        private static void requirePositive(Duration value, String name) {
-            if (value == null || value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
+            JobChecks.positive(lease, "lease");
+            JobChecks.positive(pollInterval, "pollInterval");
+            JobChecks.notNegative(stopTimeout, "stopTimeout");
         }
     }
 
@@ -117,10 +108,7 @@ public class RetryJobRunner implements BackgroundJob {
                           Clock clock) {
         this.progress = Objects.requireNonNull(progress, "progress");
         this.redelivery = Objects.requireNonNull(redelivery, "redelivery");
-        if (owner == null || owner.isBlank()) {
-            throw new IllegalArgumentException("owner may not be null or blank");
-        }
-        this.owner = owner;
+        this.owner = JobChecks.owner(owner);
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
