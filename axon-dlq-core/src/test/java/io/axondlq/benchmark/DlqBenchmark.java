@@ -78,6 +78,8 @@ public final class DlqBenchmark {
     private final Scale scale;
     /** Scenario name prefixes to run ("B4", "B1,B2"); empty runs them all. */
     private List<String> only = List.of();
+    /** Handler label prefixes B1/B2 run with ("no-op", "JDBC,JPA"); empty runs all three. */
+    private List<String> handlers = List.of();
     private final List<Result> results = new ArrayList<>();
     private final Map<String, Double> operatorPaths = new LinkedHashMap<>();
     private final List<String> ratios = new ArrayList<>();
@@ -94,8 +96,18 @@ public final class DlqBenchmark {
         return this;
     }
 
+    /** Runs B1 and B2 only with the handlers whose labels start with one of {@code prefixes}. */
+    public DlqBenchmark handlers(List<String> prefixes) {
+        this.handlers = List.copyOf(prefixes);
+        return this;
+    }
+
     private boolean selected(String scenario) {
         return only.isEmpty() || only.stream().anyMatch(scenario::startsWith);
+    }
+
+    private boolean selected(Projection projection) {
+        return handlers.isEmpty() || handlers.stream().anyMatch(projection.label::startsWith);
     }
 
     public List<Result> results() {
@@ -108,10 +120,13 @@ public final class DlqBenchmark {
 
     public DlqBenchmark runAll() throws Exception {
         warmUp(Projection.JDBC);
-        if (scale.repetitions() > 1 && (selected("B1") || selected("B2"))) {
+        if (scale.repetitions() > 1 && (selected("B1") || selected("B2")) && selected(Projection.JPA)) {
             warmUp(Projection.JPA);
         }
         for (Projection projection : Projection.values()) {
+            if (!selected(projection)) {
+                continue;
+            }
             compare("B1 empty DLQ", projection.label, "events/s", List.of(Setup.values()),
                     app -> emptyQueue(app, projection), projection);
             compare("B2 1% parked", projection.label, "events/s", List.of(Setup.values()),
@@ -582,7 +597,8 @@ public final class DlqBenchmark {
     /**
      * Entry point: {@code -Daxon.dlq.bench.scale=full|small|tiny -Daxon.dlq.bench.databases=postgres,h2}, and
      * optionally {@code -Daxon.dlq.bench.scenarios=B4} to run some scenarios only and
-     * {@code -Daxon.dlq.bench.repetitions=7} to repeat B1/B2 more often than the scale says.
+     * {@code -Daxon.dlq.bench.repetitions=7} to repeat B1/B2 more often than the scale says, and
+     * {@code -Daxon.dlq.bench.handlers=no-op} to run B1/B2 with some handlers only (label prefixes: no-op, JDBC, JPA).
      */
     public static String runFromProperties() throws Exception {
         Scale scale = switch (System.getProperty("axon.dlq.bench.scale", "tiny").toLowerCase(Locale.ROOT)) {
@@ -602,11 +618,13 @@ public final class DlqBenchmark {
         }
         String scenarios = System.getProperty("axon.dlq.bench.scenarios", "").trim();
         List<String> only = scenarios.isEmpty() ? List.of() : List.of(scenarios.split("\\s*,\\s*"));
+        String handlerLabels = System.getProperty("axon.dlq.bench.handlers", "").trim();
+        List<String> handlers = handlerLabels.isEmpty() ? List.of() : List.of(handlerLabels.split("\\s*,\\s*"));
         StringBuilder out = new StringBuilder();
         for (String name : System.getProperty("axon.dlq.bench.databases", "postgres").split(",")) {
             TestDatabase db = TestDatabase.valueOf(name.trim().toUpperCase(Locale.ROOT).replace("POSTGRESQL",
                                                                                                  "POSTGRES"));
-            out.append(new DlqBenchmark(db, scale).only(only).runAll().table()).append('\n');
+            out.append(new DlqBenchmark(db, scale).only(only).handlers(handlers).runAll().table()).append('\n');
         }
         return out.toString();
     }

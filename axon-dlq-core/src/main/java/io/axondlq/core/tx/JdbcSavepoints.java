@@ -38,7 +38,10 @@ public final class JdbcSavepoints implements Savepoints {
             if (connection.getAutoCommit()) {
                 return null;
             }
-            return on(holder, connection);
+            // Typically a batch's checkpoint at its first event: nothing to keep yet, so no SAVEPOINT round trip.
+            return TransactionStates.isIdle(connection)
+                    ? new TransactionStart(holder, connection, holder.isRollbackOnly())
+                    : on(holder, connection);
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create a savepoint", e);
         }
@@ -49,13 +52,39 @@ public final class JdbcSavepoints implements Savepoints {
     public void synchronize() {
         if (TransactionSynchronizationManager.getResource(dataSource) instanceof ConnectionHolder holder
                 && holder.getConnectionHandle() != null) {
-            AbortedTransactions.failIfAborted(holder.getConnection());
+            TransactionStates.failIfAborted(holder.getConnection());
         }
     }
 
     /** Takes a savepoint on a connection Spring bound to the transaction (also used by {@link JpaAwareSavepoints}). */
     static Savepoint on(ConnectionHolder holder, Connection connection) throws SQLException {
         return new JdbcSavepoint(holder, connection, connection.setSavepoint(), holder.isRollbackOnly());
+    }
+
+    /**
+     * The start of a transaction that has run no statement yet (see {@link TransactionStates#isIdle}): rolling back
+     * to it rolls the connection's transaction back, and the next statement begins a new one, which the transaction
+     * manager's commit then commits. Spring's transaction stays as it was, as with a savepoint.
+     */
+    private record TransactionStart(ConnectionHolder holder, Connection connection, boolean rollbackOnlyBefore)
+            implements Savepoint {
+
+        @Override
+        public void rollback() {
+            try {
+                connection.rollback();
+            } catch (SQLException e) {
+                throw new IllegalStateException("Could not roll back to the transaction's start", e);
+            }
+            if (!rollbackOnlyBefore) {
+                holder.resetRollbackOnly();
+            }
+        }
+
+        @Override
+        public void release() {
+            // Nothing was taken.
+        }
     }
 
     private record JdbcSavepoint(ConnectionHolder holder, Connection connection, java.sql.Savepoint savepoint,

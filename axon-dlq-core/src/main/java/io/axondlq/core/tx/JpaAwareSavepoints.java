@@ -104,7 +104,7 @@ public final class JpaAwareSavepoints implements Savepoints {
         // A handler that swallowed a database error (its own or the flush's) left the transaction aborted.
         if (TransactionSynchronizationManager.getResource(dataSource) instanceof ConnectionHolder holder
                 && holder.getConnectionHandle() != null) {
-            AbortedTransactions.failIfAborted(holder.getConnection());
+            TransactionStates.failIfAborted(holder.getConnection());
         }
     }
 

@@ -1,6 +1,8 @@
 package io.axondlq.core.tx;
 
+import io.axondlq.testsupport.CountingDataSource;
 import io.axondlq.testsupport.DatabaseTestBase;
+import io.axondlq.testsupport.TestDatabase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -72,6 +74,50 @@ abstract class JdbcSavepointsTest extends DatabaseTestBase {
             assertThat(status.isRollbackOnly()).isTrue();
         })).isInstanceOf(UnexpectedRollbackException.class);
         assertThat(count("doomed-" + run)).isZero();
+    }
+
+    /**
+     * A batch's checkpoint is usually taken before its transaction ran any statement. On PostgreSQL the driver
+     * knows, so no SAVEPOINT is sent: rolling back to it rolls the transaction back, the next statement begins a new
+     * one, and the commit commits that. Same outcome as a real savepoint (H2, which always takes one).
+     */
+    @Test
+    void aSavepointAtTheTransactionsStartUndoesEverythingAfterItAndTheCommitKeepsWhatFollows() {
+        CountingDataSource counting = new CountingDataSource(dataSource);
+        JdbcTemplate countedJdbc = new JdbcTemplate(counting);
+        TransactionTemplate countedTransaction = new TransactionTemplate(new DataSourceTransactionManager(counting));
+        Savepoints countedSavepoints = new JdbcSavepoints(counting);
+        String run = UUID.randomUUID().toString();
+        countedTransaction.executeWithoutResult(status -> {
+            Savepoints.Savepoint start = countedSavepoints.create();
+            assertThat(start).isNotNull();
+            assertThat(counting.savepoints()).as("SAVEPOINTs sent for a checkpoint at the start")
+                                             .isEqualTo(testDatabase == TestDatabase.POSTGRES ? 0 : 1);
+            countedJdbc.update("INSERT INTO savepoint_probe (id) VALUES (?)", "first-try-" + run);
+            assertThatThrownBy(() -> countedTransaction.executeWithoutResult(inner -> {
+                countedJdbc.update("INSERT INTO savepoint_probe (id) VALUES (?)", "failed-" + run);
+                throw new IllegalStateException("handler failure");
+            })).isInstanceOf(IllegalStateException.class);
+            start.rollback();
+            assertThat(status.isRollbackOnly()).as("after rolling back to the start").isFalse();
+            countedJdbc.update("INSERT INTO savepoint_probe (id) VALUES (?)", "second-try-" + run);
+            // Rolled back to again (a re-run that fails too), then used once more.
+            start.rollback();
+            countedJdbc.update("INSERT INTO savepoint_probe (id) VALUES (?)", "third-try-" + run);
+
+            // Once a statement ran, a savepoint is a real one everywhere.
+            int before = counting.savepoints();
+            Savepoints.Savepoint later = countedSavepoints.create();
+            assertThat(counting.savepoints()).isEqualTo(before + 1);
+            countedJdbc.update("INSERT INTO savepoint_probe (id) VALUES (?)", "undone-" + run);
+            later.rollback();
+            start.release();
+        });
+        assertThat(count("first-try-" + run)).isZero();
+        assertThat(count("failed-" + run)).isZero();
+        assertThat(count("second-try-" + run)).isZero();
+        assertThat(count("third-try-" + run)).isEqualTo(1);
+        assertThat(count("undone-" + run)).isZero();
     }
 
     private void insert(String id) {
