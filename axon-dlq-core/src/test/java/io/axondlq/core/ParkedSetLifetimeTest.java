@@ -73,10 +73,7 @@ abstract class ParkedSetLifetimeTest {
     void aClaimOfOneSegmentKeepsTheParkedSetOfAnotherSegmentThisNodeHolds() throws Exception {
         String lower = aggregateIn(LOWER);
         String upper = aggregateIn(UPPER);
-        processor.segmentClaimed(0);
-        processor.segmentClaimed(1);
-        handle(lower, 0, LOWER);
-        handle(upper, 0, UPPER);
+        claimBothAndHandleOneEventEach(lower, upper);
         assertThat(loads()).as("one load per segment").isEqualTo(2);
 
         counting.reset();
@@ -92,10 +89,7 @@ abstract class ParkedSetLifetimeTest {
     void aReleaseReportedByTheProcessorDropsThatSegmentsSetOnly() throws Exception {
         String lower = aggregateIn(LOWER);
         String upper = aggregateIn(UPPER);
-        processor.segmentClaimed(0);
-        processor.segmentClaimed(1);
-        handle(lower, 0, LOWER);
-        handle(upper, 0, UPPER);
+        claimBothAndHandleOneEventEach(lower, upper);
 
         counting.reset();
         processor.segmentReleased(LOWER);
@@ -124,6 +118,13 @@ abstract class ParkedSetLifetimeTest {
 
         assertThat(handled).as("parked behind the other node's letter").containsExactly(upper + "#0");
         assertThat(store.sequenceSize(group, store.sequenceKey(upper))).isEqualTo(2);
+    }
+
+    private void claimBothAndHandleOneEventEach(String lower, String upper) throws Exception {
+        processor.segmentClaimed(0);
+        processor.segmentClaimed(1);
+        handle(lower, 0, LOWER);
+        handle(upper, 0, UPPER);
     }
 
     private int loads() {

@@ -40,7 +40,7 @@ public final class JdbcSavepoints implements Savepoints {
             }
             // Typically a batch's checkpoint at its first event: nothing to keep yet, so no SAVEPOINT round trip.
             return TransactionStates.isIdle(connection)
-                    ? new TransactionStart(holder, connection, holder.isRollbackOnly())
+                    ? new JdbcSavepoint(holder, connection, null, holder.isRollbackOnly())
                     : on(holder, connection);
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create a savepoint", e);
@@ -62,38 +62,22 @@ public final class JdbcSavepoints implements Savepoints {
     }
 
     /**
-     * The start of a transaction that has run no statement yet (see {@link TransactionStates#isIdle}): rolling back
-     * to it rolls the connection's transaction back, and the next statement begins a new one, which the transaction
-     * manager's commit then commits. Spring's transaction stays as it was, as with a savepoint.
+     * A savepoint, or (with no {@code savepoint}) the start of a transaction that has run no statement yet (see
+     * {@link TransactionStates#isIdle}): rolling back to the start rolls the connection's transaction back, and the
+     * next statement begins a new one, which the transaction manager's commit then commits. Spring's transaction stays
+     * as it was either way.
      */
-    private record TransactionStart(ConnectionHolder holder, Connection connection, boolean rollbackOnlyBefore)
-            implements Savepoint {
-
-        @Override
-        public void rollback() {
-            try {
-                connection.rollback();
-            } catch (SQLException e) {
-                throw new IllegalStateException("Could not roll back to the transaction's start", e);
-            }
-            if (!rollbackOnlyBefore) {
-                holder.resetRollbackOnly();
-            }
-        }
-
-        @Override
-        public void release() {
-            // Nothing was taken.
-        }
-    }
-
     private record JdbcSavepoint(ConnectionHolder holder, Connection connection, java.sql.Savepoint savepoint,
                                  boolean rollbackOnlyBefore) implements Savepoint {
 
         @Override
         public void rollback() {
             try {
-                connection.rollback(savepoint);
+                if (savepoint == null) {
+                    connection.rollback();
+                } else {
+                    connection.rollback(savepoint);
+                }
             } catch (SQLException e) {
                 throw new IllegalStateException("Could not roll back to savepoint", e);
             }
@@ -104,6 +88,9 @@ public final class JdbcSavepoints implements Savepoints {
 
         @Override
         public void release() {
+            if (savepoint == null) {
+                return;
+            }
             try {
                 connection.releaseSavepoint(savepoint);
             } catch (SQLException e) {
