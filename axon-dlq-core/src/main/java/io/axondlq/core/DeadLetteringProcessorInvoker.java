@@ -121,6 +121,11 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
                 s -> s.getSegmentId() == segmentId || !heldSegments.contains(s.getSegmentId())));
     }
 
+    /** The segment ids this node holds a claim on, as the token store reported claims and releases. */
+    Set<Integer> heldSegments() {
+        return Set.copyOf(heldSegments);
+    }
+
     /** This node gave up (or deleted, merging) a segment's claim: its parked sets end with it. */
     public void claimReleased(int segmentId) {
         heldSegments.remove(segmentId);

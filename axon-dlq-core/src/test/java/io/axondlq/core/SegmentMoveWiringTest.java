@@ -55,7 +55,10 @@ abstract class SegmentMoveWiringTest extends InvokerTestBase {
         InvokerFixture f = fixture.start(Options.of(type).segments(2));
         assertThat(((AbstractEventProcessor) f.processor()).eventHandlerInvoker())
                 .as("the processor's invoker").isInstanceOf(DeadLetteringProcessorInvoker.class);
+        DeadLetteringProcessorInvoker invoker =
+                (DeadLetteringProcessorInvoker) ((AbstractEventProcessor) f.processor()).eventHandlerInvoker();
         publishAndAwait(f, 6, 2);
+        assertThat(invoker.heldSegments()).as("claims reported by the token store").containsExactlyInAnyOrder(0, 1);
 
         int rows = roundServedFromMemory(f, 6, 2, "segments held: parked sets served from memory");
 
@@ -63,6 +66,7 @@ abstract class SegmentMoveWiringTest extends InvokerTestBase {
         // again. Segment 1 stays put and keeps its set, unless its own claim is taken again meanwhile (a lapse).
         f.processor().releaseSegment(0, 1, TimeUnit.SECONDS);
         eventually().until(() -> owner(0) == null);
+        assertThat(invoker.heldSegments()).as("the release reported by the token store").doesNotContain(0);
         counting.reset();
         f.tokenStore.resetClaims();
         publishAndAwait(f, rows += 6, 2);
@@ -79,6 +83,9 @@ abstract class SegmentMoveWiringTest extends InvokerTestBase {
         counting.reset();
         publishAndAwait(f, rows += 6, pooled ? 3 : 1);
         assertThat(parkedSetLoads()).as(pooled ? "after a split" : "after a merge").isPositive();
+        // A merge deletes segment 1's token (reported as a release); a split adds segment 3, claimed here.
+        assertThat(invoker.heldSegments()).as("held after the " + (pooled ? "split" : "merge"))
+                                          .containsExactlyInAnyOrderElementsOf(pooled ? List.of(0, 1, 3) : List.of(0));
 
         roundServedFromMemory(f, rows, pooled ? 3 : 1, "settled again: from memory");
     }
