@@ -45,8 +45,10 @@ abstract class DeadLetterStatements {
 
     /**
      * One statement: if the sequence exists and has room, and the event is not a letter of the group yet, bump the
-     * sequence's counters and insert the letter at the new last index. Affects 0 rows otherwise. It locks the sequence
-     * row before it reads the index, so concurrent appends and evictions of the sequence are ordered by that lock.
+     * sequence's counters and insert the letter at the new last index. Inserts no letter otherwise (its update count is
+     * 0); for an event that is a letter already it may have counted it, which {@link #recountSequence()} repairs. It
+     * locks the sequence row before it reads the index, so concurrent appends and evictions of the sequence are ordered
+     * by that lock.
      */
     abstract String appendToSequence();
 
@@ -62,6 +64,23 @@ abstract class DeadLetterStatements {
      * max-sequences COUNT exact. Evictions never take it: they only lower the count.
      */
     abstract String lockGroup();
+
+    /** No letter of the group holds the event yet (the guard of the statements that store one). */
+    String noLetterOfEvent() {
+        return "NOT EXISTS (SELECT 1 FROM " + letterTable + " e WHERE e.processing_group = :processing_group "
+                + "AND e.event_identifier = :event_identifier AND e.event_digest = :event_digest)";
+    }
+
+    /**
+     * Sets the sequence's letter count to the letters it holds: after an append that found its event stored already,
+     * which the statement may have counted (see {@link #appendToSequence()}). Rare: Axon delivers an event again only
+     * after a lost claim, a merge or a replay.
+     */
+    String recountSequence() {
+        return "UPDATE " + sequenceTable + " SET letter_count = (SELECT COUNT(*) FROM " + letterTable + " l "
+                + "WHERE l.processing_group = :processing_group AND l.sequence_key = :sequence_key) "
+                + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+    }
 
     /** The letter already stored for an event of the group, and the sequence's size (null when absent). */
     String appendProbe() {

@@ -189,7 +189,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 }
                 Probe probe = probe(batch[j]);
                 if (probe.existingLetter() != null) {
-                    // Delivered again (Axon delivers at least once): it is in the queue already, store it once.
+                    // Delivered again (Axon delivers at least once): it is in the queue already, store it once. The
+                    // statement may have counted it again: count the sequence's letters.
+                    jdbc.update(sql.recountSequence(), batch[j]);
                     appended[i] = true;
                 } else if (appends.failure != null && appends.counts[j] == Statement.EXECUTE_FAILED) {
                     throw appends.failure;
@@ -260,7 +262,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 }
                 Probe probe = probe(params);
                 if (probe.existingLetter() != null) {
-                    return probe.existingLetter(); // the event is a letter already: store it once, history too
+                    // The event is a letter already: store it once, history too; the append may have counted it.
+                    jdbc.update(sql.recountSequence(), params);
+                    return probe.existingLetter();
                 }
                 RuntimeException collision = collision(processingGroup, key, params);
                 if (collision != null) {
