@@ -96,6 +96,8 @@ final class BenchmarkApp implements AutoCloseable {
     Configuration config;
     /** Segments of the processor; the poison-stall scenario uses one, so that a batch is 100 events. */
     int segments = SEGMENTS;
+    /** Set by a run over a counting DataSource (see DlqBenchmark#countRoundTrips). */
+    DlqBenchmark.RoundTrips roundTrips;
     /** axon-dlq's retry policy (its defaults unless a scenario sets one). */
     RetryPolicy retryPolicy = ExponentialBackoffRetryPolicy.defaults();
 

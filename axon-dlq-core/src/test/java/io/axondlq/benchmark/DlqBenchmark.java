@@ -10,6 +10,7 @@ import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.StoredLetter;
+import io.axondlq.testsupport.CountingDataSource;
 import io.axondlq.testsupport.FreshDatabase;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;
@@ -84,6 +85,7 @@ public final class DlqBenchmark {
     private final Map<String, Double> operatorPaths = new LinkedHashMap<>();
     private final List<String> ratios = new ArrayList<>();
     private final List<String> stallRows = new ArrayList<>();
+    private final List<String> roundTripRows = new ArrayList<>();
 
     public DlqBenchmark(TestDatabase database, Scale scale) {
         this.database = database;
@@ -131,6 +133,8 @@ public final class DlqBenchmark {
                     app -> emptyQueue(app, projection), projection);
             compare("B2 1% parked", projection.label, "events/s", List.of(Setup.values()),
                     app -> parkedTraffic(app, projection), projection);
+            countRoundTrips("B1 empty DLQ", projection, app -> emptyQueue(app, projection));
+            countRoundTrips("B2 1% parked", projection, app -> parkedTraffic(app, projection));
         }
         compare("B3 park storm", Projection.JDBC.label, "parked letters/s",
                 List.of(Setup.AXON, Setup.AXON_DLQ, Setup.AXON_DLQ_PER_ATTEMPT),
@@ -465,6 +469,37 @@ public final class DlqBenchmark {
         }
     }
 
+    /**
+     * One more run per setup, untimed, through a {@link CountingDataSource}: the round trips to the database while the
+     * processor works through the events (statements, commits, savepoint calls), per committed transaction. Explains
+     * the ratios: with a handler that sends nothing, a round trip plain Axon does not make is what a setup pays.
+     */
+    private void countRoundTrips(String scenario, Projection projection, Scenario body) throws Exception {
+        if (!selected(scenario)) {
+            return;
+        }
+        for (Setup setup : Setup.values()) {
+            try (FreshDatabase db = TestDatabases.fresh(database)) {
+                CountingDataSource counting = new CountingDataSource(db.dataSource());
+                try (BenchmarkApp app = new BenchmarkApp(setup, database, counting, projection)) {
+                    body.run(app);
+                    RoundTrips r = app.roundTrips;
+                    roundTripRows.add(String.format(Locale.ROOT, "| %s | %s | %s | %d | %d | %d | %.2f |", scenario,
+                                                    projection.label, setup.label, r.statements(), r.savepointCalls(),
+                                                    r.commits(), r.perCommit()));
+                }
+            }
+        }
+    }
+
+    /** What a {@link CountingDataSource} saw while the processor worked (see {@link #processAll}). */
+    record RoundTrips(int statements, int savepointCalls, int commits) {
+
+        double perCommit() {
+            return commits == 0 ? Double.NaN : (statements + savepointCalls + commits) / (double) commits;
+        }
+    }
+
     private void compare(String scenario, String variant, String unit, List<Setup> setups, Scenario body,
                          Projection projection) throws Exception {
         if (!selected(scenario)) {
@@ -511,6 +546,10 @@ public final class DlqBenchmark {
     /** Starts the configuration and waits until every segment passed the last event; returns seconds. */
     private static double processAll(BenchmarkApp app) throws Exception {
         app.build();
+        CountingDataSource counting = app.dataSource instanceof CountingDataSource c ? c : null;
+        if (counting != null) {
+            counting.reset();
+        }
         long start = System.nanoTime();
         app.config.start();
         long deadline = start + TimeUnit.MINUTES.toNanos(15);
@@ -520,7 +559,12 @@ public final class DlqBenchmark {
             }
             Thread.sleep(5);
         }
-        return (System.nanoTime() - start) / 1e9;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (counting != null) {
+            app.roundTrips = new RoundTrips(counting.count(), counting.savepoints() + counting.savepointReleases()
+                    + counting.rollbacksToSavepoint(), counting.commits());
+        }
+        return seconds;
     }
 
     /** {@code total} events round-robin over {@code aggregates} aggregates, numbered per aggregate from 0. */
@@ -550,6 +594,11 @@ public final class DlqBenchmark {
         out.append("\n| B5 operator path (axon-dlq, ").append(scale.operatorLetters()).append(" letters in ")
            .append(scale.operatorSequences()).append(" sequences) | value |\n|---|---:|\n");
         operatorPaths.forEach((k, v) -> out.append(String.format(Locale.ROOT, "| %s | %.1f |%n", k, v)));
+        if (!roundTripRows.isEmpty()) {
+            out.append("\n| round trips while processing (one untimed run per setup) | handler | setup | statements ")
+               .append("| savepoint calls | commits | round trips per commit |\n|---|---|---|---:|---:|---:|---:|\n");
+            roundTripRows.forEach(r -> out.append(r).append('\n'));
+        }
         if (!stallRows.isEmpty()) {
             out.append("\n| B6 poison stall (JDBC projection, 1 segment, batch ").append(BenchmarkApp.BATCH_SIZE)
                .append(", ").append(scale.stallEvents()).append(" events, ").append(STALL_ATTEMPTS)
