@@ -44,11 +44,11 @@ abstract class DeadLetterStatements {
     }
 
     /**
-     * One statement: if the sequence exists and has room, and the event is not a letter of the group yet, bump the
-     * sequence's counters and insert the letter at the new last index. Inserts no letter otherwise (its update count is
-     * 0); for an event that is a letter already it may have counted it, which {@link #recountSequence()} repairs. It
-     * locks the sequence row before it reads the index, so concurrent appends and evictions of the sequence are ordered
-     * by that lock.
+     * One statement: if the sequence exists and has room, bump the sequence's counters and insert the letter at the new
+     * last index, unless the event is a letter of the group already. Its update count is the letters inserted (0 or
+     * 1). For an event that is a letter already a dialect may have bumped the counters anyway, which
+     * {@link #recountSequence()} repairs. It locks the sequence row before it reads the index, so concurrent appends
+     * and evictions of the sequence are ordered by that lock.
      */
     abstract String appendToSequence();
 
@@ -64,12 +64,6 @@ abstract class DeadLetterStatements {
      * max-sequences COUNT exact. Evictions never take it: they only lower the count.
      */
     abstract String lockGroup();
-
-    /** No letter of the group holds the event yet (the guard of the statements that store one). */
-    String noLetterOfEvent() {
-        return "NOT EXISTS (SELECT 1 FROM " + letterTable + " e WHERE e.processing_group = :processing_group "
-                + "AND e.event_identifier = :event_identifier AND e.event_digest = :event_digest)";
-    }
 
     /**
      * Sets the sequence's letter count to the letters it holds: after an append that found its event stored already,

@@ -40,6 +40,11 @@ final class H2Statements extends DeadLetterStatements {
                 + "WHEN NOT MATCHED THEN INSERT (processing_group, lock_count) VALUES (v.processing_group, 1)";
     }
 
+    private String noLetterOfEvent() {
+        return "NOT EXISTS (SELECT 1 FROM " + letterTable + " e WHERE e.processing_group = :processing_group "
+                + "AND e.event_identifier = :event_identifier AND e.event_digest = :event_digest)";
+    }
+
     @Override
     String now() {
         return "CURRENT_TIMESTAMP";

@@ -187,11 +187,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                     appended[i] = true;
                     continue;
                 }
-                Probe probe = probe(batch[j]);
+                Probe probe = probeAfterAppend(batch[j]);
                 if (probe.existingLetter() != null) {
-                    // Delivered again (Axon delivers at least once): it is in the queue already, store it once. The
-                    // statement may have counted it again: count the sequence's letters.
-                    jdbc.update(sql.recountSequence(), batch[j]);
+                    // Delivered again (Axon delivers at least once): it is in the queue already, store it once.
                     appended[i] = true;
                 } else if (appends.failure != null && appends.counts[j] == Statement.EXECUTE_FAILED) {
                     throw appends.failure;
@@ -232,12 +230,20 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private record Probe(UUID existingLetter, Integer letterCount) {
     }
 
-    private Probe probe(SqlParameterSource params) {
-        return jdbc.queryForObject(sql.appendProbe(), params, (rs, i) -> {
+    /**
+     * Probes after an append that inserted nothing. When the event is a letter already, the append may have counted it
+     * anyway (see {@link DeadLetterStatements#appendToSequence()}): the sequence's count is set from its letters.
+     */
+    private Probe probeAfterAppend(SqlParameterSource params) {
+        Probe probe = jdbc.queryForObject(sql.appendProbe(), params, (rs, i) -> {
             UUID existing = rs.getObject("existing_letter", UUID.class);
             int count = rs.getInt("letter_count");
             return new Probe(existing, rs.wasNull() ? null : count);
         });
+        if (probe.existingLetter() != null) {
+            jdbc.update(sql.recountSequence(), params);
+        }
+        return probe;
     }
 
     @Override
@@ -260,11 +266,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                     insertHistory(letterId, draft.history());
                     return letterId;
                 }
-                Probe probe = probe(params);
+                Probe probe = probeAfterAppend(params);
                 if (probe.existingLetter() != null) {
-                    // The event is a letter already: store it once, history too; the append may have counted it.
-                    jdbc.update(sql.recountSequence(), params);
-                    return probe.existingLetter();
+                    return probe.existingLetter(); // the event is a letter already: store it once, history too
                 }
                 RuntimeException collision = collision(processingGroup, key, params);
                 if (collision != null) {

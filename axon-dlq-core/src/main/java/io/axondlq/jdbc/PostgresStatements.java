@@ -16,9 +16,10 @@ final class PostgresStatements extends DeadLetterStatements {
     /**
      * Bump the counters (the UPDATE locks the row and re-reads its latest committed version) and insert the letter at
      * the new last index: one write of the sequence row, not a lock and then an update (an append and its commit took
-     * 230-280 us instead of 360-510 us on the embedded PostgreSQL). An event that is a letter already (delivered again) inserts nothing but was counted: the store
-     * repairs the count ({@link #recountSequence()}); the index it took stays a gap, which orders nothing differently.
-     * No NOT EXISTS guard: with it, PostgreSQL's generic plan of this statement was several times slower.
+     * 230-280 us instead of 360-510 us on the embedded PostgreSQL). An event that is a letter already (delivered
+     * again) inserts nothing but was counted, which the store repairs ({@link #recountSequence()}); the index it took
+     * stays a gap, which orders nothing differently. No NOT EXISTS guard: with it, PostgreSQL's generic plan of this
+     * statement was several times slower.
      */
     @Override
     String appendToSequence() {
