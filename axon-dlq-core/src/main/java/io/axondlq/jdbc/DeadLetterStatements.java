@@ -61,7 +61,8 @@ abstract class DeadLetterStatements {
 
     /**
      * Locks the group's lock row (creating it when absent): starting a sequence serializes on it, which makes the
-     * max-sequences COUNT exact. Evictions never take it: they only lower the count.
+     * max-sequences COUNT exact. Evictions never take it: they only lower the count. The store runs it for every
+     * group that shares transactions with the starting one, in name order, so that those locks never deadlock.
      */
     abstract String lockGroup();
 

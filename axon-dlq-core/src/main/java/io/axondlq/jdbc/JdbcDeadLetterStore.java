@@ -63,9 +63,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
@@ -98,6 +101,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final Function<Object, SequenceKeys.StoredKey> keyEncoder;
     private final String nodeId;
     private final RowMapper<StoredLetter> letterMapper = this::mapLetter;
+    /** Per group, the groups whose lock rows a sequence start of it locks, in name order (itself when absent). */
+    private final Map<String, List<String>> groupLockOrder = new ConcurrentHashMap<>();
 
     private JdbcDeadLetterStore(Builder builder) {
         this.dialect = builder.dialect != null ? builder.dialect : SqlDialect.detect(builder.dataSource);
@@ -126,6 +131,29 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     public String nodeId() {
         return nodeId;
+    }
+
+    /**
+     * From now on a sequence start of any of these groups locks the lock rows of all of them, in name order (the
+     * same on every node): two transactions that start sequences of these groups then queue on the first row instead
+     * of each holding one group and waiting for the other's. A group declared in two calls joins both sets.
+     */
+    @Override
+    public void groupsShareTransactions(Collection<String> processingGroups) {
+        synchronized (groupLockOrder) {
+            TreeSet<String> joined = new TreeSet<>();
+            for (String group : processingGroups) {
+                joined.add(Objects.requireNonNull(group, "processingGroup"));
+                joined.addAll(groupLockOrder.getOrDefault(group, List.of()));
+            }
+            List<String> order = List.copyOf(joined);
+            joined.forEach(group -> groupLockOrder.put(group, order));
+        }
+    }
+
+    /** The groups a sequence start of this group locks, in the order it locks them. */
+    public List<String> groupLockOrder(String processingGroup) {
+        return groupLockOrder.getOrDefault(processingGroup, List.of(processingGroup));
     }
 
     @Override
@@ -260,7 +288,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                         .addValue("full_key", fullKey(draft.sequenceIdentifier()), Types.VARCHAR)
                         .addValue("max_sequences", limits.maxSequences())
                         .addValue("max_sequence_size", limits.maxSequenceSize());
-                lockGroup(params);
+                lockGroups(processingGroup);
                 if (updateTolerantOfH2Duplicates(sql.startSequence(), params) > 0
                         || updateTolerantOfH2Duplicates(sql.appendToSequence(), params) > 0) {
                     insertHistory(letterId, draft.history());
@@ -305,7 +333,17 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 ? new SequenceKeyCollisionException(processingGroup, key) : null;
     }
 
-    /** Serializes sequence starts of the group (see {@link DeadLetterStatements#lockGroup()}). */
+    /**
+     * Serializes sequence starts of the group (see {@link DeadLetterStatements#lockGroup()}), locking the rows of the
+     * groups it shares transactions with too, one by one in {@link #groupLockOrder(String)}: an order every
+     * transaction follows cannot close a cycle of waits. Locks held already are taken again at no cost.
+     */
+    private void lockGroups(String processingGroup) {
+        for (String group : groupLockOrder(processingGroup)) {
+            lockGroup(groupParams(group));
+        }
+    }
+
     private void lockGroup(MapSqlParameterSource params) {
         for (int attempt = 0; ; attempt++) {
             try {

@@ -339,6 +339,9 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(f.module.groups().processingGroups()).containsExactly(GROUP, SecondGroupHandler.GROUP);
         assertThat(f.module.groups().binding(SecondGroupHandler.GROUP).orElseThrow().processorName())
                 .isEqualTo(PROCESSOR);
+        // One batch enqueues for both groups: the module declared that, so their sequence starts lock in one order.
+        assertThat(f.appStore.groupLockOrder(GROUP)).containsExactly(GROUP, SecondGroupHandler.GROUP);
+        assertThat(f.appStore.groupLockOrder(SecondGroupHandler.GROUP)).containsExactly(GROUP, SecondGroupHandler.GROUP);
         f.handler.faults.poisoned.add("A");
         f.publishRounds(1, "A");
         eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(1));

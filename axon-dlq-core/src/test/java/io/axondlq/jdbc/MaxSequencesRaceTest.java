@@ -145,6 +145,63 @@ abstract class MaxSequencesRaceTest {
         }
     }
 
+    /**
+     * Two batches of one processor start sequences of its two groups in opposite order (a failure storm across
+     * segments). Each group's lock alone would let the first batch hold A and wait for B while the second holds B and
+     * waits for A: a deadlock the database breaks by failing one batch. Declared as sharing transactions, both groups'
+     * locks are taken in one order, so the second batch waits at its first start until the first commits.
+     */
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a guard against a hang, not a timing assertion
+    void batchesStartingSequencesOfTwoGroupsInOppositeOrderDoNotDeadlock() throws Exception {
+        JdbcDeadLetterStore store = JdbcDeadLetterStoreTest.storeOn(dataSource, "node-a", DeadLetterLimits.DEFAULT);
+        String groupA = group + "-a";
+        String groupB = group + "-b";
+        store.groupsShareTransactions(List.of(groupB, groupA));
+        // Both groups have started a sequence before, so their lock rows exist (as after the first failure ever).
+        store.enqueue(groupA, failed("a"));
+        store.enqueue(groupB, failed("b"));
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        Future<?> first = executor.submit(() -> tx.executeWithoutResult(status -> {
+            store.enqueue(groupA, failed("x"));
+            firstStarted.countDown();
+            await(goOn);
+            store.enqueue(groupB, failed("y"));
+            order.add("first batch started its second sequence");
+        }));
+        firstStarted.await();
+        Future<?> second = executor.submit(() -> tx.executeWithoutResult(status -> {
+            store.enqueue(groupB, failed("z"));
+            order.add("second batch started its first sequence");
+            store.enqueue(groupA, failed("w"));
+        }));
+        // The second batch waits for a group lock while the first holds A: the interleaving of the deadlock.
+        LockWaits.awaitBlocked(dataSource, database, 1);
+        goOn.countDown();
+
+        first.get(1, TimeUnit.MINUTES);
+        second.get(1, TimeUnit.MINUTES);
+        assertThat(order).as("the second batch waited at its first start until the first batch was done")
+                         .containsExactly("first batch started its second sequence",
+                                          "second batch started its first sequence");
+        assertThat(store.sequenceCount(groupA)).isEqualTo(3);
+        assertThat(store.sequenceCount(groupB)).isEqualTo(3);
+    }
+
+    @Test
+    void groupsDeclaredInTwoSetsLockAllOfThemInNameOrder() {
+        JdbcDeadLetterStore store = JdbcDeadLetterStoreTest.storeOn(dataSource, "node-a", DeadLetterLimits.DEFAULT);
+        assertThat(store.groupLockOrder("b")).containsExactly("b");
+        store.groupsShareTransactions(List.of("c", "b"));
+        store.groupsShareTransactions(List.of("a", "c"));
+        store.groupsShareTransactions(List.of("d"));
+        assertThat(store.groupLockOrder("a")).containsExactly("a", "b", "c");
+        assertThat(store.groupLockOrder("b")).containsExactly("a", "b", "c");
+        assertThat(store.groupLockOrder("d")).containsExactly("d");
+    }
+
     private static LetterDraft failed(String key) {
         return LetterDraft.failed(key, event(new JdbcDeadLetterStoreTest.OrderPlaced(key, 0)),
                                   new IllegalStateException("boom"), List.of());

@@ -259,6 +259,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             return invoker;
         }
         requirePropagatingErrorHandler(processorName, ours);
+        // A batch of this processor enqueues for all its groups in one transaction: their locks go in one order.
+        store().groupsShareTransactions(ours.stream().map(DeadLetteringEventHandlerInvoker::processingGroup).toList());
         // Checkpoints re-run every group of the processor after a failure: only when all of them accept that.
         boolean checkpointing = transactional && ours.stream().allMatch(
                 i -> i.isolation() == DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT);

@@ -65,6 +65,16 @@ public interface DeadLetterStore {
      */
     UUID enqueue(String processingGroup, LetterDraft draft);
 
+    /**
+     * Declares that these processing groups write to the store in one transaction: the groups of one event processor,
+     * whose batch enqueues for all of them. A store that locks per group when it starts a sequence must then take the
+     * locks of all of them, in one order every node agrees on, so that two batches of the processor never wait for
+     * each other's group in a cycle (a deadlock the database breaks by failing one batch). Called while the processors
+     * are configured, before they start. The default does nothing (a store without such locks).
+     */
+    default void groupsShareTransactions(Collection<String> processingGroups) {
+    }
+
     // --- reads --------------------------------------------------------------------------------------------------
 
     boolean contains(String processingGroup, String sequenceKey);
