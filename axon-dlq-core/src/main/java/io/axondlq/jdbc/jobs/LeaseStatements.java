@@ -25,6 +25,14 @@ abstract class LeaseStatements {
     /** The database's current time. */
     abstract String now();
 
+    /** Reads the database's current time (see {@link #now()}). */
+    static String currentTime(SqlDialect dialect) {
+        return "SELECT " + switch (dialect) {
+            case POSTGRESQL -> Postgres.NOW;
+            case H2 -> H2.NOW;
+        };
+    }
+
     /** {@link #now()} plus {@code :ttl_ms} milliseconds. */
     abstract String leaseEnd();
 
@@ -52,13 +60,15 @@ abstract class LeaseStatements {
 
     /** Statement start: a lease taken inside a longer transaction is measured from the moment it was taken. */
     static final class Postgres extends LeaseStatements {
+        static final String NOW = "statement_timestamp()";
+
         Postgres(String tablePrefix) {
             super(tablePrefix);
         }
 
         @Override
         String now() {
-            return "statement_timestamp()";
+            return NOW;
         }
 
         @Override
@@ -76,13 +86,15 @@ abstract class LeaseStatements {
 
     /** H2 has nothing finer than the transaction's start; its failed statements leave the transaction usable. */
     static final class H2 extends LeaseStatements {
+        static final String NOW = "CURRENT_TIMESTAMP";
+
         H2(String tablePrefix) {
             super(tablePrefix);
         }
 
         @Override
         String now() {
-            return "CURRENT_TIMESTAMP";
+            return NOW;
         }
 
         @Override

@@ -7,10 +7,14 @@ import io.axondlq.testsupport.TestDataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -40,6 +44,24 @@ abstract class LeasesTest {
         SchemaInitializer.initialize(dataSource, dialect, PREFIX, "V2__axon_dlq_operations.sql");
         leases = new JdbcLeases(dataSource, PREFIX);
         name = "test:" + UUID.randomUUID();
+    }
+
+    /**
+     * The jobs' due times and the leases read one clock, the database's: a lease taken between two readings of the
+     * {@link DatabaseClock} starts between them (read back from its end), whatever the JVM's time zone.
+     */
+    @Test
+    void theDatabaseClockIsTheClockLeasesAreMeasuredBy() {
+        DatabaseClock clock = new DatabaseClock(dataSource);
+        Instant before = clock.instant();
+        assertThat(leases.acquire(name, "a", Duration.ofHours(1))).isTrue();
+        Instant after = clock.instant();
+        Instant leaseStart = new JdbcTemplate(dataSource).queryForObject(
+                "SELECT lease_until FROM " + PREFIX + "scheduler_lease WHERE name = ?", OffsetDateTime.class, name)
+                                                         .toInstant().minus(Duration.ofHours(1));
+        assertThat(leaseStart).isBetween(before, after);
+        assertThat(clock.getZone()).isEqualTo(ZoneOffset.UTC);
+        assertThat(clock.withZone(ZoneOffset.ofHours(2)).instant()).isAfterOrEqualTo(after);
     }
 
     @Test

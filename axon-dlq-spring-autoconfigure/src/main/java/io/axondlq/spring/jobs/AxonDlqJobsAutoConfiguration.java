@@ -12,6 +12,7 @@ import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.jdbc.jobs.JdbcLeases;
 import io.axondlq.jdbc.jobs.JdbcRetryJobProgress;
 import io.axondlq.jdbc.jobs.JdbcRetryJobs;
@@ -42,7 +43,8 @@ import javax.sql.DataSource;
  * Background work, wired only: the {@link RetryJobs} store, the node's one {@link JobWorker} running its kinds of work
  * ({@link RetryJobRunner} always, {@link AutoRetryScheduler} with {@code axon.dlq.auto-retry.enabled=true}), the
  * {@link Leases} they share, and the {@link RetryJobAudit} port on the {@link AuditLog}. Every transaction runs on the
- * application's {@link PlatformTransactionManager}.
+ * application's {@link PlatformTransactionManager}. Their due times (cooldowns, idempotency windows, the automatic-retry
+ * schedule) are read from the {@link DatabaseClock}, as the leases are: one node writes them, another compares them.
  */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
@@ -85,7 +87,8 @@ public class AxonDlqJobsAutoConfiguration {
                     "axon.dlq.retry-jobs.idempotency-key-ttl must be positive, was " + ttl, null);
         }
         return new JdbcRetryJobs(dataSource, transactions(transactions, dataSource),
-                                 properties.getJdbc().getTablePrefix(), store, leases, audit, ttl, Clock.systemUTC());
+                                 properties.getJdbc().getTablePrefix(), store, leases, audit, ttl,
+                                 new DatabaseClock(dataSource));
     }
 
     @Bean
@@ -113,7 +116,7 @@ public class AxonDlqJobsAutoConfiguration {
         // Through the operations service: every letter a job redelivers is audited in its own transaction.
         return new RetryJobRunner(progress, (group, key) -> letters.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR,
                                                                                      group, key),
-                                  owner, settings, Clock.systemUTC());
+                                  owner, settings, new DatabaseClock(dataSource));
     }
 
     /**
@@ -159,7 +162,7 @@ public class AxonDlqJobsAutoConfiguration {
         return new AutoRetryScheduler(store, leases, transactions(transactions, dataSource),
                                       (group, key, recorder) -> letters.redeliverLetters(
                                               RetryJobRunner.SYSTEM_ACTOR, group, key, recorder),
-                                      runsHere, audit, owner, settings, Clock.systemUTC());
+                                      runsHere, audit, owner, settings, new DatabaseClock(dataSource));
     }
 
     /** The node's one worker, running every {@link BackgroundJob} bean. */

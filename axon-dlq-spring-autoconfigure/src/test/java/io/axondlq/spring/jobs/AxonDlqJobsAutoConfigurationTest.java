@@ -12,6 +12,7 @@ import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
@@ -120,6 +121,21 @@ class AxonDlqJobsAutoConfigurationTest {
                   assertThat(scheduler.settings().batchSize()).isEqualTo(7);
                   // three polls, but at least the claim lease (30s)
                   assertThat(scheduler.settings().lease()).isEqualTo(Duration.ofSeconds(30));
+              });
+    }
+
+    /** Due times are written by one node and compared by another: every kind of work reads the database's clock. */
+    @Test
+    void dueTimesAreReadFromTheDatabaseClock() {
+        runner.withUserConfiguration(RedelivererConfiguration.class)
+              .withPropertyValues("axon.dlq.auto-retry.enabled=true")
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  assertThat(context.getBean(AutoRetryScheduler.class)).extracting("clock")
+                                                                       .isInstanceOf(DatabaseClock.class);
+                  assertThat(context.getBean(RetryJobRunner.class)).extracting("clock")
+                                                                   .isInstanceOf(DatabaseClock.class);
+                  assertThat(context.getBean(RetryJobs.class)).extracting("clock").isInstanceOf(DatabaseClock.class);
               });
     }
 
