@@ -17,6 +17,7 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.StreamingEventProcessor;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.axonframework.messaging.deadletter.DeadLetter;
@@ -24,6 +25,8 @@ import org.axonframework.messaging.deadletter.SequencedDeadLetterProcessor;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -212,13 +215,12 @@ abstract class AxonBuiltInInvokerInteropTest {
 
         // B and C flow past the failing aggregate, in order. Generous waits: a pooled processor backs off after
         // errors, and on a loaded 2-core machine that has taken over 30 s (seen once in CI next to a benchmark).
-        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        awaitExplained(handler, store, () -> {
             assertThat(handledOf(handler, "B")).containsExactly(0L, 1L, 2L);
             assertThat(handledOf(handler, "C")).containsExactly(0L, 1L, 2L);
         });
         // A's first event is dead-lettered, the two that follow are parked behind it.
-        await().atMost(Duration.ofSeconds(90))
-               .untilAsserted(() -> assertThat(queue.sequenceSize("A")).isEqualTo(3));
+        awaitExplained(handler, store, () -> assertThat(queue.sequenceSize("A")).isEqualTo(3));
         assertThat(store.sequenceSize(GROUP, store.sequenceKey("A"))).isEqualTo(3);
         assertThat(queue.amountOfSequences()).isEqualTo(1);
         assertThat(queue.size()).isEqualTo(3);
@@ -236,6 +238,29 @@ abstract class AxonBuiltInInvokerInteropTest {
                     assertThat(cause.message()).isEqualTo("handler is broken for A#0");
                 });
         return new Fixture(store, queue, handler);
+    }
+
+    /**
+     * Waits up to 90 s for {@code assertion}; on a timeout the failure carries what the processor was doing: its
+     * segments' status, the letters of the group and the processor threads' stacks (the H2 variant has timed out
+     * under heavy load, see {@link H2AxonBuiltInInvokerInteropTest}).
+     */
+    private void awaitExplained(InteropHandler handler, JdbcDeadLetterStore store, ThrowingRunnable assertion) {
+        try {
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(assertion);
+        } catch (ConditionTimeoutException timeout) {
+            StringBuilder state = new StringBuilder("Timed out; handled: ").append(handler.handled);
+            config.eventProcessingConfiguration().eventProcessor(GROUP, StreamingEventProcessor.class)
+                  .ifPresent(p -> p.processingStatus().forEach(
+                          (segment, status) -> state.append("\nsegment ").append(segment)
+                                                    .append(": position ").append(status.getCurrentPosition())
+                                                    .append(", caught up ").append(status.isCaughtUp())
+                                                    .append(", error ").append(status.getError())));
+            state.append("\nletters of A: ").append(store.sequenceSize(GROUP, store.sequenceKey("A")))
+                 .append(", group size ").append(store.size(GROUP))
+                 .append("\nprocessor threads:\n").append(ProcessorThreads.dump());
+            throw new AssertionError(state.toString(), timeout);
+        }
     }
 
     /** Calls Axon's {@code processAny()} until it reports nothing more was processed; returns the successful runs. */

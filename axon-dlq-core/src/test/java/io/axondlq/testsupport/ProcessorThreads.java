@@ -30,6 +30,20 @@ public final class ProcessorThreads {
                      .toList();
     }
 
+    /** The stack traces of the live processor threads, for a failure message. */
+    public static String dump() {
+        StringBuilder out = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (thread.isAlive() && PROCESSOR_THREAD.matcher(thread.getName()).matches()) {
+                out.append(thread.getName()).append(" (").append(thread.getState()).append(")\n");
+                for (StackTraceElement frame : stack) {
+                    out.append("    at ").append(frame).append('\n');
+                }
+            }
+        });
+        return out.toString();
+    }
+
     /** Blocks until no processor thread is alive; fails, naming them, if some outlive {@code timeout}. */
     public static void awaitNoneAlive(Duration timeout) {
         await("processor threads of earlier tests to end")
