@@ -11,6 +11,7 @@ import io.axondlq.core.tx.Savepoints;
 import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import io.axondlq.testsupport.ProcessorThreads;
 import io.axondlq.testsupport.TestDatabase;
 import org.axonframework.config.Configuration;
@@ -155,8 +156,8 @@ final class InvokerFixture implements AutoCloseable {
      * @param inspectDataSource the same database, for the test's assertions
      */
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource) {
-        this(database, dataSource, inspectDataSource, null, Duration.ofSeconds(10), new InMemoryEventStorageEngine(),
-             null, new ConcurrentHashMap<>());
+        this(database, dataSource, inspectDataSource, null, Duration.ofSeconds(10),
+             new OrderedInMemoryEventStorageEngine(), null, new ConcurrentHashMap<>());
     }
 
     /**
@@ -164,8 +165,8 @@ final class InvokerFixture implements AutoCloseable {
      */
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
                    Duration claimTimeout) {
-        this(database, dataSource, inspectDataSource, nodeId, claimTimeout, new InMemoryEventStorageEngine(), null,
-             new ConcurrentHashMap<>());
+        this(database, dataSource, inspectDataSource, nodeId, claimTimeout, new OrderedInMemoryEventStorageEngine(),
+             null, new ConcurrentHashMap<>());
     }
 
     /**

@@ -7,6 +7,7 @@ import io.axondlq.core.store.LeaseLostException;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.testsupport.CountingDataSource;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
@@ -61,7 +62,7 @@ abstract class RedeliveryLeaseIntegrationTest {
     @BeforeEach
     void startTwoNodes() {
         InvokerFixture.prepareDatabase(database, pool);
-        InMemoryEventStorageEngine stream = new InMemoryEventStorageEngine();
+        InMemoryEventStorageEngine stream = new OrderedInMemoryEventStorageEngine();
         countingA = new CountingDataSource(pool);
         nodeA = new InvokerFixture(database, countingA, pool, "node-a", stream);
         nodeB = new InvokerFixture(database, new CountingDataSource(pool), pool, "node-b", stream);

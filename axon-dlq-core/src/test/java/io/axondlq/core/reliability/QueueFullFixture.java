@@ -11,6 +11,7 @@ import io.axondlq.core.tx.JdbcSavepoints;
 import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import io.axondlq.testsupport.TestDatabase;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
@@ -53,7 +54,7 @@ final class QueueFullFixture implements AutoCloseable {
     private final DataSourceTransactionManager transactions;
     private final JdbcTokenStore tokenStore;
     private final JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
-    private final InMemoryEventStorageEngine storageEngine = new InMemoryEventStorageEngine();
+    private final InMemoryEventStorageEngine storageEngine = new OrderedInMemoryEventStorageEngine();
     private final Map<String, AtomicLong> nextSequence = new ConcurrentHashMap<>();
     private final DeadLetterObserver observer;
     private Configuration config;

@@ -15,6 +15,7 @@ import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.core.upcast.OrderUpcasters.Representation;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.ProcessorThreads;
 import io.axondlq.testsupport.TestDataSource;
@@ -168,7 +169,7 @@ abstract class UpcastingRedeliveryIntegrationTest {
         for (String table : List.of("axon_dlq_attempt", "axon_dlq_letter", "axon_dlq_sequence")) {
             jdbc.execute("DELETE FROM " + table);
         }
-        storage = new InMemoryEventStorageEngine();
+        storage = new OrderedInMemoryEventStorageEngine();
         transactions = new DataSourceTransactionManager(pool);
     }
 

@@ -24,6 +24,7 @@ import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
 import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.jdbc.audit.JdbcAuditLog;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.DefaultConfigurer;
@@ -31,7 +32,6 @@ import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
-import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -144,7 +144,8 @@ final class RetryJobFixture implements AutoCloseable {
                                                  .configureSerializer(c -> serializer)
                                                  .configureEventSerializer(c -> serializer)
                                                  .configureMessageSerializer(c -> serializer)
-                                                 .configureEmbeddedEventStore(c -> new InMemoryEventStorageEngine())
+                                                 .configureEmbeddedEventStore(
+                                                         c -> new OrderedInMemoryEventStorageEngine())
                                                  .configureTransactionManager(
                                                          c -> new SpringTransactionManagerAdapter(transactions));
         configurer.registerModule(module);

@@ -1,9 +1,9 @@
 package io.axondlq.spring.jpa.testapp;
 
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
-import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 
@@ -20,7 +20,7 @@ public class JpaDlqTestApplication {
 
     @Bean
     public EventStorageEngine eventStorageEngine() {
-        return new InMemoryEventStorageEngine();
+        return new OrderedInMemoryEventStorageEngine();
     }
 
     @Bean

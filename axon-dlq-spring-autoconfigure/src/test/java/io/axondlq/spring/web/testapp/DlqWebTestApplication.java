@@ -1,6 +1,7 @@
 package io.axondlq.spring.web.testapp;
 
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
@@ -9,7 +10,6 @@ import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
-import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.axonframework.messaging.MetaData;
 import org.axonframework.serialization.Serializer;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -39,7 +39,7 @@ public class DlqWebTestApplication {
 
     @Bean
     public EventStorageEngine eventStorageEngine() {
-        return new InMemoryEventStorageEngine();
+        return new OrderedInMemoryEventStorageEngine();
     }
 
     @Bean
