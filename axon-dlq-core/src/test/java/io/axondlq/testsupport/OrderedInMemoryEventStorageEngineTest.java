@@ -81,9 +81,8 @@ class OrderedInMemoryEventStorageEngineTest {
             reading.countDown();
             while (true) {
                 boolean appendDone = appended.get();
-                TrackingToken from = last;
                 List<? extends TrackedEventMessage<?>> read;
-                try (Stream<? extends TrackedEventMessage<?>> stream = engine.readEvents(from, false)) {
+                try (Stream<? extends TrackedEventMessage<?>> stream = engine.readEvents(last, false)) {
                     read = stream.collect(Collectors.toList());
                 }
                 for (TrackedEventMessage<?> event : read) {

@@ -23,9 +23,8 @@ public final class ProcessorThreads {
     /** The live threads of Axon's streaming processors (tracking workers, pooled coordinators and work packages). */
     public static List<String> alive() {
         return Thread.getAllStackTraces().keySet().stream()
-                     .filter(Thread::isAlive)
+                     .filter(ProcessorThreads::isLiveProcessorThread)
                      .map(Thread::getName)
-                     .filter(name -> PROCESSOR_THREAD.matcher(name).matches())
                      .sorted()
                      .toList();
     }
@@ -34,7 +33,7 @@ public final class ProcessorThreads {
     public static String dump() {
         StringBuilder out = new StringBuilder();
         Thread.getAllStackTraces().forEach((thread, stack) -> {
-            if (thread.isAlive() && PROCESSOR_THREAD.matcher(thread.getName()).matches()) {
+            if (isLiveProcessorThread(thread)) {
                 out.append(thread.getName()).append(" (").append(thread.getState()).append(")\n");
                 for (StackTraceElement frame : stack) {
                     out.append("    at ").append(frame).append('\n');
@@ -42,6 +41,10 @@ public final class ProcessorThreads {
             }
         });
         return out.toString();
+    }
+
+    private static boolean isLiveProcessorThread(Thread thread) {
+        return thread.isAlive() && PROCESSOR_THREAD.matcher(thread.getName()).matches();
     }
 
     /** Blocks until no processor thread is alive; fails, naming them, if some outlive {@code timeout}. */
