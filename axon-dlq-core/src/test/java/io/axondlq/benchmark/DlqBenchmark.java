@@ -587,8 +587,8 @@ public final class DlqBenchmark {
 
     /**
      * Lets the previous run's aftermath pass before the clock starts: its garbage, the pages it dirtied (flushed by a
-     * checkpoint) and autovacuum on its tables. The setups run in a rotated order, so each one always follows the same
-     * other one: without this, whatever b (the setup that writes the most) leaves behind was always charged to c.
+     * checkpoint) and autovacuum on its tables. The setups rotate, which keeps their cyclic order: without this, what
+     * b (the setup that writes the most) leaves behind was charged to c in three repetitions of four, and never to a.
      */
     private static void settle(BenchmarkApp app) throws InterruptedException {
         System.gc();
