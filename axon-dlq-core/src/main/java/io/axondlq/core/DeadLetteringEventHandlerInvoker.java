@@ -187,7 +187,6 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         return appended;
     }
 
-    /** Tells the observer, deferred while a checkpoint can still undo the event (see {@link CheckpointBatch}). */
     /**
      * Appends followers a checkpointed batch deferred, in one statement.
      *
@@ -221,6 +220,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         return drained;
     }
 
+    /** Tells the observer, deferred while a checkpoint can still undo the event (see {@link CheckpointBatch}). */
     private static void report(Runnable notification) {
         CheckpointBatch batch = CheckpointBatch.current();
         if (batch != null) {
