@@ -238,6 +238,9 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
         batch.flushNotifications();
         batch.phase = CheckpointBatch.Phase.ISOLATE;
         try {
+            // The followers the re-run deferred go first (reported at once, as nothing rolls them back now): the
+            // isolated event is appended at once when its sequence is parked, and must not overtake them.
+            flushFollowers(batch);
             rehandle(failing, failingIsOwn);
         } finally {
             batch.phase = CheckpointBatch.Phase.RUN;

@@ -16,6 +16,7 @@ import io.axondlq.core.store.UndeserializableLetterException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -366,6 +367,49 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(f.projected("B")).containsExactly(0L);
     }
 
+    /**
+     * Two axon-dlq groups in one processor, a parked sequence with two followers in one batch, and the other group
+     * failing on the second: the rollback to the checkpoint re-defers the first follower, and the isolated second
+     * one must not be appended before it (found in review: the isolation phase appended at once, so the letters
+     * read A#0, A#2, A#1 and a redelivery would have applied A#2 first).
+     */
+    @Test
+    void anIsolatedFollowerIsAppendedAfterTheFollowersDeferredBeforeIt() {
+        SecondGroupHandler second = new SecondGroupHandler();
+        RecordingObserver observer = new RecordingObserver();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).segments(1).observer(observer).customizer(
+                ep -> ep.assignProcessingGroup(SecondGroupHandler.GROUP, PROCESSOR)
+                        .registerEventHandler(c -> second)));
+        // The processor decides where a batch ends: try aggregates until both followers shared one.
+        boolean sharedABatch = false;
+        for (int round = 0; round < 10 && !sharedABatch; round++) {
+            String aggregate = "A" + round;
+            f.handler.faults.poisoned.add(aggregate);
+            f.publishRounds(1, aggregate);
+            eventually().untilAsserted(() -> assertThat(f.sequenceSize(aggregate)).isEqualTo(1));
+            eventually().until(f::tokensAtHead);
+
+            second.failOnce.add(aggregate + "#2");
+            f.publishRounds(2, aggregate);
+
+            eventually().untilAsserted(() -> assertThat(second.handled).contains(aggregate + "#2"));
+            eventually().until(f::tokensAtHead);
+            assertThat(f.letters(aggregate)).extracting(l -> key(l.message()))
+                                            .containsExactly(aggregate + "#0", aggregate + "#1", aggregate + "#2");
+            assertThat(f.sequenceSize(aggregate)).isEqualTo(3);
+            assertThat(f.projected(aggregate)).isEmpty();
+            sharedABatch = second.batchOf.get(aggregate + "#1").equals(second.batchOf.get(aggregate + "#2"));
+            if (sharedABatch) {
+                assertThat(second.handled.stream().filter(k -> k.startsWith(aggregate + "#")))
+                        .as("the failure was isolated: %s#1 re-run after the rollback", aggregate)
+                        .containsExactly(aggregate + "#0", aggregate + "#1", aggregate + "#1", aggregate + "#2");
+                assertThat(observer.matching("parked " + aggregate + "#")).as("each follower reported once")
+                                   .containsExactly("parked " + aggregate + "#1", "parked " + aggregate + "#2");
+            }
+        }
+        assertThat(sharedABatch).as("in some round both followers were in one batch").isTrue();
+    }
+
     // --- 8. undeserializable letter -----------------------------------------------------------------------------
 
     @Test
@@ -426,11 +470,14 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         final java.util.Set<String> failOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
         final List<String> handled = new CopyOnWriteArrayList<>();
         final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        /** The batch (root unit of work) each event was last handled in. */
+        final Map<String, Integer> batchOf = new java.util.concurrent.ConcurrentHashMap<>();
 
         @org.axonframework.eventhandling.EventHandler
         void on(ThingHappened event) {
             attempts.incrementAndGet();
             String key = event.aggregateId() + "#" + event.seq();
+            batchOf.put(key, System.identityHashCode(CurrentUnitOfWork.get().root()));
             if (failOnce.remove(key)) {
                 throw new IllegalStateException("second group fails once on " + key);
             }
