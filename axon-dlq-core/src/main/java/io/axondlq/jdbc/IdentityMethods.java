@@ -1,63 +1,129 @@
 package io.axondlq.jdbc;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
- * Tells, once per class, whether {@code toString()} or {@code hashCode()} of its instances depends on object identity
- * and so differs from one JVM to the next: the class inherits {@link Object}'s method (Axon's
- * {@code SequentialPolicy} returns a plain {@code new Object()}), an enum's {@code hashCode()} ({@link Enum} keeps
- * Object's), or a record whose generated method folds in such a component (declared as {@code Object}, an array, an
- * enum for {@code hashCode()}, or a class that inherits Object's method). Interface-typed record components are
- * trusted, as is every class that declares its own method: they are expected to compute it from their value.
- * Answers are cached per class in a {@link ClassValue}, so asking on the hot path costs a lookup.
+ * Tells whether {@code toString()} or {@code hashCode()} of a value depends on object identity and so differs from
+ * one JVM to the next: its class inherits {@link Object}'s method (Axon's {@code SequentialPolicy} returns a plain
+ * {@code new Object()}), an enum's {@code hashCode()} ({@link Enum} keeps Object's), or it is a record whose
+ * generated method folds in such a component (an array, an enum for {@code hashCode()}, a class that inherits
+ * Object's method). Every class that declares its own method is trusted to compute it from its value.
+ * <p>
+ * A record component whose declared type leaves the class open ({@code Object}, a type variable, an interface, a
+ * class that is not final) is judged by the value it holds: {@code record TypedId<T>(T value)} holding a
+ * {@code String} prints and hashes by value, holding a {@code new Object()} does not. Judging such records by their
+ * declared types alone would give every instance one key, so one poison event would park the whole group. What can
+ * be decided from the class is decided once per class ({@link ClassValue}); only the open components are read per
+ * value.
  */
 final class IdentityMethods {
 
-    private static final ClassValue<Boolean> IDENTITY_TO_STRING = new ClassValue<>() {
+    /** What the class alone says; {@code open} lists the record components to read per value. */
+    private record Plan(boolean identity, List<Method> open) {
+
+        static final Plan VALUE = new Plan(false, List.of());
+        static final Plan IDENTITY = new Plan(true, List.of());
+    }
+
+    private static final ClassValue<Plan> TO_STRING = new ClassValue<>() {
         @Override
-        protected Boolean computeValue(Class<?> type) {
-            return identityBased(type, "toString", new HashSet<>());
+        protected Plan computeValue(Class<?> type) {
+            return plan(type, "toString", new HashSet<>());
         }
     };
 
-    private static final ClassValue<Boolean> IDENTITY_HASH_CODE = new ClassValue<>() {
+    private static final ClassValue<Plan> HASH_CODE = new ClassValue<>() {
         @Override
-        protected Boolean computeValue(Class<?> type) {
-            return identityBased(type, "hashCode", new HashSet<>());
+        protected Plan computeValue(Class<?> type) {
+            return plan(type, "hashCode", new HashSet<>());
         }
     };
 
     private IdentityMethods() {
     }
 
-    static boolean toStringIsIdentityBased(Class<?> type) {
-        return IDENTITY_TO_STRING.get(type);
+    static boolean toStringIsIdentityBased(Object value) {
+        return identityBased(value, TO_STRING, 0);
     }
 
-    static boolean hashCodeIsIdentityBased(Class<?> type) {
-        return IDENTITY_HASH_CODE.get(type);
+    static boolean hashCodeIsIdentityBased(Object value) {
+        return identityBased(value, HASH_CODE, 0);
     }
 
-    private static boolean identityBased(Class<?> type, String method, Set<Class<?>> visiting) {
-        if (type.isPrimitive() || type.isInterface() || !visiting.add(type)) {
-            // Primitives print and hash by value; interfaces are trusted; a record refers to itself: decided above.
+    private static boolean identityBased(Object value, ClassValue<Plan> plans, int depth) {
+        if (value == null) {
             return false;
         }
-        Class<?> declarer = declarerOf(type, method);
-        if (declarer == Object.class || (declarer == Enum.class && method.equals("hashCode"))) {
+        Plan plan = plans.get(value.getClass());
+        if (plan.identity()) {
             return true;
         }
-        if (type.isRecord() && declarer == type) {
-            for (RecordComponent component : type.getRecordComponents()) {
-                if (component.getType() == Object.class
-                        || identityBased(component.getType(), method, visiting)) {
-                    return true;
-                }
+        if (plan.open().isEmpty()) {
+            return false;
+        }
+        if (depth > 32) {
+            return true; // a chain this deep is not an identifier: keep it out of the segment hash
+        }
+        for (Method accessor : plan.open()) {
+            if (identityBased(read(accessor, value), plans, depth + 1)) {
+                return true;
             }
         }
         return false;
+    }
+
+    private static Object read(Method accessor, Object record) {
+        try {
+            return accessor.invoke(record);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("Could not read record component " + accessor.getName() + " of "
+                                                    + record.getClass().getName(), e);
+        }
+    }
+
+    private static Plan plan(Class<?> type, String method, Set<Class<?>> visiting) {
+        if (type.isPrimitive() || !visiting.add(type)) {
+            // Primitives print and hash by value; a record that refers to itself is being decided already.
+            return Plan.VALUE;
+        }
+        Class<?> declarer = declarerOf(type, method);
+        if (declarer == Object.class || (declarer == Enum.class && method.equals("hashCode"))) {
+            return Plan.IDENTITY;
+        }
+        if (!type.isRecord() || declarer != type) {
+            return Plan.VALUE;
+        }
+        List<Method> open = new ArrayList<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            Class<?> declared = component.getType();
+            if (declared.isPrimitive() || declared.isArray() || Modifier.isFinal(declared.getModifiers())) {
+                Plan inner = plan(declared, method, visiting);
+                if (inner.identity()) {
+                    return Plan.IDENTITY;
+                }
+                if (!inner.open().isEmpty()) {
+                    open.add(accessor(component));
+                }
+            } else {
+                open.add(accessor(component));
+            }
+            if (open.contains(null)) {
+                return Plan.IDENTITY; // cannot be read per value: judged as declared, possibly identity-based
+            }
+        }
+        return open.isEmpty() ? Plan.VALUE : new Plan(false, List.copyOf(open));
+    }
+
+    /** @return the component's accessor, or null when this module may not call it (a record of a closed module) */
+    private static Method accessor(RecordComponent component) {
+        Method accessor = component.getAccessor();
+        return accessor.trySetAccessible() ? accessor : null;
     }
 
     private static Class<?> declarerOf(Class<?> type, String method) {

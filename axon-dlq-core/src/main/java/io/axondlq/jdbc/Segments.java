@@ -25,8 +25,8 @@ final class Segments {
 
     /** The value stored for a sequence with this identifier. */
     static long key(Object sequenceIdentifier) {
-        Class<?> type = sequenceIdentifier.getClass();
-        if (IdentityMethods.hashCodeIsIdentityBased(type) || IdentityMethods.toStringIsIdentityBased(type)) {
+        if (IdentityMethods.hashCodeIsIdentityBased(sequenceIdentifier)
+                || IdentityMethods.toStringIsIdentityBased(sequenceIdentifier)) {
             return EVERY_SEGMENT;
         }
         return key(sequenceIdentifier.hashCode());

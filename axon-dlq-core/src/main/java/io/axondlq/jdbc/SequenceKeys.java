@@ -118,7 +118,7 @@ public final class SequenceKeys {
         if (id instanceof Enum<?> e) {
             return "~" + e.getDeclaringClass().getName() + ":" + e.name();
         }
-        if (IdentityMethods.toStringIsIdentityBased(id.getClass())) {
+        if (IdentityMethods.toStringIsIdentityBased(id)) {
             return "~" + stableClassName(id.getClass());
         }
         return "~" + id.getClass().getName() + ":" + id;

@@ -43,31 +43,58 @@ class IdentityMethodsTest {
     record Recursive(String value, Recursive next) {
     }
 
+    record TypedId<T>(T value) {
+    }
+
+    record Amount(Number value) {
+    }
+
+    record Outer(TypedId<?> inner) {
+    }
+
     @Test
     void valueTypesAreStable() {
-        for (Class<?> type : List.of(String.class, Long.class, Integer.class, UUID.class, BigDecimal.class,
-                                     Plain.class, WithList.class, Recursive.class)) {
-            assertThat(IdentityMethods.toStringIsIdentityBased(type)).as("toString of %s", type).isFalse();
-            assertThat(IdentityMethods.hashCodeIsIdentityBased(type)).as("hashCode of %s", type).isFalse();
+        for (Object value : List.of("a", 1L, 2, UUID.randomUUID(), BigDecimal.ONE, new Plain("a", 1, UUID.randomUUID()),
+                                    new WithList(List.of("x")), new Recursive("a", new Recursive("b", null)))) {
+            assertThat(IdentityMethods.toStringIsIdentityBased(value)).as("toString of %s", value).isFalse();
+            assertThat(IdentityMethods.hashCodeIsIdentityBased(value)).as("hashCode of %s", value).isFalse();
         }
     }
 
     @Test
     void identityIsFoundInTheClassOrItsRecordComponents() {
-        assertThat(IdentityMethods.toStringIsIdentityBased(Object.class)).isTrue();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(Object.class)).isTrue();
-        assertThat(IdentityMethods.toStringIsIdentityBased(Opaque.class)).isTrue();
-        assertThat(IdentityMethods.toStringIsIdentityBased(Named.class)).isFalse();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(Named.class)).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Object())).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new Object())).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Opaque())).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Named())).isFalse();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new Named())).isTrue();
         // Enum.hashCode() is Object's: identity. Its toString() is the name.
-        assertThat(IdentityMethods.toStringIsIdentityBased(Color.class)).isFalse();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(Color.class)).isTrue();
-        assertThat(IdentityMethods.toStringIsIdentityBased(WithEnum.class)).isFalse();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(WithEnum.class)).isTrue();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(Nested.class)).isTrue();
-        assertThat(IdentityMethods.toStringIsIdentityBased(WithObject.class)).isTrue();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(WithObject.class)).isTrue();
-        assertThat(IdentityMethods.toStringIsIdentityBased(WithArray.class)).isTrue();
-        assertThat(IdentityMethods.hashCodeIsIdentityBased(int[].class)).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(Color.RED)).isFalse();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(Color.RED)).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new WithEnum(Color.RED))).isFalse();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new WithEnum(Color.RED))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new Nested(null, new WithEnum(Color.RED)))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new WithObject(new Object()))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new WithObject(new Object()))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new WithArray(new int[]{1}))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new int[]{1})).isTrue();
+    }
+
+    /**
+     * A component declared as a type variable, {@code Object}, an interface or a class open to subclasses is judged by
+     * the value it holds: judged by the declaration, every {@code TypedId} got one key and one segment for the whole
+     * group (found in review).
+     */
+    @Test
+    void openRecordComponentsAreJudgedByTheirValues() {
+        assertThat(IdentityMethods.toStringIsIdentityBased(new TypedId<>("order-1"))).isFalse();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new TypedId<>(UUID.randomUUID()))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new TypedId<>(null))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new TypedId<>(new Opaque()))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new TypedId<>(Color.RED))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new Amount(12L))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new WithObject("x"))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Outer(new TypedId<>("x")))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Outer(new TypedId<>(new Object())))).isTrue();
     }
 }

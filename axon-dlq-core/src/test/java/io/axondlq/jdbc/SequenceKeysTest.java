@@ -111,6 +111,18 @@ class SequenceKeysTest {
         assertThat(SequenceKeys.encode(new int[]{1})).isEqualTo("~[I");
     }
 
+    /** A generic record holding a value is keyed by that value: keyed by its class, one poison parked the group. */
+    @Example
+    void aRecordWithAnOpenComponentIsKeyedByTheValueItHolds() {
+        assertThat(SequenceKeys.encode(new Holder("order-1")))
+                .isEqualTo("~" + Holder.class.getName() + ":Holder[value=order-1]")
+                .isEqualTo(SequenceKeys.encode(new Holder("order-1")))
+                .isNotEqualTo(SequenceKeys.encode(new Holder("order-2")));
+        assertThat(Segments.key(new Holder("order-1"))).isEqualTo(Segments.key(new Holder("order-1").hashCode()))
+                                                       .isNotEqualTo(Segments.EVERY_SEGMENT);
+        assertThat(Segments.key(new Holder(new Object()))).isEqualTo(Segments.EVERY_SEGMENT);
+    }
+
     @Example
     void axonsSequentialPolicyGetsAKeyWithoutIdentity() {
         Object id = new org.axonframework.eventhandling.async.SequentialPolicy().getSequenceIdentifierFor("any");
