@@ -7,18 +7,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
+import org.springframework.util.ClassUtils;
 
 import javax.sql.DataSource;
 
 /**
- * Creates the store tables (V1) and the operations tables (V2: retry jobs, audit) per
- * {@code axon.dlq.jdbc.initialize-schema}. The same scripts are the Flyway migrations in
- * {@code classpath:db/axon-dlq/{postgresql|h2}}.
+ * Creates the store tables and the operations tables (retry jobs, audit) per {@code axon.dlq.jdbc.initialize-schema}:
+ * by running the scripts of {@code classpath:db/axon-dlq/{postgresql|h2}} directly, or as Flyway migrations with a
+ * history table of their own ({@link DeadLetterFlywayMigration}).
  */
 public class DeadLetterSchemaInitializer implements InitializingBean {
 
     public static final String OPERATIONS_SCRIPT = SchemaInitializer.OPERATIONS_SCRIPT;
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterSchemaInitializer.class);
+    private static final String FLYWAY_CLASS = "org.flywaydb.core.Flyway";
 
     private final DataSource dataSource;
     private final InitializeSchema mode;
@@ -32,6 +34,10 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
 
     @Override
     public void afterPropertiesSet() {
+        if (mode == InitializeSchema.FLYWAY) {
+            migrateWithFlyway();
+            return;
+        }
         if (!shouldInitialize()) {
             return;
         }
@@ -41,10 +47,21 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
         logger.info("axon-dlq schema ready ({}, prefix [{}])", dialect, tablePrefix);
     }
 
+    private void migrateWithFlyway() {
+        if (!ClassUtils.isPresent(FLYWAY_CLASS, getClass().getClassLoader())) {
+            throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway needs org.flywaydb:flyway-core on "
+                                                    + "the classpath (and flyway-database-postgresql for PostgreSQL)");
+        }
+        SqlDialect dialect = SqlDialect.detect(dataSource);
+        int applied = DeadLetterFlywayMigration.migrate(dataSource, dialect, tablePrefix).migrationsExecuted;
+        logger.info("axon-dlq schema ready ({}, prefix [{}], Flyway history [{}], {} migration(s) applied)", dialect,
+                    tablePrefix, DeadLetterFlywayMigration.historyTable(tablePrefix), applied);
+    }
+
     boolean shouldInitialize() {
         return switch (mode) {
             case ALWAYS -> true;
-            case NEVER -> false;
+            case NEVER, FLYWAY -> false;
             case EMBEDDED -> EmbeddedDatabaseConnection.isEmbedded(dataSource);
         };
     }

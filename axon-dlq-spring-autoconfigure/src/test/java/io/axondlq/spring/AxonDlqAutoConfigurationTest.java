@@ -86,6 +86,19 @@ public class AxonDlqAutoConfigurationTest {
     }
 
     @Test
+    void initializeSchemaFlywayMigratesWithAHistoryTableOfItsOwn() {
+        runner.withPropertyValues("axon.dlq.jdbc.initialize-schema=flyway", "axon.dlq.jdbc.table-prefix=dlq_")
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+                  assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"dlq_schema_history\" WHERE \"success\" "
+                                                         + "AND \"type\" = 'SQL'", Long.class)).isEqualTo(5);
+                  assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_letter", Long.class)).isZero();
+                  assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_audit", Long.class)).isZero();
+              });
+    }
+
+    @Test
     void oneNodeIdNamesThisNodeInTheStoreTheInvokersAndTheJobs() {
         runner.withPropertyValues("axon.dlq.node-id=node-7").run(context -> {
             assertThat(context).hasNotFailed();

@@ -1,11 +1,17 @@
 package io.axondlq.spring.properties;
 
-/** When the schema is created by axon-dlq itself. */
+/** When and how axon-dlq creates its tables. */
 public enum InitializeSchema {
     /** Only for embedded (in-memory) databases. */
     EMBEDDED,
-    /** Always (every statement is IF NOT EXISTS). */
+    /** Always, at start-up (every script is safe to run again). */
     ALWAYS,
-    /** Never: use Flyway (classpath:db/axon-dlq/{vendor}) or your own DDL. */
+    /**
+     * axon-dlq's own Flyway migrations ({@code classpath:db/axon-dlq/{vendor}}) with a history table of their own
+     * ({@code <table-prefix>schema_history}), so that their versions never meet the application's. Needs
+     * {@code flyway-core} (and {@code flyway-database-postgresql} on PostgreSQL).
+     */
+    FLYWAY,
+    /** Never: create the tables yourself (the scripts are in {@code classpath:db/axon-dlq/{vendor}}). */
     NEVER
 }

@@ -1,0 +1,84 @@
+package io.axondlq.spring;
+
+import io.axondlq.spring.properties.InitializeSchema;
+import io.axondlq.testsupport.FreshDatabase;
+import io.axondlq.testsupport.TestDatabase;
+import io.axondlq.testsupport.TestDatabases;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code axon.dlq.jdbc.initialize-schema=flyway} next to an application that runs its own Flyway migrations, on a
+ * real PostgreSQL and H2: axon-dlq's versions live in their own history table, so the application's V1 and
+ * axon-dlq's V1 never meet (one Flyway over both locations, as the README used to advise, refuses to start).
+ */
+class DeadLetterFlywayMigrationTest {
+
+    private static Flyway applicationFlyway(FreshDatabase db, String... locations) {
+        return Flyway.configure().dataSource(db.dataSource()).locations(locations)
+                     .placeholders(Map.of("axon_dlq_prefix", "axon_dlq_")).load();
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabase.class)
+    void axonDlqMigratesInItsOwnHistoryBesideTheApplicationsMigrations(TestDatabase kind) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            assertThat(applicationFlyway(db, "classpath:db/app-migration").migrate().migrationsExecuted).isEqualTo(1);
+
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
+
+            List<String> versions = jdbc.queryForList(
+                    "SELECT \"version\" FROM \"axon_dlq_schema_history\" WHERE \"success\" = TRUE "
+                            + "AND \"type\" = 'SQL' ORDER BY \"installed_rank\"", String.class);
+            assertThat(versions).containsExactly("1", "2", "3", "4", "5");
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_sequence", Integer.class)).isZero();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Integer.class)).isZero();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM app_thing", Integer.class)).isZero();
+            assertThat(applicationFlyway(db, "classpath:db/app-migration").info().applied())
+                    .as("the application's history is its own").hasSize(1);
+
+            // A restart finds nothing to do.
+            int rows = jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\"", Integer.class);
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\"", Integer.class))
+                    .isEqualTo(rows);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabase.class)
+    void tablesCreatedAtStartUpBeforeAreTakenOverByFlyway(TestDatabase kind) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.ALWAYS, "axon_dlq_").afterPropertiesSet();
+            jdbc.update("INSERT INTO axon_dlq_group_lock (processing_group, lock_count) VALUES ('kept', 1)");
+
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
+
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\" WHERE \"success\" = TRUE "
+                                                   + "AND \"type\" = 'SQL'", Integer.class)).isEqualTo(5);
+            assertThat(jdbc.queryForObject("SELECT lock_count FROM axon_dlq_group_lock", Integer.class))
+                    .as("existing rows are kept").isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabase.class)
+    void oneFlywayOverBothLocationsCollidesOnV1(TestDatabase kind) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            String axonDlq = "classpath:db/axon-dlq/" + (kind == TestDatabase.H2 ? "h2" : "postgresql");
+            assertThatThrownBy(() -> applicationFlyway(db, "classpath:db/app-migration", axonDlq).migrate())
+                    .isInstanceOf(FlywayException.class).hasMessageContaining("more than one migration with version 1");
+        }
+    }
+}
