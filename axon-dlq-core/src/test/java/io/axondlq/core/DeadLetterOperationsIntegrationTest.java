@@ -6,6 +6,7 @@ import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.operations.Export;
 import io.axondlq.core.operations.LetterSink;
+import io.axondlq.core.redelivery.RedeliveryInTransactionException;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AttemptRecord;
@@ -17,24 +18,30 @@ import io.axondlq.jdbc.audit.JdbcAuditLog;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -364,6 +371,65 @@ abstract class DeadLetterOperationsIntegrationTest {
         assertThat(operations.redeliverSequence(OPERATOR, GROUP, app.key("A")).outcome())
                 .isEqualTo(RedeliveryResult.Outcome.DRAINED);
         assertThat(audit("redeliver-letter")).hasSize(2);
+    }
+
+    /**
+     * Inside a caller's transaction (or unit of work) each letter's unit of work would join it: a failed letter's writes
+     * would not roll back alone (I3), and the sequence would leave this node's parked set before the caller commits
+     * (I2). Refused before anything is claimed, written or audited; outside, the same call works.
+     */
+    @Test
+    void aRedeliveryInsideTheCallersTransactionOrUnitOfWorkIsRefusedAndChangesNothing() {
+        park(2, "A");
+        String key = app.key("A");
+        List<StoredLetter> before = app.letters("A");
+        Map<String, Object> sequenceBefore = sequenceRow(key);
+        assertThat(sequenceBefore.get("claim_owner")).isNull();
+
+        Throwable inTransaction = new TransactionTemplate(app.springTransactions).execute(
+                status -> catchThrowable(() -> operations.redeliverSequence(OPERATOR, GROUP, key)));
+        Throwable inUnitOfWork = inUnitOfWork(() -> operations.redeliverOldest(OPERATOR, GROUP));
+        Throwable redelivererInTransaction = new TransactionTemplate(app.springTransactions).execute(
+                status -> catchThrowable(() -> app.redeliverer().redeliver(GROUP, key)));
+        Throwable forAJobInUnitOfWork = inUnitOfWork(() -> operations.redeliverLetters("system", GROUP, key));
+
+        assertThat(Arrays.asList(inTransaction, inUnitOfWork, redelivererInTransaction, forAJobInUnitOfWork))
+                .allSatisfy(t -> assertThat(t).isInstanceOf(RedeliveryInTransactionException.class)
+                                              .isInstanceOf(IllegalStateException.class)
+                                              .hasMessageContaining("outside any transaction"));
+        assertThat(app.letters("A")).as("letters unchanged")
+                                    .extracting(StoredLetter::id, StoredLetter::attempts)
+                                    .containsExactlyElementsOf(before.stream().map(
+                                            l -> org.assertj.core.groups.Tuple.tuple(l.id(), l.attempts())).toList());
+        assertThat(sequenceRow(key)).as("counters and claim columns unchanged").isEqualTo(sequenceBefore);
+        assertThat(app.projected("A")).isEmpty();
+        assertThat(redeliveries).as("nothing reported").isEmpty();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).as("nothing audited")
+                                                                                         .isZero();
+        // Still parked on this node: a new event of the sequence waits behind its letters.
+        app.publishRounds(1, "A");
+        await().atMost(Duration.ofSeconds(30)).until(() -> app.sequenceSize("A") == 3);
+        assertThat(app.projected("A")).isEmpty();
+
+        RedeliveryResult outside = operations.redeliverSequence(OPERATOR, GROUP, key);
+        assertThat(outside.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(app.projected("A")).containsExactly(0L, 1L, 2L);
+    }
+
+    /** Runs {@code call} in a started Axon unit of work (as a handler would), rolled back after. */
+    private static Throwable inUnitOfWork(Runnable call) {
+        UnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(null);
+        try {
+            return catchThrowable(call::run);
+        } finally {
+            unitOfWork.rollback();
+        }
+    }
+
+    private Map<String, Object> sequenceRow(String key) {
+        return jdbc.queryForMap("SELECT letter_count, last_index, last_touched, claim_owner, claim_until "
+                                        + "FROM axon_dlq_sequence WHERE processing_group = ? AND sequence_key = ?",
+                                GROUP, key);
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.redelivery.RedeliveryInTransactionException;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
@@ -223,8 +224,13 @@ public class DeadLetterOperations {
      * @throws UnknownSequenceException        when there is no such sequence (or it went away before the claim)
      * @throws UnknownProcessingGroupException when the group does not run here
      * @throws SequenceClaimedException        when another node holds it (audited as rejected)
+     * @throws RedeliveryInTransactionException when called inside a transaction or an Axon unit of work (so from
+     *                                          every redelivering method of this class); nothing is audited or changed
      */
     public RedeliveryResult redeliverSequence(String actor, String processingGroup, String sequenceKey) {
+        // Before anything: refused here, it is not audited as a failure in the caller's transaction either.
+        RedeliveryInTransactionException.requireNone(
+                "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
         DeadLetterRedeliverer redelivery = redeliverer();
         requireSequence(processingGroup, sequenceKey);
         String who = OperationsAudit.actor(actor);
@@ -256,6 +262,7 @@ public class DeadLetterOperations {
 
     /** The sequence of a letter (any key). */
     public RedeliveryResult redeliverSequenceOf(String actor, UUID letterId) {
+        RedeliveryInTransactionException.requireNone("the sequence of dead letter [" + letterId + "]");
         StoredLetter letter = letter(letterId);
         return redeliverSequence(actor, letter.processingGroup(), letter.sequenceKey());
     }
@@ -265,6 +272,8 @@ public class DeadLetterOperations {
      * limit as {@link #redeliverSequence}.
      */
     public RedeliveryResult redeliverOldest(String actor, String processingGroup) {
+        RedeliveryInTransactionException.requireNone(
+                "the oldest sequence of processing group [" + processingGroup + "]");
         DeadLetterRedeliverer redelivery = redeliverer();
         String who = OperationsAudit.actor(actor);
         String parameters = AuditParameters.of().put("processingGroup", processingGroup).json();
@@ -301,6 +310,8 @@ public class DeadLetterOperations {
      */
     public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey,
                                              RedeliveryRecorder also) {
+        RedeliveryInTransactionException.requireNone(
+                "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
         return redeliverer().redeliver(processingGroup, sequenceKey,
                                        audit.redeliveryRecorder(OperationsAudit.actor(actor), also));
     }

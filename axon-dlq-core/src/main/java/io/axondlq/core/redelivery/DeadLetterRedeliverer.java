@@ -47,6 +47,10 @@ import java.util.UUID;
  * A {@link RedeliveryRecorder} hears each letter's outcome in the transaction that records it (the operations layer
  * writes the letter's audit entry there).
  * <p>
+ * Every redelivering method refuses to run inside a transaction or an Axon unit of work
+ * ({@link RedeliveryInTransactionException}): per-letter atomicity needs a transaction per letter, and the parked sets
+ * of this node may only forget a sequence once its last removal has committed.
+ * <p>
  * Choose a lease longer than the slowest letter's handling: a longer letter is not wrong, but its work may be rolled
  * back and done again by the node that took the sequence over.
  */
@@ -70,8 +74,10 @@ public class DeadLetterRedeliverer {
     }
 
     /**
-     * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
-     * @throws SequenceClaimedException        when another owner is redelivering the sequence
+     * @throws UnknownProcessingGroupException  when the group does not run with axon-dlq on this node
+     * @throws SequenceClaimedException         when another owner is redelivering the sequence
+     * @throws RedeliveryInTransactionException when called inside a transaction or an Axon unit of work (so from every
+     *                                          redelivering method of this class); nothing is claimed or changed
      */
     public RedeliveryResult redeliver(String processingGroup, String sequenceKey) {
         return redeliver(processingGroup, sequenceKey, RedeliveryRecorder.NONE);
@@ -96,6 +102,8 @@ public class DeadLetterRedeliverer {
     public RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder,
                                       int maxLetters) {
         requireLimit(maxLetters);
+        RedeliveryInTransactionException.requireNone(
+                "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
         DeadLetterGroups.Binding binding = binding(processingGroup);
         // Taken before the claim: entries the live path adds to its parked sets after this point are not ours to drop.
         long drainMark = binding.invoker().drainMark();
@@ -123,6 +131,8 @@ public class DeadLetterRedeliverer {
     /** {@link #redeliverOldest(String, RedeliveryRecorder)} with a letter limit, as {@link #redeliver(String, String, RedeliveryRecorder, int)}. */
     public RedeliveryResult redeliverOldest(String processingGroup, RedeliveryRecorder recorder, int maxLetters) {
         requireLimit(maxLetters);
+        RedeliveryInTransactionException.requireNone(
+                "the oldest sequence of processing group [" + processingGroup + "]");
         binding(processingGroup);
         String cursor = null;
         do {
@@ -147,6 +157,7 @@ public class DeadLetterRedeliverer {
         if (maxSequences < 1) {
             throw new IllegalArgumentException("maxSequences must be >= 1, was " + maxSequences);
         }
+        RedeliveryInTransactionException.requireNone("the sequences of processing group [" + processingGroup + "]");
         binding(processingGroup);
         List<String> keys = new ArrayList<>();
         String cursor = null;
