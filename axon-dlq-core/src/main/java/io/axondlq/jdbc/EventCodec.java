@@ -41,6 +41,11 @@ import java.util.stream.Stream;
 /**
  * Converts events and diagnostics to and from their stored form. Payloads that arrive already serialized (events
  * read from an event store) are copied as they are, not deserialized and serialized again.
+ * <p>
+ * Reading a letter fails only with {@link UndeserializableLetterException}: besides runtime exceptions, a
+ * {@link LinkageError} (a payload class whose static initializer fails, or that needs a missing class) and a
+ * {@link StackOverflowError} (data nested too deep) are properties of the stored letter, so they make it unreadable
+ * rather than escape to the thread that reads it (a background job's, which they would stop).
  */
 final class EventCodec implements EventReader {
 
@@ -131,7 +136,7 @@ final class EventCodec implements EventReader {
                 serialized.getPayload();
                 serialized.getMetaData();
                 messages.add(toEventMessage(event, serialized, token));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
                 throw new UndeserializableLetterException(
                         letterId, event.payloadType(),
                         "payload type " + stored(event) + upcastNote(event, upcast) + " cannot be read: "
@@ -180,7 +185,7 @@ final class EventCodec implements EventReader {
             return toEventMessage(event, serialized, token(letterId, event));
         } catch (UndeserializableLetterException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
             throw new UndeserializableLetterException(letterId, event.payloadType(), e);
         }
     }
@@ -194,7 +199,7 @@ final class EventCodec implements EventReader {
         try {
             return eventSerializer.deserialize(new SimpleSerializedObject<>(event.metaData(), byte[].class,
                                                                             MetaData.class.getName(), null));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
             throw new UndeserializableLetterException(letterId, event.payloadType(), e);
         }
     }
@@ -205,7 +210,7 @@ final class EventCodec implements EventReader {
             IntermediateEventRepresentation initial =
                     new InitialEventRepresentation(StoredEventData.of(event, token), eventSerializer);
             return chain.upcast(Stream.of(initial)).toList();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
             throw new UndeserializableLetterException(
                     letterId, event.payloadType(),
                     "payload type " + stored(event) + " cannot be read: the upcaster chain failed: " + e, e);
@@ -222,6 +227,13 @@ final class EventCodec implements EventReader {
         } catch (RuntimeException e) {
             payloadClass = UnknownSerializedType.class;
             failure = e;
+        } catch (LinkageError e) {
+            // Found but unusable (its static initializer failed, a class it needs is missing): Jackson's lookup
+            // initializes the class. The letter is unreadable like any other, not an error of whoever reads it.
+            throw new UndeserializableLetterException(
+                    letterId, event.payloadType(),
+                    "payload type " + stored(event) + (upcast.isEmpty() ? "" : upcastNote(event, upcast))
+                            + " cannot be read: class " + type.getName() + " cannot be loaded: " + e, e);
         }
         if (!UnknownSerializedType.class.equals(payloadClass)) {
             return;
@@ -241,7 +253,7 @@ final class EventCodec implements EventReader {
         try {
             return genericSerializer.deserialize(
                     new SimpleSerializedObject<>(event.token(), byte[].class, event.tokenType(), null));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
             throw new UndeserializableLetterException(
                     letterId, event.payloadType(),
                     "the tracking token of type " + event.tokenType() + " cannot be read: " + e.getMessage(), e);

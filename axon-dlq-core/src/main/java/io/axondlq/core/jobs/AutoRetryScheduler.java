@@ -296,6 +296,12 @@ public class AutoRetryScheduler implements BackgroundJob {
                         due.sequenceKey(), e.toString());
             audit(group, due.sequenceKey(), retry, e.getClass().getName());
             return true;
+        } catch (Error e) {
+            // Handled as above, so the group's other due sequences still get their turn this round.
+            logger.error("Automatic retry {} of {} of [{}] [{}] failed", retry, scheduled, group,
+                         due.sequenceKey(), e);
+            audit(group, due.sequenceKey(), retry, e.getClass().getName());
+            return true;
         }
         if (!recorded[0]) {
             // Ended without a change of its own (UNREADABLE, LEASE_LOST, NOT_FOUND): recorded in a transaction of

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one polling worker of a node: a single thread that runs every {@link BackgroundJob} kind at its own poll
  * interval, and a heartbeat thread that renews the leases of work in progress. Every node runs one; which node does a
- * piece of work is decided by {@link Leases}, never by the worker.
+ * piece of work is decided by {@link Leases}, never by the worker. Nothing a round or a renewal throws, not even an
+ * {@link Error}, stops the schedule: it is logged and the next round runs as planned.
  */
 public final class JobWorker {
 
@@ -126,6 +127,12 @@ public final class JobWorker {
         } catch (RuntimeException e) {
             // Database unavailable and the like: try again next round; never let the schedule die.
             logger.warn("{} round failed: {}", job.name(), e.toString());
+        } catch (Throwable e) {
+            // Errors too (a payload class that fails to initialize, a stack overflow, even an OutOfMemoryError): a
+            // task that throws is cancelled by its executor without a word, and that kind of work would stop on this
+            // node for good. Rethrowing reaches nobody (the task's future is never read); the JVM's own settings
+            // (e.g. -XX:+ExitOnOutOfMemoryError) decide about fatal errors, so the schedule goes on.
+            logger.error("{} round failed", job.name(), e);
         }
     }
 
@@ -134,13 +141,16 @@ public final class JobWorker {
             job.heartbeat();
         } catch (RuntimeException e) {
             logger.warn("{} lease renewal failed: {}", job.name(), e.toString());
+        } catch (Throwable e) {
+            // As in run: a throwing task would be cancelled, and the leases of work in progress would then expire.
+            logger.error("{} lease renewal failed", job.name(), e);
         }
     }
 
     private static void stopped(BackgroundJob job) {
         try {
             job.stopped();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             logger.warn("{} could not give its leases back: {}", job.name(), e.toString());
         }
     }

@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Outcomes: DRAINED counts as succeeded; FAILED, UNREADABLE and LEASE_LOST as failed; NOT_FOUND (already gone) and
  * CLAIMED (another node was redelivering the sequence) as skipped. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
- * unexpected, such as a database error, breaks a batch. A group that does not run with axon-dlq on this node is left
+ * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq on this node is left
  * to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction), every sequence and every
  * end of a job is audited as the {@link #SYSTEM_ACTOR}, in the
  * transaction that records it.
@@ -230,11 +230,13 @@ public class RetryJobRunner implements BackgroundJob {
                 progress.endBatch(jobId, owner, end, end.plusMillis(job.cooldownMs()));
             }
             return true;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Errors too (a payload class whose initializer fails, a stack overflow): the job ends FAILED, with its
+            // lease, rather than stay RUNNING and leased by a round that never comes back.
             logger.error("Retry job [{}] failed", jobId, e);
             try {
                 finish(job, RetryJob.State.FAILED, e.getClass().getName() + ": " + e.getMessage());
-            } catch (RuntimeException again) {
+            } catch (Throwable again) {
                 // Probably the database itself; the lease expires and the job is resumed later.
                 logger.warn("Could not mark retry job [{}] as failed: {}", jobId, again.toString());
             }

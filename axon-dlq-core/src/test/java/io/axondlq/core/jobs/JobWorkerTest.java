@@ -1,0 +1,105 @@
+package io.axondlq.core.jobs;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The worker's schedule survives whatever a round or a lease renewal throws: a task that throws would be cancelled by
+ * its executor without a word, and that kind of work would stop on the node for good.
+ */
+class JobWorkerTest {
+
+    /** Each round and each renewal throws the next of these, fatal ones included. */
+    private static final List<Throwable> THROWN = List.of(
+            new ExceptionInInitializerError("static initializer failed"),
+            new NoClassDefFoundError("Could not initialize class com.acme.Payload"),
+            new StackOverflowError(),
+            new OutOfMemoryError("Java heap space"),
+            new IllegalStateException("database unavailable"));
+
+    @Test
+    void errorsInRoundsAndRenewalsAreLoggedAndTheScheduleGoesOn() throws InterruptedException {
+        CountDownLatch roundsAfterErrors = new CountDownLatch(THROWN.size() + 1);
+        CountDownLatch renewalsAfterErrors = new CountDownLatch(THROWN.size() + 1);
+        AtomicInteger rounds = new AtomicInteger();
+        AtomicInteger renewals = new AtomicInteger();
+        List<String> otherKindRounds = new CopyOnWriteArrayList<>();
+        BackgroundJob failing = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "failing";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public Duration heartbeatInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public int runOnce() {
+                roundsAfterErrors.countDown();
+                throwNext(rounds.getAndIncrement());
+                return 0;
+            }
+
+            @Override
+            public void heartbeat() {
+                renewalsAfterErrors.countDown();
+                throwNext(renewals.getAndIncrement());
+            }
+        };
+        BackgroundJob other = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "other";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public int runOnce() {
+                otherKindRounds.add("round");
+                return 1;
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(failing, other), Duration.ofSeconds(5));
+        worker.start();
+        try {
+            // Every kind of throwable once, then one more call each: the schedules outlived all of them.
+            assertThat(roundsAfterErrors.await(30, TimeUnit.SECONDS)).as("rounds after errors").isTrue();
+            assertThat(renewalsAfterErrors.await(30, TimeUnit.SECONDS)).as("renewals after errors").isTrue();
+        } finally {
+            worker.stop();
+        }
+        assertThat(rounds.get()).isGreaterThan(THROWN.size());
+        assertThat(renewals.get()).isGreaterThan(THROWN.size());
+        assertThat(otherKindRounds).isNotEmpty();
+    }
+
+    private static void throwNext(int call) {
+        if (call >= THROWN.size()) {
+            return;
+        }
+        Throwable next = THROWN.get(call);
+        if (next instanceof Error error) {
+            throw error;
+        }
+        throw (RuntimeException) next;
+    }
+}
