@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.UUID;
 
 /**
@@ -109,7 +110,8 @@ public final class SequenceKeys {
         }
         if (id instanceof Short || id instanceof Byte || id instanceof Character || id instanceof Boolean
                 || id instanceof BigInteger) {
-            return "~" + id.getClass().getSimpleName().toLowerCase() + ":" + id;
+            // Locale.ROOT: under a Turkish default locale "BigInteger" would lower to "bıgınteger", another key.
+            return "~" + id.getClass().getSimpleName().toLowerCase(Locale.ROOT) + ":" + id;
         }
         if (id instanceof BigDecimal d) {
             // equals() on BigDecimal distinguishes scale (1.0 vs 1.00); toString keeps the scale.
@@ -190,7 +192,7 @@ public final class SequenceKeys {
                     && Character.isLowSurrogate(s.charAt(i + 1))) {
                 escaped.append(c).append(s.charAt(++i));
             } else if (Character.isSurrogate(c)) {
-                escaped.append(String.format("\\u%04x", (int) c));
+                escaped.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
             } else {
                 escaped.append(c);
             }

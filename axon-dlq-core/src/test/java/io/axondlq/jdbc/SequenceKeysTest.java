@@ -11,7 +11,10 @@ import net.jqwik.api.constraints.Chars;
 import net.jqwik.api.constraints.StringLength;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -121,6 +124,23 @@ class SequenceKeysTest {
         assertThat(Segments.key(new Holder("order-1"))).isEqualTo(Segments.key(new Holder("order-1").hashCode()))
                                                        .isNotEqualTo(Segments.EVERY_SEGMENT);
         assertThat(Segments.key(new Holder(new Object()))).isEqualTo(Segments.EVERY_SEGMENT);
+    }
+
+    /** On a Turkish-locale JVM "I".toLowerCase() is a dotless "ı": a key must not depend on the default locale. */
+    @Example
+    void keysDoNotDependOnTheDefaultLocale() {
+        Object[] ids = {BigInteger.valueOf(7), (short) 1, (byte) 2, 'c', true, "\ud800", "I-\udc00"};
+        Locale original = Locale.getDefault();
+        try {
+            Locale.setDefault(Locale.ROOT);
+            String[] underRoot = Arrays.stream(ids).map(SequenceKeys::encode).toArray(String[]::new);
+            Locale.setDefault(new Locale("tr"));
+            String[] underTurkish = Arrays.stream(ids).map(SequenceKeys::encode).toArray(String[]::new);
+            assertThat(underTurkish).containsExactly(underRoot);
+            assertThat(underTurkish[0]).isEqualTo("~biginteger:7");
+        } finally {
+            Locale.setDefault(original);
+        }
     }
 
     @Example

@@ -3,6 +3,7 @@ package io.axondlq.core.audit;
 import io.axondlq.core.store.LetterFilter;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * Builds an audit entry's parameters, a flat JSON object of texts (and the filter of an export as a nested object),
@@ -68,7 +69,7 @@ public final class AuditParameters {
                 case '\t' -> out.append("\\t");
                 default -> {
                     if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
+                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
                     } else {
                         out.append(c);
                     }

@@ -20,6 +20,7 @@ import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Locale;
 import javax.sql.DataSource;
 
 /**
@@ -78,7 +79,7 @@ public class AxonTables implements InitializingBean {
             if (product.equalsIgnoreCase("H2")) {
                 return false;
             }
-            if (product.toLowerCase().contains("postgres")) {
+            if (product.toLowerCase(Locale.ROOT).contains("postgres")) {
                 return true;
             }
             throw new IllegalStateException("The sample runs on H2 or PostgreSQL, not on " + product);
@@ -88,7 +89,7 @@ public class AxonTables implements InitializingBean {
     private boolean tableExists(String table) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             DatabaseMetaData metaData = connection.getMetaData();
-            for (String name : new String[]{table, table.toUpperCase(), table.toLowerCase()}) {
+            for (String name : new String[]{table, table.toUpperCase(Locale.ROOT), table.toLowerCase(Locale.ROOT)}) {
                 try (ResultSet rs = metaData.getTables(connection.getCatalog(), null, name, new String[]{"TABLE"})) {
                     if (rs.next()) {
                         return true;
