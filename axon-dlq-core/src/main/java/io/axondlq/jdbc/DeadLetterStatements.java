@@ -292,8 +292,15 @@ abstract class DeadLetterStatements {
      */
     String lockGroupSequences() {
         return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
-                + " WHERE processing_group = :processing_group ORDER BY sequence_key FOR UPDATE) locked";
+                + " WHERE processing_group = :processing_group ORDER BY " + codePointOrder("sequence_key")
+                + " FOR UPDATE) locked";
     }
+
+    /**
+     * An ORDER BY expression that sorts {@code column} by code point, as {@link SequenceKeys#LOCK_ORDER} does, whatever
+     * the database's collation.
+     */
+    abstract String codePointOrder(String column);
 
     String deleteGroupSequences() {
         return "DELETE FROM " + sequenceTable + " WHERE processing_group = :processing_group";

@@ -195,9 +195,10 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         }
         int maxSize = limits(processingGroup).maxSequenceSize();
         String[] keys = drafts.stream().map(d -> sequenceKey(d.sequenceIdentifier())).toArray(String[]::new);
-        // Sent in sequence-key order (stable, so each sequence keeps its events' order): a group erase locks the
-        // sequence rows in the same order, so the two cannot deadlock over this batch.
-        int[] order = IntStream.range(0, keys.length).boxed().sorted(Comparator.comparing(i -> keys[i]))
+        // Sent in the key order a group erase locks the sequence rows in (stable, so each sequence keeps its events'
+        // order), so the two cannot deadlock over this batch.
+        int[] order = IntStream.range(0, keys.length).boxed()
+                               .sorted(Comparator.comparing(i -> keys[i], SequenceKeys.LOCK_ORDER))
                                .mapToInt(Integer::intValue).toArray();
         SqlParameterSource[] batch = new SqlParameterSource[drafts.size()];
         for (int j = 0; j < order.length; j++) {

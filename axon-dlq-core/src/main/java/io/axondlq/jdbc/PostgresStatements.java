@@ -44,11 +44,10 @@ final class PostgresStatements extends DeadLetterStatements {
                 + "FROM l";
     }
 
-    /** Byte order ("C"), the order the store sorts a batch's keys in, whatever the database's collation. */
+    /** Byte order ("C") of the UTF-8 database encoding is code point order. */
     @Override
-    String lockGroupSequences() {
-        return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
-                + " WHERE processing_group = :processing_group ORDER BY sequence_key COLLATE \"C\" FOR UPDATE) locked";
+    String codePointOrder(String column) {
+        return column + " COLLATE \"C\"";
     }
 
     @Override

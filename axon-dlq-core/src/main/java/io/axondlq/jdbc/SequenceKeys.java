@@ -5,6 +5,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.UUID;
@@ -56,6 +57,14 @@ public final class SequenceKeys {
     private static final String FULL_KEY_DIGEST_PREFIX = "~sha-512:";
     private static final char ESCAPE = '~';
     private static final String ESCAPED_STRING_PREFIX = "~java.lang.String:";
+
+    /**
+     * The order sequence rows are locked in: by code point, which is the order of their UTF-8 bytes, so PostgreSQL
+     * ("C" collation) and H2 (keys as UTF-8 bytes) lock a group's rows in it too (see
+     * {@link DeadLetterStatements#codePointOrder}). Not {@code String.compareTo}: UTF-16 puts a supplementary character
+     * (a surrogate pair, D800-DBFF first) before U+E000..U+FFFF, and two lockers in different orders can deadlock.
+     */
+    static final Comparator<String> LOCK_ORDER = SequenceKeys::compareByCodePoint;
 
     private SequenceKeys() {
     }
@@ -177,6 +186,21 @@ public final class SequenceKeys {
             }
         }
         return true;
+    }
+
+    private static int compareByCodePoint(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
     }
 
     /** Injective and free of characters PostgreSQL cannot store. */

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -124,6 +125,21 @@ class SequenceKeysTest {
         assertThat(Segments.key(new Holder("order-1"))).isEqualTo(Segments.key(new Holder("order-1").hashCode()))
                                                        .isNotEqualTo(Segments.EVERY_SEGMENT);
         assertThat(Segments.key(new Holder(new Object()))).isEqualTo(Segments.EVERY_SEGMENT);
+    }
+
+    /** UTF-16 order (String.compareTo) and code point order disagree on a supplementary character vs U+E000. */
+    @Example
+    void theLockOrderIsCodePointOrder() {
+        String privateUse = "k\ue000";
+        String emoji = "k\ud83d\ude00"; // U+1F600
+        assertThat(emoji.compareTo(privateUse)).as("UTF-16 order").isNegative();
+        assertThat(SequenceKeys.LOCK_ORDER.compare(privateUse, emoji)).isNegative();
+        assertThat(SequenceKeys.LOCK_ORDER.compare(emoji, privateUse)).isPositive();
+        assertThat(SequenceKeys.LOCK_ORDER.compare(emoji, emoji)).isZero();
+        assertThat(SequenceKeys.LOCK_ORDER.compare("k", emoji)).as("a prefix first").isNegative();
+        assertThat(SequenceKeys.LOCK_ORDER.compare("k\uffff", emoji)).isNegative();
+        assertThat(Stream.of(emoji, "k", "k\uffff", privateUse, "k\u00e9").sorted(SequenceKeys.LOCK_ORDER).toList())
+                .containsExactly("k", "k\u00e9", privateUse, "k\uffff", emoji);
     }
 
     /** On a Turkish-locale JVM "I".toLowerCase() is a dotless "ı": a key must not depend on the default locale. */
