@@ -94,8 +94,12 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final SqlDialect dialect;
     private final EventCodec codec;
     private final TransactionTemplate inTransaction;
-    /** Claims and releases: outside any caller's transaction, each statement committed by itself at once. */
-    private final TransactionTemplate outsideTransaction;
+    /**
+     * Claims and releases: each in a short transaction of its own, committed at once, whatever the caller's transaction
+     * does. Not "no transaction": on a pool that does not auto-commit, the statement would be rolled back when the
+     * connection is returned.
+     */
+    private final TransactionTemplate ownTransaction;
     private final DeadLetterLimits defaultLimits;
     private final Map<String, DeadLetterLimits> groupLimits;
     private final Function<Object, SequenceKeys.StoredKey> keyEncoder;
@@ -112,8 +116,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         PlatformTransactionManager transactionManager = builder.transactionManager != null
                 ? builder.transactionManager : new DataSourceTransactionManager(builder.dataSource);
         this.inTransaction = new TransactionTemplate(transactionManager);
-        this.outsideTransaction = new TransactionTemplate(transactionManager);
-        this.outsideTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
+        this.ownTransaction = new TransactionTemplate(transactionManager);
+        this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.defaultLimits = builder.defaultLimits;
         this.groupLimits = Map.copyOf(builder.groupLimits);
         this.keyEncoder = builder.keyEncoder == null
@@ -663,8 +667,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey)
                 .addValue("owner", nodeId + "/" + UUID.randomUUID())
                 .addValue("lease_ms", leaseMillis(lease));
-        // One auto-committed statement: the lease is visible to everyone at once, and costs no COMMIT round trip.
-        return outsideTransaction.execute(status -> {
+        // Committed before it returns: the lease is visible to everyone at once, and stays if the caller rolls back.
+        return ownTransaction.execute(status -> {
             List<Instant> until = jdbc.query(sql.claim(), params, (rs, i) -> instant(rs, "claim_until"));
             if (!until.isEmpty()) {
                 return Optional.of(new SequenceClaim(processingGroup, sequenceKey, (String) params.getValue("owner"),
@@ -779,7 +783,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     }
 
     private void releaseNow(SequenceClaim claim) {
-        outsideTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
+        ownTransaction.executeWithoutResult(status -> jdbc.update(sql.release(), claimParams(claim)));
     }
 
     // --- background work (retry jobs, automatic retry) ----------------------------------------------------------

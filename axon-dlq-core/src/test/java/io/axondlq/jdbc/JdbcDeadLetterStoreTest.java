@@ -1,5 +1,7 @@
 package io.axondlq.jdbc;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterLimits;
 import io.axondlq.core.store.EnqueuedHour;
@@ -1098,6 +1100,58 @@ abstract class JdbcDeadLetterStoreTest {
         assertThat(store.sequence(group, "tx").orElseThrow().claimedBy()).isNull();
         assertThat(store.sequenceSize(group, "tx")).isEqualTo(2);
         assertThat(store.letter(ids.get(1))).isPresent();
+    }
+
+    /**
+     * A pool that does not auto-commit (spring.datasource.hikari.auto-commit=false, a common Hibernate tuning) rolls
+     * back whatever a connection did uncommitted when it is returned: a claim or release must commit itself, inside a
+     * caller's transaction or not.
+     */
+    @Test
+    void claimsAndReleasesCommitOnAPoolThatDoesNotAutoCommit() throws SQLException {
+        List<UUID> ids = enqueueSequence(group, "manual", 2);
+        enqueueSequence(group, "released", 1);
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcDeadLetterStore onManual = storeOn(manualCommit, "node-m", ROOMY);
+
+            SequenceClaim claim = onManual.claim(group, "manual", Duration.ofMinutes(1)).orElseThrow();
+            assertThat(store.sequence(group, "manual").orElseThrow().claimedBy()).as("seen from another connection")
+                                                                                 .isEqualTo(claim.owner());
+            // Fenced work finds the lease it took.
+            assertThat(onManual.removeLeased(claim, onManual.letter(ids.get(0)).orElseThrow(), Duration.ofMinutes(1)))
+                    .isEqualTo(1);
+            onManual.release(claim);
+            assertThat(store.sequence(group, "manual").orElseThrow().claimedBy()).isNull();
+
+            SequenceClaim taken = store.claim(group, "released", Duration.ofMinutes(1)).orElseThrow();
+            onManual.release(taken);
+            assertThat(store.sequence(group, "released").orElseThrow().claimedBy()).isNull();
+
+            // Inside a caller's transaction that rolls back, the claim commits on its own, as before; the release
+            // runs once that transaction has ended.
+            TransactionTemplate outer = new TransactionTemplate(new DataSourceTransactionManager(manualCommit));
+            SequenceClaim inside = outer.execute(status -> {
+                SequenceClaim c = onManual.claim(group, "manual", Duration.ofMinutes(1)).orElseThrow();
+                status.setRollbackOnly();
+                return c;
+            });
+            assertThat(store.sequence(group, "manual").orElseThrow().claimedBy()).isEqualTo(inside.owner());
+            outer.executeWithoutResult(status -> {
+                onManual.release(inside);
+                status.setRollbackOnly();
+            });
+            assertThat(store.sequence(group, "manual").orElseThrow().claimedBy()).isNull();
+        }
+    }
+
+    /** A second pool on the test's database, with auto-commit off. */
+    private HikariDataSource manualCommitPool() throws SQLException {
+        HikariConfig config = new HikariConfig();
+        dataSource.unwrap(HikariDataSource.class).copyStateTo(config);
+        config.setPoolName(config.getPoolName() + "-manual-commit");
+        config.setAutoCommit(false);
+        config.setMaximumPoolSize(3);
+        return new HikariDataSource(config);
     }
 
     private DataSource withLockTimeout(DataSource delegate) {
