@@ -99,7 +99,12 @@ abstract class DeadLetterStatements {
     abstract String now();
 
     /** {@link #now()} plus {@code :lease_ms} milliseconds. */
-    abstract String leaseEnd();
+    String leaseEnd() {
+        return plusMillis(now(), ":lease_ms");
+    }
+
+    /** The timestamp expression plus a number of milliseconds (null: null). */
+    abstract String plusMillis(String timestamp, String millis);
 
     /** Runs {@code update} (one row at most) and returns {@code column} of the updated row: no row, no result. */
     abstract String returning(String update, String column);
@@ -390,8 +395,9 @@ abstract class DeadLetterStatements {
     }
 
     /**
-     * Due sequences for automatic retry: unclaimed (database clock), fewer retries than {@code scheduled}, and last
-     * touched or retried at least {@code schedule[retries]} ago, which the caller passes as {@code :cut<k>}.
+     * Due sequences for automatic retry: unclaimed, fewer retries than {@code scheduled}, and last touched or retried
+     * at least {@code schedule[retries]} ago by the database's clock, the caller passing the waits in milliseconds as
+     * {@code :wait<k>}.
      */
     String dueForAutomaticRetry(int scheduled) {
         String retries = "COALESCE(a.retries, 0)";
@@ -399,7 +405,7 @@ abstract class DeadLetterStatements {
         StringBuilder due = new StringBuilder();
         for (int k = 0; k < scheduled; k++) {
             due.append(k == 0 ? "" : " OR ").append('(').append(retries).append(" = ").append(k).append(" AND ")
-               .append(base).append(" <= :cut").append(k).append(')');
+               .append(plusMillis(base, ":wait" + k)).append(" <= ").append(now()).append(')');
         }
         return "SELECT s.sequence_key, " + retries + " AS retries FROM " + sequenceTable + " s LEFT JOIN "
                 + autoRetryTable + " a ON a.processing_group = s.processing_group "
@@ -409,16 +415,19 @@ abstract class DeadLetterStatements {
                 + "ORDER BY s.last_touched, s.sequence_key LIMIT :limit";
     }
 
+    /** The retry ran now by the database's clock, the next is due {@code :next_ms} later (null: none). */
     String updateAutomaticRetry() {
-        return "UPDATE " + autoRetryTable + " SET retries = :retries, last_retry_at = :at, last_outcome = :outcome, "
-                + "next_at = :next WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+        return "UPDATE " + autoRetryTable + " SET retries = :retries, last_retry_at = " + now()
+                + ", last_outcome = :outcome, next_at = " + plusMillis(now(), ":next_ms")
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 
     /** Inserts nothing when the sequence is gone, rather than failing on the foreign key (and the transaction). */
     String insertAutomaticRetry() {
         return "INSERT INTO " + autoRetryTable + " (processing_group, sequence_key, retries, last_retry_at, "
-                + "last_outcome, next_at) SELECT processing_group, sequence_key, :retries, :at, :outcome, :next FROM "
-                + sequenceTable + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
+                + "last_outcome, next_at) SELECT processing_group, sequence_key, :retries, " + now() + ", :outcome, "
+                + plusMillis(now(), ":next_ms") + " FROM " + sequenceTable
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 
     String automaticRetryState() {

@@ -57,8 +57,8 @@ final class H2Statements extends DeadLetterStatements {
     }
 
     @Override
-    String leaseEnd() {
-        return "DATEADD(MILLISECOND, :lease_ms, " + now() + ")";
+    String plusMillis(String timestamp, String millis) {
+        return "DATEADD(MILLISECOND, " + millis + ", " + timestamp + ")";
     }
 
     @Override

@@ -809,30 +809,29 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     /** Reads the automatic-retry table of the operations schema (V2), which must exist. */
     @Override
-    public List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule, Instant now,
-                                                  int limit) {
+    public List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule, int limit) {
         requirePositive(limit);
         if (schedule.isEmpty()) {
             return List.of();
         }
         MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit)
                                                                    .addValue("scheduled", schedule.size());
+        // Waits go to the database in milliseconds, where the due time is computed by its clock (as a lease's end).
         for (int k = 0; k < schedule.size(); k++) {
-            params.addValue("cut" + k, time(now.minus(schedule.get(k))));
+            params.addValue("wait" + k, schedule.get(k).toMillis());
         }
         return jdbc.query(sql.dueForAutomaticRetry(schedule.size()), params,
                           (rs, i) -> new DueSequence(rs.getString("sequence_key"), rs.getInt("retries")));
     }
 
     @Override
-    public boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries, Instant at,
-                                        String outcome, Instant nextAt) {
+    public boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries, String outcome,
+                                        Duration nextWait) {
         MapSqlParameterSource params = groupParams(processingGroup)
                 .addValue("sequence_key", sequenceKey)
                 .addValue("retries", retries)
-                .addValue("at", time(at))
                 .addValue("outcome", outcome)
-                .addValue("next", time(nextAt), java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+                .addValue("next_ms", nextWait == null ? null : nextWait.toMillis(), Types.BIGINT);
         return jdbc.update(sql.updateAutomaticRetry(), params) > 0 || jdbc.update(sql.insertAutomaticRetry(), params) > 0;
     }
 

@@ -62,8 +62,8 @@ final class PostgresStatements extends DeadLetterStatements {
     }
 
     @Override
-    String leaseEnd() {
-        return "(" + now() + " + :lease_ms * INTERVAL '1 millisecond')";
+    String plusMillis(String timestamp, String millis) {
+        return "(" + timestamp + " + " + millis + " * INTERVAL '1 millisecond')";
     }
 
     @Override

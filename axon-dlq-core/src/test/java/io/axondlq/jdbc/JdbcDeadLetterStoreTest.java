@@ -3,6 +3,7 @@ package io.axondlq.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.DeadLetterLimits;
 import io.axondlq.core.store.EnqueuedHour;
 import io.axondlq.core.store.FailureGroup;
@@ -1368,6 +1369,65 @@ abstract class JdbcDeadLetterStoreTest {
         return new HashSet<>(jdbc.queryForList(
                 "SELECT LOWER(table_name) FROM information_schema.tables WHERE LOWER(table_schema) = 'public'",
                 String.class));
+    }
+
+    // --- 13. automatic retry -----------------------------------------------------------------------------------
+
+    /**
+     * Due times are the database's: a retry recorded by a node whose JVM clock is an hour ahead is due one step after
+     * it by the database's clock (not an hour later), one recorded by a node an hour behind not at once.
+     */
+    @Test
+    void automaticRetriesAreDueByTheDatabaseClockWhateverTheRecordingNodesClock() {
+        SchemaInitializer.initialize(dataSource, store.dialect(), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     SchemaInitializer.OPERATIONS_SCRIPT);
+        Duration step = Duration.ofMinutes(1);
+        List<Duration> schedule = List.of(step, step);
+        // Parked a day ago by the letters' node: both are due for their first retry.
+        setClock(databaseNow().minus(Duration.ofDays(1)));
+        enqueueSequence(group, "ahead", 1);
+        enqueueSequence(group, "behind", 1);
+        assertThat(dueForAutomaticRetry(schedule)).containsExactlyInAnyOrder("ahead:0", "behind:0");
+
+        Instant before = databaseNow();
+        recordFailedRetry("ahead", Instant.now().plus(Duration.ofHours(1)), step);
+        recordFailedRetry("behind", Instant.now().minus(Duration.ofHours(1)), step);
+        Instant after = databaseNow();
+
+        for (String key : List.of("ahead", "behind")) {
+            AutomaticRetryState state = store.automaticRetryState(group, key).orElseThrow();
+            assertThat(state.retries()).isEqualTo(1);
+            assertThat(state.lastRetryAt()).as("recorded by the database's clock").isBetween(before, after);
+            assertThat(state.nextAt()).isEqualTo(state.lastRetryAt().plus(step));
+        }
+        assertThat(dueForAutomaticRetry(schedule)).as("a step has not passed by the database's clock").isEmpty();
+
+        // The database's clock cannot be moved: the recorded retries are moved a step into its past instead.
+        for (String key : List.of("ahead", "behind")) {
+            OffsetDateTime at = jdbc.queryForObject("SELECT last_retry_at FROM axon_dlq_auto_retry WHERE "
+                                                            + "processing_group = ? AND sequence_key = ?",
+                                                    OffsetDateTime.class, group, key);
+            jdbc.update("UPDATE axon_dlq_auto_retry SET last_retry_at = ? WHERE processing_group = ? "
+                                + "AND sequence_key = ?", at.minus(step), group, key);
+        }
+        assertThat(dueForAutomaticRetry(schedule)).containsExactlyInAnyOrder("ahead:1", "behind:1");
+
+        // The last retry of the schedule: none is due after it.
+        assertThat(store.recordAutomaticRetry(group, "ahead", 2, "FAILED", null)).isTrue();
+        assertThat(store.automaticRetryState(group, "ahead").orElseThrow().nextAt()).isNull();
+        assertThat(dueForAutomaticRetry(schedule)).containsExactly("behind:1");
+    }
+
+    /** Records a failed automatic retry, run by a node whose JVM clock reads {@code nodeNow}. */
+    private void recordFailedRetry(String key, Instant nodeNow, Duration next) {
+        setClock(nodeNow);
+        assertThat(store.recordAutomaticRetry(group, key, 1, "FAILED", next)).isTrue();
+    }
+
+    /** The due sequences as "key:retries so far", asked as the scheduler does. */
+    private List<String> dueForAutomaticRetry(List<Duration> schedule) {
+        return store.dueForAutomaticRetry(group, schedule, 10).stream()
+                    .map(due -> due.sequenceKey() + ":" + due.retries()).toList();
     }
 
     // --- helpers ----------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ import java.util.function.Predicate;
 /**
  * Automatic retry ({@code axon.dlq.auto-retry.*}): redelivers each parked sequence on a schedule keyed on how many
  * automatic retries it has had. Retry k (from 0) of a sequence is due once its last touch (when it was parked or last
- * failed, or when the last automatic retry ran) plus {@code schedule[k]} has passed; a sequence that has had as many
+ * failed, or when the last automatic retry ran) plus {@code schedule[k]} has passed by the database's clock (the
+ * automatic retry is recorded by it; a touch keeps the time of the node that made it); a sequence that has had as many
  * automatic retries as the schedule has entries waits for an operator.
  * <p>
  * It is one kind of work of the node's {@link JobWorker}; every poll interval it looks at each processing group that has
@@ -228,7 +229,7 @@ public class AutoRetryScheduler implements BackgroundJob {
                 continue;
             }
             // The holder renews its lease every poll, due work or not, so the group stays with one node.
-            if (!heldLeases.contains(group) && due(group, now, 1).isEmpty()) {
+            if (!heldLeases.contains(group) && due(group, 1).isEmpty()) {
                 continue;
             }
             if (!renewLease(group)) {
@@ -243,7 +244,7 @@ public class AutoRetryScheduler implements BackgroundJob {
     private int runGroup(String group) {
         int redeliveries = 0;
         // Read after taking the lease: what the previous holder did is committed and visible now.
-        for (DueSequence due : due(group, now(), settings.batchSize())) {
+        for (DueSequence due : due(group, settings.batchSize())) {
             if (stopping) {
                 break;
             }
@@ -319,7 +320,6 @@ public class AutoRetryScheduler implements BackgroundJob {
     /** Counts the retry when it counts and writes its audit entry, in the caller's transaction. */
     private void record(String group, String sequenceKey, int retry, RedeliveryResult result) {
         int scheduled = settings.schedule().size();
-        Instant now = now();
         String outcome;
         String detail = result.auditSummary();
         Counted counted = null;
@@ -327,28 +327,28 @@ public class AutoRetryScheduler implements BackgroundJob {
             case DRAINED, NOT_FOUND -> outcome = "success"; // the sequence, and with it its state, is gone
             case FAILED, UNREADABLE -> {
                 outcome = "failure";
-                Instant next = retry < scheduled ? now.plus(settings.schedule().get(retry)) : null;
-                counted = new Counted(retry, now, result.outcome().name(), next);
+                Duration next = retry < scheduled ? settings.schedule().get(retry) : null;
+                counted = new Counted(retry, result.outcome().name(), next);
                 if (next == null) {
                     detail += "; schedule exhausted after " + retry + " automatic retries: waits for an operator";
                     logger.warn("Automatic retry of [{}] [{}] exhausted its schedule ({} retries): the sequence "
                                         + "waits for an operator", group, sequenceKey, retry);
                 } else {
-                    detail += "; next automatic retry due after " + next;
+                    detail += "; next automatic retry due " + next + " after this one";
                 }
             }
             default -> outcome = "failure"; // LEASE_LOST: another node took the sequence over; not counted
         }
-        if (counted != null && !store.recordAutomaticRetry(group, sequenceKey, counted.retries(), counted.at(),
-                                                            counted.outcome(), counted.next())) {
+        if (counted != null && !store.recordAutomaticRetry(group, sequenceKey, counted.retries(), counted.outcome(),
+                                                            counted.nextWait())) {
             logger.debug("Sequence [{}] of [{}] is gone; no automatic-retry state kept", sequenceKey, group);
         }
         audit.automaticRetry(group, sequenceKey, retry, scheduled, outcome, detail);
         logger.info("Automatic retry {} of {} of [{}] [{}]: {}", retry, scheduled, group, sequenceKey, detail);
     }
 
-    /** A failed retry that counts: written with its audit entry. */
-    private record Counted(int retries, Instant at, String outcome, Instant next) {
+    /** A failed retry that counts: written with its audit entry, at the store's now (the database's clock). */
+    private record Counted(int retries, String outcome, Duration nextWait) {
     }
 
     /** An automatic retry that broke before it had a result: audited in its own transaction, not counted. */
@@ -374,9 +374,12 @@ public class AutoRetryScheduler implements BackgroundJob {
 
     // --- state ----------------------------------------------------------------------------------------------------
 
-    /** The group's due sequences, least recently touched first (see {@link DeadLetterStore#dueForAutomaticRetry}). */
-    private List<DueSequence> due(String group, Instant now, int limit) {
-        return store.dueForAutomaticRetry(group, settings.schedule(), now, limit);
+    /**
+     * The group's due sequences, least recently touched first, by the database's clock, the one the retries are
+     * recorded by (see {@link DeadLetterStore#dueForAutomaticRetry}).
+     */
+    private List<DueSequence> due(String group, int limit) {
+        return store.dueForAutomaticRetry(group, settings.schedule(), limit);
     }
 
     /** The automatic-retry state of a sequence; empty when it has had no automatic retry (or is gone). */
@@ -384,7 +387,7 @@ public class AutoRetryScheduler implements BackgroundJob {
         return store.automaticRetryState(processingGroup, sequenceKey);
     }
 
-    /** Database timestamps keep microseconds (PostgreSQL); so do ours, so that comparisons are exact. */
+    /** This node's clock: only for its own back-off; due times are the database's (see {@link #due}). */
     private Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }

@@ -247,23 +247,24 @@ public interface DeadLetterStore {
     /**
      * The group's sequences due for automatic retry number {@code retries + 1}, least recently touched first: not
      * claimed, fewer automatic retries than {@code schedule} has entries, and last touched (or last automatically
-     * retried) at least {@code schedule[retries]} before {@code now}.
+     * retried) at least {@code schedule[retries]} ago. "Now" is the store's clock (the database's), the clock that
+     * {@link #recordAutomaticRetry} records by: the nodes' own clocks may differ.
      *
      * @throws UnsupportedOperationException when the store keeps no automatic-retry state
      */
-    default List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule,
-                                                   java.time.Instant now, int limit) {
+    default List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule, int limit) {
         throw new UnsupportedOperationException(getClass().getName() + " keeps no automatic-retry state");
     }
 
     /**
-     * Records a counted automatic retry of a sequence; the state goes with its sequence (drained or evicted).
+     * Records a counted automatic retry of a sequence, run now by the store's clock (the database's), the next one due
+     * {@code nextWait} later (null: the schedule is exhausted). The state goes with its sequence (drained or evicted).
      *
      * @return false when the sequence is gone (nothing recorded)
      * @throws UnsupportedOperationException when the store keeps no automatic-retry state
      */
-    default boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries,
-                                         java.time.Instant at, String outcome, java.time.Instant nextAt) {
+    default boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries, String outcome,
+                                         Duration nextWait) {
         throw new UnsupportedOperationException(getClass().getName() + " keeps no automatic-retry state");
     }
 

@@ -43,8 +43,9 @@ import javax.sql.DataSource;
  * Background work, wired only: the {@link RetryJobs} store, the node's one {@link JobWorker} running its kinds of work
  * ({@link RetryJobRunner} always, {@link AutoRetryScheduler} with {@code axon.dlq.auto-retry.enabled=true}), the
  * {@link Leases} they share, and the {@link RetryJobAudit} port on the {@link AuditLog}. Every transaction runs on the
- * application's {@link PlatformTransactionManager}. Their due times (cooldowns, idempotency windows, the automatic-retry
- * schedule) are read from the {@link DatabaseClock}, as the leases are: one node writes them, another compares them.
+ * application's {@link PlatformTransactionManager}. Their due times (cooldowns, idempotency windows) are read from the
+ * {@link DatabaseClock}, and the automatic-retry schedule is recorded and compared by the database's clock in SQL, as
+ * the leases are: one node writes them, another compares them.
  */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)

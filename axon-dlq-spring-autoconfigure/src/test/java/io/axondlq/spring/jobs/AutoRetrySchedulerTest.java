@@ -11,21 +11,23 @@ import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
-import org.axonframework.messaging.deadletter.GenericDeadLetter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -36,9 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Automatic retry against a real database and a real Axon processing group, on a clock the test moves (the scheduler's
- * and the store's, {@link GenericDeadLetter#clock}): the schedule's progression counted from each sequence's last
- * touch, exhaustion (the sequence waits for an operator), state removed with a drained or evicted sequence, claimed
+ * Automatic retry against a real database and a real Axon processing group. Due times are the database's, and its
+ * clock cannot be moved: the test lets time pass by moving the stored times into its past ({@link #elapse}). Covered:
+ * the schedule's progression counted from each sequence's last touch, exhaustion (the sequence waits for an operator), state removed with a drained or evicted sequence, claimed
  * sequences skipped for a round, groups that do not run here left alone, the audit trail as the system actor, and two
  * schedulers ("nodes") of which only one works on a group at a time. Subclasses pick the database.
  */
@@ -49,29 +51,27 @@ abstract class AutoRetrySchedulerTest {
     private static final List<Duration> SCHEDULE =
             List.of(Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(30));
     private static final Duration LEASE = Duration.ofMinutes(2);
+    /** Real time a test may take between a sequence's touch and a check that it is not due yet. */
+    private static final Duration MARGIN = Duration.ofSeconds(10);
 
     @TestDataSource
     DataSource dataSource;
 
     private RetryJobFixture f;
-    private Clock originalClock;
-    private MutableClock clock;
     private Instant t0;
+    private DatabaseClock databaseClock;
     private final java.util.Map<AutoRetryScheduler, JobWorker> workers = new java.util.HashMap<>();
 
     @BeforeEach
     void start() {
         f = RetryJobFixture.start(dataSource);
-        t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        clock = new MutableClock(t0);
-        originalClock = GenericDeadLetter.clock;
-        GenericDeadLetter.clock = clock;
+        t0 = Instant.now();
+        databaseClock = new DatabaseClock(dataSource);
     }
 
     @AfterEach
     void stop() {
         workers.values().forEach(JobWorker::stop);
-        GenericDeadLetter.clock = originalClock;
         if (f != null) {
             f.close();
         }
@@ -91,9 +91,14 @@ abstract class AutoRetrySchedulerTest {
 
     private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery, Duration lease,
                                          RetryJobAudit audit) {
+        return scheduler(node, redelivery, lease, audit, Clock.systemUTC());
+    }
+
+    private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery, Duration lease,
+                                         RetryJobAudit audit, Clock nodeClock) {
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
                 f.store, f.leases, f.transactions, redelivery, GROUP::equals, audit, JobWorker.ownerName(node),
-                new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, lease), clock);
+                new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, lease), nodeClock);
         workers.put(scheduler, new JobWorker(List.of(scheduler), Duration.ofSeconds(10)));
         return scheduler;
     }
@@ -116,6 +121,23 @@ abstract class AutoRetrySchedulerTest {
         return f.auditEntries(AutoRetryScheduler.AUDIT_ACTION);
     }
 
+    /**
+     * Lets {@code d} pass for the schedule: the times the due check reads (the sequences' last touch, the last
+     * automatic retry and its next due time) move {@code d} into the database's past, in one transaction, relative to
+     * their current values, so a scheduler running meanwhile sees all or none of it.
+     */
+    private void elapse(Duration d) {
+        boolean postgres = SqlDialect.detect(dataSource) == SqlDialect.POSTGRESQL;
+        String minus = postgres ? "%1$s - ? * INTERVAL '1 millisecond'" : "DATEADD(MILLISECOND, -?, %1$s)";
+        new TransactionTemplate(f.transactions).executeWithoutResult(status -> {
+            f.jdbc.update("UPDATE " + PREFIX + "sequence SET last_touched = "
+                                  + String.format(Locale.ROOT, minus, "last_touched"), d.toMillis());
+            f.jdbc.update("UPDATE " + PREFIX + "auto_retry SET last_retry_at = "
+                                  + String.format(Locale.ROOT, minus, "last_retry_at") + ", next_at = "
+                                  + String.format(Locale.ROOT, minus, "next_at"), d.toMillis(), d.toMillis());
+        });
+    }
+
     private long stateRows() {
         return f.jdbc.queryForObject("SELECT COUNT(*) FROM " + PREFIX + "auto_retry", Long.class);
     }
@@ -125,38 +147,43 @@ abstract class AutoRetrySchedulerTest {
         String key = poisoned("P", 2, t0);
         AutoRetryScheduler scheduler = scheduler("node-1");
 
-        clock.set(t0.plusSeconds(59));
+        elapse(Duration.ofMinutes(1).minus(MARGIN));
         assertThat(scheduler.pollOnce()).as("not due before the first wait").isZero();
         assertThat(state(scheduler, key)).isEmpty();
 
-        Instant first = clock.advance(Duration.ofSeconds(2));
+        elapse(MARGIN);
+        Instant before = databaseClock.instant();
         assertThat(scheduler.pollOnce()).isEqualTo(1);
+        Instant after = databaseClock.instant();
         AutomaticRetryState afterFirst = state(scheduler, key).orElseThrow();
         assertThat(afterFirst.retries()).isEqualTo(1);
         assertThat(afterFirst.lastOutcome()).isEqualTo("FAILED");
-        assertThat(afterFirst.lastRetryAt()).isEqualTo(first);
-        assertThat(afterFirst.nextAt()).isEqualTo(first.plus(Duration.ofMinutes(5)));
+        assertThat(afterFirst.lastRetryAt()).as("the database's clock").isBetween(before, after);
+        assertThat(afterFirst.nextAt()).isEqualTo(afterFirst.lastRetryAt().plus(Duration.ofMinutes(5)));
         assertThat(head(key).attempts()).as("seeded with 1 failed attempt, plus the retry").isEqualTo(2);
         assertThat(f.store.sequenceSize(GROUP, key)).isEqualTo(2);
 
-        clock.set(first.plus(Duration.ofMinutes(5)).minusSeconds(1));
+        elapse(Duration.ofMinutes(5).minus(MARGIN));
         assertThat(scheduler.pollOnce()).as("the second wait counts from the failed retry").isZero();
-        Instant second = clock.advance(Duration.ofSeconds(2));
+        elapse(MARGIN);
         assertThat(scheduler.pollOnce()).isEqualTo(1);
-        assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(2);
-        assertThat(state(scheduler, key).orElseThrow().nextAt()).isEqualTo(second.plus(Duration.ofMinutes(30)));
+        AutomaticRetryState afterSecond = state(scheduler, key).orElseThrow();
+        assertThat(afterSecond.retries()).isEqualTo(2);
+        assertThat(afterSecond.nextAt()).isEqualTo(afterSecond.lastRetryAt().plus(Duration.ofMinutes(30)));
 
-        clock.set(second.plus(Duration.ofMinutes(30)).minusSeconds(1));
+        elapse(Duration.ofMinutes(30).minus(MARGIN));
         assertThat(scheduler.pollOnce()).isZero();
-        Instant third = clock.advance(Duration.ofSeconds(2));
+        elapse(MARGIN);
+        before = databaseClock.instant();
         assertThat(scheduler.pollOnce()).isEqualTo(1);
+        after = databaseClock.instant();
         AutomaticRetryState exhausted = state(scheduler, key).orElseThrow();
         assertThat(exhausted.retries()).isEqualTo(3);
-        assertThat(exhausted.lastRetryAt()).isEqualTo(third);
+        assertThat(exhausted.lastRetryAt()).isBetween(before, after);
         assertThat(exhausted.nextAt()).as("past the schedule: no next retry").isNull();
 
         // Past the schedule the sequence waits for an operator, however long.
-        clock.advance(Duration.ofDays(7));
+        elapse(Duration.ofDays(7));
         assertThat(scheduler.pollOnce()).isZero();
         assertThat(scheduler.pollOnce()).isZero();
         assertThat(head(key).attempts()).isEqualTo(4);
@@ -180,17 +207,46 @@ abstract class AutoRetrySchedulerTest {
         assertThat(stateRows()).isZero();
     }
 
+    /**
+     * Nodes whose JVM clocks are an hour ahead and an hour behind: due times are still the database's, for the
+     * retry they check and for the one they record.
+     */
+    @Test
+    void schedulersWithSkewedClocksFollowTheDatabaseClock() {
+        String key = poisoned("SKEW", 1, t0);
+        AutoRetryScheduler ahead = scheduler("node-ahead", f.ledger.wrapAuto("node-ahead", f.autoRedelivery), LEASE,
+                                             f.retryAudit, Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        assertThat(ahead.pollOnce()).as("its clock is an hour ahead, the first wait has not passed").isZero();
+
+        elapse(Duration.ofMinutes(1));
+        Instant before = databaseClock.instant();
+        assertThat(ahead.pollOnce()).isEqualTo(1);
+        Instant after = databaseClock.instant();
+        assertThat(state(ahead, key).orElseThrow().lastRetryAt()).isBetween(before, after);
+        ahead.releaseLeases();
+
+        AutoRetryScheduler behind = scheduler("node-behind", f.ledger.wrapAuto("node-behind", f.autoRedelivery),
+                                              LEASE, f.retryAudit,
+                                              Clock.offset(Clock.systemUTC(), Duration.ofHours(-1)));
+        elapse(Duration.ofMinutes(5).minus(MARGIN));
+        assertThat(behind.pollOnce()).as("its clock is an hour behind, the second wait has not passed").isZero();
+        elapse(MARGIN);
+        assertThat(behind.pollOnce()).as("due by the database's clock, not an hour later").isEqualTo(1);
+        assertThat(f.ledger.nodes(key)).containsExactly("node-ahead", "node-behind");
+        assertThat(state(behind, key).orElseThrow().retries()).isEqualTo(2);
+    }
+
     @Test
     void aDrainedSequenceLeavesNoStateAndALaterOneWithTheSameKeyStartsAfresh() {
         String key = poisoned("D", 2, t0);
         AutoRetryScheduler scheduler = scheduler("node-1");
-        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+        elapse(Duration.ofMinutes(1));
         assertThat(scheduler.pollOnce()).isEqualTo(1);
         assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
 
         // Fixed: the second automatic retry drains the sequence.
         f.handler.poisoned.remove("D");
-        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        elapse(Duration.ofMinutes(5));
         assertThat(scheduler.pollOnce()).isEqualTo(1);
         assertThat(f.store.contains(GROUP, key)).isFalse();
         assertThat(f.handler.handled).containsExactly("D#0", "D#1");
@@ -202,11 +258,10 @@ abstract class AutoRetrySchedulerTest {
         assertThat(drained.parameters()).contains("\"retry\":2");
 
         // The same key fails again later: its schedule starts from the beginning.
-        Instant again = clock.instant();
-        poisoned("D", 1, again);
-        clock.set(again.plusSeconds(59));
+        poisoned("D", 1, Instant.now());
+        elapse(Duration.ofMinutes(1).minus(MARGIN));
         assertThat(scheduler.pollOnce()).isZero();
-        clock.set(again.plusSeconds(61));
+        elapse(MARGIN);
         assertThat(scheduler.pollOnce()).isEqualTo(1);
         assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
 
@@ -226,13 +281,13 @@ abstract class AutoRetrySchedulerTest {
         assertThat(f.ledger.nodes(fresh)).isEmpty();
 
         // An operator's failed redelivery touches the sequence: the next wait counts from it.
-        clock.advance(Duration.ofMinutes(4));
+        elapse(Duration.ofMinutes(4));
         assertThat(f.redeliverer.redeliver(GROUP, old).outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
-        clock.advance(Duration.ofMinutes(2)); // 6 minutes after the automatic retry, 2 after the operator's
+        elapse(Duration.ofMinutes(2)); // 6 minutes after the automatic retry, 2 after the operator's
         assertThat(scheduler.pollOnce()).as("only FRESH is due").isEqualTo(1);
         assertThat(f.ledger.nodes(fresh)).hasSize(1);
         assertThat(f.ledger.nodes(old)).hasSize(1);
-        clock.advance(Duration.ofMinutes(3).plusSeconds(1));
+        elapse(Duration.ofMinutes(3));
         assertThat(scheduler.pollOnce()).isEqualTo(1);
         assertThat(f.ledger.nodes(old)).hasSize(2);
         assertThat(state(scheduler, old).orElseThrow().retries()).isEqualTo(2);
@@ -243,12 +298,12 @@ abstract class AutoRetrySchedulerTest {
         String a = poisoned("A", 1, t0);
         String b = poisoned("B", 1, t0.plusSeconds(1));
         String c = poisoned("C", 1, t0.plusSeconds(2));
-        clock.set(t0.plus(Duration.ofMinutes(2)));
+        elapse(Duration.ofMinutes(2));
         SequenceClaim claim = f.store.claim(GROUP, a, Duration.ofMinutes(10)).orElseThrow();
         // C is claimed by someone between the listing and the redelivery.
         AutoRetryScheduler scheduler = scheduler("node-1", (group, key, recorder) -> {
             if (key.equals(c)) {
-                throw new SequenceClaimedException(group, key, "someone-else", clock.instant().plusSeconds(30));
+                throw new SequenceClaimedException(group, key, "someone-else", Instant.now().plusSeconds(30));
             }
             return f.autoRedelivery.redeliver(group, key, recorder);
         });
@@ -281,7 +336,7 @@ abstract class AutoRetrySchedulerTest {
         };
         AutoRetryScheduler scheduler = scheduler("node-1", f.ledger.wrapAuto("node-1", f.autoRedelivery), LEASE,
                                                  failing);
-        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+        elapse(Duration.ofMinutes(1));
 
         scheduler.pollOnce();
 
@@ -296,8 +351,7 @@ abstract class AutoRetrySchedulerTest {
         String key = poisoned("L", 3, t0);
         String headId = head(key).id().toString();
         AutoRetryScheduler scheduler = scheduler("node-1");
-        Instant first = t0.plus(Duration.ofMinutes(1)).plusSeconds(1);
-        clock.set(first);
+        elapse(Duration.ofMinutes(1));
 
         assertThat(scheduler.pollOnce()).isEqualTo(1);
         assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).singleElement().satisfies(e -> {
@@ -312,7 +366,7 @@ abstract class AutoRetrySchedulerTest {
         // Failed again, but its entry is refused: the failed letter's requeue (attempt, letter entry) rolls back
         // with the count.
         f.refuseAudit(AutoRetryScheduler.AUDIT_ACTION);
-        clock.set(first.plus(Duration.ofMinutes(5)).plusSeconds(1));
+        elapse(Duration.ofMinutes(5));
         scheduler.pollOnce();
         assertThat(head(key).attempts()).as("seeded 1, plus the first retry only").isEqualTo(2);
         assertThat(state(scheduler, key).orElseThrow().retries()).isEqualTo(1);
@@ -327,7 +381,7 @@ abstract class AutoRetrySchedulerTest {
         assertThat(autoRetryAudit()).hasSize(1);
 
         f.acceptAudit();
-        clock.advance(Duration.ofMinutes(6)); // due again, however the removals touched the sequence
+        elapse(Duration.ofMinutes(6)); // due again, however the removals touched the sequence
         assertThat(scheduler.pollOnce()).isEqualTo(1);
         assertThat(f.store.contains(GROUP, key)).isFalse();
         assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(4);
@@ -339,7 +393,7 @@ abstract class AutoRetrySchedulerTest {
     void groupsThatDoNotRunHereAreLeftAlone() {
         f.seed("elsewhere", "X", 1, CAUSE, t0);
         AutoRetryScheduler scheduler = scheduler("node-1");
-        clock.advance(Duration.ofHours(1));
+        elapse(Duration.ofHours(1));
 
         assertThat(scheduler.pollOnce()).isZero();
 
@@ -359,25 +413,25 @@ abstract class AutoRetrySchedulerTest {
         var leases = f.leases;
         String lease = AutoRetryScheduler.leaseName(GROUP);
 
-        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+        elapse(Duration.ofMinutes(1));
         assertThat(a.pollOnce()).isEqualTo(3);
         assertThat(leases.holder(lease)).contains(a.owner());
         // due work appears while a holds the group's lease: b leaves it alone, a does it
-        keys.add(poisoned("N3", 1, t0));
+        keys.add(poisoned("N3", 1, Instant.now().minus(Duration.ofMinutes(1))));
         assertThat(b.pollOnce()).isZero();
         assertThat(a.pollOnce()).isEqualTo(1);
 
         // a keeps the lease as long as it polls, also when nothing is due
         for (int minute = 0; minute < 4; minute++) {
-            clock.advance(Duration.ofMinutes(1));
+            elapse(Duration.ofMinutes(1));
             assertThat(a.pollOnce()).isZero();
         }
-        clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+        elapse(Duration.ofMinutes(1));
         assertThat(b.pollOnce()).as("due, but a's lease runs").isZero();
         assertThat(a.pollOnce()).isEqualTo(4);
 
         // a dies without giving the lease back: b takes over once it expired, and a stays out
-        clock.advance(Duration.ofMinutes(30).plusSeconds(1));
+        elapse(Duration.ofMinutes(30));
         await().atMost(Duration.ofSeconds(30)).until(() -> leases.holder(lease).isEmpty());
         assertThat(b.pollOnce()).isEqualTo(4);
         assertThat(leases.holder(lease)).contains(b.owner());
@@ -405,7 +459,7 @@ abstract class AutoRetrySchedulerTest {
                                                                  (node, key) -> Thread.sleep(20));
         AutoRetryScheduler a = scheduler("node-a", slowA);
         AutoRetryScheduler b = scheduler("node-b", slowB);
-        clock.set(t0.plus(Duration.ofMinutes(1)).plusSeconds(1));
+        elapse(Duration.ofMinutes(1));
 
         workers.get(a).start();
         workers.get(b).start();
@@ -422,7 +476,7 @@ abstract class AutoRetrySchedulerTest {
 
         // The worker stops and gives the lease back: the other takes over at once.
         workers.get(working).stop();
-        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        elapse(Duration.ofMinutes(5));
         await().atMost(Duration.ofSeconds(30))
                .until(() -> keys.stream().allMatch(k -> state(a, k).map(AutomaticRetryState::retries).orElse(0) == 2));
         for (String key : keys) {
