@@ -999,7 +999,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
         /**
          * Optional; defaults to a {@code DataSourceTransactionManager} on the data source. Pass the application's
-         * manager so that store writes join the processor's transaction.
+         * manager so that store writes join the processor's transaction. With JPA ({@code JpaTransactionManager}) it
+         * is required in practice: the default would not see the JPA transaction as one and would commit the
+         * connection's work after each store write, half-way through the processor's batch.
          */
         public Builder transactionManager(PlatformTransactionManager transactionManager) {
             this.transactionManager = require(transactionManager, "transactionManager");
