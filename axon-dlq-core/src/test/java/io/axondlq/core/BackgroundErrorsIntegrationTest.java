@@ -92,21 +92,6 @@ abstract class BackgroundErrorsIntegrationTest {
         app.close();
     }
 
-    /** Parks {@code letters} events of each aggregate, then heals the handler. @return the sequence keys */
-    private List<String> park(int letters, String... aggregates) {
-        for (String aggregate : aggregates) {
-            app.handler.faults.poisoned.add(aggregate);
-        }
-        app.publishRounds(letters, aggregates);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            for (String aggregate : aggregates) {
-                assertThat(app.sequenceSize(aggregate)).isEqualTo(letters);
-            }
-        });
-        app.handler.faults.clear();
-        return List.of(aggregates).stream().map(app::key).toList();
-    }
-
     /** The aggregate's letters now name {@link BrokenPayload}: present on the classpath, but never loadable. */
     private void breakPayloadClass(String aggregate) {
         jdbc.update("UPDATE axon_dlq_letter SET payload_type = ? WHERE processing_group = ? AND sequence_key = ?",
@@ -143,7 +128,7 @@ abstract class BackgroundErrorsIntegrationTest {
 
     @Test
     void aPayloadClassThatCannotBeInitializedMakesItsLetterUnreadableAndTheWorkerGoesOn() {
-        List<String> keys = park(2, "A", "BAD", "ERR");
+        List<String> keys = app.park(2, "A", "BAD", "ERR");
         breakPayloadClass("BAD");
         // A handler that throws an Error on redelivery fails its letter, as an exception would.
         app.handler.hook = (event, redelivery) -> {
@@ -184,7 +169,7 @@ abstract class BackgroundErrorsIntegrationTest {
 
     @Test
     void anErrorThatEscapesARedeliveryFailsTheJobAndTheWorkerRunsTheNextOne() {
-        List<String> keys = park(1, "A", "B");
+        List<String> keys = app.park(1, "A", "B");
         Set<String> erring = ConcurrentHashMap.newKeySet();
         erring.addAll(keys);
         startWorker((group, key) -> {
@@ -211,7 +196,7 @@ abstract class BackgroundErrorsIntegrationTest {
 
     @Test
     void anErrorInOneAutomaticRetryLeavesTheRoundToTheGroupsOtherSequences() {
-        List<String> keys = park(1, "A", "B");
+        List<String> keys = app.park(1, "A", "B");
         String erring = keys.get(0);
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
                 app.appStore, leases, app.springTransactions, (group, key, recorder) -> {

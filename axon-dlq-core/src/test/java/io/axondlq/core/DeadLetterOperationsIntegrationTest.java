@@ -103,19 +103,6 @@ abstract class DeadLetterOperationsIntegrationTest {
         app.close();
     }
 
-    private void park(int letters, String... aggregates) {
-        for (String aggregate : aggregates) {
-            app.handler.faults.poisoned.add(aggregate);
-        }
-        app.publishRounds(letters, aggregates);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            for (String aggregate : aggregates) {
-                assertThat(app.sequenceSize(aggregate)).isEqualTo(letters);
-            }
-        });
-        app.handler.faults.clear();
-    }
-
     private List<AuditEntry> audit(String action) {
         List<AuditEntry> all = new ArrayList<>();
         String cursor = null;
@@ -129,7 +116,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void evictionsThroughTheJavaApiReachTheObserverAndTheAuditLog() {
-        park(3, "A", "B", "C");
+        app.park(3, "A", "B", "C");
         StoredLetter a1 = app.letters("A").get(1);
 
         DeadLetterOperations.LetterEviction letter = operations.evictLetter(OPERATOR, a1.id());
@@ -162,7 +149,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void anAuditInsertTheDatabaseRefusesRollsTheChangeBack() {
-        park(2, "A", "B");
+        app.park(2, "A", "B");
         StoredLetter a0 = app.letters("A").get(0);
 
         jdbc.execute(REFUSE.formatted("evict-letter"));
@@ -188,8 +175,8 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void aRedeliveryAuditsEachLetterInTheTransactionThatRecordsItsOutcome() {
-        park(3, "A");
-        park(2, "B");
+        app.park(3, "A");
+        app.park(2, "B");
         List<StoredLetter> a = app.letters("A");
 
         RedeliveryResult drained = operations.redeliverSequence(OPERATOR, GROUP, app.key("A"));
@@ -224,7 +211,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void auditEntriesOfRedeliveriesCarryTheFailureTypeNeverItsMessage() {
-        park(2, "B");
+        app.park(2, "B");
         app.handler.faults.poisoned.add("B");
 
         RedeliveryResult failed = operations.redeliverSequence(OPERATOR, GROUP, app.key("B"));
@@ -243,7 +230,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void aSequenceRedeliveryStopsAtTheLetterLimitAndTheNextCallGoesOnInOrder() {
-        park(5, "A");
+        app.park(5, "A");
         List<StoredLetter> a = app.letters("A");
         DeadLetterOperations limited = new DeadLetterOperations(app.appStore, auditLog, app.springTransactions, null,
                                                                 app::redeliverer, 2);
@@ -277,7 +264,7 @@ abstract class DeadLetterOperationsIntegrationTest {
         assertThat(audit("redeliver-letter")).hasSize(6);
 
         // Jobs and automatic retry drain whole sequences.
-        park(3, "B");
+        app.park(3, "B");
         assertThat(limited.redeliverLetters("system", GROUP, app.key("B")).outcome())
                 .isEqualTo(RedeliveryResult.Outcome.DRAINED);
         assertThatThrownBy(() -> new DeadLetterOperations(app.appStore, auditLog, app.springTransactions, null,
@@ -287,8 +274,8 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void whatTheCallerRecordsWhenARedeliveryConcludesCommitsWithItsLastChange() {
-        park(2, "A");
-        park(2, "B");
+        app.park(2, "A");
+        app.park(2, "B");
         StoredLetter b0 = app.letters("B").get(0);
         List<RedeliveryResult> concluded = new ArrayList<>();
         RedeliveryRecorder refusing = new RedeliveryRecorder() {
@@ -337,7 +324,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void redeliveringForAJobAuditsEachLetterButNotTheCall() {
-        park(2, "A");
+        app.park(2, "A");
         List<StoredLetter> a = app.letters("A");
 
         RedeliveryResult result = operations.redeliverLetters("system", GROUP, app.key("A"));
@@ -353,7 +340,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void aRedeliveredLetterWhoseAuditEntryIsRefusedIsRolledBackWithItsHandling() {
-        park(2, "A");
+        app.park(2, "A");
         int attempts = app.letters("A").get(0).attempts();
         jdbc.execute(REFUSE.formatted("redeliver-letter"));
 
@@ -380,7 +367,7 @@ abstract class DeadLetterOperationsIntegrationTest {
      */
     @Test
     void aRedeliveryInsideTheCallersTransactionOrUnitOfWorkIsRefusedAndChangesNothing() {
-        park(2, "A");
+        app.park(2, "A");
         String key = app.key("A");
         List<StoredLetter> before = app.letters("A");
         Map<String, Object> sequenceBefore = sequenceRow(key);
@@ -434,7 +421,7 @@ abstract class DeadLetterOperationsIntegrationTest {
 
     @Test
     void exportsAndLetterReadsThatShowPayloadsAreAudited() throws IOException {
-        park(3, "A");
+        app.park(3, "A");
         StoredLetter a0 = app.letters("A").get(0);
 
         DeadLetterOperations.LetterDetail detail = operations.letterDetail(OPERATOR, a0.id(), true);

@@ -45,6 +45,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.sql.DataSource;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 /**
  * One "application": Axon over one database holding the projection, the token store and the dead-letter queue, with
  * Spring's {@link DataSourceTransactionManager} as Axon's transaction manager. The event storage engine, the store and
@@ -370,6 +373,26 @@ final class InvokerFixture implements AutoCloseable {
 
     void publish(List<EventMessage<?>> events) {
         config.eventStore().publish(events);
+    }
+
+    /**
+     * Parks {@code letters} events of each aggregate (its handler poisoned until they are letters), then heals the
+     * handler.
+     *
+     * @return the aggregates' sequence keys, in order
+     */
+    List<String> park(int letters, String... aggregates) {
+        for (String aggregate : aggregates) {
+            handler.faults.poisoned.add(aggregate);
+        }
+        publishRounds(letters, aggregates);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (String aggregate : aggregates) {
+                assertThat(sequenceSize(aggregate)).isEqualTo(letters);
+            }
+        });
+        handler.faults.clear();
+        return List.of(aggregates).stream().map(this::key).toList();
     }
 
     long published(String aggregateId) {
