@@ -361,9 +361,9 @@ abstract class DeadLetterOperationsIntegrationTest {
     }
 
     /**
-     * Inside a caller's transaction (or unit of work) each letter's unit of work would join it: a failed letter's writes
-     * would not roll back alone (I3), and the sequence would leave this node's parked set before the caller commits
-     * (I2). Refused before anything is claimed, written or audited; outside, the same call works.
+     * Inside a caller's transaction (or unit of work) each letter's unit of work would join it: a failed letter's
+     * writes would not roll back alone (I3), and the sequence would leave this node's parked set before the caller
+     * commits (I2). Refused before anything is claimed, written or audited; outside, the same call works.
      */
     @Test
     void aRedeliveryInsideTheCallersTransactionOrUnitOfWorkIsRefusedAndChangesNothing() {

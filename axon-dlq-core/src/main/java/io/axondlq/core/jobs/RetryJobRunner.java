@@ -37,10 +37,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Outcomes: DRAINED counts as succeeded; FAILED, UNREADABLE and LEASE_LOST as failed; NOT_FOUND (already gone) and
  * CLAIMED (another node was redelivering the sequence) as skipped. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
- * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq on this node is left
- * to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction), every sequence and every
- * end of a job is audited as the {@link #SYSTEM_ACTOR}, in the
- * transaction that records it.
+ * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq
+ * on this node is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
+ * every sequence and every end of a job is audited as the {@link #SYSTEM_ACTOR}, in the transaction that records it.
  */
 public class RetryJobRunner implements BackgroundJob {
 

@@ -40,8 +40,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Automatic retry against a real database and a real Axon processing group. Due times are the database's, and its
  * clock cannot be moved: the test lets time pass by moving the stored times into its past ({@link #elapse}). Covered:
- * the schedule's progression counted from each sequence's last touch, exhaustion (the sequence waits for an operator), state removed with a drained or evicted sequence, claimed
- * sequences skipped for a round, groups that do not run here left alone, the audit trail as the system actor, and two
+ * the schedule's progression counted from each sequence's last touch, exhaustion (the sequence waits for an
+ * operator), state removed with a drained or evicted sequence, claimed sequences skipped for a round, groups that do not run here left alone, the audit trail as the system actor, and two
  * schedulers ("nodes") of which only one works on a group at a time. Subclasses pick the database.
  */
 @ExtendWith(PerClassDatabaseExtension.class)
