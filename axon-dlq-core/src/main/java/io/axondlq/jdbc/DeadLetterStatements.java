@@ -259,7 +259,7 @@ abstract class DeadLetterStatements {
     }
 
     String touchSequence() {
-        return "UPDATE " + sequenceTable + " SET last_touched = :last_touched "
+        return "UPDATE " + sequenceTable + " SET last_touched = :last_touched, touched_at = " + now() + " "
                 + "WHERE processing_group = :processing_group AND sequence_key = :sequence_key";
     }
 
@@ -354,7 +354,8 @@ abstract class DeadLetterStatements {
 
     /** The fence of a failed redelivery, in the requeue's transaction: renews the lease and touches the sequence. */
     String touchUnderLease() {
-        return "UPDATE " + sequenceTable + " SET last_touched = :last_touched, claim_until = " + leaseEnd()
+        return "UPDATE " + sequenceTable + " SET last_touched = :last_touched, touched_at = " + now()
+                + ", claim_until = " + leaseEnd()
                 + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
                 + "AND claim_owner = :owner";
     }
@@ -401,7 +402,9 @@ abstract class DeadLetterStatements {
      */
     String dueForAutomaticRetry(int scheduled) {
         String retries = "COALESCE(a.retries, 0)";
-        String base = "GREATEST(s.last_touched, COALESCE(a.last_retry_at, s.last_touched))";
+        // touched_at is the database's time of the last touch; NULL on rows written before V6.
+        String touched = "COALESCE(s.touched_at, s.last_touched)";
+        String base = "GREATEST(" + touched + ", COALESCE(a.last_retry_at, " + touched + "))";
         StringBuilder due = new StringBuilder();
         for (int k = 0; k < scheduled; k++) {
             due.append(k == 0 ? "" : " OR ").append('(').append(retries).append(" = ").append(k).append(" AND ")

@@ -24,9 +24,9 @@ final class H2Statements extends DeadLetterStatements {
     String startSequence() {
         return "INSERT INTO " + letterTable + " (" + LETTER_COLUMNS + ") SELECT " + letterValues("s.last_index")
                 + " FROM FINAL TABLE (INSERT INTO " + sequenceTable + " (processing_group, sequence_key, "
-                + "segment_key, full_key, letter_count, last_index, oldest_enqueued_at, last_touched) "
+                + "segment_key, full_key, letter_count, last_index, oldest_enqueued_at, last_touched, touched_at) "
                 + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, "
-                + ":last_touched "
+                + ":last_touched, " + now() + " "
                 + "WHERE NOT EXISTS (SELECT 1 FROM " + sequenceTable + " WHERE processing_group = :processing_group "
                 + "AND sequence_key = :sequence_key) AND " + noLetterOfEvent() + " AND (SELECT COUNT(*) FROM "
                 + sequenceTable + " WHERE processing_group = :processing_group) < :max_sequences) s";

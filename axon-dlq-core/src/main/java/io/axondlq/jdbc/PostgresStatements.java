@@ -39,8 +39,9 @@ final class PostgresStatements extends DeadLetterStatements {
                 + " WHERE processing_group = :processing_group) < :max_sequences "
                 + "ON CONFLICT (processing_group, event_identifier, event_digest) DO NOTHING RETURNING sequence_index) "
                 + "INSERT INTO " + sequenceTable + " (processing_group, sequence_key, segment_key, full_key, "
-                + "letter_count, last_index, oldest_enqueued_at, last_touched) "
-                + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, :last_touched "
+                + "letter_count, last_index, oldest_enqueued_at, last_touched, touched_at) "
+                + "SELECT :processing_group, :sequence_key, :segment_key, :full_key, 1, 0, :enqueued_at, :last_touched, "
+                + now() + " "
                 + "FROM l";
     }
 

@@ -29,11 +29,13 @@ public final class SchemaInitializer {
     public static final String LETTER_PER_EVENT_SCRIPT = "V4__axon_dlq_letter_per_event.sql";
     /** The index behind the per-hour statistics ({@code enqueued_at}). */
     public static final String ENQUEUED_INDEX_SCRIPT = "V5__axon_dlq_enqueued_index.sql";
+    /** The sequence's last touch by the database's clock ({@code touched_at}), for the automatic-retry schedule. */
+    public static final String TOUCH_CLOCK_SCRIPT = "V6__axon_dlq_touch_clock.sql";
     /** The operations tables: retry jobs, the audit log, automatic retry (not part of {@link #STORE_SCRIPTS}). */
     public static final String OPERATIONS_SCRIPT = "V2__axon_dlq_operations.sql";
     /** Every migration of the store, in order (V2, {@link #OPERATIONS_SCRIPT}, holds the operations tables). */
     public static final List<String> STORE_SCRIPTS = List.of(STORE_SCRIPT, SEQUENCE_KEYS_SCRIPT, LETTER_PER_EVENT_SCRIPT,
-                                                           ENQUEUED_INDEX_SCRIPT);
+                                                           ENQUEUED_INDEX_SCRIPT, TOUCH_CLOCK_SCRIPT);
 
     private SchemaInitializer() {
     }

@@ -1383,10 +1383,10 @@ abstract class JdbcDeadLetterStoreTest {
                                      SchemaInitializer.OPERATIONS_SCRIPT);
         Duration step = Duration.ofMinutes(1);
         List<Duration> schedule = List.of(step, step);
-        // Parked a day ago by the letters' node: both are due for their first retry.
-        setClock(databaseNow().minus(Duration.ofDays(1)));
+        // Parked a day ago: both are due for their first retry.
         enqueueSequence(group, "ahead", 1);
         enqueueSequence(group, "behind", 1);
+        touchedAgo(Duration.ofDays(1), "ahead", "behind");
         assertThat(dueForAutomaticRetry(schedule)).containsExactlyInAnyOrder("ahead:0", "behind:0");
 
         Instant before = databaseNow();
@@ -1416,6 +1416,49 @@ abstract class JdbcDeadLetterStoreTest {
         assertThat(store.recordAutomaticRetry(group, "ahead", 2, "FAILED", null)).isTrue();
         assertThat(store.automaticRetryState(group, "ahead").orElseThrow().nextAt()).isNull();
         assertThat(dueForAutomaticRetry(schedule)).containsExactly("behind:1");
+    }
+
+    /**
+     * The schedule's first wait counts from the sequence's last touch by the database's clock too: a sequence parked,
+     * or requeued by a failed redelivery, on a node whose JVM clock is an hour ahead is due one step later (not an
+     * hour and a step), one parked on a node an hour behind not at once. {@code lastTouched} keeps the node's time,
+     * as Axon's API defines it; a row written before V6 has no database time and counts from it.
+     */
+    @Test
+    void theScheduleCountsFromTheLastTouchByTheDatabasesClockWhateverTheTouchingNodesClock() {
+        SchemaInitializer.initialize(dataSource, store.dialect(), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     SchemaInitializer.OPERATIONS_SCRIPT);
+        Duration step = Duration.ofMinutes(1);
+        List<Duration> schedule = List.of(step);
+        setClock(Instant.now().plus(Duration.ofHours(1)));
+        enqueueSequence(group, "ahead", 1);
+        setClock(Instant.now().minus(Duration.ofHours(1)));
+        enqueueSequence(group, "behind", 1);
+        enqueueSequence(group, "requeued", 1);
+        assertThat(dueForAutomaticRetry(schedule)).as("touched just now by the database's clock").isEmpty();
+        touchedAgo(step, "ahead", "behind", "requeued");
+        assertThat(dueForAutomaticRetry(schedule)).containsExactlyInAnyOrder("ahead:0", "behind:0", "requeued:0");
+
+        // A failed redelivery on a node an hour behind touches the sequence now, by the database's clock.
+        StoredLetter head = store.sequenceLetters(group, "requeued", -1, 1).get(0);
+        assertThat(store.requeue(head.withCause(new IllegalStateException("again")), null)).isTrue();
+        assertThat(dueForAutomaticRetry(schedule)).containsExactlyInAnyOrder("ahead:0", "behind:0");
+
+        // Written before V6: no database time, the node's (an hour ahead) counts.
+        jdbc.update("UPDATE axon_dlq_sequence SET touched_at = NULL WHERE processing_group = ? AND sequence_key = ?",
+                    group, "ahead");
+        assertThat(dueForAutomaticRetry(schedule)).containsExactly("behind:0");
+    }
+
+    /** Moves the sequences' last touch by the database's clock {@code ago} into its past (it cannot be moved). */
+    private void touchedAgo(Duration ago, String... keys) {
+        for (String key : keys) {
+            OffsetDateTime at = jdbc.queryForObject("SELECT touched_at FROM axon_dlq_sequence WHERE "
+                                                            + "processing_group = ? AND sequence_key = ?",
+                                                    OffsetDateTime.class, group, key);
+            jdbc.update("UPDATE axon_dlq_sequence SET touched_at = ? WHERE processing_group = ? AND sequence_key = ?",
+                        at.minus(ago), group, key);
+        }
     }
 
     /** Records a failed automatic retry, run by a node whose JVM clock reads {@code nodeNow}. */

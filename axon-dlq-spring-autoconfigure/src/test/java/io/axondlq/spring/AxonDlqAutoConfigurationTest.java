@@ -92,7 +92,7 @@ public class AxonDlqAutoConfigurationTest {
                   assertThat(context).hasNotFailed();
                   JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"dlq_schema_history\" WHERE \"success\" "
-                                                         + "AND \"type\" = 'SQL'", Long.class)).isEqualTo(5);
+                                                         + "AND \"type\" = 'SQL'", Long.class)).isEqualTo(6);
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_letter", Long.class)).isZero();
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_audit", Long.class)).isZero();
               });

@@ -40,7 +40,7 @@ class DeadLetterFlywayMigrationTest {
             List<String> versions = jdbc.queryForList(
                     "SELECT \"version\" FROM \"axon_dlq_schema_history\" WHERE \"success\" = TRUE "
                             + "AND \"type\" = 'SQL' ORDER BY \"installed_rank\"", String.class);
-            assertThat(versions).containsExactly("1", "2", "3", "4", "5");
+            assertThat(versions).containsExactly("1", "2", "3", "4", "5", "6");
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_sequence", Integer.class)).isZero();
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Integer.class)).isZero();
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM app_thing", Integer.class)).isZero();
@@ -66,7 +66,7 @@ class DeadLetterFlywayMigrationTest {
             new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
 
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\" WHERE \"success\" = TRUE "
-                                                   + "AND \"type\" = 'SQL'", Integer.class)).isEqualTo(5);
+                                                   + "AND \"type\" = 'SQL'", Integer.class)).isEqualTo(6);
             assertThat(jdbc.queryForObject("SELECT lock_count FROM axon_dlq_group_lock", Integer.class))
                     .as("existing rows are kept").isEqualTo(1);
         }

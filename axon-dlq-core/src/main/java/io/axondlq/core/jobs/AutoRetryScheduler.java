@@ -29,7 +29,7 @@ import java.util.function.Predicate;
  * Automatic retry ({@code axon.dlq.auto-retry.*}): redelivers each parked sequence on a schedule keyed on how many
  * automatic retries it has had. Retry k (from 0) of a sequence is due once its last touch (when it was parked or last
  * failed, or when the last automatic retry ran) plus {@code schedule[k]} has passed by the database's clock (the
- * automatic retry is recorded by it; a touch keeps the time of the node that made it); a sequence that has had as many
+ * automatic retry and the sequence's last touch are recorded by it); a sequence that has had as many
  * automatic retries as the schedule has entries waits for an operator.
  * <p>
  * It is one kind of work of the node's {@link JobWorker}; every poll interval it looks at each processing group that has

@@ -104,9 +104,16 @@ abstract class AutoRetrySchedulerTest {
     }
 
     /** A parked sequence whose handler keeps failing, last touched at {@code at}. */
+    /**
+     * Parks {@code letters} events of {@code thingId}, touched at {@code at} by the node's clock and, as the schedule
+     * reads it, by the database's: these tests are about the schedule, not about clocks that disagree.
+     */
     private String poisoned(String thingId, int letters, Instant at) {
         f.handler.poisoned.add(thingId);
-        return f.seed(thingId, letters, CAUSE, at);
+        String key = f.seed(thingId, letters, CAUSE, at);
+        f.jdbc.update("UPDATE " + PREFIX + "sequence SET touched_at = last_touched WHERE processing_group = ? "
+                              + "AND sequence_key = ?", GROUP, key);
+        return key;
     }
 
     private Optional<AutomaticRetryState> state(AutoRetryScheduler scheduler, String key) {
@@ -131,7 +138,8 @@ abstract class AutoRetrySchedulerTest {
         String minus = postgres ? "%1$s - ? * INTERVAL '1 millisecond'" : "DATEADD(MILLISECOND, -?, %1$s)";
         new TransactionTemplate(f.transactions).executeWithoutResult(status -> {
             f.jdbc.update("UPDATE " + PREFIX + "sequence SET last_touched = "
-                                  + String.format(Locale.ROOT, minus, "last_touched"), d.toMillis());
+                                  + String.format(Locale.ROOT, minus, "last_touched") + ", touched_at = "
+                                  + String.format(Locale.ROOT, minus, "touched_at"), d.toMillis(), d.toMillis());
             f.jdbc.update("UPDATE " + PREFIX + "auto_retry SET last_retry_at = "
                                   + String.format(Locale.ROOT, minus, "last_retry_at") + ", next_at = "
                                   + String.format(Locale.ROOT, minus, "next_at"), d.toMillis(), d.toMillis());
