@@ -87,9 +87,9 @@ final class IdentityMethods {
         }
     }
 
-    private static Plan plan(Class<?> type, String method, Set<Class<?>> visiting) {
-        if (type.isPrimitive() || !visiting.add(type)) {
-            // Primitives print and hash by value; a record that refers to itself is being decided already.
+    /** @param path the records being decided around this one: a component of one of their types is read per value */
+    private static Plan plan(Class<?> type, String method, Set<Class<?>> path) {
+        if (type.isPrimitive()) {
             return Plan.VALUE;
         }
         Class<?> declarer = declarerOf(type, method);
@@ -99,31 +99,32 @@ final class IdentityMethods {
         if (!type.isRecord() || declarer != type) {
             return Plan.VALUE;
         }
-        List<Method> open = new ArrayList<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            Class<?> declared = component.getType();
-            if (declared.isPrimitive() || declared.isArray() || Modifier.isFinal(declared.getModifiers())) {
-                Plan inner = plan(declared, method, visiting);
-                if (inner.identity()) {
-                    return Plan.IDENTITY;
+        path.add(type);
+        try {
+            List<Method> open = new ArrayList<>();
+            for (RecordComponent component : type.getRecordComponents()) {
+                Class<?> declared = component.getType();
+                boolean closed = declared.isPrimitive() || declared.isArray()
+                        || Modifier.isFinal(declared.getModifiers());
+                if (closed && !path.contains(declared)) {
+                    Plan inner = plan(declared, method, path);
+                    if (inner.identity()) {
+                        return Plan.IDENTITY;
+                    }
+                    if (inner.open().isEmpty()) {
+                        continue;
+                    }
                 }
-                if (!inner.open().isEmpty()) {
-                    open.add(accessor(component));
+                Method accessor = component.getAccessor();
+                if (!accessor.trySetAccessible()) {
+                    return Plan.IDENTITY; // a record of a closed module: judged as declared, possibly by identity
                 }
-            } else {
-                open.add(accessor(component));
+                open.add(accessor);
             }
-            if (open.contains(null)) {
-                return Plan.IDENTITY; // cannot be read per value: judged as declared, possibly identity-based
-            }
+            return open.isEmpty() ? Plan.VALUE : new Plan(false, List.copyOf(open));
+        } finally {
+            path.remove(type);
         }
-        return open.isEmpty() ? Plan.VALUE : new Plan(false, List.copyOf(open));
-    }
-
-    /** @return the component's accessor, or null when this module may not call it (a record of a closed module) */
-    private static Method accessor(RecordComponent component) {
-        Method accessor = component.getAccessor();
-        return accessor.trySetAccessible() ? accessor : null;
     }
 
     private static Class<?> declarerOf(Class<?> type, String method) {

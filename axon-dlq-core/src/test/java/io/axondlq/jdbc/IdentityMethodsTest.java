@@ -52,6 +52,12 @@ class IdentityMethodsTest {
     record Outer(TypedId<?> inner) {
     }
 
+    record Pair(TypedId<?> first, TypedId<?> second) {
+    }
+
+    record Node<T>(T value, Node<T> next) {
+    }
+
     @Test
     void valueTypesAreStable() {
         for (Object value : List.of("a", 1L, 2, UUID.randomUUID(), BigDecimal.ONE, new Plain("a", 1, UUID.randomUUID()),
@@ -96,5 +102,11 @@ class IdentityMethodsTest {
         assertThat(IdentityMethods.toStringIsIdentityBased(new WithObject("x"))).isFalse();
         assertThat(IdentityMethods.toStringIsIdentityBased(new Outer(new TypedId<>("x")))).isFalse();
         assertThat(IdentityMethods.toStringIsIdentityBased(new Outer(new TypedId<>(new Object())))).isTrue();
+        // Every component is read, also the second of a type decided once already, and along a self-reference.
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Pair(new TypedId<>("x"), new TypedId<>("y")))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Pair(new TypedId<>("x"), new TypedId<>(new Object()))))
+                .isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Node<>("a", new Node<>("b", null)))).isFalse();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new Node<>("a", new Node<>(new Object(), null)))).isTrue();
     }
 }
