@@ -291,16 +291,10 @@ public class AutoRetryScheduler implements BackgroundJob {
             return false;
         } catch (UnknownProcessingGroupException e) {
             throw e;
-        } catch (RuntimeException e) {
-            // Not the handler (its failures are results): the database, most likely. Audited, not counted.
-            logger.warn("Automatic retry {} of {} of [{}] [{}] failed: {}", retry, scheduled, group,
-                        due.sequenceKey(), e.toString());
-            audit(group, due.sequenceKey(), retry, e.getClass().getName());
-            return true;
-        } catch (Error e) {
-            // Handled as above, so the group's other due sequences still get their turn this round.
-            logger.error("Automatic retry {} of {} of [{}] [{}] failed", retry, scheduled, group,
-                         due.sequenceKey(), e);
+        } catch (RuntimeException | Error e) {
+            // Not the handler (its failures are results): the database, most likely, or an Error. Audited, not
+            // counted, and the group's other due sequences still get their turn this round.
+            logger.warn("Automatic retry {} of {} of [{}] [{}] failed", retry, scheduled, group, due.sequenceKey(), e);
             audit(group, due.sequenceKey(), retry, e.getClass().getName());
             return true;
         }

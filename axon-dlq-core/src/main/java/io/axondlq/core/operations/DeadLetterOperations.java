@@ -262,7 +262,6 @@ public class DeadLetterOperations {
 
     /** The sequence of a letter (any key). */
     public RedeliveryResult redeliverSequenceOf(String actor, UUID letterId) {
-        RedeliveryInTransactionException.requireNone("the sequence of dead letter [" + letterId + "]");
         StoredLetter letter = letter(letterId);
         return redeliverSequence(actor, letter.processingGroup(), letter.sequenceKey());
     }
@@ -272,6 +271,7 @@ public class DeadLetterOperations {
      * limit as {@link #redeliverSequence}.
      */
     public RedeliveryResult redeliverOldest(String actor, String processingGroup) {
+        // Before the redeliverer's own check: refused here, it is not audited as a failure in the caller's transaction.
         RedeliveryInTransactionException.requireNone(
                 "the oldest sequence of processing group [" + processingGroup + "]");
         DeadLetterRedeliverer redelivery = redeliverer();
@@ -310,8 +310,6 @@ public class DeadLetterOperations {
      */
     public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey,
                                              RedeliveryRecorder also) {
-        RedeliveryInTransactionException.requireNone(
-                "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
         return redeliverer().redeliver(processingGroup, sequenceKey,
                                        audit.redeliveryRecorder(OperationsAudit.actor(actor), also));
     }
