@@ -171,6 +171,39 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         assertThat(f.projectionRows()).isEqualTo(2);
     }
 
+    /**
+     * A handler interceptor that does not proceed (a filtering or deduplicating one) while a letter is redelivered
+     * resolves the letter, as it resolves a live event and as Axon's own dead-letter processing evicts a letter whose
+     * unit of work commits. Before, such a letter stayed stored while the redelivery counted it and reported the
+     * sequence drained: this node's parked set forgot the sequence and its next event was handled live ahead of it.
+     */
+    @Test
+    void aLetterWhoseInterceptorDoesNotProceedIsResolvedAndTheSequenceDrainsOnlyOnceItsLettersAreGone() {
+        AtomicBoolean skipA0 = new AtomicBoolean();
+        MessageHandlerInterceptor<EventMessage<?>> interceptor = (unitOfWork, chain) ->
+                skipA0.get() && ((ThingHappened) unitOfWork.getMessage().getPayload()).key().equals("A#0")
+                        ? null : chain.proceed();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).customizer(
+                ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> interceptor)));
+        f.park(2, "A");
+        int a0Attempts = f.handler.invocations("A#0");
+        skipA0.set(true);
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(result.redelivered()).isEqualTo(2);
+        assertThat(f.handler.invocations("A#0")).as("the interceptor kept A#0 from the handler")
+                                               .isEqualTo(a0Attempts);
+        assertThat(f.sequenceSize("A")).as("both letters resolved").isZero();
+        assertThat(f.projected("A")).containsExactly(1L);
+
+        skipA0.set(false);
+        f.publishRounds(1, "A");
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).containsExactly(1L, 2L));
+        assertThat(f.sequenceSize("A")).isZero();
+    }
+
     // --- 4. database error inside a batch -----------------------------------------------------------------------
 
     @Test

@@ -11,7 +11,9 @@ import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.deadletter.GenericDeadLetter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
@@ -81,7 +84,11 @@ abstract class RedeliveryLeaseIntegrationTest {
 
     /** Node A parks A#0..A#2 (A#0 failed three times); then node B starts on the same stream. */
     private void parkThreeLettersOfA() {
-        nodeA.start(Options.of(ProcessorType.POOLED));
+        parkThreeLettersOfA(Options.of(ProcessorType.POOLED));
+    }
+
+    private void parkThreeLettersOfA(Options nodeAOptions) {
+        nodeA.start(nodeAOptions);
         nodeA.handler.faults.poisoned.add("A");
         nodeA.publishRounds(3, "A", "B");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -163,6 +170,57 @@ abstract class RedeliveryLeaseIntegrationTest {
         assertThat(nodeA.store.size(GROUP)).isZero();
         assertThat(nodeA.handler.invocations("A#1")).as("A stopped at its lost lease").isZero();
         assertThat(nodeB.handler.invocations("A#1")).isEqualTo(1);
+    }
+
+    /**
+     * Node A's processor has a handler interceptor that catches whatever the chain throws (a "log and go on" one).
+     * The lease's fence is not the handler's failure and runs outside the chain: the interceptor never sees it, and
+     * the holder that lost its lease commits nothing. (Before, the fence ran inside the chain: the interceptor caught
+     * and logged the lease loss; only the store marking the shared transaction rollback-only kept A's row out.)
+     */
+    @Test
+    void anInterceptorThatSwallowsFailuresCannotSwallowTheFenceOfALostLease() throws Exception {
+        AtomicBoolean swallow = new AtomicBoolean();
+        AtomicInteger swallowed = new AtomicInteger();
+        MessageHandlerInterceptor<EventMessage<?>> logAndGoOn = (unitOfWork, chain) -> {
+            if (!swallow.get()) {
+                return chain.proceed();
+            }
+            try {
+                return chain.proceed();
+            } catch (Exception e) {
+                swallowed.incrementAndGet();
+                return null;
+            }
+        };
+        parkThreeLettersOfA(Options.of(ProcessorType.POOLED).customizer(
+                ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> logAndGoOn)));
+        swallow.set(true);
+        CountDownLatch a0Entered = new CountDownLatch(1);
+        CountDownLatch bDone = new CountDownLatch(1);
+        nodeA.handler.hook = (event, redelivery) -> {
+            if (redelivery && event.key().equals("A#0")) {
+                a0Entered.countDown();
+                awaitLatch(bDone);
+            }
+        };
+
+        Future<RedeliveryResult> nodeAResult = nodeAStartsRedeliveringAndIsHeldInA0(a0Entered);
+        RedeliveryResult nodeBResult;
+        try {
+            nodeBResult = nodeBTakesOverOnceTheLeaseExpired();
+            assertThat(nodeAResult).as("B drained the sequence while A was still inside A#0").isNotDone();
+        } finally {
+            bDone.countDown();
+        }
+        assertThat(nodeBResult.outcome()).as("%s", nodeBResult).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+
+        RedeliveryResult slow = nodeAResult.get(30, TimeUnit.SECONDS);
+        assertThat(slow.outcome()).as("%s", slow).isEqualTo(RedeliveryResult.Outcome.LEASE_LOST);
+        assertThat(slow.failureType()).isEqualTo(LeaseLostException.class.getName());
+        assertThat(nodeA.projected("A")).as("each letter took effect once, B's").containsExactly(0L, 1L, 2L);
+        assertThat(swallowed).as("the fence was thrown outside the interceptor").hasValue(0);
+        assertThat(nodeA.handler.invocations("A#1")).as("A stopped at its lost lease").isZero();
     }
 
     @Test

@@ -344,6 +344,11 @@ public class DeadLetterRedeliverer {
     /**
      * Several messages (an upcaster split the letter's event) are handled in order in the one unit of work, each
      * through the interceptors as the unit of work's current message; the letter is removed after the last.
+     * <p>
+     * The removal runs after the interceptor chains, not inside them: an interceptor that catches what the chain
+     * throws must not swallow the lease's fence (a holder that lost the lease would commit its handler's writes), and
+     * one that does not proceed resolves the letter, as it resolves a live event and as Axon's own dead-letter
+     * processing evicts a letter whose unit of work commits.
      */
     private Attempt redeliverInUnitOfWork(DeadLetterGroups.Binding binding, SequenceClaim claim, StoredLetter letter,
                                           List<EventMessage<?>> messages, RedeliveryRecorder recorder,
@@ -353,6 +358,7 @@ public class DeadLetterRedeliverer {
         List<MessageHandlerInterceptor<? super EventMessage<?>>> interceptors = binding.interceptors().get();
         DeadLetteringEventHandlerInvoker invoker = binding.invoker();
         long[] left = {-1};
+        int[] handled = {0};
         RuntimeException[] fence = {null};
         RuntimeException[] recorderFailure = {null};
         ResultMessage<?> result = unitOfWork.executeWithResult(() -> {
@@ -361,29 +367,33 @@ public class DeadLetterRedeliverer {
                 if (i > 0) {
                     unitOfWork.transformMessage(previous -> message);
                 }
-                boolean last = i == messages.size() - 1;
                 new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
+                    handled[0]++;
                     invoker.invokeForRedelivery(letter, message);
-                    if (last) {
-                        // Same transaction as the handlers' writes, and fenced by the lease: all commit, or none.
-                        try {
-                            left[0] = store.removeLeased(claim, letter, lease);
-                        } catch (LeaseLostException | NoSuchDeadLetterException e) {
-                            fence[0] = e;
-                            throw e;
-                        }
-                        try {
-                            recorder.redelivered(letter);
-                            if (left[0] == 0) {
-                                recorder.concluded(drainedResult(claim, redeliveredBefore + 1, dropped));
-                            }
-                        } catch (RuntimeException e) {
-                            recorderFailure[0] = e;
-                            throw e;
-                        }
-                    }
                     return null;
                 }).proceed();
+            }
+            if (handled[0] < messages.size()) {
+                logger.info("Dead letter [{}] of processing group [{}]: a handler interceptor did not proceed to "
+                                    + "the handlers for {} of its {} event(s); the letter is resolved, as a live "
+                                    + "event the interceptor stops is", letter.id(), claim.processingGroup(),
+                            messages.size() - handled[0], messages.size());
+            }
+            // Same transaction as the handlers' writes, and fenced by the lease: all commit, or none.
+            try {
+                left[0] = store.removeLeased(claim, letter, lease);
+            } catch (LeaseLostException | NoSuchDeadLetterException e) {
+                fence[0] = e;
+                throw e;
+            }
+            try {
+                recorder.redelivered(letter);
+                if (left[0] == 0) {
+                    recorder.concluded(drainedResult(claim, redeliveredBefore + 1, dropped));
+                }
+            } catch (RuntimeException e) {
+                recorderFailure[0] = e;
+                throw e;
             }
             return null;
         });
