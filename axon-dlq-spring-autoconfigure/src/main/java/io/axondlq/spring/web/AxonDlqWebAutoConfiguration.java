@@ -138,8 +138,8 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public DeadLetterOperationsController axonDlqOperationsController(DeadLetterOperations operations,
                                                                       KnownProcessingGroups groups,
-                                                                      OperatorActor actor) {
-        return new DeadLetterOperationsController(operations, groups, actor);
+                                                                      OperatorActor actor, LetterViews views) {
+        return new DeadLetterOperationsController(operations, groups, actor, views.policy());
     }
 
     @Bean
@@ -166,8 +166,8 @@ public class AxonDlqWebAutoConfiguration {
     @ConditionalOnMissingBean
     public RetryJobController axonDlqRetryJobController(ObjectProvider<RetryJobs> retryJobs,
                                                         KnownProcessingGroups groups, OperatorAudit audit,
-                                                        AxonDlqProperties properties) {
-        return new RetryJobController(retryJobs, groups, audit, properties);
+                                                        AxonDlqProperties properties, LetterViews views) {
+        return new RetryJobController(retryJobs, groups, audit, properties, views.policy());
     }
 
     @Bean

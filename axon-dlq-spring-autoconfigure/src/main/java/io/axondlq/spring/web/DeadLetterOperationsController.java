@@ -11,6 +11,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 
@@ -27,12 +28,21 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
     private final DeadLetterOperations operations;
     private final KnownProcessingGroups groups;
     private final OperatorActor actor;
+    private final PayloadPolicy policy;
 
+    /** Failure messages in full for every caller. */
     public DeadLetterOperationsController(DeadLetterOperations operations, KnownProcessingGroups groups,
                                           OperatorActor actor) {
+        this(operations, groups, actor, PayloadPolicy.full());
+    }
+
+    /** A redelivery's failure message follows {@code policy}, as a letter's cause message does. */
+    public DeadLetterOperationsController(DeadLetterOperations operations, KnownProcessingGroups groups,
+                                          OperatorActor actor, PayloadPolicy policy) {
         this.operations = operations;
         this.groups = groups;
         this.actor = actor;
+        this.policy = Objects.requireNonNull(policy, "policy");
     }
 
     /** Redelivers one sequence, oldest letter first, until it is drained or a letter fails again. */
@@ -42,7 +52,8 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                                         HttpServletRequest request) {
         RequestParameters.of(params);
         String sequenceKey = RequestParameters.sequenceKey(key);
-        return result(operations.redeliverSequence(actor.current(request), groups.require(group), sequenceKey));
+        return result(operations.redeliverSequence(actor.current(request), groups.require(group), sequenceKey),
+                      request);
     }
 
     /**
@@ -56,7 +67,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                                                   HttpServletRequest request) {
         RequestParameters.of(params);
         UUID letterId = RequestParameters.uuid("id", id);
-        return result(operations.redeliverSequenceOf(actor.current(request), letterId));
+        return result(operations.redeliverSequenceOf(actor.current(request), letterId), request);
     }
 
     /** "Retry one": redelivers the sequence that waited longest, skipping sequences leased by someone else. */
@@ -65,7 +76,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
                                               @RequestParam MultiValueMap<String, String> params,
                                               HttpServletRequest request) {
         RequestParameters.of(params);
-        return result(operations.redeliverOldest(actor.current(request), groups.require(group)));
+        return result(operations.redeliverOldest(actor.current(request), groups.require(group)), request);
     }
 
     @DeleteMapping("/letters/{id}")
@@ -125,7 +136,7 @@ public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
         return new SequenceEvictionResponse(eviction.removed(), eviction.processingGroup(), eviction.sequenceKey());
     }
 
-    static RedeliveryResponse result(RedeliveryResult result) {
-        return RedeliveryResponse.of(result);
+    private RedeliveryResponse result(RedeliveryResult result, HttpServletRequest request) {
+        return RedeliveryResponse.of(result, policy.readMode(request));
     }
 }

@@ -35,6 +35,12 @@ public final class LetterMasking {
     /** A throwable's name line with a message: optional "Caused by: " or "Suppressed: ", a class name, ": ". */
     private static final Pattern HEADLINE = Pattern.compile(
             "^(\\s*(?:Caused by: |Suppressed: )?[\\p{L}_$][\\p{L}\\p{N}_$]*(?:\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*): .*$");
+    /** A redelivery outcome's detail: a class name, ": ", the failure's message. */
+    private static final Pattern OUTCOME_FAILURE = Pattern.compile(
+            "([\\p{L}_$][\\p{L}\\p{N}_$]*(?:\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*): (.*)", Pattern.DOTALL);
+    /** What {@code RedeliveryResult.droppedByUpcasterDetail()} appends: ids, no letter data. */
+    private static final Pattern DROPPED_BY_UPCASTER = Pattern.compile(
+            "; \\d+ letter\\(s\\) dropped by the upcaster chain: \\[[0-9a-f, -]*]$");
     /** The same without a message. */
     private static final Pattern NAME_ONLY = Pattern.compile(
             "^\\s*(?:Caused by: |Suppressed: )?[\\p{L}_$][\\p{L}\\p{N}_$]*(?:\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*\\s*$");
@@ -108,6 +114,23 @@ public final class LetterMasking {
     /** A cause message in a masked view: {@value #MASK}, null and empty staying what they are. */
     public static String maskMessage(String message) {
         return message == null || message.isEmpty() ? message : MASK;
+    }
+
+    /**
+     * A redelivery outcome's detail in a masked view ({@code Type: message}, as a retry job records a failed
+     * sequence): the message becomes {@value #MASK}; the exception type and the note of letters the upcaster chain
+     * dropped (ids only) stay. A detail of another shape (a sequence held by another node) carries no letter data.
+     */
+    public static String maskOutcomeDetail(String detail) {
+        if (detail == null) {
+            return null;
+        }
+        Matcher failure = OUTCOME_FAILURE.matcher(detail);
+        if (!failure.matches()) {
+            return detail;
+        }
+        Matcher dropped = DROPPED_BY_UPCASTER.matcher(failure.group(2));
+        return failure.group(1) + ": " + MASK + (dropped.find() ? dropped.group() : "");
     }
 
     /**

@@ -22,6 +22,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -52,13 +53,22 @@ public class RetryJobController implements DeadLetterRestEndpoint {
     private final KnownProcessingGroups groups;
     private final OperatorAudit audit;
     private final AxonDlqProperties properties;
+    private final PayloadPolicy policy;
 
+    /** Outcomes' failure messages in full for every caller. */
     public RetryJobController(ObjectProvider<RetryJobs> retryJobs, KnownProcessingGroups groups, OperatorAudit audit,
                               AxonDlqProperties properties) {
+        this(retryJobs, groups, audit, properties, PayloadPolicy.full());
+    }
+
+    /** The outcomes' failure messages follow {@code policy}, as a letter's cause message does. */
+    public RetryJobController(ObjectProvider<RetryJobs> retryJobs, KnownProcessingGroups groups, OperatorAudit audit,
+                              AxonDlqProperties properties, PayloadPolicy policy) {
         this.retryJobs = retryJobs;
         this.groups = groups;
         this.audit = audit;
         this.properties = properties;
+        this.policy = Objects.requireNonNull(policy, "policy");
     }
 
     @PostMapping("/retry-jobs")
@@ -77,7 +87,7 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         URI location = URI.create(request.getRequestURI() + "/" + job.id());
         return ResponseEntity.status(created.created() ? HttpStatus.ACCEPTED : HttpStatus.OK)
                              .location(location)
-                             .body(detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null));
+                             .body(detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null, request));
     }
 
     @GetMapping("/retry-jobs")
@@ -90,12 +100,14 @@ public class RetryJobController implements DeadLetterRestEndpoint {
     }
 
     @GetMapping("/retry-jobs/{id}")
-    public RetryJobDetail get(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params) {
+    public RetryJobDetail get(@PathVariable("id") String id, @RequestParam MultiValueMap<String, String> params,
+                              HttpServletRequest servletRequest) {
         RequestParameters request = RequestParameters.of(params, RequestParameters.PAGING);
         UUID jobId = RequestParameters.uuid("id", id);
         int limit = request.limit(properties.getRest().getMaxPageSize());
         RetryJobs jobs = jobs();
-        return detail(jobs, jobs.summary(jobId).orElseThrow(() -> unknownJob(jobId)), limit, request.cursor());
+        return detail(jobs, jobs.summary(jobId).orElseThrow(() -> unknownJob(jobId)), limit, request.cursor(),
+                      servletRequest);
     }
 
     @PostMapping("/retry-jobs/{id}/stop")
@@ -106,12 +118,13 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         // The job store audits the stop request itself, with the actor.
         RetryJobs jobs = jobs();
         RetryJob job = jobs.stop(jobId, audit.actor(request)).orElseThrow(() -> unknownJob(jobId));
-        return detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null);
+        return detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null, request);
     }
 
     /** The job and one page of its per-sequence outcomes: a request never reads a whole large job. */
-    private static RetryJobDetail detail(RetryJobs jobs, RetryJob job, int limit, String cursor) {
-        return RetryJobDetail.of(job.withoutSequences(), jobs.outcomes(job.id(), limit, cursor));
+    private RetryJobDetail detail(RetryJobs jobs, RetryJob job, int limit, String cursor, HttpServletRequest request) {
+        return RetryJobDetail.of(job.withoutSequences(), jobs.outcomes(job.id(), limit, cursor),
+                                 policy.readMode(request));
     }
 
     private RetryJobs jobs() {

@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.store.Page;
+import io.axondlq.spring.properties.PayloadMode;
 
 import java.time.Instant;
 import java.util.List;
@@ -22,10 +23,13 @@ public record RetryJobDetail(@JsonUnwrapped RetryJobView job, List<SequenceOutco
                                       String detail, Instant finishedAt) {
     }
 
-    static RetryJobDetail of(RetryJob job, Page<RetryJob.SequenceOutcome> outcomes) {
+    /** The outcomes' failure messages masked unless {@code mode} is {@code FULL}: they may quote the payload. */
+    static RetryJobDetail of(RetryJob job, Page<RetryJob.SequenceOutcome> outcomes, PayloadMode mode) {
         List<SequenceOutcomeView> sequences = outcomes.items() == null ? List.of() : outcomes.items().stream().map(
-                o -> new SequenceOutcomeView(o.sequenceKey(), o.outcome(), o.redelivered(), o.remaining(), o.detail(),
-                                 o.finishedAt())).toList();
+                o -> new SequenceOutcomeView(o.sequenceKey(), o.outcome(), o.redelivered(), o.remaining(),
+                                             mode == PayloadMode.FULL ? o.detail()
+                                                     : LetterMasking.maskOutcomeDetail(o.detail()),
+                                             o.finishedAt())).toList();
         return new RetryJobDetail(RetryJobView.of(job), sequences, outcomes.nextCursor());
     }
 }

@@ -14,11 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Issue 11, data protection, over the real servlet stack: letter details and listings follow
@@ -110,6 +112,43 @@ class DataProtectionTest extends RestApiTestSupport {
         assertClear(ok(reader("DLQ_READ,DLQ_PAYLOAD").get(detail)), account);
     }
 
+    /**
+     * A redelivery's response and a retry job's outcomes quote the failure's message, which may carry the payload's
+     * data: they follow the same rule as a letter's cause (before, any reader got them in full).
+     */
+    @Test
+    void redeliveryResponsesAndRetryJobOutcomesMaskTheFailureMessageUnlessTheCallerHoldsThePayloadAuthority() {
+        String account = poisonedWithSecrets("outcome");
+        String redeliver = "/processing-groups/ledger/sequences/" + Http.encode(account) + "/redeliver";
+        JsonNode full = ok(http.post(redeliver, null));
+        assertThat(full.path("outcome").asText()).isEqualTo("FAILED");
+        assertThat(full.path("failureMessage").asText()).contains(SECRET);
+
+        properties.getExport().setPayload(PayloadMode.MASKED);
+        JsonNode masked = ok(http.post(redeliver, null));
+        assertThat(masked.path("outcome").asText()).isEqualTo("FAILED");
+        assertThat(masked.path("failureType").asText()).isEqualTo(IllegalStateException.class.getName());
+        assertThat(masked.path("failureMessage").asText()).isEqualTo("***");
+        Http payloadOperator = new Http(port, TestAuthenticationFilter.USER, OPERATOR,
+                                        TestAuthenticationFilter.AUTHORITIES, ADMIN_AUTHORITY + ",DLQ_PAYLOAD");
+        assertThat(ok(payloadOperator.post(redeliver, null)).path("failureMessage").asText()).contains(SECRET);
+
+        String id = ok(http.post("/retry-jobs", "{\"processingGroup\": \"ledger\", \"cooldown\": \"PT0S\"}"))
+                .path("id").asText();
+        await().atMost(Duration.ofSeconds(60)).until(
+                () -> !"RUNNING".equals(ok(http.get("/retry-jobs/" + id)).path("state").asText()));
+        String outcomes = "/retry-jobs/" + id + "?limit=500";
+        JsonNode maskedOutcome = outcomeOf(ok(reader("DLQ_READ").get(outcomes)), account);
+        assertThat(maskedOutcome.path("outcome").asText()).isEqualTo("FAILED");
+        assertThat(maskedOutcome.path("detail").asText()).isEqualTo(IllegalStateException.class.getName() + ": ***");
+        assertThat(outcomeOf(ok(reader("DLQ_READ,DLQ_PAYLOAD").get(outcomes)), account).path("detail").asText())
+                .startsWith(IllegalStateException.class.getName() + ": ").contains(SECRET);
+
+        properties.getExport().setPayload(PayloadMode.FULL);
+        assertThat(outcomeOf(ok(reader("DLQ_READ").get(outcomes)), account).path("detail").asText())
+                .contains(SECRET);
+    }
+
     @Test
     void maskedMetadataKeysHoldIgnoringCaseAtAnyDepthAlsoForUnreadableLetters() {
         String key = "meta-" + UUID.randomUUID();
@@ -160,6 +199,15 @@ class DataProtectionTest extends RestApiTestSupport {
                 new IllegalArgumentException("nested " + SECRET)));
         accounts.creditAndAwaitLetters(account, 2);
         return account;
+    }
+
+    private static JsonNode outcomeOf(JsonNode job, String sequenceKey) {
+        for (JsonNode outcome : job.path("sequences")) {
+            if (outcome.path("sequenceKey").asText().equals(sequenceKey)) {
+                return outcome;
+            }
+        }
+        throw new AssertionError("no outcome for " + sequenceKey + " in " + job);
     }
 
     private static JsonNode readTree(String json) {

@@ -27,6 +27,24 @@ class LetterMaskingTest {
     }
 
     @Test
+    void outcomeDetailsLoseTheFailureMessageAndKeepTheTypeAndTheUpcasterNote() {
+        String dropped = "; 1 letter(s) dropped by the upcaster chain: [0b1c2d3e-0000-4000-8000-000000000001]";
+        assertThat(LetterMasking.maskOutcomeDetail("java.lang.IllegalStateException: card 4111\nline 2"))
+                .isEqualTo("java.lang.IllegalStateException: ***");
+        assertThat(LetterMasking.maskOutcomeDetail("com.acme.Føø$Inner: no funds on 42" + dropped))
+                .isEqualTo("com.acme.Føø$Inner: ***" + dropped);
+        assertThat(LetterMasking.maskOutcomeDetail("java.lang.IllegalStateException: ; 9 letter(s) dropped by the "
+                                                           + "upcaster chain: [account 42] and more"))
+                .as("a message that only looks like the note").isEqualTo("java.lang.IllegalStateException: ***");
+        assertThat(LetterMasking.maskOutcomeDetail("java.lang.IllegalStateException"))
+                .as("a failure without a message").isEqualTo("java.lang.IllegalStateException");
+        assertThat(LetterMasking.maskOutcomeDetail("DRAINED" + dropped)).isEqualTo("DRAINED" + dropped);
+        assertThat(LetterMasking.maskOutcomeDetail("Sequence [k] is claimed by node-b/42 until 2026-12-03T10:00Z"))
+                .as("a sequence held by another node").startsWith("Sequence [k] is claimed by node-b/42");
+        assertThat(LetterMasking.maskOutcomeDetail(null)).isNull();
+    }
+
+    @Test
     void maskedKeysMatchIgnoringCaseAtAnyDepth() throws Exception {
         LetterMasking masking = new LetterMasking(List.of("Token", " password ", ""));
         JsonNode metadata = ApiJson.parse("{\"TOKEN\": \"t\", \"user\": {\"Password\": {\"old\": \"p\"}, "
