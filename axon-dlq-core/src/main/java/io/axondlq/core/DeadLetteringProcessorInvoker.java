@@ -292,20 +292,29 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
      */
     private void inOwnUnitOfWork(EventMessage<?> event, EventAction action) throws Exception {
         UnitOfWork<EventMessage<?>> nested = DefaultUnitOfWork.startAndGet(event);
+        // Seen where the groups throw it: an interceptor may wrap it, or catch it and return, and the isolation must
+        // still happen (for the processor's own event it never passes an interceptor).
+        IsolationRequiredException[] isolation = {null};
         try {
             new DefaultInterceptorChain<>(nested, interceptors.get(), message -> {
-                action.run(message);
+                try {
+                    action.run(message);
+                } catch (IsolationRequiredException e) {
+                    isolation[0] = e;
+                    throw e;
+                }
                 return null;
             }).proceed();
         } catch (Exception | Error failure) {
             nested.rollback(failure);
-            // An interceptor may wrap what the chain threw: the isolation request must still reach isolate().
-            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-                if (cause instanceof IsolationRequiredException isolation) {
-                    throw isolation;
-                }
+            if (isolation[0] != null) {
+                throw isolation[0];
             }
             throw failure;
+        }
+        if (isolation[0] != null) {
+            nested.rollback(isolation[0]);
+            throw isolation[0];
         }
         nested.commit();
     }

@@ -840,6 +840,47 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
     }
 
     /**
+     * An event that succeeded, then fails on its re-run after a checkpoint rollback (a non-deterministic handler), is
+     * isolated even when the processor has an interceptor that catches what its chain throws: the re-run passes
+     * through the interceptors, the processor's own event does not, and both must end the same way. Before, the
+     * interceptor hid the isolation request: B0's first run was rolled back, its re-run counted as handled, and B0
+     * was neither projected nor dead-lettered.
+     */
+    @Test
+    void anEventFailingOnItsReRunIsIsolatedAlthoughAnInterceptorCatchesWhatItsChainThrows() {
+        InvokerFixture f = fixture;
+        AtomicInteger caught = new AtomicInteger();
+        MessageHandlerInterceptor<EventMessage<?>> logAndGoOn = (unitOfWork, chain) -> {
+            try {
+                return chain.proceed();
+            } catch (Exception e) {
+                caught.incrementAndGet();
+                return null;
+            }
+        };
+        f.handler.faults.insertThenThrow.add("A");
+        f.handler.hook = (event, redelivery) -> {
+            if (event.key().equals("B#0") && f.handler.invocations("B#0") == 2) {
+                throw new IllegalStateException("B#0 fails on its re-run only");
+            }
+        };
+        // One batch: B0 is handled, A0 fails, the rollback undoes B0 and its re-run fails.
+        f.storageEngine.appendEvents(List.of(f.next("B"), f.next("A"), f.next("B"), f.next("A")));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
+                       .customizer(ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> logAndGoOn)));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(2);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(caught).as("the interceptor caught B0's failing re-run").hasPositiveValue();
+        assertThat(f.handler.invocations("B#0")).as("run, failing re-run, isolated attempt").isEqualTo(3);
+        assertThat(f.sequenceSize("B")).isZero();
+        assertThat(f.projected("A")).isEmpty();
+    }
+
+    /**
      * The processor's handler interceptors run again for an event re-run after a checkpoint rollback: the rollback
      * undid what they wrote (here: an audit row after the handlers), and handlers may depend on what they set up
      * (here: a context naming the event, like a tenant). Each event keeps exactly one audit row, and every
