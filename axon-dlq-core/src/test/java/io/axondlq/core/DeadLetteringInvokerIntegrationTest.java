@@ -204,6 +204,44 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         assertThat(f.sequenceSize("A")).isZero();
     }
 
+    /**
+     * A handler interceptor that catches what its chain throws cannot turn a failing redelivery into a success: the
+     * letter stays, attempts + 1, as a live failure is dead-lettered whatever the interceptors do (the processor's
+     * interceptors never see it). Nothing of the failed attempt commits.
+     */
+    @Test
+    void aRedeliveryFailureCaughtByAnInterceptorStillKeepsTheLetter() {
+        AtomicBoolean swallow = new AtomicBoolean();
+        AtomicInteger caught = new AtomicInteger();
+        MessageHandlerInterceptor<EventMessage<?>> logAndGoOn = (unitOfWork, chain) -> {
+            try {
+                return chain.proceed();
+            } catch (Exception e) {
+                if (!swallow.get()) {
+                    throw e;
+                }
+                caught.incrementAndGet();
+                return null;
+            }
+        };
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).customizer(
+                ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> logAndGoOn)));
+        f.handler.faults.insertThenThrow.add("A");
+        f.publishRounds(2, "A");
+        eventually().untilAsserted(() -> assertThat(f.sequenceSize("A")).isEqualTo(2));
+        eventually().until(f::tokensAtHead);
+        swallow.set(true);
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(result.redelivered()).isZero();
+        assertThat(f.sequenceSize("A")).isEqualTo(2);
+        assertThat(f.letters("A").get(0).attempts()).isEqualTo(4);
+        assertThat(f.projected("A")).as("the failed attempt's row rolled back").isEmpty();
+        assertThat(caught).as("the interceptor caught the handler's failure").hasValue(1);
+    }
+
     // --- 4. database error inside a batch -----------------------------------------------------------------------
 
     @Test

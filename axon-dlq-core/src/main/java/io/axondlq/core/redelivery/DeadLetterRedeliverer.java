@@ -346,9 +346,9 @@ public class DeadLetterRedeliverer {
      * through the interceptors as the unit of work's current message; the letter is removed after the last.
      * <p>
      * The removal runs after the interceptor chains, not inside them: an interceptor that catches what the chain
-     * throws must not swallow the lease's fence (a holder that lost the lease would commit its handler's writes), and
-     * one that does not proceed resolves the letter, as it resolves a live event and as Axon's own dead-letter
-     * processing evicts a letter whose unit of work commits.
+     * throws must not swallow the lease's fence, nor the handlers' failure (the letter stays, attempts + 1, as a live
+     * failure is dead-lettered whatever the interceptors do); one that does not proceed resolves the letter, as it
+     * resolves a live event and as Axon's own dead-letter processing evicts a letter whose unit of work commits.
      */
     private Attempt redeliverInUnitOfWork(DeadLetterGroups.Binding binding, SequenceClaim claim, StoredLetter letter,
                                           List<EventMessage<?>> messages, RedeliveryRecorder recorder,
@@ -359,6 +359,7 @@ public class DeadLetterRedeliverer {
         DeadLetteringEventHandlerInvoker invoker = binding.invoker();
         long[] left = {-1};
         int[] handled = {0};
+        Throwable[] handlerFailure = {null};
         RuntimeException[] fence = {null};
         RuntimeException[] recorderFailure = {null};
         ResultMessage<?> result = unitOfWork.executeWithResult(() -> {
@@ -369,9 +370,22 @@ public class DeadLetterRedeliverer {
                 }
                 new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
                     handled[0]++;
-                    invoker.invokeForRedelivery(letter, message);
+                    try {
+                        invoker.invokeForRedelivery(letter, message);
+                    } catch (Exception | Error e) {
+                        handlerFailure[0] = e;
+                        throw e;
+                    }
                     return null;
                 }).proceed();
+            }
+            if (handlerFailure[0] != null) {
+                // Caught by an interceptor: still the letter's failure, as it would be live, where the processor's
+                // interceptors never see a failure the dead-letter queue handles.
+                if (handlerFailure[0] instanceof Error error) {
+                    throw error;
+                }
+                throw (Exception) handlerFailure[0];
             }
             if (handled[0] < messages.size()) {
                 logger.info("Dead letter [{}] of processing group [{}]: a handler interceptor did not proceed to "
