@@ -292,20 +292,20 @@ abstract class DeadLetterStatements {
     }
 
     /**
-     * Locks the group's sequence rows in key order before they are deleted, the order appends of one batch take them
-     * in (see {@code appendIfParked}), so that an erase and a batch cannot deadlock. Returns how many it locked.
+     * One statement that locks the group's sequence rows in {@link SequenceKeys#LOCK_ORDER}, the order a batch appends
+     * in (see {@code appendIfParked}), so that an erase and a batch cannot deadlock, and returns how many it locked.
+     * Empty where no statement can: the store reads the keys ({@link #groupSequenceKeys()}), sorts them and locks the
+     * rows one by one ({@link #lockSequence()}). A {@code SELECT ... ORDER BY ... FOR UPDATE} does not lock in its
+     * ORDER BY's order on H2: H2 locks the rows as its scan meets them, in index order (UTF-16 order of the key).
      */
-    String lockGroupSequences() {
-        return "SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
-                + " WHERE processing_group = :processing_group ORDER BY " + codePointOrder("sequence_key")
-                + " FOR UPDATE) locked";
+    Optional<String> lockGroupSequences() {
+        return Optional.empty();
     }
 
-    /**
-     * An ORDER BY expression that sorts {@code column} by code point, as {@link SequenceKeys#LOCK_ORDER} does, whatever
-     * the database's collation.
-     */
-    abstract String codePointOrder(String column);
+    /** The keys of the group's sequences, unordered and unlocked. */
+    String groupSequenceKeys() {
+        return "SELECT sequence_key FROM " + sequenceTable + " WHERE processing_group = :processing_group";
+    }
 
     String deleteGroupSequences() {
         return "DELETE FROM " + sequenceTable + " WHERE processing_group = :processing_group";

@@ -45,12 +45,6 @@ final class H2Statements extends DeadLetterStatements {
                 + "AND e.event_identifier = :event_identifier AND e.event_digest = :event_digest)";
     }
 
-    /** H2 compares strings as Java does (UTF-16); their UTF-8 bytes, compared unsigned, are in code point order. */
-    @Override
-    String codePointOrder(String column) {
-        return "CAST(" + column + " AS VARBINARY)";
-    }
-
     @Override
     String now() {
         return "CURRENT_TIMESTAMP";

@@ -636,9 +636,11 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
      * every append holding it and makes later appends find the sequence gone, so an append either lands before the
      * eviction (and the second statement, with a fresh snapshot, removes its letter) or stores nothing. The letters
      * deleted are those left without a sequence row, so a sequence started again meanwhile keeps its letters.
-     * A group erase first locks the group's sequences in key order, the order one appendIfParked batch takes them in;
-     * a transaction that appends to several sequences in separate calls can still meet an erase in a deadlock, which
-     * the database resolves by failing one of the two (an operator erase is rare; Axon retries a failed batch).
+     * A group erase first locks the group's sequences in SequenceKeys.LOCK_ORDER, the order one appendIfParked batch
+     * takes them in (see DeadLetterStatements.lockGroupSequences). An erase can still meet a deadlock, which the
+     * database resolves by failing one of the two (an operator erase is rare; Axon retries a failed batch): with a
+     * transaction that appends to several sequences in separate calls, or with a batch that appends to a sequence
+     * started while the erase is under way (the erase's delete locks that row, in the database's order).
      */
 
     @Override
@@ -654,10 +656,24 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     public int evictGroup(String processingGroup) {
         MapSqlParameterSource params = groupParams(processingGroup);
         return inTransaction.execute(status -> {
-            jdbc.queryForObject(sql.lockGroupSequences(), params, Long.class);
+            lockGroupSequences(processingGroup);
             jdbc.update(sql.deleteGroupSequences(), params);
             return jdbc.update(sql.deleteGroupLetters(), params);
         });
+    }
+
+    /** In the batches' order: in one statement where the database can, else one row at a time. */
+    private void lockGroupSequences(String processingGroup) {
+        MapSqlParameterSource params = groupParams(processingGroup);
+        if (sql.lockGroupSequences().isPresent()) {
+            jdbc.queryForObject(sql.lockGroupSequences().get(), params, Long.class);
+            return;
+        }
+        List<String> keys = new ArrayList<>(jdbc.queryForList(sql.groupSequenceKeys(), params, String.class));
+        keys.sort(SequenceKeys.LOCK_ORDER);
+        for (String key : keys) {
+            jdbc.queryForList(sql.lockSequence(), sequenceParams(processingGroup, key), Integer.class);
+        }
     }
 
     // --- redelivery leases --------------------------------------------------------------------------------------

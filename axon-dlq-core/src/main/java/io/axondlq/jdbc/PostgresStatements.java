@@ -45,10 +45,15 @@ final class PostgresStatements extends DeadLetterStatements {
                 + "FROM l";
     }
 
-    /** Byte order ("C") of the UTF-8 database encoding is code point order. */
+    /**
+     * PostgreSQL locks the rows of a {@code SELECT ... ORDER BY ... FOR UPDATE} as they leave the sort, in ORDER BY
+     * order; byte order ("C") of the UTF-8 database encoding is code point order, whatever the database's collation.
+     */
     @Override
-    String codePointOrder(String column) {
-        return column + " COLLATE \"C\"";
+    Optional<String> lockGroupSequences() {
+        return Optional.of("SELECT COUNT(*) FROM (SELECT sequence_key FROM " + sequenceTable
+                                   + " WHERE processing_group = :processing_group ORDER BY sequence_key COLLATE \"C\" "
+                                   + "FOR UPDATE) locked");
     }
 
     @Override

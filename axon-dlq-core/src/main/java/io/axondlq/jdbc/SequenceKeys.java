@@ -59,10 +59,12 @@ public final class SequenceKeys {
     private static final String ESCAPED_STRING_PREFIX = "~java.lang.String:";
 
     /**
-     * The order sequence rows are locked in: by code point, which is the order of their UTF-8 bytes, so PostgreSQL
-     * ("C" collation) and H2 (keys as UTF-8 bytes) lock a group's rows in it too (see
-     * {@link DeadLetterStatements#codePointOrder}). Not {@code String.compareTo}: UTF-16 puts a supplementary character
-     * (a surrogate pair, D800-DBFF first) before U+E000..U+FFFF, and two lockers in different orders can deadlock.
+     * The order the store locks several sequence rows of a group in: a batch's appends ({@code appendIfParked}) and a
+     * group erase ({@code evictGroup}) both take them in it, so the two cannot deadlock. By code point, which is the
+     * order of the keys' UTF-8 bytes: PostgreSQL's erase locks in it with one statement ({@code COLLATE "C"}); H2's
+     * locks the rows one by one, as H2 locks a statement's rows in its scan's index order (UTF-16 order, where a
+     * supplementary character, a surrogate pair D800-DBFF, comes before U+E000..U+FFFF), whatever the ORDER BY (see
+     * {@link DeadLetterStatements#lockGroupSequences()}).
      */
     static final Comparator<String> LOCK_ORDER = SequenceKeys::compareByCodePoint;
 

@@ -11,10 +11,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -159,6 +161,114 @@ abstract class EvictionRaceTest {
         }
         assertThat(store.contains(group, store.sequenceKey("k1"))).isFalse();
         assertThat(store.contains(group, store.sequenceKey("k2"))).isFalse();
+    }
+
+    // --- lock order: a group erase against a batch of appends ----------------------------------------------
+
+    /*
+     * Keys whose UTF-16 order (String.compareTo, and H2's index) and code point order differ: a supplementary character
+     * is a surrogate pair (D800-DBFF first), so UTF-16 sorts U+1F600 before U+E000..U+FFFF, code point order after.
+     */
+    private static final String PRIVATE_USE = "k\ue000";
+    private static final String LAST_BMP = "k\uffff";
+    private static final String EMOJI = "k\ud83d\ude00";
+
+    /**
+     * While it waits for a row, a group erase holds exactly the group's rows before that one in
+     * {@link SequenceKeys#LOCK_ORDER} (the order a batch appends in), whatever the database's collation and scan order.
+     * Real row locks: a transaction holds one row, and which rows the waiting erase holds is probed with NOWAIT.
+     */
+    @Test
+    void aGroupEraseLocksTheSequencesInTheOrderABatchAppendsIn() throws Exception {
+        List<String> keys = List.of(EMOJI, LAST_BMP, PRIVATE_USE, "k\u00e9", "k", "K", "k\ud800\udc00");
+        keys.forEach(key -> store.enqueue(group, failed(key)));
+        List<String> lockOrder = keys.stream().map(store::sequenceKey).sorted(SequenceKeys.LOCK_ORDER).toList();
+        assertThat(lockOrder).as("the keys tell the orders apart")
+                             .isNotEqualTo(keys.stream().map(store::sequenceKey).sorted().toList());
+        String held = store.sequenceKey(PRIVATE_USE);
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Future<boolean[]> holder = executor.submit(() -> tx.execute(status -> {
+            boolean[] result = store.appendIfParked(group, List.of(follower(PRIVATE_USE)));
+            holding.countDown();
+            await(release);
+            return result;
+        }));
+        holding.await();
+
+        Future<Integer> erase = executor.submit(() -> store.evictGroup(group));
+        LockWaits.awaitBlocked(dataSource, database, 1); // the erase waits for the held row
+        List<String> heldByErase = lockOrder.stream().filter(key -> !key.equals(held) && !lockableNow(key)).toList();
+        release.countDown();
+
+        assertThat(heldByErase).as("rows the erase locked before it waited for %s", held)
+                               .containsExactlyElementsOf(lockOrder.subList(0, lockOrder.indexOf(held)));
+        assertThat(holder.get(1, TimeUnit.MINUTES)).containsExactly(true);
+        assertThat(erase.get(1, TimeUnit.MINUTES)).as("seven heads and the follower").isEqualTo(8);
+        assertThat(store.sequenceCount(group)).isZero();
+        assertNoOrphansAndCountersAgree();
+    }
+
+    /**
+     * The deadlock a disagreeing lock order makes, made to happen: the batch's appends go out as PRIVATE_USE, LAST_BMP,
+     * EMOJI (lock order). A transaction holds LAST_BMP, so the batch stops there holding PRIVATE_USE; then the erase
+     * comes. Locking in the batch's order it waits for PRIVATE_USE holding nothing, and both finish once LAST_BMP is
+     * free. (Locking EMOJI first, as H2's index orders it, it would hold the row the batch needs next.)
+     */
+    @Test
+    void aGroupEraseAndABatchAppendingToSequencesWhoseUtf16AndCodePointOrdersDifferDoNotDeadlock() throws Exception {
+        List.of(EMOJI, LAST_BMP, PRIVATE_USE).forEach(key -> store.enqueue(group, failed(key)));
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Future<boolean[]> holder = executor.submit(() -> tx.execute(status -> {
+            boolean[] result = store.appendIfParked(group, List.of(follower(LAST_BMP)));
+            holding.countDown();
+            await(release);
+            return result;
+        }));
+        holding.await();
+        Future<boolean[]> batch = executor.submit(
+                () -> store.appendIfParked(group, List.of(follower(EMOJI), follower(PRIVATE_USE), follower(LAST_BMP))));
+        LockWaits.awaitBlocked(dataSource, database, 1); // the batch holds PRIVATE_USE and waits for LAST_BMP
+        assertThat(lockableNow(store.sequenceKey(PRIVATE_USE))).as("the batch locked PRIVATE_USE first").isFalse();
+
+        Future<Integer> erase = executor.submit(() -> store.evictGroup(group));
+        LockWaits.awaitBlocked(dataSource, database, 2); // the erase waits too
+        boolean emojiFree = lockableNow(store.sequenceKey(EMOJI));
+        release.countDown();
+
+        assertThat(emojiFree).as("the erase holds no row the waiting batch locks later").isTrue();
+        assertThat(holder.get(1, TimeUnit.MINUTES)).containsExactly(true);
+        assertThat(batch.get(1, TimeUnit.MINUTES)).containsExactly(true, true, true);
+        assertThat(erase.get(1, TimeUnit.MINUTES)).as("three heads and four followers").isEqualTo(7);
+        assertThat(store.sequenceCount(group)).isZero();
+        assertNoOrphansAndCountersAgree();
+    }
+
+    /** Whether another transaction could lock the sequence row now: NOWAIT fails at once on a row locked already. */
+    private boolean lockableNow(String sequenceKey) {
+        return Boolean.TRUE.equals(tx.execute(status -> {
+            status.setRollbackOnly();
+            try {
+                jdbc.queryForList("SELECT letter_count FROM axon_dlq_sequence WHERE processing_group = ? "
+                                          + "AND sequence_key = ? FOR UPDATE NOWAIT", Integer.class, group,
+                                  sequenceKey);
+                return true;
+            } catch (DataAccessException e) {
+                if (lockNotAvailable(e)) {
+                    return false;
+                }
+                throw e;
+            }
+        }));
+    }
+
+    /** NOWAIT's failure: PostgreSQL's lock_not_available, H2's lock timeout. */
+    private boolean lockNotAvailable(DataAccessException e) {
+        return e.getCause() instanceof SQLException cause && switch (database) {
+            case POSTGRES -> "55P03".equals(cause.getSQLState());
+            case H2 -> cause.getErrorCode() == 50200;
+        };
     }
 
     @Test

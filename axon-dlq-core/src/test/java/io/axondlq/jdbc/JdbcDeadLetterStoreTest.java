@@ -781,27 +781,6 @@ abstract class JdbcDeadLetterStoreTest {
                                        Integer.class, group)).isZero();
     }
 
-    /**
-     * A batch appends in {@link SequenceKeys#LOCK_ORDER}; a group erase locks the rows in the statements' order. They
-     * must agree, also where UTF-16 and code point order differ, or the two can deadlock.
-     */
-    @Test
-    void theDatabaseLocksSequencesInTheOrderBatchesAppendIn() {
-        List<String> keys = List.of("k\ud83d\ude00", "k\uffff", "k\ue000", "k\u00e9", "k", "K", "k\ud800\udc00");
-        keys.forEach(key -> store.enqueue(group, LetterDraft.failed(key, event(new OrderPlaced(key, 0)),
-                                                                    new IllegalStateException("boom"), List.of())));
-        DeadLetterStatements statements = store.dialect().statements(SchemaInitializer.DEFAULT_TABLE_PREFIX);
-
-        List<String> locked = jdbc.queryForList("SELECT sequence_key FROM " + statements.sequenceTable
-                                                        + " WHERE processing_group = ? ORDER BY "
-                                                        + statements.codePointOrder("sequence_key"), String.class,
-                                                group);
-
-        assertThat(locked).containsExactlyElementsOf(keys.stream().sorted(SequenceKeys.LOCK_ORDER).toList())
-                          .isNotEqualTo(keys.stream().sorted().toList());
-        assertThat(statements.lockGroupSequences()).contains(statements.codePointOrder("sequence_key"));
-    }
-
     @Test
     void evictingALetterRemovesItsAttemptHistory() {
         IllegalStateException cause = new IllegalStateException("boom");
