@@ -40,6 +40,11 @@ import java.util.UUID;
  * {@code StreamingResponseBody}, so that a long export is not cut off by the container's async request timeout.
  * Everything that can be refused (filters, group, cursor) is checked before the first byte is written. The export is
  * audited by the operations service: on record before the first letter leaves, then with the number written.
+ * <p>
+ * A failure once letters have left (the store fails on a later page, say) cannot be a problem document any more: the
+ * status line and part of the body are sent. It is rethrown, and {@link DeadLetterProblemAdvice} leaves it to the
+ * servlet container, which closes the connection without completing the response: the client sees the transfer fail
+ * (an unterminated chunked body) rather than a shorter export that looks complete.
  */
 @RestController
 @RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
@@ -107,7 +112,8 @@ public class DeadLetterExportController implements DeadLetterRestEndpoint {
             export.writeTo(ndjson ? new ExportSinks.Ndjson(out, views, mode)
                                   : new ExportSinks.JsonArray(out, views, mode));
         } catch (IOException | RuntimeException e) {
-            // How many letters left is in the export's audit entry.
+            // How many letters left is in the export's audit entry. Rethrown also once the response is committed:
+            // the container then cuts the response off, so that it cannot pass for a complete export.
             logger.warn("axon-dlq export of processing group [{}] stopped", name, e);
             throw e;
         }

@@ -2,6 +2,7 @@ package io.axondlq.spring.web;
 
 import io.axondlq.core.store.SequenceClaimedException;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
@@ -23,6 +24,11 @@ import java.time.Instant;
  * A claimed sequence's 409 carries {@code Retry-After}; headers a refusal names itself (e.g. {@code WWW-Authenticate}
  * on a 401) are sent with it.
  * Anything unexpected is a 500 problem without internals; it is logged.
+ * <p>
+ * An error after the response was committed (an export that fails once letters have left) gets no problem document:
+ * it would be appended to what was sent (one more well-formed NDJSON record, or text after a JSON array) and the
+ * response would end as if complete. The exception is left to the servlet container, which ends the connection
+ * without completing the response (Tomcat: no last chunk of a chunked body), so the client sees the transfer fail.
  */
 @RestControllerAdvice(assignableTypes = DeadLetterRestEndpoint.class)
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -45,8 +51,22 @@ public class DeadLetterProblemAdvice {
         this.clock = clock;
     }
 
+    /**
+     * @throws Exception {@code exception} itself when the response is already committed: no problem document can be
+     *                   sent any more, the servlet container cuts the response off instead
+     */
     @ExceptionHandler(Exception.class)
-    public ResponseEntity<ProblemDocument> handle(Exception exception, HttpServletRequest request) {
+    public ResponseEntity<ProblemDocument> handle(Exception exception, HttpServletRequest request,
+                                                  HttpServletResponse response) throws Exception {
+        if (response.isCommitted()) {
+            // The status line and part of the body are on the wire: a problem document now would be appended to
+            // them, as one more well-formed NDJSON record or after a JSON array, and the transfer would end as if
+            // complete. The exception goes on to the servlet container instead, which closes the connection
+            // without completing the response, so the client sees the transfer cut off.
+            logger.debug("axon-dlq REST API: {} {} failed after the response was committed", request.getMethod(),
+                         request.getRequestURI());
+            throw exception;
+        }
         DeadLetterApiException problem = ProblemTranslation.translate(exception);
         if (exception instanceof SequenceClaimedException claimed) {
             problem.header(HttpHeaders.RETRY_AFTER,

@@ -112,10 +112,12 @@ class ExportConcurrencyTest extends RestApiTestSupport {
         assertThat(http.get("/processing-groups/ledger/export").status()).isEqualTo(200);
     }
 
+    /** An export that fails after letters left is {@link ExportCutOffTest}'s (over HTTP, also its slot). */
     @Test
-    void anExportThatFailsWhileStreamingGivesItsSlotBack() {
+    void anExportThatFailsBeforeItsFirstLetterGivesItsSlotBack() {
         poisoned("export-fails", 2);
-        // the real store, except that reading a letter's attempts fails: after the first page, mid-stream
+        // the real store, except that reading the attempt histories fails: that is done for the first page after it
+        // was read and before its first letter is written, so nothing has been sent yet
         DeadLetterStore failing = (DeadLetterStore) Proxy.newProxyInstance(
                 DeadLetterStore.class.getClassLoader(), new Class<?>[]{DeadLetterStore.class}, (proxy, method, args) -> {
                     if (method.getName().equals("attempts")) {
@@ -133,9 +135,11 @@ class ExportConcurrencyTest extends RestApiTestSupport {
                 operations, new KnownProcessingGroups(failing, module), views, actor, properties, one);
         MockHttpServletRequest request = new MockHttpServletRequest("GET", "/dead-letters/processing-groups/ledger/export");
 
-        assertThatThrownBy(() -> controller.export(GROUP, new LinkedMultiValueMap<>(), request,
-                                                   new MockHttpServletResponse()))
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        assertThatThrownBy(() -> controller.export(GROUP, new LinkedMultiValueMap<>(), request, response))
                 .hasMessage("database went away");
+        assertThat(response.isCommitted()).as("nothing sent: the failure can still be a problem document").isFalse();
+        assertThat(response.getContentAsByteArray()).isEmpty();
         assertThat(one.available()).isEqualTo(1);
     }
 
