@@ -3,9 +3,9 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.axondlq.core.store.LetterReadability;
 import io.axondlq.core.store.SerializedEvent;
 import io.axondlq.core.store.StoredLetter;
-import io.axondlq.core.store.UndeserializableLetterException;
 import io.axondlq.spring.properties.PayloadMode;
 import org.axonframework.messaging.MetaData;
 
@@ -19,7 +19,8 @@ import java.util.Map;
 /**
  * The user data of a letter as the views show it: payload, metadata, diagnostics and tracking token. These are
  * arbitrary JSON (or bytes that are not JSON), so they stay trees: the payload is shown as JSON when its bytes are
- * JSON, else as base64 with the reason (and as text when it is valid UTF-8, e.g. XStream XML).
+ * JSON, else as base64 with the reason (and as text when it is valid UTF-8, e.g. XStream XML). Nothing here
+ * deserializes a payload: exports render every letter through these views.
  */
 final class LetterContent {
 
@@ -43,18 +44,19 @@ final class LetterContent {
             return LetterPayload.omitted("the stored payload is not JSON, so it cannot be masked");
         }
         return new LetterPayload("base64", TextNode.valueOf(Base64.getEncoder().encodeToString(bytes)), utf8(bytes),
-                                 "the stored payload is not JSON" + deserialization(letter), null);
+                                 "the stored payload is not JSON" + readability(letter), null);
     }
 
-    private static String deserialization(StoredLetter letter) {
-        try {
-            letter.messages();
-            return " (it is readable by the application's serializer)";
-        } catch (UndeserializableLetterException e) {
-            return "; it cannot be deserialized either: " + e.getMessage();
-        } catch (RuntimeException e) {
-            return "; it cannot be deserialized either: " + e.getClass().getName();
-        }
+    /**
+     * Whether the application can read the payload, from its types only ({@link StoredLetter#readability()}, as the
+     * views' {@code redeliverable} says): exports render every letter through here, and deserializing each payload
+     * (the upcaster chain, then the serializer) would deserialize every letter of an export. Whether the payload
+     * itself still deserializes is the detail's to tell ({@link LetterViews#detail}).
+     */
+    private static String readability(StoredLetter letter) {
+        LetterReadability readability = letter.readability();
+        return readability.readable() ? " (its type resolves in this application)"
+                : "; it cannot be deserialized either: " + readability.reason();
     }
 
     JsonNode metadata(StoredLetter letter, PayloadMode mode) {
