@@ -20,6 +20,9 @@ public interface RetryJobs {
     /**
      * Starts a job. With an idempotency key: the same key and the same request return the existing job.
      *
+     * @throws InvalidRetryJobRequestException when the request fails {@link RetryJobRequest#requireCreatable()}
+     *                                         (NUL, a type longer than its column, a date the database cannot store);
+     *                                         nothing is written
      * @throws IdempotencyConflictException when the key was used for a different request
      * @throws JobAlreadyRunningException   when the group already has a running job
      */

@@ -1,5 +1,6 @@
 package io.axondlq.jdbc.jobs;
 
+import io.axondlq.core.jobs.InvalidRetryJobRequestException;
 import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
@@ -55,7 +56,6 @@ public class JdbcRetryJobs implements RetryJobs {
     public static final Duration DEFAULT_IDEMPOTENCY_KEY_TTL = Duration.ofHours(24);
 
     private static final int MAX_KEY_LENGTH = 255;
-    private static final int MAX_GROUP_LENGTH = 255;
     private static final int MAX_ACTOR_LENGTH = 255;
     private static final int CREATE_ATTEMPTS = 5;
     /** Cursor kinds ({@link CursorCodec}): jobs {@code J|seconds|nanos|id}, a job's outcomes {@code S|position}. */
@@ -94,12 +94,17 @@ public class JdbcRetryJobs implements RetryJobs {
 
     // --- create ---------------------------------------------------------------------------------------------------
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws InvalidRetryJobRequestException when {@link RetryJobRequest#requireCreatable()} refuses the request;
+     *                                         nothing is written, not even an audit entry
+     */
     @Override
     public Created create(RetryJobRequest request, String idempotencyKey, String actor) {
-        Objects.requireNonNull(request, "request");
-        if (request.processingGroup().length() > MAX_GROUP_LENGTH) {
-            throw new IllegalArgumentException("processingGroup must be at most " + MAX_GROUP_LENGTH + " characters");
-        }
+        // Before anything is read or written: a value the database cannot store or compare (NUL, longer than its
+        // column) fails here, typed and naming the member, not in the snapshot query as a database error.
+        Objects.requireNonNull(request, "request").requireCreatable();
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH)) {
             throw new IllegalArgumentException("Idempotency-Key must be 1 to " + MAX_KEY_LENGTH + " characters");
         }

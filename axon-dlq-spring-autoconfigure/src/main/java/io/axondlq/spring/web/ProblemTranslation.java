@@ -1,5 +1,6 @@
 package io.axondlq.spring.web;
 
+import io.axondlq.core.jobs.InvalidRetryJobRequestException;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.operations.RedeliveryUnavailableException;
 import io.axondlq.core.operations.UnknownLetterException;
@@ -57,6 +58,11 @@ final class ProblemTranslation {
         }
         if (exception instanceof UnknownProcessingGroupException e) {
             return new DeadLetterApiException(ProblemType.PROCESSING_GROUP_NOT_RUNNING, e.getMessage());
+        }
+        if (exception instanceof InvalidRetryJobRequestException e) {
+            // The core's own checks of a new job's request (RetryJobs.create): the body's member, as Bean
+            // Validation would name it, also in an application without a validation provider.
+            return RetryJobBody.refused(e);
         }
         if (exception instanceof RetryJobs.IdempotencyConflictException e) {
             return new DeadLetterApiException(ProblemType.IDEMPOTENCY_CONFLICT, e.getMessage());

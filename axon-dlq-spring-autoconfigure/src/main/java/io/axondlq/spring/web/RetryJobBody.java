@@ -1,5 +1,6 @@
 package io.axondlq.spring.web;
 
+import io.axondlq.core.jobs.InvalidRetryJobRequestException;
 import io.axondlq.core.jobs.RetryJobRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -14,8 +15,10 @@ import java.time.Instant;
 
 /**
  * The body of {@code POST /retry-jobs}. Bound strictly by {@link ApiMessageConverter} (unknown members, wrong types,
- * duplicate keys → 400) and checked by Bean Validation; {@link #toRequest()} then reads the members that are text on
- * the wire (dates, the cooldown) and applies the defaults.
+ * duplicate keys → 400) and checked by Bean Validation when the application has a provider; {@link #toRequest()} then
+ * reads the members that are text on the wire (dates, the cooldown), applies the defaults and runs the core's own
+ * checks ({@link RetryJobRequest#requireCreatable()}), so that without a provider a value the database cannot take
+ * (NUL, a type longer than its column) is still a 400 naming the member.
  *
  * @param batchSize    sequences redelivered per batch; default {@value RetryJobController#DEFAULT_BATCH_SIZE}
  * @param cooldown     pause between batches, ISO-8601 ({@code PT1S}) or simple ({@code 500ms}); default 1s
@@ -45,7 +48,10 @@ public record RetryJobBody(
             @Size(max = 64) String to) {
     }
 
-    /** The job request, defaults applied; a member that cannot be read is refused with its name. */
+    /**
+     * The job request, defaults applied and checked as the core checks a new job's request; a member that cannot be
+     * read or is refused is named.
+     */
     RetryJobRequest toRequest() {
         FilterBody f = filter == null ? new FilterBody(null, null, null, null) : filter;
         Instant from = instant("from", f.from());
@@ -58,10 +64,22 @@ public record RetryJobBody(
                                        from, to,
                                        batchSize == null ? RetryJobController.DEFAULT_BATCH_SIZE : batchSize,
                                        duration(), maxSequences == null ? RetryJobController.DEFAULT_MAX_SEQUENCES
-                                               : maxSequences);
+                                               : maxSequences)
+                    .requireCreatable();
+        } catch (InvalidRetryJobRequestException e) {
+            throw refused(e);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw DeadLetterApiException.badBody(e.getMessage());
         }
+    }
+
+    /** The core's refusal of a request as this body's: the member as the body names it ({@code filter.causeType}). */
+    static DeadLetterApiException refused(InvalidRetryJobRequestException e) {
+        String name = switch (e.member()) {
+            case "causeType", "payloadType", "from", "to" -> "filter." + e.member();
+            default -> e.member();
+        };
+        return member(name, e.problem());
     }
 
     private static Instant instant(String name, String text) {

@@ -4,6 +4,7 @@ import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.jobs.InvalidRetryJobRequestException;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJob.SequenceOutcome;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Clock;
@@ -45,6 +48,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 
 import static io.axondlq.spring.jobs.RetryJobFixture.GROUP;
@@ -190,6 +194,78 @@ abstract class RetryJobsTest {
         for (int i = 1; i < processed.size(); i++) {
             assertThat(processed.get(i).finishedAt()).isAfterOrEqualTo(processed.get(i - 1).finishedAt());
         }
+    }
+
+    // --- requests the database cannot take -----------------------------------------------------------------------
+
+    /**
+     * What Bean Validation refuses at the REST API, the core refuses too, before anything is written: an application
+     * without a validation provider, or one that calls {@link RetryJobs#create} itself, got a database error from the
+     * snapshot query (PostgreSQL: "invalid byte sequence for encoding UTF8: 0x00") or a job no letter can match.
+     */
+    @ParameterizedTest(name = "{0}: {2}")
+    @MethodSource("requestsTheDatabaseCannotTake")
+    void aRequestTheDatabaseCannotTakeIsRefusedTypedAndWritesNothing(String member, RetryJobRequest request,
+                                                                     String problem) {
+        f.seed("N", 1, CAUSE, Instant.now().minusSeconds(60));
+        Map<String, Long> before = jobRows();
+
+        assertThatThrownBy(() -> f.jobs.create(request, "key-n", "alice"))
+                .isInstanceOfSatisfying(InvalidRetryJobRequestException.class, e -> {
+                    assertThat(e.member()).isEqualTo(member);
+                    assertThat(e.problem()).startsWith(problem);
+                });
+
+        assertThat(jobRows()).as("no job, no snapshot, no audit entry").isEqualTo(before);
+        assertThat(f.jobs.activeJob(GROUP)).isEmpty();
+        assertThat(f.jobs.create(f.request(1, Duration.ZERO, 10), "key-n", "alice").created())
+                .as("the key was not taken").isTrue();
+    }
+
+    static Stream<Arguments> requestsTheDatabaseCannotTake() {
+        String nul = "must not contain NUL characters";
+        String tooLong = "must be at most ";
+        String years = "must be between 0001-01-01T00:00:00Z";
+        Instant late = Instant.parse("+10000-01-01T00:00:00Z");
+        return Stream.of(
+                Arguments.of("causeType", filter(GROUP, CAUSE + "\u0000", null, null), nul),
+                Arguments.of("payloadType", filter(GROUP, null, "\u0000com.acme.Thing", null), nul),
+                Arguments.of("causeType", filter(GROUP, "x".repeat(513), null, null), tooLong + "512"),
+                Arguments.of("payloadType", filter(GROUP, null, "y".repeat(513), null), tooLong + "512"),
+                Arguments.of("processingGroup", filter(GROUP + "\u0000", null, null, null), nul),
+                Arguments.of("processingGroup", filter("g".repeat(256), null, null, null), tooLong + "255"),
+                Arguments.of("to", filter(GROUP, null, null, late), years));
+    }
+
+    private static RetryJobRequest filter(String group, String causeType, String payloadType, Instant to) {
+        return new RetryJobRequest(group, causeType, payloadType, null, to, 1, Duration.ZERO, 10);
+    }
+
+    @Test
+    void theRequestsOwnRangesAreRefusedNamingTheMember() {
+        assertThatThrownBy(() -> new RetryJobRequest(GROUP, null, null, null, null, 0, Duration.ZERO, 10))
+                .isInstanceOfSatisfying(InvalidRetryJobRequestException.class,
+                                        e -> assertThat(e.member()).isEqualTo("batchSize"));
+        assertThatThrownBy(() -> new RetryJobRequest(" ", null, null, null, null, 1, Duration.ZERO, 10))
+                .isInstanceOfSatisfying(InvalidRetryJobRequestException.class,
+                                        e -> assertThat(e.member()).isEqualTo("processingGroup"));
+        assertThatThrownBy(() -> new RetryJobRequest(GROUP, null, null, null, null, 1, Duration.ofHours(2), 10))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cooldown must be between 0 and 1 hour");
+        // the longest values the columns hold are fine
+        RetryJobRequest longest = new RetryJobRequest("g".repeat(255), "x".repeat(512), "y".repeat(512),
+                                                      Instant.parse("0001-01-01T00:00:00Z"),
+                                                      Instant.parse("9999-12-31T23:59:59Z"), 1, Duration.ZERO, 10);
+        assertThat(longest.requireCreatable()).isSameAs(longest);
+    }
+
+    private Map<String, Long> jobRows() {
+        Map<String, Long> rows = new java.util.LinkedHashMap<>();
+        for (String table : List.of("retry_job", "retry_job_sequence", "audit")) {
+            rows.put(table, f.jdbc.queryForObject("SELECT COUNT(*) FROM " + RetryJobFixture.PREFIX + table,
+                                                  Long.class));
+        }
+        return rows;
     }
 
     // --- idempotency ----------------------------------------------------------------------------------------------
