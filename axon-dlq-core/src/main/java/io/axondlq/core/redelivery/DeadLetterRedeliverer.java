@@ -378,14 +378,14 @@ public class DeadLetterRedeliverer {
                     }
                     return null;
                 }).proceed();
-            }
-            if (handlerFailure[0] != null) {
-                // Caught by an interceptor: still the letter's failure, as it would be live, where the processor's
-                // interceptors never see a failure the dead-letter queue handles.
-                if (handlerFailure[0] instanceof Error error) {
-                    throw error;
+                if (handlerFailure[0] != null) {
+                    // Caught by an interceptor: still the letter's failure, as it would be live, where the
+                    // processor's interceptors never see a failure the dead-letter queue handles.
+                    if (handlerFailure[0] instanceof Error error) {
+                        throw error;
+                    }
+                    throw (Exception) handlerFailure[0];
                 }
-                throw (Exception) handlerFailure[0];
             }
             if (handled[0] < messages.size()) {
                 logger.info("Dead letter [{}] of processing group [{}]: a handler interceptor did not proceed to "
