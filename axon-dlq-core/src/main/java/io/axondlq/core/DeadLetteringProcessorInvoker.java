@@ -180,22 +180,48 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
     }
 
     /**
+     * The processor's first interceptor from outside (registered before the configured ones): takes the batch's
+     * checkpoint before any of them runs for the event that needs it, so that what they write before calling their
+     * chain (an inbox or deduplication row) is rolled back with the event and written again by its re-run, which goes
+     * through them again. Taken inside the chain, it would come after those writes: the rollback would keep them and
+     * the re-run repeat them (a duplicate row, or a deduplication that skips the event for good). Not part of the
+     * interceptors a re-run or a redelivery goes through.
+     */
+    public MessageHandlerInterceptor<EventMessage<?>> checkpointBeforeInterceptors() {
+        return (unitOfWork, chain) -> {
+            if (checkpointing && unitOfWork.isRoot()) {
+                CheckpointBatch batch = CheckpointBatch.currentOrNew(this::flushFollowersBeforeCommit);
+                if (batch.checkpoint == null && !batch.unsupported) {
+                    takeCheckpoint(batch);
+                }
+            }
+            return chain.proceed();
+        };
+    }
+
+    private void takeCheckpoint(CheckpointBatch batch) throws Exception {
+        // Followers deferred before the last isolation are part of what stays: append them first.
+        flushFollowers(batch);
+        batch.publications = PublicationMark.take();
+        batch.checkpoint = savepoints.create();
+        if (batch.checkpoint == null) {
+            // No savepoint in this transaction: the groups fall back to rethrowing (the processor replays).
+            batch.unsupported = true;
+        }
+    }
+
+    /**
      * @param own whether the processor delivered {@code entry} just now, inside its interceptor chain; false for an
      *            event handled again after a rollback (see {@link #rehandle})
      */
     private void handleAfterCheckpoint(CheckpointBatch batch, CheckpointBatch.Entry entry, boolean own)
             throws Exception {
         if (batch.checkpoint == null) {
-            // Followers deferred before the last isolation are part of what stays: append them first.
-            flushFollowers(batch);
-            batch.publications = PublicationMark.take();
-            batch.checkpoint = savepoints.create();
-            if (batch.checkpoint == null) {
-                // No savepoint in this transaction: the groups fall back to rethrowing (the processor replays).
-                batch.unsupported = true;
-                rehandle(entry, own);
-                return;
-            }
+            takeCheckpoint(batch);
+        }
+        if (batch.unsupported) {
+            rehandle(entry, own);
+            return;
         }
         try {
             rehandle(entry, own);

@@ -21,6 +21,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -875,6 +876,47 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
         assertThat(f.handler.invocations("B#1")).as("after the new checkpoint: never re-run").isEqualTo(1);
         assertThat(f.handler.batchOf.get("B#0")).as("one batch").isEqualTo(f.handler.batchOf.get("B#1"));
         assertThat(f.letters("A").get(1).parked()).isTrue();
+    }
+
+    /**
+     * Interceptors that write before calling their chain, as an inbox (a row per event, unique) or a transactional
+     * deduplication (skip an event whose row exists) does. The batch's checkpoint is taken before any of them runs,
+     * so the rollback undoes B0's row with B0 and the re-run writes it again: one row per event, B0 applied once.
+     * Before, the checkpoint came after B0's interceptors: the inbox's re-run hit its own row (a duplicate key, the
+     * batch replayed forever, A0 never dead-lettered) and the deduplication skipped B0's re-run (B0 lost).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"inbox", "deduplication"})
+    void interceptorsThatWriteBeforeProceedingWriteOnceAndLoseNothingWhenTheBatchRollsBackToItsCheckpoint(
+            String kind) {
+        InvokerFixture f = fixture;
+        f.jdbc.execute("CREATE TABLE IF NOT EXISTS inbox (k VARCHAR(100) PRIMARY KEY)");
+        f.jdbc.execute("DELETE FROM inbox");
+        JdbcTemplate tx = new JdbcTemplate(f.dataSource);
+        MessageHandlerInterceptor<EventMessage<?>> writesFirst = (unitOfWork, chain) -> {
+            String key = ((ThingHappened) unitOfWork.getMessage().getPayload()).key();
+            if (kind.equals("deduplication")
+                    && tx.queryForObject("SELECT COUNT(*) FROM inbox WHERE k = ?", Integer.class, key) > 0) {
+                return null;
+            }
+            tx.update("INSERT INTO inbox (k) VALUES (?)", key);
+            return chain.proceed();
+        };
+        f.handler.faults.poisoned.add("A");
+        // One batch: B0 takes the checkpoint, A0 fails, the rollback undoes B0 and B0 is re-run.
+        f.storageEngine.appendEvents(List.of(f.next("B"), f.next("A"), f.next("B")));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
+                       .customizer(ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> writesFirst)));
+
+        eventually().untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L);
+            assertThat(f.sequenceSize("A")).isEqualTo(1);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.handler.invocations("B#0")).as("handled, then re-run after the rollback").isEqualTo(2);
+        assertThat(f.handler.batchOf.get("B#0")).as("one batch").isEqualTo(f.handler.batchOf.get("B#1"));
+        assertThat(f.jdbc.queryForList("SELECT k FROM inbox ORDER BY k", String.class))
+                .as("one row per event: A0's went with its rollback").containsExactly("B#0", "B#1");
     }
 
     /**

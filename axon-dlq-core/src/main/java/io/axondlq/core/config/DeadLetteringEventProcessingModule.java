@@ -294,13 +294,17 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         // tracking processor's first interceptor stores its token from unit-of-work resources those do not have.
         // Like Axon's own dead-lettering invoker, redelivery runs the interceptors registered from outside: ours,
         // the configured ones Axon adds after this method returns, and any registered later.
+        DeadLetteringProcessorInvoker processorInvoker = processorInvokers.get(processorName);
+        if (processorInvoker != null && processorInvoker.checkpointing()) {
+            // Before the configured interceptors, which Axon adds after this method returns; counted as internal.
+            processor.registerHandlerInterceptor(processorInvoker.checkpointBeforeInterceptors());
+        }
         int internal = processor.getHandlerInterceptors().size();
         processor.registerHandlerInterceptor(new ProcessingGroupTaggingInterceptor(processorName));
         Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors = () -> {
             List<MessageHandlerInterceptor<? super EventMessage<?>>> all = processor.getHandlerInterceptors();
             return all.subList(Math.min(internal, all.size()), all.size());
         };
-        DeadLetteringProcessorInvoker processorInvoker = processorInvokers.get(processorName);
         if (processorInvoker != null) {
             // A checkpoint re-run goes through the same interceptors as a redelivery.
             processorInvoker.interceptors(interceptors);
