@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.util.ClassUtils;
 
 import javax.sql.DataSource;
@@ -15,7 +16,13 @@ import javax.sql.DataSource;
  * Creates the store tables and the operations tables (retry jobs, audit) per {@code axon.dlq.jdbc.initialize-schema}:
  * by running the scripts of {@code classpath:db/axon-dlq/{postgresql|h2}} directly, or as Flyway migrations with a
  * history table of their own ({@link DeadLetterFlywayMigration}).
+ * <p>
+ * It runs after the application's database initializers (Spring Boot's Flyway and Liquibase, {@code spring.sql.init}),
+ * as a bean that depends on database initialization: a Flyway of the application that met axon-dlq's tables first
+ * would find a non-empty schema without its history table and refuse to start, on every start. axon-dlq's own
+ * scripts need nothing of the application's, and their history table is their own.
  */
+@DependsOnDatabaseInitialization
 public class DeadLetterSchemaInitializer implements InitializingBean {
 
     public static final String OPERATIONS_SCRIPT = SchemaInitializer.OPERATIONS_SCRIPT;

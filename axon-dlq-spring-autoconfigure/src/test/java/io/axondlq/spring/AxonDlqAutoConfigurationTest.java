@@ -13,6 +13,10 @@ import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.spring.web.AxonDlqWebAutoConfiguration;
 import io.axondlq.spring.web.security.AxonDlqWebSecurityAutoConfiguration;
 import io.axondlq.spring.web.DeadLetterQueryController;
+import io.axondlq.testsupport.FreshDatabase;
+import io.axondlq.testsupport.PostgresServer;
+import io.axondlq.testsupport.TestDatabase;
+import io.axondlq.testsupport.TestDatabases;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.config.EventProcessingModule;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -30,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -96,6 +101,52 @@ public class AxonDlqAutoConfigurationTest {
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_letter", Long.class)).isZero();
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_audit", Long.class)).isZero();
               });
+    }
+
+    /**
+     * An application with Spring Boot's own Flyway on a fresh database: its migrations must run before axon-dlq creates
+     * a table, or its Flyway finds a non-empty schema without its history table and refuses to start (then and on
+     * every later start). {@link EarlySchemaUser}, registered before every auto-configuration, asks for axon-dlq's
+     * schema first, so that the order is the initializer's dependency, never the order beans happen to be created in.
+     * A second start on the same database finds nothing to do.
+     */
+    @ParameterizedTest(name = "{0}, initialize-schema={1}")
+    @CsvSource({"H2, flyway", "POSTGRES, flyway", "H2, always", "POSTGRES, always"})
+    void theApplicationsFlywayMigratesAFreshDatabaseBeforeAxonDlqCreatesItsTables(TestDatabase kind, String mode) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            ApplicationContextRunner app = runner
+                    .withBean(EarlySchemaUser.class)
+                    .withConfiguration(AutoConfigurations.of(FlywayAutoConfiguration.class))
+                    .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
+                                        "spring.datasource.username="
+                                                + (kind == TestDatabase.H2 ? "sa" : PostgresServer.SUPERUSER),
+                                        "spring.flyway.locations=classpath:db/app-migration",
+                                        "axon.dlq.jdbc.initialize-schema=" + mode);
+            for (int start = 1; start <= 2; start++) {
+                app.run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBeanFactory().getBeanDefinition("axonDlqSchemaInitializer").getDependsOn())
+                            .as("axon-dlq's schema waits for the application's database initializers")
+                            .contains("flywayInitializer");
+                    JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+                    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM app_thing", Long.class)).isZero();
+                    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Long.class)).isZero();
+                    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Long.class)).isZero();
+                    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"flyway_schema_history\" WHERE \"success\" "
+                                                           + "AND \"version\" = '1'", Long.class))
+                            .as("the application's V1, in its own history").isEqualTo(1);
+                    if (mode.equals("flyway")) {
+                        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\" WHERE "
+                                                               + "\"success\" AND \"type\" = 'SQL'", Long.class))
+                                .isEqualTo(6);
+                    }
+                });
+            }
+        }
+    }
+
+    /** An application bean that needs axon-dlq's schema and is created before any other. */
+    record EarlySchemaUser(DeadLetterSchemaInitializer schema) {
     }
 
     @Test
