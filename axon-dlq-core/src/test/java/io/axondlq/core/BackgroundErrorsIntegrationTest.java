@@ -81,7 +81,7 @@ abstract class BackgroundErrorsIntegrationTest {
         app.start(Options.of(ProcessorType.POOLED));
         operations = new DeadLetterOperations(app.appStore, new JdbcAuditLog(pool, PREFIX, Clock.systemUTC()),
                                               app.springTransactions, null, app::redeliverer);
-        leases = new JdbcLeases(pool, PREFIX);
+        leases = new JdbcLeases(pool, app.springTransactions, PREFIX);
         jobs = new JdbcRetryJobs(pool, app.springTransactions, PREFIX, app.appStore, leases, RetryJobAudit.NONE,
                                  JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL, Clock.systemUTC());
     }

@@ -1,5 +1,7 @@
 package io.axondlq.jdbc.jobs;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
@@ -11,6 +13,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,8 +26,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The one lease primitive of background work ({@link JdbcLeases}) against a real database: one holder at a time,
- * extension by the holder only, release, expiry measured on the database clock, and a lease taken inside a
- * transaction that rolls back is not taken. Subclasses pick the database.
+ * extension by the holder only, release, expiry measured on the database clock, a lease taken inside a transaction
+ * that rolls back is not taken, and every write commits on a pool that does not auto-commit. Subclasses pick the
+ * database.
  */
 @ExtendWith(PerClassDatabaseExtension.class)
 abstract class LeasesTest {
@@ -42,7 +46,7 @@ abstract class LeasesTest {
         SqlDialect dialect = SqlDialect.detect(dataSource);
         SchemaInitializer.initialize(dataSource, dialect, PREFIX);
         SchemaInitializer.initialize(dataSource, dialect, PREFIX, "V2__axon_dlq_operations.sql");
-        leases = new JdbcLeases(dataSource, PREFIX);
+        leases = new JdbcLeases(dataSource, new DataSourceTransactionManager(dataSource), PREFIX);
         name = "test:" + UUID.randomUUID();
     }
 
@@ -104,5 +108,90 @@ abstract class LeasesTest {
         });
         assertThat(leases.holder(name)).isEmpty();
         assertThat(leases.acquire(name, "b", Duration.ofMinutes(1))).isTrue();
+    }
+
+    // A pool that does not auto-commit (spring.datasource.hikari.auto-commit=false) rolls back whatever a connection
+    // left uncommitted when it is returned: a lease write outside a transaction "succeeds" and is gone. Each test
+    // writes on such a pool and reads on the test's own pool, another node's view.
+
+    @Test
+    void anAcquireOnAPoolThatDoesNotAutoCommitIsSeenByOtherNodes() throws SQLException {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcLeases onManual = leasesOn(manualCommit);
+
+            assertThat(onManual.acquire(name, "a", Duration.ofMinutes(1))).isTrue();
+            assertThat(leases.holder(name)).as("the new lease row is committed").contains("a");
+            assertThat(leases.acquire(name, "b", Duration.ofMinutes(1))).as("held by a").isFalse();
+
+            // a extends its own lease: the update path, committed as well
+            assertThat(onManual.acquire(name, "a", Duration.ofHours(1))).isTrue();
+            assertThat(leaseUntil()).as("the extension is committed")
+                                    .isAfter(new DatabaseClock(dataSource).instant().plus(Duration.ofMinutes(30)));
+        }
+    }
+
+    @Test
+    void aRenewalOnAPoolThatDoesNotAutoCommitIsSeenByOtherNodes() throws SQLException {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            assertThat(leases.acquire(name, "a", Duration.ofMinutes(1))).isTrue();
+
+            assertThat(leasesOn(manualCommit).renew(name, "a", Duration.ofHours(1))).isTrue();
+
+            assertThat(leaseUntil()).as("the renewal is committed")
+                                    .isAfter(new DatabaseClock(dataSource).instant().plus(Duration.ofMinutes(30)));
+        }
+    }
+
+    @Test
+    void aReleaseOnAPoolThatDoesNotAutoCommitIsSeenByOtherNodes() throws SQLException {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            assertThat(leases.acquire(name, "a", Duration.ofMinutes(1))).isTrue();
+
+            leasesOn(manualCommit).release(name, "a");
+
+            assertThat(leases.holder(name)).as("the release is committed").isEmpty();
+            assertThat(leases.acquire(name, "b", Duration.ofMinutes(1))).isTrue();
+        }
+    }
+
+    /** Inside a caller's transaction on such a pool the lease is the caller's: it commits or rolls back with it. */
+    @Test
+    void onAPoolThatDoesNotAutoCommitALeaseJoinsTheCallersTransaction() throws SQLException {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcLeases onManual = leasesOn(manualCommit);
+            TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(manualCommit));
+
+            tx.executeWithoutResult(status -> {
+                assertThat(onManual.acquire(name, "a", Duration.ofMinutes(1))).isTrue();
+                status.setRollbackOnly();
+            });
+            assertThat(leases.holder(name)).as("rolled back with the caller").isEmpty();
+
+            tx.executeWithoutResult(status -> {
+                assertThat(onManual.acquire(name, "a", Duration.ofMinutes(1))).isTrue();
+                assertThat(leases.holder(name)).as("not before the caller commits").isEmpty();
+            });
+            assertThat(leases.holder(name)).as("committed with the caller").contains("a");
+        }
+    }
+
+    private static JdbcLeases leasesOn(HikariDataSource pool) {
+        return new JdbcLeases(pool, new DataSourceTransactionManager(pool), PREFIX);
+    }
+
+    private Instant leaseUntil() {
+        return new JdbcTemplate(dataSource).queryForObject(
+                "SELECT lease_until FROM " + PREFIX + "scheduler_lease WHERE name = ?", OffsetDateTime.class, name)
+                                           .toInstant();
+    }
+
+    /** A second pool on the test's database, with auto-commit off. */
+    private HikariDataSource manualCommitPool() throws SQLException {
+        HikariConfig config = new HikariConfig();
+        dataSource.unwrap(HikariDataSource.class).copyStateTo(config);
+        config.setPoolName(config.getPoolName() + "-manual-commit");
+        config.setAutoCommit(false);
+        config.setMaximumPoolSize(3);
+        return new HikariDataSource(config);
     }
 }

@@ -62,10 +62,13 @@ public class AxonDlqJobsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public Leases axonDlqLeases(DataSource dataSource, AxonDlqProperties properties,
-                                ObjectProvider<DeadLetterSchemaInitializer> schema) {
+    public Leases axonDlqLeases(DataSource dataSource, ObjectProvider<PlatformTransactionManager> transactions,
+                                AxonDlqProperties properties, ObjectProvider<DeadLetterSchemaInitializer> schema) {
         schema.getIfAvailable(); // the tables exist before the first lease
-        return new JdbcLeases(dataSource, properties.getJdbc().getTablePrefix());
+        // The application's transaction manager: a lease write outside any transaction is lost on a pool that does
+        // not auto-commit.
+        return new JdbcLeases(dataSource, transactions(transactions, dataSource),
+                              properties.getJdbc().getTablePrefix());
     }
 
     @Bean

@@ -1,7 +1,9 @@
 package io.axondlq.spring.jobs;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.operations.DeadLetterOperations;
@@ -13,12 +15,14 @@ import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.jdbc.jobs.DatabaseClock;
+import io.axondlq.jdbc.jobs.JdbcLeases;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Clock;
@@ -96,8 +100,13 @@ abstract class AutoRetrySchedulerTest {
 
     private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery, Duration lease,
                                          RetryJobAudit audit, Clock nodeClock) {
+        return scheduler(node, redelivery, lease, audit, nodeClock, f.leases);
+    }
+
+    private AutoRetryScheduler scheduler(String node, AutoRetryScheduler.Redelivery redelivery, Duration lease,
+                                         RetryJobAudit audit, Clock nodeClock, Leases leases) {
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
-                f.store, f.leases, f.transactions, redelivery, GROUP::equals, audit, JobWorker.ownerName(node),
+                f.store, leases, f.transactions, redelivery, GROUP::equals, audit, JobWorker.ownerName(node),
                 new AutoRetryScheduler.Settings(SCHEDULE, Duration.ofMillis(20), 100, lease), nodeClock);
         workers.put(scheduler, new JobWorker(List.of(scheduler), Duration.ofSeconds(10)));
         return scheduler;
@@ -453,6 +462,37 @@ abstract class AutoRetrySchedulerTest {
         f.store.evictGroup(GROUP);
         b.pollOnce();
         assertThat(leases.holder(lease)).isEmpty();
+    }
+
+    /**
+     * Two nodes whose leases are written on pools that do not auto-commit: the group's lease must commit, or both
+     * believe they hold it. The holder's lease is seen by the other, which leaves the group alone, and its release too.
+     */
+    @Test
+    void onPoolsThatDoNotAutoCommitOneSchedulerHoldsAGroup() {
+        poisoned("M0", 1, t0);
+        String lease = AutoRetryScheduler.leaseName(GROUP);
+        try (HikariDataSource poolA = f.manualCommitPool(); HikariDataSource poolB = f.manualCommitPool()) {
+            AutoRetryScheduler a = scheduler("node-a", f.ledger.wrapAuto("node-a", f.autoRedelivery), LEASE,
+                                             f.retryAudit, Clock.systemUTC(), leasesOn(poolA));
+            AutoRetryScheduler b = scheduler("node-b", f.ledger.wrapAuto("node-b", f.autoRedelivery), LEASE,
+                                             f.retryAudit, Clock.systemUTC(), leasesOn(poolB));
+            elapse(Duration.ofMinutes(1));
+
+            assertThat(a.pollOnce()).isEqualTo(1);
+            assertThat(f.leases.holder(lease)).as("a's lease is committed").contains(a.owner());
+            String due = poisoned("M1", 1, Instant.now().minus(Duration.ofMinutes(1)));
+            assertThat(b.pollOnce()).as("a holds the group").isZero();
+            assertThat(a.pollOnce()).isEqualTo(1);
+            assertThat(f.ledger.nodes(due)).containsExactly("node-a");
+
+            a.releaseLeases();
+            assertThat(f.leases.holder(lease)).as("a's release is committed").isEmpty();
+        }
+    }
+
+    private static JdbcLeases leasesOn(HikariDataSource pool) {
+        return new JdbcLeases(pool, new DataSourceTransactionManager(pool), PREFIX);
     }
 
     @Test

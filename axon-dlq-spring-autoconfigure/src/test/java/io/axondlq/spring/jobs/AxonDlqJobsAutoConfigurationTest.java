@@ -1,6 +1,9 @@
 package io.axondlq.spring.jobs;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.jobs.AutoRetryScheduler;
+import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobRunner;
@@ -13,6 +16,7 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.jobs.DatabaseClock;
+import io.axondlq.jdbc.jobs.JdbcLeases;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.spring.DeadLetterSchemaInitializer;
@@ -29,6 +33,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -77,6 +82,22 @@ class AxonDlqJobsAutoConfigurationTest {
         }
     }
 
+    /** The store on a pool of its own that does not auto-commit, closed with the context. */
+    @Configuration(proxyBeanMethods = false)
+    static class ManualCommitConfiguration extends StoreConfiguration {
+
+        @Override
+        @Bean
+        DataSource dataSource() {
+            HikariConfig config = new HikariConfig();
+            database.dataSource().copyStateTo(config);
+            config.setPoolName("manual-commit-" + UUID.randomUUID());
+            config.setAutoCommit(false);
+            config.setMaximumPoolSize(3);
+            return new HikariDataSource(config);
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class RedelivererConfiguration {
 
@@ -100,6 +121,29 @@ class AxonDlqJobsAutoConfigurationTest {
             assertThat(context.getBean(RetryJobRunner.class).owner()).startsWith("node-a/");
             assertThat(context).doesNotHaveBean(AutoRetryScheduler.class);
         });
+    }
+
+    /**
+     * {@code spring.datasource.hikari.auto-commit=false}: the leases the jobs share write in transactions of the
+     * application's transaction manager (here the plain one on the data source: the application has none), or the
+     * pool rolls every lease back and each node believes it holds it.
+     */
+    @Test
+    void theLeasesCommitOnAPoolThatDoesNotAutoCommit() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AxonDlqJobsAutoConfiguration.class))
+                                      .withUserConfiguration(ManualCommitConfiguration.class)
+                                      .run(context -> {
+                                          assertThat(context).hasNotFailed();
+                                          String name = "test:" + UUID.randomUUID();
+                                          assertThat(context.getBean(Leases.class)
+                                                            .acquire(name, "node-a", Duration.ofMinutes(1))).isTrue();
+                                          JdbcLeases elsewhere = new JdbcLeases(
+                                                  database.dataSource(),
+                                                  new DataSourceTransactionManager(database.dataSource()),
+                                                  SchemaInitializer.DEFAULT_TABLE_PREFIX);
+                                          assertThat(elsewhere.holder(name)).as("committed: seen on another pool")
+                                                                            .contains("node-a");
+                                      });
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.axondlq.spring.jobs;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
@@ -38,6 +40,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -171,7 +174,7 @@ final class RetryJobFixture implements AutoCloseable {
         this.jobRedelivery = (group, key) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR, group, key);
         this.autoRedelivery = (group, key, recorder) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR,
                                                                                     group, key, recorder);
-        this.leases = new JdbcLeases(dataSource, PREFIX);
+        this.leases = new JdbcLeases(dataSource, transactions, PREFIX);
         this.jobs = new JdbcRetryJobs(dataSource, transactions, PREFIX, store, leases, retryAudit,
                                       JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL, Clock.systemUTC());
     }
@@ -307,6 +310,24 @@ final class RetryJobFixture implements AutoCloseable {
 
     List<AuditEntry> auditEntries(String action) {
         return auditEntries().stream().filter(e -> e.action().equals(action)).toList();
+    }
+
+    /**
+     * A second pool on the fixture's database with auto-commit off
+     * ({@code spring.datasource.hikari.auto-commit=false}): it rolls back whatever a connection left uncommitted when
+     * the connection is returned. The caller closes it.
+     */
+    HikariDataSource manualCommitPool() {
+        try {
+            HikariConfig config = new HikariConfig();
+            dataSource.unwrap(HikariDataSource.class).copyStateTo(config);
+            config.setPoolName(config.getPoolName() + "-manual-commit-" + UUID.randomUUID());
+            config.setAutoCommit(false);
+            config.setMaximumPoolSize(3);
+            return new HikariDataSource(config);
+        } catch (SQLException e) {
+            throw new IllegalStateException("The fixture's data source is not a Hikari pool", e);
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.axondlq.spring.jobs;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.store.InvalidCursorException;
 import io.axondlq.core.store.Page;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
@@ -11,11 +12,16 @@ import io.axondlq.core.jobs.RetryJob.SequenceOutcome;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.RetryJobProgress;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
 import io.axondlq.core.jobs.RetryJobs.JobAlreadyRunningException;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.jdbc.jobs.DatabaseClock;
+import io.axondlq.jdbc.jobs.JdbcLeases;
+import io.axondlq.jdbc.jobs.JdbcRetryJobProgress;
 import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.spring.jobs.RetryJobFixture.Node;
 import io.axondlq.spring.jobs.RetryJobFixture.Processed;
@@ -30,10 +36,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -559,6 +568,35 @@ abstract class RetryJobsTest {
         assertThat(after.skipped()).isZero();
         assertThat(after.sequences()).extracting(SequenceOutcome::outcome).containsOnly("DRAINED");
         assertThat(f.handler.handled).hasSize(6).doesNotHaveDuplicates();
+    }
+
+    /**
+     * A node whose pool does not auto-commit: the heartbeat between sequences renews the job's lease outside any
+     * transaction of the runner's, and must still commit; lost, another node would take the job over half-way.
+     */
+    @Test
+    void aRunningJobsHeartbeatCommitsOnAPoolThatDoesNotAutoCommit() {
+        f.seed("H", 1, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        UUID jobId = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job().id();
+        DatabaseClock clock = new DatabaseClock(dataSource);
+        String owner = JobWorker.ownerName("node-m");
+        String lease = RetryJobProgress.leaseName(jobId);
+        try (HikariDataSource manualCommit = f.manualCommitPool()) {
+            PlatformTransactionManager transactions = new DataSourceTransactionManager(manualCommit);
+            JdbcRetryJobProgress progress = new JdbcRetryJobProgress(
+                    manualCommit, transactions, RetryJobFixture.PREFIX,
+                    new JdbcLeases(manualCommit, transactions, RetryJobFixture.PREFIX), RetryJobAudit.NONE);
+            assertThat(progress.claim(jobId, owner, clock.instant(), Duration.ofMinutes(1))).isPresent();
+            assertThat(f.leases.holder(lease)).as("the claim's lease is committed").contains(owner);
+
+            assertThat(progress.renew(jobId, owner, Duration.ofHours(1))).isTrue();
+
+            OffsetDateTime until = f.jdbc.queryForObject("SELECT lease_until FROM " + RetryJobFixture.PREFIX
+                                                                 + "scheduler_lease WHERE name = ?",
+                                                         OffsetDateTime.class, lease);
+            assertThat(until.toInstant()).as("the heartbeat is committed")
+                                         .isAfter(clock.instant().plus(Duration.ofMinutes(30)));
+        }
     }
 
     @Test
