@@ -1,5 +1,7 @@
 package io.axondlq.core;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.InvokerFixture.Options;
 import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.observe.DeadLetterObserver;
@@ -11,6 +13,8 @@ import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.SequenceClaim;
+import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
@@ -29,6 +33,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +74,8 @@ abstract class DeadLetterOperationsIntegrationTest {
     private final List<String> redeliveries = new CopyOnWriteArrayList<>();
     private DeadLetterOperations operations;
     private JdbcAuditLog auditLog;
+    /** A pool that does not auto-commit, for the one test that runs the application on it; closed after it. */
+    private HikariDataSource manualCommit;
 
     @BeforeEach
     void start() {
@@ -101,6 +108,9 @@ abstract class DeadLetterOperationsIntegrationTest {
     void stop() {
         jdbc.execute("ALTER TABLE axon_dlq_audit DROP CONSTRAINT IF EXISTS axon_dlq_audit_refuses");
         app.close();
+        if (manualCommit != null) {
+            manualCommit.close();
+        }
     }
 
     private List<AuditEntry> audit(String action) {
@@ -207,6 +217,53 @@ abstract class DeadLetterOperationsIntegrationTest {
                                                  assertThat(e.detail()).contains(failed.failureType())
                                                                        .doesNotContain("poisoned B#0");
                                              });
+    }
+
+    /**
+     * The application on a pool that does not auto-commit ({@code spring.datasource.hikari.auto-commit=false}), which
+     * rolls back whatever a connection left uncommitted when it is returned. A redelivery call's own entry is written
+     * after the redelivery, outside any transaction (a caller's is refused): it must commit all the same, whether the
+     * call redelivered, failed on a letter, or was rejected.
+     */
+    @Test
+    void redeliveryCallsAreAuditedOnAPoolThatDoesNotAutoCommit() throws SQLException {
+        app.close();
+        manualCommit = manualCommitPool();
+        app = new InvokerFixture(database, manualCommit, pool);
+        app.start(Options.of(ProcessorType.POOLED));
+        DeadLetterOperations onManual = new DeadLetterOperations(
+                app.appStore, new JdbcAuditLog(manualCommit, SchemaInitializer.DEFAULT_TABLE_PREFIX, Clock.systemUTC()),
+                app.springTransactions, null, app::redeliverer);
+        app.park(2, "A");
+        app.park(1, "B");
+        app.park(1, "C");
+
+        assertThat(onManual.redeliverSequence(OPERATOR, GROUP, app.key("A")).outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(audit("redeliver-letter")).as("each letter's entry, in its transaction").hasSize(2);
+        assertThat(audit("redeliver-sequence")).as("the call's entry is committed").singleElement()
+                                               .satisfies(e -> assertThat(e.outcome()).isEqualTo("success"));
+
+        app.handler.faults.poisoned.add("B");
+        assertThat(onManual.redeliverOldest(OPERATOR, GROUP).outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(audit("redeliver-oldest")).as("the call's entry is committed").singleElement()
+                                             .satisfies(e -> assertThat(e.outcome()).isEqualTo("failure"));
+
+        SequenceClaim elsewhere = app.store.claim(GROUP, app.key("C"), Duration.ofMinutes(1)).orElseThrow();
+        assertThatThrownBy(() -> onManual.redeliverSequence(OPERATOR, GROUP, app.key("C")))
+                .isInstanceOf(SequenceClaimedException.class);
+        assertThat(audit("redeliver-sequence")).as("the rejection's entry is committed")
+                                               .filteredOn(e -> e.outcome().equals("rejected")).hasSize(1);
+        app.store.release(elsewhere);
+    }
+
+    /** A second pool on the test's database, with auto-commit off. */
+    private HikariDataSource manualCommitPool() throws SQLException {
+        HikariConfig config = new HikariConfig();
+        pool.unwrap(HikariDataSource.class).copyStateTo(config);
+        config.setPoolName(config.getPoolName() + "-manual-commit");
+        config.setAutoCommit(false);
+        return new HikariDataSource(config);
     }
 
     @Test

@@ -94,8 +94,8 @@ public class DeadLetterOperations {
         }
         this.maxLettersPerRequest = maxLettersPerRequest;
         this.store = Objects.requireNonNull(store, "store");
-        this.audit = new OperationsAudit(Objects.requireNonNull(audit, "audit"));
         this.transaction = new TransactionTemplate(Objects.requireNonNull(transactionManager, "transactionManager"));
+        this.audit = new OperationsAudit(Objects.requireNonNull(audit, "audit"), transaction);
         this.observer = observer == null ? DeadLetterObserver.NOOP : observer;
         this.redeliverer = redeliverer == null ? () -> null : redeliverer;
     }
@@ -255,8 +255,8 @@ public class DeadLetterOperations {
             // Evicted or drained by someone else between our check and the claim.
             throw new UnknownSequenceException(processingGroup, sequenceKey);
         }
-        audit.record(who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters,
-                     OperationsAudit.outcome(result), result.auditSummary());
+        audit.recordCommitted(who, REDELIVER_SEQUENCE, processingGroup, sequenceKey, parameters,
+                              OperationsAudit.outcome(result), result.auditSummary());
         return result;
     }
 
@@ -287,8 +287,8 @@ public class DeadLetterOperations {
                         e.getClass().getName());
             throw e;
         }
-        audit.record(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters,
-                     OperationsAudit.outcome(result), result.auditSummary());
+        audit.recordCommitted(who, REDELIVER_OLDEST, processingGroup, result.sequenceKey(), parameters,
+                              OperationsAudit.outcome(result), result.auditSummary());
         return result;
     }
 

@@ -8,6 +8,7 @@ import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.StoredLetter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.util.UUID;
 
@@ -17,7 +18,8 @@ import static io.axondlq.core.operations.DeadLetterOperations.SUCCESS;
 
 /**
  * How {@link DeadLetterOperations} words its audit entries: one place that names the actor, logs each entry and
- * writes it to the {@link AuditLog}, in whatever transaction the caller holds.
+ * writes it to the {@link AuditLog}, in whatever transaction the caller holds; an entry written after a redelivery,
+ * when there is none, in a transaction of its own ({@link #recordCommitted}).
  */
 final class OperationsAudit {
 
@@ -25,9 +27,12 @@ final class OperationsAudit {
     private static final Logger logger = LoggerFactory.getLogger(OperationsAudit.class);
 
     private final AuditLog log;
+    private final TransactionTemplate transaction;
 
-    OperationsAudit(AuditLog log) {
+    /** @param transaction the application's, for the entries written outside any transaction */
+    OperationsAudit(AuditLog log, TransactionTemplate transaction) {
         this.log = log;
+        this.transaction = transaction;
     }
 
     AuditLog log() {
@@ -47,16 +52,30 @@ final class OperationsAudit {
         return record(actor, action, processingGroup, target, parameters.json(), outcome, detail);
     }
 
+    /**
+     * Writes the entry in a transaction (the caller's, or one of its own that commits before this returns): after a
+     * redelivery there is no caller's transaction, and an entry left to auto-commit is rolled back by a pool that does
+     * not auto-commit ({@code spring.datasource.hikari.auto-commit=false}) when the connection is returned.
+     */
+    AuditEntry recordCommitted(String actor, String action, String processingGroup, String target, String parameters,
+                               String outcome, String detail) {
+        return transaction.execute(status -> record(actor, action, processingGroup, target, parameters, outcome,
+                                                    detail));
+    }
+
     boolean complete(UUID entryId, String outcome, String detail) {
         logger.info("axon-dlq operator action ended: entry={} outcome={} detail={}", entryId, outcome, detail);
         return log.complete(entryId, outcome, detail);
     }
 
-    /** Audits how a failed call ended without hiding why it failed (the audit log itself may be what failed). */
+    /**
+     * Audits how a failed call ended ({@link #recordCommitted}) without hiding why it failed (the audit log itself may
+     * be what failed).
+     */
     void recordAfter(RuntimeException failure, String actor, String action, String processingGroup, String target,
                      String parameters, String outcome, String detail) {
         try {
-            record(actor, action, processingGroup, target, parameters, outcome, detail);
+            recordCommitted(actor, action, processingGroup, target, parameters, outcome, detail);
         } catch (RuntimeException e) {
             logger.warn("Could not audit {} of [{}] [{}]: {}", action, processingGroup, target, e.toString());
             failure.addSuppressed(e);
