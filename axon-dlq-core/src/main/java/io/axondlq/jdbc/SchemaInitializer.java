@@ -1,11 +1,17 @@
 package io.axondlq.jdbc;
 
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.UncategorizedSQLException;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -56,10 +62,28 @@ public final class SchemaInitializer {
      */
     public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix, String script) {
         dialect.statements(tablePrefix); // validates the prefix before it reaches any SQL
+        List<String> statements = statements(dialect, tablePrefix, script);
+        // One connection for the script, committed here unless it is the caller's transaction's: a pool that does not
+        // auto-commit rolls back what a returned connection left uncommitted (on PostgreSQL the DDL too, and the next
+        // statement would not find its table).
         JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-        for (String statement : statements(dialect, tablePrefix, script)) {
-            jdbc.execute(statement);
-        }
+        jdbc.execute((ConnectionCallback<Void>) connection -> {
+            try (Statement statement = connection.createStatement()) {
+                for (String sql : statements) {
+                    try {
+                        statement.execute(sql);
+                    } catch (SQLException e) { // named here: the callback's own translation would not say which
+                        DataAccessException translated = jdbc.getExceptionTranslator().translate(script, sql, e);
+                        throw translated != null ? translated : new UncategorizedSQLException(script, sql, e);
+                    }
+                }
+            }
+            if (!connection.getAutoCommit() && !DataSourceUtils.isConnectionTransactional(
+                    DataSourceUtils.getTargetConnection(connection), dataSource)) {
+                connection.commit();
+            }
+            return null;
+        });
     }
 
     /** The DDL statements of the store, with the prefix filled in. */

@@ -33,6 +33,7 @@ import org.axonframework.springboot.autoconfig.XStreamAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
@@ -142,6 +143,29 @@ public class AxonDlqAutoConfigurationTest {
                     }
                 });
             }
+        }
+    }
+
+    /**
+     * {@code initialize-schema=always} on a pool that does not auto-commit: each script commits, or the pool rolls it
+     * back when the connection is returned (PostgreSQL's DDL too: the start failed on the first index of a table that
+     * was never there).
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.class)
+    void initializeSchemaAlwaysCreatesTheTablesOnAPoolThatDoesNotAutoCommit(TestDatabase kind) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            runner.withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
+                                      "spring.datasource.username="
+                                              + (kind == TestDatabase.H2 ? "sa" : PostgresServer.SUPERUSER),
+                                      "spring.datasource.hikari.auto-commit=false",
+                                      "axon.dlq.jdbc.initialize-schema=always")
+                  .run(context -> {
+                      assertThat(context).hasNotFailed();
+                      JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+                      assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Long.class)).isZero();
+                      assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).isZero();
+                  });
         }
     }
 
