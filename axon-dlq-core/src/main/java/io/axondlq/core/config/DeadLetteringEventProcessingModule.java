@@ -25,6 +25,7 @@ import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.messaging.MessageHandlerInterceptor;
+import org.axonframework.messaging.unitofwork.RollbackConfiguration;
 import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.messaging.SubscribableMessageSource;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
@@ -259,6 +260,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             return invoker;
         }
         requirePropagatingErrorHandler(processorName, ours);
+        requireRollbackOnAnyThrowable(processorName, ours);
         // A batch of this processor enqueues for all its groups in one transaction: their locks go in one order.
         store().groupsShareTransactions(ours.stream().map(DeadLetteringEventHandlerInvoker::processingGroup).toList());
         // Checkpoints re-run every group of the processor after a failure: only when all of them accept that.
@@ -282,6 +284,22 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                             + "axon-dlq cannot absorb (a full queue, a database error) must be retried, not skipped. "
                             + "Remove the error handler registered for this processor; handler failures are "
                             + "retried and dead-lettered by axon-dlq and never reach it.");
+        }
+    }
+
+    private void requireRollbackOnAnyThrowable(String processorName, List<DeadLetteringEventHandlerInvoker> ours) {
+        RollbackConfiguration rollback = rollbackConfiguration(processorName);
+        if (rollback != null && !(rollback.rollBackOn(new Exception()) && rollback.rollBackOn(new RuntimeException())
+                && rollback.rollBackOn(new Error()))) {
+            throw new AxonConfigurationException(
+                    "Processor [" + processorName + "] runs axon-dlq processing group(s) " + ours.stream().map(
+                            DeadLetteringEventHandlerInvoker::processingGroup).toList() + " with rollback "
+                            + "configuration [" + rollback + "], which commits a batch that failed with some "
+                            + "throwables: axon-dlq needs every failure that reaches the batch (a full queue, a "
+                            + "database error, a checked exception of a handler the queue could not isolate) to roll "
+                            + "it back, or the token moves past an event that was neither handled nor dead-lettered. "
+                            + "Remove the rollback configuration registered for this processor (Axon's default, "
+                            + "ANY_THROWABLE, is what axon-dlq needs).");
         }
     }
 
