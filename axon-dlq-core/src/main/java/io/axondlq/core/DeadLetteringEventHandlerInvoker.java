@@ -38,7 +38,8 @@ import java.util.function.Predicate;
  * Per event: if its sequence is parked, the event is appended to the dead-letter queue unhandled, at its own
  * position in the batch (one statement). Otherwise the handlers run; a failure is undone and the {@link RetryPolicy}
  * decides: retry after a backoff, skip, or dead-letter the event (with its attempt history) in the same transaction
- * as the token update.
+ * as the token update. A failure is anything a handler throws, {@link Error}s included (a {@link StackOverflowError}
+ * too), except those that say the JVM itself is in trouble ({@link #isEventFailure}): those fail the batch.
  * <p>
  * Whether a sequence is parked is answered from a per-segment set of keys, loaded in one query the first time the
  * segment is handled after this node claimed or released any segment of the processor ({@link
@@ -270,7 +271,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                     savepoints.synchronize();
                 }
                 return;
-            } catch (Exception failure) {
+            } catch (Exception | Error failure) {
+                if (!isEventFailure(failure)) {
+                    throw failure;
+                }
                 int attempt = history.size() + 1;
                 history.add(AttemptRecord.of(attempt, GenericDeadLetter.clock.instant(), nodeId, failure));
                 RetryDecision decision = retryPolicy.decide(message, failure, attempt);
@@ -281,6 +285,11 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                                                new AttemptState(List.copyOf(history), decision, failure));
                     if (decision.action() == RetryDecision.Action.RETRY) {
                         observer.retried(processingGroup, message, failure, attempt);
+                    }
+                    // The processor replays a batch that failed with an exception; on an Error its tracking
+                    // processor would stop and its pooled processor's work package stall.
+                    if (failure instanceof Error error) {
+                        throw new HandlerErrorException(error);
                     }
                     throw failure;
                 }
@@ -309,7 +318,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         try {
             invokeTagged(message);
             savepoints.synchronize();
-        } catch (Exception failure) {
+        } catch (Exception | Error failure) {
+            if (!isEventFailure(failure)) {
+                throw failure;
+            }
             List<AttemptRecord> history =
                     List.of(AttemptRecord.of(1, GenericDeadLetter.clock.instant(), nodeId, failure));
             RetryDecision decision = retryPolicy.decide(message, failure, 1);
@@ -317,6 +329,21 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             batch.firstFailure(processingGroup, message, new AttemptState(history, decision, failure));
             throw new IsolationRequiredException(failure);
         }
+    }
+
+    /**
+     * Whether what a handler threw is the event's failure, for the retry policy and the dead-letter queue: every
+     * exception, and every {@link Error} but the {@link VirtualMachineError}s that say the JVM itself is in trouble.
+     * An Error is often the event's doing ({@link AssertionError}, a {@link LinkageError} such as
+     * {@link NoClassDefFoundError} or {@link ExceptionInInitializerError} for its payload's class), and
+     * {@link StackOverflowError}, a VirtualMachineError, is the typical poison event (a payload nested too deeply
+     * for a recursive handler) and leaves the JVM sound once the stack unwinds. {@link OutOfMemoryError},
+     * {@link InternalError} and {@link UnknownError} are not: any event could have hit them, dead-lettering it
+     * would park a healthy sequence, and the retries and the letter's insert need the JVM they report broken. They
+     * propagate and fail the batch, as before.
+     */
+    static boolean isEventFailure(Throwable thrown) {
+        return !(thrown instanceof VirtualMachineError) || thrown instanceof StackOverflowError;
     }
 
     private void conclude(RetryDecision decision, Object sequenceIdentifier, String key, EventMessage<?> message,
