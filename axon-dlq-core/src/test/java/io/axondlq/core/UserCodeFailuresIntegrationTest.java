@@ -6,7 +6,11 @@ import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.tx.Savepoints;
+import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.GenericEventMessage;
+import org.axonframework.messaging.GenericMessage;
 import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,9 +29,10 @@ import static io.axondlq.core.InvokerFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What user code (handlers) throws, end to end on real processors and a real database: an {@link Error} a handler
- * throws is that event's failure like an exception (retried, dead-lettered, nothing of it committed), except the
- * errors that say the JVM itself is in trouble. Written once, subclassed per database.
+ * What user code (handlers, handler interceptors) throws or hands on, end to end on real processors and a real
+ * database: an {@link Error} a handler throws is that event's failure like an exception (retried, dead-lettered,
+ * nothing of it committed), except the errors that say the JVM itself is in trouble; and a redelivery hands the
+ * handlers the message the processor's interceptors passed on. Written once, subclassed per database.
  */
 abstract class UserCodeFailuresIntegrationTest extends InvokerTestBase {
 
@@ -244,5 +249,48 @@ abstract class UserCodeFailuresIntegrationTest extends InvokerTestBase {
         public void deadLettered(String processingGroup, EventMessage<?> event, Throwable cause, int attempts) {
             deadLettered.add(cause.getClass().getName());
         }
+    }
+
+    // --- messages handed on by interceptors ---------------------------------------------------------------------
+
+    /**
+     * A handler interceptor that changes the unit of work's message (here: adds 1000 to the payload's sequence
+     * number) changes what the handlers get, live and, as in Axon's own dead-letter processing, on redelivery. The
+     * redelivery used to hand the handlers the letter's stored message instead of its chain's: the row was 0.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aRedeliveryHandsTheHandlersTheMessageTheInterceptorsPassedOn(ProcessorType type) {
+        AtomicBoolean shifting = new AtomicBoolean();
+        MessageHandlerInterceptor<EventMessage<?>> interceptor = (unitOfWork, chain) -> {
+            if (shifting.get()) {
+                unitOfWork.transformMessage(message -> shifted(message, 1000));
+            }
+            return chain.proceed();
+        };
+        InvokerFixture f = fixture.start(Options.of(type).customizer(
+                ep -> ep.registerHandlerInterceptor(InvokerFixture.PROCESSOR, c -> interceptor)));
+        f.park(1, "A");
+        // Switched on after A#0 was parked: only its redelivery goes through the changing interceptor.
+        shifting.set(true);
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.projected("A")).as("the interceptor's message was handled").containsExactly(1000L);
+        assertThat(f.redeliveredFlags("A")).containsExactly(true);
+    }
+
+    /** The event with {@code offset} added to its payload's sequence number; identifier and meta-data kept. */
+    private static EventMessage<?> shifted(EventMessage<?> message, long offset) {
+        ThingHappened payload = (ThingHappened) message.getPayload();
+        ThingHappened changed = new ThingHappened(payload.aggregateId(), payload.seq() + offset);
+        if (message instanceof DomainEventMessage<?> domain) {
+            return new GenericDomainEventMessage<>(domain.getType(), domain.getAggregateIdentifier(),
+                                                   domain.getSequenceNumber(), changed, domain.getMetaData(),
+                                                   domain.getIdentifier(), domain.getTimestamp());
+        }
+        return new GenericEventMessage<>(new GenericMessage<>(message.getIdentifier(), changed, message.getMetaData()),
+                                         message::getTimestamp);
     }
 }

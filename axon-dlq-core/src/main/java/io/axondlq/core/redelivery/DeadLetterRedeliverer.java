@@ -343,7 +343,8 @@ public class DeadLetterRedeliverer {
 
     /**
      * Several messages (an upcaster split the letter's event) are handled in order in the one unit of work, each
-     * through the interceptors as the unit of work's current message; the letter is removed after the last.
+     * through the interceptors as the unit of work's current message; the handlers get the message the interceptors
+     * pass on (one may have transformed it); the letter is removed after the last.
      * <p>
      * The removal runs after the interceptor chains, not inside them: an interceptor that catches what the chain
      * throws must not swallow the lease's fence, nor the handlers' failure (the letter stays, attempts + 1, as a live
@@ -371,7 +372,9 @@ public class DeadLetterRedeliverer {
                 new DefaultInterceptorChain<>(unitOfWork, interceptors, m -> {
                     handled[0]++;
                     try {
-                        invoker.invokeForRedelivery(letter, message);
+                        // The chain's message: an interceptor may have changed it (UnitOfWork.transformMessage), as
+                        // it does live and in Axon's own dead-letter processing.
+                        invoker.invokeForRedelivery(letter, m);
                     } catch (Exception | Error e) {
                         handlerFailure[0] = e;
                         throw e;
