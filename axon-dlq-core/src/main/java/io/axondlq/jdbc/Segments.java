@@ -6,10 +6,11 @@ package io.axondlq.jdbc;
  * The store keeps the hash bit-reversed (as an unsigned 32-bit value): the low bits become the high bits, so every
  * segment is one contiguous range of that value.
  * <p>
- * A sequence whose identifier hashes by identity (see {@link IdentityMethods}) lands in a different segment in every
- * JVM, and one whose key is its class alone spans instances of different hashes; such a sequence is stored with
- * {@link #EVERY_SEGMENT}, outside every range, and the parked-set query of every segment includes it. They are few
- * (Axon's {@code SequentialPolicy} makes one), so every segment holding their keys costs little.
+ * A sequence whose identifier hashes by identity (see {@link IdentityMethods}; a map or collection holding such an
+ * element included) lands in a different segment in every JVM, and one whose key holds a class alone (for an
+ * identity-based toString, also as a map's or collection's part) spans values of different hashes; such a sequence
+ * is stored with {@link #EVERY_SEGMENT}, outside every range, and the parked-set query of every segment includes it.
+ * They are few (Axon's {@code SequentialPolicy} makes one), so every segment holding their keys costs little.
  */
 final class Segments {
 

@@ -1,13 +1,21 @@
 package io.axondlq.jdbc;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.StringJoiner;
 import java.util.UUID;
 
 /**
@@ -26,11 +34,20 @@ import java.util.UUID;
  *     constant {@code ~<enum class>:<name>}, and any other type {@code ~<fully qualified class>:<toString()>}. The
  *     mapping is injective as long as such other types have a {@code toString()} that is injective for their
  *     {@code equals} (true for records, enums, and value types); supply your own encoder otherwise.</li>
- *     <li>A type whose {@code toString()} is identity-based (inherited from {@link Object}, or a record with such a
- *     component; see {@link IdentityMethods}) would print differently in every JVM, so it is encoded by its class
- *     alone: {@code ~<fully qualified class>}. All instances of such a class then share one sequence: the conservative
- *     choice for ordering (events that might belong together are never reordered), at the price of parallelism
- *     between them. Axon's {@code SequentialPolicy} (one static {@code new Object()}) becomes
+ *     <li>A {@link Map} or {@link Set} prints in its iteration order, which is no property of its value:
+ *     {@code Map.of} and {@code Set.of} randomize it per JVM, a {@code HashMap}'s depends on its capacity and
+ *     insertion history; and equal maps of different classes are equal. It is encoded from the keys of its parts,
+ *     sorted by their text: {@code ~java.util.Map{"account":"a7","region":"eu"}},
+ *     {@code ~java.util.Set["a","~int:1"]} (a part is {@code null}, its key in double quotes with {@code \} and
+ *     {@code "} escaped, or a nested structure as is). So is a record or collection holding one at any depth, in its
+ *     own order: {@code ~<record class>{tenant:"t1",attrs:~java.util.Map{...}}},
+ *     {@code ~java.util.ArrayList["a",~java.util.Set[...]]}. A bracket after the type name, where every other key
+ *     has {@code :} or ends, sets these keys apart.</li>
+ *     <li>A type whose {@code toString()} is identity-based (inherited from {@link Object}, or a record or collection
+ *     with such a component or element; see {@link IdentityMethods}) would print differently in every JVM, so it is
+ *     encoded by its class alone: {@code ~<fully qualified class>}. All instances of such a class then share one
+ *     sequence: the conservative choice for ordering (events that might belong together are never reordered), at the
+ *     price of parallelism between them. Axon's {@code SequentialPolicy} (one static {@code new Object()}) becomes
  *     {@code ~java.lang.Object}.</li>
  *     <li>A key of more than {@link #MAX_KEY_BYTES} UTF-8 bytes, or one whose {@code toString()} part holds a
  *     character PostgreSQL cannot store, is stored hashed: {@code ~sha-256:<64 hex digits>} of the escaped key. The
@@ -131,11 +148,104 @@ public final class SequenceKeys {
         if (id instanceof Enum<?> e) {
             return "~" + e.getDeclaringClass().getName() + ":" + e.name();
         }
+        if (structured(id)) {
+            return structure(id, 0); // its toString follows an iteration order that differs per JVM
+        }
         if (IdentityMethods.toStringIsIdentityBased(id)) {
             return "~" + stableClassName(id.getClass());
         }
         return "~" + id.getClass().getName() + ":" + id;
     }
+
+    /**
+     * The key of a {@link Map} or {@link Set}, or of a record or collection holding one (at any depth), built from its
+     * parts' keys: a map's entries and a set's elements sorted by their text, so that neither the iteration order
+     * ({@code Map.of} and {@code Set.of} randomize it per JVM; a {@code HashMap}'s depends on its capacity and history)
+     * nor the implementation (equal maps are equal whatever their class) enters the key. Parts are {@code null} or a
+     * part's key in double quotes ({@code \} and {@code "} escaped), or a nested structure like this one written as
+     * is; the brackets after the type name ({@code :} in every other key) set these keys apart from all others.
+     */
+    private static String structure(Object value, int depth) {
+        if (value instanceof Map<?, ?> map) {
+            List<String> entries = new ArrayList<>(map.size());
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                entries.add(part(entry.getKey(), depth + 1) + ":" + part(entry.getValue(), depth + 1));
+            }
+            return "~java.util.Map" + sortedJoin(entries, "{", "}");
+        }
+        if (value instanceof Set<?> set) {
+            List<String> elements = new ArrayList<>(set.size());
+            for (Object element : set) {
+                elements.add(part(element, depth + 1));
+            }
+            return "~java.util.Set" + sortedJoin(elements, "[", "]");
+        }
+        String type = "~" + stableClassName(value.getClass());
+        if (value instanceof Collection<?> collection) {
+            // Lists keep their order and, as before, their class.
+            StringJoiner elements = new StringJoiner(",", "[", "]");
+            for (Object element : collection) {
+                elements.add(part(element, depth + 1));
+            }
+            return type + elements;
+        }
+        Method[] accessors = ACCESSORS.get(value.getClass());
+        if (accessors == null) {
+            return type; // a record of a closed module, unreadable: keyed by its class alone
+        }
+        StringJoiner components = new StringJoiner(",", "{", "}");
+        for (Method accessor : accessors) {
+            components.add(accessor.getName() + ":" + part(IdentityMethods.read(accessor, value), depth + 1));
+        }
+        return type + components;
+    }
+
+    /** @param depth of the value in the identifier: a structure deeper than IdentityMethods reads is not read */
+    private static String part(Object value, int depth) {
+        if (value == null) {
+            return "null";
+        }
+        if (!structured(value)) {
+            return quote(unbounded(value));
+        }
+        if (depth > IdentityMethods.MAX_DEPTH) {
+            // IdentityMethods judges it identity-based too, so every segment sees this key (Segments).
+            return quote("~" + stableClassName(value.getClass()));
+        }
+        return structure(value, depth);
+    }
+
+    /** Whether the value is keyed by its {@link #structure}. */
+    private static boolean structured(Object value) {
+        return value instanceof Map<?, ?> || value instanceof Set<?>
+                || (!IdentityMethods.toStringIsIdentityBased(value)
+                        && IdentityMethods.toStringFollowsIterationOrder(value));
+    }
+
+    private static String quote(String key) {
+        return "\"" + key.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private static String sortedJoin(List<String> parts, String open, String close) {
+        parts.sort(Comparator.naturalOrder());
+        return open + String.join(",", parts) + close;
+    }
+
+    /** A record's component accessors, in declaration order; null when one cannot be made accessible. */
+    private static final ClassValue<Method[]> ACCESSORS = new ClassValue<>() {
+        @Override
+        protected Method[] computeValue(Class<?> type) {
+            RecordComponent[] components = type.getRecordComponents();
+            Method[] accessors = new Method[components.length];
+            for (int i = 0; i < components.length; i++) {
+                accessors[i] = components[i].getAccessor();
+                if (!accessors[i].trySetAccessible()) {
+                    return null;
+                }
+            }
+            return accessors;
+        }
+    };
 
     /** A hidden class (a lambda, say) is named {@code Outer$$Lambda/0x<address>}: the address differs per JVM. */
     private static String stableClassName(Class<?> type) {

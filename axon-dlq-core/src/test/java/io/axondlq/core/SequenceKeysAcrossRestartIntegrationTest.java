@@ -9,7 +9,9 @@ import org.axonframework.serialization.SimpleSerializedObject;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -21,7 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * published after the restart must park behind the letters of before it (I2), through the real module and a pooled
  * processor. In a new JVM such an identifier (Axon's {@code SequentialPolicy}'s static object included) prints and
  * hashes differently; a restart within one JVM keeps a static object, so the policies here hand each configuration a
- * fresh object, chosen to hash into the other of the two segments.
+ * fresh object, chosen to hash into the other of the two segments. A map hashes alike in every JVM but prints in an
+ * order that differs per JVM ({@code Map.of}) or per history ({@code HashMap}): each configuration gets an equal map
+ * that prints in the other order.
  */
 abstract class SequenceKeysAcrossRestartIntegrationTest extends InvokerTestBase {
 
@@ -43,7 +47,21 @@ abstract class SequenceKeysAcrossRestartIntegrationTest extends InvokerTestBase 
         /** What {@code SequentialPolicy} returns in a new JVM: another plain {@code Object}. */
         FRESH_OBJECT(Object::new),
         FRESH_OPAQUE(Opaque::new),
-        FRESH_LANE(Lane::new);
+        FRESH_LANE(Lane::new),
+        /**
+         * An equal map printed in another order, as {@code Map.of} prints in a new JVM: "Aa" and "BB" share a hash,
+         * so a {@code HashMap} prints them in insertion order.
+         */
+        EQUAL_MAP_IN_ANOTHER_ORDER(null) {
+            @Override
+            Object next(Object previous) {
+                Map<String, String> map = new HashMap<>();
+                boolean aaFirst = previous == null || previous.toString().startsWith("{BB");
+                map.put(aaFirst ? "Aa" : "BB", aaFirst ? "1" : "2");
+                map.put(aaFirst ? "BB" : "Aa", aaFirst ? "2" : "1");
+                return map;
+            }
+        };
 
         private final Supplier<Object> factory;
 

@@ -3,7 +3,12 @@ package io.axondlq.jdbc;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -108,5 +113,51 @@ class IdentityMethodsTest {
                 .isTrue();
         assertThat(IdentityMethods.toStringIsIdentityBased(new Node<>("a", new Node<>("b", null)))).isFalse();
         assertThat(IdentityMethods.toStringIsIdentityBased(new Node<>("a", new Node<>(new Object(), null)))).isTrue();
+    }
+
+    record WithMap(String id, Map<String, ?> values) {
+    }
+
+    record Wrapper(WithMap inner) {
+    }
+
+    /**
+     * A map or collection prints and hashes its elements: an identity-based element makes it identity-based (I2:
+     * {@code Set.of(new Object())} printed an identity hash, {@code Map.of(RED, x)} hashed an enum's identity).
+     */
+    @Test
+    void mapsAndCollectionsAreJudgedByTheirElements() {
+        for (Object value : List.of(Map.of("a", 1), Set.of("a"), List.of("a", 1L),
+                                    new ArrayList<>(List.of(UUID.randomUUID())),
+                                    new WithMap("a", Map.of("b", List.of("c"))))) {
+            assertThat(IdentityMethods.toStringIsIdentityBased(value)).as("toString of %s", value).isFalse();
+            assertThat(IdentityMethods.hashCodeIsIdentityBased(value)).as("hashCode of %s", value).isFalse();
+        }
+        assertThat(IdentityMethods.toStringIsIdentityBased(Set.of(new Object()))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(List.of("a", new Opaque()))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(Map.of("k", new Opaque()))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(Map.of(new Opaque(), "v"))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(Map.of(Color.RED, "v"))).isFalse();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(Map.of(Color.RED, "v"))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new EnumMap<>(Map.of(Color.RED, "v")))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(List.of(List.of(new Named())))).isTrue();
+        assertThat(IdentityMethods.toStringIsIdentityBased(new WithMap("a", Map.of("b", new Object())))).isTrue();
+        assertThat(IdentityMethods.hashCodeIsIdentityBased(new Wrapper(new WithMap("a", Map.of("b", Color.RED)))))
+                .isTrue();
+    }
+
+    /** A map or set prints in its iteration order, which differs per JVM ({@code Map.of}) or per history. */
+    @Test
+    void toStringFollowsTheIterationOrderOfAMapOrSetHeldAtAnyDepth() {
+        for (Object value : List.of(Map.of(), new HashMap<>(), Set.of("a"), new WithMap("a", Map.of()),
+                                    new Wrapper(new WithMap("a", Map.of())), new TypedId<>(Set.of()),
+                                    List.of("a", Map.of()), new Outer(new TypedId<>(List.of(Set.of()))))) {
+            assertThat(IdentityMethods.toStringFollowsIterationOrder(value)).as("%s", value).isTrue();
+        }
+        for (Object value : List.of("a", 1L, new Plain("a", 1, UUID.randomUUID()), List.of("a", List.of(1)),
+                                    new WithList(List.of("x")), new TypedId<>("x"), new WithObject(null))) {
+            assertThat(IdentityMethods.toStringFollowsIterationOrder(value)).as("%s", value).isFalse();
+        }
+        assertThat(IdentityMethods.toStringFollowsIterationOrder(new Wrapper(new WithMap("a", null)))).isFalse();
     }
 }

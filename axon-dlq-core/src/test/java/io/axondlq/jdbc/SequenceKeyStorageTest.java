@@ -23,7 +23,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -129,9 +134,50 @@ abstract class SequenceKeyStorageTest {
         }
     }
 
+    public record Account(String tenant, Map<String, String> attributes) {
+    }
+
+    /** Each identifier with an equal one that iterates in reverse: what {@code Map.of} may print in another JVM. */
+    static Stream<Arguments> equalIdentifiersPrintedInAnotherOrder() {
+        Map<String, String> map = Map.of("tenant", "t1", "account", "a7", "region", "eu");
+        List<Map.Entry<String, String>> entries = new ArrayList<>(map.entrySet());
+        Collections.reverse(entries);
+        Map<String, String> reversed = new LinkedHashMap<>();
+        entries.forEach(e -> reversed.put(e.getKey(), e.getValue()));
+        Set<String> set = Set.of("t1", "a7", "eu");
+        List<String> elements = new ArrayList<>(set);
+        Collections.reverse(elements);
+        return Stream.of(Arguments.of("a map", map, reversed),
+                         Arguments.of("a record holding a map", new Account("t1", map), new Account("t1", reversed)),
+                         Arguments.of("a set", set, new LinkedHashSet<>(elements)));
+    }
+
+    /**
+     * {@code Map.of} prints in an order drawn per JVM, a {@code LinkedHashMap} in insertion order: equal identifiers
+     * printed differently, as after a restart, are one sequence, found by the segment of their (equal) hash (I2).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("equalIdentifiersPrintedInAnotherOrder")
+    void equalIdentifiersPrintedInAnotherOrderAreOneSequence(String name, Object id, Object printedOtherwise) {
+        assertThat(printedOtherwise).isEqualTo(id).hasSameHashCodeAs(id);
+        assertThat(printedOtherwise.toString()).as("the premise").isNotEqualTo(id.toString());
+        store.enqueue(group, LetterDraft.failed(id, event(new OrderPlaced("head", 0)),
+                                                new IllegalStateException("boom"), List.of()));
+
+        assertThat(store.appendIfParked(group, List.of(
+                LetterDraft.parked(printedOtherwise, event(new OrderPlaced("follower", 1)))))).containsExactly(true);
+        String key = store.sequenceKey(id);
+        assertThat(store.sequenceKey(printedOtherwise)).isEqualTo(key);
+        assertThat(store.sequences(group, 10, null).items())
+                .singleElement().satisfies(s -> assertThat(s.sequenceKey()).isEqualTo(key));
+        assertThat(store.sequenceSize(group, key)).isEqualTo(2);
+        assertFoundByItsSegmentOnly(printedOtherwise, key);
+    }
+
     @Test
     void sequencesWhoseHashDiffersBetweenJvmsAreFoundByEverySegment() {
-        List<Object> unstable = List.of(new Object(), new Lane(), Thread.State.NEW);
+        // A set of identity-hashed elements hashes differently per JVM too.
+        List<Object> unstable = List.of(new Object(), new Lane(), Thread.State.NEW, Set.of(new Lane()));
         unstable.forEach(id -> store.enqueue(group, JdbcDeadLetterStoreTest.parked(id)));
         store.enqueue(group, JdbcDeadLetterStoreTest.parked("order-1"));
         String stable = store.sequenceKey("order-1");
@@ -150,7 +196,7 @@ abstract class SequenceKeyStorageTest {
         assertThat(store.appendIfParked(group, List.of(JdbcDeadLetterStoreTest.parked(new Object()),
                                                        JdbcDeadLetterStoreTest.parked(new Lane()))))
                 .containsExactly(true, true);
-        assertThat(store.sequenceCount(group)).isEqualTo(4);
+        assertThat(store.sequenceCount(group)).isEqualTo(5);
     }
 
     @Test
