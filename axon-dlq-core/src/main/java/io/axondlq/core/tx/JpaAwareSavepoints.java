@@ -3,6 +3,8 @@ package io.axondlq.core.tx;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
 import jakarta.persistence.EntityTransaction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.orm.jpa.EntityManagerHolder;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -42,10 +44,18 @@ import javax.sql.DataSource;
  * removes a mark set after the savepoint was taken; otherwise the batch's commit would fail. JPA has no API for the
  * entity transaction's mark: see {@code EntityTransactionRollbackOnly} (Hibernate).
  * <p>
+ * A JTA entity manager (one that refuses {@code getTransaction()}) gives no savepoint ({@code null}, logged once), so
+ * the invoker's fallback applies (the processor replays the batch): a JDBC savepoint would not cover its persistence
+ * context, and a connection enlisted in an XA transaction refuses savepoints anyway. So does a connection that refuses
+ * a savepoint, or refused to roll back to one before (see {@link JdbcSavepoints}).
+ * <p>
  * Requires {@code spring-orm} and {@code jakarta.persistence-api} (optional dependencies of axon-dlq core).
  */
 public final class JpaAwareSavepoints implements Savepoints {
 
+    private static final Logger logger = LoggerFactory.getLogger(JpaAwareSavepoints.class);
+
+    private final SavepointRefusals refusals = new SavepointRefusals(logger);
     private final DataSource dataSource;
     private final EntityManagerFactory entityManagerFactory;
     private final JdbcSavepoints jdbcSavepoints;
@@ -64,12 +74,19 @@ public final class JpaAwareSavepoints implements Savepoints {
      * Flushes the transaction's entity manager, if the current transaction is a JPA transaction, then takes a
      * savepoint on the transaction's connection.
      *
-     * @return a savepoint, or null when the current thread has no transaction that supports savepoints, or when it
-     * is already marked rollback-only (nothing done after a savepoint could then commit)
+     * @return a savepoint, or null when the current thread has no transaction that supports savepoints (its entity
+     * manager is a JTA one, or its connection refuses savepoints), or when it is already marked rollback-only
+     * (nothing done after a savepoint could then commit)
      */
     @Override
     public Savepoint create() {
-        EntityManager entityManager = transactionalEntityManager();
+        EntityManager bound = boundEntityManager();
+        if (bound != null && isJta(bound)) {
+            refusals.warn("The processor's transaction is a JTA transaction",
+                          "a JDBC savepoint would not cover the JTA entity manager's persistence context");
+            return null;
+        }
+        EntityManager entityManager = bound != null && bound.getTransaction().isActive() ? bound : null;
         if (entityManager == null) {
             return jdbcSavepoints.create();
         }
@@ -82,16 +99,17 @@ public final class JpaAwareSavepoints implements Savepoints {
         if (transaction.getRollbackOnly() || holder.isRollbackOnly()) {
             return null;
         }
+        Connection connection = holder.getConnection();
         try {
-            Connection connection = holder.getConnection();
             if (connection.getAutoCommit()) {
                 return null;
             }
-            entityManager.flush();
-            return new JpaSavepoint(entityManager, JdbcSavepoints.on(holder, connection));
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create a savepoint", e);
         }
+        entityManager.flush();
+        Savepoint jdbc = jdbcSavepoints.on(holder, connection);
+        return jdbc == null ? null : new JpaSavepoint(entityManager, jdbc);
     }
 
     /** Flushes the entity manager of the current JPA transaction, if there is one. */
@@ -114,17 +132,29 @@ public final class JpaAwareSavepoints implements Savepoints {
      * writes are not on the transaction's connection), and one of a JTA setup refuses {@code getTransaction()}.
      */
     private EntityManager transactionalEntityManager() {
+        EntityManager entityManager = boundEntityManager();
+        return entityManager != null && !isJta(entityManager) && entityManager.getTransaction().isActive()
+                ? entityManager : null;
+    }
+
+    /** The entity manager Spring bound to the current transaction for our factory, or null. */
+    private EntityManager boundEntityManager() {
         if (!TransactionSynchronizationManager.isActualTransactionActive()
                 || !(TransactionSynchronizationManager.getResource(entityManagerFactory)
                 instanceof EntityManagerHolder holder)
                 || !holder.isSynchronizedWithTransaction()) {
             return null;
         }
-        EntityManager entityManager = holder.getEntityManager();
+        return holder.getEntityManager();
+    }
+
+    /** JPA has a JTA entity manager refuse {@code getTransaction()}. */
+    private static boolean isJta(EntityManager entityManager) {
         try {
-            return entityManager.getTransaction().isActive() ? entityManager : null;
+            entityManager.getTransaction();
+            return false;
         } catch (IllegalStateException jta) {
-            return null;
+            return true;
         }
     }
 

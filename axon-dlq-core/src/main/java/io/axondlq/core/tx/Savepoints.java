@@ -10,9 +10,10 @@ package io.axondlq.core.tx;
 public interface Savepoints {
 
     /**
-     * @return a savepoint, or null when the current thread has no transaction that supports savepoints (the invoker
-     * then falls back to rethrowing so the processor rolls back and retries the whole batch, unless it knows the
-     * processor has no transaction at all, in which case it retries in place)
+     * @return a savepoint, or null when the current thread has no transaction that supports savepoints (none, or one
+     * whose connection refuses them, such as a JTA/XA transaction's; the invoker then falls back to rethrowing so the
+     * processor rolls back and retries the whole batch, unless it knows the processor has no transaction at all, in
+     * which case it retries in place)
      */
     Savepoint create();
 
