@@ -148,10 +148,14 @@ public final class SequenceKeys {
         if (id instanceof Enum<?> e) {
             return "~" + e.getDeclaringClass().getName() + ":" + e.name();
         }
-        if (structured(id)) {
+        if (id instanceof Map<?, ?> || id instanceof Set<?>) {
             return structure(id, 0); // its toString follows an iteration order that differs per JVM
         }
-        if (IdentityMethods.toStringIsIdentityBased(id)) {
+        boolean identityBased = IdentityMethods.toStringIsIdentityBased(id); // judged once per identifier
+        if (!identityBased && IdentityMethods.toStringFollowsIterationOrder(id)) {
+            return structure(id, 0); // a record or collection holding a map or set
+        }
+        if (identityBased) {
             return "~" + stableClassName(id.getClass());
         }
         return "~" + id.getClass().getName() + ":" + id;

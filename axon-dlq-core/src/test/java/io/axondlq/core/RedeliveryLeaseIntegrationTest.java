@@ -99,6 +99,19 @@ abstract class RedeliveryLeaseIntegrationTest {
         nodeA.handler.faults.clear();
     }
 
+    /** Node A's redelivery of A#0 signals {@code a0Entered}, then waits for {@code bDone} (and fails, if asked). */
+    private void holdNodeAInA0(CountDownLatch a0Entered, CountDownLatch bDone, boolean thenFail) {
+        nodeA.handler.hook = (event, redelivery) -> {
+            if (redelivery && event.key().equals("A#0")) {
+                a0Entered.countDown();
+                awaitLatch(bDone);
+                if (thenFail) {
+                    throw new IllegalStateException("slow and still failing on node A");
+                }
+            }
+        };
+    }
+
     /** Runs node A's redelivery of A with A's JVM clock an hour behind, and waits until A#0's handler runs. */
     private Future<RedeliveryResult> nodeAStartsRedeliveringAndIsHeldInA0(CountDownLatch a0Entered) throws Exception {
         GenericDeadLetter.clock = Clock.offset(Clock.systemUTC(), SKEW.negated());
@@ -127,12 +140,7 @@ abstract class RedeliveryLeaseIntegrationTest {
         StoredLetter head = nodeA.letters("A").get(0);
         CountDownLatch a0Entered = new CountDownLatch(1);
         CountDownLatch bDone = new CountDownLatch(1);
-        nodeA.handler.hook = (event, redelivery) -> {
-            if (redelivery && event.key().equals("A#0")) {
-                a0Entered.countDown();
-                awaitLatch(bDone);
-            }
-        };
+        holdNodeAInA0(a0Entered, bDone, false);
         AtomicInteger bHandledWhileAWasInA0 = new AtomicInteger();
         nodeB.handler.hook = (event, redelivery) -> {
             if (redelivery && a0Entered.getCount() == 0 && bDone.getCount() == 1) {
@@ -198,12 +206,7 @@ abstract class RedeliveryLeaseIntegrationTest {
         swallow.set(true);
         CountDownLatch a0Entered = new CountDownLatch(1);
         CountDownLatch bDone = new CountDownLatch(1);
-        nodeA.handler.hook = (event, redelivery) -> {
-            if (redelivery && event.key().equals("A#0")) {
-                a0Entered.countDown();
-                awaitLatch(bDone);
-            }
-        };
+        holdNodeAInA0(a0Entered, bDone, false);
 
         Future<RedeliveryResult> nodeAResult = nodeAStartsRedeliveringAndIsHeldInA0(a0Entered);
         RedeliveryResult nodeBResult;
@@ -231,13 +234,7 @@ abstract class RedeliveryLeaseIntegrationTest {
         assertThat(nodeA.store.attempts(head.id())).extracting(AttemptRecord::attempt).containsExactly(1, 2, 3);
         CountDownLatch a0Entered = new CountDownLatch(1);
         CountDownLatch bDone = new CountDownLatch(1);
-        nodeA.handler.hook = (event, redelivery) -> {
-            if (redelivery && event.key().equals("A#0")) {
-                a0Entered.countDown();
-                awaitLatch(bDone);
-                throw new IllegalStateException("slow and still failing on node A");
-            }
-        };
+        holdNodeAInA0(a0Entered, bDone, true);
 
         Future<RedeliveryResult> nodeAResult = nodeAStartsRedeliveringAndIsHeldInA0(a0Entered);
         RedeliveryResult nodeBResult;
