@@ -1,6 +1,10 @@
 // The REST API of axon-dlq, as the dashboard uses it. The API lives at the base path the dashboard is served under
-// ({base-path}/ui/ -> {base-path}), so a custom base path or servlet context path needs no configuration.
-export const API = location.pathname.replace(/\/ui(\/.*)?$/, '');
+// ({base-path}/ui/ or {base-path}/ui/index.html -> {base-path}), so a custom base path or servlet context path needs no
+// configuration. Only the last segments are the dashboard's: the context path or base path may hold a "ui" of its own.
+export const API = location.pathname.replace(/\/ui(\/[^/]*)?$/, '');
+
+/** The URL of an API path, for links (exports) rather than fetches. */
+export const apiUrl = path => API + path;
 
 /** An answer of the API that is not a success: the problem+json detail when there is one. */
 export class ApiError extends Error {
@@ -12,10 +16,35 @@ export class ApiError extends Error {
 }
 
 /**
- * One request. Writes are sent as JSON: the API refuses any write that is neither JSON nor marked with
- * X-Axon-DLQ-Request (its cross-site guard), and the dashboard's are JSON.
+ * The token of Spring Security's cookie CSRF protection ({@code CookieCsrfTokenRepository}, cookie XSRF-TOKEN), when
+ * the host uses it: sent back with every write as X-XSRF-TOKEN, the header that repository expects. Read at each write:
+ * a login replaces the token.
  */
-export async function api(method, path, body, headers = {}) {
+function csrfHeaders() {
+  const cookie = document.cookie.split(';').map(c => c.trim()).find(c => c.startsWith('XSRF-TOKEN='));
+  return cookie ? {'X-XSRF-TOKEN': decodeURIComponent(cookie.slice('XSRF-TOKEN='.length))} : {};
+}
+
+/**
+ * JSON.parse that keeps a number's text where a JavaScript number would change it (integers beyond 2^53, decimals with
+ * more digits than a double holds): for payloads and metadata, which are shown, never computed with. Browsers without
+ * JSON.rawJSON parse as usual.
+ */
+function parseKeepingNumbers(text) {
+  if (typeof JSON.rawJSON !== 'function') {
+    return JSON.parse(text);
+  }
+  return JSON.parse(text, (key, value, context) =>
+    (typeof value === 'number' && context && typeof context.source === 'string' && String(value) !== context.source
+      ? JSON.rawJSON(context.source) : value));
+}
+
+/**
+ * One request. Writes are sent as JSON: the API refuses any write that is neither JSON nor marked with
+ * X-Axon-DLQ-Request (its cross-site guard), and the dashboard's are JSON. With {@code exactNumbers}, numbers that a
+ * JavaScript number cannot hold keep their text (see parseKeepingNumbers).
+ */
+export async function api(method, path, body, headers = {}, {exactNumbers = false} = {}) {
   const write = method !== 'GET' && method !== 'HEAD';
   const init = {
     method,
@@ -23,6 +52,7 @@ export async function api(method, path, body, headers = {}) {
     headers: {Accept: 'application/json, application/problem+json', ...headers},
   };
   if (write) {
+    Object.assign(init.headers, csrfHeaders());
     init.headers['Content-Type'] = 'application/json';
     if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -38,13 +68,19 @@ export async function api(method, path, body, headers = {}) {
   let json = null;
   if (text) {
     try {
-      json = JSON.parse(text);
+      json = exactNumbers ? parseKeepingNumbers(text) : JSON.parse(text);
     } catch (e) {
       json = null;
     }
   }
   if (!response.ok) {
-    throw new ApiError(response.status, json, `${method} ${path} answered ${response.status}`);
+    let fallback = `${method} ${path} answered ${response.status}`;
+    if (write && response.status === 403 && !(json && (json.detail || json.title))) {
+      // Refused before the API (which answers with a problem): typically the host's CSRF protection.
+      fallback += ' before reaching the dead-letter API: if the application uses Spring Security\'s CSRF '
+        + 'protection, see the axon-dlq README (Security, CSRF)';
+    }
+    throw new ApiError(response.status, json, fallback);
   }
   return json;
 }

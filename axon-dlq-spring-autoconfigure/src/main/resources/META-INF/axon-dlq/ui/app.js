@@ -1,5 +1,5 @@
 // The axon-dlq operator dashboard: hash routes (deep links, back button), one view per route, auto-refresh.
-import {api, ApiError, idempotencyKey, query, seg} from './api.js';
+import {api, ApiError, apiUrl, idempotencyKey, query, seg} from './api.js';
 import {age, dateTime, h, hourChart, kv, progress, shortId, table} from './dom.js';
 
 const REFRESH_MS = 3000;
@@ -12,7 +12,8 @@ const state = {me: {name: '', mayRead: true, mayWrite: false}, paused: false, re
 
 function showError(error) {
   const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
-  errorBox.replaceChildren(h('strong', {}, 'Error: '), h('span', {class: 'error-detail'}, message),
+  const title = error instanceof Unfinished ? 'Not done: ' : 'Error: ';
+  errorBox.replaceChildren(h('strong', {}, title), h('span', {class: 'error-detail'}, message),
     h('button', {type: 'button', onclick: clearError}, 'Dismiss'));
   errorBox.hidden = false;
 }
@@ -26,6 +27,13 @@ function notice(text) {
   noticeBox.textContent = text;
   noticeBox.hidden = !text;
 }
+
+/** An action the API answered but did not complete (a redelivery that failed again): shown as an error, in place. */
+class Unfinished extends Error {
+}
+
+/** At most the API's largest page (axon.dlq.rest.max-page-size, from GET /me). */
+const pageSize = wanted => Math.max(1, Math.min(wanted, state.me.maxPageSize || wanted));
 
 // --- confirmation -----------------------------------------------------------------------------------------------
 
@@ -68,6 +76,10 @@ async function act(button, work, then) {
     }
   } catch (e) {
     showError(e);
+    if (e instanceof Unfinished) {
+      // what it did change (attempts, letters left) is shown where the operator stays
+      await render(true);
+    }
   } finally {
     if (button) {
       button.disabled = false;
@@ -135,9 +147,10 @@ async function render(refresh = false) {
     const next = [].concat(content).filter(Boolean).map(n => (n instanceof Node ? n : document.createTextNode(n)));
     const shown = [...view.childNodes];
     if (refresh && shown.length === next.length) {
-      // Only the parts that changed are replaced: what stayed keeps its focus, selection and open details.
+      // Only the parts that changed are replaced: what stayed keeps its focus, selection and open details. A form the
+      // operator has typed into is kept as it is, even when its options changed (a group's letter count).
       next.forEach((node, i) => {
-        if (!same(shown[i], node)) {
+        if (!same(shown[i], node) && !holdsEdits(shown[i])) {
           shown[i].replaceWith(node);
         }
       });
@@ -170,6 +183,11 @@ async function render(refresh = false) {
       view.dataset.loaded = String(id);
     }
   }
+}
+
+function holdsEdits(node) {
+  return node.nodeType === Node.ELEMENT_NODE
+    && (node.matches('form[data-edited]') || node.querySelector('form[data-edited]') !== null);
 }
 
 function same(a, b) {
@@ -247,7 +265,7 @@ async function group(name, params) {
   const cursor = params.get('sequences') || '';
   const [failures, sequences] = await Promise.all([
     api('GET', `/processing-groups/${seg(name)}/failure-groups`),
-    api('GET', `/processing-groups/${seg(name)}/sequences${query({limit: 50, cursor})}`)]);
+    api('GET', `/processing-groups/${seg(name)}/sequences${query({limit: pageSize(50), cursor})}`)]);
   const failureRows = (failures.items || []).map(f => ({...f, __key: f.causeType || '(parked)'}));
   return [
     h('p', {class: 'muted'}, h('a', {href: '#/'}, 'Overview'), ' / ', name),
@@ -309,12 +327,15 @@ function exportHref(name, filters, format) {
   return `${apiUrl(`/processing-groups/${seg(name)}/export`)}${query({...filters, format})}`;
 }
 
-const apiUrl = path => `${location.pathname.replace(/\/ui(\/.*)?$/, '')}${path}`;
-
 async function redeliverVia(letterId) {
   const r = await api('POST', `/letters/${seg(letterId)}/redeliver-sequence`);
-  return `Redelivery of ${r.sequenceKey ?? 'the sequence'}: ${r.outcome}, ${r.redelivered} redelivered, `
+  const text = `Redelivery of ${r.sequenceKey ?? 'the sequence'}: ${r.outcome}, ${r.redelivered} redelivered, `
     + `${r.remaining} remaining${r.failureType ? ' (' + r.failureType + ': ' + (r.failureMessage || '') + ')' : ''}`;
+  if (r.outcome !== 'DRAINED') {
+    // FAILED, UNREADABLE, LEASE_LOST, LIMIT_REACHED, NOT_FOUND: answered with 200, but the sequence is not repaired
+    throw new Unfinished(text);
+  }
+  return text;
 }
 
 async function evictSequence(button, letterId, key) {
@@ -359,7 +380,7 @@ async function evictFailureGroup(button, name, causeType) {
     let cursor = '';
     do {
       const page = await api('GET',
-        `/processing-groups/${seg(name)}/letters${query({causeType, limit: 500, cursor})}`);
+        `/processing-groups/${seg(name)}/letters${query({causeType, limit: pageSize(500), cursor})}`);
       (page.items || []).forEach(l => {
         if (!sequences.has(l.sequenceKey)) {
           sequences.set(l.sequenceKey, l.id);
@@ -388,7 +409,8 @@ async function letters(name, params) {
     }
   });
   const cursor = params.get('cursor') || '';
-  const page = await api('GET', `/processing-groups/${seg(name)}/letters${query({...filters, limit: 50, cursor})}`);
+  const page = await api('GET',
+    `/processing-groups/${seg(name)}/letters${query({...filters, limit: pageSize(50), cursor})}`);
   const form = h('form', {class: 'filters', id: 'letter-filters', onsubmit: e => {
     e.preventDefault();
     const data = new FormData(e.target);
@@ -455,7 +477,7 @@ function toLocalInput(iso) {
 // --- one letter -------------------------------------------------------------------------------------------------
 
 async function letter(id) {
-  const l = await api('GET', `/letters/${seg(id)}`);
+  const l = await api('GET', `/letters/${seg(id)}`, undefined, {}, {exactNumbers: true});
   let payload;
   if (l.payloadFormat === 'json' || l.payloadFormat === 'json-masked') {
     payload = h('pre', {id: 'payload'}, JSON.stringify(l.payload, null, 2));
@@ -543,7 +565,7 @@ async function letter(id) {
 
 async function jobs(params) {
   const cursor = params.get('cursor') || '';
-  const [list, groups] = await Promise.all([api('GET', `/retry-jobs${query({limit: 50, cursor})}`),
+  const [list, groups] = await Promise.all([api('GET', `/retry-jobs${query({limit: pageSize(50), cursor})}`),
     state.me.mayWrite ? api('GET', '/processing-groups') : Promise.resolve({items: []})]);
   return [
     h('h2', {}, 'Retry jobs'),
@@ -669,7 +691,7 @@ async function audit(params) {
   });
   const cursor = params.get('cursor') || '';
   // The server filters: every page, "Next page" included, holds only matching entries.
-  const page = await api('GET', `/audit${query({...filters, limit: 200, cursor})}`);
+  const page = await api('GET', `/audit${query({...filters, limit: pageSize(200), cursor})}`);
   const items = page.items || [];
   const actions = [...new Set([...AUDIT_ACTIONS, ...items.map(e => e.action), filters.action].filter(Boolean))]
     .sort();
@@ -747,6 +769,14 @@ async function start() {
     refreshLabel();
   });
   document.getElementById('refresh-now').addEventListener('click', () => render(true));
+  // A form typed into is the operator's until they leave the page (render keeps it through auto-refreshes).
+  const markEdited = e => {
+    if (e.target.form) {
+      e.target.form.dataset.edited = '';
+    }
+  };
+  view.addEventListener('input', markEdited);
+  view.addEventListener('change', markEdited);
   refreshLabel();
   window.addEventListener('hashchange', () => {
     clearError();

@@ -30,8 +30,10 @@ public class AxonDlqDashboardAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public DashboardController axonDlqDashboardController(DeadLetterStore store, OperatorActor actor,
-                                                          ObjectProvider<DeadLetterAccess> access) {
-        return new DashboardController(store, actor, access, Clock.systemUTC());
+                                                          ObjectProvider<DeadLetterAccess> access,
+                                                          AxonDlqProperties properties) {
+        return new DashboardController(store, actor, access, Clock.systemUTC(),
+                                       properties.getRest().getMaxPageSize());
     }
 
     @Configuration(proxyBeanMethods = false)

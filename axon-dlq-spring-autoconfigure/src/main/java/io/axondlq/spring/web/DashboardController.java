@@ -29,23 +29,28 @@ public class DashboardController implements DeadLetterRestEndpoint {
     private final OperatorActor actor;
     private final ObjectProvider<DeadLetterAccess> access;
     private final Clock clock;
+    private final int maxPageSize;
 
     public DashboardController(DeadLetterStore store, OperatorActor actor, ObjectProvider<DeadLetterAccess> access,
-                               Clock clock) {
+                               Clock clock, int maxPageSize) {
         this.store = store;
         this.actor = actor;
         this.access = access;
         this.clock = clock;
+        this.maxPageSize = maxPageSize;
     }
 
-    /** The caller's name and whether it may read and write (the same decisions the API takes). */
+    /**
+     * The caller's name and whether it may read and write (the same decisions the API takes), and the largest page the
+     * API serves.
+     */
     @GetMapping("/me")
     public CallerView me(@RequestParam MultiValueMap<String, String> params, HttpServletRequest request) {
         RequestParameters.of(params);
         DeadLetterAccess decisions = access.getIfAvailable(() -> DeadLetterAccess.OPEN);
         return new CallerView(actor.current(request),
                               decisions.decide(request, false) == DeadLetterAccess.Decision.GRANTED,
-                              decisions.decide(request, true) == DeadLetterAccess.Decision.GRANTED);
+                              decisions.decide(request, true) == DeadLetterAccess.Decision.GRANTED, maxPageSize);
     }
 
     /**
