@@ -23,7 +23,10 @@ import org.springframework.security.web.SecurityFilterChain;
  *     <li>any logged-in user: everything else ({@code /dead-letters/**}, where axon-dlq checks the authorities,
  *     the dashboard {@code /dead-letters/ui/} included, {@code /actuator/metrics}).</li>
  * </ul>
- * CSRF protection is off: this is a stateless JSON API authenticated per request, no browser session or cookie.
+ * CSRF protection is off: requests are authenticated one by one (HTTP basic, no session), and axon-dlq's API refuses
+ * any write that is neither JSON nor marked {@code X-Axon-DLQ-Request}, which a page of another site cannot send with
+ * the browser's remembered credentials. A host with a session login keeps CSRF on with the cookie token the dashboard
+ * sends back (see the README, Security).
  * The passwords are demo values in plain text: never do this outside a sample.
  */
 @Configuration(proxyBeanMethods = false)
