@@ -27,9 +27,11 @@ public class PerClassDatabaseExtension implements TestInstancePostProcessor {
     public void postProcessTestInstance(Object testInstance, ExtensionContext context) throws Exception {
         Class<?> testClass = testInstance.getClass();
         TestDatabase kind = resolveKind(testInstance);
+        UsesDatabase uses = testClass.getAnnotation(UsesDatabase.class);
+        String h2Mode = uses == null ? "" : uses.h2Mode();
         ExtensionContext classContext = classContext(context, testClass);
         FreshDatabase db = classContext.getStore(NAMESPACE)
-                .getOrComputeIfAbsent(testClass, c -> new ClosableDatabase(TestDatabases.fresh(kind)),
+                .getOrComputeIfAbsent(testClass, c -> new ClosableDatabase(TestDatabases.fresh(kind, h2Mode)),
                                       ClosableDatabase.class)
                 .database();
         inject(testInstance, db);

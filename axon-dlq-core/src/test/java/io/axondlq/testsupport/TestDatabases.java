@@ -58,10 +58,21 @@ public final class TestDatabases implements AutoCloseable {
 
     /** Creates a fresh database; the caller owns it and must close it. */
     public static FreshDatabase fresh(TestDatabase kind) {
+        return fresh(kind, "");
+    }
+
+    /**
+     * Creates a fresh database; on H2 in the given compatibility mode ({@code MODE=...}, none when empty), as
+     * applications' tests often open it. The caller owns it and must close it.
+     */
+    public static FreshDatabase fresh(TestDatabase kind, String h2Mode) {
         String name = "test_" + COUNTER.incrementAndGet();
+        if (!h2Mode.isEmpty() && kind != TestDatabase.H2) {
+            throw new IllegalArgumentException("A compatibility mode is H2's: " + kind + " has none");
+        }
         return switch (kind) {
             case POSTGRES -> freshPostgres(name);
-            case H2 -> freshH2(name);
+            case H2 -> freshH2(name, h2Mode);
         };
     }
 
@@ -78,8 +89,8 @@ public final class TestDatabases implements AutoCloseable {
         return new FreshDatabase(TestDatabase.POSTGRES, name, url, new HikariDataSource(config));
     }
 
-    private static FreshDatabase freshH2(String name) {
-        String url = "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1";
+    private static FreshDatabase freshH2(String name, String mode) {
+        String url = "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1" + (mode.isEmpty() ? "" : ";MODE=" + mode);
         HikariConfig config = poolConfig(name, url);
         config.setUsername("sa");
         config.setPassword("");

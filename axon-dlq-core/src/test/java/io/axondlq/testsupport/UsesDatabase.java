@@ -15,4 +15,7 @@ import java.lang.annotation.Target;
 public @interface UsesDatabase {
 
     TestDatabase value();
+
+    /** H2 only: the compatibility mode of the database ({@code MODE=...}, e.g. {@code PostgreSQL}); none when empty. */
+    String h2Mode() default "";
 }
