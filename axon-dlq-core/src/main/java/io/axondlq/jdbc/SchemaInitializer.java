@@ -10,17 +10,34 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 /**
- * Creates the axon-dlq tables from the same DDL resources that serve as Flyway migrations
- * ({@code classpath:db/axon-dlq/{postgresql|h2}}). Every statement is {@code IF NOT EXISTS}, so running it again is
- * harmless.
+ * Creates and migrates the axon-dlq tables from the same DDL resources that serve as Flyway migrations
+ * ({@code classpath:db/axon-dlq/{postgresql|h2}}), recording what it applied in {@code <prefix>schema_version} so that
+ * a later start runs only what is new. Every statement is {@code IF NOT EXISTS} or a repair that finds nothing the
+ * second time, so running a script again is harmless (an earlier version ran all of them at every start).
  */
 public final class SchemaInitializer {
 
@@ -43,6 +60,20 @@ public final class SchemaInitializer {
     public static final List<String> STORE_SCRIPTS = List.of(STORE_SCRIPT, SEQUENCE_KEYS_SCRIPT, LETTER_PER_EVENT_SCRIPT,
                                                            ENQUEUED_INDEX_SCRIPT, TOUCH_CLOCK_SCRIPT);
 
+    /**
+     * How long a script's statement waits for a table lock on PostgreSQL before the start fails: a DDL statement waiting
+     * for a lock holds up every later reader of that table, on every node.
+     */
+    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Pattern VERSION = Pattern.compile("V(\\d+)__.+");
+    /** SQLSTATEs of a lock wait that ran out: PostgreSQL's lock_not_available, H2's lock timeout. */
+    private static final Set<String> LOCK_TIMEOUT_STATES = Set.of("55P03", "HYT00");
+    private static final String APPLIED_BY_INITIALIZER = "initializer";
+    private static final String APPLIED_BY_FLYWAY = "flyway";
+    /** Per H2 database and prefix: an in-memory database lives in one JVM, so this serialises every pool on it. */
+    private static final Map<String, ReentrantLock> H2_LOCKS = new ConcurrentHashMap<>();
+
     private SchemaInitializer() {
     }
 
@@ -50,40 +81,256 @@ public final class SchemaInitializer {
         initialize(dataSource, SqlDialect.detect(dataSource), tablePrefix);
     }
 
-    /** Runs every store migration ({@link #STORE_SCRIPTS}). */
+    /** Applies every store migration ({@link #STORE_SCRIPTS}) not applied yet. */
     public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix) {
-        for (String script : STORE_SCRIPTS) {
-            initialize(dataSource, dialect, tablePrefix, script);
+        initialize(dataSource, dialect, tablePrefix, STORE_SCRIPTS);
+    }
+
+    /**
+     * Applies one script of the dialect's migration folder unless it was applied before, e.g. the Spring Boot
+     * module's operations tables.
+     */
+    public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix, String script) {
+        initialize(dataSource, dialect, tablePrefix, List.of(script));
+    }
+
+    /** Applies the scripts not applied yet, in version order, with {@link #DEFAULT_LOCK_TIMEOUT}. */
+    public static List<String> initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix,
+                                          List<String> scripts) {
+        return initialize(dataSource, dialect, tablePrefix, scripts, DEFAULT_LOCK_TIMEOUT);
+    }
+
+    /**
+     * Applies the scripts of the dialect's migration folder that {@code <prefix>schema_version} does not record yet, in
+     * version order, and records them. A start that finds every script recorded only reads that table: it takes no
+     * lock on the other tables. A schema without the record (created by an earlier version's {@code always}) is taken
+     * over: every script runs once more (each is safe on existing tables), then is recorded; a script that Flyway mode
+     * applied ({@code <prefix>schema_history}) is recorded without running.
+     * <p>
+     * One run at a time per database and prefix: on PostgreSQL under an advisory lock, in one transaction (the
+     * caller's, if the connection takes part in one; then the caller commits), so that nodes starting at once do not
+     * race in the catalog and a failed run leaves nothing half applied; on H2 under a lock of this JVM. On PostgreSQL
+     * every lock wait of a script is bounded by {@code lockTimeout}: a script blocked by long transactions fails the
+     * call rather than stall every reader of the table behind its wait.
+     *
+     * @return the scripts this call applied or recorded, in order
+     * @throws IllegalStateException when a script's lock wait ran out
+     */
+    public static List<String> initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix,
+                                          List<String> scripts, Duration lockTimeout) {
+        dialect.statements(tablePrefix); // validates the prefix before it reaches any SQL
+        SchemaStatements sql = SchemaStatements.of(dialect, tablePrefix);
+        List<String> ordered = scripts.stream().distinct().sorted(Comparator.comparingInt(SchemaInitializer::version))
+                                      .toList();
+        Map<String, List<String>> ddl = new LinkedHashMap<>();
+        ordered.forEach(script -> ddl.put(script, statements(dialect, tablePrefix, script)));
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        return jdbc.execute((ConnectionCallback<List<String>>) connection -> {
+            boolean callers = DataSourceUtils.isConnectionTransactional(DataSourceUtils.getTargetConnection(connection),
+                                                                        dataSource);
+            if (exists(connection, sql.tableExists(), sql.versionTable)
+                    && applied(connection, sql).containsAll(ordered)) {
+                endOwnTransaction(connection, callers);
+                return List.of();
+            }
+            ReentrantLock jvmLock = dialect == SqlDialect.H2 ? h2Lock(connection, tablePrefix) : null;
+            if (jvmLock != null) {
+                jvmLock.lock();
+            }
+            // PostgreSQL: one transaction holds the advisory lock and makes the scripts and their record one change.
+            boolean ownTransaction = !callers && connection.getAutoCommit() && sql.lockSchema() != null;
+            if (ownTransaction) {
+                connection.setAutoCommit(false);
+            }
+            try {
+                List<String> done = apply(connection, jdbc, sql, ddl, lockTimeout);
+                endOwnTransaction(connection, callers);
+                return done;
+            } catch (SQLException | RuntimeException e) {
+                if (!callers && !connection.getAutoCommit()) {
+                    rollbackQuietly(connection, e);
+                }
+                throw e;
+            } finally {
+                if (ownTransaction) {
+                    connection.setAutoCommit(true);
+                }
+                if (jvmLock != null) {
+                    jvmLock.unlock();
+                }
+            }
+        });
+    }
+
+    private static List<String> apply(Connection connection, JdbcTemplate jdbc, SchemaStatements sql,
+                                      Map<String, List<String>> ddl, Duration lockTimeout) throws SQLException {
+        if (sql.lockSchema() != null) {
+            try (PreparedStatement lock = connection.prepareStatement(sql.lockSchema())) {
+                lock.setLong(1, sql.lockKey());
+                lock.execute();
+            }
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql.createVersionTable());
+        }
+        String previousLockTimeout = sql.currentLockTimeout() == null ? null
+                : queryString(connection, sql.currentLockTimeout());
+        setLockTimeout(connection, sql, sql.lockTimeoutValue(Math.max(1, lockTimeout.toMillis())));
+        // Read under the lock: a node that waited finds what the node before it applied.
+        Set<String> applied = applied(connection, sql);
+        Set<Integer> byFlyway = exists(connection, sql.quotedTableExists(), sql.flywayHistoryTable)
+                ? flywayVersions(connection, sql) : Set.of();
+        List<String> done = new ArrayList<>();
+        for (Map.Entry<String, List<String>> script : ddl.entrySet()) {
+            if (applied.contains(script.getKey())) {
+                continue;
+            }
+            boolean flyway = byFlyway.contains(version(script.getKey()));
+            if (!flyway) {
+                run(connection, jdbc, script.getKey(), script.getValue(),
+                    sql.setLockTimeout() != null ? lockTimeout.toMillis() + " ms" : "the database's lock timeout");
+            }
+            try (PreparedStatement record = connection.prepareStatement(sql.recordScript())) {
+                record.setString(1, script.getKey());
+                record.setString(2, flyway ? APPLIED_BY_FLYWAY : APPLIED_BY_INITIALIZER);
+                record.setString(3, script.getKey());
+                record.executeUpdate();
+            }
+            done.add(script.getKey());
+        }
+        if (previousLockTimeout != null) {
+            setLockTimeout(connection, sql, previousLockTimeout);
+        }
+        return done;
+    }
+
+    private static void run(Connection connection, JdbcTemplate jdbc, String script, List<String> statements,
+                            String lockWait) {
+        try (Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                try {
+                    statement.execute(sql);
+                } catch (SQLException e) { // named here: the callback's own translation would not say which
+                    DataAccessException translated = jdbc.getExceptionTranslator().translate(script, sql, e);
+                    RuntimeException failure = translated != null ? translated
+                            : new UncategorizedSQLException(script, sql, e);
+                    if (LOCK_TIMEOUT_STATES.contains(e.getSQLState())) {
+                        throw new IllegalStateException(lockTimeoutMessage(script, sql, lockWait), failure);
+                    }
+                    throw failure;
+                }
+            }
+        } catch (SQLException e) {
+            throw new UncategorizedSQLException(script, null, e);
+        }
+    }
+
+    private static String lockTimeoutMessage(String script, String sql, String lockWait) {
+        return "axon-dlq could not apply its schema migration " + script + ": [" + sql.lines().findFirst().orElse(sql)
+                + " ...] waited " + lockWait + " for a lock on its table, which other transactions "
+                + "hold (event processor batches, a long transaction, another node's start). Nothing of the "
+                + "migration was applied (on PostgreSQL); start again once they are done, or apply the migration with "
+                + "axon.dlq.jdbc.initialize-schema=flyway or in a maintenance window.";
+    }
+
+    private static void setLockTimeout(Connection connection, SchemaStatements sql, String value) throws SQLException {
+        if (sql.setLockTimeout() == null) {
+            return;
+        }
+        try (PreparedStatement set = connection.prepareStatement(sql.setLockTimeout())) {
+            set.setString(1, value);
+            set.execute();
+        }
+    }
+
+    /** Commits what this call did unless the connection is the caller's transaction's (then the caller's to end). */
+    private static void endOwnTransaction(Connection connection, boolean callers) throws SQLException {
+        // A pool that does not auto-commit rolls back what a returned connection left uncommitted (on PostgreSQL the
+        // DDL too, and the next statement would not find its table).
+        if (!callers && !connection.getAutoCommit()) {
+            connection.commit();
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection, Exception failure) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
         }
     }
 
     /**
-     * Runs one script of the dialect's migration folder, e.g. the Spring Boot module's operations tables.
+     * The H2 database's lock for this prefix, keyed by its URL without settings: pools of one in-memory database in one
+     * JVM share it (H2 across JVMs, through its server, is not serialised: its scripts stay safe to run twice).
      */
-    public static void initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix, String script) {
-        dialect.statements(tablePrefix); // validates the prefix before it reaches any SQL
-        List<String> statements = statements(dialect, tablePrefix, script);
-        // One connection for the script, committed here unless it is the caller's transaction's: a pool that does not
-        // auto-commit rolls back what a returned connection left uncommitted (on PostgreSQL the DDL too, and the next
-        // statement would not find its table).
-        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-        jdbc.execute((ConnectionCallback<Void>) connection -> {
-            try (Statement statement = connection.createStatement()) {
-                for (String sql : statements) {
-                    try {
-                        statement.execute(sql);
-                    } catch (SQLException e) { // named here: the callback's own translation would not say which
-                        DataAccessException translated = jdbc.getExceptionTranslator().translate(script, sql, e);
-                        throw translated != null ? translated : new UncategorizedSQLException(script, sql, e);
-                    }
+    private static ReentrantLock h2Lock(Connection connection, String tablePrefix) throws SQLException {
+        String url = connection.getMetaData().getURL();
+        String database = url == null ? "" : url.split(";", 2)[0].toLowerCase(Locale.ROOT);
+        return H2_LOCKS.computeIfAbsent(database + " " + tablePrefix.toLowerCase(Locale.ROOT),
+                                        key -> new ReentrantLock());
+    }
+
+    private static boolean exists(Connection connection, String query, String table) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(query)) {
+            statement.setString(1, table);
+            try (ResultSet rows = statement.executeQuery()) {
+                return rows.next() && rows.getInt(1) > 0;
+            }
+        }
+    }
+
+    private static Set<String> applied(Connection connection, SchemaStatements sql) throws SQLException {
+        Set<String> scripts = new HashSet<>();
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql.appliedScripts())) {
+            while (rows.next()) {
+                scripts.add(rows.getString(1));
+            }
+        }
+        return scripts;
+    }
+
+    private static Set<Integer> flywayVersions(Connection connection, SchemaStatements sql) throws SQLException {
+        Set<Integer> versions = new HashSet<>();
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql.flywayVersions())) {
+            while (rows.next()) {
+                String version = rows.getString(1);
+                if (version.chars().allMatch(Character::isDigit)) { // Flyway's baseline is "0"; axon-dlq has no "1.1"
+                    versions.add(Integer.parseInt(version));
                 }
             }
-            if (!connection.getAutoCommit() && !DataSourceUtils.isConnectionTransactional(
-                    DataSourceUtils.getTargetConnection(connection), dataSource)) {
-                connection.commit();
-            }
-            return null;
-        });
+        }
+        return versions;
+    }
+
+    private static String queryString(Connection connection, String query) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(query)) {
+            return rows.next() ? rows.getString(1) : null;
+        }
+    }
+
+    /**
+     * The database's compatibility mode when it is not the one axon-dlq's Flyway scripts are written for: an H2
+     * database in a mode other than {@code REGULAR} (e.g. {@code MODE=PostgreSQL}, which knows no {@code BLOB}).
+     * {@link #initialize} runs the scripts in every mode; Flyway runs them as they are.
+     */
+    public static Optional<String> compatibilityMode(DataSource dataSource, SqlDialect dialect) {
+        String query = SchemaStatements.of(dialect, DEFAULT_TABLE_PREFIX).compatibilityMode();
+        if (query == null) {
+            return Optional.empty();
+        }
+        String mode = new JdbcTemplate(dataSource).queryForObject(query, String.class);
+        return mode == null || mode.equalsIgnoreCase("REGULAR") ? Optional.empty() : Optional.of(mode);
+    }
+
+    private static int version(String script) {
+        Matcher matcher = VERSION.matcher(script);
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException("Not a versioned axon-dlq script: " + script);
+        }
+        return Integer.parseInt(matcher.group(1));
     }
 
     /** The DDL statements of the store, with the prefix filled in. */
@@ -92,6 +339,7 @@ public final class SchemaInitializer {
     }
 
     private static List<String> statements(SqlDialect dialect, String tablePrefix, String scriptName) {
+        SchemaStatements sql = SchemaStatements.of(dialect, tablePrefix);
         String script = read(dialect.migrationFolder() + "/" + scriptName).replace(PREFIX_PLACEHOLDER, tablePrefix);
         String withoutComments = script.lines()
                                        .filter(line -> !line.stripLeading().startsWith("--"))
@@ -99,6 +347,7 @@ public final class SchemaInitializer {
         return Arrays.stream(withoutComments.split(";"))
                      .map(String::strip)
                      .filter(s -> !s.isEmpty())
+                     .map(sql::ddl)
                      .toList();
     }
 
