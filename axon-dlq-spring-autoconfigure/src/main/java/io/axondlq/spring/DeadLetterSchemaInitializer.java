@@ -10,12 +10,15 @@ import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.util.ClassUtils;
 
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /**
  * Creates the store tables and the operations tables (retry jobs, audit) per {@code axon.dlq.jdbc.initialize-schema}:
- * by running the scripts of {@code classpath:db/axon-dlq/{postgresql|h2}} directly, or as Flyway migrations with a
- * history table of their own ({@link DeadLetterFlywayMigration}).
+ * by running the scripts of {@code classpath:db/axon-dlq/{postgresql|h2}} that {@code <prefix>schema_version} does not
+ * record yet ({@link SchemaInitializer}: one node at a time, lock waits bounded), or as Flyway migrations with a history
+ * table of their own ({@link DeadLetterFlywayMigration}).
  * <p>
  * It runs after the application's database initializers (Spring Boot's Flyway and Liquibase, {@code spring.sql.init}),
  * as a bean that depends on database initialization: a Flyway of the application that met axon-dlq's tables first
@@ -49,9 +52,10 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
             return;
         }
         SqlDialect dialect = SqlDialect.detect(dataSource);
-        SchemaInitializer.initialize(dataSource, dialect, tablePrefix);
-        SchemaInitializer.initialize(dataSource, dialect, tablePrefix, OPERATIONS_SCRIPT);
-        logger.info("axon-dlq schema ready ({}, prefix [{}])", dialect, tablePrefix);
+        List<String> scripts = new ArrayList<>(SchemaInitializer.STORE_SCRIPTS);
+        scripts.add(OPERATIONS_SCRIPT);
+        List<String> applied = SchemaInitializer.initialize(dataSource, dialect, tablePrefix, scripts);
+        logger.info("axon-dlq schema ready ({}, prefix [{}], applied {})", dialect, tablePrefix, applied);
     }
 
     private void migrateWithFlyway() {
@@ -60,6 +64,14 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
                                                     + "the classpath (and flyway-database-postgresql for PostgreSQL)");
         }
         SqlDialect dialect = SqlDialect.detect(dataSource);
+        // Flyway runs the scripts as they are, written for the databases' own modes (H2's PostgreSQL mode knows no BLOB).
+        SchemaInitializer.compatibilityMode(dataSource, dialect).ifPresent(compatibility -> {
+            throw new IllegalStateException(
+                    "axon.dlq.jdbc.initialize-schema=flyway cannot create axon-dlq's tables on " + dialect + " in "
+                            + "compatibility mode " + compatibility + ": its migrations are written for H2's regular "
+                            + "mode. Use initialize-schema=always (or embedded, the default, for an in-memory "
+                            + "database): it creates the same tables in every mode.");
+        });
         int applied = DeadLetterFlywayMigration.migrate(dataSource, dialect, tablePrefix).migrationsExecuted;
         logger.info("axon-dlq schema ready ({}, prefix [{}], Flyway history [{}], {} migration(s) applied)", dialect,
                     tablePrefix, DeadLetterFlywayMigration.historyTable(tablePrefix), applied);

@@ -41,6 +41,7 @@ import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerA
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.util.UUID;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -89,6 +90,21 @@ public class AxonDlqAutoConfigurationTest {
             // not a web application: no REST API
             assertThat(context).doesNotHaveBean(DeadLetterQueryController.class);
         });
+    }
+
+    /** The default ({@code embedded}) on H2 in PostgreSQL compatibility mode, as applications' tests open it. */
+    @Test
+    void theDefaultCreatesTheSchemaOnH2InPostgreSqlMode() {
+        runner.withPropertyValues("spring.datasource.url=jdbc:h2:mem:pg-mode-" + UUID.randomUUID()
+                                          + ";MODE=PostgreSQL;DB_CLOSE_DELAY=-1", "spring.datasource.username=sa")
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+                  assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Long.class)).isZero();
+                  assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).isZero();
+                  assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_schema_version", Long.class))
+                          .isEqualTo(6);
+              });
     }
 
     @Test

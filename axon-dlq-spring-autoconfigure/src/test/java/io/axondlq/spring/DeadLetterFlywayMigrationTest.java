@@ -6,12 +6,16 @@ import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -69,6 +73,59 @@ class DeadLetterFlywayMigrationTest {
                                                    + "AND \"type\" = 'SQL'", Integer.class)).isEqualTo(6);
             assertThat(jdbc.queryForObject("SELECT lock_count FROM axon_dlq_group_lock", Integer.class))
                     .as("existing rows are kept").isEqualTo(1);
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_schema_version", Integer.class))
+                    .as("beside the record of initialize-schema=always, which is left alone").isEqualTo(6);
+        }
+    }
+
+    /**
+     * The other way round: a schema Flyway mode created, then started with {@code always}. Nothing runs again (V4's
+     * repair would delete letters without a sequence row): what Flyway applied is recorded as such.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.class)
+    void aSchemaFlywayCreatedIsTakenOverByAlwaysWithoutRunningAnythingAgain(TestDatabase kind) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            jdbc.update("INSERT INTO axon_dlq_letter (letter_id, processing_group, sequence_key, sequence_index, "
+                                + "event_identifier, message_type, payload_type, payload, event_timestamp, enqueued_at, "
+                                + "last_touched, attempts, parked) VALUES (?, 'g', 'no-sequence-row', 0, 'e-1', 'event', "
+                                + "'Thing', ?, ?, ?, ?, 0, FALSE)", UUID.randomUUID(), new byte[]{1}, now, now, now);
+
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.ALWAYS, "axon_dlq_").afterPropertiesSet();
+
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Integer.class))
+                    .as("V4 did not run again").isEqualTo(1);
+            assertThat(jdbc.queryForList("SELECT applied_by FROM axon_dlq_schema_version", String.class))
+                    .hasSize(6).containsOnly("flyway");
+            int rows = jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\"", Integer.class);
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\"", Integer.class))
+                    .as("and Flyway mode again finds nothing to do").isEqualTo(rows);
+        }
+    }
+
+    /**
+     * H2 in a compatibility mode: Flyway would run the scripts as they are and fail on a type (BLOB in PostgreSQL mode)
+     * with a half-created schema. The start fails at once, saying what to use instead; that one works.
+     */
+    @Test
+    void flywayModeOnH2InACompatibilityModeFailsTheStartSayingToUseAlways() {
+        try (FreshDatabase db = TestDatabases.fresh(TestDatabase.H2, "PostgreSQL")) {
+            assertThatThrownBy(() -> new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY,
+                                                                     "axon_dlq_").afterPropertiesSet())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("compatibility mode PostgreSQL")
+                    .hasMessageContaining("initialize-schema=always");
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM information_schema.tables WHERE "
+                                                   + "LOWER(table_name) LIKE 'axon_dlq_%'", Integer.class))
+                    .as("nothing created").isZero();
+
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.ALWAYS, "axon_dlq_").afterPropertiesSet();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Integer.class)).isZero();
         }
     }
 
