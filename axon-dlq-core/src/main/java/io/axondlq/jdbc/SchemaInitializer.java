@@ -229,8 +229,9 @@ public final class SchemaInitializer {
         return "axon-dlq could not apply its schema migration " + script + ": [" + sql.lines().findFirst().orElse(sql)
                 + " ...] waited " + lockWait + " for a lock on its table, which other transactions "
                 + "hold (event processor batches, a long transaction, another node's start). Nothing of the "
-                + "migration was applied (on PostgreSQL); start again once they are done, or apply the migration with "
-                + "axon.dlq.jdbc.initialize-schema=flyway or in a maintenance window.";
+                + "migration was applied (on PostgreSQL); start again once they are done, or apply it in a "
+                + "maintenance window with the processors stopped (axon.dlq.jdbc.initialize-schema=flyway, or never "
+                + "and the scripts by hand).";
     }
 
     private static void setLockTimeout(Connection connection, SchemaStatements sql, String value) throws SQLException {
