@@ -67,6 +67,8 @@ public final class SchemaInitializer {
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
 
     private static final Pattern VERSION = Pattern.compile("V(\\d+)__.+");
+    private static final Pattern CREATED_TABLE = Pattern.compile("^\\s*CREATE TABLE IF NOT EXISTS (\\w+)",
+                                                                 Pattern.CASE_INSENSITIVE);
     /** SQLSTATEs of a lock wait that ran out: PostgreSQL's lock_not_available, H2's lock timeout. */
     private static final Set<String> LOCK_TIMEOUT_STATES = Set.of("55P03", "HYT00");
     private static final String APPLIED_BY_INITIALIZER = "initializer";
@@ -159,6 +161,50 @@ public final class SchemaInitializer {
                     jvmLock.unlock();
                 }
             }
+        });
+    }
+
+    /**
+     * What a schema created by someone else lacks: for a start that does not create it ({@code never}, {@code embedded}
+     * on a server database), so that a missing or outdated schema fails the start rather than every batch of events.
+     *
+     * @param missingTables  tables the scripts create that are not in the current schema
+     * @param missingScripts scripts that neither {@code <prefix>schema_version} nor Flyway mode's history records as
+     *                       applied; empty when neither table exists (scripts applied by hand or by the application's
+     *                       own migrations leave no record: only the tables are checked then)
+     */
+    public record SchemaGaps(List<String> missingTables, List<String> missingScripts) {
+
+        public boolean none() {
+            return missingTables.isEmpty() && missingScripts.isEmpty();
+        }
+    }
+
+    /** Reads (never changes) what the scripts would create or record; see {@link SchemaGaps}. */
+    public static SchemaGaps gaps(DataSource dataSource, SqlDialect dialect, String tablePrefix, List<String> scripts) {
+        dialect.statements(tablePrefix); // validates the prefix before it reaches any SQL
+        SchemaStatements sql = SchemaStatements.of(dialect, tablePrefix);
+        List<String> ordered = scripts.stream().distinct().sorted(Comparator.comparingInt(SchemaInitializer::version))
+                                      .toList();
+        List<String> tables = ordered.stream()
+                                     .flatMap(script -> statements(dialect, tablePrefix, script).stream())
+                                     .map(CREATED_TABLE::matcher).filter(Matcher::find).map(m -> m.group(1))
+                                     .distinct().toList();
+        return new JdbcTemplate(dataSource).execute((ConnectionCallback<SchemaGaps>) connection -> {
+            List<String> missingTables = new ArrayList<>();
+            for (String table : tables) {
+                if (!exists(connection, sql.tableExists(), table)) {
+                    missingTables.add(table);
+                }
+            }
+            boolean recorded = exists(connection, sql.tableExists(), sql.versionTable);
+            boolean byFlyway = exists(connection, sql.quotedTableExists(), sql.flywayHistoryTable);
+            Set<String> applied = recorded ? applied(connection, sql) : Set.of();
+            Set<Integer> flywayApplied = byFlyway ? flywayVersions(connection, sql) : Set.of();
+            List<String> missingScripts = !recorded && !byFlyway ? List.of()
+                    : ordered.stream().filter(script -> !applied.contains(script)
+                            && !flywayApplied.contains(version(script))).toList();
+            return new SchemaGaps(missingTables, missingScripts);
         });
     }
 

@@ -48,12 +48,13 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
             migrateWithFlyway();
             return;
         }
-        if (!shouldInitialize()) {
-            return;
-        }
         SqlDialect dialect = SqlDialect.detect(dataSource);
         List<String> scripts = new ArrayList<>(SchemaInitializer.STORE_SCRIPTS);
         scripts.add(OPERATIONS_SCRIPT);
+        if (!shouldInitialize()) {
+            requireSchema(dialect, scripts);
+            return;
+        }
         List<String> applied = SchemaInitializer.initialize(dataSource, dialect, tablePrefix, scripts);
         logger.info("axon-dlq schema ready ({}, prefix [{}], applied {})", dialect, tablePrefix, applied);
     }
@@ -75,6 +76,27 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
         int applied = DeadLetterFlywayMigration.migrate(dataSource, dialect, tablePrefix).migrationsExecuted;
         logger.info("axon-dlq schema ready ({}, prefix [{}], Flyway history [{}], {} migration(s) applied)", dialect,
                     tablePrefix, DeadLetterFlywayMigration.historyTable(tablePrefix), applied);
+    }
+
+    /**
+     * Without its tables every batch of an axon-dlq group would fail and be retried forever while the application
+     * looks healthy: a schema someone else creates is checked at start instead (read only).
+     */
+    private void requireSchema(SqlDialect dialect, List<String> scripts) {
+        SchemaInitializer.SchemaGaps gaps = SchemaInitializer.gaps(dataSource, dialect, tablePrefix, scripts);
+        if (gaps.none()) {
+            return;
+        }
+        String why = mode == InitializeSchema.EMBEDDED
+                ? "axon.dlq.jdbc.initialize-schema=embedded (the default) creates it only in an embedded database"
+                : "axon.dlq.jdbc.initialize-schema=never leaves it to you";
+        String lacks = !gaps.missingTables().isEmpty() ? "lacks the tables " + gaps.missingTables()
+                : "lacks the migrations " + gaps.missingScripts() + " (by its record " + tablePrefix + "schema_version or "
+                        + DeadLetterFlywayMigration.historyTable(tablePrefix) + ")";
+        throw new IllegalStateException(
+                "axon-dlq's schema (table prefix [" + tablePrefix + "]) in this " + dialect + " database " + lacks
+                        + ": " + why + ". Set axon.dlq.jdbc.initialize-schema=always or flyway, or apply the scripts "
+                        + "of " + dialect.schemaLocation() + " before starting.");
     }
 
     boolean shouldInitialize() {
