@@ -2,6 +2,7 @@ package io.axondlq.spring;
 
 import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
 import io.axondlq.core.store.NodeId;
+import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.spring.properties.AutoRetry;
 import io.axondlq.spring.properties.Claim;
 import io.axondlq.spring.properties.Export;
@@ -16,6 +17,7 @@ import io.axondlq.spring.properties.Retry;
 import io.axondlq.spring.properties.RetryJobs;
 import io.axondlq.spring.properties.Security;
 import io.axondlq.spring.properties.Ui;
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
 
@@ -24,13 +26,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Configuration of axon-dlq ({@code axon.dlq.*}). Per-group overrides live under
  * {@code axon.dlq.processing-groups.<group>.*} and fall back to the top-level values.
  */
 @ConfigurationProperties("axon.dlq")
-public class AxonDlqProperties {
+public class AxonDlqProperties implements InitializingBean {
+
+    /** The table names axon-dlq's SQL accepts; the JDBC classes check the same. */
+    private static final Pattern TABLE_PREFIX = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,40}");
 
     /** Whether axon-dlq is active at all. */
     private boolean enabled = true;
@@ -115,6 +121,28 @@ public class AxonDlqProperties {
     /** The operator dashboard in the browser. */
     @NestedConfigurationProperty
     private Ui ui = new Ui();
+
+    /**
+     * Checks, once bound, the values that the store, the module and the jobs would otherwise reject deep inside
+     * Axon's or their own start-up without naming the property.
+     */
+    @Override
+    public void afterPropertiesSet() {
+        if (nodeId == null || nodeId.isBlank()) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.node-id may not be blank, was [" + nodeId + "]; leave it unset for host:pid", null);
+        }
+        Duration lease = claim.getLease();
+        if (lease == null || lease.isZero() || lease.isNegative()) {
+            throw new InvalidDeadLetterPropertyException("axon.dlq.claim.lease must be positive, was " + lease, null);
+        }
+        String prefix = jdbc.getTablePrefix();
+        if (prefix == null || !TABLE_PREFIX.matcher(prefix).matches()) {
+            throw new InvalidDeadLetterPropertyException(
+                    "axon.dlq.jdbc.table-prefix must be a letter or underscore followed by at most 40 letters, digits "
+                            + "or underscores (" + TABLE_PREFIX + "), was [" + prefix + "]", null);
+        }
+    }
 
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }

@@ -288,6 +288,12 @@ public class AxonDlqAutoConfigurationTest {
             "axon.dlq.jdbc.initialize-schema=sometimes                          | axon.dlq.jdbc.initialize-schema",
             "axon.dlq.redelivery.max-letters-per-request=0                      | axon.dlq.redelivery.max-letters-per-request",
             "axon.dlq.redelivery.max-letters-per-request=-3                     | axon.dlq.redelivery.max-letters-per-request",
+            "axon.dlq.claim.lease=0s                                            | axon.dlq.claim.lease",
+            "axon.dlq.claim.lease=-5s                                           | axon.dlq.claim.lease",
+            "'axon.dlq.node-id= '                                               | axon.dlq.node-id",
+            "axon.dlq.node-id=                                                  | axon.dlq.node-id",
+            "axon.dlq.jdbc.table-prefix=bad-prefix;                             | axon.dlq.jdbc.table-prefix",
+            "axon.dlq.jdbc.table-prefix=                                        | axon.dlq.jdbc.table-prefix",
     })
     void badPropertiesFailTheStartNamingTheProperty(String property, String named) {
         runner.withPropertyValues(property).run(context -> {
