@@ -4,23 +4,32 @@ import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.store.DeadLetterLimits;
 import io.axondlq.spring.properties.Backoff;
+import io.axondlq.spring.properties.BackoffOverride;
 import io.axondlq.spring.properties.GroupOverrides;
 import io.axondlq.spring.properties.Limits;
 import io.axondlq.spring.properties.LimitsOverride;
 import io.axondlq.spring.properties.Retry;
 import io.axondlq.spring.properties.RetryOverride;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.util.ClassUtils;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * Turns {@link AxonDlqProperties} into per-group settings, validating everything up front so that a bad property
  * fails the application start with the property's name in the message.
  */
 public class GroupSettingsResolver {
+
+    private static final Logger logger = LoggerFactory.getLogger(GroupSettingsResolver.class);
+    /** A map key Spring Boot binds from the plain dotted form; any other needs brackets. */
+    private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
 
     private final AxonDlqProperties properties;
     private final ClassLoader classLoader;
@@ -34,8 +43,8 @@ public class GroupSettingsResolver {
                                  properties.isClearOnReset());
         limits("axon.dlq.limits", properties.getLimits());
         properties.getProcessingGroups().forEach((group, o) -> {
-            String prefix = "axon.dlq.processing-groups." + group;
-            overrides.put(group, settings(prefix, merge(properties.getRetry(), o.getRetry()),
+            String prefix = groupProperty(group);
+            overrides.put(group, settings(prefix, merge(prefix, properties.getRetry(), o.getRetry()),
                                           o.getIsolation() != null ? o.getIsolation() : properties.getIsolation(),
                                           o.getClearOnReset() != null ? o.getClearOnReset()
                                                   : properties.isClearOnReset()));
@@ -63,7 +72,7 @@ public class GroupSettingsResolver {
     public Map<String, DeadLetterLimits> groupLimits() {
         Map<String, DeadLetterLimits> result = new ConcurrentHashMap<>();
         properties.getProcessingGroups().forEach((group, o) -> {
-            result.put(group, limits("axon.dlq.processing-groups." + group + ".limits",
+            result.put(group, limits(groupProperty(group) + ".limits",
                                      merge(properties.getLimits(), o.getLimits())));
         });
         return result;
@@ -119,19 +128,50 @@ public class GroupSettingsResolver {
         return types;
     }
 
-    private static Retry merge(Retry base, RetryOverride o) {
+    /**
+     * The property prefix of one group's overrides as it is written: {@code axon.dlq.processing-groups.ledger}, or in
+     * brackets when the key has a dot or another character Spring Boot would not keep in the plain form
+     * ({@code axon.dlq.processing-groups[com.acme.orders]}).
+     */
+    public static String groupProperty(String key) {
+        return PLAIN_KEY.matcher(key).matches() ? "axon.dlq.processing-groups." + key
+                : "axon.dlq.processing-groups[" + key + "]";
+    }
+
+    private static Retry merge(String prefix, Retry base, RetryOverride o) {
         Retry merged = new Retry();
         merged.setMaxAttempts(o.getMaxAttempts() != null ? o.getMaxAttempts() : base.getMaxAttempts());
+        BackoffOverride nested = o.getBackoff() != null ? o.getBackoff() : new BackoffOverride();
+        Duration initial = either(prefix + ".retry.backoff.initial", nested.getInitial(),
+                                  prefix + ".retry.backoff-initial", o.getBackoffInitial());
+        Double multiplier = either(prefix + ".retry.backoff.multiplier", nested.getMultiplier(),
+                                   prefix + ".retry.backoff-multiplier", o.getBackoffMultiplier());
+        Duration max = either(prefix + ".retry.backoff.max", nested.getMax(),
+                              prefix + ".retry.backoff-max", o.getBackoffMax());
         Backoff backoff = new Backoff();
-        backoff.setInitial(o.getBackoffInitial() != null ? o.getBackoffInitial() : base.getBackoff().getInitial());
-        backoff.setMultiplier(o.getBackoffMultiplier() != null ? o.getBackoffMultiplier()
-                                      : base.getBackoff().getMultiplier());
-        backoff.setMax(o.getBackoffMax() != null ? o.getBackoffMax() : base.getBackoff().getMax());
+        backoff.setInitial(initial != null ? initial : base.getBackoff().getInitial());
+        backoff.setMultiplier(multiplier != null ? multiplier : base.getBackoff().getMultiplier());
+        backoff.setMax(max != null ? max : base.getBackoff().getMax());
         merged.setBackoff(backoff);
         merged.setNonRetryableExceptions(o.getNonRetryableExceptions() != null ? o.getNonRetryableExceptions()
                                                  : base.getNonRetryableExceptions());
         merged.setSkipExceptions(o.getSkipExceptions() != null ? o.getSkipExceptions() : base.getSkipExceptions());
         return merged;
+    }
+
+    /** A backoff value given nested (as at the top level) or in the deprecated flat form; not both. */
+    private static <T> T either(String nestedName, T nested, String flatName, T flat) {
+        if (flat == null) {
+            return nested;
+        }
+        if (nested != null && !nested.equals(flat)) {
+            throw new InvalidDeadLetterPropertyException(
+                    nestedName + " and " + flatName + " are both set (" + nested + ", " + flat + "); keep only "
+                            + nestedName + " (the flat form is deprecated)", null);
+        }
+        logger.warn("{} is deprecated and will be removed: use {}, shaped as axon.dlq.retry.backoff.*", flatName,
+                    nestedName);
+        return flat;
     }
 
     private static Limits merge(Limits base, LimitsOverride o) {
