@@ -26,6 +26,7 @@ import org.springframework.boot.autoconfigure.jdbc.DataSourceTransactionManagerA
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 import org.springframework.transaction.PlatformTransactionManager;
 
 import java.time.Clock;
@@ -52,6 +53,17 @@ public class AxonDlqAutoConfiguration {
     @ConditionalOnMissingBean
     public GroupSettingsResolver axonDlqGroupSettings(AxonDlqProperties properties) {
         return new GroupSettingsResolver(properties, getClass().getClassLoader());
+    }
+
+    /**
+     * Fails the start when a {@code processing-groups} key or a {@code groups} entry names no processing group, once
+     * Axon has built its processors.
+     */
+    @Bean
+    public ProcessingGroupPropertiesCheck axonDlqProcessingGroupsCheck(AxonDlqProperties properties,
+                                                                       Environment environment,
+                                                                       ObjectProvider<Configuration> axonConfiguration) {
+        return new ProcessingGroupPropertiesCheck(properties, environment, axonConfiguration);
     }
 
     @Bean
@@ -98,7 +110,8 @@ public class AxonDlqAutoConfiguration {
                                                                     Savepoints savepoints,
                                                                     GroupSettingsResolver settings,
                                                                     AxonDlqProperties properties,
-                                                                    List<DeadLetterObserver> observers) {
+                                                                    List<DeadLetterObserver> observers,
+                                                                    ProcessingGroupPropertiesCheck groupsCheck) {
         DeadLetterObserver observer = new CompositeDeadLetterObserver(observers);
         // The store is looked up when Axon starts, not now: the store needs Axon's serializer, a bean of
         // AxonAutoConfiguration, whose @Autowired configureEventHandling needs this module: a cycle otherwise.
@@ -106,7 +119,7 @@ public class AxonDlqAutoConfiguration {
                                                  .store(c -> store.getObject())
                                                  .savepoints(c -> savepoints)
                                                  .observer(c -> observer)
-                                                 .enabledGroups(settings::isEnabled)
+                                                 .enabledGroups(groupsCheck.recording(settings::isEnabled))
                                                  .settings(settings::settings)
                                                  .leaseDuration(properties.getClaim().getLease())
                                                  .nodeId(properties.getNodeId())

@@ -1,0 +1,222 @@
+package io.axondlq.spring;
+
+import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
+import org.axonframework.config.Configuration;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
+import org.springframework.core.env.Environment;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Fails the start when a key of {@code axon.dlq.processing-groups} or an entry of {@code axon.dlq.groups} names no
+ * processing group of the application, instead of ignoring it. The known groups are those Axon builds invokers for:
+ * the module asks about every one of them (through {@link #recording(Predicate)}) while Axon builds its processors,
+ * which {@link #afterSingletonsInstantiated()} has Axon do (its public {@code eventProcessors()}) before checking.
+ * <p>
+ * The keys come from the bound properties and from the property names under {@code axon.dlq.processing-groups}, so
+ * that a key Spring Boot's binder dropped is seen too: a group named after a package ({@code com.acme.orders}),
+ * written without brackets, is read as nested properties of a group {@code com} and binds nothing. Keys match group
+ * names exactly: an environment variable's key arrives lower-cased, and a group can differ from another one in case
+ * only (Axon allows it), so a match ignoring case would depend on which groups exist; the failure says how to write
+ * such a key instead.
+ */
+public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleton {
+
+    static final String GROUPS_PREFIX = "axon.dlq.processing-groups";
+    private static final ConfigurationPropertyName PREFIX = ConfigurationPropertyName.of(GROUPS_PREFIX);
+    private static final int KEY_ELEMENT = PREFIX.getNumberOfElements();
+    /** The first element of every property of a group override (see GroupOverrides). */
+    private static final Set<String> OVERRIDE_PROPERTIES =
+            Set.of("enabled", "retry", "limits", "isolation", "clear-on-reset", "clearonreset");
+
+    private static final Pattern PLAIN_ELEMENT = Pattern.compile("[A-Za-z0-9_-]+");
+
+    private final AxonDlqProperties properties;
+    private final Environment environment;
+    private final ObjectProvider<Configuration> axonConfiguration;
+    private final Set<String> groups = Collections.synchronizedSet(new TreeSet<>());
+    private volatile boolean attached;
+
+    public ProcessingGroupPropertiesCheck(AxonDlqProperties properties, Environment environment,
+                                          ObjectProvider<Configuration> axonConfiguration) {
+        this.properties = properties;
+        this.environment = environment;
+        this.axonConfiguration = axonConfiguration;
+    }
+
+    /** The module's group predicate, noting every group it is asked about. */
+    public Predicate<String> recording(Predicate<String> enabledGroups) {
+        attached = true;
+        return group -> {
+            groups.add(group);
+            return enabledGroups.test(group);
+        };
+    }
+
+    /** The processing groups the module has been asked about so far, sorted. */
+    public Set<String> knownGroups() {
+        synchronized (groups) {
+            return Collections.unmodifiableSet(new TreeSet<>(groups));
+        }
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        if (!attached) {
+            return; // a module of the application's own: axon-dlq's properties do not choose its groups
+        }
+        Map<String, Written> keys = configuredKeys();
+        if (keys.isEmpty() && properties.getGroups().isEmpty()) {
+            return;
+        }
+        Configuration axon = axonConfiguration.getIfAvailable();
+        if (axon == null) {
+            return;
+        }
+        // Builds every processor now (Axon would at its start): each group's invoker asks the module about it.
+        axon.eventProcessingConfiguration().eventProcessors();
+        check(keys);
+    }
+
+    void check(Map<String, Written> keys) {
+        Set<String> known = knownGroups();
+        List<String> problems = new ArrayList<>();
+        keys.forEach((key, written) -> {
+            if (!known.contains(key)) {
+                problems.add(unknownKey(key, written, known));
+            }
+        });
+        for (String entry : properties.getGroups()) {
+            if (!known.contains(entry)) {
+                problems.add("axon.dlq.groups entry [" + entry + "] names no processing group of this application"
+                                     + differsInCase(entry, known, false));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidDeadLetterPropertyException(
+                    String.join("; ", problems) + ". " + (known.isEmpty() ? "This application has no processing groups"
+                            : "Its processing groups: " + known) + ".", null);
+        }
+    }
+
+    private static String unknownKey(String key, Written written, Set<String> known) {
+        StringBuilder message = new StringBuilder(GroupSettingsResolver.groupProperty(key));
+        if (written != null) {
+            message.append(" (from ").append(written.describe()).append(')');
+        }
+        message.append(" names no processing group of this application");
+        if (written != null) {
+            message.append(dotted(written, known));
+        }
+        message.append(differsInCase(key, known, true));
+        return message.toString();
+    }
+
+    /** A group name with dots split by the binder into nested properties: the same property in brackets. */
+    private static String dotted(Written written, Set<String> known) {
+        ConfigurationPropertyName name = written.name();
+        int elements = name.getNumberOfElements();
+        StringBuilder group = new StringBuilder(name.getElement(KEY_ELEMENT, Form.ORIGINAL));
+        for (int last = KEY_ELEMENT + 1; last < elements - 1; last++) {
+            group.append('.').append(name.getElement(last, Form.ORIGINAL));
+            if (known.contains(group.toString())) {
+                StringBuilder rest = new StringBuilder();
+                for (int i = last + 1; i < elements; i++) {
+                    String element = name.getElement(i, Form.ORIGINAL);
+                    rest.append(name.isNumericIndex(i) ? "[" + element + "]" : "." + element);
+                }
+                return ". Processing group [" + group + "] has dots, which Spring Boot reads as nested properties: "
+                        + "write the group in brackets, " + GROUPS_PREFIX + "[" + group + "]" + rest
+                        + " (in YAML the key \"[" + group + "]\" under processing-groups)";
+            }
+        }
+        if (elements > KEY_ELEMENT + 1
+                && !OVERRIDE_PROPERTIES.contains(name.getElement(KEY_ELEMENT + 1, Form.UNIFORM))
+                && !OVERRIDE_PROPERTIES.contains(name.getElement(KEY_ELEMENT + 1, Form.DASHED))) {
+            return ". A group name with dots must be written in brackets: " + GROUPS_PREFIX
+                    + "[<group>].<property>";
+        }
+        return "";
+    }
+
+    private static String differsInCase(String key, Set<String> known, boolean mapKey) {
+        List<String> sameButCase = known.stream().filter(key::equalsIgnoreCase).toList();
+        if (sameButCase.isEmpty()) {
+            return "";
+        }
+        String hint = ". " + (sameButCase.size() == 1 ? "Processing group " + sameButCase
+                : "Processing groups " + sameButCase) + " differ" + (sameButCase.size() == 1 ? "s" : "")
+                + " only in case; names are matched exactly";
+        if (mapKey) {
+            String group = sameButCase.get(0);
+            hint += " (two groups may differ only in case). An environment variable cannot give a key in upper case "
+                    + "(Spring Boot lower-cases it): set it in application.properties or YAML, or in "
+                    + "SPRING_APPLICATION_JSON, e.g. {\"axon.dlq.processing-groups\":{\"" + group
+                    + "\":{\"enabled\":false}}}";
+        }
+        return hint;
+    }
+
+    /**
+     * Every key under {@code axon.dlq.processing-groups}: those bound, and those only a property name shows (with the
+     * first such name, to quote it back).
+     */
+    Map<String, Written> configuredKeys() {
+        Map<String, Written> keys = new LinkedHashMap<>();
+        for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+            if (!(source instanceof IterableConfigurationPropertySource iterable)) {
+                continue;
+            }
+            iterable.stream().filter(PREFIX::isAncestorOf).forEach(name -> {
+                String key = name.getElement(KEY_ELEMENT, Form.ORIGINAL);
+                keys.computeIfAbsent(key, k -> {
+                    ConfigurationProperty property = source.getConfigurationProperty(name);
+                    Object origin = property == null ? null : property.getOrigin();
+                    return new Written(name, origin == null ? null : origin.toString());
+                });
+            });
+        }
+        for (String key : properties.getProcessingGroups().keySet()) {
+            keys.putIfAbsent(key, null);
+        }
+        return keys;
+    }
+
+    /** A property as written: its name, and where it came from when Spring Boot knows. */
+    record Written(ConfigurationPropertyName name, String origin) {
+
+        String describe() {
+            String written = original(name);
+            return origin == null ? written : origin.contains(written) ? origin : written + ", " + origin;
+        }
+    }
+
+    /** The name with its elements as written (toString() gives them in lower case). */
+    static String original(ConfigurationPropertyName name) {
+        StringBuilder result = new StringBuilder();
+        for (int i = 0; i < name.getNumberOfElements(); i++) {
+            String element = name.getElement(i, Form.ORIGINAL);
+            if (name.isNumericIndex(i) || !PLAIN_ELEMENT.matcher(element).matches()) {
+                result.append('[').append(element).append(']');
+            } else {
+                result.append(i == 0 ? "" : ".").append(element);
+            }
+        }
+        return result.toString();
+    }
+}
