@@ -60,9 +60,8 @@ public class AxonDlqAutoConfiguration {
      * Axon has built its processors.
      */
     @Bean
-    public ProcessingGroupPropertiesCheck axonDlqProcessingGroupsCheck(AxonDlqProperties properties,
-                                                                       Environment environment,
-                                                                       ObjectProvider<Configuration> axonConfiguration) {
+    public ProcessingGroupPropertiesCheck axonDlqProcessingGroupsCheck(
+            AxonDlqProperties properties, Environment environment, ObjectProvider<Configuration> axonConfiguration) {
         return new ProcessingGroupPropertiesCheck(properties, environment, axonConfiguration);
     }
 

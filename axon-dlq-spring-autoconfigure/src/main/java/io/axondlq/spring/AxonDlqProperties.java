@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
 
 /**
  * Configuration of axon-dlq ({@code axon.dlq.*}). Per-group overrides live under
- * {@code axon.dlq.processing-groups.<group>.*} and fall back to the top-level values.
+ * {@code axon.dlq.processing-groups.<group>.*} ({@code axon.dlq.processing-groups[<group>].*} when the group name has
+ * dots) and fall back to the top-level values.
  */
 @ConfigurationProperties("axon.dlq")
 public class AxonDlqProperties implements InitializingBean {
@@ -48,8 +49,10 @@ public class AxonDlqProperties implements InitializingBean {
     private String nodeId = NodeId.local();
 
     /**
-     * Processing groups that use the dead-letter queue. Empty means every processing group of a tracking or pooled
-     * streaming processor.
+     * Processing groups that use the dead-letter queue, by exact name. Empty means every processing group, and a group
+     * in a subscribing processor then fails the start (axon-dlq needs a tracking or pooled streaming processor): list
+     * the groups here, or exclude that one with its processing-groups entry's enabled=false. An entry that names no
+     * processing group of the application fails the start.
      */
     private List<String> groups = new ArrayList<>();
 
@@ -75,7 +78,14 @@ public class AxonDlqProperties implements InitializingBean {
      */
     private boolean clearOnReset = true;
 
-    /** Per-processing-group overrides of retry, limits, isolation and clear-on-reset. */
+    /**
+     * Per-processing-group overrides of enabled, retry, limits, isolation and clear-on-reset, keyed by the exact group
+     * name. A name with dots (Axon names a group without @ProcessingGroup after the handler's package) goes in
+     * brackets: axon.dlq.processing-groups[com.acme.orders].enabled=false (in YAML the key
+     * "[com.acme.orders]"). Environment variables give keys in lower case: a group with upper-case letters
+     * needs SPRING_APPLICATION_JSON or a configuration file. A key that names no processing group of the application
+     * fails the start.
+     */
     private Map<String, GroupOverrides> processingGroups = new LinkedHashMap<>();
 
     /** Redelivery lease settings. */
