@@ -110,7 +110,8 @@ public class AxonDlqAutoConfiguration {
                                                                     GroupSettingsResolver settings,
                                                                     AxonDlqProperties properties,
                                                                     List<DeadLetterObserver> observers,
-                                                                    ProcessingGroupPropertiesCheck groupsCheck) {
+                                                                    ProcessingGroupPropertiesCheck groupsCheck,
+                                                                    ObjectProvider<DeadLetterOperations> operations) {
         DeadLetterObserver observer = new CompositeDeadLetterObserver(observers);
         // The store is looked up when Axon starts, not now: the store needs Axon's serializer, a bean of
         // AxonAutoConfiguration, whose @Autowired configureEventHandling needs this module: a cycle otherwise.
@@ -118,6 +119,9 @@ public class AxonDlqAutoConfiguration {
                                                  .store(c -> store.getObject())
                                                  .savepoints(c -> savepoints)
                                                  .observer(c -> observer)
+                                                 // Axon's sequencedDeadLetterProcessor(group): audited as redeliveries.
+                                                 .queueRecorder(c -> operations.stream().findFirst().map(
+                                                         DeadLetterOperations::axonProcessingRecorder).orElse(null))
                                                  .enabledGroups(groupsCheck.recording(settings::isEnabled))
                                                  .settings(settings::settings)
                                                  .leaseDuration(properties.getClaim().getLease())

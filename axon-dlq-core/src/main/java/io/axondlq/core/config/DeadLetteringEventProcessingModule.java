@@ -8,6 +8,7 @@ import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.NodeId;
+import io.axondlq.core.store.QueueProcessingRecorder;
 import io.axondlq.core.tx.Savepoints;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
@@ -66,6 +67,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
     private final Function<Configuration, DeadLetterStore> storeFactory;
     private final Function<Configuration, Savepoints> savepointsFactory;
     private final Function<Configuration, DeadLetterObserver> observerFactory;
+    private final Function<Configuration, QueueProcessingRecorder> queueRecorderFactory;
     private final Predicate<String> enabledGroups;
     private final Function<String, GroupSettings> settings;
     private final Duration leaseDuration;
@@ -83,6 +85,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         this.storeFactory = builder.storeFactory;
         this.savepointsFactory = builder.savepointsFactory;
         this.observerFactory = builder.observerFactory;
+        this.queueRecorderFactory = builder.queueRecorderFactory;
         this.enabledGroups = builder.enabledGroups;
         this.settings = builder.settings;
         this.leaseDuration = builder.leaseDuration;
@@ -156,7 +159,10 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             throw conflict(processingGroup);
         }
         return c -> {
-            GroupDeadLetterQueue queue = GroupDeadLetterQueue.create(store(), processingGroup);
+            // Axon's sequencedDeadLetterProcessor(group) processes through this queue: counted and audited there.
+            GroupDeadLetterQueue queue = GroupDeadLetterQueue.create(store(), processingGroup)
+                                                             .observedBy(observerFactory.apply(c),
+                                                                         () -> queueRecorderFactory.apply(c));
             synchronized (ownQueues) {
                 ownQueues.add(queue);
             }
@@ -355,6 +361,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         private Function<Configuration, DeadLetterStore> storeFactory;
         private Function<Configuration, Savepoints> savepointsFactory = c -> Savepoints.NONE;
         private Function<Configuration, DeadLetterObserver> observerFactory = c -> DeadLetterObserver.NOOP;
+        private Function<Configuration, QueueProcessingRecorder> queueRecorderFactory =
+                c -> QueueProcessingRecorder.NONE;
         private Predicate<String> enabledGroups = group -> true;
         private Function<String, GroupSettings> settings = group -> GroupSettings.DEFAULT;
         private Duration leaseDuration = Duration.ofSeconds(30);
@@ -384,6 +392,18 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
 
         public Builder observer(Function<Configuration, DeadLetterObserver> observerFactory) {
             this.observerFactory = require(observerFactory, "observerFactory");
+            return this;
+        }
+
+        /**
+         * Hears, in its transaction, each letter Axon's own dead-letter processing resolves
+         * ({@code EventProcessingConfiguration.sequencedDeadLetterProcessor(group)}, which this module keeps working
+         * on the group's queue): give it {@code DeadLetterOperations::axonProcessingRecorder} to audit those letters
+         * like every other redelivery. Asked at each letter, so it may look the operations up late. Defaults to none.
+         * The observer hears those letters anyway ({@code redelivered}, {@code redeliveryFailed}).
+         */
+        public Builder queueRecorder(Function<Configuration, QueueProcessingRecorder> queueRecorderFactory) {
+            this.queueRecorderFactory = require(queueRecorderFactory, "queueRecorderFactory");
             return this;
         }
 

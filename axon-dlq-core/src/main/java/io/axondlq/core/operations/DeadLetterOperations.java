@@ -14,6 +14,7 @@ import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
+import io.axondlq.core.store.QueueProcessingRecorder;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -37,6 +38,10 @@ import java.util.function.Supplier;
 public class DeadLetterOperations {
 
     public static final String ANONYMOUS = "anonymous";
+    /** Actor of what no person asked for directly: automatic retries, job ends, Axon's dead-letter processor. */
+    public static final String SYSTEM = "system";
+    /** {@code via} parameter of the letters Axon's own dead-letter processing resolves. */
+    public static final String AXON_DEAD_LETTER_PROCESSOR = "axon-dead-letter-processor";
     /** Letters one synchronous sequence redelivery handles at most, unless configured otherwise. */
     public static final int DEFAULT_MAX_LETTERS_PER_REQUEST = 1000;
 
@@ -312,6 +317,18 @@ public class DeadLetterOperations {
                                              RedeliveryRecorder also) {
         return redeliverer().redeliver(processingGroup, sequenceKey,
                                        audit.redeliveryRecorder(OperationsAudit.actor(actor), also));
+    }
+
+    /**
+     * Audits the letters Axon's own dead-letter processing resolves
+     * ({@code EventProcessingConfiguration.sequencedDeadLetterProcessor(group)}, i.e.
+     * {@code GroupDeadLetterQueue.process}), for {@code GroupDeadLetterQueue.observedBy}: each letter's outcome as
+     * {@value #REDELIVER_LETTER} by {@value #SYSTEM} with parameter {@code via} = {@value #AXON_DEAD_LETTER_PROCESSOR},
+     * in the transaction of the letter's eviction or requeue (Axon's unit of work), or one of its own without one.
+     * The queue, not this service, tells the observer (once that transaction commits).
+     */
+    public QueueProcessingRecorder axonProcessingRecorder() {
+        return audit.queueProcessingRecorder(SYSTEM, AXON_DEAD_LETTER_PROCESSOR);
     }
 
     /** Most letters one synchronous sequence redelivery handles. */

@@ -5,7 +5,9 @@ import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.QueueProcessingRecorder;
 import io.axondlq.core.store.StoredLetter;
+import org.axonframework.messaging.deadletter.Cause;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -105,6 +107,30 @@ final class OperationsAudit {
         };
     }
 
+    /**
+     * Writes each letter's outcome of Axon's own dead-letter processing ({@code GroupDeadLetterQueue.process}, which
+     * {@code sequencedDeadLetterProcessor(group)} calls) as {@value DeadLetterOperations#REDELIVER_LETTER} with
+     * parameter {@code via}: in the transaction that records the outcome (Axon's unit of work), or in one of its own
+     * when the caller runs without one.
+     */
+    QueueProcessingRecorder queueProcessingRecorder(String actor, String via) {
+        return new QueueProcessingRecorder() {
+            @Override
+            public void redelivered(StoredLetter letter) {
+                recordCommitted(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(),
+                                parameters(letter).put("via", via).json(), SUCCESS, "redelivered and removed by " + via);
+            }
+
+            @Override
+            public void failed(StoredLetter letter, Throwable cause) {
+                recordCommitted(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(),
+                                parameters(letter).put("via", via).json(), FAILURE,
+                                "kept with attempt " + (letter.attempts() + 1) + " by " + via
+                                        + (cause == null ? "" : ": " + typeOf(cause)));
+            }
+        };
+    }
+
     /** Per-letter entries first, then {@code also} in the same transaction. */
     RedeliveryRecorder redeliveryRecorder(String actor, RedeliveryRecorder also) {
         RedeliveryRecorder letters = redeliveryRecorder(actor);
@@ -132,6 +158,11 @@ final class OperationsAudit {
                 also.concluded(result);
             }
         };
+    }
+
+    /** The failure's type, never its message; Axon's enqueue policy hands over the cause wrapped as a {@link Cause}. */
+    private static String typeOf(Throwable cause) {
+        return cause instanceof Cause wrapped ? wrapped.type() : cause.getClass().getName();
     }
 
     private static AuditParameters parameters(StoredLetter letter) {

@@ -1,5 +1,6 @@
 package io.axondlq.core.store;
 
+import io.axondlq.core.observe.DeadLetterObserver;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.deadletter.Cause;
@@ -11,11 +12,14 @@ import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 import org.axonframework.messaging.deadletter.WrongDeadLetterTypeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -30,6 +34,12 @@ import java.util.function.UnaryOperator;
  * Unlike Axon's JDBC queue, {@link #process(Predicate, Function)} looks at every claimable sequence, not the first
  * ten, and sequences are paged by key, so large sequences are returned exactly once each. Processing holds a lease
  * (database time) on the sequence, and every eviction or requeue it makes is fenced by that lease.
+ * <p>
+ * {@link #observedBy} gives the queue a {@link DeadLetterObserver} and a {@link QueueProcessingRecorder} (axon-dlq's
+ * event processing module gives its queues the application's, so that Axon's
+ * {@code sequencedDeadLetterProcessor(group)} is counted and audited like every other redelivery): a letter the
+ * processing task evicts is a successful redelivery, one it requeues a failed one. The recorder hears it in the
+ * transaction of the eviction or requeue; the observer once that transaction has committed (at once without one).
  */
 public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<EventMessage<?>> {
 
@@ -39,13 +49,18 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
     private final String processingGroup;
     private final Duration claimDuration;
     private final int pageSize;
+    private final DeadLetterObserver observer;
+    private final Supplier<? extends QueueProcessingRecorder> recorder;
 
     private GroupDeadLetterQueue(DeadLetterStore store, String processingGroup, Duration claimDuration,
-                                 int pageSize) {
+                                 int pageSize, DeadLetterObserver observer,
+                                 Supplier<? extends QueueProcessingRecorder> recorder) {
         this.store = store;
         this.processingGroup = processingGroup;
         this.claimDuration = claimDuration;
         this.pageSize = pageSize;
+        this.observer = observer;
+        this.recorder = recorder;
     }
 
     /**
@@ -66,11 +81,26 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
         if (pageSize < 1) {
             throw new AxonConfigurationException("pageSize must be >= 1, was " + pageSize);
         }
-        return new GroupDeadLetterQueue(store, processingGroup, claimDuration, pageSize);
+        return new GroupDeadLetterQueue(store, processingGroup, claimDuration, pageSize, DeadLetterObserver.NOOP,
+                                        () -> QueueProcessingRecorder.NONE);
     }
 
     public static GroupDeadLetterQueue create(DeadLetterStore store, String processingGroup) {
         return create(store, processingGroup, Duration.ofSeconds(30), 100);
+    }
+
+    /**
+     * This queue, with {@link #process} reporting each letter's outcome: to {@code recorder} in the transaction that
+     * records it, to {@code observer} ({@code redelivered}, {@code redeliveryFailed}) once that transaction commits.
+     *
+     * @param recorder asked at each outcome (it may be looked up late, e.g. a bean built after Axon's configuration);
+     *                 null from it means {@link QueueProcessingRecorder#NONE}
+     */
+    public GroupDeadLetterQueue observedBy(DeadLetterObserver observer,
+                                           Supplier<? extends QueueProcessingRecorder> recorder) {
+        return new GroupDeadLetterQueue(store, processingGroup, claimDuration, pageSize,
+                                        Objects.requireNonNull(observer, "observer"),
+                                        Objects.requireNonNull(recorder, "recorder"));
     }
 
     public String processingGroup() {
@@ -243,12 +273,18 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
                 for (StoredLetter current : page) {
                     EnqueueDecision<EventMessage<?>> decision = task.apply(current);
                     if (decision.shouldEnqueue()) {
+                        Throwable cause = decision.enqueueCause().orElse(null);
                         StoredLetter updated = updated(current, letter -> decision.withDiagnostics(letter)
-                                .withCause(decision.enqueueCause().orElse(null)));
+                                .withCause(cause));
                         store.requeueLeased(claim, updated, attemptOf(current, updated), claimDuration);
+                        recorder().failed(current, cause);
+                        afterCommit(() -> observer.redeliveryFailed(processingGroup, messageOf(current), cause));
                         return false;
                     }
-                    if (store.removeLeased(claim, current, claimDuration) == 0) {
+                    long left = store.removeLeased(claim, current, claimDuration);
+                    recorder().redelivered(current);
+                    afterCommit(() -> observer.redelivered(processingGroup, messageOf(current)));
+                    if (left == 0) {
                         return true;
                     }
                 }
@@ -262,6 +298,38 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
             return false;
         } finally {
             store.release(claim);
+        }
+    }
+
+    private QueueProcessingRecorder recorder() {
+        QueueProcessingRecorder current = recorder.get();
+        return current == null ? QueueProcessingRecorder.NONE : current;
+    }
+
+    /**
+     * Runs {@code notification} once the transaction the letter's outcome was written in commits (never when it rolls
+     * back: a lost lease marks it rollback-only), or now when there is none (the write is already durable).
+     */
+    private static void afterCommit(Runnable notification) {
+        if (TransactionSynchronizationManager.isSynchronizationActive()
+                && TransactionSynchronizationManager.isActualTransactionActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    notification.run();
+                }
+            });
+        } else {
+            notification.run();
+        }
+    }
+
+    /** The letter's event for the observer, which may ignore it; null rather than a failure after the change. */
+    private static EventMessage<?> messageOf(StoredLetter letter) {
+        try {
+            return letter.message();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 
