@@ -55,6 +55,11 @@ final class CheckpointBatch {
      */
     private final List<Runnable> notifications = new ArrayList<>();
     /**
+     * Observer calls no rollback to a checkpoint can undo any more (isolated events, re-run events that stay): made
+     * when the batch commits, dropped when it rolls back (the processor runs its events again).
+     */
+    private final List<Runnable> kept = new ArrayList<>();
+    /**
      * Followers of parked sequences handed in since the checkpoint (or the last flush), per group in arrival order:
      * appended in one batched statement per group instead of one round trip each. Nothing observable happens to them
      * in between (no handler runs), so appending them later changes nothing, unless the sequence turns out drained;
@@ -85,7 +90,7 @@ final class CheckpointBatch {
             root.onPrepareCommit(u -> beforeCommit.accept(batch));
             // What the batch's commit keeps is reported then; a batch the processor rolls back reports nothing.
             root.afterCommit(u -> batch.flushNotifications());
-            root.onRollback(u -> batch.discardNotifications());
+            root.onRollback(u -> batch.discardAllNotifications());
             return batch;
         });
     }
@@ -99,12 +104,15 @@ final class CheckpointBatch {
         return !unsupported && phase == Phase.ISOLATE;
     }
 
-    /** Runs {@code notification} now, or once the events since the checkpoint can no longer be rolled back. */
+    /**
+     * Runs {@code notification} once the batch commits; dropped by a rollback to the checkpoint while the checkpoint
+     * can still undo the event, and by the batch's rollback.
+     */
     void report(Runnable notification) {
         if (checkpointed()) {
             notifications.add(notification);
         } else {
-            notification.run();
+            kept.add(notification);
         }
     }
 
@@ -141,13 +149,27 @@ final class CheckpointBatch {
         deferredKeys.clear();
     }
 
+    /** A rollback to the checkpoint: the re-run makes these calls again. */
     void discardNotifications() {
         notifications.clear();
     }
 
-    void flushNotifications() {
-        List<Runnable> pending = List.copyOf(notifications);
+    /** The events since the checkpoint stay: their calls wait for the batch's commit with the others. */
+    void keepNotifications() {
+        kept.addAll(notifications);
         notifications.clear();
+    }
+
+    private void discardAllNotifications() {
+        notifications.clear();
+        kept.clear();
+    }
+
+    /** The batch committed. */
+    void flushNotifications() {
+        keepNotifications();
+        List<Runnable> pending = List.copyOf(kept);
+        kept.clear();
         pending.forEach(Runnable::run);
     }
 

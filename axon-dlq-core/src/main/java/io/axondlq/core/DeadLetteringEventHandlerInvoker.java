@@ -221,11 +221,17 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         return drained;
     }
 
-    /** Tells the observer, deferred while a checkpoint can still undo the event (see {@link CheckpointBatch}). */
-    private static void report(Runnable notification) {
+    /**
+     * Tells the observer about what the batch's transaction holds (a letter, a parked event, a skip): once the batch
+     * commits, never for a batch (or a checkpoint) that rolls back and is run again, so that each is counted once (see
+     * {@link CheckpointBatch}). Without a transaction, at once: nothing is undone then.
+     */
+    private void report(Runnable notification) {
         CheckpointBatch batch = CheckpointBatch.current();
         if (batch != null) {
             batch.report(notification);
+        } else if (transactional && CurrentUnitOfWork.isStarted()) {
+            CurrentUnitOfWork.get().root().afterCommit(u -> notification.run());
         } else {
             notification.run();
         }
@@ -351,7 +357,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         if (decision.action() == RetryDecision.Action.SKIP) {
             logger.warn("Processing group [{}] skips event [{}] after {} failed attempt(s): {}",
                         processingGroup, message.getIdentifier(), history.size(), failure.toString());
-            observer.skipped(processingGroup, message, failure);
+            report(() -> observer.skipped(processingGroup, message, failure));
             return;
         }
         try {
@@ -368,7 +374,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         parkedKeys(segment).put(key, marks.incrementAndGet());
         logger.warn("Processing group [{}] dead-lettered event [{}] of sequence [{}] after {} attempt(s): {}",
                     processingGroup, message.getIdentifier(), key, history.size(), failure.toString());
-        observer.deadLettered(processingGroup, message, failure, history.size());
+        // Reported with the batch's commit: a batch that fails later (a full queue, a database error) rolls the
+        // letter back, and its retry dead-letters the event again.
+        report(() -> observer.deadLettered(processingGroup, message, failure, history.size()));
     }
 
     private void invokeTagged(EventMessage<?> message) throws Exception {

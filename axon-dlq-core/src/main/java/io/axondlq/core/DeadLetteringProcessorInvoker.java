@@ -260,8 +260,8 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
                 failingIsOwn = false;
             }
         }
-        // The re-run events stay now: report them before the isolated event's own calls.
-        batch.flushNotifications();
+        // The re-run events stay now (reported with the batch's commit, before the isolated event's own calls).
+        batch.keepNotifications();
         batch.phase = CheckpointBatch.Phase.ISOLATE;
         try {
             // The followers the re-run deferred go first (reported at once, as nothing rolls them back now): the
