@@ -99,14 +99,16 @@ final class QueueFullFixture implements AutoCloseable {
     }
 
     QueueFullFixture start() {
+        return start(DeadLetteringEventHandlerInvoker.Isolation.SAVEPOINT_PER_ATTEMPT);
+    }
+
+    QueueFullFixture start(DeadLetteringEventHandlerInvoker.Isolation isolation) {
         ExponentialBackoffRetryPolicy retry = ExponentialBackoffRetryPolicy.builder()
                                                                           .maxAttempts(2)
                                                                           .initialBackoff(Duration.ofMillis(1))
                                                                           .maxBackoff(Duration.ofMillis(2))
                                                                           .build();
-        GroupSettings settings = new GroupSettings(retry,
-                                                   DeadLetteringEventHandlerInvoker.Isolation.SAVEPOINT_PER_ATTEMPT,
-                                                   false);
+        GroupSettings settings = new GroupSettings(retry, isolation, false);
         module = DeadLetteringEventProcessingModule.builder()
                                                    .store(store)
                                                    .savepoints(c -> new JdbcSavepoints(dataSource))
@@ -133,6 +135,15 @@ final class QueueFullFixture implements AutoCloseable {
         config = configurer.buildConfiguration();
         config.start();
         return this;
+    }
+
+    /** Stops the processor: events published meanwhile are read together, in one batch, by {@link #resume()}. */
+    void pause() {
+        config.eventProcessingConfiguration().eventProcessor(PROCESSOR).orElseThrow().shutDown();
+    }
+
+    void resume() {
+        config.eventProcessingConfiguration().eventProcessor(PROCESSOR).orElseThrow().start();
     }
 
     DeadLetteringEventProcessingModule module() {

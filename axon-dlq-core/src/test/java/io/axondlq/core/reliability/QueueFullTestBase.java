@@ -14,6 +14,8 @@ import org.axonframework.eventhandling.Segment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
@@ -168,6 +170,46 @@ abstract class QueueFullTestBase extends DatabaseTestBase {
         System.out.printf("[reliability] RESULT sequence full (%s): %d overflow callbacks, resumed after eviction, "
                                   + "%d/%d events handled, dead-lettered or evicted by the operator%n", testDatabase,
                           overflowed.get(), accounted, published);
+    }
+
+    /**
+     * A batch that dead-letters an event and then fails as a whole (a follower of a full sequence overflows) rolls the
+     * letter back: {@code deadLettered} (the {@code axon.dlq.enqueued} metric) must not count it, however often the
+     * processor retries the batch, and counts it once when a retry commits it. The processor is paused while both
+     * events are published, so that its first batch holds both.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DeadLetteringEventHandlerInvoker.Isolation.class)
+    void aDeadLetterOfABatchThatOverflowsIsCountedOnlyOnceItCommits(DeadLetteringEventHandlerInvoker.Isolation isolation) {
+        fixture.close();
+        fixture = new QueueFullFixture(testDatabase, dataSource, new DeadLetterLimits(2, 3), observer).start(isolation);
+        String full = aggregate("full-", 0);
+        String poisoned = aggregate("fresh-poison-", 0);
+        fixture.handler.poisoned.addAll(List.of(full, poisoned));
+        fixture.publish(full, full, full);
+        await().atMost(Duration.ofSeconds(30)).until(() -> fixture.letters(full) == 3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> deadLettered.get() == 1);
+        overflowed.set(0);
+
+        // One batch of one segment: the poisoned event is dead-lettered, then the full sequence's next one overflows.
+        fixture.pause();
+        fixture.publish(poisoned, full);
+        fixture.resume();
+        await().atMost(Duration.ofSeconds(60)).until(() -> overflowed.get() >= 3);
+        // Retries may split the batch, so the poisoned event's letter may commit on its own meanwhile: never counted
+        // before that (counter read first, then the letters).
+        int counted = deadLettered.get();
+        assertThat(counted).as("dead letters counted while the batch keeps rolling back")
+                           .isLessThanOrEqualTo(1 + (int) fixture.letters(poisoned));
+
+        // Space again: the batch commits, with the poisoned event's letter and the full sequence's event live.
+        fixture.store.evictSequence(QueueFullFixture.GROUP, fixture.store.sequenceKey(full));
+        await().atMost(Duration.ofSeconds(90)).until(() -> fixture.letters(poisoned) == 1
+                && fixture.letters(full) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> deadLettered.get() >= 3);
+        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> true);
+        assertThat(deadLettered.get()).as("the first letter, the poisoned event, the full sequence's new letter")
+                                      .isEqualTo(3);
     }
 
     private static int segmentOf(String aggregateId) {
