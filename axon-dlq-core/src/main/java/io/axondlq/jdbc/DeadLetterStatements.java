@@ -1,5 +1,6 @@
 package io.axondlq.jdbc;
 
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -398,9 +399,33 @@ abstract class DeadLetterStatements {
     /**
      * Due sequences for automatic retry: unclaimed, fewer retries than {@code scheduled}, and last touched or retried
      * at least {@code schedule[retries]} ago by the database's clock, the caller passing the waits in milliseconds as
-     * {@code :wait<k>}.
+     * {@code :wait<k>}; least recently touched first.
+     * <p>
+     * Reads what is due only (V7): one index range per step k of the schedule, over the sequences with k automatic
+     * retries ({@code auto_retries}) whose schedule base ({@code retry_base_at}, the later of the last touch and the
+     * last automatic retry, computed by the database) is {@code schedule[k]} or more in the past. Sequences whose
+     * schedule is used up (k &ge; {@code scheduled}), and those not due yet, are not read; the sort is over the due
+     * ones. The waits stay configuration: a changed schedule applies to every sequence at the next poll.
      */
     String dueForAutomaticRetry(int scheduled) {
+        StringBuilder due = new StringBuilder();
+        for (int k = 0; k < scheduled; k++) {
+            due.append(k == 0 ? "" : " UNION ALL ")
+               .append("SELECT s.sequence_key, s.last_touched, s.auto_retries AS retries FROM ").append(sequenceTable)
+               .append(" s WHERE s.processing_group = :processing_group AND s.auto_retries = ").append(k)
+               .append(" AND s.retry_base_at <= ").append(plusMillis(now(), "(0 - :wait" + k + ")"))
+               .append(" AND (s.claim_owner IS NULL OR s.claim_until < ").append(now()).append(')');
+        }
+        return "SELECT d.sequence_key, d.retries FROM (" + due + ") d ORDER BY d.last_touched, d.sequence_key "
+                + "LIMIT :limit";
+    }
+
+    /**
+     * {@link #dueForAutomaticRetry(int)} on a schema without V7 (its columns absent): every sequence of the group in
+     * last-touched order, each probed in {@code auto_retry}. Its cost grows with the sequences whose schedule is used
+     * up; the store logs that V7 should be applied.
+     */
+    String dueForAutomaticRetryWithoutV7(int scheduled) {
         String retries = "COALESCE(a.retries, 0)";
         // touched_at is the database's time of the last touch; NULL on rows written before V6.
         String touched = "COALESCE(s.touched_at, s.last_touched)";
@@ -416,6 +441,25 @@ abstract class DeadLetterStatements {
                 + "AND " + retries + " < :scheduled "
                 + "AND (s.claim_owner IS NULL OR s.claim_until < " + now() + ") AND (" + due + ") "
                 + "ORDER BY s.last_touched, s.sequence_key LIMIT :limit";
+    }
+
+    /** Whether the sequence table has V7's columns (any schema; the name compared in lower case). */
+    String hasRetryDueColumns() {
+        return "SELECT COUNT(*) FROM information_schema.columns WHERE LOWER(table_name) = '"
+                + sequenceTable.toLowerCase(Locale.ROOT) + "' AND LOWER(column_name) = 'retry_base_at'";
+    }
+
+    /**
+     * After the automatic-retry row was written: copies its count and time onto the sequence row (V7), which moves the
+     * sequence to its next step of the due index; the time is the row's, so both agree to the microsecond.
+     */
+    String copyAutomaticRetryToSequence() {
+        String ofRow = " FROM " + autoRetryTable + " a WHERE a.processing_group = :processing_group "
+                + "AND a.sequence_key = :sequence_key)";
+        return "UPDATE " + sequenceTable + " SET auto_retries = (SELECT a.retries" + ofRow
+                + ", auto_retried_at = (SELECT a.last_retry_at" + ofRow
+                + " WHERE processing_group = :processing_group AND sequence_key = :sequence_key "
+                + "AND EXISTS (SELECT 1" + ofRow;
     }
 
     /** The retry ran now by the database's clock, the next is due {@code :next_ms} later (null: none). */

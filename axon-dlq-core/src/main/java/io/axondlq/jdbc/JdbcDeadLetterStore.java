@@ -107,6 +107,9 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final RowMapper<StoredLetter> letterMapper = this::mapLetter;
     /** Per group, the groups whose lock rows a sequence start of it locks, in name order (itself when absent). */
     private final Map<String, List<String>> groupLockOrder = new ConcurrentHashMap<>();
+    /** Whether the schema has V7's due columns: found once, then trusted; asked again while absent. */
+    private volatile boolean retryDueColumns;
+    private volatile boolean warnedWithoutRetryDueColumns;
 
     private JdbcDeadLetterStore(Builder builder) {
         this.dialect = builder.dialect != null ? builder.dialect : SqlDialect.detect(builder.dataSource);
@@ -823,7 +826,14 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         return jdbc.queryForList(sql.processingGroups(), new MapSqlParameterSource(), String.class);
     }
 
-    /** Reads the automatic-retry table of the operations schema (V2), which must exist. */
+    /** The V7 migration, whose columns let {@link #dueForAutomaticRetry} read only what is due. */
+    public static final String RETRY_DUE_SCRIPT = "V7__axon_dlq_retry_due.sql";
+
+    /**
+     * Reads the automatic-retry table of the operations schema (V2), which must exist. With V7 applied it reads the
+     * due sequences only (an index range per step of the schedule); without it, every sequence of the group, as
+     * before V7, and it says so once in the log.
+     */
     @Override
     public List<DueSequence> dueForAutomaticRetry(String processingGroup, List<Duration> schedule, int limit) {
         requirePositive(limit);
@@ -836,10 +846,12 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         for (int k = 0; k < schedule.size(); k++) {
             params.addValue("wait" + k, schedule.get(k).toMillis());
         }
-        return jdbc.query(sql.dueForAutomaticRetry(schedule.size()), params,
-                          (rs, i) -> new DueSequence(rs.getString("sequence_key"), rs.getInt("retries")));
+        String query = hasRetryDueColumns() ? sql.dueForAutomaticRetry(schedule.size())
+                : sql.dueForAutomaticRetryWithoutV7(schedule.size());
+        return jdbc.query(query, params, (rs, i) -> new DueSequence(rs.getString("sequence_key"), rs.getInt("retries")));
     }
 
+    /** Writes the automatic-retry row and, with V7, its count and time onto the sequence row, in the caller's transaction. */
     @Override
     public boolean recordAutomaticRetry(String processingGroup, String sequenceKey, int retries, String outcome,
                                         Duration nextWait) {
@@ -848,7 +860,28 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 .addValue("retries", retries)
                 .addValue("outcome", outcome)
                 .addValue("next_ms", nextWait == null ? null : nextWait.toMillis(), Types.BIGINT);
-        return jdbc.update(sql.updateAutomaticRetry(), params) > 0 || jdbc.update(sql.insertAutomaticRetry(), params) > 0;
+        boolean recorded = jdbc.update(sql.updateAutomaticRetry(), params) > 0
+                || jdbc.update(sql.insertAutomaticRetry(), params) > 0;
+        if (recorded && hasRetryDueColumns()) {
+            jdbc.update(sql.copyAutomaticRetryToSequence(), params);
+        }
+        return recorded;
+    }
+
+    /** Whether V7 is applied; asked of the database until it is (a schema migrated while running is seen). */
+    private boolean hasRetryDueColumns() {
+        if (retryDueColumns) {
+            return true;
+        }
+        Long found = jdbc.queryForObject(sql.hasRetryDueColumns(), new MapSqlParameterSource(), Long.class);
+        retryDueColumns = found != null && found > 0;
+        if (!retryDueColumns && !warnedWithoutRetryDueColumns) {
+            warnedWithoutRetryDueColumns = true;
+            logger.warn("axon-dlq schema without {} ({} has no retry_base_at): the automatic-retry due query reads "
+                                + "every parked sequence of a group on every poll; apply {} to read only the due ones",
+                        RETRY_DUE_SCRIPT, sql.sequenceTable, RETRY_DUE_SCRIPT);
+        }
+        return retryDueColumns;
     }
 
     @Override
