@@ -73,6 +73,7 @@ abstract class BackgroundErrorsIntegrationTest {
     void start() {
         InvokerFixture.prepareDatabase(database, pool);
         SchemaInitializer.initialize(pool, SqlDialect.detect(pool), PREFIX, SchemaInitializer.OPERATIONS_SCRIPT);
+        SchemaInitializer.initialize(pool, SqlDialect.detect(pool), PREFIX, "V7__axon_dlq_retry_due.sql");
         jdbc = new JdbcTemplate(pool);
         for (String table : List.of("retry_job_sequence", "retry_job", "audit", "auto_retry", "scheduler_lease")) {
             jdbc.update("DELETE FROM " + PREFIX + table);

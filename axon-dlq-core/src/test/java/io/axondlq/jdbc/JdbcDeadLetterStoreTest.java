@@ -1360,6 +1360,8 @@ abstract class JdbcDeadLetterStoreTest {
     void automaticRetriesAreDueByTheDatabaseClockWhateverTheRecordingNodesClock() {
         SchemaInitializer.initialize(dataSource, store.dialect(), SchemaInitializer.DEFAULT_TABLE_PREFIX,
                                      SchemaInitializer.OPERATIONS_SCRIPT);
+        SchemaInitializer.initialize(dataSource, store.dialect(), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     "V7__axon_dlq_retry_due.sql");
         Duration step = Duration.ofMinutes(1);
         List<Duration> schedule = List.of(step, step);
         // Parked a day ago: both are due for their first retry.
@@ -1388,6 +1390,9 @@ abstract class JdbcDeadLetterStoreTest {
                                                     OffsetDateTime.class, group, key);
             jdbc.update("UPDATE axon_dlq_auto_retry SET last_retry_at = ? WHERE processing_group = ? "
                                 + "AND sequence_key = ?", at.minus(step), group, key);
+            // and the sequence row's copy of it (V7), which the due query reads
+            jdbc.update("UPDATE axon_dlq_sequence SET auto_retried_at = ? WHERE processing_group = ? "
+                                + "AND sequence_key = ?", at.minus(step), group, key);
         }
         assertThat(dueForAutomaticRetry(schedule)).containsExactlyInAnyOrder("ahead:1", "behind:1");
 
@@ -1407,6 +1412,8 @@ abstract class JdbcDeadLetterStoreTest {
     void theScheduleCountsFromTheLastTouchByTheDatabasesClockWhateverTheTouchingNodesClock() {
         SchemaInitializer.initialize(dataSource, store.dialect(), SchemaInitializer.DEFAULT_TABLE_PREFIX,
                                      SchemaInitializer.OPERATIONS_SCRIPT);
+        SchemaInitializer.initialize(dataSource, store.dialect(), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     "V7__axon_dlq_retry_due.sql");
         Duration step = Duration.ofMinutes(1);
         List<Duration> schedule = List.of(step);
         setClock(Instant.now().plus(Duration.ofHours(1)));

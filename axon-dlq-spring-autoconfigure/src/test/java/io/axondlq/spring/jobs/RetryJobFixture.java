@@ -120,6 +120,7 @@ final class RetryJobFixture implements AutoCloseable {
         SqlDialect dialect = SqlDialect.detect(dataSource);
         SchemaInitializer.initialize(dataSource, dialect, PREFIX);
         SchemaInitializer.initialize(dataSource, dialect, PREFIX, DeadLetterSchemaInitializer.OPERATIONS_SCRIPT);
+        SchemaInitializer.initialize(dataSource, dialect, PREFIX, "V7__axon_dlq_retry_due.sql");
         for (String table : List.of("retry_job_sequence", "retry_job", "audit", "auto_retry", "scheduler_lease",
                                     "attempt", "letter", "sequence")) {
             jdbc.update("DELETE FROM " + PREFIX + table);
