@@ -139,7 +139,7 @@ abstract class AutoRetrySchedulerTest {
 
     /**
      * Lets {@code d} pass for the schedule: the times the due check reads (the sequences' last touch, the last
-     * automatic retry and its next due time) move {@code d} into the database's past, in one transaction, relative to
+     * automatic retry, its copy on the sequence row (V7) and its next due time) move {@code d} into the database's past, in one transaction, relative to
      * their current values, so a scheduler running meanwhile sees all or none of it.
      */
     private void elapse(Duration d) {
@@ -148,7 +148,9 @@ abstract class AutoRetrySchedulerTest {
         new TransactionTemplate(f.transactions).executeWithoutResult(status -> {
             f.jdbc.update("UPDATE " + PREFIX + "sequence SET last_touched = "
                                   + String.format(Locale.ROOT, minus, "last_touched") + ", touched_at = "
-                                  + String.format(Locale.ROOT, minus, "touched_at"), d.toMillis(), d.toMillis());
+                                  + String.format(Locale.ROOT, minus, "touched_at") + ", auto_retried_at = "
+                                  + String.format(Locale.ROOT, minus, "auto_retried_at"), d.toMillis(), d.toMillis(),
+                          d.toMillis());
             f.jdbc.update("UPDATE " + PREFIX + "auto_retry SET last_retry_at = "
                                   + String.format(Locale.ROOT, minus, "last_retry_at") + ", next_at = "
                                   + String.format(Locale.ROOT, minus, "next_at"), d.toMillis(), d.toMillis());
