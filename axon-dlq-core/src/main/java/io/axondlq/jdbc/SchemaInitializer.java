@@ -54,11 +54,14 @@ public final class SchemaInitializer {
     public static final String ENQUEUED_INDEX_SCRIPT = "V5__axon_dlq_enqueued_index.sql";
     /** The sequence's last touch by the database's clock ({@code touched_at}), for the automatic-retry schedule. */
     public static final String TOUCH_CLOCK_SCRIPT = "V6__axon_dlq_touch_clock.sql";
+    /** The automatic-retry count, last retry and schedule base on the sequence row, indexed for the due query. */
+    public static final String RETRY_DUE_SCRIPT = "V7__axon_dlq_retry_due.sql";
     /** The operations tables: retry jobs, the audit log, automatic retry (not part of {@link #STORE_SCRIPTS}). */
     public static final String OPERATIONS_SCRIPT = "V2__axon_dlq_operations.sql";
     /** Every migration of the store, in order (V2, {@link #OPERATIONS_SCRIPT}, holds the operations tables). */
     public static final List<String> STORE_SCRIPTS = List.of(STORE_SCRIPT, SEQUENCE_KEYS_SCRIPT, LETTER_PER_EVENT_SCRIPT,
-                                                           ENQUEUED_INDEX_SCRIPT, TOUCH_CLOCK_SCRIPT);
+                                                           ENQUEUED_INDEX_SCRIPT, TOUCH_CLOCK_SCRIPT,
+                                                           RETRY_DUE_SCRIPT);
 
     /**
      * How long a script's statement waits for a table lock on PostgreSQL before the start fails: a DDL statement waiting

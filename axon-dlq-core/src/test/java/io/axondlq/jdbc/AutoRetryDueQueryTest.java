@@ -78,8 +78,7 @@ abstract class AutoRetryDueQueryTest {
         dataSource = db.dataSource();
         dialect = SqlDialect.detect(dataSource);
         // The schema as it was before V7: the store's scripts (V1, V3..V6) and the operations tables (V2).
-        SchemaInitializer.initialize(dataSource, dialect, PREFIX);
-        SchemaInitializer.initialize(dataSource, dialect, PREFIX, SchemaInitializer.OPERATIONS_SCRIPT);
+        SchemaInitializer.initialize(dataSource, dialect, PREFIX, beforeV7());
         jdbc = new JdbcTemplate(dataSource);
         named = new NamedParameterJdbcTemplate(dataSource);
         now = jdbc.queryForObject("SELECT CURRENT_TIMESTAMP", OffsetDateTime.class)
@@ -263,6 +262,14 @@ abstract class AutoRetryDueQueryTest {
         String where = " WHERE processing_group = ? AND sequence_key = ?";
         jdbc.update("UPDATE " + PREFIX + "auto_retry SET last_retry_at = ?" + where, lastRetryAt, group, key);
         jdbc.update("UPDATE " + PREFIX + "sequence SET auto_retried_at = ?" + where, lastRetryAt, group, key);
+    }
+
+    /** Every script up to V6 (the store's V1, V3..V6 and the operations tables' V2). */
+    static List<String> beforeV7() {
+        List<String> scripts = new java.util.ArrayList<>(SchemaInitializer.STORE_SCRIPTS);
+        scripts.remove(SchemaInitializer.RETRY_DUE_SCRIPT);
+        scripts.add(SchemaInitializer.OPERATIONS_SCRIPT);
+        return scripts;
     }
 
     private void applyV7() {

@@ -53,8 +53,7 @@ class PostgresAutoRetryDuePlanTest {
 
     @BeforeAll
     void load() {
-        SchemaInitializer.initialize(dataSource, SqlDialect.POSTGRESQL, PREFIX);
-        SchemaInitializer.initialize(dataSource, SqlDialect.POSTGRESQL, PREFIX, SchemaInitializer.OPERATIONS_SCRIPT);
+        SchemaInitializer.initialize(dataSource, SqlDialect.POSTGRESQL, PREFIX, AutoRetryDueQueryTest.beforeV7());
         JdbcTemplate jdbc = new JdbcTemplate(dataSource);
         String sequence = "INSERT INTO " + PREFIX + "sequence (processing_group, sequence_key, segment_key, "
                 + "letter_count, last_index, oldest_enqueued_at, last_touched, touched_at) "
@@ -69,7 +68,9 @@ class PostgresAutoRetryDuePlanTest {
         jdbc.update(sequence, GROUP, "due-", DUE, "10 minutes");
         jdbc.update(sequence, GROUP, "not-due-", NOT_DUE, "0 seconds");
         SchemaInitializer.initialize(dataSource, SqlDialect.POSTGRESQL, PREFIX, "V7__axon_dlq_retry_due.sql");
-        jdbc.execute("ANALYZE " + PREFIX + "sequence");
+        // V7's backfill and its index are one transaction under the schema initializer: the rows it rewrote stay in
+        // the index until a vacuum, as autovacuum does soon after a migration; the plan is judged after that.
+        jdbc.execute("VACUUM ANALYZE " + PREFIX + "sequence");
         jdbc.execute("ANALYZE " + PREFIX + "auto_retry");
         named = new NamedParameterJdbcTemplate(dataSource);
     }

@@ -103,7 +103,7 @@ public class AxonDlqAutoConfigurationTest {
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Long.class)).isZero();
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class)).isZero();
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_schema_version", Long.class))
-                          .isEqualTo(6);
+                          .isEqualTo(7);
               });
     }
 
@@ -114,7 +114,7 @@ public class AxonDlqAutoConfigurationTest {
                   assertThat(context).hasNotFailed();
                   JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"dlq_schema_history\" WHERE \"success\" "
-                                                         + "AND \"type\" = 'SQL'", Long.class)).isEqualTo(6);
+                                                         + "AND \"type\" = 'SQL'", Long.class)).isEqualTo(7);
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_letter", Long.class)).isZero();
                   assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM dlq_audit", Long.class)).isZero();
               });
@@ -155,7 +155,7 @@ public class AxonDlqAutoConfigurationTest {
                     if (mode.equals("flyway")) {
                         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\" WHERE "
                                                                + "\"success\" AND \"type\" = 'SQL'", Long.class))
-                                .isEqualTo(6);
+                                .isEqualTo(7);
                     }
                 });
             }

@@ -44,7 +44,7 @@ class DeadLetterFlywayMigrationTest {
             List<String> versions = jdbc.queryForList(
                     "SELECT \"version\" FROM \"axon_dlq_schema_history\" WHERE \"success\" = TRUE "
                             + "AND \"type\" = 'SQL' ORDER BY \"installed_rank\"", String.class);
-            assertThat(versions).containsExactly("1", "2", "3", "4", "5", "6");
+            assertThat(versions).containsExactly("1", "2", "3", "4", "5", "6", "7");
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_sequence", Integer.class)).isZero();
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Integer.class)).isZero();
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM app_thing", Integer.class)).isZero();
@@ -70,11 +70,11 @@ class DeadLetterFlywayMigrationTest {
             new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
 
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\" WHERE \"success\" = TRUE "
-                                                   + "AND \"type\" = 'SQL'", Integer.class)).isEqualTo(6);
+                                                   + "AND \"type\" = 'SQL'", Integer.class)).isEqualTo(7);
             assertThat(jdbc.queryForObject("SELECT lock_count FROM axon_dlq_group_lock", Integer.class))
                     .as("existing rows are kept").isEqualTo(1);
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_schema_version", Integer.class))
-                    .as("beside the record of initialize-schema=always, which is left alone").isEqualTo(6);
+                    .as("beside the record of initialize-schema=always, which is left alone").isEqualTo(7);
         }
     }
 
@@ -99,7 +99,7 @@ class DeadLetterFlywayMigrationTest {
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_letter", Integer.class))
                     .as("V4 did not run again").isEqualTo(1);
             assertThat(jdbc.queryForList("SELECT applied_by FROM axon_dlq_schema_version", String.class))
-                    .hasSize(6).containsOnly("flyway");
+                    .hasSize(7).containsOnly("flyway");
             int rows = jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\"", Integer.class);
             new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM \"axon_dlq_schema_history\"", Integer.class))
