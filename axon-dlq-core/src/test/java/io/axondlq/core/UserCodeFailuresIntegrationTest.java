@@ -124,7 +124,8 @@ abstract class UserCodeFailuresIntegrationTest extends InvokerTestBase {
                                                    .isEqualTo(f.handler.batchOf.get("A#0"));
         }
         assertDeadLetteredAfterThreeAttempts(f, error.type);
-        assertThat(observer.deadLettered).containsExactly(error.type.getName());
+        // reported once the batch committed, just after its letter became visible
+        eventually().untilAsserted(() -> assertThat(observer.deadLettered).containsExactly(error.type.getName()));
         assertThat(observer.retried).containsExactly(error.type.getName(), error.type.getName());
 
         // The letter is an ordinary one: redelivered once the handler copes, its follower after it.
