@@ -2,14 +2,19 @@ package io.axondlq.spring.web.dashboard;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
 import java.io.IOException;
@@ -17,9 +22,11 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.logging.Level;
 
 /**
@@ -62,6 +69,34 @@ final class Browser {
                 .usingAnyFreePort()
                 .build();
         return new ChromeDriver(service, options);
+    }
+
+    /** How long a test waits for the page: the application and the browser share two cores with the build. */
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    /**
+     * Waits until {@code condition} gives a value other than {@code null} or {@code false}; an element replaced by an
+     * auto-refresh between finding and reading it is looked up again.
+     */
+    static <T> T waitFor(WebDriver driver, Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, WAIT, Duration.ofMillis(100))
+                .ignoring(StaleElementReferenceException.class)
+                .until(d -> {
+                    T value = condition.apply(d);
+                    return value instanceof Boolean b && !b ? null : value;
+                });
+    }
+
+    /** Clicks once the element is shown and enabled, again when the auto-refresh replaced it meanwhile. */
+    static void click(WebDriver driver, By by) {
+        waitFor(driver, d -> {
+            WebElement element = d.findElement(by);
+            if (!element.isDisplayed() || !element.isEnabled()) {
+                return null;
+            }
+            element.click();
+            return true;
+        });
     }
 
     /** Severe entries of the browser's console since the last call (reading drains the log). */

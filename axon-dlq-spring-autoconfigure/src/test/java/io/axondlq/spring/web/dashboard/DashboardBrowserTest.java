@@ -18,13 +18,11 @@ import org.openqa.selenium.Cookie;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -60,7 +58,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DashboardBrowserTest {
 
     static final String GROUP = LedgerProjection.GROUP;
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static ChromeDriver driver;
 
@@ -446,16 +443,8 @@ class DashboardBrowserTest {
         return By.cssSelector("#sequences tr[data-key='" + key + "']");
     }
 
-    /** Clicks, retrying when the auto-refresh replaced the element between finding and clicking it. */
     void click(By by) {
-        waitFor(d -> {
-            WebElement element = d.findElement(by);
-            if (!element.isDisplayed() || !element.isEnabled()) {
-                return null;
-            }
-            element.click();
-            return true;
-        });
+        Browser.click(driver, by);
     }
 
     /** Sends keys to an element, retrying when the auto-refresh replaced it. */
@@ -478,12 +467,7 @@ class DashboardBrowserTest {
     }
 
     <T> T waitFor(Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, WAIT, Duration.ofMillis(100))
-                .ignoring(StaleElementReferenceException.class)
-                .until(d -> {
-                    T value = condition.apply(d);
-                    return value instanceof Boolean b && !b ? null : value;
-                });
+        return Browser.waitFor(driver, condition);
     }
 
     static void sleep(Duration duration) {

@@ -15,13 +15,11 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -81,7 +79,6 @@ class DashboardOnALockedDownHostBrowserTest {
     static final String GROUP = LedgerProjection.GROUP;
     private static final String OPERATOR = "operator";
     private static final String PASSWORD = "operator-password";
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
     /** The host's security: form login, cookie CSRF tokens for its single-page clients, a strict CSP on the DLQ. */
     @TestConfiguration(proxyBeanMethods = false)
@@ -168,7 +165,7 @@ class DashboardOnALockedDownHostBrowserTest {
 
         open("#/groups/" + GROUP);
         assertThat(driver.findElement(By.id("who")).getText()).isEqualTo(OPERATOR);
-        waitFor(d -> d.findElement(sequenceRow(repaired)));
+        waitFor(d -> d.findElement(DashboardBrowserTest.sequenceRow(repaired)));
 
         // The host's CSRF protection is on: the operator's own session, without the token, is refused before the API
         StoredLetter forcedLetter = store.letters(GROUP, LetterFilter.none().withSequenceKey(forced), 1, null)
@@ -334,27 +331,11 @@ class DashboardOnALockedDownHostBrowserTest {
         return loaded == null ? 0 : Integer.parseInt(loaded);
     }
 
-    static By sequenceRow(String key) {
-        return By.cssSelector("#sequences tr[data-key='" + key + "']");
-    }
-
     void click(By by) {
-        waitFor(d -> {
-            WebElement element = d.findElement(by);
-            if (!element.isDisplayed() || !element.isEnabled()) {
-                return null;
-            }
-            element.click();
-            return true;
-        });
+        Browser.click(driver, by);
     }
 
     <T> T waitFor(Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, WAIT, Duration.ofMillis(100))
-                .ignoring(StaleElementReferenceException.class)
-                .until(d -> {
-                    T value = condition.apply(d);
-                    return value instanceof Boolean b && !b ? null : value;
-                });
+        return Browser.waitFor(driver, condition);
     }
 }
