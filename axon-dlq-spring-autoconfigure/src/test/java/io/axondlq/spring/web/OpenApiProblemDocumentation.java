@@ -4,6 +4,7 @@ import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.MediaType;
@@ -106,10 +107,28 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
         openApi.getPaths().forEach((path, item) -> operations(item).forEach((method, operation) -> {
             cleanParameters(operation);
             addProblems(operation, problems(method, path.substring(basePath.length())));
+            if (method.equals("POST") && path.substring(basePath.length()).equals("/retry-jobs")) {
+                documentJobCreation(operation);
+            }
         }));
         if (openApi.getComponents().getSchemas() != null) {
             openApi.getComponents().getSchemas().keySet().removeIf(name -> name.startsWith("MultiValueMap"));
         }
+    }
+
+    /**
+     * {@code POST /retry-jobs} answers 202 for a new job and 200 for the job an earlier request with the same
+     * Idempotency-Key created, both with {@code Location}: springdoc sees only the 200 of the method's return type
+     * (the status is set on the {@code ResponseEntity} at run time).
+     */
+    private static void documentJobCreation(Operation operation) {
+        ApiResponse ok = operation.getResponses().get("200");
+        Header location = new Header().description("the job's URL").schema(schema("string").format("uri"));
+        ok.description("OK: the job an earlier request with the same Idempotency-Key created")
+          .addHeaderObject("Location", location);
+        operation.getResponses().addApiResponse("202", new ApiResponse()
+                .description("Accepted: a new job, which runs in the background")
+                .content(ok.getContent()).addHeaderObject("Location", location));
     }
 
     /**
