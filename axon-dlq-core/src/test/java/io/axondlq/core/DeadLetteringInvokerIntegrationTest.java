@@ -1106,18 +1106,7 @@ abstract class DeadLetteringInvokerIntegrationTest extends InvokerTestBase {
 
         f.publishRounds(3, "A", "B", "C");
 
-        eventually().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
-            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L);
-            assertThat(f.sequenceSize("A")).isEqualTo(3);
-        });
-        eventually().until(f::tokensAtHead);
-        assertThat(f.projected("A")).as("no partial writes").isEmpty();
-        List<StoredLetter> letters = f.letters("A");
-        assertThat(letters).extracting(StoredLetter::attempts).containsExactly(3, 0, 0);
-        assertThat(letters).extracting(StoredLetter::parked).containsExactly(false, true, true);
-        assertThat(f.store.attempts(letters.get(0).id())).extracting(AttemptRecord::attempt)
-                                                          .containsExactly(1, 2, 3);
+        awaitPoisonedAWhileBAndCFlow(f, Duration.ofSeconds(60));
         assertThat(f.handler.invocations("A#0")).as("not invoked again once the policy gave up").isEqualTo(3);
         for (String aggregate : List.of("B", "C")) {
             assertThat(f.projected(aggregate)).as("projected once").hasSize(3);

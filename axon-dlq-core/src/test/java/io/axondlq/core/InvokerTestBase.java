@@ -5,14 +5,18 @@ import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.ProcessorThreads;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
+import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.StoredLetter;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
 import javax.sql.DataSource;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -61,5 +65,27 @@ abstract class InvokerTestBase {
 
     static ConditionFactory eventually() {
         return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10));
+    }
+
+    /**
+     * After three rounds of A, B and C with A's first event writing and then failing for good: B and C handled, A's
+     * first event dead-lettered after its three attempts with nothing of it written, its followers parked behind it.
+     *
+     * @return A's letters, oldest first
+     */
+    static List<StoredLetter> awaitPoisonedAWhileBAndCFlow(InvokerFixture f, Duration within) {
+        eventually().atMost(within).untilAsserted(() -> {
+            assertThat(f.projected("B")).containsExactly(0L, 1L, 2L);
+            assertThat(f.projected("C")).containsExactly(0L, 1L, 2L);
+            assertThat(f.sequenceSize("A")).isEqualTo(3);
+        });
+        eventually().until(f::tokensAtHead);
+        assertThat(f.projected("A")).as("no partial writes").isEmpty();
+        List<StoredLetter> letters = f.letters("A");
+        assertThat(letters).extracting(StoredLetter::attempts).containsExactly(3, 0, 0);
+        assertThat(letters).extracting(StoredLetter::parked).containsExactly(false, true, true);
+        assertThat(f.store.attempts(letters.get(0).id())).extracting(AttemptRecord::attempt)
+                                                          .containsExactly(1, 2, 3);
+        return letters;
     }
 }
