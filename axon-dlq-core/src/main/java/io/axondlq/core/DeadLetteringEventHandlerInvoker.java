@@ -156,7 +156,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     private Map<String, Long> parkedKeys(Segment segment) {
         return parkedBySegment.computeIfAbsent(segment, s -> {
-            long mark = marks.get();
+            // Newer than every drain mark taken so far: a set loaded after a drain committed may hold the sequence
+            // started anew since (on another node, while the segment was away), which that drain must not drop.
+            long mark = marks.incrementAndGet();
             Map<String, Long> keys = new ConcurrentHashMap<>();
             store.parkedSequenceKeys(processingGroup, s.getSegmentId(), s.getMask()).forEach(k -> keys.put(k, mark));
             return keys;
