@@ -139,7 +139,11 @@ public class DeadLetterRedeliverer {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, 20, cursor);
             for (StoredLetter head : heads.items()) {
                 try {
-                    return redeliver(processingGroup, head.sequenceKey(), recorder, maxLetters);
+                    RedeliveryResult result = redeliver(processingGroup, head.sequenceKey(), recorder, maxLetters);
+                    if (result.outcome() != RedeliveryResult.Outcome.NOT_FOUND) {
+                        return result;
+                    }
+                    // Drained by another node or evicted since we listed it: try the next one.
                 } catch (SequenceClaimedException e) {
                     // Taken by another node since we listed it: try the next one.
                 }
