@@ -175,10 +175,10 @@ final class CheckpointBatch {
 
     void firstFailure(String processingGroup, EventMessage<?> message,
                       DeadLetteringEventHandlerInvoker.AttemptState state) {
-        firstFailures.put(processingGroup + '\u0000' + message.getIdentifier(), state);
+        firstFailures.put(processingGroup + '\u0000' + BatchOrdinal.key(message), state);
     }
 
     DeadLetteringEventHandlerInvoker.AttemptState takeFirstFailure(String processingGroup, EventMessage<?> message) {
-        return firstFailures.remove(processingGroup + '\u0000' + message.getIdentifier());
+        return firstFailures.remove(processingGroup + '\u0000' + BatchOrdinal.key(message));
     }
 }

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,11 +87,15 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
      */
     private final Map<Segment, Map<String, Long>> parkedBySegment = new ConcurrentHashMap<>();
     private final AtomicLong marks = new AtomicLong();
-    /** Without savepoints: failures of a batch the processor rolled back, found again when it replays the batch. */
-    private final Map<String, AttemptState> failuresAwaitingReplay =
+    /**
+     * Without savepoints: failures of a batch the processor rolled back, found again when it replays the batch. By
+     * event identifier, then by {@link BatchOrdinal} (events an upcaster made of one stored event share the
+     * identifier); looked up by identifier first so that an event with no failure kept costs one map lookup.
+     */
+    private final Map<String, Map<Integer, AttemptState>> failuresAwaitingReplay =
             Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, AttemptState> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<String, Map<Integer, AttemptState>> eldest) {
                     return size() > MAX_TRACKED_FAILURES;
                 }
             });
@@ -250,7 +255,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         boolean isolating = batch != null && batch.isolating();
         AttemptState earlier = isolating
                 ? batch.takeFirstFailure(processingGroup, message)
-                : failuresAwaitingReplay.remove(message.getIdentifier());
+                : takeFailureAwaitingReplay(message);
         if (earlier != null && earlier.decision().action() != RetryDecision.Action.RETRY) {
             // The policy gave up on an earlier attempt: act without invoking the handlers again.
             conclude(earlier.decision(), sequenceIdentifier, key, message, segment, earlier.lastFailure(),
@@ -289,8 +294,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 if (savepoint == null && transactional) {
                     // This attempt's writes cannot be undone here: the processor rolls back and replays the batch,
                     // and the replay finds this record.
-                    failuresAwaitingReplay.put(message.getIdentifier(),
-                                               new AttemptState(List.copyOf(history), decision, failure));
+                    keepForReplay(message, new AttemptState(List.copyOf(history), decision, failure));
                     if (decision.action() == RetryDecision.Action.RETRY) {
                         observer.retried(processingGroup, message, failure, attempt);
                     }
@@ -354,6 +358,27 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         return !(thrown instanceof VirtualMachineError) || thrown instanceof StackOverflowError;
     }
 
+    private void keepForReplay(EventMessage<?> message, AttemptState state) {
+        int ordinal = BatchOrdinal.of(message);
+        synchronized (failuresAwaitingReplay) {
+            failuresAwaitingReplay.computeIfAbsent(message.getIdentifier(), id -> new HashMap<>()).put(ordinal, state);
+        }
+    }
+
+    private AttemptState takeFailureAwaitingReplay(EventMessage<?> message) {
+        synchronized (failuresAwaitingReplay) {
+            Map<Integer, AttemptState> byOrdinal = failuresAwaitingReplay.get(message.getIdentifier());
+            if (byOrdinal == null) {
+                return null;
+            }
+            AttemptState state = byOrdinal.remove(BatchOrdinal.of(message));
+            if (byOrdinal.isEmpty()) {
+                failuresAwaitingReplay.remove(message.getIdentifier());
+            }
+            return state;
+        }
+    }
+
     private void conclude(RetryDecision decision, Object sequenceIdentifier, String key, EventMessage<?> message,
                           Segment segment, Throwable failure, List<AttemptRecord> history) {
         if (decision.action() == RetryDecision.Action.SKIP) {
@@ -370,7 +395,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                                  + "The batch will be retried and the segment stalls until letters are "
                                  + "redelivered or evicted: {}", processingGroup, message.getIdentifier(),
                          e.getMessage());
-            failuresAwaitingReplay.put(message.getIdentifier(), new AttemptState(history, decision, failure));
+            keepForReplay(message, new AttemptState(history, decision, failure));
             throw e;
         }
         parkedKeys(segment).put(key, marks.incrementAndGet());
