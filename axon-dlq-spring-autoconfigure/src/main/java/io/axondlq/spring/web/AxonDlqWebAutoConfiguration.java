@@ -60,6 +60,8 @@ public class AxonDlqWebAutoConfiguration {
     public static final int CROSS_SITE_GUARD_ORDER = 100;
     /** Order of the authorization interceptor: before the cross-site guard. */
     public static final int AUTHORIZATION_ORDER = 50;
+    /** Order of the {@link PathParameterGuard}: after authorization, so an anonymous caller still gets 401. */
+    public static final int PATH_PARAMETER_GUARD_ORDER = 75;
 
     private static final Logger logger = LoggerFactory.getLogger(AxonDlqWebAutoConfiguration.class);
 

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * The REST API's Spring MVC plumbing, imported by {@link AxonDlqWebAutoConfiguration}: its own message converter
- * ({@link ApiMessageConverter}), the problem+json advice and the cross-site request guard.
+ * ({@link ApiMessageConverter}), the problem+json advice, the path-parameter guard and the cross-site request guard.
  */
 @Configuration(proxyBeanMethods = false)
 class AxonDlqWebMvcConfiguration {
@@ -39,6 +39,19 @@ class AxonDlqWebMvcConfiguration {
     @ConditionalOnMissingBean
     public CrossSiteRequestGuard axonDlqCrossSiteRequestGuard() {
         return new CrossSiteRequestGuard();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public PathParameterGuard axonDlqPathParameterGuard() {
+        return new PathParameterGuard();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "axonDlqPathParameterConfigurer")
+    public WebMvcConfigurer axonDlqPathParameterConfigurer(PathParameterGuard guard, AxonDlqProperties properties) {
+        return AxonDlqWebAutoConfiguration.onApi(guard, properties,
+                                                 AxonDlqWebAutoConfiguration.PATH_PARAMETER_GUARD_ORDER);
     }
 
     @Bean

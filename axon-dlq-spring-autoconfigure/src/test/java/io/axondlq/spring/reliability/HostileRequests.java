@@ -14,13 +14,13 @@ import java.util.function.Supplier;
 /**
  * A seeded generator of malformed requests for every endpoint of the REST API under {@code /dead-letters}: bad JSON,
  * wrong types, huge and negative limits, unknown ids, forged cursors, SQL metacharacters, unicode and path tricks in
- * names and keys, out-of-range and signed dates, oversized bodies, wrong methods and media types, and cross-site
- * shaped writes (valid targets, but no JSON declaration and no {@code X-Axon-DLQ-Request} header).
+ * names and keys, path parameters, out-of-range and signed dates, oversized bodies, wrong methods and media types,
+ * and cross-site shaped writes (valid targets, but no JSON declaration and no {@code X-Axon-DLQ-Request} header).
  * <p>
  * Every request that could change data (every POST and DELETE, and the export, which audits itself) carries at least one
  * definite defect, so a 2xx answer to it is a bug. Existing keys and ids only ever appear next to such a defect (an
- * unknown parameter, say), never inside a path trick that the server might normalize into a valid request. Reads may
- * legitimately answer 2xx to odd but valid input (a filter value full of SQL metacharacters, say).
+ * unknown parameter, say, or a path parameter), never inside a path trick that the server might normalize into a valid
+ * request. Reads may legitimately answer 2xx to odd but valid input (a filter value full of SQL metacharacters, say).
  */
 final class HostileRequests {
 
@@ -161,6 +161,8 @@ final class HostileRequests {
                                "raw key"),
                     () -> post(endpoint, groupPath(group) + "/sequences/" + unknownPathTrick() + "/redeliver", null,
                                "path"),
+                    () -> post(endpoint, groupPath(group) + "/sequences/" + pickOf(keys) + pathParameter()
+                            + "/redeliver", null, "path parameter"),
                     () -> req(endpoint, wrongMethod("POST"), groupPath(group) + "/sequences/" + pickOf(keys)
                             + "/redeliver", null, "method"),
                     () -> crossSite(endpoint, "POST", groupPath(group) + "/sequences/" + pickOf(keys) + "/redeliver"));
@@ -172,6 +174,8 @@ final class HostileRequests {
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + tooLong(1100), "long key"),
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + rawTrick(), "raw key"),
                     () -> delete(endpoint, groupPath(group) + "/sequences/" + unknownPathTrick(), "path"),
+                    () -> delete(endpoint, groupPath(group) + "/sequences/" + pickOf(keys) + pathParameter(),
+                                 "path parameter"),
                     () -> req(endpoint, pickOf("PUT", "PATCH", "POST"), groupPath(group) + "/sequences/"
                             + pickOf(keys), "{}", "method"),
                     () -> crossSite(endpoint, "DELETE", groupPath(group) + "/sequences/" + pickOf(keys)));
@@ -351,6 +355,14 @@ final class HostileRequests {
         return pickOf("..", "%2e%2e", "..%2F..%2Fletters", "%2F", "%5C..%5C", "%252e%252e", "..%3B", ".%00.",
                       "x%2F..%2F..", ";", "%3B", "x;jsessionid=1", "..;", "%C0%AE%C0%AE", "%FF%FE", "%E0%80%AF",
                       "%0D%0AX-Injected:%201", "%09", "%EF%BB%BF", tooLong(5000));
+    }
+
+    /**
+     * An unencoded ';' after an existing key: Spring would drop it and what follows from the path variable, so the
+     * request would reach that existing sequence if the API did not refuse path parameters.
+     */
+    private String pathParameter() {
+        return pickOf(";", ";x", ";v2", ";x=1", ";jsessionid=1", ";a=1;b=2");
     }
 
     /** Path tricks with raw slashes and dots, never around an existing key. */

@@ -58,6 +58,7 @@ class AxonDlqWebAutoConfigurationTest {
             API.forEach(type -> assertThat(context).hasSingleBean(type));
             assertThat(context).hasSingleBean(DeadLetterAuthorizationInterceptor.class);
             assertThat(context).hasSingleBean(CrossSiteRequestGuard.class);
+            assertThat(context).hasSingleBean(PathParameterGuard.class);
             DeadLetterAuthorizationInterceptor interceptor = context.getBean(DeadLetterAuthorizationInterceptor.class);
             assertThat(interceptor.isActive()).isTrue();
             assertThat(interceptor.readAuthority()).isEqualTo("DLQ_READ");
@@ -187,6 +188,7 @@ class AxonDlqWebAutoConfigurationTest {
             assertThat(context).doesNotHaveBean(DeadLetterAuthorizationInterceptor.class);
             // writes are guarded against cross-site requests with or without Spring Security
             assertThat(context).hasSingleBean(CrossSiteRequestGuard.class);
+            assertThat(context).hasSingleBean(PathParameterGuard.class);
         });
         assertThat(output).contains("axon-dlq REST API is enabled at [/dead-letters] without Spring Security");
     }

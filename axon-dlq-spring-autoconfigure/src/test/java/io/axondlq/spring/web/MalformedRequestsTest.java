@@ -13,8 +13,8 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Invariant I6 over HTTP: every malformed request (bad cursors, limits, dates, ids, bodies, path tricks, cross-site
- * shaped writes) answers 4xx
+ * Invariant I6 over HTTP: every malformed request (bad cursors, limits, dates, ids, bodies, path tricks and path
+ * parameters, cross-site shaped writes) answers 4xx
  * problem+json, never 5xx, and changes nothing in the database (letters, sequences, attempts, audit, jobs, the
  * handler's table). The requests are authenticated with the write authority, so that each is judged on its input alone.
  */
@@ -102,6 +102,9 @@ class MalformedRequestsTest extends RestApiTestSupport {
                 get("/letters/" + unknownId, 404),
                 get("/letters/" + unknownId.toUpperCase() + "0", 400),
                 get("/letters/abc;x=1", 400),
+                // path parameters: an unencoded ';' would cut the key and name another sequence, one that exists
+                get("/processing-groups/ledger;x=1/letters", 400),
+                get("/letters/" + letterId + ";", 400),
                 get(jobs + "/not-a-uuid", 400),
                 get(jobs + "/" + unknownId, 404),
                 // exports
@@ -122,6 +125,9 @@ class MalformedRequestsTest extends RestApiTestSupport {
                 new Case("DELETE", "/processing-groups/ledger/sequences/does-not-exist", null, 404),
                 new Case("DELETE", "/processing-groups/ledger/sequences/" + account + "?x=1", null, 400),
                 new Case("DELETE", "/processing-groups/ledger/sequences/" + long1100, null, 400),
+                new Case("DELETE", "/processing-groups/ledger/sequences/" + account + ";v2", null, 400),
+                new Case("DELETE", "/letters/" + letterId + ";x=1", null, 400),
+                new Case("POST", "/processing-groups/ledger/sequences/" + account + ";x=1/redeliver", null, 400),
                 new Case("POST", "/processing-groups/ledger/sequences/does-not-exist/redeliver", null, 404),
                 new Case("POST", "/processing-groups/ledger/sequences/" + long1100 + "/redeliver", null, 400),
                 new Case("POST", "/processing-groups/nope/sequences/" + account + "/redeliver", null, 404),

@@ -47,8 +47,10 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
     /** OpenAPI 3.1, Parameter Object: header parameters with these names are ignored. */
     private static final Set<String> IGNORED_HEADERS = Set.of("accept", "content-type", "authorization");
 
-    private static final Set<ProblemType> EVERY_ENDPOINT = EnumSet.of(INVALID_PARAMETER, BAD_REQUEST, UNAUTHENTICATED,
-                                                                      FORBIDDEN, NOT_ACCEPTABLE, INTERNAL_ERROR);
+    /** INVALID_PATH: PathParameterGuard refuses an unencoded ';' in any path, with or without path variables. */
+    private static final Set<ProblemType> EVERY_ENDPOINT = EnumSet.of(INVALID_PARAMETER, INVALID_PATH, BAD_REQUEST,
+                                                                      UNAUTHENTICATED, FORBIDDEN, NOT_ACCEPTABLE,
+                                                                      INTERNAL_ERROR);
 
     /** Problem types by (method, relative path) beyond {@link #EVERY_ENDPOINT}. */
     static Set<ProblemType> problems(String method, String path) {
