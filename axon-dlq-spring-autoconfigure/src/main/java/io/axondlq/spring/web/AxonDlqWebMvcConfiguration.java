@@ -1,7 +1,10 @@
 package io.axondlq.spring.web;
 
 import io.axondlq.spring.AxonDlqProperties;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.web.servlet.DispatcherServletPath;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.converter.HttpMessageConverter;
@@ -12,7 +15,8 @@ import java.util.List;
 
 /**
  * The REST API's Spring MVC plumbing, imported by {@link AxonDlqWebAutoConfiguration}: its own message converter
- * ({@link ApiMessageConverter}), the problem+json advice, the path-parameter guard and the cross-site request guard.
+ * ({@link ApiMessageConverter}), the problem+json advice, the multipart filter, the path-parameter guard and the
+ * cross-site request guard.
  */
 @Configuration(proxyBeanMethods = false)
 class AxonDlqWebMvcConfiguration {
@@ -39,6 +43,24 @@ class AxonDlqWebMvcConfiguration {
     @ConditionalOnMissingBean
     public CrossSiteRequestGuard axonDlqCrossSiteRequestGuard() {
         return new CrossSiteRequestGuard();
+    }
+
+    /**
+     * Mapped to the API's paths only (behind the dispatcher servlet's prefix, if any), so the host's own endpoints
+     * still take multipart bodies.
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "axonDlqMultipartRequestGuard")
+    public FilterRegistrationBean<MultipartRequestGuard> axonDlqMultipartRequestGuard(
+            AxonDlqProperties properties, ObjectProvider<DispatcherServletPath> dispatcherServletPath) {
+        String basePath = properties.getRest().getBasePath();
+        DispatcherServletPath servletPath = dispatcherServletPath.getIfAvailable();
+        String apiPath = servletPath == null ? basePath : servletPath.getRelativePath(basePath);
+        FilterRegistrationBean<MultipartRequestGuard> registration =
+                new FilterRegistrationBean<>(new MultipartRequestGuard());
+        // "/x/*" matches "/x" itself too.
+        registration.addUrlPatterns(apiPath + "/*");
+        return registration;
     }
 
     @Bean

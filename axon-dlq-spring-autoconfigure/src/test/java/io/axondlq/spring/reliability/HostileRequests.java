@@ -14,8 +14,8 @@ import java.util.function.Supplier;
 /**
  * A seeded generator of malformed requests for every endpoint of the REST API under {@code /dead-letters}: bad JSON,
  * wrong types, huge and negative limits, unknown ids, forged cursors, SQL metacharacters, unicode and path tricks in
- * names and keys, path parameters, out-of-range and signed dates, oversized bodies, wrong methods and media types,
- * and cross-site shaped writes (valid targets, but no JSON declaration and no {@code X-Axon-DLQ-Request} header).
+ * names and keys, path parameters, out-of-range and signed dates, oversized and truncated (multipart) bodies, wrong
+ * methods and media types, and cross-site shaped writes (valid targets, but no JSON declaration and no {@code X-Axon-DLQ-Request} header).
  * <p>
  * Every request that could change data (every POST and DELETE, and the export, which audits itself) carries at least one
  * definite defect, so a 2xx answer to it is a bug. Existing keys and ids only ever appear next to such a defect (an
@@ -25,6 +25,11 @@ import java.util.function.Supplier;
 final class HostileRequests {
 
     static final String BASE = "/dead-letters";
+    /**
+     * A multipart body with one part and no closing boundary (one without any boundary line, such as {@code x=1}, parses
+     * as no parts at all).
+     */
+    static final String TRUNCATED_MULTIPART = "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue";
 
     /** Endpoints, as {@code METHOD pattern}; every one gets the same number of requests. */
     static final List<String> ENDPOINTS = List.of(
@@ -270,6 +275,8 @@ final class HostileRequests {
                 () -> req(endpoint, pickOf("PUT", "PATCH", "DELETE"), "/retry-jobs", validJob(), "method",
                           "Content-Type", json),
                 () -> reqBytes(endpoint, "POST", "/retry-jobs", badBytes(), "bad bytes", "Content-Type", json),
+                () -> post(endpoint, "/retry-jobs", TRUNCATED_MULTIPART, "truncated multipart", "Content-Type",
+                           "multipart/form-data; boundary=x"),
                 () -> crossSiteBody(endpoint, "/retry-jobs", validJob()));
     }
 
@@ -519,7 +526,8 @@ final class HostileRequests {
     private Request crossSite(String endpoint, String method, String path) {
         String type = pickOf("", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
                              "text/plain;charset=UTF-8");
-        byte[] body = type.isEmpty() ? null : "x=1".getBytes(StandardCharsets.UTF_8);
+        String text = type.startsWith("multipart/") ? pickOf("x=1", TRUNCATED_MULTIPART) : "x=1";
+        byte[] body = type.isEmpty() ? null : text.getBytes(StandardCharsets.UTF_8);
         return new Request(endpoint, method, BASE + path, type.isEmpty() ? List.of() : List.of("Content-Type", type),
                            body, "cross-site");
     }

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.web.servlet.DispatcherServletAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -191,6 +193,24 @@ class AxonDlqWebAutoConfigurationTest {
             assertThat(context).hasSingleBean(PathParameterGuard.class);
         });
         assertThat(output).contains("axon-dlq REST API is enabled at [/dead-letters] without Spring Security");
+    }
+
+    /** The multipart filter covers the API's paths only, behind the dispatcher servlet's prefix when it has one. */
+    @Test
+    void theMultipartGuardIsMappedToTheApisPathsOnly() {
+        runner.run(context -> assertThat(multipartGuardPatterns(context)).containsExactly("/dead-letters/*"));
+        runner.withPropertyValues("axon.dlq.rest.base-path=/ops/dlq")
+              .run(context -> assertThat(multipartGuardPatterns(context)).containsExactly("/ops/dlq/*"));
+        runner.withConfiguration(AutoConfigurations.of(DispatcherServletAutoConfiguration.class))
+              .withPropertyValues("spring.mvc.servlet.path=/api")
+              .run(context -> assertThat(multipartGuardPatterns(context)).containsExactly("/api/dead-letters/*"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.Collection<String> multipartGuardPatterns(
+            org.springframework.context.ApplicationContext context) {
+        return ((FilterRegistrationBean<MultipartRequestGuard>) context.getBean("axonDlqMultipartRequestGuard"))
+                .getUrlPatterns();
     }
 
     @Test

@@ -89,8 +89,9 @@ class OpenApiProblemDocumentation implements OpenApiCustomizer {
             problems.add(CONFIRMATION_REQUIRED);
         }
         if (!get && !method.equals("HEAD")) {
-            // CrossSiteRequestGuard: a write that is neither JSON nor marked with its header.
-            problems.add(CROSS_SITE_REQUEST);
+            // CrossSiteRequestGuard: a write that is neither JSON nor marked with its header; MultipartRequestGuard:
+            // a multipart body (refused on reads too, which take no body).
+            problems.addAll(EnumSet.of(CROSS_SITE_REQUEST, UNSUPPORTED_MEDIA_TYPE));
         }
         return problems;
     }
