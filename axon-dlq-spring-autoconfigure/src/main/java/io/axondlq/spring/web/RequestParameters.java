@@ -82,7 +82,7 @@ final class RequestParameters {
     int limit(int max) {
         String value = single("limit");
         if (value == null) {
-            return Math.min(DEFAULT_LIMIT, max);
+            return defaultLimit(max);
         }
         int limit;
         try {
@@ -145,6 +145,11 @@ final class RequestParameters {
             throw DeadLetterApiException.badParameter("from", "Parameter [from] (" + from + ") must be before [to] ("
                     + to + ")");
         }
+    }
+
+    /** The page size of a request without {@code limit}: {@value #DEFAULT_LIMIT}, at most {@code max}. */
+    static int defaultLimit(int max) {
+        return Math.min(DEFAULT_LIMIT, max);
     }
 
     // --- path variables -------------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         URI location = URI.create(request.getRequestURI() + "/" + job.id());
         return ResponseEntity.status(created.created() ? HttpStatus.ACCEPTED : HttpStatus.OK)
                              .location(location)
-                             .body(detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null, request));
+                             .body(detail(jobs, job, firstPage(), null, request));
     }
 
     @GetMapping("/retry-jobs")
@@ -118,7 +118,12 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         // The job store audits the stop request itself, with the actor.
         RetryJobs jobs = jobs();
         RetryJob job = jobs.stop(jobId, audit.actor(request)).orElseThrow(() -> unknownJob(jobId));
-        return detail(jobs, job, RequestParameters.DEFAULT_LIMIT, null, request);
+        return detail(jobs, job, firstPage(), null, request);
+    }
+
+    /** The outcomes shown with a created or stopped job: the default page, within axon.dlq.rest.max-page-size. */
+    private int firstPage() {
+        return RequestParameters.defaultLimit(properties.getRest().getMaxPageSize());
     }
 
     /** The job and one page of its per-sequence outcomes: a request never reads a whole large job. */

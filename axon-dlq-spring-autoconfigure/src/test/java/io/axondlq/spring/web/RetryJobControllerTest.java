@@ -76,6 +76,7 @@ class RetryJobControllerTest {
     };
     private final FakeRetryJobs jobs = new FakeRetryJobs(auditLog);
     private RetryJobController controller;
+    private KnownProcessingGroups groups;
     private MockMvc mvc;
     private MockMvc withoutJobs;
 
@@ -91,7 +92,7 @@ class RetryJobControllerTest {
                     .thenReturn(new Page<>(List.of(mock(StoredLetter.class)), null));
         }
         DefaultListableBeanFactory none = new DefaultListableBeanFactory();
-        KnownProcessingGroups groups = new KnownProcessingGroups(store, none.getBeanProvider(
+        groups = new KnownProcessingGroups(store, none.getBeanProvider(
                 io.axondlq.core.config.DeadLetteringEventProcessingModule.class));
         OperatorAudit operatorAudit = new OperatorAudit(new OperatorActor());
         DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
@@ -298,6 +299,35 @@ class RetryJobControllerTest {
         assertThat(json(unknown).path("member").asText()).isEqualTo("x");
     }
 
+    /** Create and stop show the first page of outcomes; it honours a max-page-size below the default page of 50. */
+    @Test
+    void createAndStopShowAtMostMaxPageSizeOutcomes() throws Exception {
+        jobs.sequencesPerJob = 5;
+        AxonDlqProperties small = new AxonDlqProperties();
+        small.getRest().setMaxPageSize(2);
+        DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+        beans.registerSingleton("jobs", jobs);
+        MockMvc limited = MockMvcBuilders.standaloneSetup(new RetryJobController(
+                                                 beans.getBeanProvider(RetryJobs.class), groups,
+                                                 new OperatorAudit(new OperatorActor()), small))
+                                         .setMessageConverters(API_CONVERTERS)
+                                         .setControllerAdvice(new DeadLetterProblemAdvice())
+                                         .build();
+
+        MvcResult created = limited.perform(post("/dead-letters/retry-jobs")
+                                                    .contentType(MediaType.APPLICATION_JSON)
+                                                    .content("{\"processingGroup\": \"ledger\"}"))
+                                   .andReturn();
+        assertThat(created.getResponse().getStatus()).isEqualTo(202);
+        assertThat(json(created).path("sequences")).hasSize(2);
+        String id = json(created).path("id").asText();
+        MvcResult stopped = limited.perform(post("/dead-letters/retry-jobs/" + id + "/stop")).andReturn();
+        assertThat(stopped.getResponse().getStatus()).isEqualTo(200);
+        assertThat(json(stopped).path("sequences")).hasSize(2);
+        // the default page where the maximum is larger: all five
+        assertThat(json(mvc.perform(get("/dead-letters/retry-jobs/" + id)).andReturn()).path("sequences")).hasSize(5);
+    }
+
     @Test
     void withoutRetryJobsTheEndpointsAnswer503() throws Exception {
         MvcResult result = withoutJobs.perform(post("/dead-letters/retry-jobs")
@@ -339,6 +369,8 @@ class RetryJobControllerTest {
         String lastKey;
         String lastActor;
         String lastStopActor;
+        /** The per-sequence outcomes each created job has. */
+        int sequencesPerJob = 1;
 
         FakeRetryJobs(AuditLog audit) {
             this.audit = audit;
@@ -364,7 +396,10 @@ class RetryJobControllerTest {
             Instant now = Instant.now();
             RetryJob job = new RetryJob(UUID.randomUUID(), request.processingGroup(), request, RetryJob.State.RUNNING,
                                         false, 1, 0, 0, 0, now, now, actor, null, null,
-                                        List.of(new RetryJob.SequenceOutcome("k", "PENDING", 0, 1, null, null)));
+                                        java.util.stream.IntStream.range(0, sequencesPerJob)
+                                                .mapToObj(i -> new RetryJob.SequenceOutcome(
+                                                        i == 0 ? "k" : "k" + i, "PENDING", 0, 1, null, null))
+                                                .toList());
             created.put(job.id(), job);
             if (idempotencyKey != null) {
                 keys.put(idempotencyKey, job.id());
