@@ -7,11 +7,14 @@ import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.operations.Export;
+import io.axondlq.core.operations.InvalidProcessingGroupException;
 import io.axondlq.core.operations.LetterSink;
 import io.axondlq.core.redelivery.RedeliveryInTransactionException;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.AttemptRecord;
+import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -22,6 +25,7 @@ import io.axondlq.jdbc.audit.JdbcAuditLog;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.junit.jupiter.api.AfterEach;
@@ -47,6 +51,7 @@ import static io.axondlq.core.InvokerFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -155,6 +160,47 @@ abstract class DeadLetterOperationsIntegrationTest {
             assertThat(e.detail()).isEqualTo("removed 5 letters");
         });
         assertThat(app.appStore.size(GROUP)).isZero();
+    }
+
+    /**
+     * Erasing a group the service cannot know (no name, or one that neither runs here nor has letters) is a typed
+     * refusal that changes nothing and writes no audit entry; a group with letters that no longer runs here can be
+     * erased, and so can a running group without letters (the REST API knows running groups too).
+     */
+    @Test
+    void erasingAGroupThatIsMissingBlankOrUnknownIsRefusedWithoutAnAuditEntry() {
+        app.park(2, "A");
+        String retired = "retired-group";
+        app.appStore.enqueue(retired, LetterDraft.failed("r-1", GenericEventMessage.asEventMessage(
+                new ThingHappened("r-1", 0)), new IllegalStateException("old failure"), List.of()));
+
+        assertThatThrownBy(() -> operations.eraseGroup(OPERATOR, "no-such-group"))
+                .isInstanceOf(UnknownProcessingGroupException.class);
+        for (String name : Arrays.asList(null, "", "  ")) {
+            assertThatThrownBy(() -> operations.eraseGroup(OPERATOR, name)).as("[%s]", name)
+                    .isInstanceOf(InvalidProcessingGroupException.class)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(app.letters("A")).hasSize(2);
+        assertThat(app.appStore.size(retired)).isEqualTo(1);
+        assertThat(auditRows()).as("refusals are not recorded").isZero();
+        assertThat(evictions).isEmpty();
+
+        assertThat(operations.eraseGroup(OPERATOR, retired)).as("not running, has letters").isEqualTo(1);
+        assertThat(operations.eraseGroup(OPERATOR, GROUP)).isEqualTo(2);
+        assertThat(operations.eraseGroup(OPERATOR, GROUP)).as("running, no letters").isZero();
+        assertThat(audit("erase-group")).extracting(AuditEntry::processingGroup, AuditEntry::detail)
+                                        .containsExactly(tuple(retired, "removed 1 letters"),
+                                                         tuple(GROUP, "removed 2 letters"),
+                                                         tuple(GROUP, "removed 0 letters"));
+        assertThatThrownBy(() -> operations.eraseGroup(OPERATOR, retired))
+                .as("neither running nor holding letters any more")
+                .isInstanceOf(UnknownProcessingGroupException.class);
+        assertThat(auditRows()).isEqualTo(3);
+    }
+
+    private long auditRows() {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit", Long.class);
     }
 
     @Test

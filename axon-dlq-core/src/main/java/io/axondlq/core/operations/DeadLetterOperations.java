@@ -205,8 +205,21 @@ public class DeadLetterOperations {
         return evictSequence(actor, letter.processingGroup(), letter.sequenceKey());
     }
 
-    /** Removes every letter of the group. @return letters removed */
+    /**
+     * Removes every letter of the group. A group that runs with axon-dlq on this node is known without letters, as
+     * the REST API lists and accepts it: erasing it then removes 0 letters and is audited as such.
+     *
+     * @return letters removed
+     * @throws InvalidProcessingGroupException when the name is null or blank; nothing is audited
+     * @throws UnknownProcessingGroupException when the group neither runs on this node nor has letters; nothing is
+     *                                         audited
+     */
     public int eraseGroup(String actor, String processingGroup) {
+        requireGroupName(processingGroup);
+        // Checked before the transaction: a refusal inside it would mark a caller's transaction rollback-only.
+        if (!runsHere(processingGroup) && !hasLetters(processingGroup)) {
+            throw new UnknownProcessingGroupException(processingGroup);
+        }
         int removed = transaction.execute(status -> {
             int count = store.evictGroup(processingGroup);
             audit.record(actor, ERASE_GROUP, processingGroup, processingGroup, AuditParameters.of()
@@ -362,6 +375,22 @@ public class DeadLetterOperations {
             throw new RedeliveryUnavailableException();
         }
         return result;
+    }
+
+    private static void requireGroupName(String processingGroup) {
+        if (processingGroup == null || processingGroup.isBlank()) {
+            throw new InvalidProcessingGroupException(processingGroup, "must not be null or blank");
+        }
+    }
+
+    /** As the REST API decides which groups it knows: running ones, and any that has letters. */
+    private boolean runsHere(String processingGroup) {
+        DeadLetterRedeliverer running = redeliverer.get();
+        return running != null && running.runs(processingGroup);
+    }
+
+    private boolean hasLetters(String processingGroup) {
+        return !store.letters(processingGroup, LetterFilter.none(), 1, null).items().isEmpty();
     }
 
     private void requireSequence(String processingGroup, String sequenceKey) {

@@ -181,6 +181,11 @@ public class DeadLetterRedeliverer {
         return results;
     }
 
+    /** Whether the group runs with axon-dlq on this node, so that its letters can be redelivered here. */
+    public boolean runs(String processingGroup) {
+        return groups.binding(processingGroup).isPresent();
+    }
+
     private static void requireLimit(int maxLetters) {
         if (maxLetters < 1) {
             throw new IllegalArgumentException("maxLetters must be >= 1, was " + maxLetters);
