@@ -4,11 +4,13 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.InvokerFixture.Options;
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.operations.Export;
 import io.axondlq.core.operations.InvalidProcessingGroupException;
 import io.axondlq.core.operations.LetterSink;
+import io.axondlq.core.operations.UnknownSequenceException;
 import io.axondlq.core.redelivery.RedeliveryInTransactionException;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
@@ -197,6 +199,72 @@ abstract class DeadLetterOperationsIntegrationTest {
                 .as("neither running nor holding letters any more")
                 .isInstanceOf(UnknownProcessingGroupException.class);
         assertThat(auditRows()).isEqualTo(3);
+    }
+
+    /**
+     * A group or key that no stored one can equal is refused, typed, before any SQL, at every entry point that takes
+     * one: U+0000 (PostgreSQL's text cannot hold it: a database error), more than the column holds, and for keys a
+     * lone surrogate (no stored key has one; PostgreSQL's driver would send it as "?", the key of another sequence).
+     * Nothing changes and nothing is audited.
+     */
+    @Test
+    void aGroupOrKeyNoStoredOneCanEqualIsATypedRefusalBeforeAnySql() {
+        app.park(1, "A", "x?");
+        String key = app.key("A");
+        Map<String, String> keys = Map.of("key with NUL", "a\u0000b", "key with a lone surrogate", "x\uD800",
+                                          "key of 1025 chars", "k".repeat(1025),
+                                          "key of 1026 UTF-8 bytes", "\u00e9".repeat(513));
+        Map<String, String> groups = Map.of("group with NUL", "g\u0000", "running group + NUL", GROUP + "\u0000",
+                                            "group of 256 chars", "g".repeat(256));
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, String> entry : keys.entrySet()) {
+            String name = entry.getKey();
+            String bad = entry.getValue();
+            expect(wrong, name + ": evictSequence", UnknownSequenceException.class,
+                   () -> operations.evictSequence(OPERATOR, GROUP, bad));
+            expect(wrong, name + ": redeliverSequence", UnknownSequenceException.class,
+                   () -> operations.redeliverSequence(OPERATOR, GROUP, bad));
+            expect(wrong, name + ": redeliverLetters", UnknownSequenceException.class,
+                   () -> operations.redeliverLetters("system", GROUP, bad));
+        }
+        for (Map.Entry<String, String> entry : groups.entrySet()) {
+            String name = entry.getKey();
+            String bad = entry.getValue();
+            expect(wrong, name + ": eraseGroup", InvalidProcessingGroupException.class,
+                   () -> operations.eraseGroup(OPERATOR, bad));
+            expect(wrong, name + ": evictSequence", InvalidProcessingGroupException.class,
+                   () -> operations.evictSequence(OPERATOR, bad, key));
+            expect(wrong, name + ": redeliverSequence", InvalidProcessingGroupException.class,
+                   () -> operations.redeliverSequence(OPERATOR, bad, key));
+            expect(wrong, name + ": redeliverOldest", InvalidProcessingGroupException.class,
+                   () -> operations.redeliverOldest(OPERATOR, bad));
+            expect(wrong, name + ": redeliverLetters", InvalidProcessingGroupException.class,
+                   () -> operations.redeliverLetters("system", bad, key));
+            expect(wrong, name + ": export", InvalidProcessingGroupException.class,
+                   () -> operations.export(OPERATOR, bad, LetterFilter.none()));
+            if (bad.indexOf('\u0000') >= 0) {
+                expect(wrong, name + ": audit filter", IllegalArgumentException.class,
+                       () -> operations.auditEntries(new AuditFilter(null, null, bad, null, null), 10, null));
+            }
+        }
+        assertThat(wrong).isEmpty();
+        assertThat(app.letters("A")).hasSize(1);
+        assertThat(app.letters("x?")).as("the sequence \"x?\" is not \"x\\uD800\"").hasSize(1);
+        assertThat(auditRows()).isZero();
+        assertThat(evictions).isEmpty();
+
+        // An actor is recorded, not looked up: cleaned as the log's other texts are, it does not fail the change.
+        assertThat(operations.evictSequence("ops\u0000", GROUP, key).removed()).isEqualTo(1);
+        assertThat(audit("evict-sequence")).singleElement()
+                                           .satisfies(e -> assertThat(e.actor()).isEqualTo("ops\uFFFD"));
+    }
+
+    private static void expect(List<String> wrong, String call, Class<? extends Throwable> type, Runnable action) {
+        Throwable thrown = catchThrowable(action::run);
+        if (!type.isInstance(thrown)) {
+            wrong.add(call + ": " + (thrown == null ? "no exception" : thrown.getClass().getName() + ": "
+                    + String.valueOf(thrown.getMessage()).lines().findFirst().orElse("")));
+        }
     }
 
     private long auditRows() {

@@ -15,9 +15,19 @@ public record AuditFilter(String actor, String action, String processingGroup, I
 
     private static final AuditFilter NONE = new AuditFilter(null, null, null, null, null);
 
+    /** @throws IllegalArgumentException when a text criterion holds U+0000 (no entry does; PostgreSQL refuses it) */
     public AuditFilter {
         if (from != null && to != null && !from.isBefore(to)) {
             throw new IllegalArgumentException("'from' (" + from + ") must be before 'to' (" + to + ")");
+        }
+        requireNoNul("actor", actor);
+        requireNoNul("action", action);
+        requireNoNul("processingGroup", processingGroup);
+    }
+
+    private static void requireNoNul(String criterion, String value) {
+        if (value != null && value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("'" + criterion + "' must not contain NUL characters");
         }
     }
 

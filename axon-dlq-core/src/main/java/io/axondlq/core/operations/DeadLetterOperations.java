@@ -34,6 +34,12 @@ import java.util.function.Supplier;
  * that outcome, plus one entry for the call. Reads that show payloads (a letter's detail, an export) are audited too.
  * <p>
  * {@code actor} is who acts, as the audit log should name them; blank means {@value #ANONYMOUS}.
+ * <p>
+ * Every method taking a group or a sequence key checks it before it reads or changes anything, so that bad input is a
+ * typed refusal without an audit entry, never a database error: a group name that is null, blank, holds U+0000 or is
+ * longer than {@value #MAX_GROUP_LENGTH} characters → {@link InvalidProcessingGroupException}; a key that no stored
+ * key can equal (null, holding U+0000 or a lone surrogate, longer than {@value #MAX_SEQUENCE_KEY_BYTES} UTF-8 bytes)
+ * → {@link UnknownSequenceException}.
  */
 public class DeadLetterOperations {
 
@@ -62,6 +68,13 @@ public class DeadLetterOperations {
     public static final String STARTED = "started";
 
     public static final int EXPORT_PAGE_SIZE = 500;
+    /** Longest processing group name the store's group columns hold. */
+    public static final int MAX_GROUP_LENGTH = 255;
+    /**
+     * Longest stored sequence key, in UTF-8 bytes: the key columns' size ({@code io.axondlq.jdbc.SequenceKeys} hashes
+     * longer keys, and keys holding U+0000 or a lone surrogate, so no stored key has them).
+     */
+    public static final int MAX_SEQUENCE_KEY_BYTES = 1024;
 
     private final DeadLetterStore store;
     private final OperationsAudit audit;
@@ -146,6 +159,7 @@ public class DeadLetterOperations {
      *                    mode), as name/value pairs; may be null
      */
     public Export export(String actor, String processingGroup, LetterFilter filter, String... description) {
+        requireGroupName(processingGroup);
         AuditParameters parameters = AuditParameters.of().put("processingGroup", processingGroup);
         if (description != null) {
             for (int i = 0; i + 1 < description.length; i += 2) {
@@ -187,6 +201,7 @@ public class DeadLetterOperations {
 
     /** @throws UnknownSequenceException when the group has no such sequence; nothing is audited then */
     public SequenceEviction evictSequence(String actor, String processingGroup, String sequenceKey) {
+        requireArguments(processingGroup, sequenceKey);
         SequenceEviction eviction = transaction.execute(status -> {
             requireSequence(processingGroup, sequenceKey);
             int removed = store.evictSequence(processingGroup, sequenceKey);
@@ -210,7 +225,8 @@ public class DeadLetterOperations {
      * the REST API lists and accepts it: erasing it then removes 0 letters and is audited as such.
      *
      * @return letters removed
-     * @throws InvalidProcessingGroupException when the name is null or blank; nothing is audited
+     * @throws InvalidProcessingGroupException when the name is null, blank, holds U+0000 or is too long; nothing is
+     *                                         audited
      * @throws UnknownProcessingGroupException when the group neither runs on this node nor has letters; nothing is
      *                                         audited
      */
@@ -246,6 +262,7 @@ public class DeadLetterOperations {
      *                                          every redelivering method of this class); nothing is audited or changed
      */
     public RedeliveryResult redeliverSequence(String actor, String processingGroup, String sequenceKey) {
+        requireArguments(processingGroup, sequenceKey);
         // Before anything: refused here, it is not audited as a failure in the caller's transaction either.
         RedeliveryInTransactionException.requireNone(
                 "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
@@ -289,6 +306,7 @@ public class DeadLetterOperations {
      * limit as {@link #redeliverSequence}.
      */
     public RedeliveryResult redeliverOldest(String actor, String processingGroup) {
+        requireGroupName(processingGroup);
         // Before the redeliverer's own check: refused here, it is not audited as a failure in the caller's transaction.
         RedeliveryInTransactionException.requireNone(
                 "the oldest sequence of processing group [" + processingGroup + "]");
@@ -316,6 +334,7 @@ public class DeadLetterOperations {
      *
      * @throws RedeliveryUnavailableException without axon-dlq's event processing module
      * @throws SequenceClaimedException       when another node holds it
+     * @throws UnknownSequenceException       for a key no stored key can equal (a key merely not stored: NOT_FOUND)
      */
     public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey) {
         return redeliverLetters(actor, processingGroup, sequenceKey, RedeliveryRecorder.NONE);
@@ -328,6 +347,7 @@ public class DeadLetterOperations {
      */
     public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey,
                                              RedeliveryRecorder also) {
+        requireArguments(processingGroup, sequenceKey);
         return redeliverer().redeliver(processingGroup, sequenceKey,
                                        audit.redeliveryRecorder(OperationsAudit.actor(actor), also));
     }
@@ -381,6 +401,45 @@ public class DeadLetterOperations {
         if (processingGroup == null || processingGroup.isBlank()) {
             throw new InvalidProcessingGroupException(processingGroup, "must not be null or blank");
         }
+        // PostgreSQL's text cannot hold U+0000: it would be a database error, not a refusal.
+        if (processingGroup.indexOf('\0') >= 0) {
+            throw new InvalidProcessingGroupException(processingGroup, "must not contain NUL characters");
+        }
+        if (processingGroup.length() > MAX_GROUP_LENGTH) {
+            throw new InvalidProcessingGroupException(processingGroup, "must be at most " + MAX_GROUP_LENGTH
+                    + " characters, was " + processingGroup.length());
+        }
+    }
+
+    /** A key no stored key can equal never reaches SQL: a NUL is a database error, a lone surrogate could match "?". */
+    private static void requireArguments(String processingGroup, String sequenceKey) {
+        requireGroupName(processingGroup);
+        if (sequenceKey == null || !storableKey(sequenceKey)) {
+            throw new UnknownSequenceException(processingGroup, sequenceKey);
+        }
+    }
+
+    /** Whether the key could be stored as is: no U+0000, no lone surrogate, at most the column's UTF-8 bytes. */
+    private static boolean storableKey(String key) {
+        if (key.length() > MAX_SEQUENCE_KEY_BYTES) {
+            return false; // at least one byte per character
+        }
+        int bytes = 0;
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c == 0) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            } else {
+                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+            }
+        }
+        return bytes <= MAX_SEQUENCE_KEY_BYTES;
     }
 
     /** As the REST API decides which groups it knows: running ones, and any that has letters. */

@@ -1,8 +1,8 @@
 package io.axondlq.core.operations;
 
 /**
- * A processing group name that no group can have (missing or blank), passed to {@link DeadLetterOperations}. Nothing
- * was changed or audited.
+ * A processing group name that no group can have (missing, blank, holding U+0000, longer than the group columns),
+ * passed to {@link DeadLetterOperations}. Nothing was changed or audited.
  */
 public class InvalidProcessingGroupException extends IllegalArgumentException {
 

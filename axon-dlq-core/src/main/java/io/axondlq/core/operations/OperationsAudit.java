@@ -7,6 +7,7 @@ import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.QueueProcessingRecorder;
 import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.store.StoredText;
 import org.axonframework.messaging.deadletter.Cause;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -175,7 +176,8 @@ final class OperationsAudit {
         if (actor == null || actor.isBlank()) {
             return DeadLetterOperations.ANONYMOUS;
         }
-        return actor.length() > MAX_ACTOR ? actor.substring(0, MAX_ACTOR) : actor;
+        // Cleaned as the log's other texts are: a NUL would fail the insert, and with it the change it records.
+        return StoredText.text(actor, MAX_ACTOR);
     }
 
     static String outcome(RedeliveryResult result) {
