@@ -40,7 +40,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import java.io.IOException;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -105,7 +104,7 @@ abstract class DeadLetterOperationsIntegrationTest {
             }
         };
         app.start(Options.of(ProcessorType.POOLED).observer(observer));
-        auditLog = new JdbcAuditLog(pool, SchemaInitializer.DEFAULT_TABLE_PREFIX, Clock.systemUTC());
+        auditLog = new JdbcAuditLog(pool, SchemaInitializer.DEFAULT_TABLE_PREFIX);
         // The application's transaction manager: the one the store and the redelivery's unit of work use.
         operations = new DeadLetterOperations(app.appStore, auditLog, app.springTransactions, observer,
                                               app::redeliverer);
@@ -346,7 +345,7 @@ abstract class DeadLetterOperationsIntegrationTest {
         app = new InvokerFixture(database, manualCommit, pool);
         app.start(Options.of(ProcessorType.POOLED));
         DeadLetterOperations onManual = new DeadLetterOperations(
-                app.appStore, new JdbcAuditLog(manualCommit, SchemaInitializer.DEFAULT_TABLE_PREFIX, Clock.systemUTC()),
+                app.appStore, new JdbcAuditLog(manualCommit, SchemaInitializer.DEFAULT_TABLE_PREFIX),
                 app.springTransactions, null, app::redeliverer);
         app.park(2, "A");
         app.park(1, "B");

@@ -29,7 +29,6 @@ import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.transaction.PlatformTransactionManager;
 
-import java.time.Clock;
 import java.util.List;
 import javax.sql.DataSource;
 
@@ -142,7 +141,7 @@ public class AxonDlqAutoConfiguration {
     @ConditionalOnMissingBean
     public AuditLog axonDlqAuditLog(DataSource dataSource, AxonDlqProperties properties,
                                     DeadLetterSchemaInitializer schema) {
-        return new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(), Clock.systemUTC());
+        return new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix());
     }
 
     /**

@@ -7,6 +7,7 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.NodeId;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.core.audit.AuditLog;
+import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.spring.jobs.AxonDlqJobsAutoConfiguration;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;
@@ -82,6 +83,8 @@ public class AxonDlqAutoConfigurationTest {
                     .isInstanceOf(DeadLetteringEventProcessingModule.class);
             assertThat(context).hasSingleBean(DeadLetterRedeliverer.class);
             assertThat(context).hasSingleBean(AuditLog.class);
+            // entries are stamped by the database's clock, as leases and due times are, not by this node's
+            assertThat(context.getBean(AuditLog.class)).extracting("clock").isInstanceOf(DatabaseClock.class);
             assertThat(context).hasSingleBean(RetryJobs.class);
             // the embedded database got the schema
             JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));

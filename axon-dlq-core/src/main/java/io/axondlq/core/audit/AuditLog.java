@@ -32,6 +32,12 @@ public interface AuditLog {
     /**
      * The entries the filter selects, oldest first, keyset paged; a cursor continues the query it came from, so pass
      * the same filter with it.
+     * <p>
+     * Following {@code nextCursor} is not a gap-free tail while entries are written: an entry becomes visible when
+     * the change it records commits, which can be after a reader has paged past its time (a long erasure, a
+     * redelivered letter's unit of work). A forwarder that must see every entry re-reads an overlap window, a
+     * {@code from} some time before the newest entry it has (longer than its longest transaction), and drops the ids
+     * it has already seen.
      */
     Page<AuditEntry> list(AuditFilter filter, int limit, String cursor);
 }

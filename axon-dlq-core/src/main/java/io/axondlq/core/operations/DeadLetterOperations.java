@@ -176,7 +176,10 @@ public class DeadLetterOperations {
         return auditEntries(AuditFilter.none(), limit, cursor);
     }
 
-    /** The audit entries the filter selects, oldest first, keyset paged (pass the same filter with a cursor). */
+    /**
+     * The audit entries the filter selects, oldest first, keyset paged (pass the same filter with a cursor). Not a
+     * gap-free tail while entries are written: see {@link AuditLog#list(AuditFilter, int, String)}.
+     */
     public Page<AuditEntry> auditEntries(AuditFilter filter, int limit, String cursor) {
         return audit.log().list(filter, limit, cursor);
     }

@@ -4,6 +4,7 @@ import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.core.store.CursorCodec;
 import io.axondlq.core.store.Page;
 import io.axondlq.core.store.StoredText;
@@ -25,6 +26,11 @@ import javax.sql.DataSource;
  * {@link AuditLog} in the {@code <prefix>audit} table, its SQL in {@link AuditStatements}. Entries join the caller's
  * transaction (Spring-managed, on the same {@link DataSource}) when there is one, so they commit or roll back with the
  * change they record; without one each entry commits on its own.
+ * <p>
+ * An entry's {@code occurredAt} is the database's time ({@link DatabaseClock}), as is every time compared across nodes
+ * (leases, due times): the log is read in that order, and an entry stamped by a node whose clock is behind would sort
+ * before entries a reader has already passed. Paging is still no gap-free tail under concurrent writes: see
+ * {@link AuditLog#list(AuditFilter, int, String)}.
  */
 public class JdbcAuditLog implements AuditLog {
 
@@ -37,10 +43,25 @@ public class JdbcAuditLog implements AuditLog {
     private final AuditStatements sql;
     private final Clock clock;
 
+    /** Entries stamped with the database's clock: the form for applications. */
+    public JdbcAuditLog(DataSource dataSource, String tablePrefix) {
+        this(dataSource, tablePrefix, SqlDialect.detect(Objects.requireNonNull(dataSource, "dataSource")), null);
+    }
+
+    /**
+     * Entries stamped with {@code clock}: for tests that need entries at known times. Not for applications: nodes
+     * whose clocks differ would write entries out of the order they are read in; use
+     * {@link #JdbcAuditLog(DataSource, String)}.
+     */
     public JdbcAuditLog(DataSource dataSource, String tablePrefix, Clock clock) {
+        this(dataSource, tablePrefix, SqlDialect.detect(Objects.requireNonNull(dataSource, "dataSource")),
+             Objects.requireNonNull(clock, "clock"));
+    }
+
+    private JdbcAuditLog(DataSource dataSource, String tablePrefix, SqlDialect dialect, Clock clock) {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
-        this.sql = AuditStatements.of(SqlDialect.detect(dataSource), tablePrefix);
-        this.clock = clock;
+        this.sql = AuditStatements.of(dialect, tablePrefix);
+        this.clock = clock == null ? new DatabaseClock(dataSource, dialect) : clock;
     }
 
     @Override

@@ -33,7 +33,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
@@ -76,7 +75,7 @@ public class AxonDlqJobsAutoConfiguration {
     public RetryJobAudit axonDlqRetryJobAudit(ObjectProvider<AuditLog> auditLog, DataSource dataSource,
                                               AxonDlqProperties properties) {
         return new AuditLogRetryJobAudit(auditLog.getIfAvailable(
-                () -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(), Clock.systemUTC())));
+                () -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix())));
     }
 
     @Bean
@@ -188,8 +187,7 @@ public class AxonDlqJobsAutoConfiguration {
                                                    ObjectProvider<PlatformTransactionManager> transactions,
                                                    AxonDlqProperties properties, DeadLetterRedeliverer redeliverer) {
         return operations.getIfAvailable(() -> new DeadLetterOperations(
-                store, auditLog.getIfAvailable(() -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix(),
-                                                                      Clock.systemUTC())),
+                store, auditLog.getIfAvailable(() -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix())),
                 transactions(transactions, dataSource), null, () -> redeliverer));
     }
 
