@@ -136,6 +136,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         if (!segment.matches(Objects.hashCode(sequenceIdentifier))) {
             return;
         }
+        if (sequenceIdentifier instanceof UnsequencedEvent unsequenced) {
+            deadLetterUnsequenced(unsequenced, message, segment);
+            return;
+        }
         String key = store.sequenceKey(sequenceIdentifier);
         Map<String, Long> parked = parkedKeys(segment);
         CheckpointBatch batch = CheckpointBatch.current();
@@ -157,6 +161,33 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             parked.remove(key);
         }
         handleLive(batch, sequenceIdentifier, key, message, segment);
+    }
+
+    /**
+     * The sequencing policy's answer, or an {@link UnsequencedEvent} when the policy throws: Axon asks this for every
+     * segment check ({@code canHandle}) as well as here, and a policy that throws there fails the batch on every
+     * replay.
+     */
+    @Override
+    protected Object sequenceIdentifier(EventMessage<?> event) {
+        try {
+            return super.sequenceIdentifier(event);
+        } catch (Exception | Error failure) {
+            if (!isEventFailure(failure)) {
+                throw failure;
+            }
+            return new UnsequencedEvent(event.getIdentifier(), failure);
+        }
+    }
+
+    /** Its order with respect to other events cannot be known: a letter of its own, for an operator to decide. */
+    private void deadLetterUnsequenced(UnsequencedEvent unsequenced, EventMessage<?> message, Segment segment) {
+        Throwable failure = unsequenced.policyFailure();
+        logger.error("Processing group [{}]: the sequencing policy failed for event [{}]; it is dead-lettered as a "
+                             + "sequence of its own", processingGroup, message.getIdentifier(), failure);
+        String identifier = unsequenced.eventIdentifier();
+        conclude(RetryDecision.deadLetter(), identifier, store.sequenceKey(identifier), message, segment, failure,
+                 List.of(AttemptRecord.of(1, GenericDeadLetter.clock.instant(), nodeId, failure)));
     }
 
     private Map<String, Long> parkedKeys(Segment segment) {
