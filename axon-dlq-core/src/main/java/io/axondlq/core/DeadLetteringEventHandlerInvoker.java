@@ -427,6 +427,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                                  + "redelivered or evicted: {}", processingGroup, message.getIdentifier(),
                          e.getMessage());
             keepForReplay(message, new AttemptState(history, decision, failure));
+            vetoCommit(e);
+            throw e;
+        } catch (RuntimeException e) {
+            vetoCommit(e);
             throw e;
         }
         parkedKeys(segment).put(key, marks.incrementAndGet());
@@ -435,6 +439,18 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         // Reported with the batch's commit: a batch that fails later (a full queue, a database error) rolls the
         // letter back, and its retry dead-letters the event again.
         report(() -> observer.deadLettered(processingGroup, message, failure, history.size()));
+    }
+
+    /**
+     * The event is neither handled nor dead-lettered: its batch must not commit, even when an interceptor of the
+     * processor catches what its chain throws (I1). The store returns its refusal from the transaction callback
+     * instead of throwing there, so nothing marked the transaction rollback-only (a refused append throws inside its
+     * callback, which does). A batch that fails anyway never reaches its prepare-commit.
+     */
+    private static void vetoCommit(RuntimeException failure) {
+        CurrentUnitOfWork.ifStarted(unitOfWork -> unitOfWork.root().onPrepareCommit(u -> {
+            throw failure;
+        }));
     }
 
     private void invokeTagged(EventMessage<?> message) throws Exception {

@@ -19,6 +19,7 @@ import org.axonframework.config.DefaultConfigurer;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
@@ -58,6 +59,8 @@ final class QueueFullFixture implements AutoCloseable {
     private final Map<String, AtomicLong> nextSequence = new ConcurrentHashMap<>();
     private final DeadLetterObserver observer;
     private Configuration config;
+    /** The processor's handler interceptor, when a test sets one before {@link #start()}. */
+    MessageHandlerInterceptor<? super EventMessage<?>> interceptor;
     private DeadLetteringEventProcessingModule module;
 
     QueueFullFixture(TestDatabase database, DataSource dataSource, DeadLetterLimits limits,
@@ -132,6 +135,9 @@ final class QueueFullFixture implements AutoCloseable {
                                (c, builder) -> builder.initialSegmentCount(SEGMENTS)
                                                       .batchSize(5)
                                                       .tokenClaimInterval(100));
+        if (interceptor != null) {
+            eventProcessing.registerHandlerInterceptor(PROCESSOR, c -> interceptor);
+        }
         config = configurer.buildConfiguration();
         config.start();
         return this;
