@@ -1,5 +1,7 @@
 package io.axondlq.jdbc;
 
+import io.axondlq.core.store.StoredText;
+
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
@@ -114,7 +116,7 @@ public final class SequenceKeys {
         if (encoded == null) {
             throw new IllegalArgumentException("Sequence key must not be null");
         }
-        return fitsAsIs(encoded) ? new StoredKey(encoded, null) : hashed(encoded);
+        return StoredText.storableAsIs(encoded, MAX_KEY_BYTES) ? new StoredKey(encoded, null) : hashed(encoded);
     }
 
     private static String unbounded(Object id) {
@@ -256,34 +258,6 @@ public final class SequenceKeys {
         String name = type.getName();
         int slash = type.isHidden() ? name.indexOf('/') : -1;
         return slash < 0 ? name : name.substring(0, slash);
-    }
-
-    /** Whether the key holds only characters PostgreSQL stores and has at most {@link #MAX_KEY_BYTES} bytes. */
-    private static boolean fitsAsIs(String key) {
-        if (key.length() > MAX_KEY_BYTES) {
-            return false; // at least one byte per character
-        }
-        int bytes = 0;
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c == 0) {
-                return false;
-            }
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < key.length()
-                    && Character.isLowSurrogate(key.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes <= MAX_KEY_BYTES;
     }
 
     /** Whether every character can be stored: no U+0000 (PostgreSQL refuses it), no lone surrogate (no UTF-8). */

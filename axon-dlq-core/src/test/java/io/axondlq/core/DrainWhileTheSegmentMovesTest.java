@@ -11,7 +11,6 @@ import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
-import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.Segment;
@@ -58,18 +57,7 @@ abstract class DrainWhileTheSegmentMovesTest {
         store = JdbcDeadLetterStore.builder().dataSource(pool).transactionManager(tx).eventSerializer(SERIALIZER)
                                    .genericSerializer(SERIALIZER).nodeId("node-x").build();
         group = "group-" + UUID.randomUUID();
-        DeadLetteringEventHandlerInvoker invoker =
-                DeadLetteringEventHandlerInvoker.builder()
-                                                .processingGroup(group)
-                                                .eventHandlers(new Object() {
-                                                    @EventHandler
-                                                    void on(ThingHappened event) {
-                                                        handled.add(event.key());
-                                                    }
-                                                })
-                                                .store(store)
-                                                .nodeId("node-x")
-                                                .build();
+        DeadLetteringEventHandlerInvoker invoker = RecordingInvokers.recording(group, store, "node-x", handled);
         processor = new DeadLetteringProcessorInvoker(List.of(invoker), Savepoints.NONE, false, true);
         DeadLetterGroups groups = new DeadLetterGroups();
         groups.register(new DeadLetterGroups.Binding(group, "processor", invoker, List::of,

@@ -7,7 +7,6 @@ import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.testsupport.CountingDataSource;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
-import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.Segment;
@@ -54,18 +53,7 @@ abstract class ParkedSetLifetimeTest {
         store = JdbcDeadLetterStore.builder().dataSource(counting).eventSerializer(SERIALIZER)
                                    .genericSerializer(SERIALIZER).nodeId("node-a").build();
         group = "group-" + UUID.randomUUID();
-        DeadLetteringEventHandlerInvoker invoker =
-                DeadLetteringEventHandlerInvoker.builder()
-                                                .processingGroup(group)
-                                                .eventHandlers(new Object() {
-                                                    @EventHandler
-                                                    void on(ThingHappened event) {
-                                                        handled.add(event.key());
-                                                    }
-                                                })
-                                                .store(store)
-                                                .nodeId("node-a")
-                                                .build();
+        DeadLetteringEventHandlerInvoker invoker = RecordingInvokers.recording(group, store, "node-a", handled);
         processor = new DeadLetteringProcessorInvoker(List.of(invoker), Savepoints.NONE, false, true);
     }
 

@@ -13,7 +13,6 @@ import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
-import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.serialization.json.JacksonSerializer;
@@ -61,18 +60,7 @@ abstract class RedeliverOldestRaceTest {
                                    .nodeId("node-x").build();
         DeadLetterStore racing = racingStore(store);
         group = "group-" + UUID.randomUUID();
-        DeadLetteringEventHandlerInvoker invoker =
-                DeadLetteringEventHandlerInvoker.builder()
-                                                .processingGroup(group)
-                                                .eventHandlers(new Object() {
-                                                    @EventHandler
-                                                    void on(ThingHappened event) {
-                                                        handled.add(event.key());
-                                                    }
-                                                })
-                                                .store(racing)
-                                                .nodeId("node-x")
-                                                .build();
+        DeadLetteringEventHandlerInvoker invoker = RecordingInvokers.recording(group, racing, "node-x", handled);
         DeadLetterGroups groups = new DeadLetterGroups();
         groups.register(new DeadLetterGroups.Binding(group, "processor", invoker, List::of,
                                                      new SpringTransactionManagerAdapter(tx)));

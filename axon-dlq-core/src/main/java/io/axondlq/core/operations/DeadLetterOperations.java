@@ -17,6 +17,7 @@ import io.axondlq.core.store.Page;
 import io.axondlq.core.store.QueueProcessingRecorder;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.store.StoredText;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -417,32 +418,9 @@ public class DeadLetterOperations {
     /** A key no stored key can equal never reaches SQL: a NUL is a database error, a lone surrogate could match "?". */
     private static void requireArguments(String processingGroup, String sequenceKey) {
         requireGroupName(processingGroup);
-        if (sequenceKey == null || !storableKey(sequenceKey)) {
+        if (sequenceKey == null || !StoredText.storableAsIs(sequenceKey, MAX_SEQUENCE_KEY_BYTES)) {
             throw new UnknownSequenceException(processingGroup, sequenceKey);
         }
-    }
-
-    /** Whether the key could be stored as is: no U+0000, no lone surrogate, at most the column's UTF-8 bytes. */
-    private static boolean storableKey(String key) {
-        if (key.length() > MAX_SEQUENCE_KEY_BYTES) {
-            return false; // at least one byte per character
-        }
-        int bytes = 0;
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c == 0) {
-                return false;
-            }
-            if (Character.isHighSurrogate(c) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            } else {
-                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-            }
-        }
-        return bytes <= MAX_SEQUENCE_KEY_BYTES;
     }
 
     /** As the REST API decides which groups it knows: running ones, and any that has letters. */

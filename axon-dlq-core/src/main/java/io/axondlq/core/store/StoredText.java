@@ -159,4 +159,31 @@ public final class StoredText {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }
     }
+
+    /**
+     * Whether {@code value} can be stored as it is in a column of at most {@code maxBytes} UTF-8 bytes: no U+0000
+     * (PostgreSQL refuses it) and no lone surrogate (it has no UTF-8 form; PostgreSQL's driver would send "?").
+     */
+    public static boolean storableAsIs(String value, int maxBytes) {
+        if (value.length() > maxBytes) {
+            return false; // at least one byte per character
+        }
+        int bytes = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == 0) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            } else {
+                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+            }
+        }
+        return bytes <= maxBytes;
+    }
 }

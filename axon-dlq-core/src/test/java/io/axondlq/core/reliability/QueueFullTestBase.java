@@ -221,18 +221,7 @@ abstract class QueueFullTestBase extends DatabaseTestBase {
     @EnumSource(DeadLetteringEventHandlerInvoker.Isolation.class)
     void anInterceptorThatSwallowsTheOverflowDoesNotLetTheBatchCommit(
             DeadLetteringEventHandlerInvoker.Isolation isolation) {
-        fixture.close();
-        fixture = new QueueFullFixture(testDatabase, dataSource, new DeadLetterLimits(2, 3), observer);
-        AtomicInteger swallowed = new AtomicInteger();
-        fixture.interceptor = (unitOfWork, chain) -> {
-            try {
-                return chain.proceed();
-            } catch (Exception e) {
-                swallowed.incrementAndGet();
-                return null;
-            }
-        };
-        fixture.start(isolation);
+        AtomicInteger swallowed = restartWithASwallowingInterceptor(isolation);
         String first = "poison-a";
         String second = "poison-b";
         String third = aggregate("poison-c-", 0);
@@ -264,18 +253,7 @@ abstract class QueueFullTestBase extends DatabaseTestBase {
     @EnumSource(DeadLetteringEventHandlerInvoker.Isolation.class)
     void anInterceptorThatSwallowsAFullSequenceDoesNotLetTheBatchCommit(
             DeadLetteringEventHandlerInvoker.Isolation isolation) {
-        fixture.close();
-        fixture = new QueueFullFixture(testDatabase, dataSource, new DeadLetterLimits(2, 3), observer);
-        AtomicInteger swallowed = new AtomicInteger();
-        fixture.interceptor = (unitOfWork, chain) -> {
-            try {
-                return chain.proceed();
-            } catch (Exception e) {
-                swallowed.incrementAndGet();
-                return null;
-            }
-        };
-        fixture.start(isolation);
+        AtomicInteger swallowed = restartWithASwallowingInterceptor(isolation);
         String full = aggregate("full-", 0);
         String behind = aggregate("same-segment-", 0);
         fixture.handler.poisoned.add(full);
@@ -298,6 +276,23 @@ abstract class QueueFullTestBase extends DatabaseTestBase {
         fixture.store.evictSequence(QueueFullFixture.GROUP, fixture.store.sequenceKey(full));
         await().atMost(Duration.ofSeconds(90)).until(() -> fixture.projected(full).equals(List.of(3L)));
         await().atMost(Duration.ofSeconds(30)).until(() -> fixture.projected(behind).size() == 1);
+    }
+
+    /** Restarts the fixture with a "log and go on" interceptor of the processor; counts what it caught. */
+    private AtomicInteger restartWithASwallowingInterceptor(DeadLetteringEventHandlerInvoker.Isolation isolation) {
+        fixture.close();
+        fixture = new QueueFullFixture(testDatabase, dataSource, new DeadLetterLimits(2, 3), observer);
+        AtomicInteger swallowed = new AtomicInteger();
+        fixture.interceptor = (unitOfWork, chain) -> {
+            try {
+                return chain.proceed();
+            } catch (Exception e) {
+                swallowed.incrementAndGet();
+                return null;
+            }
+        };
+        fixture.start(isolation);
+        return swallowed;
     }
 
     private static int segmentOf(String aggregateId) {
