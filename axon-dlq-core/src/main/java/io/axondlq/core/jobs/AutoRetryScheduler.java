@@ -7,6 +7,7 @@ import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.DueSequence;
 import io.axondlq.core.store.SequenceClaimedException;
+import io.axondlq.core.store.StoredLetter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -34,8 +35,9 @@ import java.util.function.Predicate;
  * <p>
  * It is one kind of work of the node's {@link JobWorker}; every poll interval it looks at each processing group that has
  * parked sequences and runs with axon-dlq on this node. When a sequence of the group is due, the node takes the group's
- * lease ({@code auto-retry:<group>} in {@link Leases}, on the database clock), so one node at a time works on a group; the holder renews it
- * before every redelivery and keeps it until it stops (or dies: then it expires). It then redelivers up to
+ * lease ({@code auto-retry:<group>} in {@link Leases}, on the database clock), so one node at a time works on a group;
+ * the holder renews it before every redelivery and, during a long one, as its letters go by, and keeps it until it
+ * stops (or dies: then it expires). It then redelivers up to
  * {@code batchSize} due sequences, least recently touched first, through the redeliverer (so
  * {@code axon.dlq.redeliveries} counts them, and each letter gets its own audit entry in its transaction), and writes
  * one audit entry per automatic retry, as the actor {@value RetryJobAudit#SYSTEM_ACTOR}, with the outcome, in the
@@ -276,7 +278,19 @@ public class AutoRetryScheduler implements BackgroundJob {
         // Writes the count and the audit entry in the transaction of the change that ends the redelivery (the last
         // letter's removal, the failed letter's requeue), so that they commit with it or not at all.
         boolean[] recorded = {false};
+        // The group's lease was renewed just before (runGroup): a long sequence renews it as its letters go by.
+        long[] renewedAt = {System.nanoTime()};
         RedeliveryRecorder recorder = new RedeliveryRecorder() {
+            @Override
+            public void redelivered(StoredLetter letter) {
+                keepLease(group, renewedAt);
+            }
+
+            @Override
+            public void dropped(StoredLetter letter) {
+                keepLease(group, renewedAt);
+            }
+
             @Override
             public void concluded(RedeliveryResult concluded) {
                 record(group, due.sequenceKey(), retry, concluded);
@@ -353,6 +367,23 @@ public class AutoRetryScheduler implements BackgroundJob {
                                                                              detail));
         } catch (RuntimeException e) {
             logger.warn("Could not record automatic retry of [{}] [{}]: {}", group, sequenceKey, e.toString());
+        }
+    }
+
+    /**
+     * Renews the group's lease while one sequence is redelivered, once a third of it has passed since the last
+     * renewal, so that a sequence longer than the lease does not let another node start on the group. In the letter's
+     * transaction: it commits with the letter. A lease lost meanwhile is noticed before the next sequence (the
+     * sequence's own lease keeps its redelivery exclusive).
+     */
+    private void keepLease(String group, long[] renewedAt) {
+        long now = System.nanoTime();
+        if (now - renewedAt[0] < settings.lease().toNanos() / 3) {
+            return;
+        }
+        renewedAt[0] = now;
+        if (!leases.renew(leaseName(group), owner, settings.lease())) {
+            logger.info("Automatic retry of [{}]: lease lost to another node during a sequence", group);
         }
     }
 

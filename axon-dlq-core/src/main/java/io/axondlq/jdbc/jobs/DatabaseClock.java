@@ -15,7 +15,8 @@ import javax.sql.DataSource;
  * The database's clock, one query per reading (joining the caller's transaction when there is one). The jobs' due
  * times are written by one node and compared by another: a retry job's cooldown, the idempotency window of its key,
  * the automatic-retry schedule. Read from the database, as the leases are, they hold however the nodes' own clocks
- * differ. Only background work reads it, a few times per poll; never the event processors.
+ * differ. Background work reads it, a few times per poll, and the audit log once per entry; never the event
+ * processors.
  */
 public final class DatabaseClock extends Clock {
 

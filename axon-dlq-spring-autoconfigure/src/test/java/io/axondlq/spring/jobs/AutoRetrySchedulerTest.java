@@ -7,6 +7,7 @@ import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.jobs.RetryJobAudit;
 import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.SequenceClaim;
@@ -34,6 +35,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import static io.axondlq.spring.jobs.RetryJobFixture.GROUP;
@@ -419,6 +425,82 @@ abstract class AutoRetrySchedulerTest {
         assertThat(f.store.contains("elsewhere", f.key("X"))).isTrue();
         assertThat(f.leases.holder(AutoRetryScheduler.leaseName("elsewhere"))).isEmpty();
         assertThat(autoRetryAudit()).isEmpty();
+    }
+
+    /**
+     * One sequence whose redelivery outlasts the group's lease (4 letters, 0.7 s each, lease 1.5 s): its node renews
+     * the lease as the letters go by, so another node polling meanwhile, with due work of its own in the group, does
+     * not take the group over. Before, the lease was renewed only between sequences: it expired mid-sequence and the
+     * other node started on the group.
+     */
+    @Test
+    void aSequenceLongerThanTheLeaseKeepsTheGroupWithItsNode() throws Exception {
+        poisoned("LONG", 4, t0);
+        f.handler.poisoned.remove("LONG"); // its letters now succeed, slowly
+        Duration lease = Duration.ofMillis(1500);
+        CountDownLatch firstLetter = new CountDownLatch(1);
+        AutoRetryScheduler.Redelivery slow = (group, key, recorder) -> f.autoRedelivery.redeliver(
+                group, key, new RedeliveryRecorder() {
+                    @Override
+                    public void redelivered(StoredLetter letter) {
+                        firstLetter.countDown();
+                        sleep(Duration.ofMillis(700));
+                        recorder.redelivered(letter);
+                    }
+
+                    @Override
+                    public void failed(StoredLetter letter, Throwable failure) {
+                        recorder.failed(letter, failure);
+                    }
+
+                    @Override
+                    public void concluded(RedeliveryResult result) {
+                        recorder.concluded(result);
+                    }
+                });
+        AutoRetryScheduler a = scheduler("node-a", slow, lease);
+        AutoRetryScheduler b = scheduler("node-b", f.autoRedelivery, lease);
+        String leaseName = AutoRetryScheduler.leaseName(GROUP);
+        elapse(Duration.ofMinutes(1));
+
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            long started = System.nanoTime();
+            Future<Integer> aRun = thread.submit(a::pollOnce);
+            assertThat(firstLetter.await(30, TimeUnit.SECONDS)).isTrue();
+            poisoned("OTHER", 1, Instant.now().minus(Duration.ofMinutes(1))); // due work for node b
+            Set<String> holders = new HashSet<>();
+            int bRuns = 0;
+            int bPollsPastTheLease = 0;
+            while (!aRun.isDone()) {
+                bRuns += b.pollOnce();
+                f.leases.holder(leaseName).ifPresent(holders::add);
+                if (System.nanoTime() - started > lease.toNanos()) {
+                    bPollsPastTheLease++;
+                }
+                sleep(Duration.ofMillis(100));
+            }
+            assertThat(aRun.get()).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the sequence outlasted the lease")
+                                                                   .isGreaterThan(lease.plusMillis(500));
+            assertThat(bPollsPastTheLease).as("node b polled after the lease would have expired").isPositive();
+            assertThat(holders).as("the group's lease stayed with node a").containsExactly(a.owner());
+            assertThat(bRuns).isZero();
+            assertThat(f.store.sequenceSize(GROUP, f.store.sequenceKey("LONG"))).isZero();
+        } finally {
+            thread.shutdownNow();
+            a.releaseLeases();
+            b.releaseLeases();
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
