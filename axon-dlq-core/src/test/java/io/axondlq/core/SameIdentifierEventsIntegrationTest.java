@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,6 +40,15 @@ abstract class SameIdentifierEventsIntegrationTest extends InvokerTestBase {
                        f.next("C"));
     }
 
+    /** Stores {@link #batch} and starts one tracking segment on it, with A#1 failing as {@code failure} says. */
+    private InvokerFixture startWithAFailingA1(String savepointKind, Supplier<RuntimeException> failure) {
+        InvokerFixture f = fixture;
+        f.handler.faults.failWith.put("A#1", failure);
+        f.storageEngine.appendEvents(batch(f));
+        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10).savepoints(savepoints(savepointKind)));
+        return f;
+    }
+
     private static EventMessage<?> sameId(String aggregate, long seq, Instant at) {
         return new GenericDomainEventMessage<>(InvokerFixture.AGGREGATE_TYPE, aggregate, seq,
                                                new ThingHappened(aggregate, seq), MetaData.emptyInstance(),
@@ -54,10 +64,7 @@ abstract class SameIdentifierEventsIntegrationTest extends InvokerTestBase {
     @ParameterizedTest(name = "savepoints={0}")
     @ValueSource(strings = {"none", "jdbc"})
     void aPoisonEventSharingItsIdentifierWithAnEarlierEventOfTheBatchIsDeadLettered(String kind) {
-        InvokerFixture f = fixture;
-        f.handler.faults.failWith.put("A#1", () -> new IllegalStateException("A#1 is poison"));
-        f.storageEngine.appendEvents(batch(f));
-        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10).savepoints(savepoints(kind)));
+        InvokerFixture f = startWithAFailingA1(kind, () -> new IllegalStateException("A#1 is poison"));
 
         eventually().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
             assertThat(f.projected("C")).as("C#0, another sequence of the batch (A#1 invoked %d times, A#0 %d times)",
@@ -78,10 +85,7 @@ abstract class SameIdentifierEventsIntegrationTest extends InvokerTestBase {
     @ParameterizedTest(name = "savepoints={0}")
     @ValueSource(strings = {"none", "jdbc"})
     void aNonRetryableFailureIsPinnedOnTheEventThatFailed(String kind) {
-        InvokerFixture f = fixture;
-        f.handler.faults.failWith.put("A#1", () -> new UnsupportedOperationException("A#1 cannot be handled"));
-        f.storageEngine.appendEvents(batch(f));
-        f.start(Options.of(ProcessorType.TRACKING).segments(1).batchSize(10).savepoints(savepoints(kind)));
+        InvokerFixture f = startWithAFailingA1(kind, () -> new UnsupportedOperationException("A#1 cannot be handled"));
 
         eventually().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
             assertThat(f.projected("C")).containsExactly(0L);
