@@ -12,6 +12,7 @@ import io.axondlq.core.tx.Savepoints;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.eventhandling.ReplayToken;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.SimpleEventHandlerInvoker;
 import org.axonframework.messaging.deadletter.DeadLetter;
@@ -92,10 +93,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
      * event identifier, then by {@link BatchOrdinal} (events an upcaster made of one stored event share the
      * identifier); looked up by identifier first so that an event with no failure kept costs one map lookup.
      */
-    private final Map<String, Map<Integer, AttemptState>> failuresAwaitingReplay =
+    private final Map<String, Map<Integer, KeptFailure>> failuresAwaitingReplay =
             Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Map<Integer, AttemptState>> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<String, Map<Integer, KeptFailure>> eldest) {
                     return size() > MAX_TRACKED_FAILURES;
                 }
             });
@@ -392,21 +393,24 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     private void keepForReplay(EventMessage<?> message, AttemptState state) {
         int ordinal = BatchOrdinal.of(message);
         synchronized (failuresAwaitingReplay) {
-            failuresAwaitingReplay.computeIfAbsent(message.getIdentifier(), id -> new HashMap<>()).put(ordinal, state);
+            failuresAwaitingReplay.computeIfAbsent(message.getIdentifier(), id -> new HashMap<>())
+                                  .put(ordinal, new KeptFailure(state, ReplayToken.isReplay(message)));
         }
     }
 
     private AttemptState takeFailureAwaitingReplay(EventMessage<?> message) {
         synchronized (failuresAwaitingReplay) {
-            Map<Integer, AttemptState> byOrdinal = failuresAwaitingReplay.get(message.getIdentifier());
+            Map<Integer, KeptFailure> byOrdinal = failuresAwaitingReplay.get(message.getIdentifier());
             if (byOrdinal == null) {
                 return null;
             }
-            AttemptState state = byOrdinal.remove(BatchOrdinal.of(message));
+            KeptFailure kept = byOrdinal.remove(BatchOrdinal.of(message));
             if (byOrdinal.isEmpty()) {
                 failuresAwaitingReplay.remove(message.getIdentifier());
             }
-            return state;
+            // A live failure meeting its event in a replay: another node reset the tokens meanwhile (a reset here
+            // clears them), and the replay is a new run of the event, not the processor's retry of that batch.
+            return kept == null || kept.deliveredInReplay() != ReplayToken.isReplay(message) ? null : kept.state();
         }
     }
 
@@ -557,6 +561,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     }
 
     /** The failed attempts of one event so far and what the policy decided after the last one. */
+    /** A failure kept for the processor's replay, and whether its event was delivered as part of a reset's replay. */
+    private record KeptFailure(AttemptState state, boolean deliveredInReplay) {
+    }
+
     record AttemptState(List<AttemptRecord> history, RetryDecision decision, Throwable lastFailure) {
     }
 
