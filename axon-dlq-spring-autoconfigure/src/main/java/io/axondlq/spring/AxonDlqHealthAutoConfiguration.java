@@ -10,16 +10,19 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
  * The health contribution {@code deadLetters} (bean {@value #BEAN_NAME}): letters, sequences and the oldest letter per
  * processing group; UP even with dead letters, {@code axon.dlq.health.threshold-status} when a group holds more than
- * {@code axon.dlq.health.threshold} letters. Turned off with {@code management.health.deadLetters.enabled=false}.
+ * {@code axon.dlq.health.threshold} letters. Turned off with {@code management.health.deadLetters.enabled=false}, and
+ * with the rest of axon-dlq by {@code axon.dlq.enabled=false}.
  */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
-@ConditionalOnBean(DeadLetterStore.class)
+@ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
+@ConditionalOnBean({DeadLetterStore.class, AxonDlqProperties.class})
 @ConditionalOnEnabledHealthIndicator(DeadLetterHealthIndicator.NAME)
 public class AxonDlqHealthAutoConfiguration {
 

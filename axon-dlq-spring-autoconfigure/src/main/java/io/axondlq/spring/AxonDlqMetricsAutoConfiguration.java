@@ -10,6 +10,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 import java.time.Clock;
@@ -20,12 +21,14 @@ import java.time.Duration;
  * {@code retries}, {@code redeliveries}, {@code evicted}, {@code skipped}, {@code overflows}) and the gauges of
  * {@link DeadLetterGauges} ({@code axon.dlq.letters}, {@code sequences}, {@code oldest.age}), per processing group.
  * Runs after {@link AxonDlqAutoConfiguration}, so that the gauges see its store; the observer is a
- * {@code DeadLetterObserver} bean, which the event processing module collects when it is created.
+ * {@code DeadLetterObserver} bean, which the event processing module collects when it is created. Off, like the
+ * rest of axon-dlq, with {@code axon.dlq.enabled=false} and without its store and properties (no DataSource).
  */
 @AutoConfiguration(after = {MetricsAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
         AxonDlqAutoConfiguration.class})
 @ConditionalOnClass({MeterRegistry.class, MetricsAutoConfiguration.class})
-@ConditionalOnBean(MeterRegistry.class)
+@ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
+@ConditionalOnBean({MeterRegistry.class, DeadLetterStore.class, AxonDlqProperties.class})
 public class AxonDlqMetricsAutoConfiguration {
 
     @Bean
@@ -36,7 +39,6 @@ public class AxonDlqMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    @ConditionalOnBean(DeadLetterStore.class)
     public DeadLetterGauges axonDlqGauges(DeadLetterStore store, MeterRegistry registry,
                                           AxonDlqProperties properties) {
         Duration refreshInterval = properties.getMetrics().getRefreshInterval();
