@@ -3,6 +3,8 @@ package io.axondlq.spring;
 import org.flywaydb.core.Flyway;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
 import org.springframework.context.annotation.Bean;
 
@@ -15,10 +17,12 @@ import java.util.Map;
  */
 @AutoConfiguration
 @ConditionalOnClass({Flyway.class, FlywayConfigurationCustomizer.class})
+@ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
 @org.springframework.boot.context.properties.EnableConfigurationProperties(AxonDlqProperties.class)
 public class AxonDlqFlywayAutoConfiguration {
 
     @Bean
+    @ConditionalOnMissingBean(name = "axonDlqFlywayPlaceholder")
     public FlywayConfigurationCustomizer axonDlqFlywayPlaceholder(AxonDlqProperties properties) {
         return configuration -> {
             Map<String, String> placeholders = new HashMap<>(configuration.getPlaceholders());

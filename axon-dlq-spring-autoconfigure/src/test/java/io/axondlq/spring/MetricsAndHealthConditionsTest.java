@@ -85,4 +85,24 @@ class MetricsAndHealthConditionsTest {
                           assertThat(context).doesNotHaveBean(DeadLetterHealthIndicator.class);
                       });
     }
+    /**
+     * axon.dlq.enabled=false with Flyway on the classpath: the Flyway auto-configuration still binds axon.dlq.* and
+     * customizes the application's Flyway, so a value only the disabled module would read fails the start.
+     */
+    @Test
+    void disabledBindsNoPropertiesAndLeavesTheApplicationsFlywayAlone() {
+        new ApplicationContextRunner()
+                .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
+                .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
+                .withConfiguration(AutoConfigurations.of(AxonDlqFlywayAutoConfiguration.class))
+                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true",
+                                    "axon.dlq.enabled=false", "axon.dlq.metrics.refresh-interval=every-minute")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(AxonDlqProperties.class);
+                    assertThat(context).doesNotHaveBean(
+                            org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer.class);
+                });
+    }
 }
