@@ -30,7 +30,9 @@ public class AxonDlqHealthAutoConfiguration {
     public static final String BEAN_NAME = "deadLettersHealthIndicator";
 
     @Bean(name = BEAN_NAME)
-    @ConditionalOnMissingBean(name = BEAN_NAME)
+    // Spring Boot names a contributor after its bean, without a "HealthIndicator" or "HealthContributor" suffix: an
+    // application bean under any of these names is the deadLetters contributor.
+    @ConditionalOnMissingBean(name = {BEAN_NAME, "deadLettersHealthContributor", DeadLetterHealthIndicator.NAME})
     public DeadLetterHealthIndicator deadLettersHealthIndicator(DeadLetterStore store, AxonDlqProperties properties) {
         Health health = properties.getHealth();
         if (health.getThreshold() < 0) {
