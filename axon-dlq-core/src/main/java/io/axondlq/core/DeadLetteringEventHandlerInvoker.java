@@ -8,6 +8,7 @@ import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.tx.AfterCommit;
 import io.axondlq.core.tx.Savepoints;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventhandling.EventMessage;
@@ -529,11 +530,15 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         failuresAwaitingReplay.clear();
         if (clearOnReset) {
             int removed = store.evictGroup(processingGroup);
-            logger.info("Processor reset: removed {} dead letter(s) of processing group [{}]", removed,
-                        processingGroup);
-            if (removed > 0) {
-                observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_ON_RESET);
-            }
+            // Axon resets all groups of the processor and its tokens in one transaction: a group whose reset fails
+            // rolls the removal back.
+            AfterCommit.run(() -> {
+                logger.info("Processor reset: removed {} dead letter(s) of processing group [{}]", removed,
+                            processingGroup);
+                if (removed > 0) {
+                    observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_ON_RESET);
+                }
+            });
         } else if (store.size(processingGroup) > 0) {
             // Kept letters park their sequences: the replayed history of those sequences queues up behind them.
             logger.warn("Processor reset: processing group [{}] keeps its dead letters; the replayed events of their "
