@@ -39,7 +39,10 @@ public interface BackgroundJob {
     default void stopping() {
     }
 
-    /** The worker has stopped (or gave up waiting): give leases back so another node can go on at once. */
+    /**
+     * The worker has stopped, and the work in progress has ended (after a stop that timed out, once it ends): give
+     * leases back so another node can go on at once.
+     */
     default void stopped() {
     }
 }

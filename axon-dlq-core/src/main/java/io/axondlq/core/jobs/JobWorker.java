@@ -78,7 +78,9 @@ public final class JobWorker {
 
     /**
      * Stops polling and waits (up to the stop timeout) for the unit of work in progress; then every kind gives its
-     * leases back. If the wait times out, the leases of the work still running simply expire.
+     * leases back. If the wait times out, the heartbeat keeps renewing the leases of the work still running and they
+     * are given back once it ends: released earlier, or left to lapse, another node could take the work over while
+     * this one still does it; kept until they expire, no node could go on until then.
      */
     public void stop() {
         ScheduledExecutorService stoppingWorker;
@@ -93,16 +95,44 @@ public final class JobWorker {
         }
         jobs.forEach(BackgroundJob::stopping);
         stoppingWorker.shutdown();
+        boolean ended = false;
         try {
-            if (!stoppingWorker.awaitTermination(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                logger.warn("axon-dlq worker stopped while work was still in progress; its leases expire");
-            }
+            ended = stoppingWorker.awaitTermination(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            stoppingHeartbeat.shutdownNow();
-            jobs.forEach(JobWorker::stopped);
         }
+        if (ended) {
+            giveLeasesBack(stoppingHeartbeat);
+        } else {
+            logger.warn("axon-dlq worker stopped while work was still in progress; its leases are renewed until it "
+                                + "ends, then given back");
+            daemon("axon-dlq-worker-stop").newThread(() -> giveLeasesBackOnceEnded(stoppingWorker, stoppingHeartbeat))
+                                          .start();
+        }
+    }
+
+    private void giveLeasesBackOnceEnded(ScheduledExecutorService stoppingWorker,
+                                         ScheduledExecutorService stoppingHeartbeat) {
+        try {
+            while (!stoppingWorker.awaitTermination(1, TimeUnit.MINUTES)) {
+                logger.debug("axon-dlq worker: work still in progress after stop; its leases are still renewed");
+            }
+            synchronized (lifecycle) {
+                stoppingHeartbeat.shutdownNow();
+                // Restarted meanwhile: the leases are the new run's now, and stay.
+                if (!running) {
+                    jobs.forEach(JobWorker::stopped);
+                }
+            }
+        } catch (InterruptedException e) {
+            // Nothing interrupts this thread but the JVM going down: the leases then expire with the node.
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void giveLeasesBack(ScheduledExecutorService stoppingHeartbeat) {
+        stoppingHeartbeat.shutdownNow();
+        jobs.forEach(JobWorker::stopped);
     }
 
     public boolean isRunning() {

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The worker's schedule survives whatever a round or a lease renewal throws: a task that throws would be cancelled by
@@ -90,6 +91,76 @@ class JobWorkerTest {
         assertThat(rounds.get()).isGreaterThan(THROWN.size());
         assertThat(renewals.get()).isGreaterThan(THROWN.size());
         assertThat(otherKindRounds).isNotEmpty();
+    }
+
+    /**
+     * A stop that times out while a round is still working: the heartbeat goes on renewing that work's leases and the
+     * kind gives them back (stopped) only once the round has ended, not when the stop gave up waiting.
+     */
+    @Test
+    void aStopThatTimesOutKeepsTheHeartbeatAndGivesLeasesBackOnceTheRoundEnds() throws InterruptedException {
+        CountDownLatch working = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        AtomicInteger beats = new AtomicInteger();
+        List<String> events = new CopyOnWriteArrayList<>();
+        BackgroundJob slow = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public Duration heartbeatInterval() {
+                return Duration.ofMillis(5);
+            }
+
+            @Override
+            public int runOnce() {
+                working.countDown();
+                try {
+                    finish.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                events.add("round ended");
+                return 1;
+            }
+
+            @Override
+            public void heartbeat() {
+                beats.incrementAndGet();
+            }
+
+            @Override
+            public void stopped() {
+                events.add("stopped");
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(slow), Duration.ofMillis(50));
+        worker.start();
+        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+
+        worker.stop();
+        assertThat(worker.awaitTermination(Duration.ZERO)).as("the stop timed out mid-round").isFalse();
+        assertThat(events).as("no lease given back while the round works").isEmpty();
+        int beatsAtStop = beats.get();
+        await("the heartbeat goes on while the round works").atMost(Duration.ofSeconds(10))
+               .until(() -> beats.get() >= beatsAtStop + 3);
+        assertThat(events).isEmpty();
+
+        finish.countDown();
+        assertThat(worker.awaitTermination(Duration.ofSeconds(30))).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> events.contains("stopped"));
+        assertThat(events).containsExactly("round ended", "stopped");
+        Thread.sleep(50);
+        int beatsAtEnd = beats.get();
+        Thread.sleep(100);
+        assertThat(beats.get()).as("no heartbeat once the leases are given back").isEqualTo(beatsAtEnd);
     }
 
     private static void throwNext(int call) {

@@ -7,6 +7,7 @@ import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.Leases;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
@@ -47,7 +48,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 
 import static org.awaitility.Awaitility.await;
@@ -87,10 +90,26 @@ final class RetryJobFixture implements AutoCloseable {
     static final class Node {
         final RetryJobRunner runner;
         final JobWorker worker;
+        private final AtomicBoolean alive;
 
-        Node(RetryJobRunner runner) {
+        Node(RetryJobRunner runner, AtomicBoolean alive) {
             this.runner = runner;
             this.worker = new JobWorker(List.of(runner), runner.settings().stopTimeout());
+            this.alive = alive;
+        }
+
+        /**
+         * The node dies: it polls no more and renews no lease (a stop alone keeps renewing the lease of the sequence
+         * in progress); a thread stuck in a sequence stays stuck until the test lets it go.
+         */
+        void die() {
+            alive.set(false);
+            stop();
+        }
+
+        /** A dead node's stuck thread comes back to life: it reaches the database again. */
+        void revive() {
+            alive.set(true);
         }
 
         String owner() {
@@ -249,14 +268,43 @@ final class RetryJobFixture implements AutoCloseable {
 
     /** A started runner on {@code node} that writes its progress' audit entries to {@code audit}. */
     Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook, RetryJobAudit audit) {
+        AtomicBoolean alive = new AtomicBoolean(true);
         RetryJobRunner runner = new RetryJobRunner(
-                new JdbcRetryJobProgress(dataSource, transactions, PREFIX, leases, audit),
+                new JdbcRetryJobProgress(dataSource, transactions, PREFIX, renewingWhile(alive), audit),
                 ledger.wrap(node, jobRedelivery, hook), JobWorker.ownerName(node), settings,
                 Clock.systemUTC());
-        Node started = new Node(runner);
+        Node started = new Node(runner, alive);
         runners.add(started);
         started.start();
         return started;
+    }
+
+    /** The fixture's leases, whose renewals fail while the node is not {@code alive}. */
+    private Leases renewingWhile(AtomicBoolean alive) {
+        return new Leases() {
+            @Override
+            public boolean acquire(String name, String owner, Duration ttl) {
+                return leases.acquire(name, owner, ttl);
+            }
+
+            @Override
+            public boolean renew(String name, String owner, Duration ttl) {
+                if (!alive.get()) {
+                    throw new IllegalStateException("the node is dead");
+                }
+                return leases.renew(name, owner, ttl);
+            }
+
+            @Override
+            public void release(String name, String owner) {
+                leases.release(name, owner);
+            }
+
+            @Override
+            public Optional<String> holder(String name) {
+                return leases.holder(name);
+            }
+        };
     }
 
     RetryJob job(UUID id) {

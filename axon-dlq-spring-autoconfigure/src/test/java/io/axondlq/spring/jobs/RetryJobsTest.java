@@ -545,7 +545,7 @@ abstract class RetryJobsTest {
         });
         assertThat(hung.await(30, TimeUnit.SECONDS)).isTrue();
         // The node dies: no more polling, no more lease renewal; its thread is stuck in the third sequence.
-        dying.stop();
+        dying.die();
         assertThat(f.job(job.id()).owner()).startsWith("node-1/");
 
         f.runner("node-2", shortLease, (node, key) -> {
@@ -560,6 +560,7 @@ abstract class RetryJobsTest {
         }
 
         // The dead node comes back to life mid-sequence: it finds nothing to redeliver and records nothing.
+        dying.revive();
         revive.countDown();
         assertThat(dying.awaitTermination(Duration.ofSeconds(30))).isTrue();
         assertThat(f.ledger.nodes(keys.get(2))).containsExactly("node-2", "node-1");
@@ -568,6 +569,50 @@ abstract class RetryJobsTest {
         assertThat(after.skipped()).isZero();
         assertThat(after.sequences()).extracting(SequenceOutcome::outcome).containsOnly("DRAINED");
         assertThat(f.handler.handled).hasSize(6).doesNotHaveDuplicates();
+    }
+
+    /**
+     * A stop that times out mid-sequence: the node keeps the job (its lease renewed) while it finishes the sequence, so
+     * no other node works the job at the same time, and gives it back as soon as the sequence ends.
+     */
+    @Test
+    void aNodeWhoseStopTimesOutKeepsTheJobUntilItsSequenceEndsThenGivesItBack() throws Exception {
+        List<String> keys = f.seedMany("T", 5);
+        CountDownLatch hung = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        Duration lease = Duration.ofMillis(600);
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(lease, Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        Node stopping = f.runner("node-1", shortLease, (node, key) -> {
+            if (key.equals(keys.get(1))) {
+                hung.countDown();
+                finish.await(60, TimeUnit.SECONDS);
+            }
+        });
+        assertThat(hung.await(30, TimeUnit.SECONDS)).isTrue();
+        stopping.stop();
+        assertThat(stopping.awaitTermination(Duration.ZERO)).as("the stop timed out mid-sequence").isFalse();
+
+        Node other = f.runner("node-2", shortLease, (node, key) -> {
+        });
+        // Three leases long, node-2 polling all along, node-1 still in the second sequence.
+        Thread.sleep(lease.multipliedBy(3).toMillis());
+        assertThat(other.isRunning()).isTrue();
+        assertThat(stopping.awaitTermination(Duration.ZERO)).as("node-1 is still in its sequence").isFalse();
+        assertThat(f.job(job.id()).owner()).as("the job is still node-1's").startsWith("node-1/");
+        keys.subList(1, 5).forEach(key -> assertThat(f.ledger.nodes(key)).as(key).doesNotContain("node-2"));
+
+        finish.countDown();
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+        assertThat(done.succeeded()).isEqualTo(5);
+        assertThat(f.ledger.nodes(keys.get(1))).containsExactly("node-1");
+        for (String key : keys.subList(2, 5)) {
+            assertThat(f.ledger.nodes(key)).as("taken over once node-1's sequence ended: " + key)
+                                           .containsExactly("node-2");
+        }
+        assertThat(f.ledger.maxInFlight()).as("never two nodes at once").isEqualTo(1);
+        assertThat(f.handler.handled).hasSize(5).doesNotHaveDuplicates();
     }
 
     /**
