@@ -12,11 +12,14 @@ import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.messaging.GenericMessage;
 import org.axonframework.messaging.MessageHandlerInterceptor;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -249,6 +252,99 @@ abstract class UserCodeFailuresIntegrationTest extends InvokerTestBase {
         @Override
         public void deadLettered(String processingGroup, EventMessage<?> event, Throwable cause, int attempts) {
             deadLettered.add(cause.getClass().getName());
+        }
+    }
+
+    // --- commit callbacks of handlers ------------------------------------------------------------------------------
+
+    /** A commit callback a handler registers, which throws once the redelivery's transaction has committed. */
+    enum ThrowingCommitCallback {
+        /** Spring's: its exception reaches the committing caller, after the commit. */
+        SPRING_AFTER_COMMIT {
+            @Override
+            void register(RuntimeException failure) {
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                    @Override
+                    public void afterCommit() {
+                        throw failure;
+                    }
+                });
+            }
+        },
+        /** Axon's, throwing an Error, which Axon does not suppress as it does an exception. */
+        AXON_AFTER_COMMIT_ERROR {
+            @Override
+            void register(RuntimeException failure) {
+                CurrentUnitOfWork.get().afterCommit(u -> {
+                    throw new AssertionError(failure.getMessage());
+                });
+            }
+        },
+        /** Axon's, throwing an exception: Axon logs and suppresses it. */
+        AXON_AFTER_COMMIT {
+            @Override
+            void register(RuntimeException failure) {
+                CurrentUnitOfWork.get().afterCommit(u -> {
+                    throw failure;
+                });
+            }
+        };
+
+        abstract void register(RuntimeException failure);
+    }
+
+    /**
+     * A handler's commit callback that throws after the letter's removal committed does not undo the redelivery: the
+     * letter is gone and its effect happened once, so the outcome is DRAINED (the callback's failure is logged), not
+     * FAILED or LEASE_LOST, and the observer (metrics) hears one redelivery, no failure.
+     */
+    @ParameterizedTest(name = "{0} {1} letter(s)")
+    @MethodSource("callbacksAndLetters")
+    void aCommitCallbackThatThrowsAfterTheRemovalCommittedDoesNotUndoTheRedelivery(ThrowingCommitCallback callback,
+                                                                                   int letters) {
+        RedeliveryObserver observer = new RedeliveryObserver();
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).observer(observer));
+        f.park(letters, "A");
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery && event.key().equals("A#0")) {
+                callback.register(new IllegalStateException("after-commit callback of " + event.key() + " failed"));
+            }
+        };
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, f.key("A"));
+
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(result.redelivered()).isEqualTo(letters);
+        assertThat(result.remaining()).isZero();
+        assertThat(f.sequenceSize("A")).isZero();
+        assertThat(f.projected("A")).as("each letter's effect once").hasSize(letters).doesNotHaveDuplicates();
+        assertThat(observer.redelivered).hasSize(letters);
+        assertThat(observer.failed).isEmpty();
+    }
+
+    static Stream<Arguments> callbacksAndLetters() {
+        List<Arguments> arguments = new ArrayList<>();
+        for (ThrowingCommitCallback callback : ThrowingCommitCallback.values()) {
+            arguments.add(Arguments.of(callback, 1));
+            arguments.add(Arguments.of(callback, 2));
+        }
+        return arguments.stream();
+    }
+
+    /** The redeliveries the observer (metrics) heard. */
+    static final class RedeliveryObserver implements DeadLetterObserver {
+
+        final List<String> redelivered = new CopyOnWriteArrayList<>();
+        final List<String> failed = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void redelivered(String processingGroup, EventMessage<?> event) {
+            redelivered.add(event.getIdentifier());
+        }
+
+        @Override
+        public void redeliveryFailed(String processingGroup, EventMessage<?> event, Throwable cause) {
+            failed.add(cause.getClass().getName());
         }
     }
 

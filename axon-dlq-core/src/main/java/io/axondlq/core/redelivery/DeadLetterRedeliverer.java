@@ -20,12 +20,15 @@ import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 /**
  * Redelivers dead letters one sequence at a time, one letter at a time in sequence order, through the processing
@@ -36,7 +39,9 @@ import java.util.UUID;
  * renews the lease, then the letter is deleted, so the handler's writes and the delete commit together, and only while
  * the lease is held. A holder that lost its lease (a letter slower than the lease, taken over by another node) rolls
  * back and stops: every letter takes effect exactly once. A failed letter is rolled back, then kept with attempts + 1
- * and a history row, fenced the same way, and the sequence stops there. Letters are read a page at a time.
+ * and a history row, fenced the same way, and the sequence stops there. A handler's commit callback that throws once the
+ * removal has committed (a Spring {@code afterCommit}, an Error in Axon's) undoes nothing: the letter counts as
+ * redelivered and the callback's failure is logged. Letters are read a page at a time.
  * <p>
  * Letters are read through the store's upcaster chain (see {@link StoredLetter#messages()}): a letter whose event the
  * chain drops is resolved (removed, fenced by the lease, reported as evicted with reason
@@ -372,7 +377,8 @@ public class DeadLetterRedeliverer {
         Throwable[] handlerFailure = {null};
         RuntimeException[] fence = {null};
         RuntimeException[] recorderFailure = {null};
-        ResultMessage<?> result = unitOfWork.executeWithResult(() -> {
+        boolean[] committed = {false};
+        Callable<Object> work = () -> {
             for (int i = 0; i < messages.size(); i++) {
                 EventMessage<?> message = messages.get(i);
                 if (i > 0) {
@@ -421,12 +427,55 @@ public class DeadLetterRedeliverer {
                 recorderFailure[0] = e;
                 throw e;
             }
+            onCommitted(() -> committed[0] = true);
             return null;
-        });
+        };
+        ResultMessage<?> result;
+        try {
+            result = unitOfWork.executeWithResult(work);
+        } catch (Error afterCommit) {
+            // Axon suppresses the exceptions of its afterCommit callbacks, not their Errors.
+            if (!committed[0]) {
+                throw afterCommit;
+            }
+            logCallbackFailure(claim, letter, afterCommit);
+            return new Attempt(null, null, left[0], null);
+        }
         if (!result.isExceptional()) {
             return new Attempt(null, null, left[0], null);
         }
+        if (committed[0]) {
+            // The removal committed, then a commit callback of a handler (a Spring afterCommit) threw: the letter was
+            // redelivered, once; reporting it failed (or its lease lost, the sequence row being gone) would be untrue.
+            logCallbackFailure(claim, letter, result.exceptionResult());
+            return new Attempt(null, null, left[0], null);
+        }
         return new Attempt(fence[0], result.exceptionResult(), -1, recorderFailure[0]);
+    }
+
+    /**
+     * Runs {@code marker} once the caller's transaction has committed. Spring runs afterCompletion even when another
+     * synchronization's afterCommit threw, so the commit is known whatever a handler's callback does afterwards.
+     * Without Spring-managed synchronization nothing is marked and a failure is taken as the letter's, as before.
+     */
+    private static void onCommitted(Runnable marker) {
+        if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+            return;
+        }
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCompletion(int status) {
+                if (status == STATUS_COMMITTED) {
+                    marker.run();
+                }
+            }
+        });
+    }
+
+    private static void logCallbackFailure(SequenceClaim claim, StoredLetter letter, Throwable failure) {
+        logger.warn("Dead letter [{}] of processing group [{}] was redelivered and its removal committed, but a "
+                            + "commit callback of its unit of work failed afterwards", letter.id(),
+                    claim.processingGroup(), failure);
     }
 
     private RedeliveryResult stopped(String group, String key, RedeliveryResult.Outcome outcome, int redelivered,

@@ -98,6 +98,31 @@ class MetricsAndHealthApplicationTest extends RestApiTestSupport {
         });
     }
 
+    /**
+     * A handler's after-commit callback that throws once a letter's removal committed: the redelivery took effect, so
+     * the response says DRAINED and the metrics count successes, no failure (it used to answer LEASE_LOST for the
+     * sequence's last letter and FAILED for an earlier one, and count a failure).
+     */
+    @Test
+    void aRedeliveryWhoseHandlersAfterCommitCallbackThrowsIsReportedAndCountedAsRedelivered() {
+        double succeeded = counter("axon.dlq.redeliveries", "outcome", "success");
+        double failed = counter("axon.dlq.redeliveries", "outcome", "failure");
+        String account = poisoned("after-commit", 2);
+        poison.cure(account);
+        poison.failAfterCommit(account);
+
+        JsonNode result = ok(http.post("/processing-groups/ledger/sequences/" + account + "/redeliver", null));
+
+        assertThat(result.path("outcome").asText()).as("%s", result).isEqualTo("DRAINED");
+        assertThat(result.path("redelivered").asInt()).isEqualTo(2);
+        assertThat(result.path("remaining").asLong()).isZero();
+        assertThat(letters(account)).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", Long.class, account))
+                .as("each event's ledger row once").isEqualTo(2);
+        assertThat(counter("axon.dlq.redeliveries", "outcome", "success")).isEqualTo(succeeded + 2);
+        assertThat(counter("axon.dlq.redeliveries", "outcome", "failure")).isEqualTo(failed);
+    }
+
     /** The Java API (the operations bean) is counted and audited like the REST API: no path skips either. */
     @Test
     void anEvictionThroughTheJavaApiIsCountedAndAudited() {

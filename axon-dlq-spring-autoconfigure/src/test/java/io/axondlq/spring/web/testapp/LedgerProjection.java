@@ -27,5 +27,6 @@ public class LedgerProjection {
         jdbc.update("INSERT INTO ledger_entry (account_id, amount, note) VALUES (?, ?, ?)",
                     event.accountId(), event.amount(), event.note());
         poison.check(event.accountId());
+        poison.afterCommit(event.accountId());
     }
 }
