@@ -2,6 +2,7 @@ package io.axondlq.spring.web;
 
 import io.axondlq.core.jobs.InvalidRetryJobRequestException;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.operations.InvalidProcessingGroupException;
 import io.axondlq.core.operations.RedeliveryUnavailableException;
 import io.axondlq.core.operations.UnknownLetterException;
 import io.axondlq.core.operations.UnknownSequenceException;
@@ -52,6 +53,12 @@ final class ProblemTranslation {
                                                       + "sequence [" + RequestParameters.shorten(e.sequenceKey()) + "]")
                     .with("processingGroup", e.processingGroup())
                     .with("sequenceKey", e.sequenceKey());
+        }
+        if (exception instanceof InvalidProcessingGroupException e) {
+            // The endpoints check group names themselves (RequestParameters.groupName); this is the operations
+            // service's own refusal of the same names, for a caller that reaches it with one unchecked. The detail
+            // quotes no name: it may hold NUL or run to any length.
+            return DeadLetterApiException.badParameter("processingGroup", e.getMessage());
         }
         if (exception instanceof RedeliveryUnavailableException e) {
             return new DeadLetterApiException(ProblemType.REDELIVERY_UNAVAILABLE, e.getMessage());
