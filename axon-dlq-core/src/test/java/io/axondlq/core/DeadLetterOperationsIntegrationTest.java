@@ -46,6 +46,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
@@ -256,6 +257,37 @@ abstract class DeadLetterOperationsIntegrationTest {
         assertThat(operations.evictSequence("ops\u0000", GROUP, key).removed()).isEqualTo(1);
         assertThat(audit("evict-sequence")).singleElement()
                                            .satisfies(e -> assertThat(e.actor()).isEqualTo("ops\uFFFD"));
+    }
+
+    /**
+     * A letter filter whose text criteria hold U+0000 (no stored letter's do; PostgreSQL's text cannot hold it) is
+     * refused with an IllegalArgumentException before any SQL, as an audit filter is, whether it goes to an export or
+     * to a listing: it used to reach PostgreSQL and fail there with the driver's error (and match nothing on H2).
+     */
+    @Test
+    void aLetterFilterHoldingNulIsRefusedBeforeAnySql() {
+        app.park(1, "A");
+        Map<String, Supplier<LetterFilter>> filters = Map.of(
+                "sequenceKey", () -> new LetterFilter("A\u0000", null, null, null, null),
+                "causeType", () -> new LetterFilter(null, "java.lang.IllegalStateException\u0000", null, null, null),
+                "payloadType", () -> new LetterFilter(null, null, "\u0000", null, null),
+                "withSequenceKey", () -> LetterFilter.none().withSequenceKey("\u0000"));
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, Supplier<LetterFilter>> entry : filters.entrySet()) {
+            String name = entry.getKey();
+            Supplier<LetterFilter> filter = entry.getValue();
+            expect(wrong, name + ": export", IllegalArgumentException.class,
+                   () -> operations.export(OPERATOR, GROUP, filter.get()));
+            expect(wrong, name + ": list", IllegalArgumentException.class,
+                   () -> app.store.letters(GROUP, filter.get(), 10, null));
+            Throwable thrown = catchThrowable(filter::get);
+            if (thrown != null && !String.valueOf(thrown.getMessage()).endsWith("must not contain NUL characters")) {
+                wrong.add(name + ": message " + thrown.getMessage());
+            }
+        }
+        assertThat(wrong).isEmpty();
+        assertThat(app.letters("A")).hasSize(1);
+        assertThat(auditRows()).isZero();
     }
 
     private static void expect(List<String> wrong, String call, Class<? extends Throwable> type, Runnable action) {

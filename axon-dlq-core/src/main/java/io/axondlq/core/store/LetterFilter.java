@@ -15,9 +15,23 @@ public record LetterFilter(String sequenceKey, String causeType, String payloadT
 
     private static final LetterFilter NONE = new LetterFilter(null, null, null, null, null);
 
+    /**
+     * @throws IllegalArgumentException when {@code from} is not before {@code to}, or a text criterion holds U+0000
+     *                                  (no stored letter's does; PostgreSQL refuses it with a driver error), so that
+     *                                  such a filter never reaches the database, whoever builds it
+     */
     public LetterFilter {
         if (from != null && to != null && !from.isBefore(to)) {
             throw new IllegalArgumentException("'from' (" + from + ") must be before 'to' (" + to + ")");
+        }
+        requireNoNul("sequenceKey", sequenceKey);
+        requireNoNul("causeType", causeType);
+        requireNoNul("payloadType", payloadType);
+    }
+
+    private static void requireNoNul(String criterion, String value) {
+        if (value != null && value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("'" + criterion + "' must not contain NUL characters");
         }
     }
 
