@@ -102,6 +102,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     private final TransactionTemplate ownTransaction;
     private final DeadLetterLimits defaultLimits;
     private final Map<String, DeadLetterLimits> groupLimits;
+    private final Function<String, DeadLetterLimits> limitsOfGroup;
     private final Function<Object, SequenceKeys.StoredKey> keyEncoder;
     private final String nodeId;
     private final RowMapper<StoredLetter> letterMapper = this::mapLetter;
@@ -123,6 +124,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.defaultLimits = builder.defaultLimits;
         this.groupLimits = Map.copyOf(builder.groupLimits);
+        this.limitsOfGroup = builder.limitsOfGroup;
         this.keyEncoder = builder.keyEncoder == null
                 ? SequenceKeys::stored : builder.keyEncoder.andThen(SequenceKeys::storable);
         this.nodeId = builder.nodeId;
@@ -165,7 +167,11 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public DeadLetterLimits limits(String processingGroup) {
-        return groupLimits.getOrDefault(processingGroup, defaultLimits);
+        DeadLetterLimits limits = groupLimits.get(processingGroup);
+        if (limits == null) {
+            limits = limitsOfGroup.apply(processingGroup);
+        }
+        return limits != null ? limits : defaultLimits;
     }
 
     /** Creates the tables if they do not exist yet. */
@@ -1033,6 +1039,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         private String tablePrefix = SchemaInitializer.DEFAULT_TABLE_PREFIX;
         private DeadLetterLimits defaultLimits = DeadLetterLimits.DEFAULT;
         private final Map<String, DeadLetterLimits> groupLimits = new HashMap<>();
+        private Function<String, DeadLetterLimits> limitsOfGroup = group -> null;
         private Function<Object, String> keyEncoder;
         private String nodeId = NodeId.local();
         private Supplier<? extends EventUpcaster> upcasterChain = () -> null;
@@ -1093,6 +1100,16 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
         public Builder limits(String processingGroup, DeadLetterLimits limits) {
             groupLimits.put(requireText(processingGroup, "processingGroup"), require(limits, "limits"));
+            return this;
+        }
+
+        /**
+         * Optional; a group's limits when no {@link #limits(String, DeadLetterLimits)} names the group, null for the
+         * default ones. For configurations whose groups are matched by a rule rather than by name; asked on every
+         * limit check, so it should answer from memory.
+         */
+        public Builder limitsOfGroup(Function<String, DeadLetterLimits> limitsOfGroup) {
+            this.limitsOfGroup = require(limitsOfGroup, "limitsOfGroup");
             return this;
         }
 

@@ -98,7 +98,7 @@ public class AxonDlqAutoConfiguration {
                                                                  .nodeId(properties.getNodeId())
                                                                  .upcasterChain(upcasterChain::upcasterChain);
         transactionManager.ifAvailable(builder::transactionManager);
-        settings.groupLimits().forEach(builder::limits);
+        builder.limitsOfGroup(settings::groupLimits);
         return builder.build();
     }
 

@@ -79,12 +79,15 @@ public class AxonDlqProperties implements InitializingBean {
     private boolean clearOnReset = true;
 
     /**
-     * Per-processing-group overrides of enabled, retry, limits, isolation and clear-on-reset, keyed by the exact group
-     * name. A name with dots (Axon names a group without @ProcessingGroup after the handler's package) goes in
-     * brackets: axon.dlq.processing-groups[com.acme.orders].enabled=false (in YAML the key
-     * "[com.acme.orders]"). Environment variables give keys in lower case: a group with upper-case letters
-     * needs SPRING_APPLICATION_JSON or a configuration file. A key that names no processing group of the application
-     * fails the start.
+     * Per-processing-group overrides of enabled, retry, limits, isolation and clear-on-reset, keyed by group name as
+     * Spring Boot compares property names: ignoring case and punctuation, so an environment variable's key
+     * (AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_ENABLED gives "billingview") applies to a group BillingView or
+     * billing-view. All spellings of a key bind to the same values, each property from the source of highest
+     * precedence; two spellings setting one property to different values in one source, or a key of groups that
+     * differ only in case or punctuation, fail the start. A name with dots (Axon names a group without a
+     * ProcessingGroup annotation after the handler's package) goes in brackets:
+     * axon.dlq.processing-groups[com.acme.orders].enabled=false (in YAML the key "[com.acme.orders]"). A key that
+     * names no processing group of the application fails the start.
      */
     private Map<String, GroupOverrides> processingGroups = new LinkedHashMap<>();
 

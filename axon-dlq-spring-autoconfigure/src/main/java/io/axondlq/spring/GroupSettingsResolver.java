@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -34,7 +36,12 @@ public class GroupSettingsResolver {
     private final AxonDlqProperties properties;
     private final ClassLoader classLoader;
     private final GroupSettings defaults;
+    /** By key of axon.dlq.processing-groups. */
     private final Map<String, GroupSettings> overrides = new ConcurrentHashMap<>();
+    /** By key of axon.dlq.processing-groups. */
+    private final Map<String, DeadLetterLimits> groupLimits = new ConcurrentHashMap<>();
+    /** By processing group: the key that applies to it. */
+    private final Map<String, Optional<String>> overrideKeys = new ConcurrentHashMap<>();
 
     public GroupSettingsResolver(AxonDlqProperties properties, ClassLoader classLoader) {
         this.properties = properties;
@@ -48,12 +55,12 @@ public class GroupSettingsResolver {
                                           o.getIsolation() != null ? o.getIsolation() : properties.getIsolation(),
                                           o.getClearOnReset() != null ? o.getClearOnReset()
                                                   : properties.isClearOnReset()));
-            limits(prefix + ".limits", merge(properties.getLimits(), o.getLimits()));
+            groupLimits.put(group, limits(prefix + ".limits", merge(properties.getLimits(), o.getLimits())));
         });
     }
 
     public boolean isEnabled(String processingGroup) {
-        GroupOverrides override = properties.getProcessingGroups().get(processingGroup);
+        GroupOverrides override = override(processingGroup);
         if (override != null && override.getEnabled() != null) {
             return override.getEnabled();
         }
@@ -61,21 +68,55 @@ public class GroupSettingsResolver {
     }
 
     public GroupSettings settings(String processingGroup) {
-        return overrides.getOrDefault(processingGroup, defaults);
+        return overrideKey(processingGroup).map(overrides::get).orElse(defaults);
     }
 
     public DeadLetterLimits defaultLimits() {
         return limits("axon.dlq.limits", properties.getLimits());
     }
 
-    /** Limits of the groups that override them. */
-    public Map<String, DeadLetterLimits> groupLimits() {
-        Map<String, DeadLetterLimits> result = new ConcurrentHashMap<>();
-        properties.getProcessingGroups().forEach((group, o) -> {
-            result.put(group, limits(groupProperty(group) + ".limits",
-                                     merge(properties.getLimits(), o.getLimits())));
-        });
-        return result;
+    /** The limits of a group whose override sets them, null for the defaults. */
+    public DeadLetterLimits groupLimits(String processingGroup) {
+        return overrideKey(processingGroup).map(groupLimits::get).orElse(null);
+    }
+
+    /** The key of {@code axon.dlq.processing-groups} that applies to the group, see {@link #overrideKey(String, Set)}. */
+    public Optional<String> overrideKey(String processingGroup) {
+        return overrideKeys.computeIfAbsent(processingGroup,
+                                            group -> overrideKey(group, properties.getProcessingGroups().keySet()));
+    }
+
+    private GroupOverrides override(String processingGroup) {
+        return overrideKey(processingGroup).map(properties.getProcessingGroups()::get).orElse(null);
+    }
+
+    /**
+     * The key among {@code keys} that applies to a group: its name as Spring Boot compares property names, ignoring
+     * case and punctuation ({@link #relaxed}), so that an environment variable's key ({@code billingview},
+     * {@code orderprojection}) applies to {@code BillingView} or {@code order-projection}. Spring Boot binds all
+     * spellings of one key to the same values (across property sources by their precedence), so any of them serves;
+     * the exact name is preferred.
+     */
+    static Optional<String> overrideKey(String processingGroup, Set<String> keys) {
+        if (keys.contains(processingGroup)) {
+            return Optional.of(processingGroup);
+        }
+        return keys.stream().filter(key -> sameKey(processingGroup, key)).sorted().findFirst();
+    }
+
+    /** Whether Spring Boot reads the two as one property-name element. */
+    static boolean sameKey(String processingGroup, String key) {
+        return relaxed(processingGroup).equals(relaxed(key));
+    }
+
+    /**
+     * A name as Spring Boot compares property names ("uniform form"): its ASCII letters and digits, in lower case.
+     */
+    static String relaxed(String name) {
+        StringBuilder relaxed = new StringBuilder(name.length());
+        name.chars().map(Character::toLowerCase).filter(c -> (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            .forEach(c -> relaxed.append((char) c));
+        return relaxed.toString();
     }
 
     private GroupSettings settings(String prefix, Retry retry,

@@ -11,6 +11,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyS
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,10 +31,11 @@ import java.util.regex.Pattern;
  * <p>
  * The keys come from the bound properties and from the property names under {@code axon.dlq.processing-groups}, so
  * that a key Spring Boot's binder dropped is seen too: a group named after a package ({@code com.acme.orders}),
- * written without brackets, is read as nested properties of a group {@code com} and binds nothing. Keys match group
- * names exactly: an environment variable's key arrives lower-cased, and a group can differ from another one in case
- * only (Axon allows it), so a match ignoring case would depend on which groups exist; the failure says how to write
- * such a key instead.
+ * written without brackets, is read as nested properties of a group {@code com} and binds nothing. A key applies to a
+ * group as {@link GroupSettingsResolver#overrideKey(String, Set)} says: by its name ignoring case and punctuation, as
+ * Spring Boot compares property names (and as an environment variable writes it). So groups that differ only in case
+ * or punctuation (Axon allows it) cannot be tuned apart, and a key of theirs fails the start rather than tuning both;
+ * so do two spellings of a key that give one property different values in one property source.
  */
 public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleton {
 
@@ -95,16 +97,24 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
 
     void check(Map<String, Written> keys) {
         Set<String> known = knownGroups();
-        List<String> problems = new ArrayList<>();
+        List<String> problems = new ArrayList<>(conflictingSpellings());
+        Set<String> alike = new TreeSet<>();
         keys.forEach((key, written) -> {
-            if (!known.contains(key)) {
+            List<String> groups = known.stream().filter(group -> GroupSettingsResolver.sameKey(group, key)).toList();
+            if (groups.isEmpty()) {
                 problems.add(unknownKey(key, written, known));
+            } else if (groups.size() > 1 && alike.add(GroupSettingsResolver.relaxed(key))) {
+                problems.add("processing groups " + groups + " differ only in case or punctuation, which Spring Boot "
+                                     + "ignores in property names: " + GroupSettingsResolver.groupProperty(key)
+                                     + (written == null ? "" : " (from " + written.describe() + ")")
+                                     + " and any other spelling of it apply to all of them alike; rename one of "
+                                     + "the groups to tune them apart");
             }
         });
         for (String entry : properties.getGroups()) {
             if (!known.contains(entry)) {
                 problems.add("axon.dlq.groups entry [" + entry + "] names no processing group of this application"
-                                     + differsInCase(entry, known, false));
+                                     + differsInCase(entry, known));
             }
         }
         if (!problems.isEmpty()) {
@@ -112,6 +122,44 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
                     String.join("; ", problems) + ". " + (known.isEmpty() ? "This application has no processing groups"
                             : "Its processing groups: " + known) + ".", null);
         }
+    }
+
+    /**
+     * One group's property set to different values by two spellings of its key in one property source (say
+     * {@code billing-view} and {@code BillingView} in one file): Spring Boot binds both spellings to one value, the
+     * one it meets first, so which applies is chance. Across sources the usual precedence decides, as for any property.
+     */
+    List<String> conflictingSpellings() {
+        List<String> conflicts = new ArrayList<>();
+        for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+            if (!(source instanceof IterableConfigurationPropertySource iterable)) {
+                continue;
+            }
+            // The raw values: asked by name, the source answers every spelling with the first one's value.
+            if (!(iterable.getUnderlyingSource() instanceof PropertySource<?> raw)) {
+                continue;
+            }
+            Map<String, String> seen = new LinkedHashMap<>();
+            iterable.stream().filter(PREFIX::isAncestorOf)
+                    .filter(name -> name.getNumberOfElements() > KEY_ELEMENT + 1).forEach(name -> {
+                String written = original(name);
+                Object value = raw.getProperty(written);
+                if (value == null) {
+                    return;
+                }
+                String sameProperty = GroupSettingsResolver.relaxed(name.getElement(KEY_ELEMENT, Form.ORIGINAL)) + " "
+                        + name.subName(KEY_ELEMENT + 1);
+                String first = seen.putIfAbsent(sameProperty, written);
+                if (first != null && !first.equals(written)
+                        && !String.valueOf(raw.getProperty(first)).equals(String.valueOf(value))) {
+                    conflicts.add(first + "=" + raw.getProperty(first) + " and " + written + "=" + value + " (in "
+                                          + raw.getName() + ") set one property of one processing group, as Spring "
+                                          + "Boot ignores case and punctuation in property names, and which value "
+                                          + "applies is chance: keep one of them");
+                }
+            });
+        }
+        return conflicts;
     }
 
     private static String unknownKey(String key, Written written, Set<String> known) {
@@ -123,7 +171,6 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
         if (written != null) {
             message.append(dotted(written, known));
         }
-        message.append(differsInCase(key, known, true));
         return message.toString();
     }
 
@@ -154,22 +201,14 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
         return "";
     }
 
-    private static String differsInCase(String key, Set<String> known, boolean mapKey) {
-        List<String> sameButCase = known.stream().filter(key::equalsIgnoreCase).toList();
+    private static String differsInCase(String entry, Set<String> known) {
+        List<String> sameButCase = known.stream().filter(entry::equalsIgnoreCase).toList();
         if (sameButCase.isEmpty()) {
             return "";
         }
-        String hint = ". " + (sameButCase.size() == 1 ? "Processing group " + sameButCase
+        return ". " + (sameButCase.size() == 1 ? "Processing group " + sameButCase
                 : "Processing groups " + sameButCase) + " differ" + (sameButCase.size() == 1 ? "s" : "")
                 + " only in case; names are matched exactly";
-        if (mapKey) {
-            String group = sameButCase.get(0);
-            hint += " (two groups may differ only in case). An environment variable cannot give a key in upper case "
-                    + "(Spring Boot lower-cases it): set it in application.properties or YAML, or in "
-                    + "SPRING_APPLICATION_JSON, e.g. {\"axon.dlq.processing-groups\":{\"" + group
-                    + "\":{\"enabled\":false}}}";
-        }
-        return hint;
     }
 
     /**

@@ -4,8 +4,11 @@ import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.retry.RetryDecision;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.spring.groupkeys.BillingViewHandler;
 import io.axondlq.spring.groupkeys.LedgerHandler;
+import io.axondlq.spring.groupkeys.OrderProjectionHandler;
+import io.axondlq.spring.groupkeys.UpperCaseLedgerHandler;
 import io.axondlq.spring.groupkeys.orders.OrderHandler;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.eventhandling.gateway.EventGateway;
@@ -158,30 +161,107 @@ class ProcessingGroupPropertiesTest {
     private ApplicationContextRunner withEnvironment(Map<String, Object> variables) {
         return runner.withInitializer(context -> context.getEnvironment().getPropertySources().addFirst(
                 new SystemEnvironmentPropertySource(
-                        "test-" + StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables)));
+                        StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables)));
     }
 
     /**
-     * An environment variable's map key arrives lower-cased ({@code billingview}); keys are matched exactly, so the
-     * start fails naming the variable and the group it differs from only in case, and how to write it instead.
+     * An environment variable's map key arrives lower-cased and without dashes ({@code billingview},
+     * {@code orderprojection}, checked against what Spring Boot binds): it applies to the group it names ignoring case
+     * and punctuation, down to the store's limits. A key that matches no group still fails the start.
      */
     @Test
-    void anEnvironmentVariableKeyInLowerCaseIsReported() {
-        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_ENABLED", "false"))
+    void anEnvironmentVariableKeyAppliesToAGroupWithUpperCaseLettersOrDashes() {
+        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_RETRY_MAXATTEMPTS", "5",
+                               "AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_LIMITS_MAXSEQUENCESIZE", "7",
+                               "AXON_DLQ_PROCESSINGGROUPS_ORDERPROJECTION_ENABLED", "false"))
+                .withBean(OrderProjectionHandler.class)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(AxonDlqProperties.class).getProcessingGroups())
+                            .containsOnlyKeys("billingview", "orderprojection");
+                    GroupSettingsResolver settings = context.getBean(GroupSettingsResolver.class);
+                    assertThat(maxAttempts(settings, BillingViewHandler.GROUP)).isEqualTo(5);
+                    assertThat(maxAttempts(settings, LedgerHandler.GROUP)).isEqualTo(3);
+                    assertThat(context.getBean(JdbcDeadLetterStore.class).limits(BillingViewHandler.GROUP)
+                                      .maxSequenceSize()).isEqualTo(7);
+                    DeadLetteringEventProcessingModule module =
+                            context.getBean(DeadLetteringEventProcessingModule.class);
+                    assertThat(module.isEnabled(OrderProjectionHandler.GROUP)).isFalse();
+                    assertThat(module.isEnabled(BillingViewHandler.GROUP)).isTrue();
+                });
+        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_BILINGVIEW_ENABLED", "false")).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure()))
+                    .contains("axon.dlq.processing-groups.bilingview")
+                    .contains("AXON_DLQ_PROCESSINGGROUPS_BILINGVIEW_ENABLED")
+                    .contains("names no processing group");
+        });
+    }
+
+    /**
+     * Spring Boot reads {@code BillingView} and an environment variable's {@code billingview} as one property: the
+     * variable overrides the file as it would for any property, and the file's other values stay.
+     */
+    @Test
+    void anEnvironmentVariableOverridesTheExactKeyOfAFileLikeAnyProperty() {
+        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_RETRY_MAXATTEMPTS", "5"))
+                .withPropertyValues("axon.dlq.processing-groups.BillingView.retry.max-attempts=4",
+                                    "axon.dlq.processing-groups.BillingView.limits.max-sequence-size=9")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(maxAttempts(context.getBean(GroupSettingsResolver.class), BillingViewHandler.GROUP))
+                            .isEqualTo(5);
+                    assertThat(context.getBean(JdbcDeadLetterStore.class).limits(BillingViewHandler.GROUP)
+                                      .maxSequenceSize()).isEqualTo(9);
+                });
+    }
+
+    /** Within one source Spring Boot would keep whichever spelling it meets first: chance, so the start fails. */
+    @Test
+    void twoSpellingsGivingOneGroupsPropertyDifferentValuesInOneSourceFailTheStartNamingBoth() {
+        runner.withPropertyValues("axon.dlq.processing-groups.billing-view.retry.max-attempts=4",
+                                  "axon.dlq.processing-groups.BillingView.retry.max-attempts=6")
               .run(context -> {
                   assertThat(context).hasFailed();
                   assertThat(messages(context.getStartupFailure()))
-                          .contains("axon.dlq.processing-groups.billingview")
-                          .contains("AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_ENABLED")
-                          .contains("Processing group [BillingView] differs only in case")
-                          .contains("SPRING_APPLICATION_JSON");
+                          .contains("axon.dlq.processing-groups.billing-view.retry.max-attempts=4")
+                          .contains("axon.dlq.processing-groups.BillingView.retry.max-attempts=6")
+                          .contains("keep one of them");
               });
-        // the exact name, as SPRING_APPLICATION_JSON or a properties file gives it, applies
-        runner.withPropertyValues("axon.dlq.processing-groups.BillingView.enabled=false").run(context -> {
-            assertThat(context).hasNotFailed();
-            assertThat(context.getBean(DeadLetteringEventProcessingModule.class)
-                              .isEnabled(BillingViewHandler.GROUP)).isFalse();
-        });
+        runner.withPropertyValues("axon.dlq.processing-groups.billing-view.retry.max-attempts=6",
+                                  "axon.dlq.processing-groups.BillingView.retry.max-attempts=6")
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  assertThat(maxAttempts(context.getBean(GroupSettingsResolver.class), BillingViewHandler.GROUP))
+                          .isEqualTo(6);
+              });
+    }
+
+    /**
+     * Axon allows groups that differ only in case; Spring Boot binds their keys alike (even exact ones), so a key of
+     * theirs fails the start instead of tuning both.
+     */
+    @Test
+    void aKeyOfGroupsThatDifferOnlyInCaseFailsTheStartNamingThem() {
+        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_LEDGER_ENABLED", "false"))
+                .withBean(UpperCaseLedgerHandler.class)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(messages(context.getStartupFailure()))
+                            .contains("processing groups [Ledger, ledger] differ only in case")
+                            .contains("AXON_DLQ_PROCESSINGGROUPS_LEDGER_ENABLED");
+                });
+        runner.withBean(UpperCaseLedgerHandler.class)
+              .withPropertyValues("axon.dlq.processing-groups.ledger.retry.max-attempts=4",
+                                  "axon.dlq.processing-groups.Ledger.retry.max-attempts=6")
+              .run(context -> assertThat(messages(context.getStartupFailure()))
+                      .contains("processing groups [Ledger, ledger] differ only in case"));
+        // without a key of theirs, both groups run with the top-level settings
+        runner.withBean(UpperCaseLedgerHandler.class).run(context -> assertThat(context).hasNotFailed());
+    }
+
+    private static int maxAttempts(GroupSettingsResolver settings, String group) {
+        return ((ExponentialBackoffRetryPolicy) settings.settings(group).retryPolicy()).maxAttempts();
     }
 
     @Test

@@ -3,7 +3,7 @@ package io.axondlq.spring.groupkeys;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 
-/** A group whose name has upper-case letters, which an environment variable cannot spell as a map key. */
+/** A group whose name has upper-case letters, which an environment variable writes in lower case as a map key. */
 @ProcessingGroup(BillingViewHandler.GROUP)
 public class BillingViewHandler {
 
