@@ -65,7 +65,8 @@ public final class SchemaInitializer {
 
     /**
      * How long a script's statement waits for a table lock on PostgreSQL before the start fails: a DDL statement waiting
-     * for a lock holds up every later reader of that table, on every node.
+     * for a lock holds up every later reader of that table, on every node. The wait for the schema lock (another node's
+     * run) is bounded by the same, so that a peer hanging mid-run fails the start rather than hangs it.
      */
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
 
@@ -115,11 +116,13 @@ public final class SchemaInitializer {
      * One run at a time per database and prefix: on PostgreSQL under an advisory lock, in one transaction (the
      * caller's, if the connection takes part in one; then the caller commits), so that nodes starting at once do not
      * race in the catalog and a failed run leaves nothing half applied; on H2 under a lock of this JVM. On PostgreSQL
-     * every lock wait of a script is bounded by {@code lockTimeout}: a script blocked by long transactions fails the
-     * call rather than stall every reader of the table behind its wait.
+     * every lock wait is bounded by {@code lockTimeout}: the wait for the advisory lock (a peer's run, or a stuck
+     * session holding it) fails the call rather than hang the start, and a script blocked by long transactions fails
+     * it rather than stall every reader of the table behind its wait.
      *
      * @return the scripts this call applied or recorded, in order
-     * @throws IllegalStateException when a script's lock wait ran out
+     * @throws IllegalStateException when the wait for the schema lock or a script's lock wait ran out; nothing is
+     *                               applied then
      */
     public static List<String> initialize(DataSource dataSource, SqlDialect dialect, String tablePrefix,
                                           List<String> scripts, Duration lockTimeout) {
@@ -213,18 +216,25 @@ public final class SchemaInitializer {
 
     private static List<String> apply(Connection connection, JdbcTemplate jdbc, SchemaStatements sql,
                                       Map<String, List<String>> ddl, Duration lockTimeout) throws SQLException {
+        String previousLockTimeout = sql.currentLockTimeout() == null ? null
+                : queryString(connection, sql.currentLockTimeout());
+        // Set before the schema lock, which it bounds too: a peer that hangs mid-run (or a stuck session holding the
+        // lock) fails this start instead of hanging it.
+        setLockTimeout(connection, sql, sql.lockTimeoutValue(Math.max(1, lockTimeout.toMillis())));
         if (sql.lockSchema() != null) {
             try (PreparedStatement lock = connection.prepareStatement(sql.lockSchema())) {
                 lock.setLong(1, sql.lockKey());
                 lock.execute();
+            } catch (SQLException e) {
+                if (LOCK_TIMEOUT_STATES.contains(e.getSQLState())) {
+                    throw new IllegalStateException(schemaLockTimeoutMessage(sql, lockTimeout), e);
+                }
+                throw e;
             }
         }
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql.createVersionTable());
         }
-        String previousLockTimeout = sql.currentLockTimeout() == null ? null
-                : queryString(connection, sql.currentLockTimeout());
-        setLockTimeout(connection, sql, sql.lockTimeoutValue(Math.max(1, lockTimeout.toMillis())));
         // Read under the lock: a node that waited finds what the node before it applied.
         Set<String> applied = applied(connection, sql);
         Set<Integer> byFlyway = exists(connection, sql.quotedTableExists(), sql.flywayHistoryTable)
@@ -281,6 +291,16 @@ public final class SchemaInitializer {
                 + "migration was applied (on PostgreSQL); start again once they are done, or apply it in a "
                 + "maintenance window with the processors stopped (axon.dlq.jdbc.initialize-schema=flyway, or never "
                 + "and the scripts by hand).";
+    }
+
+    private static String schemaLockTimeoutMessage(SchemaStatements sql, Duration lockTimeout) {
+        long key = sql.lockKey();
+        return "axon-dlq could not initialize its schema: another session held its schema lock (PostgreSQL advisory "
+                + "lock " + key + " of table prefix " + sql.tablePrefix + ") for longer than " + lockTimeout.toMillis()
+                + " ms. Another node is applying the schema migrations, or a session that took the lock is stuck in "
+                + "an open transaction. Nothing was changed. Start again once the other node's start is done; if the "
+                + "lock stays held, find its session in pg_locks (locktype 'advisory', classid " + (key >>> 32)
+                + ", objid " + (key & 0xFFFFFFFFL) + ") and pg_stat_activity, and end its transaction.";
     }
 
     private static void setLockTimeout(Connection connection, SchemaStatements sql, String value) throws SQLException {

@@ -109,7 +109,8 @@ abstract class SchemaStatements {
     /**
      * A transaction-scoped advisory lock: released by the commit or rollback that ends the run, also when the node
      * dies. {@code lock_timeout} bounds every DDL lock wait: an {@code ALTER TABLE} queued behind a long transaction
-     * would otherwise queue every other session's reads of that table behind itself.
+     * would otherwise queue every other session's reads of that table behind itself. It bounds the wait for the
+     * advisory lock as well (a heavyweight lock, so the same timeout and SQLSTATE 55P03), when set before it.
      */
     static final class Postgres extends SchemaStatements {
 

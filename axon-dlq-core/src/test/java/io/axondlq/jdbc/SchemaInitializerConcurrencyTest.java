@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -36,7 +37,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * {@link SchemaInitializer} among other nodes: a restart next to running processors, nodes of a cluster starting at
@@ -197,6 +200,48 @@ class SchemaInitializerConcurrencyTest {
 
             SchemaInitializer.initialize(db.dataSource(), SqlDialect.POSTGRESQL, PREFIX);
             assertThat(columnExists(jdbc, "sequence", "touched_at")).isTrue();
+            assertThat(jdbc.queryForList("SELECT script FROM " + PREFIX + "schema_version", String.class))
+                    .containsExactlyInAnyOrderElementsOf(SchemaInitializer.STORE_SCRIPTS);
+        }
+    }
+
+    /**
+     * A peer that hangs mid-run: another session holds the schema's advisory lock (same key) in an open transaction.
+     * The start waits for it no longer than its lock wait, then fails naming the lock and the way out, and changes
+     * nothing; once the lock is released the next start applies everything. The preemptive timeout, several times the
+     * wait, only tells a bounded wait from a hang (before, the start blocked until the holder ended).
+     */
+    @Test
+    void aStartWaitsForAHeldSchemaLockNoLongerThanItsLockWait() throws Exception {
+        TestDatabase kind = TestDatabase.POSTGRES;
+        Duration lockWait = Duration.ofSeconds(1);
+        SchemaStatements sql = SchemaStatements.of(SqlDialect.POSTGRESQL, PREFIX);
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            try (Connection peer = db.dataSource().getConnection()) {
+                peer.setAutoCommit(false);
+                try (PreparedStatement lock = peer.prepareStatement(sql.lockSchema())) {
+                    lock.setLong(1, sql.lockKey());
+                    lock.execute();
+                }
+                try {
+                    assertTimeoutPreemptively(lockWait.multipliedBy(20), () -> assertThatThrownBy(
+                            () -> SchemaInitializer.initialize(db.dataSource(), SqlDialect.POSTGRESQL, PREFIX,
+                                                               SchemaInitializer.STORE_SCRIPTS, lockWait))
+                            .isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("schema lock")
+                            .hasMessageContaining("advisory lock " + sql.lockKey())
+                            .hasMessageContaining("longer than 1000 ms")
+                            .hasMessageContaining("Nothing was changed")
+                            .hasMessageContaining("pg_locks"));
+                } finally {
+                    peer.rollback();
+                }
+            }
+            assertThat(tableExists(jdbc, PREFIX + "schema_version")).as("nothing is recorded").isFalse();
+            assertThat(tableExists(jdbc, PREFIX + "sequence")).as("nothing is created").isFalse();
+
+            SchemaInitializer.initialize(db.dataSource(), SqlDialect.POSTGRESQL, PREFIX);
             assertThat(jdbc.queryForList("SELECT script FROM " + PREFIX + "schema_version", String.class))
                     .containsExactlyInAnyOrderElementsOf(SchemaInitializer.STORE_SCRIPTS);
         }
