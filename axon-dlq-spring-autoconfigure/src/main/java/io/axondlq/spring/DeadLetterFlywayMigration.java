@@ -1,7 +1,9 @@
 package io.axondlq.spring;
 
 import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.jdbc.SchemaInitializer;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
 
 import java.util.Map;
@@ -15,19 +17,41 @@ import javax.sql.DataSource;
  */
 final class DeadLetterFlywayMigration {
 
+    /**
+     * How often Flyway tries its lock on PostgreSQL (an advisory lock), a second apart: the bound of
+     * {@link SchemaInitializer#DEFAULT_LOCK_TIMEOUT}, so that a peer hanging mid-migration fails this start as it does
+     * in the initializer's modes. Flyway's own default (50) would hold the start for almost a minute.
+     */
+    static final int LOCK_RETRIES = (int) Math.max(1, SchemaInitializer.DEFAULT_LOCK_TIMEOUT.toSeconds());
+
     private DeadLetterFlywayMigration() {
     }
 
     static MigrateResult migrate(DataSource dataSource, SqlDialect dialect, String tablePrefix) {
-        return Flyway.configure(DeadLetterFlywayMigration.class.getClassLoader())
-                     .dataSource(dataSource)
-                     .locations(dialect.schemaLocation())
-                     .table(historyTable(tablePrefix))
-                     .placeholders(Map.of("axon_dlq_prefix", tablePrefix))
-                     .baselineOnMigrate(true)
-                     .baselineVersion("0")
-                     .load()
-                     .migrate();
+        try {
+            return Flyway.configure(DeadLetterFlywayMigration.class.getClassLoader())
+                         .dataSource(dataSource)
+                         .locations(dialect.schemaLocation())
+                         .table(historyTable(tablePrefix))
+                         .placeholders(Map.of("axon_dlq_prefix", tablePrefix))
+                         .baselineOnMigrate(true)
+                         .baselineVersion("0")
+                         .lockRetryCount(LOCK_RETRIES)
+                         .load()
+                         .migrate();
+        } catch (FlywayException e) {
+            // Flyway tells its lock wait from other failures by its message only.
+            if (e.getMessage() != null && e.getMessage().contains("advisory lock")) {
+                throw new IllegalStateException(
+                        "axon-dlq could not migrate its schema with Flyway: another session held Flyway's lock on "
+                                + historyTable(tablePrefix) + " (a PostgreSQL advisory lock) through " + LOCK_RETRIES
+                                + " tries a second apart. Another node is running these migrations, or a session "
+                                + "that took the lock is stuck in an open transaction. No migration was applied. Start "
+                                + "again once the other node's start is done; if the lock stays held, find its session "
+                                + "in pg_locks (locktype 'advisory') and pg_stat_activity, and end its transaction.", e);
+            }
+            throw e;
+        }
     }
 
     static String historyTable(String tablePrefix) {

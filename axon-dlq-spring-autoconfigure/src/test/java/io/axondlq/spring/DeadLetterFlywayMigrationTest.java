@@ -11,6 +11,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -19,6 +22,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * {@code axon.dlq.jdbc.initialize-schema=flyway} next to an application that runs its own Flyway migrations, on a
@@ -136,6 +140,46 @@ class DeadLetterFlywayMigrationTest {
             String axonDlq = "classpath:db/axon-dlq/" + (kind == TestDatabase.H2 ? "h2" : "postgresql");
             assertThatThrownBy(() -> applicationFlyway(db, "classpath:db/app-migration", axonDlq).migrate())
                     .isInstanceOf(FlywayException.class).hasMessageContaining("more than one migration with version 1");
+        }
+    }
+
+    /**
+     * Flyway mode behind a peer that hangs mid-migration: another session holds Flyway's lock on axon-dlq's history
+     * table (Flyway's advisory lock key: its constant plus the hash of the quoted table name) in an open transaction.
+     * The start fails after a few tries, naming the lock and the way out, and applies nothing; once the lock is
+     * released the next start migrates. Before, Flyway tried 50 times a second apart and then failed naming only its
+     * own lockRetryCount option, which axon-dlq's Flyway does not take from the application.
+     */
+    @Test
+    void flywayModeBehindAHeldFlywayLockFailsTheStartWithinTheLockWait() throws Exception {
+        long flywayLockKey = 77431708279161L + "\"public\".\"axon_dlq_schema_history\"".hashCode();
+        try (FreshDatabase db = TestDatabases.fresh(TestDatabase.POSTGRES)) {
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            try (Connection peer = db.dataSource().getConnection()) {
+                peer.setAutoCommit(false);
+                try (PreparedStatement lock = peer.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+                    lock.setLong(1, flywayLockKey);
+                    lock.execute();
+                }
+                try {
+                    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(
+                            () -> new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY,
+                                                                  "axon_dlq_").afterPropertiesSet())
+                            .isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("Flyway's lock on axon_dlq_schema_history")
+                            .hasMessageContaining("advisory lock")
+                            .hasMessageContaining("No migration was applied")
+                            .hasMessageContaining("pg_locks"));
+                } finally {
+                    peer.rollback();
+                }
+            }
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM information_schema.tables WHERE "
+                                                   + "LOWER(table_name) IN ('axon_dlq_sequence', 'axon_dlq_letter')",
+                                           Integer.class)).as("no migration applied").isZero();
+
+            new DeadLetterSchemaInitializer(db.dataSource(), InitializeSchema.FLYWAY, "axon_dlq_").afterPropertiesSet();
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Integer.class)).isZero();
         }
     }
 }
