@@ -104,9 +104,13 @@ public class GroupSettingsResolver {
         return keys.stream().filter(key -> sameKey(processingGroup, key)).sorted().findFirst();
     }
 
-    /** Whether Spring Boot reads the two as one property-name element. */
+    /**
+     * Whether Spring Boot reads the two as one property-name element. Names without ASCII letters or digits match
+     * exactly only: their relaxed forms are all empty.
+     */
     static boolean sameKey(String processingGroup, String key) {
-        return relaxed(processingGroup).equals(relaxed(key));
+        String relaxed = relaxed(processingGroup);
+        return relaxed.isEmpty() ? processingGroup.equals(key) : relaxed.equals(relaxed(key));
     }
 
     /**

@@ -147,8 +147,9 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
                 if (value == null) {
                     return;
                 }
-                String sameProperty = GroupSettingsResolver.relaxed(name.getElement(KEY_ELEMENT, Form.ORIGINAL)) + " "
-                        + name.subName(KEY_ELEMENT + 1);
+                String key = name.getElement(KEY_ELEMENT, Form.ORIGINAL);
+                String relaxed = GroupSettingsResolver.relaxed(key);
+                String sameProperty = (relaxed.isEmpty() ? key : relaxed) + " " + name.subName(KEY_ELEMENT + 1);
                 String first = seen.putIfAbsent(sameProperty, written);
                 if (first != null && !first.equals(written)
                         && !String.valueOf(raw.getProperty(first)).equals(String.valueOf(value))) {
