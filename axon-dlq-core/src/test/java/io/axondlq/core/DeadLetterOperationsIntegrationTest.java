@@ -165,6 +165,27 @@ abstract class DeadLetterOperationsIntegrationTest {
     }
 
     /**
+     * The Java API in a caller's transaction (which evictions join; only redeliveries refuse one): the README promises
+     * that evictions are reported to the observers "once committed", so a caller that rolls back must leave the
+     * {@code axon.dlq.evicted} counter where it was, as it leaves the letters.
+     */
+    @Test
+    void anEvictionRolledBackWithTheCallersTransactionIsNotCounted() {
+        app.park(3, "A", "B");
+        StoredLetter a1 = app.letters("A").get(1);
+
+        new TransactionTemplate(app.springTransactions).executeWithoutResult(status -> {
+            operations.evictLetter(OPERATOR, a1.id());
+            operations.evictSequence(OPERATOR, GROUP, app.key("B"));
+            status.setRollbackOnly();
+        });
+
+        assertThat(app.appStore.letter(a1.id())).as("the caller rolled the eviction back").isPresent();
+        assertThat(app.sequenceSize("B")).isEqualTo(3);
+        assertThat(evictions).as("evictions reported to the observer (axon.dlq.evicted)").isEmpty();
+    }
+
+    /**
      * Erasing a group the service cannot know (no name, or one that neither runs here nor has letters) is a typed
      * refusal that changes nothing and writes no audit entry; a group with letters that no longer runs here can be
      * erased, and so can a running group without letters (the REST API knows running groups too).

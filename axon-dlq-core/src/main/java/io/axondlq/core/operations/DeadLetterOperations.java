@@ -18,6 +18,7 @@ import io.axondlq.core.store.QueueProcessingRecorder;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.store.StoredText;
+import io.axondlq.core.tx.AfterCommit;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -439,9 +440,10 @@ public class DeadLetterOperations {
         }
     }
 
+    /** Reported once the eviction commits: in a caller's transaction, which the eviction joins, when that one does. */
     private void evicted(String processingGroup, int removed) {
         if (removed > 0) {
-            observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_BY_OPERATOR);
+            AfterCommit.run(() -> observer.evicted(processingGroup, removed, DeadLetterObserver.EVICTED_BY_OPERATOR));
         }
     }
 }
