@@ -35,6 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
@@ -531,9 +532,20 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public List<GroupStatistics> statistics() {
-        return jdbc.query(sql.statistics(), (rs, i) -> new GroupStatistics(
-                rs.getString("processing_group"), rs.getLong("letters"), rs.getLong("sequences"),
-                instant(rs, "oldest"), rs.getLong("largest")));
+        return jdbc.query(sql.statistics(), JdbcDeadLetterStore::statisticsRow);
+    }
+
+    /** With a JDBC query timeout (whole seconds, at least one): the driver cancels the query, also a lock wait. */
+    @Override
+    public List<GroupStatistics> statistics(Duration timeout) {
+        JdbcTemplate bounded = new JdbcTemplate(jdbc.getJdbcTemplate().getDataSource());
+        bounded.setQueryTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, (timeout.toMillis() + 999) / 1000)));
+        return new NamedParameterJdbcTemplate(bounded).query(sql.statistics(), JdbcDeadLetterStore::statisticsRow);
+    }
+
+    private static GroupStatistics statisticsRow(ResultSet rs, int row) throws SQLException {
+        return new GroupStatistics(rs.getString("processing_group"), rs.getLong("letters"), rs.getLong("sequences"),
+                                   instant(rs, "oldest"), rs.getLong("largest"));
     }
 
     @Override

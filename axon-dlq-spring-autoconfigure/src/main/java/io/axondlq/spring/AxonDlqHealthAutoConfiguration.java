@@ -44,6 +44,11 @@ public class AxonDlqHealthAutoConfiguration {
             throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
                     "axon.dlq.health.threshold-status must not be empty", null);
         }
-        return new DeadLetterHealthIndicator(store, health.getThreshold(), new Status(status.trim()));
+        if (health.getTimeout() == null || health.getTimeout().isNegative() || health.getTimeout().isZero()) {
+            throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
+                    "axon.dlq.health.timeout must be positive, was " + health.getTimeout(), null);
+        }
+        return new DeadLetterHealthIndicator(store, health.getThreshold(), new Status(status.trim()),
+                                             health.getTimeout());
     }
 }

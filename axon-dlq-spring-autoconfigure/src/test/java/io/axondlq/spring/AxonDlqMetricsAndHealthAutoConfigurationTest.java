@@ -42,8 +42,11 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
     private void statistics(long ledgerLetters) {
         when(store.limits(org.mockito.ArgumentMatchers.anyString()))
                 .thenReturn(io.axondlq.core.store.DeadLetterLimits.DEFAULT);
-        when(store.statistics()).thenReturn(List.of(new GroupStatistics("ledger", ledgerLetters, 2, Instant.now()),
-                                                    new GroupStatistics("billing", 1, 1, Instant.now())));
+        List<GroupStatistics> statistics = List.of(new GroupStatistics("ledger", ledgerLetters, 2, Instant.now()),
+                                                   new GroupStatistics("billing", 1, 1, Instant.now()));
+        when(store.statistics()).thenReturn(statistics);
+        // The health contributor's read, bounded by its timeout.
+        when(store.statistics(org.mockito.ArgumentMatchers.any())).thenReturn(statistics);
     }
 
     @Test
@@ -90,6 +93,8 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
                 .hasFailed().getFailure().hasStackTraceContaining("axon.dlq.health.threshold"));
         configured.withPropertyValues("axon.dlq.health.threshold-status= ").run(context -> assertThat(context)
                 .hasFailed().getFailure().hasStackTraceContaining("axon.dlq.health.threshold-status"));
+        configured.withPropertyValues("axon.dlq.health.timeout=0s").run(context -> assertThat(context)
+                .hasFailed().getFailure().hasStackTraceContaining("axon.dlq.health.timeout must be positive"));
     }
 
     @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
@@ -99,7 +104,7 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
 
     @Test
     void aFailingQueryIsDown() {
-        when(store.statistics()).thenThrow(new IllegalStateException("database gone"));
+        when(store.statistics(org.mockito.ArgumentMatchers.any())).thenThrow(new IllegalStateException("database gone"));
         runner.run(context -> assertThat(context.getBean(DeadLetterHealthIndicator.class).health().getStatus())
                 .isEqualTo(Status.DOWN));
     }

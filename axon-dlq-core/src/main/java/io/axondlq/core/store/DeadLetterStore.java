@@ -110,6 +110,14 @@ public interface DeadLetterStore {
     /** Totals of every processing group that has letters, in one query. */
     List<GroupStatistics> statistics();
 
+    /**
+     * {@link #statistics()} for a caller that must answer in time (a health probe): a store that can bound its wait
+     * for the database (a lock, a slow query) gives up after about {@code timeout} and throws; others just read.
+     */
+    default List<GroupStatistics> statistics(Duration timeout) {
+        return statistics();
+    }
+
     List<FailureGroup> failureGroups(String processingGroup);
 
     /**

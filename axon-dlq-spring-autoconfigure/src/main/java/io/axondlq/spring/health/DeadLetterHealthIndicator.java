@@ -6,6 +6,7 @@ import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,8 @@ import java.util.Objects;
  * running, and a liveness probe must not restart it over its dead-letter queue. With a threshold (letters per group,
  * 0 = off), a group above it turns the status into the configured threshold status (DEGRADED by default, which Spring
  * Boot leaves out of the overall status unless it is listed in {@code management.endpoint.health.status.order}).
- * A failing query reports DOWN with the error.
+ * A failing query reports DOWN with the error; so does one that waits longer than the timeout (a lock on the tables, a
+ * database that does not answer), so that the health endpoint answers in time.
  */
 public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
 
@@ -26,21 +28,31 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
     public static final String NAME = "deadLetters";
     /** The default threshold status. */
     public static final Status DEGRADED = new Status("DEGRADED", "Dead letters above the threshold");
+    /** How long the statistics query may take by default. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
     private final DeadLetterStore store;
     private final long threshold;
     private final Status thresholdStatus;
+    private final Duration timeout;
 
-    /** With the threshold status {@link #DEGRADED}. */
+    /** With the threshold status {@link #DEGRADED} and the {@link #DEFAULT_TIMEOUT}. */
     public DeadLetterHealthIndicator(DeadLetterStore store, long threshold) {
         this(store, threshold, DEGRADED);
+    }
+
+    /** With the {@link #DEFAULT_TIMEOUT}. */
+    public DeadLetterHealthIndicator(DeadLetterStore store, long threshold, Status thresholdStatus) {
+        this(store, threshold, thresholdStatus, DEFAULT_TIMEOUT);
     }
 
     /**
      * @param threshold       letters in one group above which {@code thresholdStatus} is reported; 0 turns it off
      * @param thresholdStatus status reported above the threshold
+     * @param timeout         how long the statistics query may take (positive)
      */
-    public DeadLetterHealthIndicator(DeadLetterStore store, long threshold, Status thresholdStatus) {
+    public DeadLetterHealthIndicator(DeadLetterStore store, long threshold, Status thresholdStatus,
+                                     Duration timeout) {
         super("Dead-letter queue check failed");
         if (threshold < 0) {
             throw new IllegalArgumentException("threshold must be 0 (off) or more, was " + threshold);
@@ -48,6 +60,10 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
         this.store = Objects.requireNonNull(store, "store");
         this.threshold = threshold;
         this.thresholdStatus = Objects.requireNonNull(thresholdStatus, "thresholdStatus");
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+        }
+        this.timeout = timeout;
     }
 
     @Override
@@ -55,7 +71,7 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
         Map<String, Object> groups = new LinkedHashMap<>();
         List<String> above = new ArrayList<>();
         long letters = 0;
-        for (GroupStatistics s : store.statistics()) {
+        for (GroupStatistics s : store.statistics(timeout)) {
             Map<String, Object> detail = new LinkedHashMap<>();
             detail.put("letters", s.letters());
             detail.put("sequences", s.sequences());

@@ -1,5 +1,7 @@
 package io.axondlq.spring.properties;
 
+import java.time.Duration;
+
 /**
  * The {@code deadLetters} health indicator (Spring Boot Actuator): letters, sequences and the oldest letter per
  * processing group. It reports UP even when there are dead letters (a liveness probe must not restart an
@@ -20,8 +22,17 @@ public class Health {
      */
     private String thresholdStatus = "DEGRADED";
 
+    /**
+     * How long the indicator's statistics query may take before it gives up and reports DOWN (a lock held on the
+     * dead-letter tables, an unresponsive database), so that the health endpoint answers within a probe's patience.
+     * Whole seconds, at least one (JDBC's query timeout).
+     */
+    private Duration timeout = Duration.ofSeconds(5);
+
     public long getThreshold() { return threshold; }
     public void setThreshold(long threshold) { this.threshold = threshold; }
     public String getThresholdStatus() { return thresholdStatus; }
     public void setThresholdStatus(String thresholdStatus) { this.thresholdStatus = thresholdStatus; }
+    public Duration getTimeout() { return timeout; }
+    public void setTimeout(Duration timeout) { this.timeout = timeout; }
 }
