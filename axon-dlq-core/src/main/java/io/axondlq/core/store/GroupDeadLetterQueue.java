@@ -40,6 +40,7 @@ import java.util.function.UnaryOperator;
  * {@code sequencedDeadLetterProcessor(group)} is counted and audited like every other redelivery): a letter the
  * processing task evicts is a successful redelivery, one it requeues a failed one. The recorder hears it in the
  * transaction of the eviction or requeue; the observer once that transaction has committed (at once without one).
+ * Letters removed through {@link #evict} or {@link #clear} reach the observer the same way, as an operator's eviction.
  */
 public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<EventMessage<?>> {
 
@@ -91,7 +92,9 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
 
     /**
      * This queue, with {@link #process} reporting each letter's outcome: to {@code recorder} in the transaction that
-     * records it, to {@code observer} ({@code redelivered}, {@code redeliveryFailed}) once that transaction commits.
+     * records it, to {@code observer} ({@code redelivered}, {@code redeliveryFailed}) once that transaction commits;
+     * and with {@link #evict} and {@link #clear} reporting their removals to {@code observer} ({@code evicted}) once
+     * their transaction commits.
      *
      * @param recorder asked at each outcome (it may be looked up late, e.g. a bean built after Axon's configuration);
      *                 null from it means {@link QueueProcessingRecorder#NONE}
@@ -125,7 +128,9 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
 
     @Override
     public void evict(DeadLetter<? extends EventMessage<?>> letter) {
-        store.remove(stored(letter));
+        if (store.remove(stored(letter))) {
+            evicted(1);
+        }
     }
 
     @Override
@@ -307,8 +312,9 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
     }
 
     /**
-     * Runs {@code notification} once the transaction the letter's outcome was written in commits (never when it rolls
-     * back: a lost lease marks it rollback-only), or now when there is none (the write is already durable).
+     * Runs {@code notification} once the transaction the change was written in commits (never when it rolls back: a
+     * lost lease marks it rollback-only, a caller's transaction may fail later), or now when there is none (the write
+     * is already durable).
      */
     private static void afterCommit(Runnable notification) {
         if (TransactionSynchronizationManager.isSynchronizationActive()
@@ -335,7 +341,18 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
 
     @Override
     public void clear() {
-        store.evictGroup(processingGroup);
+        evicted(store.evictGroup(processingGroup));
+    }
+
+    /**
+     * Whoever calls Axon's queue API to remove letters (application code, an admin tool) removes them as an operator
+     * would, outside {@code DeadLetterOperations}: counted so that {@code axon.dlq.evicted} still explains every
+     * letter gone without redelivery.
+     */
+    private void evicted(int letters) {
+        if (letters > 0) {
+            afterCommit(() -> observer.evicted(processingGroup, letters, DeadLetterObserver.EVICTED_BY_OPERATOR));
+        }
     }
 
     private static StoredLetter stored(DeadLetter<?> letter) {
