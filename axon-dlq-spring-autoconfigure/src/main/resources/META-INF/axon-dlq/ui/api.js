@@ -3,7 +3,7 @@
 // configuration. Only the last segments are the dashboard's: the context path or base path may hold a "ui" of its own.
 export const API = location.pathname.replace(/\/ui(\/[^/]*)?$/, '');
 
-/** The URL of an API path, for links (exports) rather than fetches. */
+/** The URL of an API path, for links rather than fetches. */
 export const apiUrl = path => API + path;
 
 /** An answer of the API that is not a success: the problem+json detail when there is one. */
@@ -74,15 +74,90 @@ export async function api(method, path, body, headers = {}, {exactNumbers = fals
     }
   }
   if (!response.ok) {
-    let fallback = `${method} ${path} answered ${response.status}`;
-    if (write && response.status === 403 && !(json && (json.detail || json.title))) {
-      // Refused before the API (which answers with a problem): typically the host's CSRF protection.
-      fallback += ' before reaching the dead-letter API: if the application uses Spring Security\'s CSRF '
-        + 'protection, see the axon-dlq README (Security, CSRF)';
-    }
-    throw new ApiError(response.status, json, fallback);
+    throw refusal(method, path, response.status, json, write);
   }
   return json;
+}
+
+/** The ApiError of a non-2xx answer: the problem's detail, else a message naming the request and status. */
+function refusal(method, path, status, problem, write) {
+  let fallback = `${method} ${path} answered ${status}`;
+  if (write && status === 403 && !(problem && (problem.detail || problem.title))) {
+    // Refused before the API (which answers with a problem): typically the host's CSRF protection.
+    fallback += ' before reaching the dead-letter API: if the application uses Spring Security\'s CSRF '
+      + 'protection, see the axon-dlq README (Security, CSRF)';
+  }
+  return new ApiError(status, problem, fallback);
+}
+
+/**
+ * Downloads an export. Fetched rather than followed as a link, so that a refusal (429 export-busy, 403, 400) is an
+ * ApiError the dashboard can show instead of a failed or problem-filled download; saved under the API's file name.
+ * Returns that file name.
+ */
+export async function download(path, fallbackName) {
+  let response;
+  try {
+    response = await fetch(API + path, {
+      credentials: 'same-origin',
+      headers: {Accept: 'application/json, application/x-ndjson, application/problem+json'},
+    });
+  } catch (e) {
+    throw new ApiError(0, null, 'The server cannot be reached (' + e.message + ')');
+  }
+  if (!response.ok) {
+    let problem = null;
+    try {
+      problem = JSON.parse(await response.text());
+    } catch (e) {
+      problem = null;
+    }
+    const error = refusal('GET', path, response.status, problem, false);
+    error.message = 'Export refused: ' + error.message;
+    const retryAfter = response.headers.get('Retry-After');
+    if (retryAfter && /^\d+$/.test(retryAfter)) {
+      error.message += ` (retry after ${retryAfter} s)`;
+    }
+    throw error;
+  }
+  let body;
+  try {
+    body = await response.blob();
+  } catch (e) {
+    // The API cuts the connection when the store fails once letters have left: nothing partial is saved.
+    throw new ApiError(response.status, null, 'The export was cut off before it was complete, nothing was saved ('
+      + e.message + ')');
+  }
+  const name = attachmentName(response.headers.get('Content-Disposition')) || fallbackName;
+  const url = URL.createObjectURL(body);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  // Revoked a while later, not at once: some browsers read the URL only after click() has returned.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return name;
+}
+
+/** The file name of a Content-Disposition: its UTF-8 filename* (RFC 5987) when there is one, else its filename. */
+function attachmentName(disposition) {
+  if (!disposition) {
+    return null;
+  }
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch (e) {
+      // malformed: fall back to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(disposition) || /filename\s*=\s*([^;]+)/i.exec(disposition);
+  // An encoded word (=?UTF-8?Q?...?=, the plain name of a non-ASCII one) is no file name: the caller's is used.
+  return plain && !plain[1].startsWith('=?') ? plain[1].replace(/\\(.)/g, '$1').trim() : null;
 }
 
 /** A path segment: group names and sequence keys may hold anything. */

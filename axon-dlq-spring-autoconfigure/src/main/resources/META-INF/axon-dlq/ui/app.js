@@ -1,5 +1,5 @@
 // The axon-dlq operator dashboard: hash routes (deep links, back button), one view per route, auto-refresh.
-import {api, ApiError, apiUrl, idempotencyKey, query, seg} from './api.js';
+import {api, ApiError, apiUrl, download, idempotencyKey, query, seg} from './api.js';
 import {age, dateTime, h, hourChart, kv, progress, shortId, table} from './dom.js';
 
 const REFRESH_MS = 3000;
@@ -272,9 +272,8 @@ async function group(name, params) {
     h('h2', {}, 'Processing group ', h('code', {}, name)),
     h('div', {class: 'actions'},
       h('a', {class: 'button', href: lettersHref(name)}, 'All letters'),
-      h('a', {class: 'button', href: exportHref(name, {}, 'json'), download: `${name}-letters.json`}, 'Export JSON'),
-      h('a', {class: 'button', href: exportHref(name, {}, 'ndjson'), download: `${name}-letters.ndjson`},
-        'Export NDJSON'),
+      exportLink(name, {}, 'json', 'Export JSON'),
+      exportLink(name, {}, 'ndjson', 'Export NDJSON'),
       writeButton('Start a retry job…', null, {onclick: () => {
         location.hash = `#/jobs${query({group: name})}`;
       }}),
@@ -323,8 +322,37 @@ function pager(next, hrefFor, cursor, first) {
     next ? h('a', {href: hrefFor(next), class: 'next-page'}, 'Next page') : h('span', {class: 'muted'}, 'Last page'));
 }
 
-function exportHref(name, filters, format) {
-  return `${apiUrl(`/processing-groups/${seg(name)}/export`)}${query({...filters, format})}`;
+function exportPath(name, filters, format) {
+  return `/processing-groups/${seg(name)}/export${query({...filters, format})}`;
+}
+
+/** Exports running in this page, by path: a second click on a running export's button starts no second one. */
+const exportsRunning = new Set();
+
+/**
+ * An export button: a link to the export (to copy, or open in a tab) which, clicked, downloads it through the API
+ * client, so that a refused export (429 export-busy, 403, 400) is shown in the error box instead of failing silently.
+ */
+function exportLink(name, filters, format, label) {
+  const path = exportPath(name, filters, format);
+  const fallbackName = `${name}-letters.${format}`;
+  return h('a', {class: 'button', href: apiUrl(path), download: fallbackName, onclick: async e => {
+    e.preventDefault();
+    if (exportsRunning.has(path)) {
+      return;
+    }
+    exportsRunning.add(path);
+    clearError();
+    notice(`Exporting ${name}…`);
+    try {
+      notice(`Exported to ${await download(path, fallbackName)}`);
+    } catch (error) {
+      notice('');
+      showError(error);
+    } finally {
+      exportsRunning.delete(path);
+    }
+  }}, label);
 }
 
 async function redeliverVia(letterId) {
@@ -439,10 +467,8 @@ async function letters(name, params) {
     h('h2', {}, 'Letters of ', h('code', {}, name)),
     form,
     h('div', {class: 'actions'},
-      h('a', {class: 'button', href: exportHref(name, filters, 'json'), download: `${name}-letters.json`},
-        'Export these (JSON)'),
-      h('a', {class: 'button', href: exportHref(name, filters, 'ndjson'), download: `${name}-letters.ndjson`},
-        'Export these (NDJSON)')),
+      exportLink(name, filters, 'json', 'Export these (JSON)'),
+      exportLink(name, filters, 'ndjson', 'Export these (NDJSON)')),
     table([
       {title: 'Enqueued', cell: l => dateTime(l.enqueuedAt)},
       {title: 'Letter', cell: l => h('a', {href: `#/letters/${seg(l.id)}`, class: 'letter-link'}, shortId(l.id))},

@@ -1,5 +1,6 @@
 package io.axondlq.spring.web.dashboard;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.StoredLetter;
@@ -41,10 +42,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IllformedLocaleException;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -295,6 +299,39 @@ class DashboardOnALockedDownHostBrowserTest {
         assertThat(form.findElement(By.name("causeType")).getAttribute("value")).isEqualTo("com.example.Boom");
         assertThat(form.findElement(By.name("batchSize")).getAttribute("value")).isEqualTo("2");
         assertThat(form.findElement(By.name("maxSequences")).getAttribute("value")).isEqualTo("5");
+    }
+
+    @Test
+    void anExportIsDownloadedUnderTheApisFileNameWithWhatTheApiExports() throws Exception {
+        String account = "lock-export-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 2);
+        Path downloads = Files.createTempDirectory("axon-dlq-downloads");
+        driver.executeCdpCommand("Browser.setDownloadBehavior",
+                                 Map.of("behavior", "allow", "downloadPath", downloads.toString()));
+
+        // Fetched by the page (the export button is no plain link any more): the download is the API's export
+        open("#/groups/" + GROUP + "/letters?sequence=" + account);
+        click(By.linkText("Export these (JSON)"));
+        Path file = waitFor(d -> {
+            try (var files = Files.list(downloads)) {
+                return files.filter(f -> f.getFileName().toString().endsWith(".json")).findFirst().orElse(null);
+            } catch (java.io.IOException e) {
+                return null;
+            }
+        });
+        assertThat(file.getFileName().toString()).matches("dead-letters-" + GROUP + "-\\d{8}T\\d{6}Z\\.json");
+        waitFor(d -> d.findElement(By.id("notice")).getText().equals("Exported to " + file.getFileName()));
+        HttpResponse<String> direct = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(api("/processing-groups/" + GROUP + "/export?sequence=" + account
+                                                              + "&format=json")))
+                           .header("Cookie", "JSESSIONID=" + driver.manage().getCookieNamed("JSESSIONID").getValue())
+                           .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(direct.statusCode()).isEqualTo(200);
+        ObjectMapper json = new ObjectMapper();
+        assertThat(json.readTree(Files.readString(file))).hasSize(2).isEqualTo(json.readTree(direct.body()));
+        assertThat(driver.findElement(By.id("error")).isDisplayed()).isFalse();
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------
