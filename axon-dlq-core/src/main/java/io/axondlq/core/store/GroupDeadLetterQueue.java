@@ -1,6 +1,7 @@
 package io.axondlq.core.store;
 
 import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.tx.AfterCommit;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.deadletter.Cause;
@@ -12,8 +13,6 @@ import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 import org.axonframework.messaging.deadletter.WrongDeadLetterTypeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -283,12 +282,12 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
                                 .withCause(cause));
                         store.requeueLeased(claim, updated, attemptOf(current, updated), claimDuration);
                         recorder().failed(current, cause);
-                        afterCommit(() -> observer.redeliveryFailed(processingGroup, messageOf(current), cause));
+                        AfterCommit.run(() -> observer.redeliveryFailed(processingGroup, messageOf(current), cause));
                         return false;
                     }
                     long left = store.removeLeased(claim, current, claimDuration);
                     recorder().redelivered(current);
-                    afterCommit(() -> observer.redelivered(processingGroup, messageOf(current)));
+                    AfterCommit.run(() -> observer.redelivered(processingGroup, messageOf(current)));
                     if (left == 0) {
                         return true;
                     }
@@ -309,25 +308,6 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
     private QueueProcessingRecorder recorder() {
         QueueProcessingRecorder current = recorder.get();
         return current == null ? QueueProcessingRecorder.NONE : current;
-    }
-
-    /**
-     * Runs {@code notification} once the transaction the change was written in commits (never when it rolls back: a
-     * lost lease marks it rollback-only, a caller's transaction may fail later), or now when there is none (the write
-     * is already durable).
-     */
-    private static void afterCommit(Runnable notification) {
-        if (TransactionSynchronizationManager.isSynchronizationActive()
-                && TransactionSynchronizationManager.isActualTransactionActive()) {
-            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-                @Override
-                public void afterCommit() {
-                    notification.run();
-                }
-            });
-        } else {
-            notification.run();
-        }
     }
 
     /** The letter's event for the observer, which may ignore it; null rather than a failure after the change. */
@@ -351,7 +331,7 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
      */
     private void evicted(int letters) {
         if (letters > 0) {
-            afterCommit(() -> observer.evicted(processingGroup, letters, DeadLetterObserver.EVICTED_BY_OPERATOR));
+            AfterCommit.run(() -> observer.evicted(processingGroup, letters, DeadLetterObserver.EVICTED_BY_OPERATOR));
         }
     }
 

@@ -5,7 +5,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 /**
  * Runs what reports a change (a metric, a log line) once the Spring transaction that made the change commits, and
- * never when it rolls back; without such a transaction, at once.
+ * never when it rolls back (a lost lease marks it rollback-only, a caller's transaction may fail later); without such
+ * a transaction, at once: the change is durable already.
  */
 public final class AfterCommit {
 
