@@ -229,7 +229,7 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
         do {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, pageSize, cursor);
             for (StoredLetter head : heads.items()) {
-                if (!sequenceFilter.test(head)) {
+                if (!matches(sequenceFilter, head)) {
                     continue;
                 }
                 Optional<SequenceClaim> claim = tryClaim(head);
@@ -238,11 +238,15 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
                 }
                 // Read under the lease: the listed head may have been redelivered by another node since it was listed.
                 List<StoredLetter> first = store.sequenceLetters(processingGroup, head.sequenceKey(), -1, pageSize);
-                if (first.isEmpty() || !first.get(0).id().equals(head.id()) && !sequenceFilter.test(first.get(0))) {
+                if (first.isEmpty() || !first.get(0).id().equals(head.id()) && !matches(sequenceFilter, first.get(0))) {
                     store.release(claim.get());
                     continue;
                 }
-                return processSequence(first, claim.get(), processingTask);
+                Outcome outcome = processSequence(first, claim.get(), processingTask);
+                if (outcome != Outcome.HEAD_UNREADABLE) {
+                    return outcome == Outcome.PROCESSED;
+                }
+                // Its head cannot be read here: the group's other sequences must not wait behind it (I6).
             }
             cursor = heads.nextCursor();
         } while (cursor != null);
@@ -253,6 +257,36 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
     public boolean process(
             Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> processingTask) {
         return process(letter -> true, processingTask);
+    }
+
+    /**
+     * A filter that reads the letter's event (Axon's usual {@code l -> l.message()...}) cannot match a letter that
+     * cannot be read: it is passed over, never thrown to the caller, which would stop at it every time.
+     */
+    private boolean matches(Predicate<DeadLetter<? extends EventMessage<?>>> sequenceFilter, StoredLetter letter) {
+        try {
+            return sequenceFilter.test(letter);
+        } catch (UndeserializableLetterException e) {
+            logUnreadable(letter, e);
+            return false;
+        }
+    }
+
+    private void logUnreadable(StoredLetter letter, UndeserializableLetterException e) {
+        logger.warn("Dead letter [{}] of sequence [{}] of processing group [{}] cannot be read, so Axon's processing "
+                            + "passes its sequence over; fix what reads it (an upcaster, the payload class) and "
+                            + "redeliver it, or export and evict it: {}",
+                    letter.id(), letter.sequenceKey(), processingGroup, e.getMessage());
+    }
+
+    /** How processing a claimed sequence ended. */
+    private enum Outcome {
+        /** Every letter was handled and removed. */
+        PROCESSED,
+        /** A letter was requeued, the lease lost, or a letter after the head could not be read. */
+        STOPPED,
+        /** The head could not be read: nothing changed, another sequence may be processed instead. */
+        HEAD_UNREADABLE
     }
 
     private Optional<SequenceClaim> tryClaim(StoredLetter head) {
@@ -269,13 +303,20 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
      * a lost lease, or a letter found already gone, stops processing and returns {@code false}, and marks that
      * transaction rollback-only, so the task's work under the lost lease does not commit with it.
      */
-    private boolean processSequence(List<StoredLetter> firstPage, SequenceClaim claim,
+    private Outcome processSequence(List<StoredLetter> firstPage, SequenceClaim claim,
                                     Function<DeadLetter<? extends EventMessage<?>>, EnqueueDecision<EventMessage<?>>> task) {
         try {
             List<StoredLetter> page = firstPage;
             while (!page.isEmpty()) {
                 for (StoredLetter current : page) {
-                    EnqueueDecision<EventMessage<?>> decision = task.apply(current);
+                    EnqueueDecision<EventMessage<?>> decision;
+                    try {
+                        // Axon's task reads the event before it starts its unit of work: nothing was done for it.
+                        decision = task.apply(current);
+                    } catch (UndeserializableLetterException e) {
+                        logUnreadable(current, e);
+                        return current == firstPage.get(0) ? Outcome.HEAD_UNREADABLE : Outcome.STOPPED;
+                    }
                     if (decision.shouldEnqueue()) {
                         Throwable cause = decision.enqueueCause().orElse(null);
                         StoredLetter updated = updated(current, letter -> decision.withDiagnostics(letter)
@@ -283,23 +324,23 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
                         store.requeueLeased(claim, updated, attemptOf(current, updated), claimDuration);
                         recorder().failed(current, cause);
                         AfterCommit.run(() -> observer.redeliveryFailed(processingGroup, messageOf(current), cause));
-                        return false;
+                        return Outcome.STOPPED;
                     }
                     long left = store.removeLeased(claim, current, claimDuration);
                     recorder().redelivered(current);
                     AfterCommit.run(() -> observer.redelivered(processingGroup, messageOf(current)));
                     if (left == 0) {
-                        return true;
+                        return Outcome.PROCESSED;
                     }
                 }
                 page = store.sequenceLetters(processingGroup, claim.sequenceKey(),
                                              page.get(page.size() - 1).sequenceIndex(), pageSize);
             }
-            return true;
+            return Outcome.PROCESSED;
         } catch (LeaseLostException | NoSuchDeadLetterException e) {
             logger.warn("Stopped processing dead-letter sequence [{}] of processing group [{}]: {}",
                         claim.sequenceKey(), processingGroup, e.getMessage());
-            return false;
+            return Outcome.STOPPED;
         } finally {
             store.release(claim);
         }
