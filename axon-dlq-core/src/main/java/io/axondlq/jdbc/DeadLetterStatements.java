@@ -253,9 +253,12 @@ abstract class DeadLetterStatements {
                 + "AND sequence_key = :sequence_key AND letter_count <= 0";
     }
 
+    /** Keeps the stored diagnostics when {@code :keep_diagnostics}: the letter was read without them. */
     String requeueLetter() {
         return "UPDATE " + letterTable + " SET cause_type = :cause_type, cause_message = :cause_message, "
-                + "cause_stack_trace = :cause_stack_trace, diagnostics = :diagnostics, last_touched = :last_touched, "
+                + "cause_stack_trace = :cause_stack_trace, "
+                + "diagnostics = CASE WHEN :keep_diagnostics THEN diagnostics ELSE :diagnostics END, "
+                + "last_touched = :last_touched, "
                 + "attempts = attempts + 1 WHERE letter_id = :letter_id";
     }
 

@@ -640,6 +640,8 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 .addValue("cause_stack_trace", Causes.stackTrace(updated.causeStackTrace().orElse(null)),
                           Types.VARCHAR)
                 .addValue("diagnostics", codec.serializeDiagnostics(updated.diagnostics()), Types.BINARY)
+                // Stand-in of diagnostics that could not be read: writing it would lose them for good.
+                .addValue("keep_diagnostics", UNREADABLE_DIAGNOSTICS.equals(updated.diagnostics()), Types.BOOLEAN)
                 .addValue("last_touched", time(EventCodec.truncate(updated.lastTouched())));
     }
 
@@ -994,13 +996,16 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                                 codec);
     }
 
+    /** What a letter whose stored diagnostics cannot be read shows instead (a requeue keeps the stored ones). */
+    static final MetaData UNREADABLE_DIAGNOSTICS = MetaData.with("unreadableDiagnostics", "cannot be read");
+
     private MetaData readDiagnostics(UUID letterId, byte[] bytes) {
         try {
             return codec.readDiagnostics(bytes);
         } catch (RuntimeException e) {
             // Diagnostics are informational: an unreadable entry must not make the letter unlistable.
             logger.warn("Diagnostics of dead letter [{}] cannot be read: {}", letterId, e.getMessage());
-            return MetaData.with("unreadableDiagnostics", e.getClass().getName());
+            return UNREADABLE_DIAGNOSTICS;
         }
     }
 

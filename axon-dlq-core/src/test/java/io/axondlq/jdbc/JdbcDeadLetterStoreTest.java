@@ -344,6 +344,29 @@ abstract class JdbcDeadLetterStoreTest {
                                         e -> assertThat(e.letterId()).isEqualTo(id));
     }
 
+    /**
+     * Diagnostics the store cannot read (written under another general serializer) are shown as a stand-in; a failed
+     * redelivery's requeue must keep the stored ones rather than write the stand-in over them (failed before on both
+     * databases: the stored bytes were replaced).
+     */
+    @Test
+    void aRequeueKeepsStoredDiagnosticsItCouldNotRead() {
+        UUID id = store.enqueue(group, LetterDraft.failed("diag", event(new OrderPlaced("d", 1)),
+                                                          new IllegalStateException("boom"), List.of()));
+        byte[] unreadable = {1, 2, 3};
+        jdbc.update("UPDATE axon_dlq_letter SET diagnostics = ? WHERE letter_id = ?", unreadable, id);
+        StoredLetter letter = store.letter(id).orElseThrow();
+        assertThat(letter.diagnostics()).containsOnlyKeys("unreadableDiagnostics");
+
+        assertThat(store.requeue(letter.withCause(new IllegalStateException("again")), null)).isTrue();
+
+        assertThat(jdbc.queryForObject("SELECT diagnostics FROM axon_dlq_letter WHERE letter_id = ?", byte[].class, id))
+                .as("the stored diagnostics").isEqualTo(unreadable);
+        StoredLetter requeued = store.letter(id).orElseThrow();
+        assertThat(requeued.attempts()).isEqualTo(letter.attempts() + 1);
+        assertThat(requeued.cause()).map(c -> c.message()).contains("again");
+    }
+
     @Test
     void attemptHistoriesOfManyLettersAreReadInOneStatementPerChunk() {
         IllegalStateException cause = new IllegalStateException("broke");
