@@ -25,6 +25,8 @@ import org.axonframework.serialization.UnknownSerializedType;
 import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.axonframework.serialization.upcasting.event.InitialEventRepresentation;
 import org.axonframework.serialization.upcasting.event.IntermediateEventRepresentation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -46,8 +48,15 @@ import java.util.stream.Stream;
  * {@link LinkageError} (a payload class whose static initializer fails, or that needs a missing class) and a
  * {@link StackOverflowError} (data nested too deep) are properties of the stored letter, so they make it unreadable
  * rather than escape to the thread that reads it (a background job's, which they would stop).
+ * <p>
+ * The tracking token is not part of what makes a letter readable: a token the general serializer cannot read (it was
+ * written by another one, e.g. before {@code axon.serializer.general} moved from XStream to Jackson, and no upcaster
+ * converts tokens) is logged and the letter is read as an untracked event, exactly as a letter stored without a token
+ * is. Every read agrees on this: the views ({@link #readability}) and redelivery ({@link #readAll}).
  */
 final class EventCodec implements EventReader {
+
+    private static final Logger logger = LoggerFactory.getLogger(EventCodec.class);
 
     private final Serializer eventSerializer;
     private final Serializer genericSerializer;
@@ -123,7 +132,7 @@ final class EventCodec implements EventReader {
         if (chain == null) {
             return List.of(readAsStored(letterId, event));
         }
-        TrackingToken token = token(letterId, event);
+        TrackingToken token = token(letterId, event, true);
         List<IntermediateEventRepresentation> upcast = upcast(letterId, event, token, chain);
         List<EventMessage<?>> messages = new ArrayList<>(upcast.size());
         for (IntermediateEventRepresentation representation : upcast) {
@@ -146,7 +155,11 @@ final class EventCodec implements EventReader {
         return messages;
     }
 
-    /** Types only: upcasts (converting payloads only where an upcaster changes them) and looks the classes up. */
+    /**
+     * Types only: upcasts (converting payloads only where an upcaster changes them) and looks the classes up. The
+     * token rule is {@link #readAll}'s on both branches: an unreadable token never makes the letter unreadable (with a
+     * chain the upcasters see no token, as they would on the redelivery; without one the token is not needed here).
+     */
     @Override
     public LetterReadability readability(UUID letterId, SerializedEvent event) {
         EventUpcaster chain = upcasters.get();
@@ -158,7 +171,7 @@ final class EventCodec implements EventReader {
                              List.of());
             } else {
                 List<IntermediateEventRepresentation> upcast =
-                        upcast(letterId, event, token(letterId, event), chain);
+                        upcast(letterId, event, token(letterId, event, false), chain);
                 upcast.forEach(r -> types.add(typeOf(r.getType())));
                 for (IntermediateEventRepresentation representation : upcast) {
                     requireClass(letterId, event, representation.getType(), upcast);
@@ -182,7 +195,7 @@ final class EventCodec implements EventReader {
                     eventSerializer);
             serialized.getPayload();
             serialized.getMetaData();
-            return toEventMessage(event, serialized, token(letterId, event));
+            return toEventMessage(event, serialized, token(letterId, event, true));
         } catch (UndeserializableLetterException e) {
             throw e;
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
@@ -246,18 +259,46 @@ final class EventCodec implements EventReader {
         throw new UndeserializableLetterException(letterId, event.payloadType(), reason, failure);
     }
 
-    private TrackingToken token(UUID letterId, SerializedEvent event) {
+    /**
+     * The letter's tracking token, or null when it has none or when it cannot be read: then the letter reads as an
+     * untracked event (domain or generic, by its aggregate fields), as a letter stored without a token does. The
+     * token is incidental to handling the event again, and no upcaster can convert it, so it must not keep the
+     * sequence parked (I6).
+     *
+     * @param warn whether an unreadable token is logged at WARN (reads of the event, i.e. redelivery and the detail)
+     *             or at DEBUG (the readability checks of listings and exports, which would repeat it on every page)
+     */
+    private TrackingToken token(UUID letterId, SerializedEvent event, boolean warn) {
         if (event.tokenType() == null) {
             return null;
         }
         try {
             return genericSerializer.deserialize(
-                    new SimpleSerializedObject<>(event.token(), byte[].class, event.tokenType(), null));
+                    new SimpleSerializedObject<>(event.token() == null ? new byte[0] : event.token(), byte[].class,
+                                                 event.tokenType(), null));
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            throw new UndeserializableLetterException(
-                    letterId, event.payloadType(),
-                    "the tracking token of type " + event.tokenType() + " cannot be read: " + e.getMessage(), e);
+            String message = "Dead letter [{}] (event [{}]): its tracking token of type [{}] cannot be read by the "
+                    + "general serializer ({}); the letter is read as an untracked event, as a letter stored "
+                    + "without a token is. Handlers that need the token (a TrackingToken or @ReplayContext "
+                    + "parameter) do not match it, and it does not count as a replay";
+            if (warn) {
+                logger.warn(message, letterId, event.eventIdentifier(), event.tokenType(), rootCause(e));
+            } else {
+                logger.debug(message, letterId, event.eventIdentifier(), event.tokenType(), rootCause(e));
+            }
+            return null;
         }
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable root = e;
+        for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 16; depth++) {
+            root = root.getCause();
+        }
+        String text = root == e ? e.toString() : e.getMessage() + ": " + root;
+        // A parser's message may quote the stored bytes over several lines: one line, bounded, in the log.
+        text = text.replaceAll("\\s+", " ");
+        return text.length() > 500 ? text.substring(0, 500) + "..." : text;
     }
 
     private static LetterReadability.PayloadType storedType(SerializedEvent event) {

@@ -17,8 +17,9 @@ public interface EventReader {
     /**
      * The single message the stored event is (after upcasting).
      *
-     * @throws UndeserializableLetterException when the payload, metadata or token cannot be read, or when the upcaster
-     *                                         chain does not make exactly one event of it
+     * @throws UndeserializableLetterException when the payload or metadata cannot be read, or when the upcaster chain
+     *                                         does not make exactly one event of it (a tracking token that cannot be
+     *                                         read does not: the event is then read as an untracked one)
      */
     EventMessage<?> read(UUID letterId, SerializedEvent event);
 
