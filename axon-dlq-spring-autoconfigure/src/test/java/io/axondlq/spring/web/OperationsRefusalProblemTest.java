@@ -74,7 +74,9 @@ class OperationsRefusalProblemTest extends RestApiTestSupport {
         assertThat(problem.path("parameter").asText()).isEqualTo("processingGroup");
         assertThat(problem.path("detail").asText()).startsWith("Processing group name ");
         assertThat(letters(account)).hasSize(1);
-        assertThat(operations.auditEntries(new AuditFilter(OPERATOR, null, null, before, null), 10, null).items())
-                .as("nothing audited").isEmpty();
+        // The context is shared with other classes' tests, which audit too: look for this request's entry only.
+        assertThat(operations.auditEntries(new AuditFilter(OPERATOR, DeadLetterOperations.EVICT_SEQUENCE, null,
+                                                           before, null), 100, null).items())
+                .as("nothing audited").noneMatch(entry -> "some-key".equals(entry.target()));
     }
 }
