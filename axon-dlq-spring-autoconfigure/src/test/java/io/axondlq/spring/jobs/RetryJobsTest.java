@@ -23,6 +23,7 @@ import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.jdbc.jobs.JdbcLeases;
 import io.axondlq.jdbc.jobs.JdbcRetryJobProgress;
 import io.axondlq.jdbc.jobs.JdbcRetryJobs;
+import io.axondlq.spring.MutableClock;
 import io.axondlq.spring.jobs.RetryJobFixture.Node;
 import io.axondlq.spring.jobs.RetryJobFixture.Processed;
 import io.axondlq.testsupport.PerClassDatabaseExtension;

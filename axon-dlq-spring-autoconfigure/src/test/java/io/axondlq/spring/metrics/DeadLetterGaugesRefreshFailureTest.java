@@ -2,20 +2,17 @@ package io.axondlq.spring.metrics;
 
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
+import io.axondlq.spring.MutableClock;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessResourceFailureException;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
@@ -33,23 +30,7 @@ class DeadLetterGaugesRefreshFailureTest {
     @Test
     void theOldestAgeKeepsGrowingOrBecomesUnknownWhileTheRefreshFails() throws Exception {
         Instant start = Instant.parse("2030-01-01T10:00:00Z");
-        AtomicReference<Instant> now = new AtomicReference<>(start);
-        Clock clock = new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
+        MutableClock clock = new MutableClock(start);
         DeadLetterStore store = mock(DeadLetterStore.class);
         AtomicInteger calls = new AtomicInteger();
         when(store.statistics()).thenAnswer(invocation -> {
@@ -63,7 +44,7 @@ class DeadLetterGaugesRefreshFailureTest {
         try {
             waitFor(() -> calls.get() >= 2);
             // two hours of failing refreshes
-            now.set(start.plus(Duration.ofHours(2)));
+            clock.set(start.plus(Duration.ofHours(2)));
             int before = calls.get();
             waitFor(() -> calls.get() >= before + 3);
             Gauge age = registry.find(DeadLetterGauges.OLDEST_AGE).tag("processingGroup", "orders").gauge();
