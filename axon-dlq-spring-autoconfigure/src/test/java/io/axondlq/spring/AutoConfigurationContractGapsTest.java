@@ -1,0 +1,135 @@
+package io.axondlq.spring;
+
+import io.axondlq.spring.health.DeadLetterHealthIndicator;
+import io.axondlq.spring.web.DeadLetterQueryController;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Contract gaps of the auto-configuration found by review (stop 25, r2): each test states what an experienced Spring
+ * Boot user expects and fails on the code it was written against.
+ */
+class AutoConfigurationContractGapsTest {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
+            .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
+            .withConfiguration(AutoConfigurations.of(AxonDlqHealthAutoConfiguration.class))
+            .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+            .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+
+    /**
+     * Spring Boot's canonical property form is kebab case, and Boot compares names ignoring case and dashes; the
+     * health contributor's switch is only honoured in the exact camel-case spelling
+     * {@code management.health.deadLetters.enabled} (Boot's condition looks the non-canonical name up verbatim).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"management.health.dead-letters.enabled=false",
+            "management.health.deadletters.enabled=false"})
+    void theHealthContributorIsSwitchedOffInTheCanonicalSpelling(String property) {
+        runner.run(context -> assertThat(context).hasSingleBean(DeadLetterHealthIndicator.class));
+        runner.withPropertyValues(property)
+              .run(context -> assertThat(context).doesNotHaveBean(DeadLetterHealthIndicator.class));
+    }
+
+    /**
+     * Every bean of an auto-configuration backs off for the application's own. A check of the application's own (one
+     * that, say, tolerates keys of a configuration shared by several services) must replace axon-dlq's rather than
+     * break the start with two candidates for the module's parameter.
+     */
+    @Test
+    void anApplicationsOwnProcessingGroupsCheckReplacesAxonDlqs() {
+        runner.withBean("myGroupsCheck", ProcessingGroupPropertiesCheck.class,
+                        () -> new ProcessingGroupPropertiesCheck(new AxonDlqProperties(), null, null) {
+                            @Override
+                            public void afterSingletonsInstantiated() {
+                            }
+                        })
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  assertThat(context).hasSingleBean(ProcessingGroupPropertiesCheck.class);
+              });
+    }
+
+    /**
+     * {@code axon.dlq.rest.enabled} is a Boolean property: Spring's binder reads yes, on and 1 as true, and the bound
+     * {@link AxonDlqProperties} says the REST API is enabled. The condition that decides it parses the raw value
+     * with {@link Boolean#parseBoolean}, so the API silently stays off (here without Spring Security on the
+     * classpath, where only an explicit true turns it on).
+     */
+    @ParameterizedTest(name = "axon.dlq.rest.enabled={0}")
+    @ValueSource(strings = {"yes", "on", "1"})
+    void theRestApiFollowsTheBoundValueOfItsSwitch(String value) {
+        new WebApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
+                .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
+                .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
+                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+                .withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
+                        org.springframework.security.core.context.SecurityContextHolder.class))
+                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true",
+                                    "axon.dlq.rest.enabled=" + value)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(AxonDlqProperties.class).getRest().getEnabled()).isTrue();
+                    assertThat(context).hasSingleBean(DeadLetterQueryController.class);
+                });
+    }
+
+    /**
+     * With {@code spring.main.lazy-initialization=true} (Boot's switch for faster starts, common in development) a key
+     * that names no processing group no longer fails the start: the check is a SmartInitializingSingleton created only
+     * with the module, which Axon asks for only when it starts (after the singletons' callback).
+     */
+    @Test
+    void anUnknownGroupKeyFailsTheStartAlsoWithLazyInitialization() {
+        ApplicationContextRunner withAGroup = runner
+                .withBean(org.axonframework.eventhandling.tokenstore.TokenStore.class,
+                          org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore::new)
+                .withBean(LedgerHandler.class)
+                .withPropertyValues("axon.dlq.processing-groups.no-such-group.enabled=false");
+        withAGroup.run(context -> assertThat(context).hasFailed());
+        withAGroup.withInitializer(context -> context.addBeanFactoryPostProcessor(
+                          new org.springframework.boot.LazyInitializationBeanFactoryPostProcessor()))
+                  .run(context -> {
+                      assertThat(context).hasFailed();
+                      assertThat(AxonDlqAutoConfigurationTest.messages(context.getStartupFailure()))
+                              .contains("axon.dlq.processing-groups.no-such-group");
+                  });
+    }
+
+    /**
+     * {@code axon.dlq.auto-retry.enabled=true} with a dead-letter store other than axon-dlq's JDBC one fails the start
+     * naming the property; with an event processing module of the application's own (so no redeliverer) the switch is
+     * ignored without a word, and parked sequences are never retried automatically.
+     */
+    @Test
+    void autoRetryThatCannotRunFailsTheStartInsteadOfBeingIgnored() {
+        runner.withBean("myModule", org.axonframework.config.EventProcessingModule.class,
+                        org.axonframework.config.EventProcessingModule::new)
+              .withPropertyValues("axon.dlq.auto-retry.enabled=true")
+              .run(context -> {
+                  assertThat(context).hasFailed();
+                  assertThat(AxonDlqAutoConfigurationTest.messages(context.getStartupFailure()))
+                          .contains("axon.dlq.auto-retry.enabled");
+              });
+    }
+
+    @org.axonframework.config.ProcessingGroup(LedgerHandler.GROUP)
+    static class LedgerHandler {
+        static final String GROUP = "ledger";
+
+        @org.axonframework.eventhandling.EventHandler
+        void on(String event) {
+        }
+    }
+}
