@@ -59,6 +59,7 @@ public class AxonDlqAutoConfiguration {
      * Axon has built its processors.
      */
     @Bean
+    @ConditionalOnMissingBean
     public ProcessingGroupPropertiesCheck axonDlqProcessingGroupsCheck(
             AxonDlqProperties properties, Environment environment, ObjectProvider<Configuration> axonConfiguration) {
         return new ProcessingGroupPropertiesCheck(properties, environment, axonConfiguration);

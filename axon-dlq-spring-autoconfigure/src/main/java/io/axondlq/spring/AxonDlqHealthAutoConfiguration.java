@@ -16,15 +16,20 @@ import org.springframework.context.annotation.Bean;
 /**
  * The health contribution {@code deadLetters} (bean {@value #BEAN_NAME}): letters, sequences and the oldest letter per
  * processing group; UP even with dead letters, {@code axon.dlq.health.threshold-status} when a group holds more than
- * {@code axon.dlq.health.threshold} letters. Turned off with {@code management.health.deadLetters.enabled=false}, and
- * with the rest of axon-dlq by {@code axon.dlq.enabled=false}.
+ * {@code axon.dlq.health.threshold} letters. Turned off with {@code management.health.deadletters.enabled=false} (in
+ * any spelling Spring Boot relaxes to it: {@code dead-letters}, {@code deadLetters}, {@code MANAGEMENT_HEALTH_DEADLETTERS_ENABLED}),
+ * and with the rest of axon-dlq by {@code axon.dlq.enabled=false}.
  */
 @AutoConfiguration(after = AxonDlqAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnProperty(prefix = "axon.dlq", name = "enabled", matchIfMissing = true)
 @ConditionalOnBean({DeadLetterStore.class, AxonDlqProperties.class})
-@ConditionalOnEnabledHealthIndicator(DeadLetterHealthIndicator.NAME)
+// Keyed in Boot's canonical form (as its own "diskspace"): a camel-case key would match only when written so.
+@ConditionalOnEnabledHealthIndicator(AxonDlqHealthAutoConfiguration.ENABLED_KEY)
 public class AxonDlqHealthAutoConfiguration {
+
+    /** {@code management.health.}{@value}{@code .enabled}: the switch of the contribution. */
+    public static final String ENABLED_KEY = "deadletters";
 
     /** The health contributor's name is the bean name without "HealthIndicator": {@code deadLetters}. */
     public static final String BEAN_NAME = "deadLettersHealthIndicator";

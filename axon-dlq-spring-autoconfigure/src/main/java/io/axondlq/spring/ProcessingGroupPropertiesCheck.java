@@ -10,6 +10,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.PropertySource;
 
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -36,8 +38,12 @@ import java.util.regex.Pattern;
  * Spring Boot compares property names (and as an environment variable writes it). So groups that differ only in case
  * or punctuation (Axon allows it) cannot be tuned apart, and a key of theirs fails the start rather than tuning both;
  * so do two spellings of a key that give one property different values in one property source.
+ * <p>
+ * Under {@code spring.main.lazy-initialization=true} neither this check nor the module exists when the singletons'
+ * callback runs; the check runs instead when the context starts its lifecycle beans, first of them (a
+ * {@link SmartLifecycle} is created for that even when lazy), before Axon starts its processors.
  */
-public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleton {
+public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleton, SmartLifecycle {
 
     static final String GROUPS_PREFIX = "axon.dlq.processing-groups";
     private static final ConfigurationPropertyName PREFIX = ConfigurationPropertyName.of(GROUPS_PREFIX);
@@ -53,6 +59,8 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
     private final ObjectProvider<Configuration> axonConfiguration;
     private final Set<String> groups = Collections.synchronizedSet(new TreeSet<>());
     private volatile boolean attached;
+    private final AtomicBoolean checked = new AtomicBoolean();
+    private volatile boolean running;
 
     public ProcessingGroupPropertiesCheck(AxonDlqProperties properties, Environment environment,
                                           ObjectProvider<Configuration> axonConfiguration) {
@@ -79,16 +87,42 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
 
     @Override
     public void afterSingletonsInstantiated() {
-        if (!attached) {
-            return; // a module of the application's own: axon-dlq's properties do not choose its groups
+        checkOnce();
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        checkOnce();
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return Integer.MIN_VALUE;
+    }
+
+    private void checkOnce() {
+        if (!checked.compareAndSet(false, true)) {
+            return;
         }
         Map<String, Written> keys = configuredKeys();
         if (keys.isEmpty() && properties.getGroups().isEmpty()) {
             return;
         }
+        // Creates Axon's configuration, and with it the module, unless they exist already (lazy initialization).
         Configuration axon = axonConfiguration.getIfAvailable();
-        if (axon == null) {
-            return;
+        if (axon == null || !attached) {
+            return; // no Axon, or a module of the application's own: axon-dlq's properties do not choose its groups
         }
         // Builds every processor now (Axon would at its start): each group's invoker asks the module about it.
         axon.eventProcessingConfiguration().eventProcessors();

@@ -123,6 +123,20 @@ public class AxonDlqJobsAutoConfiguration {
     }
 
     /**
+     * Automatic retry switched on where it cannot run (the application's own event processing module, so no
+     * redeliverer): fails the start, as it does for another store, rather than never retrying without a word.
+     */
+    @Bean
+    @ConditionalOnProperty(prefix = "axon.dlq.auto-retry", name = "enabled", havingValue = "true")
+    @ConditionalOnMissingBean({DeadLetterRedeliverer.class, AutoRetryScheduler.class})
+    public Object axonDlqAutoRetryWithoutRedeliverer() {
+        throw new InvalidDeadLetterPropertyException(
+                "axon.dlq.auto-retry.enabled=true needs axon-dlq's event processing module (it redelivers through "
+                        + "the processors' own invokers), but the application defines its own EventProcessingModule "
+                        + "or EventProcessingConfiguration; remove it, or set axon.dlq.auto-retry.enabled=false", null);
+    }
+
+    /**
      * Automatic retry; needs axon-dlq's JDBC store (it keeps the automatic-retry state) and its event processing
      * module (the redeliverer, and which groups run on this node).
      */

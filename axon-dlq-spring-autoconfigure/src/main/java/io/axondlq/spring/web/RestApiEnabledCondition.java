@@ -2,6 +2,7 @@ package io.axondlq.spring.web;
 
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.ClassUtils;
@@ -18,10 +19,10 @@ class RestApiEnabledCondition extends SpringBootCondition {
 
     @Override
     public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-        String value = context.getEnvironment().getProperty(PROPERTY);
-        if (value != null && !value.isBlank()) {
-            boolean enabled = Boolean.parseBoolean(value.trim());
-            return new ConditionOutcome(enabled, PROPERTY + "=" + value.trim());
+        // Bound as AxonDlqProperties binds it (yes, on, 1 are true too); a value that is no boolean fails the start.
+        Boolean enabled = Binder.get(context.getEnvironment()).bind(PROPERTY, Boolean.class).orElse(null);
+        if (enabled != null) {
+            return new ConditionOutcome(enabled, PROPERTY + "=" + enabled);
         }
         if (ClassUtils.isPresent(SECURITY_CLASS, context.getClassLoader())) {
             return ConditionOutcome.match(PROPERTY + " unset and Spring Security present");
