@@ -127,11 +127,12 @@ public class GroupSettingsResolver {
                                    io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation isolation,
                                    boolean clearOnReset) {
         try {
-            ExponentialBackoffRetryPolicy.Builder policy = ExponentialBackoffRetryPolicy.builder()
-                    .maxAttempts(retry.getMaxAttempts())
-                    .initialBackoff(retry.getBackoff().getInitial())
-                    .multiplier(retry.getBackoff().getMultiplier())
-                    .maxBackoff(retry.getBackoff().getMax());
+            ExponentialBackoffRetryPolicy.Builder policy = ExponentialBackoffRetryPolicy.builder();
+            String retryPrefix = prefix + ".retry";
+            named(retryPrefix + ".max-attempts", () -> policy.maxAttempts(retry.getMaxAttempts()));
+            named(retryPrefix + ".backoff.initial", () -> policy.initialBackoff(retry.getBackoff().getInitial()));
+            named(retryPrefix + ".backoff.multiplier", () -> policy.multiplier(retry.getBackoff().getMultiplier()));
+            named(retryPrefix + ".backoff.max", () -> policy.maxBackoff(retry.getBackoff().getMax()));
             if (!retry.getNonRetryableExceptions().isEmpty()) {
                 policy.nonRetryable(types(prefix + ".retry.non-retryable-exceptions",
                                           retry.getNonRetryableExceptions()));
@@ -146,10 +147,19 @@ public class GroupSettingsResolver {
     }
 
     private static DeadLetterLimits limits(String prefix, Limits limits) {
+        named(prefix + ".max-sequences", () -> new DeadLetterLimits(limits.getMaxSequences(), 1));
+        named(prefix + ".max-sequence-size", () -> new DeadLetterLimits(1, limits.getMaxSequenceSize()));
+        return new DeadLetterLimits(limits.getMaxSequences(), limits.getMaxSequenceSize());
+    }
+
+    /** Runs one setting's check, so that a refusal names the property it came from. */
+    private static void named(String property, Runnable setting) {
         try {
-            return new DeadLetterLimits(limits.getMaxSequences(), limits.getMaxSequenceSize());
+            setting.run();
+        } catch (InvalidDeadLetterPropertyException e) {
+            throw e;
         } catch (RuntimeException e) {
-            throw new InvalidDeadLetterPropertyException(prefix + ": " + e.getMessage(), e);
+            throw new InvalidDeadLetterPropertyException(property + ": " + e.getMessage(), e);
         }
     }
 
