@@ -4,11 +4,19 @@ import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyExceptio
 import org.axonframework.config.Configuration;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import io.axondlq.spring.properties.GroupOverrides;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.BindHandler;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
+import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyNameException;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
@@ -51,6 +59,10 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
     /** The first element of every property of a group override (see GroupOverrides). */
     private static final Set<String> OVERRIDE_PROPERTIES =
             Set.of("enabled", "retry", "limits", "isolation", "clear-on-reset", "clearonreset");
+
+    private static final String GROUP_SETTINGS = "enabled, retry.max-attempts, retry.backoff.initial, "
+            + "retry.backoff.multiplier, retry.backoff.max, retry.non-retryable-exceptions, retry.skip-exceptions, "
+            + "limits.max-sequences, limits.max-sequence-size, isolation, clear-on-reset";
 
     private static final Pattern PLAIN_ELEMENT = Pattern.compile("[A-Za-z0-9_-]+");
 
@@ -137,7 +149,10 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
             List<String> groups = known.stream().filter(group -> GroupSettingsResolver.sameKey(group, key)).toList();
             if (groups.isEmpty()) {
                 problems.add(unknownKey(key, written, known));
-            } else if (groups.size() > 1 && alike.add(GroupSettingsResolver.relaxed(key))) {
+                return;
+            }
+            problems.addAll(unknownSettings(key, written));
+            if (groups.size() > 1 && alike.add(GroupSettingsResolver.relaxed(key))) {
                 problems.add("processing groups " + groups + " differ only in case or punctuation, which Spring Boot "
                                      + "ignores in property names: " + GroupSettingsResolver.groupProperty(key)
                                      + (written == null ? "" : " (from " + written.describe() + ")")
@@ -155,6 +170,38 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
             throw new InvalidDeadLetterPropertyException(
                     String.join("; ", problems) + ". " + (known.isEmpty() ? "This application has no processing groups"
                             : "Its processing groups: " + known) + ".", null);
+        }
+    }
+
+    /**
+     * The properties under one group's key that name no setting of {@link GroupOverrides} (say {@code max-attempts}
+     * without {@code retry.}): Spring Boot's binder ignores them, and the group would run on the defaults unnoticed.
+     */
+    private List<String> unknownSettings(String key, Written written) {
+        ConfigurationPropertyName group;
+        if (written != null) {
+            // As the source wrote it: a plain element matches every relaxed spelling, a bracketed one only itself.
+            group = written.name().chop(KEY_ELEMENT + 1);
+        } else {
+            try {
+                group = ConfigurationPropertyName.of(GROUPS_PREFIX + "[" + key + "]");
+            } catch (InvalidConfigurationPropertyNameException e) {
+                return List.of(); // not a key the binder could have bound either
+            }
+        }
+        try {
+            Binder.get(environment).bind(group, Bindable.of(GroupOverrides.class),
+                                         new NoUnboundElementsBindHandler(BindHandler.DEFAULT));
+            return List.of();
+        } catch (BindException e) {
+            if (!(e.getCause() instanceof UnboundConfigurationPropertiesException unbound)) {
+                return List.of(); // a value that does not convert: binding AxonDlqProperties reports it
+            }
+            return unbound.getUnboundProperties().stream().map(property -> {
+                Object origin = property.getOrigin();
+                String from = origin == null ? "" : " (from " + origin + ")";
+                return original(property.getName()) + from + " is no setting of a processing group; a group takes " + GROUP_SETTINGS;
+            }).toList();
         }
     }
 

@@ -17,6 +17,8 @@ import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.env.StandardEnvironment;
@@ -293,6 +295,37 @@ class ProcessingGroupPropertiesTest {
                     .contains("names no processing group")
                     .contains("Its processing groups: [BillingView, " + ORDERS + ", ledger]");
         });
+    }
+
+    /**
+     * A setting a group's overrides do not have (the retry's max-attempts written one level up, a misspelled backoff)
+     * fails the start naming it, in a file and as an environment variable, rather than leaving the group on the
+     * defaults without a word; a dotted group in brackets is checked the same way.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"axon.dlq.processing-groups.ledger.max-attempts=1",
+            "axon.dlq.processing-groups.BillingView.retry.backof.initial=1s",
+            "axon.dlq.processing-groups[" + ORDERS + "].limits.max-letters=5"})
+    void aSettingAGroupDoesNotHaveFailsTheStartNamingIt(String property) {
+        String name = property.substring(0, property.indexOf('='));
+        runner.withPropertyValues(property).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure()))
+                    .contains(name)
+                    .contains("is no setting of a processing group");
+        });
+    }
+
+    @Test
+    void aSettingAGroupDoesNotHaveFailsTheStartAlsoAsAnEnvironmentVariable() {
+        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_LEDGER_MAXATTEMPTS", "1")).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure()))
+                    .contains("AXON_DLQ_PROCESSINGGROUPS_LEDGER_MAXATTEMPTS")
+                    .contains("is no setting of a processing group");
+        });
+        withEnvironment(Map.of("AXON_DLQ_PROCESSINGGROUPS_LEDGER_RETRY_MAXATTEMPTS", "1"))
+                .run(context -> assertThat(context).hasNotFailed());
     }
 
     private static Duration delayAfter(GroupSettings settings, int failedAttempts) {
