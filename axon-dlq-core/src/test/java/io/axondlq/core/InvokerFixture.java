@@ -321,6 +321,8 @@ final class InvokerFixture implements AutoCloseable {
                                                             .andTokenClaimInterval(100, TimeUnit.MILLISECONDS)
                                                             .andEventAvailabilityTimeout(100, TimeUnit.MILLISECONDS));
             case SUBSCRIBING -> eventProcessing.registerSubscribingEventProcessor(PROCESSOR);
+            case CUSTOM -> {
+            }
         }
         options.customizer().accept(eventProcessing);
         this.config = configurer.buildConfiguration();

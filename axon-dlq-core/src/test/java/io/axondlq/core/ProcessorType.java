@@ -4,5 +4,7 @@ package io.axondlq.core;
 enum ProcessorType {
     POOLED,
     TRACKING,
-    SUBSCRIBING
+    SUBSCRIBING,
+    /** None registered by the fixture: the options' customizer registers the processor (an EventProcessorBuilder). */
+    CUSTOM
 }

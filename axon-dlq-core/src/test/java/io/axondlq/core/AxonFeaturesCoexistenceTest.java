@@ -1,0 +1,307 @@
+package io.axondlq.core;
+
+import io.axondlq.core.InvokerFixture.Options;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandlerInvoker;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.MultiEventHandlerInvoker;
+import org.axonframework.eventhandling.SubscribingEventProcessor;
+import org.axonframework.eventhandling.TrackingEventProcessor;
+import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.modelling.saga.AssociationValue;
+import org.axonframework.modelling.saga.SagaEventHandler;
+import org.axonframework.modelling.saga.StartSaga;
+import org.axonframework.modelling.saga.repository.SagaStore;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static io.axondlq.core.InvokerFixture.GROUP;
+import static io.axondlq.core.InvokerFixture.PROCESSOR;
+import static io.axondlq.core.InvokerFixture.fastRetry;
+import static io.axondlq.core.InvokerFixture.settings;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * How axon-dlq coexists with Axon's other event-processing features (review s25-r3), on real Axon parts: a
+ * {@link org.axonframework.config.DefaultConfigurer} with axon-dlq's module, a tracking processor, the JDBC store.
+ */
+abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
+
+    static final String SAGA_GROUP = "thing-saga";
+
+    /** Records, in its own (saga store) state, every event it handled. */
+    @ProcessingGroup(SAGA_GROUP)
+    public static class ThingSaga {
+
+        public List<Long> seen = new ArrayList<>();
+
+        @StartSaga
+        @SagaEventHandler(associationProperty = "aggregateId")
+        public void on(ThingHappened event) {
+            seen.add(event.seq());
+        }
+    }
+
+    /**
+     * A saga whose processing group runs in the same processor as an axon-dlq group. When a later event of the batch
+     * fails in the axon-dlq group, the checkpoint isolation rolls the database back and re-runs the batch's earlier
+     * events "through every group of the processor", the saga manager included. But a saga's state is not in the
+     * database until the batch's prepare-commit: Axon's AnnotatedSagaRepository keeps the loaded (or just created)
+     * saga instance in memory for the whole root unit of work, and the re-run (a unit of work nested in the batch)
+     * finds that same instance and applies the events to it a second time. The saga store then commits a state that
+     * saw every event before the failure twice.
+     */
+    @Test
+    void aSagaInTheProcessorSeesEachEventOnceWhenAnotherEventOfTheBatchFails() {
+        Options options = Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.registerSaga(ThingSaga.class)
+                                                     .assignProcessingGroup(SAGA_GROUP, PROCESSOR));
+        fixture.handler.faults.poisoned.add("B");
+        fixture.start(options);
+        Configuration config = fixture.config;
+        // Published after the start (events stored before it would reach the processor as a replay, which sagas
+        // ignore), as one batch: A#0, A#1, B#0.
+        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B")));
+
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("B")).isEqualTo(1));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.projected("A")).as("the projection (axon-dlq group)").containsExactly(0L, 1L);
+
+        SagaStore<Object> sagaStore = config.eventProcessingConfiguration().sagaStore();
+        Set<String> sagas = sagaStore.findSagas(ThingSaga.class, new AssociationValue("aggregateId", "A"));
+        assertThat(sagas).as("sagas of A").hasSize(1);
+        ThingSaga saga = (ThingSaga) sagaStore.loadSaga(ThingSaga.class, sagas.iterator().next()).saga();
+        assertThat(saga.seen).as("events the stored saga state has applied (B#0 failed in group [%s] of the same "
+                                         + "processor)", GROUP)
+                             .containsExactly(0L, 1L);
+    }
+
+    /**
+     * {@code registerEventProcessor(name, builder)} (and {@code registerEventProcessorFactory}) is Axon's documented
+     * way to build a processor in code. The builder receives the MultiEventHandlerInvoker that Axon built with its
+     * own DeadLetteringEventHandlerInvoker over axon-dlq's queue; the module only swaps invokers inside its
+     * protected factory methods, which such a builder never calls. axon-dlq is then silently not in effect: no
+     * retries (the first failure dead-letters the event), no savepoint, and the group is unknown to axon-dlq's
+     * redelivery, REST and jobs, while its letters are in axon-dlq's table.
+     */
+    @Test
+    void aProcessorRegisteredWithAnEventProcessorBuilderRunsAxonDlqsInvoker() {
+        Options options = Options.of(ProcessorType.CUSTOM).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(3).build()))
+                                 .customizer(ep -> ep.registerEventProcessor(
+                                         PROCESSOR, (name, conf, invoker) -> TrackingEventProcessor
+                                                 .builder()
+                                                 .name(name)
+                                                 .eventHandlerInvoker(invoker)
+                                                 .messageSource(conf.eventStore())
+                                                 .tokenStore(conf.eventProcessingConfiguration().tokenStore(name))
+                                                 .transactionManager(conf.getComponent(TransactionManager.class))
+                                                 .trackingEventProcessorConfiguration(
+                                                         TrackingEventProcessorConfiguration
+                                                                 .forSingleThreadedProcessing()
+                                                                 .andBatchSize(10)
+                                                                 .andTokenClaimInterval(100, TimeUnit.MILLISECONDS))
+                                                 .build()));
+        // Fails once: axon-dlq retries it (3 attempts) and it is handled.
+        fixture.handler.faults.failTimes("X#0", 1);
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("X")));
+
+        eventually().until(fixture::tokensAtHead);
+        TrackingEventProcessor processor = (TrackingEventProcessor) fixture.processor();
+        assertThat(fixture.sequenceSize("X"))
+                .as("letters of X (the event failed once, 3 attempts allowed; invokers of the processor: %s)",
+                    invokerTypes(processor.eventHandlerInvoker()))
+                .isZero();
+        assertThat(fixture.projected("X")).as("X handled on its retry").containsExactly(0L);
+        assertThat(invokerTypes(processor.eventHandlerInvoker()))
+                .as("invokers of processor [%s]", PROCESSOR)
+                .contains(DeadLetteringEventHandlerInvoker.class.getName());
+        assertThat(fixture.module.groups().processingGroups()).as("axon-dlq's groups (redelivery, REST, jobs)")
+                                                              .contains(GROUP);
+    }
+
+    /**
+     * The README: "Subscribing processors cannot park events (they run in the publisher's transaction); a group of
+     * one fails the start with a message saying so." That holds for {@code registerSubscribingEventProcessor} and
+     * {@code usingSubscribingEventProcessors()}, not for a subscribing processor built by an EventProcessorBuilder:
+     * it starts, and Axon's own dead-lettering invoker enqueues the publisher's failures into axon-dlq's table.
+     */
+    @Test
+    void aSubscribingProcessorBuiltByAnEventProcessorBuilderFailsTheStart() {
+        Options options = Options.of(ProcessorType.CUSTOM).segments(1)
+                                 .customizer(ep -> ep.registerEventProcessor(
+                                         PROCESSOR, (name, conf, invoker) -> SubscribingEventProcessor
+                                                 .builder()
+                                                 .name(name)
+                                                 .eventHandlerInvoker(invoker)
+                                                 .messageSource(conf.eventBus())
+                                                 .build()));
+        assertThatThrownBy(() -> {
+            fixture.build(options).start();
+        }).as("start of a subscribing processor running axon-dlq group [%s]", GROUP)
+          .hasStackTraceContaining("subscribing processor");
+    }
+
+    /**
+     * A pooled streaming processor whose token store is set in its builder customization
+     * ({@code registerPooledStreamingEventProcessorConfiguration(name, (c, b) -> b.tokenStore(...))}, applied after
+     * the module's {@code tokenStore(name)}) runs without the claim-reporting wrapper: the processor-level invoker
+     * never hears of this node's claims, so parked sets are not dropped when a segment comes back from another node
+     * (after a claim timeout, a split or a merge), and an event of a sequence another node parked meanwhile is
+     * handled live past its letter (I2).
+     */
+    @Test
+    void aTokenStoreSetInThePooledBuilderStillReportsClaims() {
+        Options options = Options.of(ProcessorType.POOLED).segments(2)
+                                 .customizer(ep -> ep.registerPooledStreamingEventProcessorConfiguration(
+                                         PROCESSOR, (c, builder) -> builder.tokenStore(fixture.tokenStore)));
+        fixture.start(options);
+        fixture.publishRounds(1, "H0", "H1", "H2", "H3");
+        eventually().untilAsserted(() -> assertThat(fixture.projectionRows()).isEqualTo(4));
+        eventually().until(fixture::tokensAtHead);
+
+        DeadLetteringProcessorInvoker invoker = (DeadLetteringProcessorInvoker)
+                ((org.axonframework.eventhandling.AbstractEventProcessor) fixture.processor()).eventHandlerInvoker();
+        assertThat(fixture.tokenStore.claims()).as("claims the processor made through its token store").isPositive();
+        assertThat(invoker.heldSegments()).as("claims reported to axon-dlq's processor invoker")
+                                          .containsExactlyInAnyOrder(0, 1);
+    }
+
+    /**
+     * What a user sees of the above, in DeadLetteringSegmentMovesIntegrationTest's split-and-merge scenario with the
+     * token store set in the pooled builder customization instead of {@code registerTokenStore}: split, Y1
+     * dead-lettered in the upper half, merge back. A pooled processor's split and merge call no segmentReleased, so
+     * only the claim reports would drop the root segment's parked set loaded before the split (no Y): it is reused
+     * and Y2 is handled live past its letter Y1 (I2).
+     */
+    @Test
+    void withATokenStoreSetInThePooledBuilderASplitAndMergeKeepOrder() throws Exception {
+        InvokerFixture f = new InvokerFixture(database, pool, pool, "node-A", Duration.ofSeconds(10));
+        try {
+            f.start(pooledWithBuilderTokenStore(f));
+            f.publish(List.of(f.next("X"), f.next("Y")));
+            eventually().untilAsserted(() -> {
+                assertThat(f.projected("X")).containsExactly(0L);
+                assertThat(f.projected("Y")).containsExactly(0L);
+            });
+            eventually().until(() -> f.tokensAtHead(1));
+
+            assertThat(f.processor().splitSegment(0).get(30, TimeUnit.SECONDS)).as("split").isTrue();
+            eventually().until(() -> f.processor().processingStatus().size() == 2 && f.tokensAtHead(2));
+            f.handler.faults.poisoned.add("Y");
+            f.publish(List.of(f.next("Y"), f.next("X")));
+            eventually().untilAsserted(() -> {
+                assertThat(f.sequenceSize("Y")).isEqualTo(1);
+                assertThat(f.projected("X")).containsExactly(0L, 1L);
+            });
+            eventually().until(() -> f.tokensAtHead(2));
+            assertThat(f.processor().mergeSegment(0).get(30, TimeUnit.SECONDS)).as("merge").isTrue();
+            eventually().until(() -> f.processor().processingStatus().size() == 1 && f.tokensAtHead(1));
+            f.handler.faults.clear();
+
+            f.publish(List.of(f.next("Y")));
+            eventually().until(() -> f.tokensAtHead(1));
+
+            assertThat(f.handler.invocations("Y#2")).as("Y2 parked behind its letter Y1, never handled live")
+                                                   .isZero();
+            assertThat(f.projected("Y")).as("projection of Y (Y1 is a letter)").containsExactly(0L);
+        } finally {
+            f.close();
+        }
+    }
+
+    /** Emits a subscription-query update per event, then fails for the poisoned aggregate. */
+    @ProcessingGroup(GROUP)
+    public static class EmittingHandler {
+
+        private final org.axonframework.queryhandling.QueryUpdateEmitter emitter;
+
+        public EmittingHandler(org.axonframework.queryhandling.QueryUpdateEmitter emitter) {
+            this.emitter = emitter;
+        }
+
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event) {
+            emitter.emit(String.class, q -> true, event.key());
+            if (event.aggregateId().equals("B")) {
+                throw new IllegalStateException("poisoned " + event.key());
+            }
+        }
+    }
+
+    /**
+     * A handler of an axon-dlq group emits a subscription-query update per event (Axon's SimpleQueryUpdateEmitter
+     * queues it for the unit of work's after-commit). A later event of the batch fails: the checkpoint isolation drops
+     * the queued updates of the events since the checkpoint (PublicationMark) and re-runs those events, each in a
+     * unit of work nested in the batch, whose update queue becomes an after-commit handler of the batch. Axon runs
+     * after-commit handlers in reverse order of registration (UnitOfWork.Phase.AFTER_COMMIT): subscribers receive
+     * the re-run events' updates in reverse order (A#1 before A#0), so a client that keeps the latest update shows
+     * a stale state. (Updates of the failed attempts themselves are dropped correctly.)
+     */
+    @Test
+    void subscriptionQueryUpdatesOfReRunEventsAreEmittedInEventOrder() {
+        Options options = Options.of(ProcessorType.TRACKING).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(3).build()))
+                                 .customizer(ep -> ep.registerEventHandler(
+                                         c -> new EmittingHandler(c.queryUpdateEmitter())));
+        fixture.start(options);
+        List<String> updates = new CopyOnWriteArrayList<>();
+        // Called when an update is actually emitted (the emitter runs its dispatch interceptors then).
+        fixture.config.queryUpdateEmitter().registerDispatchInterceptor(messages -> (i, update) -> {
+            updates.add((String) update.getPayload());
+            return update;
+        });
+        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("B")).isEqualTo(1));
+        eventually().until(fixture::tokensAtHead);
+        eventually().untilAsserted(() -> assertThat(updates).contains("A#2"));
+        assertThat(updates).as("updates emitted, in event order (B#0 failed 3 times and is a letter)")
+                           .containsExactly("W#0", "A#0", "A#1", "A#2");
+    }
+
+    /**
+     * Publishes {@code events} so that the processor takes them in one batch: it is held in the batch of an event
+     * W#0 published first until they are all stored, and its next batch takes everything there is.
+     */
+    private void publishAsOneBatch(List<EventMessage<?>> events) {
+        CountDownLatch gate = new CountDownLatch(1);
+        fixture.handler.hook = (event, redelivery) -> {
+            if (event.key().equals("W#0")) {
+                gate.await(30, TimeUnit.SECONDS);
+            }
+        };
+        fixture.publish(List.of(fixture.next("W")));
+        eventually().until(() -> fixture.handler.invocations("W#0") > 0);
+        fixture.publish(events);
+        gate.countDown();
+    }
+
+    private static Options pooledWithBuilderTokenStore(InvokerFixture node) {
+        return Options.of(ProcessorType.POOLED).segments(1).batchSize(5).customizer(
+                ep -> ep.registerPooledStreamingEventProcessorConfiguration(
+                        PROCESSOR, (c, builder) -> builder.claimExtensionThreshold(5_000)
+                                                          .tokenStore(node.tokenStore)));
+    }
+
+    private static List<String> invokerTypes(EventHandlerInvoker invoker) {
+        List<String> types = new CopyOnWriteArrayList<>();
+        types.add(invoker.getClass().getName());
+        if (invoker instanceof MultiEventHandlerInvoker multi) {
+            multi.delegates().forEach(d -> types.addAll(invokerTypes(d)));
+        }
+        return types;
+    }
+}
