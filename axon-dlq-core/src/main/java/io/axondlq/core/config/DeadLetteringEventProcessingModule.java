@@ -16,12 +16,14 @@ import org.axonframework.config.Configuration;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.config.EventProcessingModule;
 import org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration;
+import org.axonframework.eventhandling.AbstractEventProcessor;
 import org.axonframework.eventhandling.EventHandlerInvoker;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.ErrorHandler;
 import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.eventhandling.MultiEventHandlerInvoker;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.eventhandling.SimpleEventHandlerInvoker;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
@@ -30,6 +32,9 @@ import org.axonframework.messaging.unitofwork.RollbackConfiguration;
 import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.messaging.SubscribableMessageSource;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +68,8 @@ import java.util.function.Supplier;
  * provide it.
  */
 public class DeadLetteringEventProcessingModule extends EventProcessingModule {
+
+    private static final Logger logger = LoggerFactory.getLogger(DeadLetteringEventProcessingModule.class);
 
     private final Function<Configuration, DeadLetterStore> storeFactory;
     private final Function<Configuration, Savepoints> savepointsFactory;
@@ -196,8 +203,67 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             PooledStreamingProcessorConfiguration processorConfiguration) {
         List<DeadLetteringEventHandlerInvoker> ours = new ArrayList<>();
         EventHandlerInvoker invoker = swapInvokers(name, eventHandlerInvoker, ours, true);
-        return bind(name, super.pooledStreamingEventProcessor(name, invoker, config, messageSource,
-                                                              processorConfiguration), ours);
+        PooledStreamingProcessorConfiguration customization = ours.isEmpty() ? processorConfiguration
+                : processorConfiguration.andThen(claimReporting(name));
+        return bind(name, super.pooledStreamingEventProcessor(name, invoker, config, messageSource, customization),
+                    ours);
+    }
+
+    /**
+     * Applied after the application's customizations of a pooled processor: a token store set there (instead of
+     * {@code registerTokenStore}) replaces the claim-reporting one {@link #tokenStore(String)} gave, and the processor
+     * invoker would not hear of this node's claims (I2 after a split, a merge or a segment's return). The builder
+     * has no getter for it, so its field is read.
+     */
+    private PooledStreamingProcessorConfiguration claimReporting(String processorName) {
+        return (configuration, builder) -> {
+            TokenStore set = PooledBuilderTokenStore.read(builder);
+            DeadLetteringProcessorInvoker invoker = processorInvokers.get(processorName);
+            if (set != null && !(set instanceof ClaimReportingTokenStore) && invoker != null) {
+                builder.tokenStore(new ClaimReportingTokenStore(set, invoker::segmentClaimed, invoker::claimReleased));
+            }
+            return builder;
+        };
+    }
+
+    // --- processors an application builds itself: axon-dlq cannot wrap them ----------------------------------------
+
+    @Override
+    public EventProcessingConfigurer registerEventProcessorFactory(EventProcessorBuilder eventProcessorBuilder) {
+        return super.registerEventProcessorFactory(checkedBuilder(eventProcessorBuilder));
+    }
+
+    @Override
+    public EventProcessingConfigurer registerEventProcessor(String name, EventProcessorBuilder eventProcessorBuilder) {
+        return super.registerEventProcessor(name, checkedBuilder(eventProcessorBuilder));
+    }
+
+    /**
+     * Axon's own registrations (tracking, pooled, subscribing) build through this module's factory methods, which
+     * swap the invokers; a builder of the application's own gets Axon's invokers and builds the processor itself,
+     * with none of axon-dlq's retries, isolation, claim reports or redelivery. Such a processor must not run enabled
+     * groups.
+     */
+    private EventProcessorBuilder checkedBuilder(EventProcessorBuilder builder) {
+        Objects.requireNonNull(builder, "eventProcessorBuilder");
+        return (name, configuration, eventHandlerInvoker) -> {
+            EventProcessor processor = builder.build(name, configuration, eventHandlerInvoker);
+            boolean wrapped = processor instanceof AbstractEventProcessor built
+                    && built.eventHandlerInvoker() instanceof DeadLetteringProcessorInvoker;
+            List<String> enabled = delegates(eventHandlerInvoker).stream().map(this::groupOf)
+                                                                 .filter(g -> g != null && isEnabled(g)).toList();
+            if (!wrapped && !enabled.isEmpty()) {
+                throw new AxonConfigurationException(
+                        "Processor [" + name + "] runs axon-dlq processing group(s) " + enabled + " but is built by "
+                                + "an EventProcessorBuilder of the application's own (registerEventProcessor / "
+                                + "registerEventProcessorFactory), which axon-dlq cannot wrap: its failures would "
+                                + "not be retried, isolated or redeliverable, and a subscribing processor cannot park "
+                                + "events at all. Register it with registerTrackingEventProcessor or "
+                                + "registerPooledStreamingEventProcessor (customized through their configuration "
+                                + "functions), or exclude the group(s) from axon-dlq.");
+            }
+            return processor;
+        };
     }
 
     @Override
@@ -269,9 +335,18 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         requireRollbackOnAnyThrowable(processorName, ours);
         // A batch of this processor enqueues for all its groups in one transaction: their locks go in one order.
         store().groupsShareTransactions(ours.stream().map(DeadLetteringEventHandlerInvoker::processingGroup).toList());
-        // Checkpoints re-run every group of the processor after a failure: only when all of them accept that.
-        boolean checkpointing = transactional && ours.stream().allMatch(
+        // Checkpoints re-run every group of the processor after a failure: only when all of them accept that, and
+        // when nothing else in the processor keeps state the rollback does not undo (a saga manager holds its sagas
+        // in memory until the batch commits: a re-run would apply the events to them twice).
+        List<EventHandlerInvoker> others = swapped.stream().filter(d -> !ours.contains(d))
+                                                  .filter(d -> !(d instanceof SimpleEventHandlerInvoker)).toList();
+        boolean checkpointing = transactional && others.isEmpty() && ours.stream().allMatch(
                 i -> i.isolation() == DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT);
+        if (transactional && !others.isEmpty()) {
+            logger.info("Processor [{}] also runs {}, whose state a rollback to a checkpoint would not undo: "
+                                + "axon-dlq isolates its groups' failures with a savepoint per attempt instead",
+                        processorName, others.stream().map(o -> o.getClass().getSimpleName()).toList());
+        }
         DeadLetteringProcessorInvoker processorInvoker =
                 new DeadLetteringProcessorInvoker(swapped, savepointsFactory.apply(configuration), checkpointing,
                                                   pooled);
