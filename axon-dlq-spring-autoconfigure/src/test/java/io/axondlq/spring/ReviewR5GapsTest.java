@@ -1,0 +1,137 @@
+package io.axondlq.spring;
+
+import io.axondlq.spring.groupkeys.BillingViewHandler;
+import io.axondlq.spring.groupkeys.LedgerHandler;
+import io.axondlq.spring.groupkeys.orders.OrderHandler;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.core.io.ByteArrayResource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static io.axondlq.spring.AxonDlqAutoConfigurationTest.AXON;
+import static io.axondlq.spring.AxonDlqAutoConfigurationTest.AXON_DLQ;
+import static io.axondlq.spring.AxonDlqAutoConfigurationTest.messages;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Review s25-r5 of the auto-configuration changes since 0b3ce38. */
+class ReviewR5GapsTest {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AXON)
+            .withConfiguration(AXON_DLQ)
+            .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+            .withBean(TokenStore.class, () -> new InMemoryTokenStore())
+            .withBean(OrderHandler.class)
+            .withBean(BillingViewHandler.class)
+            .withBean(LedgerHandler.class)
+            .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+
+    /** Valid per-group settings in the spellings Spring Boot binds: the unknown-setting check must accept them. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "axon.dlq.processing-groups.ledger.retry.backoff-initial=5ms",
+            "axon.dlq.processing-groups.ledger.retry.backoffInitial=5ms",
+            "axon.dlq.processing-groups.ledger.retry.backoff-max=5s",
+            "axon.dlq.processing-groups.ledger.retry.non-retryable-exceptions[0]=java.lang.IllegalStateException",
+            "axon.dlq.processing-groups.ledger.retry.nonRetryableExceptions=java.lang.IllegalStateException",
+            "axon.dlq.processing-groups.ledger.retry.skip-exceptions[0]=java.lang.IllegalStateException",
+            "axon.dlq.processing-groups.ledger.isolation=savepoint-per-attempt",
+            "axon.dlq.processing-groups.ledger.isolation=SAVEPOINT_PER_ATTEMPT",
+            "axon.dlq.processing-groups.ledger.isolation=savepointPerAttempt",
+            "axon.dlq.processing-groups.ledger.clearOnReset=true",
+            "axon.dlq.processing-groups.ledger.clear_on_reset=true",
+            "axon.dlq.processing-groups.BillingView.limits.maxSequenceSize=7",
+            "axon.dlq.processing-groups.billing-view.limits.max-sequences=7",
+            "axon.dlq.processing-groups[BillingView].enabled=false"})
+    void validGroupSettingsStart(String property) {
+        runner.withPropertyValues(property).run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void validGroupSettingsStartFromYamlWithLists() {
+        String yaml = """
+                axon:
+                  dlq:
+                    processing-groups:
+                      ledger:
+                        isolation: SAVEPOINT_PER_ATTEMPT
+                        retry:
+                          backoff-initial: 5ms
+                          non-retryable-exceptions:
+                            - java.lang.IllegalStateException
+                            - java.lang.IllegalArgumentException
+                          skip-exceptions: [java.lang.UnsupportedOperationException]
+                      "[io.axondlq.spring.groupkeys.orders]":
+                        retry:
+                          non-retryable-exceptions: java.lang.IllegalStateException
+                """;
+        runner.withInitializer(context -> {
+            try {
+                new YamlPropertySourceLoader().load("application.yml", new ByteArrayResource(
+                        yaml.getBytes(StandardCharsets.UTF_8), "application.yml"))
+                                              .forEach(s -> context.getEnvironment().getPropertySources().addLast(s));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }).run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void validGroupSettingsStartAsEnvironmentVariablesWithListIndexes() {
+        runner.withInitializer(context -> context.getEnvironment().getPropertySources().addFirst(
+                      new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                                                          Map.of("AXON_DLQ_PROCESSINGGROUPS_LEDGER_RETRY_NONRETRYABLEEXCEPTIONS_0_",
+                                                                 "java.lang.IllegalStateException",
+                                                                 "AXON_DLQ_PROCESSINGGROUPS_LEDGER_RETRY_BACKOFFINITIAL", "5ms",
+                                                                 "AXON_DLQ_PROCESSINGGROUPS_BILLINGVIEW_ISOLATION",
+                                                                 "savepoint_per_attempt"))))
+              .withPropertyValues("axon.dlq.processing-groups.ledger.retry.max-attempts=2",
+                                  "axon.dlq.processing-groups.billing-view.retry.max-attempts=2")
+              .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    /**
+     * axonDlqAutoRetryWithoutRedeliverer fails the start by throwing from a bean factory method; under
+     * spring.main.lazy-initialization=true nothing asks for that bean, so auto-retry is again ignored without a word
+     * (the groups check was made a SmartLifecycle for exactly this switch).
+     */
+    @Test
+    void autoRetryThatCannotRunFailsTheStartAlsoWithLazyInitialization() {
+        ApplicationContextRunner ownModule = runner
+                .withBean("myModule", org.axonframework.config.EventProcessingModule.class,
+                          org.axonframework.config.EventProcessingModule::new)
+                .withPropertyValues("axon.dlq.auto-retry.enabled=true");
+        ownModule.run(context -> assertThat(context).hasFailed());
+        ownModule.withInitializer(context -> context.addBeanFactoryPostProcessor(
+                         new LazyInitializationBeanFactoryPostProcessor()))
+                 .run(context -> {
+                     assertThat(context).hasFailed();
+                     assertThat(messages(context.getStartupFailure())).contains("axon.dlq.auto-retry.enabled");
+                 });
+    }
+
+    /**
+     * A bad value in the deprecated flat form fails the start naming the nested property, which the user never wrote
+     * (GroupSettingsResolver#merge folds the flat value into the nested one before named(...) checks it).
+     */
+    @Test
+    void aBadFlatBackoffValueFailsTheStartNamingThePropertyAsWritten() {
+        runner.withPropertyValues("axon.dlq.processing-groups.ledger.retry.backoff-initial=-1s").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure()))
+                    .contains("axon.dlq.processing-groups.ledger.retry.backoff-initial");
+        });
+    }
+}
