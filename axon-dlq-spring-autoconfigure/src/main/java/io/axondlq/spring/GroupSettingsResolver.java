@@ -203,6 +203,19 @@ public class GroupSettingsResolver {
                                    prefix + ".retry.backoff-multiplier", o.getBackoffMultiplier());
         Duration max = either(prefix + ".retry.backoff.max", nested.getMax(),
                               prefix + ".retry.backoff-max", o.getBackoffMax());
+        // A deprecated flat value is checked under the name it was written with, before it takes the nested one's.
+        if (o.getBackoffInitial() != null) {
+            named(prefix + ".retry.backoff-initial",
+                  () -> ExponentialBackoffRetryPolicy.builder().initialBackoff(o.getBackoffInitial()));
+        }
+        if (o.getBackoffMultiplier() != null) {
+            named(prefix + ".retry.backoff-multiplier",
+                  () -> ExponentialBackoffRetryPolicy.builder().multiplier(o.getBackoffMultiplier()));
+        }
+        if (o.getBackoffMax() != null) {
+            named(prefix + ".retry.backoff-max",
+                  () -> ExponentialBackoffRetryPolicy.builder().maxBackoff(o.getBackoffMax()));
+        }
         Backoff backoff = new Backoff();
         backoff.setInitial(initial != null ? initial : base.getBackoff().getInitial());
         backoff.setMultiplier(multiplier != null ? multiplier : base.getBackoff().getMultiplier());

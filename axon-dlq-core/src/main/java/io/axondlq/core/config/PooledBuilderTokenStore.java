@@ -12,14 +12,19 @@ import java.lang.reflect.Field;
  */
 final class PooledBuilderTokenStore {
 
-    private static final Field TOKEN_STORE = field();
+    private static volatile Field tokenStore;
 
     private PooledBuilderTokenStore() {
     }
 
     static TokenStore read(PooledStreamingEventProcessor.Builder builder) {
         try {
-            return (TokenStore) TOKEN_STORE.get(builder);
+            Field field = tokenStore;
+            if (field == null) {
+                field = field(); // looked up on first use: a missing field is this clear error, not a class init error
+                tokenStore = field;
+            }
+            return (TokenStore) field.get(builder);
         } catch (IllegalAccessException e) {
             throw unreadable(e);
         }

@@ -30,6 +30,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 
@@ -127,13 +128,16 @@ public class AxonDlqJobsAutoConfiguration {
      * redeliverer): fails the start, as it does for another store, rather than never retrying without a word.
      */
     @Bean
+    @Lazy(false) // created, and so failing, also under spring.main.lazy-initialization=true
     @ConditionalOnProperty(prefix = "axon.dlq.auto-retry", name = "enabled", havingValue = "true")
     @ConditionalOnMissingBean({DeadLetterRedeliverer.class, AutoRetryScheduler.class})
     public Object axonDlqAutoRetryWithoutRedeliverer() {
         throw new InvalidDeadLetterPropertyException(
                 "axon.dlq.auto-retry.enabled=true needs axon-dlq's event processing module (it redelivers through "
                         + "the processors' own invokers), but the application defines its own EventProcessingModule "
-                        + "or EventProcessingConfiguration; remove it, or set axon.dlq.auto-retry.enabled=false", null);
+                        + "or EventProcessingConfiguration bean: remove it (or, if it is a "
+                        + "DeadLetteringEventProcessingModule, declare the bean with that type), or set "
+                        + "axon.dlq.auto-retry.enabled=false", null);
     }
 
     /**

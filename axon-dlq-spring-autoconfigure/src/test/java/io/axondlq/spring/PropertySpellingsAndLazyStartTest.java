@@ -25,8 +25,11 @@ import static io.axondlq.spring.AxonDlqAutoConfigurationTest.AXON_DLQ;
 import static io.axondlq.spring.AxonDlqAutoConfigurationTest.messages;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Review s25-r5 of the auto-configuration changes since 0b3ce38. */
-class ReviewR5GapsTest {
+/**
+ * The spellings of per-group settings Spring Boot binds, which the start must accept, and the start failures that must
+ * also happen under lazy initialization and name the property as it was written.
+ */
+class PropertySpellingsAndLazyStartTest {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AXON)
