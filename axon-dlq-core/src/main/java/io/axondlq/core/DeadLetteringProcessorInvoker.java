@@ -46,7 +46,9 @@ import java.util.function.Supplier;
  * through every group of the processor (the rollback undid all of them), isolates the failing event with a savepoint
  * per attempt, and continues with a new checkpoint. The processor never sees the failure. Events handlers queued
  * for publication since the checkpoint are dropped with the rollback ({@link PublicationMark}), so a re-run does
- * not publish them twice.</li>
+ * not publish them twice. A re-run event's subscription-query updates, queued in its own unit of work, are appended
+ * to the batch's queue when it commits ({@link PublicationMark#handOverUpdates}): subscribers receive the batch's
+ * updates in event order, after the batch's commit.</li>
  * </ul>
  */
 public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
@@ -343,6 +345,9 @@ public class DeadLetteringProcessorInvoker extends MultiEventHandlerInvoker {
             throw isolation[0];
         }
         nested.commit();
+        // Its subscription-query updates go behind those queued in the batch so far, not into an after-commit of the
+        // batch (run in reverse order of registration, so after the updates of later events).
+        PublicationMark.handOverUpdates(nested);
     }
 
     @FunctionalInterface

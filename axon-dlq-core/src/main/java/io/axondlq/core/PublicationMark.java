@@ -3,6 +3,7 @@ package io.axondlq.core;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,12 @@ import java.util.Map;
  * the same way ({@code SimpleQueryUpdateEmitter}: {@code <emitter>/update-tasks}). Rolling the database back to a
  * savepoint does not dequeue them, so a failed attempt's messages, or those of an event re-run after a rollback,
  * would go out anyway or twice. Restoring the mark drops what was queued since.
+ * <p>
+ * An event handled in a unit of work nested in the batch (a re-run after a checkpoint rollback, a deferred follower)
+ * queues its updates in that unit of work, whose after-commit Axon hands to the batch's: the batch runs them in
+ * reverse order of registration, so the updates of several such events would reach subscribers in reverse event
+ * order, and a rollback to the mark would not drop them. {@link #handOverUpdates} appends them to the batch's own
+ * queue instead, where every update of the batch goes out in the order it was queued.
  */
 final class PublicationMark {
 
@@ -66,6 +73,48 @@ final class PublicationMark {
                 }
             }
         }
+    }
+
+    /**
+     * Moves the subscription-query updates {@code committed} (a nested unit of work that just committed) queued onto
+     * the end of its parent's queue of the same emitter, creating that queue (run after the parent's commit, as
+     * {@code SimpleQueryUpdateEmitter} does) when the parent has none yet: later updates of the parent are queued
+     * behind them. They still go out only after the root's commit, in the order they were queued, and a rollback to a
+     * mark taken in the parent before drops them. Left to Axon (after-commit handed to the parent) when the parent is
+     * past its commit already.
+     */
+    static void handOverUpdates(UnitOfWork<?> committed) {
+        UnitOfWork<?> parent = committed.parent().orElse(null);
+        if (parent == null || !parent.phase().isBefore(UnitOfWork.Phase.AFTER_COMMIT)) {
+            return;
+        }
+        for (Map.Entry<String, Object> resource : committed.resources().entrySet()) {
+            if (resource.getKey().endsWith(QUERY_UPDATE_QUEUE_SUFFIX)
+                    && resource.getValue() instanceof List<?> updates && !updates.isEmpty()) {
+                List<Object> target = updateQueue(parent, resource.getKey());
+                if (target != null) {
+                    target.addAll(updates);
+                    // The emitter's own after-commit of the nested unit of work runs an empty queue.
+                    updates.clear();
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> updateQueue(UnitOfWork<?> unitOfWork, String key) {
+        Object existing = unitOfWork.resources().get(key);
+        if (existing != null) {
+            return existing instanceof List<?> queue ? (List<Object>) queue : null;
+        }
+        List<Object> queue = new ArrayList<>();
+        unitOfWork.resources().put(key, queue);
+        unitOfWork.afterCommit(u -> queue.forEach(update -> {
+            if (update instanceof Runnable task) {
+                task.run();
+            }
+        }));
+        return queue;
     }
 
     private static boolean isQueue(Map.Entry<String, Object> resource) {
