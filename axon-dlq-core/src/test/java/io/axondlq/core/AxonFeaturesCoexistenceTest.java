@@ -4,9 +4,7 @@ import io.axondlq.core.InvokerFixture.Options;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.ProcessingGroup;
-import org.axonframework.eventhandling.EventHandlerInvoker;
 import org.axonframework.eventhandling.EventMessage;
-import org.axonframework.eventhandling.MultiEventHandlerInvoker;
 import org.axonframework.eventhandling.SubscribingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
@@ -21,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
@@ -73,7 +70,7 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
         Configuration config = fixture.config;
         // Published after the start (events stored before it would reach the processor as a replay, which sagas
         // ignore), as one batch: A#0, A#1, B#0.
-        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B")));
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B")));
 
         eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("B")).isEqualTo(1));
         eventually().until(fixture::tokensAtHead);
@@ -125,9 +122,9 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
 
     /**
      * The README: "Subscribing processors cannot park events (they run in the publisher's transaction); a group of
-     * one fails the start with a message saying so." That holds for {@code registerSubscribingEventProcessor} and
+     * one fails the start with a message saying so." That held for {@code registerSubscribingEventProcessor} and
      * {@code usingSubscribingEventProcessors()}, not for a subscribing processor built by an EventProcessorBuilder:
-     * it starts, and Axon's own dead-lettering invoker enqueues the publisher's failures into axon-dlq's table.
+     * it started, and Axon's own dead-lettering invoker enqueued the publisher's failures into axon-dlq's table.
      */
     @Test
     void aSubscribingProcessorBuiltByAnEventProcessorBuilderFailsTheStart() {
@@ -254,7 +251,7 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
             updates.add((String) update.getPayload());
             return update;
         });
-        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
 
         eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("B")).isEqualTo(1));
         eventually().until(fixture::tokensAtHead);
@@ -263,36 +260,10 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
                            .containsExactly("W#0", "A#0", "A#1", "A#2");
     }
 
-    /**
-     * Publishes {@code events} so that the processor takes them in one batch: it is held in the batch of an event
-     * W#0 published first until they are all stored, and its next batch takes everything there is.
-     */
-    private void publishAsOneBatch(List<EventMessage<?>> events) {
-        CountDownLatch gate = new CountDownLatch(1);
-        fixture.handler.hook = (event, redelivery) -> {
-            if (event.key().equals("W#0")) {
-                gate.await(30, TimeUnit.SECONDS);
-            }
-        };
-        fixture.publish(List.of(fixture.next("W")));
-        eventually().until(() -> fixture.handler.invocations("W#0") > 0);
-        fixture.publish(events);
-        gate.countDown();
-    }
-
     private static Options pooledWithBuilderTokenStore(InvokerFixture node) {
         return Options.of(ProcessorType.POOLED).segments(1).batchSize(5).customizer(
                 ep -> ep.registerPooledStreamingEventProcessorConfiguration(
                         PROCESSOR, (c, builder) -> builder.claimExtensionThreshold(5_000)
                                                           .tokenStore(node.tokenStore)));
-    }
-
-    private static List<String> invokerTypes(EventHandlerInvoker invoker) {
-        List<String> types = new CopyOnWriteArrayList<>();
-        types.add(invoker.getClass().getName());
-        if (invoker instanceof MultiEventHandlerInvoker multi) {
-            multi.delegates().forEach(d -> types.addAll(invokerTypes(d)));
-        }
-        return types;
     }
 }

@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -371,6 +372,24 @@ final class InvokerFixture implements AutoCloseable {
             }
         }
         publish(events);
+    }
+
+    /**
+     * Publishes {@code events} so that the processor takes them in one batch: it is held in the batch of an event
+     * W#0 published first until they are all stored, and its next batch takes everything there is.
+     */
+    void publishAsOneBatch(List<EventMessage<?>> events) {
+        CountDownLatch gate = new CountDownLatch(1);
+        handler.hook = (event, redelivery) -> {
+            if (event.key().equals("W#0")) {
+                gate.await(30, TimeUnit.SECONDS);
+            }
+        };
+        publish(List.of(next("W")));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+               .until(() -> handler.invocations("W#0") > 0);
+        publish(events);
+        gate.countDown();
     }
 
     void publish(List<EventMessage<?>> events) {

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
 
@@ -78,7 +76,7 @@ abstract class ReRunQueryUpdatesIntegrationTest extends InvokerTestBase {
     @Test
     void updatesOfReRunEventsAreEmittedInEventOrder() {
         start(tracking().settings(settings(fastRetry(3).build())), (key, n) -> key.startsWith("B"));
-        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
 
         awaitHandled("A#2", "B");
         assertThat(updates).as("updates emitted, in event order (B#0 failed 3 times and is a letter)")
@@ -94,7 +92,7 @@ abstract class ReRunQueryUpdatesIntegrationTest extends InvokerTestBase {
     void anEventReRunTwiceEmitsItsUpdateOnce() {
         start(tracking().settings(settings(fastRetry(3).build())),
               (key, n) -> key.startsWith("B") || (key.equals("A#1") && n == 2));
-        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
 
         awaitHandled("A#2", "B");
         assertThat(emitting.invocations.get("A#0")).as("A#0: live, re-run twice").hasValue(3);
@@ -107,7 +105,7 @@ abstract class ReRunQueryUpdatesIntegrationTest extends InvokerTestBase {
     @Test
     void anEventThatSucceedsOnItsIsolationEmitsInItsPlace() {
         start(tracking().settings(settings(fastRetry(3).build())), (key, n) -> key.equals("B#0") && n == 1);
-        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
 
         eventually().until(fixture::tokensAtHead);
         eventually().untilAsserted(() -> assertThat(updates).contains("A#2"));
@@ -118,7 +116,7 @@ abstract class ReRunQueryUpdatesIntegrationTest extends InvokerTestBase {
     @Test
     void updatesWithASavepointPerAttemptAreEmittedInEventOrder() {
         start(tracking().settings(perAttempt(fastRetry(3).build())), (key, n) -> key.startsWith("B"));
-        publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("A"), fixture.next("B"), fixture.next("A")));
 
         awaitHandled("A#2", "B");
         assertThat(updates).containsExactly("W#0", "A#0", "A#1", "A#2");
@@ -128,22 +126,5 @@ abstract class ReRunQueryUpdatesIntegrationTest extends InvokerTestBase {
         eventually().untilAsserted(() -> assertThat(fixture.sequenceSize(letteredAggregate)).isEqualTo(1));
         eventually().until(fixture::tokensAtHead);
         eventually().untilAsserted(() -> assertThat(updates).contains(lastUpdate));
-    }
-
-    /**
-     * Publishes {@code events} so that the processor takes them in one batch: it is held in the batch of an event
-     * W#0 published first until they are all stored, and its next batch takes everything there is.
-     */
-    private void publishAsOneBatch(List<EventMessage<?>> events) {
-        CountDownLatch gate = new CountDownLatch(1);
-        fixture.handler.hook = (event, redelivery) -> {
-            if (event.key().equals("W#0")) {
-                gate.await(30, TimeUnit.SECONDS);
-            }
-        };
-        fixture.publish(List.of(fixture.next("W")));
-        eventually().until(() -> fixture.handler.invocations("W#0") > 0);
-        fixture.publish(events);
-        gate.countDown();
     }
 }

@@ -44,15 +44,20 @@ class ProcessingGroupPropertiesTest {
 
     private static final String ORDERS = OrderHandler.GROUP;
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AXON)
-            .withConfiguration(AXON_DLQ)
-            .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
-            .withBean(TokenStore.class, () -> new InMemoryTokenStore())
-            .withBean(OrderHandler.class)
-            .withBean(BillingViewHandler.class)
-            .withBean(LedgerHandler.class)
-            .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+    private final ApplicationContextRunner runner = applicationWithGroups();
+
+    /** Axon with axon-dlq and three processing groups: BillingView, ledger and one named after a package. */
+    static ApplicationContextRunner applicationWithGroups() {
+        return new ApplicationContextRunner()
+                .withConfiguration(AXON)
+                .withConfiguration(AXON_DLQ)
+                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+                .withBean(TokenStore.class, () -> new InMemoryTokenStore())
+                .withBean(OrderHandler.class)
+                .withBean(BillingViewHandler.class)
+                .withBean(LedgerHandler.class)
+                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+    }
 
     @Test
     void aDottedGroupWrittenWithoutBracketsFailsTheStartNamingTheKeyAndTheBracketForm() {

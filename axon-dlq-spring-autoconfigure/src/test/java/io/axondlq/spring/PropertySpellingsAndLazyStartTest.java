@@ -1,12 +1,5 @@
 package io.axondlq.spring;
 
-import io.axondlq.spring.groupkeys.BillingViewHandler;
-import io.axondlq.spring.groupkeys.LedgerHandler;
-import io.axondlq.spring.groupkeys.orders.OrderHandler;
-import org.axonframework.eventhandling.tokenstore.TokenStore;
-import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
-import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
-import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -20,8 +13,6 @@ import org.springframework.core.io.ByteArrayResource;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-import static io.axondlq.spring.AxonDlqAutoConfigurationTest.AXON;
-import static io.axondlq.spring.AxonDlqAutoConfigurationTest.AXON_DLQ;
 import static io.axondlq.spring.AxonDlqAutoConfigurationTest.messages;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,15 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PropertySpellingsAndLazyStartTest {
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AXON)
-            .withConfiguration(AXON_DLQ)
-            .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
-            .withBean(TokenStore.class, () -> new InMemoryTokenStore())
-            .withBean(OrderHandler.class)
-            .withBean(BillingViewHandler.class)
-            .withBean(LedgerHandler.class)
-            .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+    private final ApplicationContextRunner runner = ProcessingGroupPropertiesTest.applicationWithGroups();
 
     /** Valid per-group settings in the spellings Spring Boot binds: the unknown-setting check must accept them. */
     @ParameterizedTest(name = "{0}")
@@ -106,9 +89,8 @@ class PropertySpellingsAndLazyStartTest {
     }
 
     /**
-     * axonDlqAutoRetryWithoutRedeliverer fails the start by throwing from a bean factory method; under
-     * spring.main.lazy-initialization=true nothing asks for that bean, so auto-retry is again ignored without a word
-     * (the groups check was made a SmartLifecycle for exactly this switch).
+     * Auto-retry that cannot run (the application's own module) fails the start also under
+     * spring.main.lazy-initialization=true, where nothing asks for the bean that refuses it unless it is eager.
      */
     @Test
     void autoRetryThatCannotRunFailsTheStartAlsoWithLazyInitialization() {
@@ -125,10 +107,7 @@ class PropertySpellingsAndLazyStartTest {
                  });
     }
 
-    /**
-     * A bad value in the deprecated flat form fails the start naming the nested property, which the user never wrote
-     * (GroupSettingsResolver#merge folds the flat value into the nested one before named(...) checks it).
-     */
+    /** A bad value in the deprecated flat form fails the start naming the property as written, not the nested one. */
     @Test
     void aBadFlatBackoffValueFailsTheStartNamingThePropertyAsWritten() {
         runner.withPropertyValues("axon.dlq.processing-groups.ledger.retry.backoff-initial=-1s").run(context -> {
