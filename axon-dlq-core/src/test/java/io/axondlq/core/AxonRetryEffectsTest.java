@@ -144,4 +144,42 @@ abstract class AxonRetryEffectsTest extends InvokerTestBase {
                           .containsExactly(0L, 1L);
         assertThat(stored.get(1).getPayload()).isEqualTo(new Incremented(COUNTER, 1));
     }
+
+    /**
+     * The retry policy's backoff is a plain {@code Thread.sleep} on the processor's thread that nothing interrupts
+     * and that does not look at the processor's state: {@code shutDown()} of a tracking processor waits for its
+     * worker, so it waits for the whole remaining retry chain of the event (every attempt and every backoff), and the
+     * event is then dead-lettered by a processor that was asked to stop. Axon's own error back-off
+     * ({@code TrackingEventProcessor.doSleepFor}) checks the processor's state and ends as soon as it stops.
+     */
+    @Test
+    void shutDownDuringARetryBackoffDoesNotWaitForTheRestOfTheRetryChain() throws Exception {
+        shutDownDuringBackoff(ProcessorType.TRACKING);
+    }
+
+    /** The same with a pooled streaming processor. */
+    @Test
+    void pooledShutDownDuringARetryBackoffDoesNotWaitForTheRestOfTheRetryChain() throws Exception {
+        shutDownDuringBackoff(ProcessorType.POOLED);
+    }
+
+    private void shutDownDuringBackoff(ProcessorType type) {
+        Options options = Options.of(type).segments(1).batchSize(1)
+                                 .settings(settings(fastRetry(6).initialBackoff(java.time.Duration.ofSeconds(2))
+                                                                .maxBackoff(java.time.Duration.ofSeconds(2))
+                                                                .multiplier(1.0).build()));
+        fixture.handler.faults.poisoned.add("P");
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("P")));
+        eventually().until(() -> fixture.handler.invocations("P#0") >= 1);
+
+        long start = System.nanoTime();
+        fixture.processor().shutDown();
+        long millis = java.time.Duration.ofNanos(System.nanoTime() - start).toMillis();
+
+        assertThat(millis).as("shutDown() of the %s processor, called during P#0's retry back-off "
+                                      + "(6 attempts, 2 s apart; %d attempt(s) run when it returned)",
+                               type, fixture.handler.invocations("P#0"))
+                          .isLessThan(4_000L);
+    }
 }
