@@ -32,7 +32,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -72,6 +74,8 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     /** Unit-of-work resource holding the processing group whose handlers are running. */
     public static final String PROCESSING_GROUP_RESOURCE = "axon-dlq.processingGroup";
     private static final int MAX_TRACKED_FAILURES = 10_000;
+    /** How often a retry back-off looks whether the processor is stopping. */
+    private static final long STOP_CHECK_INTERVAL_MS = 50;
     private static final Logger logger = LoggerFactory.getLogger(DeadLetteringEventHandlerInvoker.class);
 
     private final String processingGroup;
@@ -102,6 +106,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 }
             });
 
+    /** Whether the processor running this invoker is stopping: a retry back-off ends then (see {@link #stopWhen}). */
+    private volatile BooleanSupplier stopping = () -> false;
+
     protected DeadLetteringEventHandlerInvoker(Builder builder) {
         super(builder);
         this.processingGroup = builder.processingGroup;
@@ -129,6 +136,15 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     public Isolation isolation() {
         return isolation;
+    }
+
+    /**
+     * Tells the invoker when its processor is stopping (its {@code isRunning()} turned false): a retry back-off then
+     * ends at once and the batch fails, so that the processor stops without waiting for the rest of the event's retry
+     * chain and without dead-lettering it on the way out; the event is handled again after the restart.
+     */
+    public void stopWhen(BooleanSupplier stopping) {
+        this.stopping = Objects.requireNonNull(stopping, "stopping");
     }
 
     @Override
@@ -302,7 +318,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                 observer.retried(processingGroup, message, earlier.lastFailure(), earlier.history().size());
             }
             history.addAll(earlier.history());
-            sleep(earlier.decision().delay());
+            backOff(message, earlier.decision().delay());
         }
         while (true) {
             Savepoints.Savepoint savepoint = transactional ? savepoints.create() : null;
@@ -349,7 +365,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                     return;
                 }
                 observer.retried(processingGroup, message, failure, attempt);
-                sleep(decision.delay());
+                backOff(message, decision.delay());
             }
         }
     }
@@ -463,9 +479,18 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         invokeHandlers(message);
     }
 
-    private static void sleep(Duration delay) throws InterruptedException {
-        if (!delay.isZero()) {
-            Thread.sleep(delay.toMillis());
+    /** Waits out a retry back-off, unless the processor stops meanwhile: then the batch fails (rolled back). */
+    private void backOff(EventMessage<?> message, Duration delay) throws InterruptedException {
+        long end = System.nanoTime() + delay.toNanos();
+        while (true) {
+            if (stopping.getAsBoolean()) {
+                throw new ProcessorStoppingException(processingGroup, message);
+            }
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            Thread.sleep(Math.max(1, Math.min(STOP_CHECK_INTERVAL_MS, TimeUnit.NANOSECONDS.toMillis(left))));
         }
     }
 

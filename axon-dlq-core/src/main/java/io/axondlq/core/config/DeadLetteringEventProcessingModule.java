@@ -409,6 +409,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             processorInvoker.interceptors(interceptors);
         }
         for (DeadLetteringEventHandlerInvoker invoker : ours) {
+            // A retry back-off ends when the processor is asked to stop (its state turns before it waits for us).
+            invoker.stopWhen(() -> !processor.isRunning());
             groups.register(new DeadLetterGroups.Binding(invoker.processingGroup(), processorName, invoker,
                                                          interceptors, transactionManager(processorName)));
         }

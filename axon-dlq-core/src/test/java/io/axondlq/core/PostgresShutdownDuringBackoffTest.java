@@ -3,6 +3,6 @@ package io.axondlq.core;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.UsesDatabase;
 
-@UsesDatabase(TestDatabase.H2)
-class H2AxonRetryEffectsTest extends AxonRetryEffectsTest {
+@UsesDatabase(TestDatabase.POSTGRES)
+class PostgresShutdownDuringBackoffTest extends ShutdownDuringBackoffTest {
 }
