@@ -28,6 +28,7 @@ import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -135,6 +136,8 @@ final class InvokerFixture implements AutoCloseable {
     final DataSource dataSource;
     final DataSourceTransactionManager springTransactions;
     final JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+    /** Axon's general serializer, which the store also uses for letters' tracking tokens; Jackson by default. */
+    final Serializer generalSerializer;
     /** The store the application (the module) uses. */
     final JdbcDeadLetterStore appStore;
     /** For the test's own reads, on a data source the application does not use, so they are never counted. */
@@ -161,7 +164,13 @@ final class InvokerFixture implements AutoCloseable {
      */
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource) {
         this(database, dataSource, inspectDataSource, null, Duration.ofSeconds(10),
-             new OrderedInMemoryEventStorageEngine(), null, new ConcurrentHashMap<>());
+             new OrderedInMemoryEventStorageEngine(), null, new ConcurrentHashMap<>(), null);
+    }
+
+    /** An application whose general serializer (Axon's, and the store's for tracking tokens) is {@code general}. */
+    InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, Serializer general) {
+        this(database, dataSource, inspectDataSource, null, Duration.ofSeconds(10),
+             new OrderedInMemoryEventStorageEngine(), null, new ConcurrentHashMap<>(), general);
     }
 
     /**
@@ -170,7 +179,7 @@ final class InvokerFixture implements AutoCloseable {
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
                    Duration claimTimeout) {
         this(database, dataSource, inspectDataSource, nodeId, claimTimeout, new OrderedInMemoryEventStorageEngine(),
-             null, new ConcurrentHashMap<>());
+             null, new ConcurrentHashMap<>(), null);
     }
 
     /**
@@ -180,13 +189,15 @@ final class InvokerFixture implements AutoCloseable {
     InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource, String nodeId,
                    InMemoryEventStorageEngine storageEngine) {
         this(database, dataSource, inspectDataSource, nodeId, Duration.ofSeconds(10), storageEngine, null,
-             new ConcurrentHashMap<>());
+             new ConcurrentHashMap<>(), null);
     }
 
     private InvokerFixture(TestDatabase database, DataSource dataSource, DataSource inspectDataSource,
                            String nodeId, Duration claimTimeout, InMemoryEventStorageEngine storageEngine,
-                           ProjectionHandler handler, Map<String, AtomicLong> nextSequence) {
+                           ProjectionHandler handler, Map<String, AtomicLong> nextSequence,
+                           Serializer general) {
         this.database = database;
+        this.generalSerializer = general != null ? general : serializer;
         this.dataSource = dataSource;
         this.nodeId = nodeId;
         this.claimTimeout = claimTimeout;
@@ -197,13 +208,13 @@ final class InvokerFixture implements AutoCloseable {
                                                                          .dataSource(dataSource)
                                                                          .transactionManager(springTransactions)
                                                                          .eventSerializer(serializer)
-                                                                         .genericSerializer(serializer);
+                                                                         .genericSerializer(generalSerializer);
         this.appStore = (nodeId == null ? appStoreBuilder : appStoreBuilder.nodeId(nodeId)).build();
         this.jdbc = new JdbcTemplate(inspectDataSource);
         this.store = JdbcDeadLetterStore.builder()
                                         .dataSource(inspectDataSource)
                                         .eventSerializer(serializer)
-                                        .genericSerializer(serializer)
+                                        .genericSerializer(generalSerializer)
                                         .build();
         // Axon's JDBC token store takes part in the Spring transaction through the proxy's bound connection.
         TransactionAwareDataSourceProxy transactional = new TransactionAwareDataSourceProxy(dataSource);
@@ -223,7 +234,7 @@ final class InvokerFixture implements AutoCloseable {
      */
     InvokerFixture otherNode(String nodeId) {
         return new InvokerFixture(database, dataSource, jdbc.getDataSource(), nodeId, claimTimeout, storageEngine,
-                                  handler, nextSequence);
+                                  handler, nextSequence, generalSerializer);
     }
 
     /** Creates the tables if needed and empties them: the database is shared by the test class. */
@@ -296,7 +307,7 @@ final class InvokerFixture implements AutoCloseable {
         this.module = (nodeId == null ? moduleBuilder : moduleBuilder.nodeId(nodeId)).build();
         Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
         configurer.registerModule(module);
-        configurer.configureSerializer(c -> serializer)
+        configurer.configureSerializer(c -> generalSerializer)
                   .configureEventSerializer(c -> serializer)
                   .configureMessageSerializer(c -> serializer)
                   .configureEmbeddedEventStore(c -> storageEngine);
