@@ -11,6 +11,7 @@ import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.eventhandling.GenericTrackedDomainEventMessage;
 import org.axonframework.eventhandling.GenericTrackedEventMessage;
+import org.axonframework.eventhandling.ReplayToken;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.messaging.MetaData;
@@ -89,7 +90,7 @@ final class EventCodec implements EventReader {
         byte[] token = null;
         if (message instanceof TrackedEventMessage<?> tracked && tracked.trackingToken() != null) {
             SerializedObject<byte[]> serializedToken =
-                    genericSerializer.serialize(tracked.trackingToken(), byte[].class);
+                    genericSerializer.serialize(storableToken(tracked.trackingToken()), byte[].class);
             tokenType = serializedToken.getType().getName();
             token = serializedToken.getData();
         }
@@ -273,9 +274,9 @@ final class EventCodec implements EventReader {
             return null;
         }
         try {
-            return genericSerializer.deserialize(
+            return asReplay(genericSerializer.deserialize(
                     new SimpleSerializedObject<>(event.token() == null ? new byte[0] : event.token(), byte[].class,
-                                                 event.tokenType(), null));
+                                                 event.tokenType(), null)));
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
             String message = "Dead letter [{}] (event [{}]): its tracking token of type [{}] cannot be read by the "
                     + "general serializer ({}); the letter is read as an untracked event, as a letter stored "
@@ -288,6 +289,23 @@ final class EventCodec implements EventReader {
             }
             return null;
         }
+    }
+
+    /**
+     * A {@link ReplayToken} says whether its message is a replay in a transient field, which XStream and Java
+     * serialization do not restore (Jackson's creator sets it to true): only a replayed event's replay token is
+     * stored, and read back as a replay; a new event handled during a replay is stored with its plain token.
+     */
+    private static TrackingToken storableToken(TrackingToken token) {
+        return token instanceof ReplayToken replay && !ReplayToken.isReplay(replay) ? replay.getCurrentToken() : token;
+    }
+
+    /** A stored replay token is a replay (see {@link #storableToken}), whichever serializer read it. */
+    private static TrackingToken asReplay(TrackingToken token) {
+        if (token instanceof ReplayToken replay && !ReplayToken.isReplay(replay)) {
+            return ReplayToken.createReplayToken(replay.getTokenAtReset(), replay.getCurrentToken(), replay.context());
+        }
+        return token;
     }
 
     private static String rootCause(Throwable e) {
