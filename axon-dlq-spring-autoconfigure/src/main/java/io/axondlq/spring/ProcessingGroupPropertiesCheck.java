@@ -16,7 +16,6 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyNameException;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
@@ -151,7 +150,7 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
                 problems.add(unknownKey(key, written, known));
                 return;
             }
-            problems.addAll(unknownSettings(key, written));
+            problems.addAll(unknownSettings(written));
             if (groups.size() > 1 && alike.add(GroupSettingsResolver.relaxed(key))) {
                 problems.add("processing groups " + groups + " differ only in case or punctuation, which Spring Boot "
                                      + "ignores in property names: " + GroupSettingsResolver.groupProperty(key)
@@ -177,18 +176,12 @@ public class ProcessingGroupPropertiesCheck implements SmartInitializingSingleto
      * The properties under one group's key that name no setting of {@link GroupOverrides} (say {@code max-attempts}
      * without {@code retry.}): Spring Boot's binder ignores them, and the group would run on the defaults unnoticed.
      */
-    private List<String> unknownSettings(String key, Written written) {
-        ConfigurationPropertyName group;
-        if (written != null) {
-            // As the source wrote it: a plain element matches every relaxed spelling, a bracketed one only itself.
-            group = written.name().chop(KEY_ELEMENT + 1);
-        } else {
-            try {
-                group = ConfigurationPropertyName.of(GROUPS_PREFIX + "[" + key + "]");
-            } catch (InvalidConfigurationPropertyNameException e) {
-                return List.of(); // not a key the binder could have bound either
-            }
+    private List<String> unknownSettings(Written written) {
+        if (written == null) {
+            return List.of(); // bound, but listed by no source: the unbound-elements check could find nothing there
         }
+        // As the source wrote it: a plain element matches every relaxed spelling, a bracketed one only itself.
+        ConfigurationPropertyName group = written.name().chop(KEY_ELEMENT + 1);
         try {
             Binder.get(environment).bind(group, Bindable.of(GroupOverrides.class),
                                          new NoUnboundElementsBindHandler(BindHandler.DEFAULT));
