@@ -1,7 +1,11 @@
 package io.axondlq.spring;
 
+import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.LetterDraft;
 import io.axondlq.spring.health.DeadLetterHealthIndicator;
 import io.axondlq.spring.web.DeadLetterQueryController;
+import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,8 +16,18 @@ import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguratio
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.core.env.StandardEnvironment;
+import org.springframework.http.MediaType;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.setup.MockMvcBuilders;
+
+import java.util.List;
+import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 
 /**
  * What an experienced Spring Boot user expects of the auto-configuration, where a review found it fell short: each
@@ -137,6 +151,48 @@ class AutoConfigurationContractGapsTest {
                   assertThat(AxonDlqAutoConfigurationTest.messages(context.getStartupFailure()))
                           .contains("axon.dlq.auto-retry.enabled");
               });
+    }
+
+    /**
+     * With the application's own event processing module there is no redeliverer, so no retry-job runner: a job
+     * created over the API stayed pending forever (202, then nothing). Creation is refused with the retry-jobs problem
+     * and stores nothing; the list stays readable.
+     */
+    @Test
+    void aRetryJobIsRefusedWhereNoRunnerWouldRunIt() {
+        new WebApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
+                .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
+                .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
+                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+                .withBean("myModule", org.axonframework.config.EventProcessingModule.class,
+                          org.axonframework.config.EventProcessingModule::new)
+                .withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
+                        org.springframework.security.core.context.SecurityContextHolder.class))
+                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true",
+                                    "axon.dlq.rest.enabled=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(RetryJobRunner.class);
+                    // a letter makes the group known to the API (no module of axon-dlq's lists it)
+                    context.getBean(DeadLetterStore.class).enqueue(
+                            LedgerHandler.GROUP, LetterDraft.failed(
+                                    "k-1", GenericEventMessage.asEventMessage("e"),
+                                    new IllegalStateException("boom"), List.of()));
+                    MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+
+                    MockHttpServletResponse created = mvc.perform(post("/dead-letters/retry-jobs")
+                                    .contentType(MediaType.APPLICATION_JSON)
+                                    .content("{\"processingGroup\": \"" + LedgerHandler.GROUP + "\"}"))
+                            .andReturn().getResponse();
+                    assertThat(created.getStatus()).isEqualTo(503);
+                    assertThat(created.getContentAsString())
+                            .contains("urn:axon-dlq:problem:retry-jobs-unavailable", "DeadLetterRedeliverer");
+                    JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+                    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_retry_job", Long.class)).isZero();
+                    assertThat(mvc.perform(get("/dead-letters/retry-jobs")).andReturn().getResponse().getStatus())
+                            .isEqualTo(200);
+                });
     }
 
     @org.axonframework.config.ProcessingGroup(LedgerHandler.GROUP)

@@ -7,6 +7,7 @@ import io.axondlq.spring.AxonDlqAutoConfiguration;
 import io.axondlq.spring.AxonDlqProperties;
 import io.axondlq.spring.GroupSettingsResolver.InvalidDeadLetterPropertyException;
 import io.axondlq.core.audit.AuditLog;
+import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.spring.properties.Rest;
 import org.slf4j.Logger;
@@ -167,9 +168,11 @@ public class AxonDlqWebAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public RetryJobController axonDlqRetryJobController(ObjectProvider<RetryJobs> retryJobs,
+                                                        ObjectProvider<RetryJobRunner> runner,
                                                         KnownProcessingGroups groups, OperatorAudit audit,
                                                         AxonDlqProperties properties, LetterViews views) {
-        return new RetryJobController(retryJobs, groups, audit, properties, views.policy());
+        return new RetryJobController(retryJobs, groups, audit, properties, views.policy(),
+                                      () -> runner.getIfAvailable() != null);
     }
 
     @Bean

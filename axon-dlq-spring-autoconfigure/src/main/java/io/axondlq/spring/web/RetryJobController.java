@@ -24,6 +24,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -54,6 +55,8 @@ public class RetryJobController implements DeadLetterRestEndpoint {
     private final OperatorAudit audit;
     private final AxonDlqProperties properties;
     private final PayloadPolicy policy;
+    /** Whether this application runs the jobs it creates: one created where none runs would wait forever. */
+    private final BooleanSupplier jobsRun;
 
     /** Outcomes' failure messages in full for every caller. */
     public RetryJobController(ObjectProvider<RetryJobs> retryJobs, KnownProcessingGroups groups, OperatorAudit audit,
@@ -64,6 +67,16 @@ public class RetryJobController implements DeadLetterRestEndpoint {
     /** The outcomes' failure messages follow {@code policy}, as a letter's cause message does. */
     public RetryJobController(ObjectProvider<RetryJobs> retryJobs, KnownProcessingGroups groups, OperatorAudit audit,
                               AxonDlqProperties properties, PayloadPolicy policy) {
+        this(retryJobs, groups, audit, properties, policy, () -> true);
+    }
+
+    /**
+     * Creation is refused (503) while {@code jobsRun} is false: the application has no runner, so a new job would stay
+     * pending. Listing, reading and stopping jobs stay available.
+     */
+    public RetryJobController(ObjectProvider<RetryJobs> retryJobs, KnownProcessingGroups groups, OperatorAudit audit,
+                              AxonDlqProperties properties, PayloadPolicy policy, BooleanSupplier jobsRun) {
+        this.jobsRun = Objects.requireNonNull(jobsRun, "jobsRun");
         this.retryJobs = retryJobs;
         this.groups = groups;
         this.audit = audit;
@@ -80,6 +93,12 @@ public class RetryJobController implements DeadLetterRestEndpoint {
         RetryJobRequest jobRequest = body.toRequest();
         groups.require(jobRequest.processingGroup());
         RetryJobs jobs = jobs();
+        if (!jobsRun.getAsBoolean()) {
+            throw new DeadLetterApiException(ProblemType.RETRY_JOBS_UNAVAILABLE,
+                                             "Retry jobs do not run in this application: it has no "
+                                                     + "DeadLetterRedeliverer (its own EventProcessingModule replaces "
+                                                     + "axon-dlq's), so a new job would never start");
+        }
 
         // The job store audits the creation (or its rejection) itself.
         RetryJobs.Created created = jobs.create(jobRequest, idempotencyKey, audit.actor(request));
