@@ -42,6 +42,13 @@ class AutoConfigurationContractGapsTest {
             .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
             .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
 
+    private final WebApplicationContextRunner webRunner = new WebApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
+            .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
+            .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
+            .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
+            .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true");
+
     /**
      * Spring Boot's canonical property form is kebab case, and Boot compares names ignoring case and dashes; the
      * health contributor's switch was honoured only in the exact camel-case spelling
@@ -81,16 +88,10 @@ class AutoConfigurationContractGapsTest {
     @ParameterizedTest(name = "axon.dlq.rest.enabled={0}")
     @ValueSource(strings = {"yes", "on", "1"})
     void theRestApiFollowsTheBoundValueOfItsSwitch(String value) {
-        new WebApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
-                .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
-                .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
-                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
-                .withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
-                        org.springframework.security.core.context.SecurityContextHolder.class))
-                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true",
-                                    "axon.dlq.rest.enabled=" + value)
-                .run(context -> {
+        webRunner.withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
+                         org.springframework.security.core.context.SecurityContextHolder.class))
+                 .withPropertyValues("axon.dlq.rest.enabled=" + value)
+                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context.getBean(AxonDlqProperties.class).getRest().getEnabled()).isTrue();
                     assertThat(context).hasSingleBean(DeadLetterQueryController.class);
@@ -100,14 +101,8 @@ class AutoConfigurationContractGapsTest {
     /** A value that is no boolean fails the start naming the property, as binding AxonDlqProperties would. */
     @Test
     void aRestApiSwitchThatIsNoBooleanFailsTheStart() {
-        new WebApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
-                .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
-                .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
-                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
-                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true",
-                                    "axon.dlq.rest.enabled=maybe")
-                .run(context -> {
+        webRunner.withPropertyValues("axon.dlq.rest.enabled=maybe")
+                 .run(context -> {
                     assertThat(context).hasFailed();
                     assertThat(AxonDlqAutoConfigurationTest.messages(context.getStartupFailure()))
                             .contains("axon.dlq.rest.enabled");
@@ -160,18 +155,12 @@ class AutoConfigurationContractGapsTest {
      */
     @Test
     void aRetryJobIsRefusedWhereNoRunnerWouldRunIt() {
-        new WebApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
-                .withConfiguration(AxonDlqAutoConfigurationTest.AXON)
-                .withConfiguration(AxonDlqAutoConfigurationTest.AXON_DLQ)
-                .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
-                .withBean("myModule", org.axonframework.config.EventProcessingModule.class,
-                          org.axonframework.config.EventProcessingModule::new)
-                .withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
-                        org.springframework.security.core.context.SecurityContextHolder.class))
-                .withPropertyValues("axon.axonserver.enabled=false", "spring.datasource.generate-unique-name=true",
-                                    "axon.dlq.rest.enabled=true")
-                .run(context -> {
+        webRunner.withBean("myModule", org.axonframework.config.EventProcessingModule.class,
+                           org.axonframework.config.EventProcessingModule::new)
+                 .withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
+                         org.springframework.security.core.context.SecurityContextHolder.class))
+                 .withPropertyValues("axon.dlq.rest.enabled=true")
+                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context).doesNotHaveBean(RetryJobRunner.class);
                     // a letter makes the group known to the API (no module of axon-dlq's lists it)
