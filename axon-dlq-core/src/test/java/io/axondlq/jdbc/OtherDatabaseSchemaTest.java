@@ -32,9 +32,9 @@ class OtherDatabaseSchemaTest {
             "V6__axon_dlq_touch_clock.sql"};
 
     /**
-     * The application's schema lacks V7 (scripts applied by hand, {@code initialize-schema=never}), the default schema
-     * has it: the store must keep the query of a schema without V7, as the README promises, not use V7's columns,
-     * which its tables do not have.
+     * The application's schema lacks V7 (scripts applied by hand, the store used through the Java API), the default
+     * schema has it: the store must keep the query of a schema without V7, as the README promises, not use V7's
+     * columns, which its tables do not have.
      */
     @ParameterizedTest
     @EnumSource(TestDatabase.class)
