@@ -62,7 +62,7 @@ final class PostgresStatements extends DeadLetterStatements {
                 + "ON CONFLICT (processing_group) DO UPDATE SET lock_count = " + groupLockTable + ".lock_count + 1";
     }
 
-    /** The table an unqualified name resolves to by the search path, as in every statement (to_regclass: NULL if none). */
+    /** The table the search path resolves the name to, as in every statement (to_regclass: NULL if none). */
     @Override
     String hasRetryDueColumns() {
         return "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass('" + sequenceTable + "') "

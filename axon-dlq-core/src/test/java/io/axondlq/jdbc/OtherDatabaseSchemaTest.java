@@ -50,7 +50,8 @@ class OtherDatabaseSchemaTest {
             new JdbcTemplate(db.dataSource()).execute("CREATE SCHEMA dlq");
             try (HikariDataSource dlq = inSchemaDlq(db)) {
                 LegacySchema.apply(dlq, kind, BEFORE_V7);
-                JdbcDeadLetterStore store = JdbcDeadLetterStoreTest.storeOn(dlq, "node-a", new DeadLetterLimits(10, 10));
+                JdbcDeadLetterStore store = JdbcDeadLetterStoreTest.storeOn(dlq, "node-a",
+                                                                            new DeadLetterLimits(10, 10));
                 store.enqueue("orders", JdbcDeadLetterStoreTest.parked("order-1"));
 
                 assertThat(store.dueForAutomaticRetry("orders", SCHEDULE, 10)).extracting(DueSequence::sequenceKey)

@@ -91,8 +91,9 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
                 ? "axon.dlq.jdbc.initialize-schema=embedded (the default) creates it only in an embedded database"
                 : "axon.dlq.jdbc.initialize-schema=never leaves it to you";
         String lacks = !gaps.missingTables().isEmpty() ? "lacks the tables " + gaps.missingTables()
-                : !gaps.missingScripts().isEmpty() ? "lacks the migrations " + gaps.missingScripts() + " (by its record "
-                        + tablePrefix + "schema_version or " + DeadLetterFlywayMigration.historyTable(tablePrefix) + ")"
+                : !gaps.missingScripts().isEmpty() ? "lacks the migrations " + gaps.missingScripts()
+                        + " (by its record " + tablePrefix + "schema_version or "
+                        + DeadLetterFlywayMigration.historyTable(tablePrefix) + ")"
                 : "lacks the columns " + gaps.missingColumns();
         throw new IllegalStateException(
                 "axon-dlq's schema (table prefix [" + tablePrefix + "]) in this " + dialect + " database " + lacks
