@@ -77,6 +77,11 @@ public final class SchemaInitializer {
             "^\\s*ALTER TABLE (\\w+)\\s+ADD COLUMN IF NOT EXISTS (\\w+)", Pattern.CASE_INSENSITIVE);
     /** SQLSTATEs of a lock wait that ran out: PostgreSQL's lock_not_available, H2's lock timeout. */
     private static final Set<String> LOCK_TIMEOUT_STATES = Set.of("55P03", "HYT00");
+    /**
+     * H2 compatibility modes that reject {@code LIMIT}, which the store's queries use (H2 2.x): in them the tables are
+     * created and letters stored, but none can be listed, redelivered or retried.
+     */
+    private static final Set<String> H2_MODES_WITHOUT_LIMIT = Set.of("MSSQLSERVER", "ORACLE", "DERBY", "STRICT");
     private static final String APPLIED_BY_INITIALIZER = "initializer";
     private static final String APPLIED_BY_FLYWAY = "flyway";
     /** Per H2 database and prefix: an in-memory database lives in one JVM, so this serialises every pool on it. */
@@ -428,6 +433,12 @@ public final class SchemaInitializer {
         }
         String mode = new JdbcTemplate(dataSource).queryForObject(query, String.class);
         return mode == null || mode.equalsIgnoreCase("REGULAR") ? Optional.empty() : Optional.of(mode);
+    }
+
+    /** The database's compatibility mode if the store's queries cannot run in it (see {@link #compatibilityMode}). */
+    public static Optional<String> unsupportedCompatibilityMode(DataSource dataSource, SqlDialect dialect) {
+        return compatibilityMode(dataSource, dialect)
+                .filter(mode -> H2_MODES_WITHOUT_LIMIT.contains(mode.toUpperCase(Locale.ROOT)));
     }
 
     private static int version(String script) {

@@ -44,11 +44,20 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
 
     @Override
     public void afterPropertiesSet() {
+        SqlDialect dialect = SqlDialect.detect(dataSource);
+        // Checked in every mode, before anything is created: otherwise the start succeeds and letters park, but every
+        // listing, redelivery and automatic retry fails.
+        SchemaInitializer.unsupportedCompatibilityMode(dataSource, dialect).ifPresent(compatibility -> {
+            throw new IllegalStateException(
+                    "axon-dlq cannot run on " + dialect + " in compatibility mode " + compatibility + ": its queries "
+                            + "use LIMIT, which H2 rejects in that mode (letters would be stored but never listed, "
+                            + "redelivered or retried). Open the database without MODE, or with MODE=PostgreSQL (or "
+                            + "MySQL, MariaDB, DB2, HSQLDB, LEGACY), in spring.datasource.url.");
+        });
         if (mode == InitializeSchema.FLYWAY) {
-            migrateWithFlyway();
+            migrateWithFlyway(dialect);
             return;
         }
-        SqlDialect dialect = SqlDialect.detect(dataSource);
         List<String> scripts = new ArrayList<>(SchemaInitializer.STORE_SCRIPTS);
         scripts.add(OPERATIONS_SCRIPT);
         if (!shouldInitialize()) {
@@ -59,12 +68,11 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
         logger.info("axon-dlq schema ready ({}, prefix [{}], applied {})", dialect, tablePrefix, applied);
     }
 
-    private void migrateWithFlyway() {
+    private void migrateWithFlyway(SqlDialect dialect) {
         if (!ClassUtils.isPresent(FLYWAY_CLASS, getClass().getClassLoader())) {
             throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway needs org.flywaydb:flyway-core on "
                                                     + "the classpath (and flyway-database-postgresql for PostgreSQL)");
         }
-        SqlDialect dialect = SqlDialect.detect(dataSource);
         // Flyway runs the scripts as they are, written for the databases' own modes (H2's PostgreSQL mode knows no BLOB).
         SchemaInitializer.compatibilityMode(dataSource, dialect).ifPresent(compatibility -> {
             throw new IllegalStateException(
