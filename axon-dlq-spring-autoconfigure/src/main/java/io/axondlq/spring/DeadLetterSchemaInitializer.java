@@ -31,6 +31,8 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
     public static final String OPERATIONS_SCRIPT = SchemaInitializer.OPERATIONS_SCRIPT;
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterSchemaInitializer.class);
     private static final String FLYWAY_CLASS = "org.flywaydb.core.Flyway";
+    /** Flyway's support of PostgreSQL, a module of its own since Flyway 10 (Spring Boot does not add it). */
+    private static final String FLYWAY_POSTGRESQL_CLASS = "org.flywaydb.database.postgresql.PostgreSQLDatabaseType";
 
     private final DataSource dataSource;
     private final InitializeSchema mode;
@@ -72,6 +74,13 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
         if (!ClassUtils.isPresent(FLYWAY_CLASS, getClass().getClassLoader())) {
             throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway needs org.flywaydb:flyway-core on "
                                                     + "the classpath (and flyway-database-postgresql for PostgreSQL)");
+        }
+        // Without it Flyway says only "Unsupported Database", naming neither the module nor who asked for Flyway.
+        if (dialect == SqlDialect.POSTGRESQL
+                && !ClassUtils.isPresent(FLYWAY_POSTGRESQL_CLASS, getClass().getClassLoader())) {
+            throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway on PostgreSQL needs "
+                                                    + "org.flywaydb:flyway-database-postgresql on the classpath, beside "
+                                                    + "flyway-core (Flyway's PostgreSQL support is a module of its own)");
         }
         // Flyway runs the scripts as they are, written for the databases' own modes (H2's PostgreSQL mode knows no BLOB).
         SchemaInitializer.compatibilityMode(dataSource, dialect).ifPresent(compatibility -> {
