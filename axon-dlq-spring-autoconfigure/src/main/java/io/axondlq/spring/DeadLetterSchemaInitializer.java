@@ -33,6 +33,9 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
     private static final String FLYWAY_CLASS = "org.flywaydb.core.Flyway";
     /** Flyway's support of PostgreSQL, a module of its own since Flyway 10 (Spring Boot does not add it). */
     private static final String FLYWAY_POSTGRESQL_CLASS = "org.flywaydb.database.postgresql.PostgreSQLDatabaseType";
+    /** The same inside flyway-core, before Flyway 10: an application may pin an older Flyway. */
+    private static final String FLYWAY_9_POSTGRESQL_CLASS =
+            "org.flywaydb.core.internal.database.postgresql.PostgreSQLDatabaseType";
 
     private final DataSource dataSource;
     private final InitializeSchema mode;
@@ -77,7 +80,8 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
         }
         // Without it Flyway says only "Unsupported Database", naming neither the module nor who asked for Flyway.
         if (dialect == SqlDialect.POSTGRESQL
-                && !ClassUtils.isPresent(FLYWAY_POSTGRESQL_CLASS, getClass().getClassLoader())) {
+                && !ClassUtils.isPresent(FLYWAY_POSTGRESQL_CLASS, getClass().getClassLoader())
+                && !ClassUtils.isPresent(FLYWAY_9_POSTGRESQL_CLASS, getClass().getClassLoader())) {
             throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway on PostgreSQL needs "
                                                     + "org.flywaydb:flyway-database-postgresql on the classpath, beside "
                                                     + "flyway-core (Flyway's PostgreSQL support is a module of its own)");
