@@ -446,10 +446,15 @@ abstract class DeadLetterStatements {
                 + "ORDER BY s.last_touched, s.sequence_key LIMIT :limit";
     }
 
-    /** Whether the sequence table has V7's columns (any schema; the name compared in lower case). */
+    /**
+     * Whether the sequence table the statements use has V7's columns: the one of the current schema (the name compared
+     * in lower case). Not any schema's: another copy of the tables at another version (another application's, an
+     * earlier install's) must not decide which query runs here.
+     */
     String hasRetryDueColumns() {
         return "SELECT COUNT(*) FROM information_schema.columns WHERE LOWER(table_name) = '"
-                + sequenceTable.toLowerCase(Locale.ROOT) + "' AND LOWER(column_name) = 'retry_base_at'";
+                + sequenceTable.toLowerCase(Locale.ROOT) + "' AND LOWER(column_name) = 'retry_base_at' "
+                + "AND table_schema = CURRENT_SCHEMA";
     }
 
     /**

@@ -62,6 +62,13 @@ final class PostgresStatements extends DeadLetterStatements {
                 + "ON CONFLICT (processing_group) DO UPDATE SET lock_count = " + groupLockTable + ".lock_count + 1";
     }
 
+    /** The table the search path resolves the name to, as in every statement (to_regclass: NULL if none). */
+    @Override
+    String hasRetryDueColumns() {
+        return "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass('" + sequenceTable + "') "
+                + "AND attname = 'retry_base_at' AND NOT attisdropped";
+    }
+
     @Override
     String now() {
         return "statement_timestamp()";

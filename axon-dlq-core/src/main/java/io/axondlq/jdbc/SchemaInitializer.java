@@ -73,8 +73,15 @@ public final class SchemaInitializer {
     private static final Pattern VERSION = Pattern.compile("V(\\d+)__.+");
     private static final Pattern CREATED_TABLE = Pattern.compile("^\\s*CREATE TABLE IF NOT EXISTS (\\w+)",
                                                                  Pattern.CASE_INSENSITIVE);
+    private static final Pattern ADDED_COLUMN = Pattern.compile(
+            "^\\s*ALTER TABLE (\\w+)\\s+ADD COLUMN IF NOT EXISTS (\\w+)", Pattern.CASE_INSENSITIVE);
     /** SQLSTATEs of a lock wait that ran out: PostgreSQL's lock_not_available, H2's lock timeout. */
     private static final Set<String> LOCK_TIMEOUT_STATES = Set.of("55P03", "HYT00");
+    /**
+     * H2 compatibility modes that reject {@code LIMIT}, which the store's queries use (H2 2.x): in them the tables are
+     * created and letters stored, but none can be listed, redelivered or retried.
+     */
+    private static final Set<String> H2_MODES_WITHOUT_LIMIT = Set.of("MSSQLSERVER", "ORACLE", "DERBY", "STRICT");
     private static final String APPLIED_BY_INITIALIZER = "initializer";
     private static final String APPLIED_BY_FLYWAY = "flyway";
     /** Per H2 database and prefix: an in-memory database lives in one JVM, so this serialises every pool on it. */
@@ -177,12 +184,19 @@ public final class SchemaInitializer {
      * @param missingTables  tables the scripts create that are not in the current schema
      * @param missingScripts scripts that neither {@code <prefix>schema_version} nor Flyway mode's history records as
      *                       applied; empty when neither table exists (scripts applied by hand or by the application's
-     *                       own migrations leave no record: only the tables are checked then)
+     *                       own migrations leave no record: their tables and columns are what is checked then)
+     * @param missingColumns columns the scripts add to existing tables that are not there, each as
+     *                       {@code table.column (script)}: a schema applied by hand up to an earlier version has every
+     *                       table, and every statement writing the later columns would fail
      */
-    public record SchemaGaps(List<String> missingTables, List<String> missingScripts) {
+    public record SchemaGaps(List<String> missingTables, List<String> missingScripts, List<String> missingColumns) {
+
+        public SchemaGaps(List<String> missingTables, List<String> missingScripts) {
+            this(missingTables, missingScripts, List.of());
+        }
 
         public boolean none() {
-            return missingTables.isEmpty() && missingScripts.isEmpty();
+            return missingTables.isEmpty() && missingScripts.isEmpty() && missingColumns.isEmpty();
         }
     }
 
@@ -196,11 +210,26 @@ public final class SchemaInitializer {
                                      .flatMap(script -> statements(dialect, tablePrefix, script).stream())
                                      .map(CREATED_TABLE::matcher).filter(Matcher::find).map(m -> m.group(1))
                                      .distinct().toList();
+        Map<String, List<String[]>> columns = new LinkedHashMap<>(); // script -> (table, column) it adds
+        for (String script : ordered) {
+            columns.put(script, statements(dialect, tablePrefix, script).stream().map(ADDED_COLUMN::matcher)
+                                                                        .filter(Matcher::find)
+                                                                        .map(m -> new String[]{m.group(1), m.group(2)})
+                                                                        .toList());
+        }
         return new JdbcTemplate(dataSource).execute((ConnectionCallback<SchemaGaps>) connection -> {
             List<String> missingTables = new ArrayList<>();
             for (String table : tables) {
                 if (!exists(connection, sql.tableExists(), table)) {
                     missingTables.add(table);
+                }
+            }
+            List<String> missingColumns = new ArrayList<>();
+            for (Map.Entry<String, List<String[]>> script : columns.entrySet()) {
+                for (String[] column : script.getValue()) {
+                    if (!missingTables.contains(column[0]) && !columnExists(connection, sql, column[0], column[1])) {
+                        missingColumns.add(column[0] + "." + column[1] + " (" + script.getKey() + ")");
+                    }
                 }
             }
             boolean recorded = exists(connection, sql.tableExists(), sql.versionTable);
@@ -210,7 +239,7 @@ public final class SchemaInitializer {
             List<String> missingScripts = !recorded && !byFlyway ? List.of()
                     : ordered.stream().filter(script -> !applied.contains(script)
                             && !flywayApplied.contains(version(script))).toList();
-            return new SchemaGaps(missingTables, missingScripts);
+            return new SchemaGaps(missingTables, missingScripts, missingColumns);
         });
     }
 
@@ -350,6 +379,17 @@ public final class SchemaInitializer {
         }
     }
 
+    private static boolean columnExists(Connection connection, SchemaStatements sql, String table, String column)
+            throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql.columnExists())) {
+            statement.setString(1, table);
+            statement.setString(2, column);
+            try (ResultSet rows = statement.executeQuery()) {
+                return rows.next() && rows.getInt(1) > 0;
+            }
+        }
+    }
+
     private static Set<String> applied(Connection connection, SchemaStatements sql) throws SQLException {
         Set<String> scripts = new HashSet<>();
         try (Statement statement = connection.createStatement();
@@ -393,6 +433,12 @@ public final class SchemaInitializer {
         }
         String mode = new JdbcTemplate(dataSource).queryForObject(query, String.class);
         return mode == null || mode.equalsIgnoreCase("REGULAR") ? Optional.empty() : Optional.of(mode);
+    }
+
+    /** The database's compatibility mode if the store's queries cannot run in it (see {@link #compatibilityMode}). */
+    public static Optional<String> unsupportedCompatibilityMode(DataSource dataSource, SqlDialect dialect) {
+        return compatibilityMode(dataSource, dialect)
+                .filter(mode -> H2_MODES_WITHOUT_LIMIT.contains(mode.toUpperCase(Locale.ROOT)));
     }
 
     private static int version(String script) {

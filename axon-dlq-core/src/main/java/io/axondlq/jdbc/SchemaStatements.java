@@ -38,6 +38,12 @@ abstract class SchemaStatements {
                 + "AND table_schema = CURRENT_SCHEMA";
     }
 
+    /** 1 when the table of this unquoted name in the current schema has a column of this unquoted name. */
+    String columnExists() {
+        return "SELECT COUNT(*) FROM information_schema.columns WHERE UPPER(table_name) = UPPER(?) "
+                + "AND UPPER(column_name) = UPPER(?) AND table_schema = CURRENT_SCHEMA";
+    }
+
     /** 1 when a table of exactly this (quoted) name is in the current schema. */
     String quotedTableExists() {
         return "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = CURRENT_SCHEMA";

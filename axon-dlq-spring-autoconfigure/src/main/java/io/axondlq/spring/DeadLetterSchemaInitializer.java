@@ -31,6 +31,11 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
     public static final String OPERATIONS_SCRIPT = SchemaInitializer.OPERATIONS_SCRIPT;
     private static final Logger logger = LoggerFactory.getLogger(DeadLetterSchemaInitializer.class);
     private static final String FLYWAY_CLASS = "org.flywaydb.core.Flyway";
+    /** Flyway's support of PostgreSQL, a module of its own since Flyway 10 (Spring Boot does not add it). */
+    private static final String FLYWAY_POSTGRESQL_CLASS = "org.flywaydb.database.postgresql.PostgreSQLDatabaseType";
+    /** The same inside flyway-core, before Flyway 10: an application may pin an older Flyway. */
+    private static final String FLYWAY_9_POSTGRESQL_CLASS =
+            "org.flywaydb.core.internal.database.postgresql.PostgreSQLDatabaseType";
 
     private final DataSource dataSource;
     private final InitializeSchema mode;
@@ -44,11 +49,20 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
 
     @Override
     public void afterPropertiesSet() {
+        SqlDialect dialect = SqlDialect.detect(dataSource);
+        // Checked in every mode, before anything is created: otherwise the start succeeds and letters park, but every
+        // listing, redelivery and automatic retry fails.
+        SchemaInitializer.unsupportedCompatibilityMode(dataSource, dialect).ifPresent(compatibility -> {
+            throw new IllegalStateException(
+                    "axon-dlq cannot run on " + dialect + " in compatibility mode " + compatibility + ": its queries "
+                            + "use LIMIT, which H2 rejects in that mode (letters would be stored but never listed, "
+                            + "redelivered or retried). Open the database without MODE, or with MODE=PostgreSQL (or "
+                            + "MySQL, MariaDB, DB2, HSQLDB, LEGACY), in spring.datasource.url.");
+        });
         if (mode == InitializeSchema.FLYWAY) {
-            migrateWithFlyway();
+            migrateWithFlyway(dialect);
             return;
         }
-        SqlDialect dialect = SqlDialect.detect(dataSource);
         List<String> scripts = new ArrayList<>(SchemaInitializer.STORE_SCRIPTS);
         scripts.add(OPERATIONS_SCRIPT);
         if (!shouldInitialize()) {
@@ -59,12 +73,19 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
         logger.info("axon-dlq schema ready ({}, prefix [{}], applied {})", dialect, tablePrefix, applied);
     }
 
-    private void migrateWithFlyway() {
+    private void migrateWithFlyway(SqlDialect dialect) {
         if (!ClassUtils.isPresent(FLYWAY_CLASS, getClass().getClassLoader())) {
             throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway needs org.flywaydb:flyway-core on "
                                                     + "the classpath (and flyway-database-postgresql for PostgreSQL)");
         }
-        SqlDialect dialect = SqlDialect.detect(dataSource);
+        // Without it Flyway says only "Unsupported Database", naming neither the module nor who asked for Flyway.
+        if (dialect == SqlDialect.POSTGRESQL
+                && !ClassUtils.isPresent(FLYWAY_POSTGRESQL_CLASS, getClass().getClassLoader())
+                && !ClassUtils.isPresent(FLYWAY_9_POSTGRESQL_CLASS, getClass().getClassLoader())) {
+            throw new IllegalStateException("axon.dlq.jdbc.initialize-schema=flyway on PostgreSQL needs "
+                                                    + "org.flywaydb:flyway-database-postgresql on the classpath, beside "
+                                                    + "flyway-core (Flyway's PostgreSQL support is a module of its own)");
+        }
         // Flyway runs the scripts as they are, written for the databases' own modes (H2's PostgreSQL mode knows no BLOB).
         SchemaInitializer.compatibilityMode(dataSource, dialect).ifPresent(compatibility -> {
             throw new IllegalStateException(
@@ -91,8 +112,10 @@ public class DeadLetterSchemaInitializer implements InitializingBean {
                 ? "axon.dlq.jdbc.initialize-schema=embedded (the default) creates it only in an embedded database"
                 : "axon.dlq.jdbc.initialize-schema=never leaves it to you";
         String lacks = !gaps.missingTables().isEmpty() ? "lacks the tables " + gaps.missingTables()
-                : "lacks the migrations " + gaps.missingScripts() + " (by its record " + tablePrefix + "schema_version or "
-                        + DeadLetterFlywayMigration.historyTable(tablePrefix) + ")";
+                : !gaps.missingScripts().isEmpty() ? "lacks the migrations " + gaps.missingScripts()
+                        + " (by its record " + tablePrefix + "schema_version or "
+                        + DeadLetterFlywayMigration.historyTable(tablePrefix) + ")"
+                : "lacks the columns " + gaps.missingColumns();
         throw new IllegalStateException(
                 "axon-dlq's schema (table prefix [" + tablePrefix + "]) in this " + dialect + " database " + lacks
                         + ": " + why + ". Set axon.dlq.jdbc.initialize-schema=always or flyway, or apply the scripts "

@@ -87,6 +87,28 @@ class DeadLetterSchemaRequiredTest {
         }
     }
 
+    /**
+     * Scripts applied by hand leave no record: the tables alone told whether the schema was complete, so a schema
+     * whose operator applied the previous release's scripts (V1 to V5) started, and every batch that parks an event
+     * failed on the missing column (V6's touched_at) while the application looked healthy.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.class)
+    void aSchemaAppliedByHandBehindThisVersionsScriptsFailsTheStartNamingTheMissingColumns(TestDatabase kind) {
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            LegacySchema.apply(db.dataSource(), kind, SCRIPTS.subList(0, 5).toArray(String[]::new));
+
+            on(db, kind, "axon.dlq.jdbc.initialize-schema=never").run(context -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                        .hasMessageContaining("axon_dlq_sequence.touched_at (V6__axon_dlq_touch_clock.sql)")
+                        .hasMessageContaining("axon_dlq_sequence.retry_base_at (V7__axon_dlq_retry_due.sql)")
+                        .hasMessageContaining("axon.dlq.jdbc.initialize-schema=never leaves it to you");
+            });
+            assertThat(tableCount(db)).as("the check changes nothing").isEqualTo(9);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabase.class)
     void aCompleteSchemaStartsWhateverCreatedIt(TestDatabase kind) {
