@@ -1,0 +1,228 @@
+package io.axondlq.core;
+
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.observe.DeadLetterObserver;
+import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.RedeliveryResult;
+import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.StoredLetter;
+import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.jdbc.JdbcDeadLetterStore;
+import io.axondlq.jdbc.SchemaInitializer;
+import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.jdbc.audit.JdbcAuditLog;
+import io.axondlq.testsupport.DatabaseTestBase;
+import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
+import io.axondlq.testsupport.ProcessorThreads;
+import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.DefaultConfigurer;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+import org.springframework.transaction.PlatformTransactionManager;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The README's "Without Spring Boot" section, as a non-Spring Axon user runs it: the snippet compiled and run as
+ * written (and checked against the README's text, so the two cannot drift), around it a plain
+ * {@code DefaultConfigurer} application on the test's database.
+ */
+abstract class WithoutSpringBootTest extends DatabaseTestBase {
+
+    /** The README's snippet, line for line; {@link #theSnippetIsTheReadmes()} holds the README to it. */
+    static final String SNIPPET = """
+            JdbcDeadLetterStore store = JdbcDeadLetterStore.builder()
+                    .dataSource(dataSource).transactionManager(platformTransactionManager)
+                    .eventSerializer(eventSerializer).genericSerializer(serializer).build();
+            SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);          // the store's tables
+            SchemaInitializer.initialize(dataSource, SqlDialect.detect(dataSource), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                    SchemaInitializer.OPERATIONS_SCRIPT);                                                // the audit log's
+            DeadLetteringEventProcessingModule module = DeadLetteringEventProcessingModule.builder()
+                    .store(store)
+                    .savepoints(c -> new JdbcSavepoints(dataSource))
+                    .enabledGroups(group -> true)
+                    .build();
+            Configurer configurer = DefaultConfigurer.defaultConfiguration().registerModule(module);
+            """;
+
+    static final String OPERATIONS_SNIPPET = """
+            DeadLetterOperations operations = new DeadLetterOperations(
+                    store, new JdbcAuditLog(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX),   // stamped by the database's clock
+                    platformTransactionManager, observer, module::redeliverer);
+            operations.redeliverSequence("jane", "orders", "order-42");
+            """;
+
+    record OrderPlaced(String orderId, long seq) {
+    }
+
+    @ProcessingGroup("orders")
+    public static class OrderProjection {
+
+        final Set<String> poisoned = ConcurrentHashMap.newKeySet();
+        final JdbcTemplate jdbc;
+
+        OrderProjection(DataSource dataSource) {
+            this.jdbc = new JdbcTemplate(dataSource);
+        }
+
+        @EventHandler
+        void on(OrderPlaced event) {
+            // Written first: a failed attempt must leave nothing behind (the savepoints of the snippet).
+            jdbc.update("INSERT INTO readme_orders (order_id, seq) VALUES (?, ?)", event.orderId(), event.seq());
+            if (poisoned.contains(event.orderId())) {
+                throw new IllegalStateException("order " + event.orderId() + " cannot be projected");
+            }
+        }
+
+        List<Long> projected(String orderId) {
+            return jdbc.queryForList("SELECT seq FROM readme_orders WHERE order_id = ? ORDER BY ord", Long.class,
+                                     orderId);
+        }
+    }
+
+    final EventStorageEngine storageEngine = new OrderedInMemoryEventStorageEngine();
+    final List<Configuration> started = new ArrayList<>();
+    JdbcTemplate jdbc;
+
+    @BeforeEach
+    void cleanDatabase() {
+        ProcessorThreads.awaitNoneAlive(Duration.ofSeconds(30));
+        jdbc = new JdbcTemplate(dataSource);
+        jdbc.execute("CREATE TABLE IF NOT EXISTS readme_orders (ord BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                             + "order_id VARCHAR(100) NOT NULL, seq BIGINT NOT NULL)");
+        JdbcTokenStore.builder().connectionProvider(dataSource::getConnection)
+                      .serializer(JacksonSerializer.defaultSerializer()).build()
+                      .createSchema(testDatabase == TestDatabase.POSTGRES ? PostgresTokenTableFactory.INSTANCE
+                                            : GenericTokenTableFactory.INSTANCE);
+        jdbc.execute("DELETE FROM readme_orders");
+        jdbc.execute("DELETE FROM TokenEntry");
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+        for (String table : List.of("axon_dlq_attempt", "axon_dlq_letter", "axon_dlq_sequence")) {
+            jdbc.execute("DELETE FROM " + table);
+        }
+    }
+
+    @AfterEach
+    void shutDown() {
+        started.forEach(Configuration::shutdown);
+    }
+
+    @Test
+    void theSnippetIsTheReadmes() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+        String snippet = SNIPPET + "// ... configure processors as usual; operator actions after start, audited and counted:\n"
+                + OPERATIONS_SNIPPET;
+        assertThat(readme).contains("```java\n" + snippet + "```");
+    }
+
+    @Test
+    void theReadmeSnippetParksAFailingEventAndRedeliversItAfterTheFix() {
+        PlatformTransactionManager platformTransactionManager = new DataSourceTransactionManager(dataSource);
+        Serializer eventSerializer = JacksonSerializer.defaultSerializer();
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        DeadLetterObserver observer = DeadLetterObserver.NOOP;
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.add("order-42");
+
+        // --- README, verbatim (SNIPPET)
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder()
+                .dataSource(dataSource).transactionManager(platformTransactionManager)
+                .eventSerializer(eventSerializer).genericSerializer(serializer).build();
+        SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);          // the store's tables
+        SchemaInitializer.initialize(dataSource, SqlDialect.detect(dataSource), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                SchemaInitializer.OPERATIONS_SCRIPT);                                                // the audit log's
+        DeadLetteringEventProcessingModule module = DeadLetteringEventProcessingModule.builder()
+                .store(store)
+                .savepoints(c -> new JdbcSavepoints(dataSource))
+                .enabledGroups(group -> true)
+                .build();
+        Configurer configurer = DefaultConfigurer.defaultConfiguration().registerModule(module);
+        // --- end of SNIPPET
+
+        // "configure processors as usual": what a plain Axon application on this database does.
+        configureAsUsual(configurer, serializer)
+                .eventProcessing(ep -> ep.usingPooledStreamingEventProcessors()
+                                         .registerEventHandler(c -> projection));
+        Configuration config = start(configurer);
+        publish(config, "order-41", 0);
+        publish(config, "order-42", 0);
+        publish(config, "order-41", 1);
+        publish(config, "order-42", 1);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(projection.projected("order-41")).containsExactly(0L, 1L);
+            assertThat(store.letters("orders", LetterFilter.none(), 10, null).items())
+                    .extracting(StoredLetter::sequenceKey).containsExactly("order-42", "order-42");
+        });
+        assertThat(projection.projected("order-42")).as("the failed attempts' writes, undone").isEmpty();
+
+        projection.poisoned.clear();
+        // --- README, verbatim (OPERATIONS_SNIPPET), but for the result kept
+        DeadLetterOperations operations = new DeadLetterOperations(
+                store, new JdbcAuditLog(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX),   // stamped by the database's clock
+                platformTransactionManager, observer, module::redeliverer);
+        RedeliveryResult result = operations.redeliverSequence("jane", "orders", "order-42");
+        // --- end of OPERATIONS_SNIPPET
+
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(result.redelivered()).isEqualTo(2);
+        assertThat(projection.projected("order-42")).containsExactly(0L, 1L);
+        assertThat(store.sequence("orders", "order-42")).isEmpty();
+        assertThat(operations.auditEntries(10, null).items())
+                .anySatisfy(entry -> {
+                    assertThat(entry.actor()).isEqualTo("jane");
+                    assertThat(entry.action()).isEqualTo(DeadLetterOperations.REDELIVER_SEQUENCE);
+                });
+    }
+
+    /** Serializers, event store, JDBC token store (joining the application's transactions): a plain Axon application. */
+    Configurer configureAsUsual(Configurer configurer, Serializer serializer) {
+        TransactionAwareDataSourceProxy transactional = new TransactionAwareDataSourceProxy(dataSource);
+        return configurer.configureSerializer(c -> serializer)
+                         .configureEventSerializer(c -> serializer)
+                         .configureEmbeddedEventStore(c -> storageEngine)
+                         .registerComponent(TokenStore.class,
+                                            c -> JdbcTokenStore.builder()
+                                                               .connectionProvider(transactional::getConnection)
+                                                               .serializer(serializer).build());
+    }
+
+    Configuration start(Configurer configurer) {
+        Configuration config = configurer.buildConfiguration();
+        started.add(config);
+        config.start();
+        return config;
+    }
+
+    static void publish(Configuration config, String orderId, long seq) {
+        config.eventStore().publish(new GenericDomainEventMessage<>("Order", orderId, seq, new OrderPlaced(orderId, seq)));
+    }
+}
