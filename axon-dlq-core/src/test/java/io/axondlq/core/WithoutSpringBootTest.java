@@ -7,6 +7,7 @@ import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.tx.JdbcSavepoints;
+import io.axondlq.core.tx.SpringTransactionManagerAdapter;
 import io.axondlq.jdbc.JdbcDeadLetterStore;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
@@ -70,7 +71,8 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                     .savepoints(c -> new JdbcSavepoints(dataSource))
                     .enabledGroups(group -> true)
                     .build();
-            Configurer configurer = DefaultConfigurer.defaultConfiguration().registerModule(module);
+            Configurer configurer = DefaultConfigurer.defaultConfiguration().registerModule(module)
+                    .configureTransactionManager(c -> new SpringTransactionManagerAdapter(platformTransactionManager));
             """;
 
     static final String OPERATIONS_SNIPPET = """
@@ -164,7 +166,8 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                 .savepoints(c -> new JdbcSavepoints(dataSource))
                 .enabledGroups(group -> true)
                 .build();
-        Configurer configurer = DefaultConfigurer.defaultConfiguration().registerModule(module);
+        Configurer configurer = DefaultConfigurer.defaultConfiguration().registerModule(module)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(platformTransactionManager));
         // --- end of SNIPPET
 
         // "configure processors as usual": what a plain Axon application on this database does.
