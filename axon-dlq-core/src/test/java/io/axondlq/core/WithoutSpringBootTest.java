@@ -16,6 +16,7 @@ import io.axondlq.testsupport.DatabaseTestBase;
 import io.axondlq.testsupport.OrderedInMemoryEventStorageEngine;
 import io.axondlq.testsupport.ProcessorThreads;
 import io.axondlq.testsupport.TestDatabase;
+import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.DefaultConfigurer;
@@ -49,6 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -204,6 +206,34 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                     assertThat(entry.actor()).isEqualTo("jane");
                     assertThat(entry.action()).isEqualTo(DeadLetterOperations.REDELIVER_SEQUENCE);
                 });
+    }
+
+    /**
+     * {@code Configurer.registerEventHandler} (like {@code eventProcessing(...)}) makes Axon register a plain
+     * EventProcessingModule when none is there yet: registered after that, axon-dlq's module gets no handlers and
+     * Axon's builds the processors, whose failures its LoggingErrorHandler logs and skips. The README asks for the
+     * module first; a start that ignores the order must fail, not run without dead-lettering.
+     */
+    @Test
+    void aModuleRegisteredAfterAxonCreatedItsOwnEventProcessingModuleFailsTheStart() {
+        PlatformTransactionManager platformTransactionManager = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder()
+                                                       .dataSource(dataSource)
+                                                       .transactionManager(platformTransactionManager)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        DeadLetteringEventProcessingModule module = DeadLetteringEventProcessingModule.builder().store(store).build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration(), serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(platformTransactionManager));
+        configurer.registerEventHandler(c -> projection)   // Axon's own EventProcessingModule, created here
+                  .registerModule(module);
+
+        assertThatThrownBy(() -> start(configurer))
+                .isInstanceOf(AxonConfigurationException.class)
+                .hasMessageContaining(DeadLetteringEventProcessingModule.class.getSimpleName())
+                .hasMessageContaining("eventProcessing()");
     }
 
     /** Serializers, event store, JDBC token store (joining the application's transactions): a plain Axon application. */
