@@ -13,8 +13,10 @@ import io.axondlq.core.tx.Savepoints;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.config.Configuration;
+import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.config.EventProcessingModule;
+import org.axonframework.config.ModuleConfiguration;
 import org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration;
 import org.axonframework.eventhandling.AbstractEventProcessor;
 import org.axonframework.eventhandling.EventHandlerInvoker;
@@ -102,6 +104,29 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Refuses a second event processing module. Axon creates a plain one when {@code Configurer.eventProcessing()}
+     * (also behind {@code registerEventHandler}, {@code registerSaga}) is called before this module is registered;
+     * that one then gets the handlers and builds their processors, without dead-lettering, and the start would not
+     * say so.
+     */
+    @Override
+    public void initialize(Configuration configuration) {
+        List<String> others = configuration.getModules().stream().map(ModuleConfiguration::unwrap)
+                                           .filter(m -> m != this && m instanceof EventProcessingConfiguration)
+                                           .map(m -> m.getClass().getName()).toList();
+        if (!others.isEmpty()) {
+            throw new AxonConfigurationException(
+                    "Axon has another event processing module " + others + " beside axon-dlq's "
+                            + getClass().getSimpleName() + ". Axon creates one when Configurer.eventProcessing() "
+                            + "(also called by registerEventHandler and registerSaga) is called before any event "
+                            + "processing module is registered; its handlers would run without dead-lettering. "
+                            + "Register the " + getClass().getSimpleName() + " (registerModule) before anything "
+                            + "calls Configurer.eventProcessing(), and configure event processing through it.");
+        }
+        super.initialize(configuration);
     }
 
     public boolean isEnabled(String processingGroup) {
