@@ -5,6 +5,7 @@ import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.SequenceSummary;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.tx.JdbcSavepoints;
 import io.axondlq.core.tx.SpringTransactionManagerAdapter;
@@ -47,6 +48,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
+import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -91,6 +103,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
     public static class OrderProjection {
 
         final Set<String> poisoned = ConcurrentHashMap.newKeySet();
+        final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
         final JdbcTemplate jdbc;
 
         OrderProjection(DataSource dataSource) {
@@ -99,11 +112,17 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
 
         @EventHandler
         void on(OrderPlaced event) {
+            attempts.computeIfAbsent(event.orderId(), k -> new AtomicInteger()).incrementAndGet();
             // Written first: a failed attempt must leave nothing behind (the savepoints of the snippet).
             jdbc.update("INSERT INTO readme_orders (order_id, seq) VALUES (?, ?)", event.orderId(), event.seq());
             if (poisoned.contains(event.orderId())) {
                 throw new IllegalStateException("order " + event.orderId() + " cannot be projected");
             }
+        }
+
+        int attemptsOf(String orderId) {
+            AtomicInteger count = attempts.get(orderId);
+            return count == null ? 0 : count.get();
         }
 
         List<Long> projected(String orderId) {
@@ -129,6 +148,8 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         jdbc.execute("DELETE FROM readme_orders");
         jdbc.execute("DELETE FROM TokenEntry");
         SchemaInitializer.initialize(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX);
+        SchemaInitializer.initialize(dataSource, SqlDialect.detect(dataSource), SchemaInitializer.DEFAULT_TABLE_PREFIX,
+                                     SchemaInitializer.OPERATIONS_SCRIPT);
         for (String table : List.of("axon_dlq_attempt", "axon_dlq_letter", "axon_dlq_sequence")) {
             jdbc.execute("DELETE FROM " + table);
         }
@@ -234,6 +255,181 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                 .isInstanceOf(AxonConfigurationException.class)
                 .hasMessageContaining(DeadLetteringEventProcessingModule.class.getSimpleName())
                 .hasMessageContaining("eventProcessing()");
+    }
+
+    /** A handler without {@code @ProcessingGroup}: put in a group by the configuration's assignment rules. */
+    public static class LedgerProjection extends OrderProjection {
+
+        LedgerProjection(DataSource dataSource) {
+            super(dataSource);
+        }
+    }
+
+    /**
+     * Axon's own configuration calls a non-Spring application uses, each with a visible effect: the group comes from
+     * {@code assignHandlerTypesMatching}, its processor from {@code assignProcessingGroup}, the sequence keys from
+     * {@code registerSequencingPolicy}, the transactions (and so the savepoints) from the processor's own
+     * {@code registerTransactionManager}; redelivery runs through {@code registerHandlerInterceptor}'s interceptor; the
+     * group's {@code ListenerInvocationErrorHandler} is not used (README). Then the configuration is shut down and a new
+     * one (new module, new store object) starts on the same database: the parked sequence holds the next event of the
+     * order behind it, and the new node redelivers both in order.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ProcessorType.class, names = {"TRACKING", "POOLED"})
+    void axonsConfigurerPathsAndARestartOnTheSameDatabase(ProcessorType type) {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        LedgerProjection projection = new LedgerProjection(dataSource);
+        projection.poisoned.add("order-42");
+        List<String> intercepted = new CopyOnWriteArrayList<>();
+        List<String> errorHandlerCalls = new CopyOnWriteArrayList<>();
+
+        Ledger first = startLedger(type, transactions, serializer, projection, intercepted, errorHandlerCalls);
+        publish(first.config(), "order-41", 0);
+        publish(first.config(), "order-42", 0);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(projection.projected("order-41")).containsExactly(0L);
+            assertThat(first.store().letters("ledger", LetterFilter.none(), 10, null).items())
+                    .extracting(StoredLetter::sequenceKey).containsExactly("acct:order-42");
+        });
+        assertThat(projection.projected("order-42")).as("the failed attempts' writes, undone").isEmpty();
+        assertThat(errorHandlerCalls).as("the group's ListenerInvocationErrorHandler, not used").isEmpty();
+
+        first.config().shutdown();
+        started.remove(first.config());
+
+        Ledger second = startLedger(type, transactions, serializer, projection, intercepted, errorHandlerCalls);
+        publish(second.config(), "order-42", 1);
+        publish(second.config(), "order-41", 1);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(projection.projected("order-41")).containsExactly(0L, 1L);
+            assertThat(second.store().sequence("ledger", "acct:order-42")).get()
+                    .extracting(SequenceSummary::size).isEqualTo(2);
+        });
+        assertThat(projection.projected("order-42")).as("order-42#1, parked behind order-42#0 after the restart")
+                                                    .isEmpty();
+
+        projection.poisoned.clear();
+        intercepted.clear();
+        RedeliveryResult result = second.operations().redeliverSequence("jane", "ledger", "acct:order-42");
+        assertThat(result.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(projection.projected("order-42")).containsExactly(0L, 1L);
+        assertThat(intercepted).as("redelivered through the processor's registered interceptor")
+                               .containsExactly("order-42#0", "order-42#1");
+    }
+
+    record Ledger(Configuration config, JdbcDeadLetterStore store, DeadLetterOperations operations) {
+    }
+
+    private Ledger startLedger(ProcessorType type, PlatformTransactionManager transactions, Serializer serializer,
+                               LedgerProjection projection, List<String> intercepted, List<String> errorHandlerCalls) {
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder().store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource)).build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer);
+        configurer.eventProcessing(ep -> {
+            ep.registerEventHandler(c -> projection)
+              .assignHandlerTypesMatching("ledger", LedgerProjection.class::isAssignableFrom)
+              .assignProcessingGroup("ledger", "ledger-processor")
+              .registerSequencingPolicy("ledger", c -> event -> event.getPayload() instanceof OrderPlaced order
+                      ? "acct:" + order.orderId() : null)
+              .registerTransactionManager("ledger-processor",
+                                          c -> new SpringTransactionManagerAdapter(transactions))
+              .registerHandlerInterceptor("ledger-processor", c -> (unitOfWork, chain) -> {
+                  if (unitOfWork.getMessage().getPayload() instanceof OrderPlaced order) {
+                      intercepted.add(order.orderId() + "#" + order.seq());
+                  }
+                  return chain.proceed();
+              })
+              .registerListenerInvocationErrorHandler("ledger", c -> (exception, event, handler) ->
+                      errorHandlerCalls.add(exception.getMessage()));
+            if (type == ProcessorType.TRACKING) {
+                ep.registerTrackingEventProcessor(
+                        "ledger-processor", Configuration::eventStore,
+                        c -> TrackingEventProcessorConfiguration.forSingleThreadedProcessing()
+                                                                .andEventAvailabilityTimeout(100, TimeUnit.MILLISECONDS));
+            } else {
+                ep.registerPooledStreamingEventProcessor("ledger-processor", Configuration::eventStore,
+                                                         (c, builder) -> builder.initialSegmentCount(2));
+            }
+        });
+        Configuration config = start(configurer);
+        DeadLetterOperations operations = new DeadLetterOperations(
+                store, new JdbcAuditLog(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX), transactions,
+                DeadLetterObserver.NOOP, module::redeliverer);
+        return new Ledger(config, store, operations);
+    }
+
+    /**
+     * {@code config.shutdown()} while a failed event waits for its next attempt: the shutdown does not sit out the
+     * back-offs, dead-letters nothing, and the next configuration on the same database handles the event (Axon's
+     * default processor kinds, {@code usingTrackingEventProcessors} / {@code usingPooledStreamingEventProcessors},
+     * and a default sequencing policy).
+     */
+    @ParameterizedTest
+    @EnumSource(value = ProcessorType.class, names = {"TRACKING", "POOLED"})
+    void configurationShutdownDuringARetryBackoff(ProcessorType type) {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.add("order-42");
+        AtomicInteger attempts = new AtomicInteger();
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        Function<ExponentialBackoffRetryPolicy, Configuration> startWith = policy -> {
+            DeadLetteringEventProcessingModule module =
+                    DeadLetteringEventProcessingModule.builder().store(store)
+                                                      .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                      .settings(group -> new GroupSettings(
+                                                              policy, DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                                              true))
+                                                      .build();
+            Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                     serializer)
+                    .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+            configurer.eventProcessing(ep -> {
+                (type == ProcessorType.TRACKING ? ep.usingTrackingEventProcessors()
+                        : ep.usingPooledStreamingEventProcessors())
+                        .registerDefaultSequencingPolicy(c -> SequentialPerAggregatePolicy.instance())
+                        .registerEventHandler(c -> projection)
+                        .registerHandlerInterceptor("orders", c -> (unitOfWork, chain) -> {
+                            attempts.incrementAndGet();
+                            return chain.proceed();
+                        });
+            });
+            return start(configurer);
+        };
+        ExponentialBackoffRetryPolicy slow = ExponentialBackoffRetryPolicy.builder().maxAttempts(6)
+                                                                          .initialBackoff(Duration.ofSeconds(3))
+                                                                          .maxBackoff(Duration.ofSeconds(3))
+                                                                          .multiplier(1.0).build();
+        Configuration config = startWith.apply(slow);
+        publish(config, "order-42", 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> projection.attemptsOf("order-42") >= 1);
+        int before = projection.attemptsOf("order-42");
+
+        long startedAt = System.nanoTime();
+        config.shutdown();
+        started.remove(config);
+        Duration took = Duration.ofNanos(System.nanoTime() - startedAt);
+
+        assertThat(took).as("config.shutdown() during a 3 s back-off of the %s processor", type)
+                        .isLessThan(Duration.ofSeconds(3));
+        assertThat(projection.attemptsOf("order-42")).as("attempts while shutting down").isEqualTo(before);
+        assertThat(store.sequence("orders", "order-42")).as("dead-lettered by a stopping processor").isEmpty();
+
+        projection.poisoned.clear();
+        startWith.apply(slow);
+        await().atMost(Duration.ofSeconds(30))
+               .untilAsserted(() -> assertThat(projection.projected("order-42")).containsExactly(0L));
+        assertThat(store.sequence("orders", "order-42")).isEmpty();
     }
 
     /** Serializers, event store, JDBC token store (joining the application's transactions): a plain Axon application. */
