@@ -522,10 +522,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
 
         /** Lease a redelivery holds on its sequence (database time), renewed in each letter's own transaction. */
         public Builder leaseDuration(Duration leaseDuration) {
-            if (leaseDuration == null || leaseDuration.isNegative() || leaseDuration.isZero()) {
-                throw new AxonConfigurationException("leaseDuration must be positive, was " + leaseDuration);
-            }
-            this.leaseDuration = leaseDuration;
+            this.leaseDuration = DeadLetterRedeliverer.requireLease(leaseDuration, "leaseDuration");
             return this;
         }
 
