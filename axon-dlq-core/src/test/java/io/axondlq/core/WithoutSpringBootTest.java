@@ -1,5 +1,8 @@
 package io.axondlq.core;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
@@ -54,6 +57,9 @@ import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
 import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.axonframework.messaging.deadletter.Decisions;
+import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -255,6 +261,65 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                 .isInstanceOf(AxonConfigurationException.class)
                 .hasMessageContaining(DeadLetteringEventProcessingModule.class.getSimpleName())
                 .hasMessageContaining("eventProcessing()");
+    }
+
+    /**
+     * An Axon user coming from Axon's own dead-letter queue registers an {@code EnqueuePolicy} (here: never
+     * dead-letter). For an axon-dlq group it decides nothing about live failures (axon-dlq's retry policy does), only
+     * about letters processed through Axon's {@code sequencedDeadLetterProcessor}: the start must say so, not ignore
+     * it without a word.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void anAxonEnqueuePolicyOfAnAxonDlqGroupIsReportedAtStart(boolean forTheGroup) {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.add("order-42");
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder().store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource)).build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+        configurer.eventProcessing(ep -> {
+            ep.usingPooledStreamingEventProcessors().registerEventHandler(c -> projection);
+            if (forTheGroup) {
+                ep.registerDeadLetterPolicy("orders", c -> (letter, cause) -> Decisions.doNotEnqueue());
+            } else {
+                ep.registerDefaultDeadLetterPolicy(c -> (letter, cause) -> Decisions.doNotEnqueue());
+            }
+        });
+
+        List<ILoggingEvent> warnings = warnings(DeadLetteringEventProcessingModule.class, () -> {
+            Configuration config = start(configurer);
+            publish(config, "order-42", 0);
+            // axon-dlq's retry policy decides: dead-lettered, although the policy says never.
+            await().atMost(Duration.ofSeconds(30))
+                   .untilAsserted(() -> assertThat(store.sequence("orders", "order-42")).isPresent());
+        });
+
+        assertThat(warnings).as("WARN events of the module at start")
+                            .anySatisfy(event -> assertThat(event.getFormattedMessage())
+                                    .contains("[orders]").contains("EnqueuePolicy"));
+    }
+
+    /** The WARN events {@code type}'s logger logs while {@code action} runs. */
+    static List<ILoggingEvent> warnings(Class<?> type, Runnable action) {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(type);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            action.run();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
     }
 
     /** A handler without {@code @ProcessingGroup}: put in a group by the configuration's assignment rules. */
