@@ -33,6 +33,7 @@ import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.unitofwork.RollbackConfiguration;
 import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.messaging.SubscribableMessageSource;
+import org.axonframework.messaging.deadletter.EnqueuePolicy;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 
 import org.slf4j.Logger;
@@ -89,6 +90,9 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             group -> null;
     private volatile DeadLetterStore store;
     private volatile DeadLetterRedeliverer redeliverer;
+    /** Groups given an Axon EnqueuePolicy of their own, and whether a default one was registered: see swapInvokers. */
+    private final Set<String> enqueuePolicyGroups = ConcurrentHashMap.newKeySet();
+    private volatile boolean defaultEnqueuePolicy;
 
     protected DeadLetteringEventProcessingModule(Builder builder) {
         this.storeFactory = builder.storeFactory;
@@ -179,6 +183,20 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             Function<String, Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>>> provider) {
         this.userQueueProvider = Objects.requireNonNull(provider, "provider");
         return this;
+    }
+
+    @Override
+    public EventProcessingConfigurer registerDeadLetterPolicy(
+            String processingGroup, Function<Configuration, EnqueuePolicy<EventMessage<?>>> policyBuilder) {
+        enqueuePolicyGroups.add(processingGroup);
+        return super.registerDeadLetterPolicy(processingGroup, policyBuilder);
+    }
+
+    @Override
+    public EventProcessingConfigurer registerDefaultDeadLetterPolicy(
+            Function<Configuration, EnqueuePolicy<EventMessage<?>>> policyBuilder) {
+        defaultEnqueuePolicy = true;
+        return super.registerDefaultDeadLetterPolicy(policyBuilder);
     }
 
     private Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>> queueFor(String processingGroup) {
@@ -333,6 +351,14 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                 if (!ownQueues.contains(queue)) {
                     throw conflict(group);
                 }
+            }
+            if (defaultEnqueuePolicy || enqueuePolicyGroups.contains(group)) {
+                // Registered for Axon's own queue, where it decides at the first failure: here it would silently not.
+                logger.warn("Processing group [{}] has an Axon EnqueuePolicy (registerDeadLetterPolicy or "
+                                    + "registerDefaultDeadLetterPolicy), which axon-dlq does not apply to live "
+                                    + "failures: its retry policy decides (attempts, non-retryable and skip exception "
+                                    + "types; the module's settings). The EnqueuePolicy still decides for letters "
+                                    + "processed through Axon's sequencedDeadLetterProcessor(\"{}\").", group, group);
             }
             var axonInvoker = (org.axonframework.eventhandling.deadletter.DeadLetteringEventHandlerInvoker) delegate;
             GroupSettings groupSettings = settings.apply(group);
