@@ -322,6 +322,34 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
     }
 
+    /**
+     * Per-group settings from a map ({@code settings(perGroup::get)}) answer null for a group the map lacks: the start
+     * must name the group and the setting, not fail with a NullPointerException from inside the module.
+     */
+    @Test
+    void settingsWithoutAnAnswerForAGroupFailTheStartNamingIt() {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        Map<String, GroupSettings> perGroup = Map.of("billing", GroupSettings.DEFAULT);
+        DeadLetteringEventProcessingModule module = DeadLetteringEventProcessingModule.builder().store(store)
+                                                                                      .settings(perGroup::get)
+                                                                                      .build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+        OrderProjection projection = new OrderProjection(dataSource);
+        configurer.eventProcessing(ep -> ep.usingPooledStreamingEventProcessors().registerEventHandler(c -> projection));
+
+        // Axon builds the processors in a start handler, which wraps what it throws.
+        assertThatThrownBy(() -> start(configurer))
+                .rootCause().isInstanceOf(AxonConfigurationException.class)
+                .hasMessageContaining("[orders]").hasMessageContaining("settings");
+    }
+
     /** A handler without {@code @ProcessingGroup}: put in a group by the configuration's assignment rules. */
     public static class LedgerProjection extends OrderProjection {
 
