@@ -362,6 +362,13 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             }
             var axonInvoker = (org.axonframework.eventhandling.deadletter.DeadLetteringEventHandlerInvoker) delegate;
             GroupSettings groupSettings = settings.apply(group);
+            if (groupSettings == null) {
+                // A map's get as the function answers null for a group it lacks.
+                throw new AxonConfigurationException(
+                        "The module's settings gave no GroupSettings for processing group [" + group + "]: give every "
+                                + "group axon-dlq runs its settings (GroupSettings.DEFAULT for the defaults), or leave "
+                                + "the group out with enabledGroups");
+            }
             DeadLetteringEventHandlerInvoker replacement =
                     DeadLetteringEventHandlerInvoker.builder()
                                                     .processingGroup(group)
@@ -541,6 +548,10 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             return this;
         }
 
+        /**
+         * Each enabled group's retry policy, isolation and clear-on-reset; defaults to {@link GroupSettings#DEFAULT}
+         * for all. Must answer every enabled group: null fails the start naming the group.
+         */
         public Builder settings(Function<String, GroupSettings> settings) {
             this.settings = require(settings, "settings");
             return this;
