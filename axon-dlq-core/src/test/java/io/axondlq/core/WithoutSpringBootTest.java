@@ -3,6 +3,17 @@ package io.axondlq.core;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.jobs.AuditLogRetryJobAudit;
+import io.axondlq.core.jobs.JobWorker;
+import io.axondlq.core.jobs.RetryJob;
+import io.axondlq.core.jobs.RetryJobAudit;
+import io.axondlq.core.jobs.RetryJobRequest;
+import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.jdbc.jobs.DatabaseClock;
+import io.axondlq.jdbc.jobs.JdbcLeases;
+import io.axondlq.jdbc.jobs.JdbcRetryJobProgress;
+import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.operations.DeadLetterOperations;
@@ -69,6 +80,7 @@ import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -348,6 +360,69 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         assertThatThrownBy(() -> start(configurer))
                 .rootCause().isInstanceOf(AxonConfigurationException.class)
                 .hasMessageContaining("[orders]").hasMessageContaining("settings");
+    }
+
+    /**
+     * A bulk retry job without Spring Boot: core's JDBC jobs, leases and runner on one {@code JobWorker}, redelivering
+     * through the operations service, and the job's create, per-sequence outcomes and end in the audit log, as the
+     * Spring Boot application records them. That audit needs the {@code RetryJobAudit} adapter to the audit log,
+     * which lived in the Spring Boot module only.
+     */
+    @Test
+    void aRetryJobWithoutSpringBootRedeliversAndIsAudited() {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.addAll(List.of("order-42", "order-43"));
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder().store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource)).build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+        configurer.eventProcessing(ep -> ep.usingPooledStreamingEventProcessors().registerEventHandler(c -> projection));
+        Configuration config = start(configurer);
+        publish(config, "order-42", 0);
+        publish(config, "order-43", 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.sequences("orders", 10, null).items().size() == 2);
+        projection.poisoned.clear();
+
+        String prefix = SchemaInitializer.DEFAULT_TABLE_PREFIX;
+        JdbcAuditLog auditLog = new JdbcAuditLog(dataSource, prefix);
+        RetryJobAudit jobAudit = new AuditLogRetryJobAudit(auditLog);
+        JdbcLeases leases = new JdbcLeases(dataSource, transactions, prefix);
+        JdbcRetryJobs jobs = new JdbcRetryJobs(dataSource, transactions, prefix, store, leases, jobAudit,
+                                               Duration.ofHours(1), new DatabaseClock(dataSource));
+        DeadLetterOperations operations = new DeadLetterOperations(store, auditLog, transactions,
+                                                                   DeadLetterObserver.NOOP, module::redeliverer);
+        RetryJobRunner runner = new RetryJobRunner(
+                new JdbcRetryJobProgress(dataSource, transactions, prefix, leases, jobAudit),
+                (group, key) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR, group, key),
+                JobWorker.ownerName("node-1"),
+                new RetryJobRunner.Settings(Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofSeconds(5)),
+                new DatabaseClock(dataSource));
+        JobWorker worker = new JobWorker(List.of(runner), Duration.ofSeconds(5));
+        worker.start();
+        try {
+            RetryJob job = jobs.create(new RetryJobRequest("orders", null, null, null, null, 10, Duration.ZERO, 100),
+                                       null, "jane").job();
+            await().atMost(Duration.ofSeconds(30))
+                   .until(() -> jobs.find(job.id()).orElseThrow().state() != RetryJob.State.RUNNING);
+            assertThat(jobs.find(job.id()).orElseThrow().state()).isEqualTo(RetryJob.State.COMPLETED);
+        } finally {
+            worker.stop();
+        }
+        assertThat(projection.projected("order-42")).containsExactly(0L);
+        assertThat(projection.projected("order-43")).containsExactly(0L);
+        assertThat(operations.auditEntries(100, null).items())
+                .extracting(AuditEntry::actor, AuditEntry::action)
+                .contains(tuple("jane", RetryJobAudit.CREATE),
+                          tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.SEQUENCE),
+                          tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.FINISH));
     }
 
     /** A handler without {@code @ProcessingGroup}: put in a group by the configuration's assignment rules. */
