@@ -58,12 +58,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
+import io.axondlq.core.retry.RetryDecision;
+import io.axondlq.core.retry.RetryPolicy;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
 import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -322,7 +325,12 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
 
     /** The WARN events {@code type}'s logger logs while {@code action} runs. */
     static List<ILoggingEvent> warnings(Class<?> type, Runnable action) {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(type);
+        return warnings(LoggerFactory.getLogger(type), action);
+    }
+
+    /** The WARN events of {@code logger} and the loggers below it while {@code action} runs. */
+    static List<ILoggingEvent> warnings(org.slf4j.Logger slf4jLogger, Runnable action) {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) slf4jLogger;
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         logger.addAppender(appender);
@@ -423,6 +431,56 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                 .contains(tuple("jane", RetryJobAudit.CREATE),
                           tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.SEQUENCE),
                           tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.FINISH));
+    }
+
+    /**
+     * A RetryPolicy of the application's own may ask for any wait; one beyond what {@code Duration.toNanos()} holds
+     * (here {@code ChronoUnit.FOREVER}: "until the processor stops") made the back-off throw ArithmeticException, so
+     * the batch failed and the processor ran the event again after its own error back-off, attempt after attempt.
+     * The wait must hold until the processor stops, and the stop must end it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ProcessorType.class, names = {"TRACKING", "POOLED"})
+    void aRetryWaitBeyondWhatNanosecondsHoldWaitsUntilTheProcessorStops(ProcessorType type) {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.add("order-42");
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        RetryPolicy waitForever = (event, failure, failedAttempts) ->
+                RetryDecision.retryAfter(ChronoUnit.FOREVER.getDuration());
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder().store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                  .settings(group -> new GroupSettings(
+                                                          waitForever, DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                                          true))
+                                                  .build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+        configurer.eventProcessing(ep -> (type == ProcessorType.TRACKING ? ep.usingTrackingEventProcessors()
+                : ep.usingPooledStreamingEventProcessors()).registerEventHandler(c -> projection));
+        Configuration config = start(configurer);
+        List<ILoggingEvent> processorWarnings = warnings(LoggerFactory.getLogger("org.axonframework.eventhandling"),
+                                                         () -> {
+            publish(config, "order-42", 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> projection.attemptsOf("order-42") >= 1);
+            // Longer than the tracking processor's first error back-offs (1 s, 2 s).
+            sleep(Duration.ofSeconds(3));
+        });
+        assertThat(projection.attemptsOf("order-42")).as("attempts while the first retry waits").isEqualTo(1);
+        assertThat(processorWarnings).as("the processor's failures while the first retry waits")
+                                     .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+
+        long startedAt = System.nanoTime();
+        config.shutdown();
+        started.remove(config);
+        assertThat(Duration.ofNanos(System.nanoTime() - startedAt)).isLessThan(Duration.ofSeconds(5));
+        assertThat(store.sequence("orders", "order-42")).isEmpty();
     }
 
     /** A handler without {@code @ProcessingGroup}: put in a group by the configuration's assignment rules. */
@@ -598,6 +656,14 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         await().atMost(Duration.ofSeconds(30))
                .untilAsserted(() -> assertThat(projection.projected("order-42")).containsExactly(0L));
         assertThat(store.sequence("orders", "order-42")).isEmpty();
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Serializers, event store, JDBC token store (joining the application's transactions): a plain Axon application. */
