@@ -76,6 +76,7 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
     private static final int MAX_TRACKED_FAILURES = 10_000;
     /** How often a retry back-off looks whether the processor is stopping. */
     private static final long STOP_CHECK_INTERVAL_MS = 50;
+    private static final Duration MAX_WAIT = Duration.ofNanos(Long.MAX_VALUE);
     private static final Logger logger = LoggerFactory.getLogger(DeadLetteringEventHandlerInvoker.class);
 
     private final String processingGroup;
@@ -481,12 +482,14 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     /** Waits out a retry back-off, unless the processor stops meanwhile: then the batch fails (rolled back). */
     private void backOff(EventMessage<?> message, Duration delay) throws InterruptedException {
-        long end = System.nanoTime() + delay.toNanos();
+        // A policy may ask for more than a long of nanoseconds holds (ChronoUnit.FOREVER): that is "until the stop".
+        long nanos = delay.compareTo(MAX_WAIT) >= 0 ? Long.MAX_VALUE : delay.toNanos();
+        long start = System.nanoTime();
         while (true) {
             if (stopping.getAsBoolean()) {
                 throw new ProcessorStoppingException(processingGroup, message);
             }
-            long left = end - System.nanoTime();
+            long left = nanos - (System.nanoTime() - start);
             if (left <= 0) {
                 return;
             }

@@ -466,6 +466,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     @Override
     public List<StoredLetter> sequenceLetters(String processingGroup, String sequenceKey, long afterIndex,
                                               int limit) {
+        requirePositive(limit);
         MapSqlParameterSource params = sequenceParams(processingGroup, sequenceKey)
                 .addValue("after_index", afterIndex)
                 .addValue("limit", limit);
@@ -475,7 +476,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     @Override
     public Page<StoredLetter> claimableHeads(String processingGroup, int limit, String cursor) {
         requirePositive(limit);
-        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", Page.rowsToRead(limit));
         if (cursor != null) {
             Cursors.TimeAndKey after = Cursors.decodeHeads(cursor);
             params.addValue("after_touched", time(after.time())).addValue("after_key", after.key());
@@ -493,7 +494,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     public Page<StoredLetter> letters(String processingGroup, LetterFilter filter, int limit, String cursor) {
         requirePositive(limit);
         LetterFilter f = filter == null ? LetterFilter.none() : filter;
-        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", Page.rowsToRead(limit));
         params.addValue("sequence_key", f.sequenceKey())
               .addValue("cause_type", f.causeType())
               .addValue("payload_type", f.payloadType());
@@ -516,7 +517,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
     @Override
     public Page<SequenceSummary> sequences(String processingGroup, int limit, String cursor) {
         requirePositive(limit);
-        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", limit + 1);
+        MapSqlParameterSource params = groupParams(processingGroup).addValue("limit", Page.rowsToRead(limit));
         if (cursor != null) {
             params.addValue("after_key", Cursors.decodeSequences(cursor));
         }

@@ -146,8 +146,10 @@ public class AxonDlqProperties implements InitializingBean {
                     "axon.dlq.node-id may not be blank, was [" + nodeId + "]; leave it unset for host:pid", null);
         }
         Duration lease = claim.getLease();
-        if (lease == null || lease.isZero() || lease.isNegative()) {
-            throw new InvalidDeadLetterPropertyException("axon.dlq.claim.lease must be positive, was " + lease, null);
+        // The store takes a lease in whole milliseconds: the module refuses one below 1 ms, without the property's name.
+        if (lease == null || lease.isNegative() || lease.toMillis() < 1) {
+            throw new InvalidDeadLetterPropertyException("axon.dlq.claim.lease must be at least 1ms, was " + lease,
+                                                         null);
         }
         String prefix = jdbc.getTablePrefix();
         if (prefix == null || !TABLE_PREFIX.matcher(prefix).matches()) {

@@ -294,6 +294,7 @@ public class AxonDlqAutoConfigurationTest {
             "axon.dlq.redelivery.max-letters-per-request=-3                     | axon.dlq.redelivery.max-letters-per-request",
             "axon.dlq.claim.lease=0s                                            | axon.dlq.claim.lease",
             "axon.dlq.claim.lease=-5s                                           | axon.dlq.claim.lease",
+            "axon.dlq.claim.lease=500us                                         | axon.dlq.claim.lease",
             "'axon.dlq.node-id= '                                               | axon.dlq.node-id",
             "axon.dlq.node-id=                                                  | axon.dlq.node-id",
             "axon.dlq.jdbc.table-prefix=bad-prefix;                             | axon.dlq.jdbc.table-prefix",

@@ -13,8 +13,10 @@ import io.axondlq.core.tx.Savepoints;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.config.Configuration;
+import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.config.EventProcessingModule;
+import org.axonframework.config.ModuleConfiguration;
 import org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration;
 import org.axonframework.eventhandling.AbstractEventProcessor;
 import org.axonframework.eventhandling.EventHandlerInvoker;
@@ -31,6 +33,7 @@ import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.messaging.unitofwork.RollbackConfiguration;
 import org.axonframework.messaging.StreamableMessageSource;
 import org.axonframework.messaging.SubscribableMessageSource;
+import org.axonframework.messaging.deadletter.EnqueuePolicy;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 
 import org.slf4j.Logger;
@@ -87,6 +90,9 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             group -> null;
     private volatile DeadLetterStore store;
     private volatile DeadLetterRedeliverer redeliverer;
+    /** Groups given an Axon EnqueuePolicy of their own, and whether a default one was registered: see swapInvokers. */
+    private final Set<String> enqueuePolicyGroups = ConcurrentHashMap.newKeySet();
+    private volatile boolean defaultEnqueuePolicy;
 
     protected DeadLetteringEventProcessingModule(Builder builder) {
         this.storeFactory = builder.storeFactory;
@@ -102,6 +108,29 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Refuses a second event processing module. Axon creates a plain one when {@code Configurer.eventProcessing()}
+     * (also behind {@code registerEventHandler}, {@code registerSaga}) is called before this module is registered;
+     * that one then gets the handlers and builds their processors, without dead-lettering, and the start would not
+     * say so.
+     */
+    @Override
+    public void initialize(Configuration configuration) {
+        List<String> others = configuration.getModules().stream().map(ModuleConfiguration::unwrap)
+                                           .filter(m -> m != this && m instanceof EventProcessingConfiguration)
+                                           .map(m -> m.getClass().getName()).toList();
+        if (!others.isEmpty()) {
+            throw new AxonConfigurationException(
+                    "Axon has another event processing module " + others + " beside axon-dlq's "
+                            + getClass().getSimpleName() + ". Axon creates one when Configurer.eventProcessing() "
+                            + "(also called by registerEventHandler and registerSaga) is called before any event "
+                            + "processing module is registered; its handlers would run without dead-lettering. "
+                            + "Register the " + getClass().getSimpleName() + " (registerModule) before anything "
+                            + "calls Configurer.eventProcessing(), and configure event processing through it.");
+        }
+        super.initialize(configuration);
     }
 
     public boolean isEnabled(String processingGroup) {
@@ -154,6 +183,20 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             Function<String, Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>>> provider) {
         this.userQueueProvider = Objects.requireNonNull(provider, "provider");
         return this;
+    }
+
+    @Override
+    public EventProcessingConfigurer registerDeadLetterPolicy(
+            String processingGroup, Function<Configuration, EnqueuePolicy<EventMessage<?>>> policyBuilder) {
+        enqueuePolicyGroups.add(processingGroup);
+        return super.registerDeadLetterPolicy(processingGroup, policyBuilder);
+    }
+
+    @Override
+    public EventProcessingConfigurer registerDefaultDeadLetterPolicy(
+            Function<Configuration, EnqueuePolicy<EventMessage<?>>> policyBuilder) {
+        defaultEnqueuePolicy = true;
+        return super.registerDefaultDeadLetterPolicy(policyBuilder);
     }
 
     private Function<Configuration, SequencedDeadLetterQueue<EventMessage<?>>> queueFor(String processingGroup) {
@@ -309,8 +352,23 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
                     throw conflict(group);
                 }
             }
+            if (defaultEnqueuePolicy || enqueuePolicyGroups.contains(group)) {
+                // Registered for Axon's own queue, where it decides at the first failure: here it would silently not.
+                logger.warn("Processing group [{}] has an Axon EnqueuePolicy (registerDeadLetterPolicy or "
+                                    + "registerDefaultDeadLetterPolicy), which axon-dlq does not apply to live "
+                                    + "failures: its retry policy decides (attempts, non-retryable and skip exception "
+                                    + "types; the module's settings). The EnqueuePolicy still decides for letters "
+                                    + "processed through Axon's sequencedDeadLetterProcessor(\"{}\").", group, group);
+            }
             var axonInvoker = (org.axonframework.eventhandling.deadletter.DeadLetteringEventHandlerInvoker) delegate;
             GroupSettings groupSettings = settings.apply(group);
+            if (groupSettings == null) {
+                // A map's get as the function answers null for a group it lacks.
+                throw new AxonConfigurationException(
+                        "The module's settings gave no GroupSettings for processing group [" + group + "]: give every "
+                                + "group axon-dlq runs its settings (GroupSettings.DEFAULT for the defaults), or leave "
+                                + "the group out with enabledGroups");
+            }
             DeadLetteringEventHandlerInvoker replacement =
                     DeadLetteringEventHandlerInvoker.builder()
                                                     .processingGroup(group)
@@ -490,6 +548,10 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             return this;
         }
 
+        /**
+         * Each enabled group's retry policy, isolation and clear-on-reset; defaults to {@link GroupSettings#DEFAULT}
+         * for all. Must answer every enabled group: null fails the start naming the group.
+         */
         public Builder settings(Function<String, GroupSettings> settings) {
             this.settings = require(settings, "settings");
             return this;
@@ -497,10 +559,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
 
         /** Lease a redelivery holds on its sequence (database time), renewed in each letter's own transaction. */
         public Builder leaseDuration(Duration leaseDuration) {
-            if (leaseDuration == null || leaseDuration.isNegative() || leaseDuration.isZero()) {
-                throw new AxonConfigurationException("leaseDuration must be positive, was " + leaseDuration);
-            }
-            this.leaseDuration = leaseDuration;
+            this.leaseDuration = DeadLetterRedeliverer.requireLease(leaseDuration, "leaseDuration");
             return this;
         }
 

@@ -95,7 +95,7 @@ public class AutoRetryScheduler implements BackgroundJob {
             }
             schedule = List.copyOf(schedule);
             JobChecks.positive(pollInterval, "pollInterval");
-            JobChecks.positive(lease, "lease");
+            JobChecks.lease(lease, "lease");
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
             }

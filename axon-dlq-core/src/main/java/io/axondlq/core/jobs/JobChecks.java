@@ -23,6 +23,14 @@ final class JobChecks {
         return value;
     }
 
+    /** A lease: the JDBC leases hold it in whole milliseconds, so at least 1 ms. */
+    static Duration lease(Duration value, String name) {
+        if (value == null || value.isNegative() || value.toMillis() < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1 ms, was " + value);
+        }
+        return value;
+    }
+
     static Duration notNegative(Duration value, String name) {
         Objects.requireNonNull(value, name);
         if (value.isNegative()) {

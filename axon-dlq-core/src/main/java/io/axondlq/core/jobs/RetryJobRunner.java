@@ -75,7 +75,7 @@ public class RetryJobRunner implements BackgroundJob {
                 new Settings(Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(10));
 
         public Settings {
-            JobChecks.positive(lease, "lease");
+            JobChecks.lease(lease, "lease");
             JobChecks.positive(pollInterval, "pollInterval");
             JobChecks.notNegative(stopTimeout, "stopTimeout");
         }

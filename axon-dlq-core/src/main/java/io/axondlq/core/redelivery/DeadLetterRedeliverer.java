@@ -10,6 +10,7 @@ import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.SequenceClaimedException;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.store.UndeserializableLetterException;
+import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.DefaultInterceptorChain;
 import org.axonframework.messaging.MessageHandlerInterceptor;
@@ -70,12 +71,33 @@ public class DeadLetterRedeliverer {
     private final Duration lease;
     private final DeadLetterObserver observer;
 
+    /**
+     * @param lease the lease held on a sequence while it is redelivered; at least 1 ms (the store takes it in
+     *              milliseconds)
+     * @throws AxonConfigurationException for a missing part or a lease below 1 ms, here rather than at the first
+     *                                     redelivery
+     */
     public DeadLetterRedeliverer(DeadLetterStore store, DeadLetterGroups groups, Duration lease,
                                  DeadLetterObserver observer) {
-        this.store = store;
-        this.groups = groups;
-        this.lease = lease;
-        this.observer = observer;
+        this.store = require(store, "store");
+        this.groups = require(groups, "groups");
+        this.lease = requireLease(lease, "lease");
+        this.observer = require(observer, "observer");
+    }
+
+    /** A lease the store can take: it computes the lease's end in whole milliseconds by the database's clock. */
+    public static Duration requireLease(Duration lease, String name) {
+        if (lease == null || lease.isNegative() || lease.toMillis() < 1) {
+            throw new AxonConfigurationException(name + " must be at least 1 ms, was " + lease);
+        }
+        return lease;
+    }
+
+    private static <T> T require(T value, String name) {
+        if (value == null) {
+            throw new AxonConfigurationException(name + " may not be null");
+        }
+        return value;
     }
 
     /**

@@ -64,8 +64,13 @@ public final class ExponentialBackoffRetryPolicy implements RetryPolicy {
 
     /** Wait before attempt {@code failedAttempts + 1}. */
     Duration backoff(int failedAttempts) {
-        double millis = initialBackoff.toMillis() * Math.pow(multiplier, failedAttempts - 1);
-        return millis >= maxBackoff.toMillis() ? maxBackoff : Duration.ofMillis((long) millis);
+        double millis = millis(initialBackoff) * Math.pow(multiplier, failedAttempts - 1);
+        return millis >= millis(maxBackoff) ? maxBackoff : Duration.ofMillis((long) millis);
+    }
+
+    /** In a double: Duration.toMillis() overflows for what the builder accepts, such as ChronoUnit.FOREVER. */
+    private static double millis(Duration duration) {
+        return duration.getSeconds() * 1000.0 + duration.getNano() / 1_000_000;
     }
 
     private static boolean matches(Throwable failure, List<Class<? extends Throwable>> types) {

@@ -75,8 +75,9 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
         if (processingGroup == null || processingGroup.isBlank()) {
             throw new AxonConfigurationException("processingGroup may not be null or blank");
         }
-        if (claimDuration == null || claimDuration.isNegative() || claimDuration.isZero()) {
-            throw new AxonConfigurationException("claimDuration must be positive, was " + claimDuration);
+        // The store takes a lease in whole milliseconds and refuses one below 1 ms at every claim.
+        if (claimDuration == null || claimDuration.isNegative() || claimDuration.toMillis() < 1) {
+            throw new AxonConfigurationException("claimDuration must be at least 1 ms, was " + claimDuration);
         }
         if (pageSize < 1) {
             throw new AxonConfigurationException("pageSize must be >= 1, was " + pageSize);

@@ -28,6 +28,15 @@ public record Page<T>(List<T> items, String nextCursor) {
         return new Page<>(items, cursorOf.apply(items.get(limit - 1)));
     }
 
+    /**
+     * The rows a keyset query reads for a page of {@code limit}: one more, which only tells whether there is a next
+     * page. {@code Integer.MAX_VALUE} (a caller asking for everything) reads as many, as {@code limit + 1} would
+     * overflow to a negative SQL LIMIT; no list holds more anyway.
+     */
+    public static int rowsToRead(int limit) {
+        return limit == Integer.MAX_VALUE ? limit : limit + 1;
+    }
+
     public Optional<String> next() {
         return Optional.ofNullable(nextCursor);
     }

@@ -97,7 +97,7 @@ public class JdbcAuditLog implements AuditLog {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
-        MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1)
+        MapSqlParameterSource params = new MapSqlParameterSource("limit", Page.rowsToRead(limit))
                 .addValue("actor", filter.actor())
                 .addValue("action", filter.action())
                 .addValue("group", filter.processingGroup());

@@ -82,8 +82,9 @@ public final class JdbcLeases implements Leases {
     }
 
     private static long millis(Duration ttl) {
-        if (ttl == null || ttl.isNegative() || ttl.isZero()) {
-            throw new IllegalArgumentException("Lease duration must be positive, was " + ttl);
+        // Written in whole milliseconds: below 1 ms would be a lease of 0 ms, expired as it is taken.
+        if (ttl == null || ttl.isNegative() || ttl.toMillis() < 1) {
+            throw new IllegalArgumentException("Lease duration must be at least 1 ms, was " + ttl);
         }
         return ttl.toMillis();
     }

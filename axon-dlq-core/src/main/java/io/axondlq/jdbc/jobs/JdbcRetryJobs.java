@@ -235,7 +235,7 @@ public class JdbcRetryJobs implements RetryJobs {
     @Override
     public Page<RetryJob.SequenceOutcome> outcomes(UUID id, int limit, String cursor) {
         requirePositive(limit);
-        MapSqlParameterSource params = new MapSqlParameterSource("id", id).addValue("limit", limit + 1)
+        MapSqlParameterSource params = new MapSqlParameterSource("id", id).addValue("limit", Page.rowsToRead(limit))
                                                                           .addValue("after", 0);
         if (cursor != null) {
             long after = CursorCodec.number(CursorCodec.decode(cursor, OUTCOMES_CURSOR, 1)[0], cursor);
@@ -258,7 +258,7 @@ public class JdbcRetryJobs implements RetryJobs {
     @Override
     public Page<RetryJob> list(int limit, String cursor) {
         requirePositive(limit);
-        MapSqlParameterSource params = new MapSqlParameterSource("limit", limit + 1);
+        MapSqlParameterSource params = new MapSqlParameterSource("limit", Page.rowsToRead(limit));
         if (cursor != null) {
             String[] parts = CursorCodec.decode(cursor, JOBS_CURSOR, 3);
             params.addValue("before_at", time(CursorCodec.instant(parts[0], parts[1], cursor)))

@@ -2,6 +2,8 @@ package io.axondlq.jdbc.jobs;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.axondlq.core.jobs.AutoRetryScheduler;
+import io.axondlq.core.jobs.RetryJobRunner;
 import io.axondlq.jdbc.SchemaInitializer;
 import io.axondlq.jdbc.SqlDialect;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
@@ -18,10 +20,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -66,6 +70,27 @@ abstract class LeasesTest {
         assertThat(leaseStart).isBetween(before, after);
         assertThat(clock.getZone()).isEqualTo(ZoneOffset.UTC);
         assertThat(clock.withZone(ZoneOffset.ofHours(2)).instant()).isAfterOrEqualTo(after);
+    }
+
+    /**
+     * A lease is written in whole milliseconds: a positive one below 1 ms was a lease of 0 ms, expired as it was
+     * taken, so another node took the same work at once. It is refused, as a zero one is, and so are such leases in
+     * the jobs' settings.
+     */
+    @Test
+    void aLeaseBelowOneMillisecondIsRefused() {
+        Duration belowOneMillisecond = Duration.ofNanos(500_000);
+        assertThatThrownBy(() -> leases.acquire(name, "node-a", belowOneMillisecond))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 ms");
+        assertThat(leases.holder(name)).isEmpty();
+        assertThatThrownBy(() -> leases.renew(name, "node-a", belowOneMillisecond))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 ms");
+        assertThatThrownBy(() -> new RetryJobRunner.Settings(belowOneMillisecond, Duration.ofSeconds(1),
+                                                             Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
+        assertThatThrownBy(() -> new AutoRetryScheduler.Settings(List.of(Duration.ofMinutes(1)), Duration.ofSeconds(1),
+                                                                 10, belowOneMillisecond))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
     }
 
     @Test

@@ -75,7 +75,7 @@ public class AxonDlqJobsAutoConfiguration {
     @ConditionalOnMissingBean
     public RetryJobAudit axonDlqRetryJobAudit(ObjectProvider<AuditLog> auditLog, DataSource dataSource,
                                               AxonDlqProperties properties) {
-        return new AuditLogRetryJobAudit(auditLog.getIfAvailable(
+        return new io.axondlq.core.jobs.AuditLogRetryJobAudit(auditLog.getIfAvailable(
                 () -> new JdbcAuditLog(dataSource, properties.getJdbc().getTablePrefix())));
     }
 

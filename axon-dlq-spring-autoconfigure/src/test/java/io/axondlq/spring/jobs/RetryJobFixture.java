@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.jobs.AuditLogRetryJobAudit;
 import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.Leases;
