@@ -21,6 +21,7 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.support.ui.Select;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -350,6 +351,40 @@ class DashboardBrowserTest {
         assertThat(driver.findElement(By.id("view")).getText()).contains("could not be loaded");
     }
 
+    /**
+     * An auto-refresh that fails (the server cannot be reached) says so; once the server answers again and the page
+     * is current, that error no longer claims otherwise. An action's error stays until the operator dismisses it.
+     */
+    @Test
+    void theErrorOfAFailedRefreshGoesOnceTheServerAnswersAgainAndAnActionsErrorStays() {
+        // Chromium logs the requests that fail while the browser is offline; the page shows the error itself.
+        expectedConsoleErrors.add("net::ERR_INTERNET_DISCONNECTED");
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(By.id("failure-groups")));
+        ChromiumNetworkConditions offline = new ChromiumNetworkConditions();
+        offline.setOffline(true);
+        driver.setNetworkConditions(offline);
+        try {
+            assertThat(shownError()).contains("The server cannot be reached");
+        } finally {
+            driver.deleteNetworkConditions();
+        }
+        String account = "ui-outage-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        // the sequence enqueued after the outage is shown: this render had the server's answer
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        assertThat(driver.findElement(By.id("error")).isDisplayed()).as("error of the failed refresh still shown")
+                                                                   .isFalse();
+
+        // An action's error (still poisoned: "Not done") is the operator's to read: refreshes leave it
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+        assertThat(shownError()).startsWith("Not done: Redelivery of " + account);
+        int rendered = rendered();
+        waitFor(d -> rendered() >= rendered + 2);
+        assertThat(shownError()).startsWith("Not done: Redelivery of " + account);
+    }
+
     @Test
     void everyViewFitsALaptopScreenAndALargeMonitor() {
         String account = "ui-layout-" + UUID.randomUUID().toString().substring(0, 8);
@@ -433,6 +468,20 @@ class DashboardBrowserTest {
     void pauseRefresh() {
         click(By.id("refresh-toggle"));
         waitFor(d -> "true".equals(d.findElement(By.id("refresh-toggle")).getAttribute("aria-pressed")));
+    }
+
+    /** The text of the error box once it is shown. */
+    String shownError() {
+        return waitFor(d -> {
+            WebElement e = d.findElement(By.id("error"));
+            return e.isDisplayed() ? e.getText() : null;
+        });
+    }
+
+    /** How many renders the page has finished (auto-refreshes included). */
+    int rendered() {
+        String loaded = driver.findElement(By.id("view")).getAttribute("data-loaded");
+        return loaded == null ? 0 : Integer.parseInt(loaded);
     }
 
     List<WebElement> viewButtons() {
