@@ -10,17 +10,24 @@ const state = {me: {name: '', mayRead: true, mayWrite: false}, paused: false, re
 
 // --- messages ---------------------------------------------------------------------------------------------------
 
-function showError(error) {
+/**
+ * Shows an error. One of loading the page ({@code loading}) is cleared by the next render that succeeds, so that it
+ * does not claim, say, an unreachable server while the page is current again; an action's error stays until dismissed
+ * or the operator leaves the page.
+ */
+function showError(error, loading = false) {
   const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
   const title = error instanceof Unfinished ? 'Not done: ' : 'Error: ';
   errorBox.replaceChildren(h('strong', {}, title), h('span', {class: 'error-detail'}, message),
     h('button', {type: 'button', onclick: clearError}, 'Dismiss'));
   errorBox.hidden = false;
+  errorBox.dataset.loading = String(loading);
 }
 
 function clearError() {
   errorBox.hidden = true;
   errorBox.replaceChildren();
+  delete errorBox.dataset.loading;
 }
 
 function notice(text) {
@@ -158,6 +165,9 @@ async function render(refresh = false) {
       view.replaceChildren(...next);
     }
     view.dataset.route = location.hash || '#/';
+    if (errorBox.dataset.loading === 'true') {
+      clearError();
+    }
     if (focusKey) {
       const again = view.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
       if (again) {
@@ -176,7 +186,7 @@ async function render(refresh = false) {
       view.replaceChildren(h('div', {class: 'empty'}, 'This page could not be loaded. ',
         h('a', {href: '#/'}, 'Back to the overview')));
     }
-    showError(e);
+    showError(e, true);
   } finally {
     if (id === state.renderId) {
       state.loading = false;
