@@ -335,6 +335,33 @@ class DashboardBrowserTest {
         assertThat(store.sequenceSize(GROUP, account)).isZero();
     }
 
+    /**
+     * An operator who types the group name and presses Enter means Confirm: Enter erases once the name is right and
+     * does nothing while it is wrong; it never closes the dialog as if Cancel had been chosen, without a word.
+     */
+    @Test
+    void enterInTheTypedConfirmationConfirmsOnceTheNameIsRightAndNeverCancelsSilently() {
+        String account = "ui-enter-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.id("erase-group"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        WebElement typed = driver.findElement(By.id("confirm-typed"));
+        typed.sendKeys(GROUP.substring(0, GROUP.length() - 1), Keys.ENTER);
+        assertThat(driver.findElement(By.id("confirm")).getAttribute("open")).as("wrong name: the dialog stays open")
+                                                                            .isNotNull();
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+
+        typed.sendKeys(GROUP.substring(GROUP.length() - 1), Keys.ENTER);
+        waitFor(d -> d.findElement(By.id("notice")).getText().startsWith("Erased"));
+        assertThat(driver.findElement(By.id("confirm")).getAttribute("open")).isNull();
+        assertThat(store.sequenceSize(GROUP, account)).isZero();
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
