@@ -58,6 +58,16 @@ function confirmAction(title, text, typed) {
   input.oninput = () => {
     ok.disabled = input.value !== typed;
   };
+  // Enter in the field means Confirm. Left to the form, it would press the form's first button, Cancel, and close the
+  // dialog without a word; so it confirms once the text is right and does nothing before.
+  input.onkeydown = e => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      if (!ok.disabled) {
+        dialog.close('ok');
+      }
+    }
+  };
   return new Promise(resolve => {
     dialog.onclose = () => resolve(dialog.returnValue === 'ok' && (!typed || input.value === typed));
     dialog.returnValue = '';
