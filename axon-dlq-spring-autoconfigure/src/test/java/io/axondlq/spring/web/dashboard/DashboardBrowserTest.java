@@ -362,6 +362,18 @@ class DashboardBrowserTest {
         assertThat(store.sequenceSize(GROUP, account)).isZero();
     }
 
+    /**
+     * A link whose path cannot be decoded (a stray {@code %}, typed or pasted by hand) names no page: it is shown as
+     * not found, not as a page stuck at "Loading…" with a script error at every refresh.
+     */
+    @Test
+    void aLinkThatCannotBeDecodedIsNotFoundRatherThanLoadingForever() {
+        open(BrowserUsers.OPERATOR, "#/groups/50%");
+        waitFor(d -> d.findElement(By.cssSelector("main h2")).getText().equals("Not found"));
+        go("#/");
+        waitFor(d -> d.findElement(By.id("groups")));
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
