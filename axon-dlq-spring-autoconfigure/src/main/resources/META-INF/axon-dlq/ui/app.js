@@ -112,7 +112,13 @@ const writeButton = (label, onclick, attrs = {}) =>
 function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, search] = hash.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (e) {
+    // A malformed escape (a stray %, typed by hand) names no page; thrown, it would leave the page at "Loading…".
+    return NOT_FOUND;
+  }
   const params = new URLSearchParams(search || '');
   if (parts.length === 0 || parts[0] === 'overview') {
     return {name: 'overview', view: overview};
@@ -135,9 +141,11 @@ function route() {
   if (parts[0] === 'audit') {
     return {name: 'audit', view: () => audit(params)};
   }
-  return {name: '', view: async () => [h('h2', {}, 'Not found'),
-    h('p', {}, 'This page does not exist. ', h('a', {href: '#/'}, 'Go to the overview'))], noRefresh: true};
+  return NOT_FOUND;
 }
+
+const NOT_FOUND = {name: '', view: async () => [h('h2', {}, 'Not found'),
+  h('p', {}, 'This page does not exist. ', h('a', {href: '#/'}, 'Go to the overview'))], noRefresh: true};
 
 const groupHref = g => `#/groups/${seg(g)}`;
 const lettersHref = (g, filters = {}) => `#/groups/${seg(g)}/letters${query(filters)}`;
