@@ -34,6 +34,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.BufferOverflowException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.ConcurrentModificationException;
@@ -372,6 +373,53 @@ class DashboardBrowserTest {
         waitFor(d -> d.findElement(By.cssSelector("main h2")).getText().equals("Not found"));
         go("#/");
         waitFor(d -> d.findElement(By.id("groups")));
+    }
+
+    /**
+     * Evicting a failure group while another operator (or a retry job) removes one of its sequences: that sequence is
+     * gone as asked, the others are evicted all the same, and the page says what happened and shows the group as it
+     * is now. Not an error about a letter that "does not exist" that stops half-way and leaves the rest.
+     */
+    @Test
+    void evictingAFailureGroupGoesOnPastASequenceRemovedMeanwhile() {
+        String cause = BufferOverflowException.class.getName();
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String key = "ui-gone-" + i + "-" + UUID.randomUUID().toString().substring(0, 8);
+            poison.poison(key, id -> new BufferOverflowException());
+            accounts.creditAndAwaitLetters(key, 1);
+            keys.add(key);
+        }
+        UUID removedMeanwhile = store.letters(GROUP, LetterFilter.none().withSequenceKey(keys.get(1)), 1, null)
+                                     .items().get(0).id();
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        By row = By.cssSelector("#failure-groups tr[data-key='" + cause + "']");
+        waitFor(d -> d.findElement(row));
+        pauseRefresh();
+        // The other operator's eviction, a real request to the API, lands between the page's listing of the failure
+        // group and its own evictions: sent just before the page's first one.
+        ((JavascriptExecutor) driver).executeScript(
+                "const other = arguments[0]; const send = window.fetch; let sent = false;"
+                        + "window.fetch = async (url, init) => {"
+                        + "  if (!sent && init && init.method === 'DELETE') {"
+                        + "    sent = true;"
+                        + "    const r = await send(url.replace(/\\/letters\\/[^/]+\\/sequence$/,"
+                        + "                                     '/letters/' + other + '/sequence'), init);"
+                        + "    if (!r.ok) { throw new Error('the other operator was refused: ' + r.status); }"
+                        + "  }"
+                        + "  return send(url, init);"
+                        + "};", removedMeanwhile.toString());
+        click(By.cssSelector("#failure-groups tr[data-key='" + cause + "'] [data-action='evict-failure-group']"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        click(By.id("confirm-ok"));
+
+        waitFor(d -> d.findElement(By.id("notice")).isDisplayed() || d.findElement(By.id("error")).isDisplayed());
+        assertThat(driver.findElement(By.id("error")).getText()).as("error").isEmpty();
+        assertThat(driver.findElement(By.id("notice")).getText())
+                .isEqualTo("Evicted 2 sequence(s), 2 letter(s); 1 sequence(s) already gone");
+        assertThat(keys).allSatisfy(key -> assertThat(store.contains(GROUP, key)).as(key).isFalse());
+        waitFor(d -> d.findElements(row).isEmpty());
     }
 
     @Test
