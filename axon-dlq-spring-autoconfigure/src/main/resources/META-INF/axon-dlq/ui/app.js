@@ -444,12 +444,27 @@ async function evictFailureGroup(button, name, causeType) {
       });
       cursor = page.nextCursor || '';
     } while (cursor);
+    let evicted = 0;
+    let gone = 0;
     let removed = 0;
     for (const letterId of sequences.values()) {
-      const r = await api('DELETE', `/letters/${seg(letterId)}/sequence`);
-      removed += r.removed || 0;
+      try {
+        const r = await api('DELETE', `/letters/${seg(letterId)}/sequence`);
+        evicted++;
+        removed += r.removed || 0;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) {
+          // Removed since the listing (another operator, a retry job): gone as asked, the others still to do.
+          gone++;
+          continue;
+        }
+        // Said with what was done so far, and the group shown as it is now (act re-renders after Unfinished).
+        throw new Unfinished(`Evicted ${evicted} of ${sequences.size} sequence(s), ${removed} letter(s), then: `
+          + e.message);
+      }
     }
-    return `Evicted ${sequences.size} sequence(s), ${removed} letter(s)`;
+    return `Evicted ${evicted} sequence(s), ${removed} letter(s)`
+      + (gone ? `; ${gone} sequence(s) already gone` : '');
   });
 }
 
