@@ -424,6 +424,38 @@ class DashboardBrowserTest {
         waitFor(d -> d.findElements(row).isEmpty());
     }
 
+    /**
+     * An action refused because its sequence is gone (another operator evicted it) shows the refusal and the group as
+     * it is now, as a successful action does, also with auto-refresh paused: not the row that can no longer be acted on.
+     */
+    @Test
+    void anActionOnASequenceRemovedMeanwhileShowsTheRefusalAndTheGroupAsItIsNow() throws Exception {
+        String account = "ui-stale-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        StoredLetter letter = store.letters(GROUP, LetterFilter.none().withSequenceKey(account), 1, null)
+                                   .items().get(0);
+        // The browser logs the 404 of the page's redelivery; the page handles it.
+        expectedConsoleErrors.add("/dead-letters/letters/" + letter.id() + "/redeliver-sequence");
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        // another operator evicts the sequence
+        HttpResponse<String> evicted = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base() + "/dead-letters/letters/" + letter.id() + "/sequence"))
+                           .header("Cookie", BrowserUsers.COOKIE + "=" + BrowserUsers.OPERATOR)
+                           .header("Content-Type", "application/json")
+                           .DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(evicted.statusCode()).isEqualTo(200);
+
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+        assertThat(shownError()).contains("does not exist");
+        waitFor(d -> d.findElements(sequenceRow(account)).isEmpty());
+        assertThat(shownError()).as("the refusal stays").contains("does not exist");
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
