@@ -76,7 +76,10 @@ function confirmAction(title, text, typed) {
   });
 }
 
-/** Runs a write, shows its outcome or its error, then re-renders (or goes to {@code then}). */
+/**
+ * Runs a write, shows its outcome or its error, then re-renders (or goes to {@code then}). A refused or unfinished
+ * write re-renders where the operator is too: the refusal is often that its target changed (evicted by someone else).
+ */
 async function act(button, work, then) {
   if (button) {
     button.disabled = true;
@@ -92,11 +95,10 @@ async function act(button, work, then) {
       await render(true);
     }
   } catch (e) {
+    // What it did change (attempts, letters left), or what changed under it, is shown where the operator stays. The
+    // page first: its own refresh error, if any, is then replaced by the action's, which stays until dismissed.
+    await render(true);
     showError(e);
-    if (e instanceof Unfinished) {
-      // what it did change (attempts, letters left) is shown where the operator stays
-      await render(true);
-    }
   } finally {
     if (button) {
       button.disabled = false;
