@@ -456,6 +456,26 @@ class DashboardBrowserTest {
         assertThat(shownError()).as("the refusal stays").contains("does not exist");
     }
 
+    /**
+     * The page's first keyboard stop, "Skip to content", moves the focus to the view the operator is on; it does not
+     * navigate (its target, #view, is no route of the dashboard's: followed, it would show "Not found").
+     */
+    @Test
+    void skipToContentMovesTheFocusToTheViewAndStaysOnThePage() {
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(By.id("failure-groups")));
+        // Reached backwards from the header (the view has the focus after a navigation)
+        press(By.id("refresh-now"), Keys.chord(Keys.SHIFT, Keys.TAB), Keys.chord(Keys.SHIFT, Keys.TAB),
+              Keys.chord(Keys.SHIFT, Keys.TAB), Keys.chord(Keys.SHIFT, Keys.TAB), Keys.chord(Keys.SHIFT, Keys.TAB),
+              Keys.chord(Keys.SHIFT, Keys.TAB));
+        WebElement skip = driver.switchTo().activeElement();
+        assertThat(skip.getText()).isEqualTo("Skip to content");
+        skip.sendKeys(Keys.ENTER);
+        waitFor(d -> "view".equals(d.switchTo().activeElement().getAttribute("id")));
+        assertThat(driver.getCurrentUrl()).endsWith("#/groups/" + GROUP);
+        assertThat(driver.findElement(By.cssSelector("main h2")).getText()).isEqualTo("Processing group " + GROUP);
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
