@@ -840,6 +840,11 @@ async function start() {
     refreshLabel();
   });
   document.getElementById('refresh-now').addEventListener('click', () => render(true));
+  // "Skip to content" only moves the focus: its #view is no route, followed the router would show "Not found".
+  document.querySelector('a.skip').addEventListener('click', e => {
+    e.preventDefault();
+    view.focus();
+  });
   // A form typed into is the operator's until they leave the page (render keeps it through auto-refreshes).
   const markEdited = e => {
     if (e.target.form) {
