@@ -476,6 +476,30 @@ class DashboardBrowserTest {
         assertThat(driver.findElement(By.cssSelector("main h2")).getText()).isEqualTo("Processing group " + GROUP);
     }
 
+    /**
+     * A confirmation that asks for nothing typed (evicting a sequence) shows no "Type … to confirm" field: an empty
+     * one would suggest that something must be typed, and what.
+     */
+    @Test
+    void aConfirmationWithoutTypingShowsNoFieldToTypeInto() {
+        String account = "ui-confirm-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] button.danger"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        assertThat(driver.findElement(By.id("confirm-title")).getText()).isEqualTo("Evict sequence");
+        Browser.screenshot(driver, "evict-sequence-confirmation");
+        assertThat(driver.findElement(By.id("confirm-typed")).isDisplayed()).as("field to type into").isFalse();
+        assertThat(driver.findElement(By.id("confirm-typed-label")).isDisplayed()).as("its label").isFalse();
+        click(By.id("confirm-cancel"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") == null);
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
