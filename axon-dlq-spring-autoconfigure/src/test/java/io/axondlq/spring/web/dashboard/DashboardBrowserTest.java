@@ -500,6 +500,31 @@ class DashboardBrowserTest {
         assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
     }
 
+    /**
+     * A letter's page is not refreshed by itself (each read of a letter is audited): the header says so there, and
+     * "auto-refresh every 3 s" only where it is true.
+     */
+    @Test
+    void theHeaderSaysWhereThePageIsNotRefreshedByItself() {
+        String account = "ui-norefresh-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        StoredLetter letter = store.letters(GROUP, LetterFilter.none().withSequenceKey(account), 1, null)
+                                   .items().get(0);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+
+        go("#/letters/" + letter.id());
+        waitFor(d -> d.findElement(By.id("cause-type")));
+        assertThat(driver.findElement(By.id("refresh-state")).getText())
+                .isEqualTo("this page is not refreshed by itself");
+
+        go("#/groups/" + GROUP);
+        assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
