@@ -155,6 +155,7 @@ const lettersHref = (g, filters = {}) => `#/groups/${seg(g)}/letters${query(filt
 /** Renders the current route; a refresh keeps the page's focus and form state where it can. */
 async function render(refresh = false) {
   const current = route();
+  refreshLabel(current);
   document.querySelectorAll('header nav a').forEach(a => {
     if (a.dataset.nav === current.name) {
       a.setAttribute('aria-current', 'page');
@@ -812,12 +813,13 @@ async function audit(params) {
 
 // --- start ------------------------------------------------------------------------------------------------------
 
-function refreshLabel() {
+function refreshLabel(current = route()) {
   const toggle = document.getElementById('refresh-toggle');
   toggle.textContent = state.paused ? 'Resume auto-refresh' : 'Pause auto-refresh';
   toggle.setAttribute('aria-pressed', String(state.paused));
-  document.getElementById('refresh-state').textContent = state.paused ? 'auto-refresh paused'
-    : `auto-refresh every ${REFRESH_MS / 1000} s`;
+  // A letter's page is never auto-refreshed (each read of a letter is audited): the header does not claim it is.
+  document.getElementById('refresh-state').textContent = current.noRefresh ? 'this page is not refreshed by itself'
+    : state.paused ? 'auto-refresh paused' : `auto-refresh every ${REFRESH_MS / 1000} s`;
 }
 
 function busy() {
