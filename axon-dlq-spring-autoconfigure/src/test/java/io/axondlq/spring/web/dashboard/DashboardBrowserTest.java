@@ -2,6 +2,7 @@ package io.axondlq.spring.web.dashboard;
 
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.web.testapp.DlqWebTestApplication;
 import io.axondlq.spring.web.testapp.LedgerProjection;
@@ -523,6 +524,34 @@ class DashboardBrowserTest {
 
         go("#/groups/" + GROUP);
         assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+    }
+
+    /**
+     * A redelivery refused because another node holds the sequence (409 sequence-claimed) says when to try again, as
+     * the API's Retry-After does (the test application's lease, 10 s, bounds it), and the page shows who holds it.
+     */
+    @Test
+    void aRefusalWithRetryAfterSaysWhenToTryAgain() {
+        String account = "ui-claimed-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        // The browser logs the 409 of the page's redelivery; the page handles it.
+        expectedConsoleErrors.add("/redeliver-sequence");
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        SequenceClaim claim = store.claim(GROUP, account, Duration.ofMinutes(1)).orElseThrow();
+        try {
+            click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+            assertThat(shownError()).contains("is claimed by [" + claim.owner() + "]")
+                                    .endsWith("(retry after 10 s)Dismiss");
+            String node = claim.owner().substring(0, claim.owner().indexOf('/'));
+            waitFor(d -> d.findElement(sequenceRow(account)).getText().contains(node));
+        } finally {
+            store.release(claim);
+        }
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
     }
 
     @Test
