@@ -80,7 +80,7 @@ export async function api(method, path, body, headers = {}, {exactNumbers = fals
     }
   }
   if (!response.ok) {
-    throw refusal(method, path, response.status, json, write);
+    throw refusal(method, path, response.status, json, write, response.headers.get('Retry-After'));
   }
   if (unreadable) {
     // A success that is not JSON is someone else's page (a login page served in place), never the API's answer.
@@ -99,15 +99,23 @@ function notTheApi(method, path, what) {
     + 'the login page of the application, after the session ended. Reload the page to sign in again.');
 }
 
-/** The ApiError of a non-2xx answer: the problem's detail, else a message naming the request and status. */
-function refusal(method, path, status, problem, write) {
+/**
+ * The ApiError of a non-2xx answer: the problem's detail, else a message naming the request and status; with the
+ * answer's Retry-After in seconds when it has one (409 sequence-claimed, 429 export-busy): when to try again, which
+ * the detail does not say (a claim's end may lie beyond the lease the API bounds its advice by).
+ */
+function refusal(method, path, status, problem, write, retryAfter) {
   let fallback = `${method} ${path} answered ${status}`;
   if (write && status === 403 && !(problem && (problem.detail || problem.title))) {
     // Refused before the API (which answers with a problem): typically the host's CSRF protection.
     fallback += ' before reaching the dead-letter API: if the application uses Spring Security\'s CSRF '
       + 'protection, see the axon-dlq README (Security, CSRF)';
   }
-  return new ApiError(status, problem, fallback);
+  const error = new ApiError(status, problem, fallback);
+  if (retryAfter && /^\d+$/.test(retryAfter)) {
+    error.message += ` (retry after ${retryAfter} s)`;
+  }
+  return error;
 }
 
 /**
@@ -142,12 +150,8 @@ export async function download(path, fallbackName) {
     } catch (e) {
       problem = null;
     }
-    const error = refusal('GET', path, response.status, problem, false);
+    const error = refusal('GET', path, response.status, problem, false, response.headers.get('Retry-After'));
     error.message = 'Export refused: ' + error.message;
-    const retryAfter = response.headers.get('Retry-After');
-    if (retryAfter && /^\d+$/.test(retryAfter)) {
-      error.message += ` (retry after ${retryAfter} s)`;
-    }
     throw error;
   }
   let body;
