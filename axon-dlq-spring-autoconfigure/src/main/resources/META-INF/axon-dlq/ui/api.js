@@ -49,6 +49,8 @@ export async function api(method, path, body, headers = {}, {exactNumbers = fals
   const init = {
     method,
     credentials: 'same-origin',
+    // Not followed: the API never redirects, a host's login does (see notTheApi).
+    redirect: 'manual',
     headers: {Accept: 'application/json, application/problem+json', ...headers},
   };
   if (write) {
@@ -64,30 +66,56 @@ export async function api(method, path, body, headers = {}, {exactNumbers = fals
   } catch (e) {
     throw new ApiError(0, null, 'The server cannot be reached (' + e.message + ')');
   }
+  if (response.type === 'opaqueredirect') {
+    throw notTheApi(method, path, 'a redirect');
+  }
   const text = await response.text();
   let json = null;
+  let unreadable = false;
   if (text) {
     try {
       json = exactNumbers ? parseKeepingNumbers(text) : JSON.parse(text);
     } catch (e) {
-      json = null;
+      unreadable = true;
     }
   }
   if (!response.ok) {
-    throw refusal(method, path, response.status, json, write);
+    throw refusal(method, path, response.status, json, write, response.headers.get('Retry-After'));
+  }
+  if (unreadable) {
+    // A success that is not JSON is someone else's page (a login page served in place), never the API's answer.
+    throw notTheApi(method, path, `${response.status} and a page that is not JSON`);
   }
   return json;
 }
 
-/** The ApiError of a non-2xx answer: the problem's detail, else a message naming the request and status. */
-function refusal(method, path, status, problem, write) {
+/**
+ * A host's login answers for the API once the session has ended: Spring Security's form login redirects to its login
+ * page. Followed, that page would be taken for the answer (a script error as the only message, a write re-sent to the
+ * login URL, a login page saved as an export); the operator is told what happened instead.
+ */
+function notTheApi(method, path, what) {
+  return new ApiError(0, null, `${method} ${path} was answered with ${what}, not by the dead-letter API: typically `
+    + 'the login page of the application, after the session ended. Reload the page to sign in again.');
+}
+
+/**
+ * The ApiError of a non-2xx answer: the problem's detail, else a message naming the request and status; with the
+ * answer's Retry-After in seconds when it has one (409 sequence-claimed, 429 export-busy): when to try again, which
+ * the detail does not say (a claim's end may lie beyond the lease the API bounds its advice by).
+ */
+function refusal(method, path, status, problem, write, retryAfter) {
   let fallback = `${method} ${path} answered ${status}`;
   if (write && status === 403 && !(problem && (problem.detail || problem.title))) {
     // Refused before the API (which answers with a problem): typically the host's CSRF protection.
     fallback += ' before reaching the dead-letter API: if the application uses Spring Security\'s CSRF '
       + 'protection, see the axon-dlq README (Security, CSRF)';
   }
-  return new ApiError(status, problem, fallback);
+  const error = new ApiError(status, problem, fallback);
+  if (retryAfter && /^\d+$/.test(retryAfter)) {
+    error.message += ` (retry after ${retryAfter} s)`;
+  }
+  return error;
 }
 
 /**
@@ -100,10 +128,20 @@ export async function download(path, fallbackName) {
   try {
     response = await fetch(API + path, {
       credentials: 'same-origin',
+      redirect: 'manual',
       headers: {Accept: 'application/json, application/x-ndjson, application/problem+json'},
     });
   } catch (e) {
     throw new ApiError(0, null, 'The server cannot be reached (' + e.message + ')');
+  }
+  const type = (response.headers.get('Content-Type') || '').toLowerCase();
+  if (response.type === 'opaqueredirect'
+    || (response.ok && !type.startsWith('application/json') && !type.startsWith('application/x-ndjson'))) {
+    // Someone else's page (a login page after the session ended) is not saved as an export.
+    const error = notTheApi('GET', path, response.type === 'opaqueredirect' ? 'a redirect'
+      : `${response.status} and a page that is not an export`);
+    error.message = 'Export refused: ' + error.message;
+    throw error;
   }
   if (!response.ok) {
     let problem = null;
@@ -112,12 +150,8 @@ export async function download(path, fallbackName) {
     } catch (e) {
       problem = null;
     }
-    const error = refusal('GET', path, response.status, problem, false);
+    const error = refusal('GET', path, response.status, problem, false, response.headers.get('Retry-After'));
     error.message = 'Export refused: ' + error.message;
-    const retryAfter = response.headers.get('Retry-After');
-    if (retryAfter && /^\d+$/.test(retryAfter)) {
-      error.message += ` (retry after ${retryAfter} s)`;
-    }
     throw error;
   }
   let body;

@@ -10,17 +10,24 @@ const state = {me: {name: '', mayRead: true, mayWrite: false}, paused: false, re
 
 // --- messages ---------------------------------------------------------------------------------------------------
 
-function showError(error) {
+/**
+ * Shows an error. One of loading the page ({@code loading}) is cleared by the next render that succeeds, so that it
+ * does not claim, say, an unreachable server while the page is current again; an action's error stays until dismissed
+ * or the operator leaves the page.
+ */
+function showError(error, loading = false) {
   const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
   const title = error instanceof Unfinished ? 'Not done: ' : 'Error: ';
   errorBox.replaceChildren(h('strong', {}, title), h('span', {class: 'error-detail'}, message),
     h('button', {type: 'button', onclick: clearError}, 'Dismiss'));
   errorBox.hidden = false;
+  errorBox.dataset.loading = String(loading);
 }
 
 function clearError() {
   errorBox.hidden = true;
   errorBox.replaceChildren();
+  delete errorBox.dataset.loading;
 }
 
 function notice(text) {
@@ -51,6 +58,16 @@ function confirmAction(title, text, typed) {
   input.oninput = () => {
     ok.disabled = input.value !== typed;
   };
+  // Enter in the field means Confirm. Left to the form, it would press the form's first button, Cancel, and close the
+  // dialog without a word; so it confirms once the text is right and does nothing before.
+  input.onkeydown = e => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      if (!ok.disabled) {
+        dialog.close('ok');
+      }
+    }
+  };
   return new Promise(resolve => {
     dialog.onclose = () => resolve(dialog.returnValue === 'ok' && (!typed || input.value === typed));
     dialog.returnValue = '';
@@ -59,7 +76,10 @@ function confirmAction(title, text, typed) {
   });
 }
 
-/** Runs a write, shows its outcome or its error, then re-renders (or goes to {@code then}). */
+/**
+ * Runs a write, shows its outcome or its error, then re-renders (or goes to {@code then}). A refused or unfinished
+ * write re-renders where the operator is too: the refusal is often that its target changed (evicted by someone else).
+ */
 async function act(button, work, then) {
   if (button) {
     button.disabled = true;
@@ -75,11 +95,10 @@ async function act(button, work, then) {
       await render(true);
     }
   } catch (e) {
+    // What it did change (attempts, letters left), or what changed under it, is shown where the operator stays. The
+    // page first: its own refresh error, if any, is then replaced by the action's, which stays until dismissed.
+    await render(true);
     showError(e);
-    if (e instanceof Unfinished) {
-      // what it did change (attempts, letters left) is shown where the operator stays
-      await render(true);
-    }
   } finally {
     if (button) {
       button.disabled = false;
@@ -95,7 +114,13 @@ const writeButton = (label, onclick, attrs = {}) =>
 function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, search] = hash.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (e) {
+    // A malformed escape (a stray %, typed by hand) names no page; thrown, it would leave the page at "Loading…".
+    return NOT_FOUND;
+  }
   const params = new URLSearchParams(search || '');
   if (parts.length === 0 || parts[0] === 'overview') {
     return {name: 'overview', view: overview};
@@ -118,9 +143,11 @@ function route() {
   if (parts[0] === 'audit') {
     return {name: 'audit', view: () => audit(params)};
   }
-  return {name: '', view: async () => [h('h2', {}, 'Not found'),
-    h('p', {}, 'This page does not exist. ', h('a', {href: '#/'}, 'Go to the overview'))], noRefresh: true};
+  return NOT_FOUND;
 }
+
+const NOT_FOUND = {name: '', view: async () => [h('h2', {}, 'Not found'),
+  h('p', {}, 'This page does not exist. ', h('a', {href: '#/'}, 'Go to the overview'))], noRefresh: true};
 
 const groupHref = g => `#/groups/${seg(g)}`;
 const lettersHref = (g, filters = {}) => `#/groups/${seg(g)}/letters${query(filters)}`;
@@ -128,6 +155,7 @@ const lettersHref = (g, filters = {}) => `#/groups/${seg(g)}/letters${query(filt
 /** Renders the current route; a refresh keeps the page's focus and form state where it can. */
 async function render(refresh = false) {
   const current = route();
+  refreshLabel(current);
   document.querySelectorAll('header nav a').forEach(a => {
     if (a.dataset.nav === current.name) {
       a.setAttribute('aria-current', 'page');
@@ -158,6 +186,9 @@ async function render(refresh = false) {
       view.replaceChildren(...next);
     }
     view.dataset.route = location.hash || '#/';
+    if (errorBox.dataset.loading === 'true') {
+      clearError();
+    }
     if (focusKey) {
       const again = view.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
       if (again) {
@@ -176,7 +207,7 @@ async function render(refresh = false) {
       view.replaceChildren(h('div', {class: 'empty'}, 'This page could not be loaded. ',
         h('a', {href: '#/'}, 'Back to the overview')));
     }
-    showError(e);
+    showError(e, true);
   } finally {
     if (id === state.renderId) {
       state.loading = false;
@@ -416,12 +447,27 @@ async function evictFailureGroup(button, name, causeType) {
       });
       cursor = page.nextCursor || '';
     } while (cursor);
+    let evicted = 0;
+    let gone = 0;
     let removed = 0;
     for (const letterId of sequences.values()) {
-      const r = await api('DELETE', `/letters/${seg(letterId)}/sequence`);
-      removed += r.removed || 0;
+      try {
+        const r = await api('DELETE', `/letters/${seg(letterId)}/sequence`);
+        evicted++;
+        removed += r.removed || 0;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) {
+          // Removed since the listing (another operator, a retry job): gone as asked, the others still to do.
+          gone++;
+          continue;
+        }
+        // Said with what was done so far, and the group shown as it is now (act re-renders after Unfinished).
+        throw new Unfinished(`Evicted ${evicted} of ${sequences.size} sequence(s), ${removed} letter(s), then: `
+          + e.message);
+      }
     }
-    return `Evicted ${sequences.size} sequence(s), ${removed} letter(s)`;
+    return `Evicted ${evicted} sequence(s), ${removed} letter(s)`
+      + (gone ? `; ${gone} sequence(s) already gone` : '');
   });
 }
 
@@ -767,12 +813,13 @@ async function audit(params) {
 
 // --- start ------------------------------------------------------------------------------------------------------
 
-function refreshLabel() {
+function refreshLabel(current = route()) {
   const toggle = document.getElementById('refresh-toggle');
   toggle.textContent = state.paused ? 'Resume auto-refresh' : 'Pause auto-refresh';
   toggle.setAttribute('aria-pressed', String(state.paused));
-  document.getElementById('refresh-state').textContent = state.paused ? 'auto-refresh paused'
-    : `auto-refresh every ${REFRESH_MS / 1000} s`;
+  // A letter's page is never auto-refreshed (each read of a letter is audited): the header does not claim it is.
+  document.getElementById('refresh-state').textContent = current.noRefresh ? 'this page is not refreshed by itself'
+    : state.paused ? 'auto-refresh paused' : `auto-refresh every ${REFRESH_MS / 1000} s`;
 }
 
 function busy() {
@@ -795,6 +842,11 @@ async function start() {
     refreshLabel();
   });
   document.getElementById('refresh-now').addEventListener('click', () => render(true));
+  // "Skip to content" only moves the focus: its #view is no route, followed the router would show "Not found".
+  document.querySelector('a.skip').addEventListener('click', e => {
+    e.preventDefault();
+    view.focus();
+  });
   // A form typed into is the operator's until they leave the page (render keeps it through auto-refreshes).
   const markEdited = e => {
     if (e.target.form) {

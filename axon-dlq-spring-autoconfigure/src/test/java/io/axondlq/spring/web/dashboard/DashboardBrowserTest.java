@@ -2,6 +2,7 @@ package io.axondlq.spring.web.dashboard;
 
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterFilter;
+import io.axondlq.core.store.SequenceClaim;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.spring.web.testapp.DlqWebTestApplication;
 import io.axondlq.spring.web.testapp.LedgerProjection;
@@ -21,6 +22,7 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.support.ui.Select;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -33,6 +35,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.BufferOverflowException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.ConcurrentModificationException;
@@ -334,6 +337,223 @@ class DashboardBrowserTest {
         assertThat(store.sequenceSize(GROUP, account)).isZero();
     }
 
+    /**
+     * An operator who types the group name and presses Enter means Confirm: Enter erases once the name is right and
+     * does nothing while it is wrong; it never closes the dialog as if Cancel had been chosen, without a word.
+     */
+    @Test
+    void enterInTheTypedConfirmationConfirmsOnceTheNameIsRightAndNeverCancelsSilently() {
+        String account = "ui-enter-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.id("erase-group"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        WebElement typed = driver.findElement(By.id("confirm-typed"));
+        typed.sendKeys(GROUP.substring(0, GROUP.length() - 1), Keys.ENTER);
+        assertThat(driver.findElement(By.id("confirm")).getAttribute("open")).as("wrong name: the dialog stays open")
+                                                                            .isNotNull();
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+
+        typed.sendKeys(GROUP.substring(GROUP.length() - 1), Keys.ENTER);
+        waitFor(d -> d.findElement(By.id("notice")).getText().startsWith("Erased"));
+        assertThat(driver.findElement(By.id("confirm")).getAttribute("open")).isNull();
+        assertThat(store.sequenceSize(GROUP, account)).isZero();
+    }
+
+    /**
+     * A link whose path cannot be decoded (a stray {@code %}, typed or pasted by hand) names no page: it is shown as
+     * not found, not as a page stuck at "Loading…" with a script error at every refresh.
+     */
+    @Test
+    void aLinkThatCannotBeDecodedIsNotFoundRatherThanLoadingForever() {
+        open(BrowserUsers.OPERATOR, "#/groups/50%");
+        waitFor(d -> d.findElement(By.cssSelector("main h2")).getText().equals("Not found"));
+        go("#/");
+        waitFor(d -> d.findElement(By.id("groups")));
+    }
+
+    /**
+     * Evicting a failure group while another operator (or a retry job) removes one of its sequences: that sequence is
+     * gone as asked, the others are evicted all the same, and the page says what happened and shows the group as it
+     * is now. Not an error about a letter that "does not exist" that stops half-way and leaves the rest.
+     */
+    @Test
+    void evictingAFailureGroupGoesOnPastASequenceRemovedMeanwhile() {
+        String cause = BufferOverflowException.class.getName();
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String key = "ui-gone-" + i + "-" + UUID.randomUUID().toString().substring(0, 8);
+            poison.poison(key, id -> new BufferOverflowException());
+            accounts.creditAndAwaitLetters(key, 1);
+            keys.add(key);
+        }
+        UUID removedMeanwhile = store.letters(GROUP, LetterFilter.none().withSequenceKey(keys.get(1)), 1, null)
+                                     .items().get(0).id();
+        // The browser logs the 404 of the page's own request for that sequence; the page handles it.
+        expectedConsoleErrors.add("/dead-letters/letters/" + removedMeanwhile + "/sequence");
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        By row = By.cssSelector("#failure-groups tr[data-key='" + cause + "']");
+        waitFor(d -> d.findElement(row));
+        pauseRefresh();
+        // The other operator's eviction, a real request to the API, lands between the page's listing of the failure
+        // group and its own evictions: sent just before the page's first one.
+        ((JavascriptExecutor) driver).executeScript(
+                "const other = arguments[0]; const send = window.fetch; let sent = false;"
+                        + "window.fetch = async (url, init) => {"
+                        + "  if (!sent && init && init.method === 'DELETE') {"
+                        + "    sent = true;"
+                        + "    const r = await send(url.replace(/\\/letters\\/[^/]+\\/sequence$/,"
+                        + "                                     '/letters/' + other + '/sequence'), init);"
+                        + "    if (!r.ok) { throw new Error('the other operator was refused: ' + r.status); }"
+                        + "  }"
+                        + "  return send(url, init);"
+                        + "};", removedMeanwhile.toString());
+        click(By.cssSelector("#failure-groups tr[data-key='" + cause + "'] [data-action='evict-failure-group']"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        click(By.id("confirm-ok"));
+
+        waitFor(d -> d.findElement(By.id("notice")).isDisplayed() || d.findElement(By.id("error")).isDisplayed());
+        assertThat(driver.findElement(By.id("error")).getText()).as("error").isEmpty();
+        assertThat(driver.findElement(By.id("notice")).getText())
+                .isEqualTo("Evicted 2 sequence(s), 2 letter(s); 1 sequence(s) already gone");
+        assertThat(keys).allSatisfy(key -> assertThat(store.contains(GROUP, key)).as(key).isFalse());
+        waitFor(d -> d.findElements(row).isEmpty());
+    }
+
+    /**
+     * An action refused because its sequence is gone (another operator evicted it) shows the refusal and the group as
+     * it is now, as a successful action does, also with auto-refresh paused: not the row that can no longer be acted on.
+     */
+    @Test
+    void anActionOnASequenceRemovedMeanwhileShowsTheRefusalAndTheGroupAsItIsNow() throws Exception {
+        String account = "ui-stale-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        StoredLetter letter = store.letters(GROUP, LetterFilter.none().withSequenceKey(account), 1, null)
+                                   .items().get(0);
+        // The browser logs the 404 of the page's redelivery; the page handles it.
+        expectedConsoleErrors.add("/dead-letters/letters/" + letter.id() + "/redeliver-sequence");
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        // another operator evicts the sequence
+        HttpResponse<String> evicted = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base() + "/dead-letters/letters/" + letter.id() + "/sequence"))
+                           .header("Cookie", BrowserUsers.COOKIE + "=" + BrowserUsers.OPERATOR)
+                           .header("Content-Type", "application/json")
+                           .DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(evicted.statusCode()).isEqualTo(200);
+
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+        assertThat(shownError()).contains("does not exist");
+        waitFor(d -> d.findElements(sequenceRow(account)).isEmpty());
+        assertThat(shownError()).as("the refusal stays").contains("does not exist");
+    }
+
+    /**
+     * The page's first keyboard stop, "Skip to content", moves the focus to the view the operator is on; it does not
+     * navigate (its target, #view, is no route of the dashboard's: followed, it would show "Not found").
+     */
+    @Test
+    void skipToContentMovesTheFocusToTheViewAndStaysOnThePage() {
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(By.id("failure-groups")));
+        // Reached backwards from the header (the view has the focus after a navigation)
+        press(By.id("refresh-now"), Keys.chord(Keys.SHIFT, Keys.TAB), Keys.chord(Keys.SHIFT, Keys.TAB),
+              Keys.chord(Keys.SHIFT, Keys.TAB), Keys.chord(Keys.SHIFT, Keys.TAB), Keys.chord(Keys.SHIFT, Keys.TAB),
+              Keys.chord(Keys.SHIFT, Keys.TAB));
+        WebElement skip = driver.switchTo().activeElement();
+        assertThat(skip.getText()).isEqualTo("Skip to content");
+        skip.sendKeys(Keys.ENTER);
+        waitFor(d -> "view".equals(d.switchTo().activeElement().getAttribute("id")));
+        assertThat(driver.getCurrentUrl()).endsWith("#/groups/" + GROUP);
+        assertThat(driver.findElement(By.cssSelector("main h2")).getText()).isEqualTo("Processing group " + GROUP);
+    }
+
+    /**
+     * A confirmation that asks for nothing typed (evicting a sequence) shows no "Type … to confirm" field: an empty
+     * one would suggest that something must be typed, and what.
+     */
+    @Test
+    void aConfirmationWithoutTypingShowsNoFieldToTypeInto() {
+        String account = "ui-confirm-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] button.danger"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        assertThat(driver.findElement(By.id("confirm-title")).getText()).isEqualTo("Evict sequence");
+        Browser.screenshot(driver, "evict-sequence-confirmation");
+        assertThat(driver.findElement(By.id("confirm-typed")).isDisplayed()).as("field to type into").isFalse();
+        assertThat(driver.findElement(By.id("confirm-typed-label")).isDisplayed()).as("its label").isFalse();
+        click(By.id("confirm-cancel"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") == null);
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+    }
+
+    /**
+     * A letter's page is not refreshed by itself (each read of a letter is audited): the header says so there, and
+     * "auto-refresh every 3 s" only where it is true.
+     */
+    @Test
+    void theHeaderSaysWhereThePageIsNotRefreshedByItself() {
+        String account = "ui-norefresh-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        StoredLetter letter = store.letters(GROUP, LetterFilter.none().withSequenceKey(account), 1, null)
+                                   .items().get(0);
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+
+        go("#/letters/" + letter.id());
+        waitFor(d -> d.findElement(By.id("cause-type")));
+        assertThat(driver.findElement(By.id("refresh-state")).getText())
+                .isEqualTo("this page is not refreshed by itself");
+
+        go("#/groups/" + GROUP);
+        assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+    }
+
+    /**
+     * A redelivery refused because another node holds the sequence (409 sequence-claimed) says when to try again, as
+     * the API's Retry-After does (the test application's lease, 10 s, bounds it), and the page shows who holds it.
+     */
+    @Test
+    void aRefusalWithRetryAfterSaysWhenToTryAgain() {
+        String account = "ui-claimed-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        // The browser logs the 409 of the page's redelivery; the page handles it.
+        expectedConsoleErrors.add("/redeliver-sequence");
+
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        SequenceClaim claim = store.claim(GROUP, account, Duration.ofMinutes(1)).orElseThrow();
+        try {
+            click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+            assertThat(shownError()).contains("is claimed by [" + claim.owner() + "]")
+                                    .endsWith("(retry after 10 s)Dismiss");
+            String node = claim.owner().substring(0, claim.owner().indexOf('/'));
+            waitFor(d -> d.findElement(sequenceRow(account)).getText().contains(node));
+        } finally {
+            store.release(claim);
+        }
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+    }
+
     @Test
     void apiErrorsAreShownAsTheirProblemDetail() {
         UUID unknown = UUID.randomUUID();
@@ -348,6 +568,40 @@ class DashboardBrowserTest {
         });
         assertThat(error.getText()).contains("Dead letter [" + unknown + "] does not exist");
         assertThat(driver.findElement(By.id("view")).getText()).contains("could not be loaded");
+    }
+
+    /**
+     * An auto-refresh that fails (the server cannot be reached) says so; once the server answers again and the page
+     * is current, that error no longer claims otherwise. An action's error stays until the operator dismisses it.
+     */
+    @Test
+    void theErrorOfAFailedRefreshGoesOnceTheServerAnswersAgainAndAnActionsErrorStays() {
+        // Chromium logs the requests that fail while the browser is offline; the page shows the error itself.
+        expectedConsoleErrors.add("net::ERR_INTERNET_DISCONNECTED");
+        open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
+        waitFor(d -> d.findElement(By.id("failure-groups")));
+        ChromiumNetworkConditions offline = new ChromiumNetworkConditions();
+        offline.setOffline(true);
+        driver.setNetworkConditions(offline);
+        try {
+            assertThat(shownError()).contains("The server cannot be reached");
+        } finally {
+            driver.deleteNetworkConditions();
+        }
+        String account = "ui-outage-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        // the sequence enqueued after the outage is shown: this render had the server's answer
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        assertThat(driver.findElement(By.id("error")).isDisplayed()).as("error of the failed refresh still shown")
+                                                                   .isFalse();
+
+        // An action's error (still poisoned: "Not done") is the operator's to read: refreshes leave it
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+        assertThat(shownError()).startsWith("Not done: Redelivery of " + account);
+        int rendered = rendered();
+        waitFor(d -> rendered() >= rendered + 2);
+        assertThat(shownError()).startsWith("Not done: Redelivery of " + account);
     }
 
     @Test
@@ -433,6 +687,20 @@ class DashboardBrowserTest {
     void pauseRefresh() {
         click(By.id("refresh-toggle"));
         waitFor(d -> "true".equals(d.findElement(By.id("refresh-toggle")).getAttribute("aria-pressed")));
+    }
+
+    /** The text of the error box once it is shown. */
+    String shownError() {
+        return waitFor(d -> {
+            WebElement e = d.findElement(By.id("error"));
+            return e.isDisplayed() ? e.getText() : null;
+        });
+    }
+
+    /** How many renders the page has finished (auto-refreshes included). */
+    int rendered() {
+        String loaded = driver.findElement(By.id("view")).getAttribute("data-loaded");
+        return loaded == null ? 0 : Integer.parseInt(loaded);
     }
 
     List<WebElement> viewButtons() {

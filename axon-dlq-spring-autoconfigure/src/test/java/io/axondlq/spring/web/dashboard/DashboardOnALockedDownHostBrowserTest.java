@@ -334,6 +334,54 @@ class DashboardOnALockedDownHostBrowserTest {
         assertThat(driver.findElement(By.id("error")).isDisplayed()).isFalse();
     }
 
+    /**
+     * The host's session ends (timeout, a logout in another tab): its form login answers the dashboard's requests with
+     * a redirect to the login page. That page is no answer of the API: not read as one (a script error as the only
+     * message), not saved as an export; the operator is told to sign in again.
+     */
+    @Test
+    void anEndedSessionIsShownAsSuchAndTheLoginPageIsNeitherTakenForAnAnswerNorSavedAsAnExport() throws Exception {
+        String account = "lock-session-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+        Path downloads = Files.createTempDirectory("axon-dlq-downloads");
+        driver.executeCdpCommand("Browser.setDownloadBehavior",
+                                 Map.of("behavior", "allow", "downloadPath", downloads.toString()));
+        open("#/groups/" + GROUP);
+        waitFor(d -> d.findElement(DashboardBrowserTest.sequenceRow(account)));
+        click(By.id("refresh-toggle"));
+        waitFor(d -> "true".equals(d.findElement(By.id("refresh-toggle")).getAttribute("aria-pressed")));
+
+        driver.manage().deleteCookieNamed("JSESSIONID");
+        poison.cure(account);
+
+        // a write
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] [data-action='redeliver']"));
+        assertThat(shownError()).contains("sign in again");
+        assertThat(store.sequenceSize(GROUP, account)).isEqualTo(1);
+
+        // a read
+        click(By.cssSelector("#error button"));
+        click(By.id("refresh-now"));
+        assertThat(shownError()).contains("sign in again");
+
+        // an export
+        click(By.cssSelector("#error button"));
+        click(By.linkText("Export JSON"));
+        assertThat(shownError()).contains("sign in again");
+        try (var files = Files.list(downloads)) {
+            assertThat(files.toList()).as("nothing saved").isEmpty();
+        }
+    }
+
+    /** The text of the error box once it is shown. */
+    String shownError() {
+        return waitFor(d -> {
+            WebElement e = d.findElement(By.id("error"));
+            return e.isDisplayed() ? e.getText() : null;
+        });
+    }
+
     // --- helpers ------------------------------------------------------------------------------------------------
 
     String api(String path) {
