@@ -143,38 +143,49 @@ public final class SchemaInitializer {
         return jdbc.execute((ConnectionCallback<List<String>>) connection -> {
             boolean callers = DataSourceUtils.isConnectionTransactional(DataSourceUtils.getTargetConnection(connection),
                                                                         dataSource);
-            if (exists(connection, sql.tableExists(), sql.versionTable)
-                    && applied(connection, sql).containsAll(ordered)) {
-                endOwnTransaction(connection, callers);
-                return List.of();
-            }
+            // H2 before its catalog is read too: H2 2.x reading INFORMATION_SCHEMA while another session of the
+            // database runs DDL can fail with "General error: java.util.ConcurrentModificationException".
             ReentrantLock jvmLock = dialect == SqlDialect.H2 ? h2Lock(connection, tablePrefix) : null;
             if (jvmLock != null) {
                 jvmLock.lock();
             }
-            // PostgreSQL: one transaction holds the advisory lock and makes the scripts and their record one change.
-            boolean ownTransaction = !callers && connection.getAutoCommit() && sql.lockSchema() != null;
-            if (ownTransaction) {
-                connection.setAutoCommit(false);
-            }
             try {
-                List<String> done = apply(connection, jdbc, sql, ddl, lockTimeout);
-                endOwnTransaction(connection, callers);
-                return done;
-            } catch (SQLException | RuntimeException e) {
-                if (!callers && !connection.getAutoCommit()) {
-                    rollbackQuietly(connection, e);
+                if (exists(connection, sql.tableExists(), sql.versionTable)
+                        && applied(connection, sql).containsAll(ordered)) {
+                    endOwnTransaction(connection, callers);
+                    return List.of();
                 }
-                throw e;
+                return applyScripts(connection, jdbc, sql, ddl, lockTimeout, callers);
             } finally {
-                if (ownTransaction) {
-                    connection.setAutoCommit(true);
-                }
                 if (jvmLock != null) {
                     jvmLock.unlock();
                 }
             }
         });
+    }
+
+    private static List<String> applyScripts(Connection connection, JdbcTemplate jdbc, SchemaStatements sql,
+                                             Map<String, List<String>> ddl, Duration lockTimeout, boolean callers)
+            throws SQLException {
+        // PostgreSQL: one transaction holds the advisory lock and makes the scripts and their record one change.
+        boolean ownTransaction = !callers && connection.getAutoCommit() && sql.lockSchema() != null;
+        if (ownTransaction) {
+            connection.setAutoCommit(false);
+        }
+        try {
+            List<String> done = apply(connection, jdbc, sql, ddl, lockTimeout);
+            endOwnTransaction(connection, callers);
+            return done;
+        } catch (SQLException | RuntimeException e) {
+            if (!callers && !connection.getAutoCommit()) {
+                rollbackQuietly(connection, e);
+            }
+            throw e;
+        } finally {
+            if (ownTransaction) {
+                connection.setAutoCommit(true);
+            }
+        }
     }
 
     /**
