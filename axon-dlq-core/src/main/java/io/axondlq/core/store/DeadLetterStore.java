@@ -52,7 +52,23 @@ public interface DeadLetterStore {
      * no longer) parked
      * @throws DeadLetterQueueOverflowException when a sequence is full; nothing of the batch is kept then
      */
-    boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts);
+    default boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts) {
+        AppendOutcome[] outcomes = appendToParked(processingGroup, drafts);
+        boolean[] inQueue = new boolean[outcomes.length];
+        for (int i = 0; i < outcomes.length; i++) {
+            inQueue[i] = outcomes[i].inQueue();
+        }
+        return inQueue;
+    }
+
+    /**
+     * {@link #appendIfParked}, telling an append from an event that is a letter already, which is not stored again
+     * (and must not be counted again).
+     *
+     * @return per draft, in the drafts' order, what happened to it
+     * @throws DeadLetterQueueOverflowException when a sequence is full; nothing of the batch is kept then
+     */
+    AppendOutcome[] appendToParked(String processingGroup, List<LetterDraft> drafts);
 
     /**
      * Stores a letter: starts its sequence when absent, appends otherwise. Attempt history rows are written with it.
