@@ -4,6 +4,7 @@ import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.retry.RetryDecision;
 import io.axondlq.core.retry.RetryPolicy;
+import io.axondlq.core.store.AppendOutcome;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.LetterDraft;
@@ -229,9 +230,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     /** @return whether the event now waits behind its sequence; false when the sequence is no longer parked */
     private boolean park(Object sequenceIdentifier, EventMessage<?> message) {
-        boolean appended;
+        AppendOutcome appended;
         try {
-            appended = store.appendIfParked(processingGroup, List.of(LetterDraft.parked(sequenceIdentifier, message)))[0];
+            appended = store.appendToParked(processingGroup,
+                                            List.of(LetterDraft.parked(sequenceIdentifier, message)))[0];
         } catch (DeadLetterQueueOverflowException e) {
             observer.overflowed(processingGroup, message);
             logger.error("Dead-letter queue of processing group [{}] is full; the batch will be retried and the "
@@ -239,10 +241,11 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
                          processingGroup, e.getMessage());
             throw e;
         }
-        if (appended) {
+        // An event that is a letter already (Axon delivered it again) was counted when it was stored.
+        if (appended == AppendOutcome.APPENDED) {
             report(() -> observer.parked(processingGroup, message));
         }
-        return appended;
+        return appended.inQueue();
     }
 
     /**
@@ -255,9 +258,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         List<LetterDraft> drafts = followers.stream()
                                             .map(f -> LetterDraft.parked(f.sequenceIdentifier(), f.message()))
                                             .toList();
-        boolean[] appended;
+        AppendOutcome[] appended;
         try {
-            appended = store.appendIfParked(processingGroup, drafts);
+            appended = store.appendToParked(processingGroup, drafts);
         } catch (DeadLetterQueueOverflowException e) {
             observer.overflowed(processingGroup, followers.get(0).message());
             logger.error("Dead-letter queue of processing group [{}] is full; the batch will be retried and the "
@@ -268,9 +271,9 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
         List<CheckpointBatch.Follower> drained = new ArrayList<>();
         for (int i = 0; i < appended.length; i++) {
             CheckpointBatch.Follower follower = followers.get(i);
-            if (appended[i]) {
+            if (appended[i] == AppendOutcome.APPENDED) {
                 report(() -> observer.parked(processingGroup, follower.message()));
-            } else {
+            } else if (appended[i] == AppendOutcome.NOT_PARKED) {
                 parkedKeys(follower.segment()).remove(follower.key());
                 drained.add(follower);
             }

@@ -1,5 +1,6 @@
 package io.axondlq.jdbc;
 
+import io.axondlq.core.store.AppendOutcome;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.Causes;
 import io.axondlq.core.store.DeadLetterLimits;
@@ -204,8 +205,18 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts) {
+        AppendOutcome[] outcomes = appendToParked(processingGroup, drafts);
+        boolean[] inQueue = new boolean[outcomes.length];
+        for (int i = 0; i < outcomes.length; i++) {
+            inQueue[i] = outcomes[i].inQueue();
+        }
+        return inQueue;
+    }
+
+    @Override
+    public AppendOutcome[] appendToParked(String processingGroup, List<LetterDraft> drafts) {
         if (drafts.isEmpty()) {
-            return new boolean[0];
+            return new AppendOutcome[0];
         }
         int maxSize = limits(processingGroup).maxSequenceSize();
         String[] keys = drafts.stream().map(d -> sequenceKey(d.sequenceIdentifier())).toArray(String[]::new);
@@ -223,17 +234,18 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         }
         return inTransaction.execute(status -> {
             Appends appends = appendAll(batch);
-            boolean[] appended = new boolean[batch.length];
+            AppendOutcome[] appended = new AppendOutcome[batch.length];
             for (int j = 0; j < batch.length; j++) {
                 int i = order[j];
+                appended[i] = AppendOutcome.NOT_PARKED;
                 if (appends.counts[j] > 0) {
-                    appended[i] = true;
+                    appended[i] = AppendOutcome.APPENDED;
                     continue;
                 }
                 Probe probe = probeAfterAppend(batch[j]);
                 if (probe.existingLetter() != null) {
                     // Delivered again (Axon delivers at least once): it is in the queue already, store it once.
-                    appended[i] = true;
+                    appended[i] = AppendOutcome.ALREADY_A_LETTER;
                 } else if (appends.failure != null && appends.counts[j] == Statement.EXECUTE_FAILED) {
                     throw appends.failure;
                 } else if (probe.letterCount() != null && probe.letterCount() >= maxSize) {

@@ -1,12 +1,14 @@
 package io.axondlq.core;
 
 import io.axondlq.core.InvokerFixture.Options;
+import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import io.axondlq.testsupport.TestDatabase;
 import org.awaitility.core.ConditionFactory;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.MergedTrackingToken;
@@ -31,6 +33,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
@@ -479,7 +482,8 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
     void eventsDeliveredAgainAfterTheTokenMovedBackAreNotLetteredTwice(ProcessorType type) {
-        InvokerFixture f = node("node-A", Duration.ofSeconds(10)).start(options(type, 5_000));
+        CountingObserver counted = new CountingObserver();
+        InvokerFixture f = node("node-A", Duration.ofSeconds(10)).start(options(type, 5_000).observer(counted));
         f.publish(List.of(f.next(X)));
         eventually().untilAsserted(() -> assertThat(f.projected(X)).containsExactly(0L));
         eventually().until(() -> f.tokensAtHead(1));
@@ -504,11 +508,31 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
         eventually().until(() -> f.tokensAtHead(1));
 
         assertLetters(f, Y, 0L, 1L, 2L);
+        // Metrics count letters, not deliveries: letters = enqueued + parked.
+        assertThat(counted.deadLettered.get()).as("enqueued count (Y0)").isEqualTo(1);
+        assertThat(counted.parked.get()).as("parked count (Y1, Y2)").isEqualTo(2);
         assertThat(f.handler.invocations("Y#0")).as("Y0's handler: max attempts of its first delivery only")
                                                 .isEqualTo(3);
         assertThat(f.projected(Y)).isEmpty();
 
         assertRedeliveryDrainsInOrder(f, Y, List.of(0L, 1L, 2L));
+    }
+
+    /** Counts what the observer (the metrics) hears. */
+    private static final class CountingObserver implements DeadLetterObserver {
+        final AtomicInteger deadLettered = new AtomicInteger();
+        final AtomicInteger parked = new AtomicInteger();
+
+        @Override
+        public void deadLettered(String processingGroup, EventMessage<?> event,
+                                 Throwable cause, int attempts) {
+            deadLettered.incrementAndGet();
+        }
+
+        @Override
+        public void parked(String processingGroup, EventMessage<?> event) {
+            parked.incrementAndGet();
+        }
     }
 
     private static void awaitLatch(CountDownLatch latch) {

@@ -42,9 +42,10 @@ public class AxonDlqMetricsAutoConfiguration {
     public DeadLetterGauges axonDlqGauges(DeadLetterStore store, MeterRegistry registry,
                                           AxonDlqProperties properties) {
         Duration refreshInterval = properties.getMetrics().getRefreshInterval();
-        if (refreshInterval == null || refreshInterval.isNegative() || refreshInterval.isZero()) {
+        // The refresh is scheduled in milliseconds: less than one would be a period of 0, which the executor refuses.
+        if (refreshInterval == null || refreshInterval.compareTo(Duration.ofMillis(1)) < 0) {
             throw new GroupSettingsResolver.InvalidDeadLetterPropertyException(
-                    "axon.dlq.metrics.refresh-interval must be positive, was " + refreshInterval, null);
+                    "axon.dlq.metrics.refresh-interval must be at least 1ms, was " + refreshInterval, null);
         }
         return new DeadLetterGauges(store, registry, refreshInterval, Clock.systemUTC());
     }

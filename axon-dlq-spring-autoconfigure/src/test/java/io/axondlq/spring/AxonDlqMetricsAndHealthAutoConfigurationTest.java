@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
@@ -138,8 +140,10 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
                 });
     }
 
-    @Test
-    void aBadRefreshIntervalFailsTheStart() {
+    /** Below a millisecond: the refresh is scheduled in milliseconds, where it would be 0. */
+    @ParameterizedTest
+    @ValueSource(strings = {"0s", "-1s", "500us", "1ns"})
+    void aBadRefreshIntervalFailsTheStart(String interval) {
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(AxonDlqMetricsAutoConfiguration.class,
                                                          org.springframework.boot.autoconfigure.context
@@ -147,7 +151,7 @@ class AxonDlqMetricsAndHealthAutoConfigurationTest {
                 .withUserConfiguration(PropertiesConfiguration.class)
                 .withBean(DeadLetterStore.class, () -> store)
                 .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
-                .withPropertyValues("axon.dlq.metrics.refresh-interval=0s")
+                .withPropertyValues("axon.dlq.metrics.refresh-interval=" + interval)
                 .run(context -> assertThat(context).hasFailed().getFailure()
                                                    .hasStackTraceContaining("axon.dlq.metrics.refresh-interval"));
     }

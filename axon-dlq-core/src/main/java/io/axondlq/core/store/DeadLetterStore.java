@@ -55,6 +55,24 @@ public interface DeadLetterStore {
     boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts);
 
     /**
+     * {@link #appendIfParked}, telling an append from an event that is a letter already, which is not stored again
+     * (and must not be counted again). The default cannot tell them apart and reports every event in the queue as
+     * appended; a store that can should override it (the JDBC store does), or the metrics count events Axon delivers
+     * again a second time.
+     *
+     * @return per draft, in the drafts' order, what happened to it
+     * @throws DeadLetterQueueOverflowException when a sequence is full; nothing of the batch is kept then
+     */
+    default AppendOutcome[] appendToParked(String processingGroup, List<LetterDraft> drafts) {
+        boolean[] inQueue = appendIfParked(processingGroup, drafts);
+        AppendOutcome[] outcomes = new AppendOutcome[inQueue.length];
+        for (int i = 0; i < inQueue.length; i++) {
+            outcomes[i] = inQueue[i] ? AppendOutcome.APPENDED : AppendOutcome.NOT_PARKED;
+        }
+        return outcomes;
+    }
+
+    /**
      * Stores a letter: starts its sequence when absent, appends otherwise. Attempt history rows are written with it.
      * When the event already is a letter of the group, nothing is stored (no history rows either) and that letter's
      * id is returned. The group's max-sequences limit is exact under concurrent writers.
