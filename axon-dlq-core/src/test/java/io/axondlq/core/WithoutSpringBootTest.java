@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.jobs.AuditLogRetryJobAudit;
+import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobAudit;
@@ -431,6 +432,58 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                 .contains(tuple("jane", RetryJobAudit.CREATE),
                           tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.SEQUENCE),
                           tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.FINISH));
+    }
+
+    /**
+     * Automatic retry without Spring Boot, as the README says it is wired: core's {@code AutoRetryScheduler} on a
+     * {@code JobWorker}, redelivering through the operations service, its retries written to the audit log by
+     * {@code AuditLogRetryJobAudit}, as the Spring Boot application records them.
+     */
+    @Test
+    void automaticRetryWithoutSpringBootRedeliversAndIsAudited() {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.add("order-42");
+        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
+                                                       .transactionManager(transactions)
+                                                       .eventSerializer(serializer).genericSerializer(serializer)
+                                                       .build();
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder().store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource)).build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+        configurer.eventProcessing(ep -> ep.usingPooledStreamingEventProcessors().registerEventHandler(c -> projection));
+        Configuration config = start(configurer);
+        publish(config, "order-42", 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.sequences("orders", 10, null).items().size() == 1);
+        projection.poisoned.clear();
+
+        String prefix = SchemaInitializer.DEFAULT_TABLE_PREFIX;
+        JdbcAuditLog auditLog = new JdbcAuditLog(dataSource, prefix);
+        DeadLetterOperations operations = new DeadLetterOperations(store, auditLog, transactions,
+                                                                   DeadLetterObserver.NOOP, module::redeliverer);
+        Duration poll = Duration.ofMillis(100);
+        AutoRetryScheduler scheduler = new AutoRetryScheduler(
+                store, new JdbcLeases(dataSource, transactions, prefix), transactions,
+                (group, key, recorder) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR, group, key, recorder),
+                module::isEnabled, new AuditLogRetryJobAudit(auditLog), JobWorker.ownerName("node-1"),
+                new AutoRetryScheduler.Settings(List.of(Duration.ZERO), poll, 10,
+                                                AutoRetryScheduler.Settings.leaseFor(poll, Duration.ofSeconds(30))),
+                new DatabaseClock(dataSource));
+        JobWorker worker = new JobWorker(List.of(scheduler), Duration.ofSeconds(5));
+        worker.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> store.sequences("orders", 10, null).items().isEmpty());
+        } finally {
+            worker.stop();
+        }
+        assertThat(projection.projected("order-42")).containsExactly(0L);
+        assertThat(operations.auditEntries(100, null).items())
+                .extracting(AuditEntry::actor, AuditEntry::action, AuditEntry::target)
+                .contains(tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.AUTO_RETRY, "order-42"));
     }
 
     /**
