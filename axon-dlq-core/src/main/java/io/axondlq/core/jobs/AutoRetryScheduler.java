@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,7 +39,8 @@ import java.util.function.Predicate;
  * lease ({@code auto-retry:<group>} in {@link Leases}, on the database clock), so one node at a time works on a group;
  * the holder renews it before every redelivery and, during a long one, as its letters go by, and keeps it until it
  * stops (or dies: then it expires). It then redelivers up to
- * {@code batchSize} due sequences, least recently touched first, through the redeliverer (so
+ * {@code batchSize} due sequences, least recently touched first, each read as due just before its redelivery (a
+ * sequence an operator redelivered meanwhile waits anew), through the redeliverer (so
  * {@code axon.dlq.redeliveries} counts them, and each letter gets its own audit entry in its transaction), and writes
  * one audit entry per automatic retry, as the actor {@value RetryJobAudit#SYSTEM_ACTOR}, with the outcome, in the
  * transaction that counts the retry: the one of the change that ends the redelivery (the last letter's removal, the
@@ -245,11 +247,20 @@ public class AutoRetryScheduler implements BackgroundJob {
 
     private int runGroup(String group) {
         int redeliveries = 0;
-        // Read after taking the lease: what the previous holder did is committed and visible now.
-        for (DueSequence due : due(group, settings.batchSize())) {
-            if (stopping) {
+        // The sequences this round has had its turn at (redelivered, skipped or broken): not again before next poll.
+        Set<String> tried = new HashSet<>();
+        while (tried.size() < settings.batchSize() && !stopping) {
+            // Read before each sequence, after taking the lease: what the previous holder did is committed and
+            // visible, and a sequence touched since the round began (an operator's failed redelivery restarts its
+            // wait) is no longer due. At most tried.size() of the rows are tried ones: one row more finds the rest.
+            Optional<DueSequence> next = due(group, tried.size() + 1).stream()
+                                                                     .filter(d -> !tried.contains(d.sequenceKey()))
+                                                                     .findFirst();
+            if (next.isEmpty()) {
                 break;
             }
+            DueSequence due = next.get();
+            tried.add(due.sequenceKey());
             if (!renewLease(group)) {
                 logger.info("Automatic retry of [{}]: lease lost to another node; leaving the rest to it", group);
                 break;

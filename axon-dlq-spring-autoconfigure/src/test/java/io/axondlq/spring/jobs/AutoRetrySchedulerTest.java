@@ -318,6 +318,39 @@ abstract class AutoRetrySchedulerTest {
         assertThat(state(scheduler, old).orElseThrow().retries()).isEqualTo(2);
     }
 
+    /**
+     * A round works through its due sequences one after the other, which may take a while: an operator's redelivery
+     * of a later one meanwhile restarts its wait, and the round must not retry it right after.
+     */
+    @Test
+    void aSequenceAnOperatorRedeliversDuringTheRoundIsNotRetriedRightAfter() {
+        String first = poisoned("FIRST", 1, t0);
+        String second = poisoned("SECOND", 1, t0.plusSeconds(1));
+        elapse(Duration.ofMinutes(2));
+        AutoRetryScheduler.Redelivery delegate = f.ledger.wrapAuto("node-1", f.autoRedelivery);
+        AutoRetryScheduler scheduler = scheduler("node-1", (group, key, recorder) -> {
+            if (key.equals(first)) {
+                // Both were due when the round began; the operator retries SECOND while FIRST is redelivered.
+                assertThat(f.redeliverer.redeliver(GROUP, second).outcome())
+                        .isEqualTo(RedeliveryResult.Outcome.FAILED);
+            }
+            return delegate.redeliver(group, key, recorder);
+        });
+
+        assertThat(scheduler.pollOnce()).as("only FIRST is still due").isEqualTo(1);
+        assertThat(f.ledger.nodes(first)).hasSize(1);
+        assertThat(f.ledger.nodes(second)).as("no automatic retry right after the operator's").isEmpty();
+        assertThat(head(second).attempts()).as("seeded with 1 failed attempt, plus the operator's").isEqualTo(2);
+        assertThat(state(scheduler, second)).isEmpty();
+        assertThat(autoRetryAudit()).extracting(AuditEntry::target).containsExactly(first);
+
+        // Its wait counts from the operator's redelivery.
+        elapse(Duration.ofMinutes(1));
+        assertThat(scheduler.pollOnce()).isEqualTo(1);
+        assertThat(f.ledger.nodes(second)).hasSize(1);
+        assertThat(state(scheduler, second).orElseThrow().retries()).isEqualTo(1);
+    }
+
     @Test
     void sequencesBeingRedeliveredElsewhereAreSkippedForARound() {
         String a = poisoned("A", 1, t0);
@@ -480,7 +513,8 @@ abstract class AutoRetrySchedulerTest {
                 }
                 sleep(Duration.ofMillis(100));
             }
-            assertThat(aRun.get()).isEqualTo(1);
+            assertThat(aRun.get()).as("LONG, then OTHER: due by then, and each sequence is read just before it")
+                                  .isEqualTo(2);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the sequence outlasted the lease")
                                                                    .isGreaterThan(lease.plusMillis(500));
             assertThat(bPollsPastTheLease).as("node b polled after the lease would have expired").isPositive();
