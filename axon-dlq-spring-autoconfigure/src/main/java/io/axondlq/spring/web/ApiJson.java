@@ -1,7 +1,10 @@
 package io.axondlq.spring.web;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -25,7 +28,17 @@ import java.io.IOException;
  */
 final class ApiJson {
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    /**
+     * User data that parses as JSON (up to Jackson's read limit of nesting) is shown as a tree inside the API's own
+     * objects (a letter, the export's array), so writing allows those few levels more: a payload at the read limit
+     * would otherwise fail its detail, and cut off the export of its whole group.
+     */
+    private static final int MAX_WRITE_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH + 32;
+
+    static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                                                 .streamWriteConstraints(StreamWriteConstraints.builder()
+                                                         .maxNestingDepth(MAX_WRITE_DEPTH).build())
+                                                 .build())
                                                  .addModule(new JavaTimeModule())
                                                  .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                                                  .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
