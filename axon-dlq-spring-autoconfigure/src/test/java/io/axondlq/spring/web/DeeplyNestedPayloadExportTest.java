@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A payload nested as deeply as Jackson reads by default (1,000 levels, {@link StreamReadConstraints}) is JSON to the
  * views, so they show it as a tree, one or two levels deeper inside the letter (and the export's array). Writing it
  * must not hit Jackson's write limit: one such letter would otherwise cut off the export of its whole group and fail
- * its detail with a 500. On the test application's H2 (the views do not depend on the database).
+ * its detail with a 500. On the test application's H2 and, as {@link PostgresDeeplyNestedPayloadExportTest}, on
+ * PostgreSQL.
  */
 class DeeplyNestedPayloadExportTest extends RestApiTestSupport {
 
