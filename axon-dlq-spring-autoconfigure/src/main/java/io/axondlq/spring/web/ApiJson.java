@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,6 +58,14 @@ final class ApiJson {
                                                                       CoercionAction.Fail))
                                                  .build();
 
+    /**
+     * Reads user data (payloads, metadata) into trees that keep every number as written: a decimal as
+     * {@link java.math.BigDecimal} with its scale, not rounded to a double, so views and exports show it digit for digit.
+     */
+    private static final ObjectReader TREES = MAPPER.reader()
+                                                    .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                                                    .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
+
     private ApiJson() {
     }
 
@@ -70,11 +80,11 @@ final class ApiJson {
 
     /** Parses JSON strictly: one value, no trailing content, no duplicate keys. */
     static JsonNode parse(byte[] bytes) throws IOException {
-        return MAPPER.readTree(bytes);
+        return TREES.readTree(bytes);
     }
 
     static JsonNode parse(String text) throws IOException {
-        return MAPPER.readTree(text);
+        return TREES.readTree(text);
     }
 
     /** User data (a metadata value, a diagnostic) as a tree. */

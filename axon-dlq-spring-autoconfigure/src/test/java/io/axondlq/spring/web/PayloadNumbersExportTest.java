@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import io.axondlq.core.store.LetterDraft;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,8 @@ class PayloadNumbersExportTest extends RestApiTestSupport {
 
     /** Reads the answers without rounding, to see the digits the server wrote. */
     private static final ObjectMapper EXACT = new ObjectMapper()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
     @Test
     void decimalsOfAPayloadKeepEveryDigitInTheExportAndTheDetail() throws Exception {
