@@ -1,14 +1,19 @@
 package io.axondlq.spring.web;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,7 +30,17 @@ import java.io.IOException;
  */
 final class ApiJson {
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    /**
+     * User data that parses as JSON (up to Jackson's read limit of nesting) is shown as a tree inside the API's own
+     * objects (a letter, the export's array), so writing allows those few levels more: a payload at the read limit
+     * would otherwise fail its detail, and cut off the export of its whole group.
+     */
+    private static final int MAX_WRITE_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH + 32;
+
+    static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                                                 .streamWriteConstraints(StreamWriteConstraints.builder()
+                                                         .maxNestingDepth(MAX_WRITE_DEPTH).build())
+                                                 .build())
                                                  .addModule(new JavaTimeModule())
                                                  .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                                                  .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
@@ -43,6 +58,14 @@ final class ApiJson {
                                                                       CoercionAction.Fail))
                                                  .build();
 
+    /**
+     * Reads user data (payloads, metadata) into trees that keep every number as written: a decimal as
+     * {@link java.math.BigDecimal} with its scale, not rounded to a double, so views and exports show it digit for digit.
+     */
+    private static final ObjectReader TREES = MAPPER.reader()
+                                                    .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                                                    .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
+
     private ApiJson() {
     }
 
@@ -57,11 +80,11 @@ final class ApiJson {
 
     /** Parses JSON strictly: one value, no trailing content, no duplicate keys. */
     static JsonNode parse(byte[] bytes) throws IOException {
-        return MAPPER.readTree(bytes);
+        return TREES.readTree(bytes);
     }
 
     static JsonNode parse(String text) throws IOException {
-        return MAPPER.readTree(text);
+        return TREES.readTree(text);
     }
 
     /** User data (a metadata value, a diagnostic) as a tree. */
