@@ -252,6 +252,8 @@ class RetryJobControllerTest {
                   "filter.payloadType");
         cases.put("{\"processingGroup\": \"ledger\", \"filter\": {\"from\": \"yesterday\"}}", "filter.from");
         cases.put("{\"processingGroup\": \"ledger\", \"cooldown\": \"soon\"}", "cooldown");
+        // Stored in whole milliseconds: 0.5 ms would run as no cooldown while the job showed PT0.0005S.
+        cases.put("{\"processingGroup\": \"ledger\", \"cooldown\": \"PT0.0005S\"}", "cooldown");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             MvcResult result = create(c.getKey(), null);
             assertThat(result.getResponse().getStatus()).as(c.getKey()).isEqualTo(400);
