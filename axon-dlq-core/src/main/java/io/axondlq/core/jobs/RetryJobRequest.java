@@ -49,6 +49,10 @@ public record RetryJobRequest(String processingGroup, String causeType, String p
         if (cooldown.isNegative() || cooldown.compareTo(Duration.ofHours(1)) > 0) {
             throw new InvalidRetryJobRequestException("cooldown", "must be between 0 and 1 hour");
         }
+        if (cooldown.getNano() % 1_000_000 != 0) {
+            // Kept in whole milliseconds: a finer one would run as another cooldown than the job shows.
+            throw new InvalidRetryJobRequestException("cooldown", "must be whole milliseconds");
+        }
         if (maxSequences < 1 || maxSequences > MAX_SEQUENCES) {
             throw new InvalidRetryJobRequestException("maxSequences", "must be between 1 and " + MAX_SEQUENCES);
         }
