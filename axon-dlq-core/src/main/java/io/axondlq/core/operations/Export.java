@@ -65,8 +65,9 @@ public final class Export {
             sink.end();
         } catch (IOException | RuntimeException e) {
             try {
+                // The type only, as for redeliveries: a message (a serializer's, a driver's) may quote letter data.
                 operations.endExport(entryId, DeadLetterOperations.FAILURE, "stopped after " + written + " letters: "
-                        + e.getClass().getName() + ": " + e.getMessage());
+                        + e.getClass().getName());
             } catch (RuntimeException auditFailure) {
                 e.addSuppressed(auditFailure);
             }
