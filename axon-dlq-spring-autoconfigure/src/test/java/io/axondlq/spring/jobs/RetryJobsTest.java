@@ -26,6 +26,10 @@ import io.axondlq.jdbc.jobs.JdbcRetryJobs;
 import io.axondlq.spring.MutableClock;
 import io.axondlq.spring.jobs.RetryJobFixture.Node;
 import io.axondlq.spring.jobs.RetryJobFixture.Processed;
+import io.axondlq.core.jobs.Leases;
+import io.axondlq.jdbc.SqlDialect;
+import io.axondlq.testsupport.LockWaits;
+import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
 import org.axonframework.serialization.json.JacksonSerializer;
@@ -48,6 +52,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -643,6 +648,78 @@ abstract class RetryJobsTest {
             assertThat(until.toInstant()).as("the heartbeat is committed")
                                          .isAfter(clock.instant().plus(Duration.ofMinutes(30)));
         }
+    }
+
+    /**
+     * A node whose job lease ran out (a long pause) ends its batch while another node claims the job. The claim takes
+     * the lease row and then the job row; ending a batch must take them in the same order, or each waits for the
+     * other's row: a deadlock, which the database breaks by failing one of them. The claiming node is held between
+     * its two rows until the ending node is seen waiting for a lock, so the race happens in every run.
+     */
+    @Test
+    void aClaimAndTheEndOfAnExpiredHoldersBatchDoNotDeadlock() throws Exception {
+        f.seed("D", 1, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        UUID jobId = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job().id();
+        DatabaseClock clock = new DatabaseClock(dataSource);
+        String a = JobWorker.ownerName("node-a");
+        String b = JobWorker.ownerName("node-b");
+        CountDownLatch leaseTaken = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        Leases pausingAfterAcquire = new Leases() {
+            @Override
+            public boolean acquire(String name, String owner, Duration ttl) {
+                boolean acquired = f.leases.acquire(name, owner, ttl);
+                leaseTaken.countDown();
+                try {
+                    goOn.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return acquired;
+            }
+
+            @Override
+            public boolean renew(String name, String owner, Duration ttl) {
+                return f.leases.renew(name, owner, ttl);
+            }
+
+            @Override
+            public void release(String name, String owner) {
+                f.leases.release(name, owner);
+            }
+
+            @Override
+            public Optional<String> holder(String name) {
+                return f.leases.holder(name);
+            }
+        };
+        JdbcRetryJobProgress nodeA = new JdbcRetryJobProgress(dataSource, f.transactions, RetryJobFixture.PREFIX,
+                                                              f.leases, RetryJobAudit.NONE);
+        JdbcRetryJobProgress nodeB = new JdbcRetryJobProgress(dataSource, f.transactions, RetryJobFixture.PREFIX,
+                                                              pausingAfterAcquire, RetryJobAudit.NONE);
+        assertThat(nodeA.claim(jobId, a, clock.instant(), Duration.ofMillis(50))).isPresent();
+        Instant expired = clock.instant().plusMillis(100);
+        await().atMost(Duration.ofSeconds(10)).until(() -> clock.instant().isAfter(expired));
+
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try {
+            Future<Optional<RetryJobProgress.ClaimedJob>> claim =
+                    executor.submit(() -> nodeB.claim(jobId, b, clock.instant(), Duration.ofMinutes(1)));
+            assertThat(leaseTaken.await(30, TimeUnit.SECONDS)).as("node-b holds the lease row").isTrue();
+            Future<Boolean> endBatch =
+                    executor.submit(() -> nodeA.endBatch(jobId, a, clock.instant(), clock.instant()));
+            LockWaits.awaitBlocked(dataSource, SqlDialect.detect(dataSource) == SqlDialect.POSTGRESQL
+                    ? TestDatabase.POSTGRES : TestDatabase.H2, 1);
+            goOn.countDown();
+
+            assertThat(claim.get(60, TimeUnit.SECONDS)).as("node-b's claim").isPresent();
+            assertThat(endBatch.get(60, TimeUnit.SECONDS)).as("node-a's end of batch: the job is node-b's").isFalse();
+        } finally {
+            goOn.countDown();
+            executor.shutdownNow();
+        }
+        assertThat(f.job(jobId).owner()).isEqualTo(b);
+        assertThat(f.leases.holder(RetryJobProgress.leaseName(jobId))).contains(b);
     }
 
     @Test
