@@ -25,7 +25,8 @@ import static io.axondlq.jdbc.jobs.RetryJobRows.time;
 /**
  * {@link RetryJobProgress} on the job tables ({@link RetryJobProgressStatements}) and a {@link Leases lease} per job
  * ({@link RetryJobProgress#leaseName}). Each write runs in its own transaction on the application's transaction
- * manager and starts by renewing the lease: the lease row stays locked until the transaction ends, so no other node
+ * manager and takes the lease row before the job row (one order for every write and the claim, so two nodes cannot
+ * deadlock), starting by renewing the lease: the lease row stays locked until the transaction ends, so no other node
  * can take the job over half-way through it. Audit entries are written in the same transaction.
  */
 public final class JdbcRetryJobProgress implements RetryJobProgress {
@@ -127,20 +128,19 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
     @Override
     public boolean endBatch(UUID jobId, String owner, Instant now, Instant nextBatchAt) {
         return Boolean.TRUE.equals(inTransaction.execute(status -> {
-            boolean ended = jdbc.update(sql.endBatch(), new MapSqlParameterSource("id", jobId)
-                    .addValue("owner", owner).addValue("now", time(now)).addValue("next", time(nextBatchAt))) > 0;
+            // The lease row before the job row, as a claim takes them: the other order deadlocks with a claim of a
+            // node that took the expired lease over.
             leases.release(RetryJobProgress.leaseName(jobId), owner);
-            return ended;
+            return jdbc.update(sql.endBatch(), new MapSqlParameterSource("id", jobId)
+                    .addValue("owner", owner).addValue("now", time(now)).addValue("next", time(nextBatchAt))) > 0;
         }));
     }
 
     @Override
     public boolean release(UUID jobId, String owner) {
         return Boolean.TRUE.equals(inTransaction.execute(status -> {
-            boolean released = jdbc.update(sql.release(), new MapSqlParameterSource("id", jobId)
-                    .addValue("owner", owner)) > 0;
-            leases.release(RetryJobProgress.leaseName(jobId), owner);
-            return released;
+            leases.release(RetryJobProgress.leaseName(jobId), owner); // lease row first, as everywhere
+            return jdbc.update(sql.release(), new MapSqlParameterSource("id", jobId).addValue("owner", owner)) > 0;
         }));
     }
 
@@ -152,10 +152,11 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
                 .addValue("failure", StoredText.text(failure, MAX_FAILURE), Types.VARCHAR)
                 .addValue("now", time(now));
         return inTransaction.execute(status -> {
+            leases.release(RetryJobProgress.leaseName(jobId), owner); // lease row first, as everywhere
             if (jdbc.update(sql.finish(), params) == 0) {
+                status.setRollbackOnly(); // not this node's job: its lease row stays as it was
                 return Optional.empty();
             }
-            leases.release(RetryJobProgress.leaseName(jobId), owner);
             RetryJob job = jdbc.query(jobs.jobById(), params, RetryJobRows.JOB).get(0);
             audit.finished(job);
             return Optional.of(job);
