@@ -292,10 +292,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         Serializer serializer = JacksonSerializer.defaultSerializer();
         OrderProjection projection = new OrderProjection(dataSource);
         projection.poisoned.add("order-42");
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         DeadLetteringEventProcessingModule module =
                 DeadLetteringEventProcessingModule.builder().store(store)
                                                   .savepoints(c -> new JdbcSavepoints(dataSource)).build();
@@ -351,10 +348,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
     void settingsWithoutAnAnswerForAGroupFailTheStartNamingIt() {
         PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
         Serializer serializer = JacksonSerializer.defaultSerializer();
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         Map<String, GroupSettings> perGroup = Map.of("billing", GroupSettings.DEFAULT);
         DeadLetteringEventProcessingModule module = DeadLetteringEventProcessingModule.builder().store(store)
                                                                                       .settings(perGroup::get)
@@ -383,10 +377,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         Serializer serializer = JacksonSerializer.defaultSerializer();
         OrderProjection projection = new OrderProjection(dataSource);
         projection.poisoned.addAll(List.of("order-42", "order-43"));
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         DeadLetteringEventProcessingModule module =
                 DeadLetteringEventProcessingModule.builder().store(store)
                                                   .savepoints(c -> new JdbcSavepoints(dataSource)).build();
@@ -445,10 +436,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         Serializer serializer = JacksonSerializer.defaultSerializer();
         OrderProjection projection = new OrderProjection(dataSource);
         projection.poisoned.add("order-42");
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         DeadLetteringEventProcessingModule module =
                 DeadLetteringEventProcessingModule.builder().store(store)
                                                   .savepoints(c -> new JdbcSavepoints(dataSource)).build();
@@ -499,10 +487,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         Serializer serializer = JacksonSerializer.defaultSerializer();
         OrderProjection projection = new OrderProjection(dataSource);
         projection.poisoned.add("order-42");
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         RetryPolicy waitForever = (event, failure, failedAttempts) ->
                 RetryDecision.retryAfter(ChronoUnit.FOREVER.getDuration());
         DeadLetteringEventProcessingModule module =
@@ -602,10 +587,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
 
     private Ledger startLedger(ProcessorType type, PlatformTransactionManager transactions, Serializer serializer,
                                LedgerProjection projection, List<String> intercepted, List<String> errorHandlerCalls) {
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         DeadLetteringEventProcessingModule module =
                 DeadLetteringEventProcessingModule.builder().store(store)
                                                   .savepoints(c -> new JdbcSavepoints(dataSource)).build();
@@ -658,10 +640,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         OrderProjection projection = new OrderProjection(dataSource);
         projection.poisoned.add("order-42");
         AtomicInteger attempts = new AtomicInteger();
-        JdbcDeadLetterStore store = JdbcDeadLetterStore.builder().dataSource(dataSource)
-                                                       .transactionManager(transactions)
-                                                       .eventSerializer(serializer).genericSerializer(serializer)
-                                                       .build();
+        JdbcDeadLetterStore store = store(transactions, serializer);
         Function<ExponentialBackoffRetryPolicy, Configuration> startWith = policy -> {
             DeadLetteringEventProcessingModule module =
                     DeadLetteringEventProcessingModule.builder().store(store)
@@ -717,6 +696,12 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The JDBC store on the test's database, in the given transactions, with one serializer for everything. */
+    JdbcDeadLetterStore store(PlatformTransactionManager transactions, Serializer serializer) {
+        return JdbcDeadLetterStore.builder().dataSource(dataSource).transactionManager(transactions)
+                                  .eventSerializer(serializer).genericSerializer(serializer).build();
     }
 
     /** Serializers, event store, JDBC token store (joining the application's transactions): a plain Axon application. */
