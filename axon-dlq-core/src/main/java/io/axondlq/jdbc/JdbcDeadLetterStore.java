@@ -205,12 +205,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public boolean[] appendIfParked(String processingGroup, List<LetterDraft> drafts) {
-        AppendOutcome[] outcomes = appendToParked(processingGroup, drafts);
-        boolean[] inQueue = new boolean[outcomes.length];
-        for (int i = 0; i < outcomes.length; i++) {
-            inQueue[i] = outcomes[i].inQueue();
-        }
-        return inQueue;
+        return AppendOutcome.inQueue(appendToParked(processingGroup, drafts));
     }
 
     @Override

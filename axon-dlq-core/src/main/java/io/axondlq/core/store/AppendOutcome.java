@@ -17,4 +17,13 @@ public enum AppendOutcome {
     public boolean inQueue() {
         return this != NOT_PARKED;
     }
+
+    /** {@link #inQueue()} of each outcome, in order: what {@link DeadLetterStore#appendIfParked} answers. */
+    public static boolean[] inQueue(AppendOutcome[] outcomes) {
+        boolean[] inQueue = new boolean[outcomes.length];
+        for (int i = 0; i < outcomes.length; i++) {
+            inQueue[i] = outcomes[i].inQueue();
+        }
+        return inQueue;
+    }
 }
