@@ -7,6 +7,7 @@ import io.axondlq.core.retry.RetryPolicy;
 import io.axondlq.core.store.AppendOutcome;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.core.store.EnqueueOutcome;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.StoredLetter;
 import io.axondlq.core.tx.AfterCommit;
@@ -443,8 +444,10 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             report(() -> observer.skipped(processingGroup, message, failure));
             return;
         }
+        EnqueueOutcome enqueued;
         try {
-            store.enqueue(processingGroup, LetterDraft.failed(sequenceIdentifier, message, failure, history));
+            enqueued = store.enqueueOnce(processingGroup,
+                                         LetterDraft.failed(sequenceIdentifier, message, failure, history));
         } catch (DeadLetterQueueOverflowException e) {
             observer.overflowed(processingGroup, message);
             logger.error("Dead-letter queue of processing group [{}] is full; event [{}] cannot be dead-lettered. "
@@ -459,6 +462,13 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
             throw e;
         }
         parkedKeys(segment).put(key, marks.incrementAndGet());
+        if (enqueued.alreadyALetter()) {
+            // Axon delivered it again (a token moved back, a replay): it was counted when it was stored.
+            logger.info("Processing group [{}]: event [{}] of sequence [{}] failed again and is a dead letter already "
+                                + "([{}]); not stored again: {}", processingGroup, message.getIdentifier(), key,
+                        enqueued.letterId(), failure.toString());
+            return;
+        }
         logger.warn("Processing group [{}] dead-lettered event [{}] of sequence [{}] after {} attempt(s): {}",
                     processingGroup, message.getIdentifier(), key, history.size(), failure.toString());
         // Reported with the batch's commit: a batch that fails later (a full queue, a database error) rolls the

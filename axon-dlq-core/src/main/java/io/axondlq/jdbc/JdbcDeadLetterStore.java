@@ -4,6 +4,7 @@ import io.axondlq.core.store.AppendOutcome;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.Causes;
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.EnqueueOutcome;
 import io.axondlq.core.store.AutomaticRetryState;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.DueSequence;
@@ -298,6 +299,11 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
 
     @Override
     public UUID enqueue(String processingGroup, LetterDraft draft) {
+        return enqueueOnce(processingGroup, draft).letterId();
+    }
+
+    @Override
+    public EnqueueOutcome enqueueOnce(String processingGroup, LetterDraft draft) {
         String key = sequenceKey(draft.sequenceIdentifier());
         DeadLetterLimits limits = limits(processingGroup);
         // Refusals are returned, not thrown, from the transaction callback: nothing was written, and a throw there
@@ -314,11 +320,12 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
                 if (updateTolerantOfH2Duplicates(sql.startSequence(), params) > 0
                         || updateTolerantOfH2Duplicates(sql.appendToSequence(), params) > 0) {
                     insertHistory(letterId, draft.history());
-                    return letterId;
+                    return EnqueueOutcome.newLetter(letterId);
                 }
                 Probe probe = probeAfterAppend(params);
                 if (probe.existingLetter() != null) {
-                    return probe.existingLetter(); // the event is a letter already: store it once, history too
+                    // The event is a letter already: store it once, history too.
+                    return EnqueueOutcome.existingLetter(probe.existingLetter());
                 }
                 RuntimeException collision = collision(processingGroup, key, params);
                 if (collision != null) {
@@ -341,7 +348,7 @@ public final class JdbcDeadLetterStore implements DeadLetterStore {
         if (outcome instanceof RuntimeException refusal) {
             throw refusal;
         }
-        return (UUID) outcome;
+        return (EnqueueOutcome) outcome;
     }
 
     /** The append refused a hashed key whose sequence was created for another identifier: never merge them. */

@@ -46,6 +46,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 
@@ -79,6 +84,7 @@ abstract class DeadLetterOperationsIntegrationTest {
     private JdbcTemplate jdbc;
     private final List<String> evictions = new CopyOnWriteArrayList<>();
     private final List<String> redeliveries = new CopyOnWriteArrayList<>();
+    private final List<String> redeliveryFailures = new CopyOnWriteArrayList<>();
     private DeadLetterOperations operations;
     private JdbcAuditLog auditLog;
     /** A pool that does not auto-commit, for the one test that runs the application on it; closed after it. */
@@ -102,6 +108,12 @@ abstract class DeadLetterOperationsIntegrationTest {
             @Override
             public void redelivered(String processingGroup, org.axonframework.eventhandling.EventMessage<?> event) {
                 redeliveries.add(processingGroup);
+            }
+
+            @Override
+            public void redeliveryFailed(String processingGroup,
+                                         org.axonframework.eventhandling.EventMessage<?> event, Throwable cause) {
+                redeliveryFailures.add(processingGroup);
             }
         };
         app.start(Options.of(ProcessorType.POOLED).observer(observer));
@@ -162,6 +174,51 @@ abstract class DeadLetterOperationsIntegrationTest {
             assertThat(e.detail()).isEqualTo("removed 5 letters");
         });
         assertThat(app.appStore.size(GROUP)).isZero();
+    }
+
+    /**
+     * An operator evicts the head letter while its redelivery is running, and the redelivery's handler fails: the
+     * failure is rolled back with the handler's transaction and there is no letter left to keep (attempts + 1), so
+     * nothing failed to be stored back. The letter is counted once, as evicted by the operator (its audit entry says
+     * so), never as a failed redelivery; the redelivery goes on with the next letter, as it does when the evicted
+     * letter's handler succeeds.
+     */
+    @Test
+    void aLetterEvictedWhileItsRedeliveryFailsIsCountedAsEvictedNotAsAFailedRedelivery() throws Exception {
+        app.park(2, "A");
+        StoredLetter a0 = app.letters("A").get(0);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch evicted = new CountDownLatch(1);
+        app.handler.hook = (event, redelivery) -> {
+            if (redelivery && event.key().equals("A#0")) {
+                entered.countDown();
+                assertThat(evicted.await(30, TimeUnit.SECONDS)).isTrue();
+                throw new IllegalStateException("A#0 still fails");
+            }
+        };
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            Future<RedeliveryResult> redelivery =
+                    thread.submit(() -> operations.redeliverSequence(OPERATOR, GROUP, app.key("A")));
+            assertThat(entered.await(30, TimeUnit.SECONDS)).as("A#0's redelivery is running").isTrue();
+            assertThat(operations.evictLetter(OPERATOR, a0.id()).removed()).isEqualTo(1);
+            evicted.countDown();
+            RedeliveryResult result = redelivery.get(60, TimeUnit.SECONDS);
+
+            assertThat(redeliveryFailures).as("failed redeliveries (axon.dlq.redeliveries outcome=failure)").isEmpty();
+            assertThat(evictions).containsExactly(GROUP + ":1:operator");
+            assertThat(audit("redeliver-letter")).as("per-letter entries: A#1's success only")
+                                                 .singleElement()
+                                                 .satisfies(e -> assertThat(e.outcome()).isEqualTo("success"));
+            assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+            assertThat(result.redelivered()).isEqualTo(1);
+            assertThat(redeliveries).containsExactly(GROUP);
+            assertThat(app.projected("A")).containsExactly(1L);
+            assertThat(app.appStore.size(GROUP)).isZero();
+        } finally {
+            evicted.countDown();
+            thread.shutdownNow();
+        }
     }
 
     /**

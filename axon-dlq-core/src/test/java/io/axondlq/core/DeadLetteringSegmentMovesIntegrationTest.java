@@ -14,6 +14,7 @@ import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.MergedTrackingToken;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -516,6 +517,49 @@ abstract class DeadLetteringSegmentMovesIntegrationTest {
         assertThat(f.projected(Y)).isEmpty();
 
         assertRedeliveryDrainsInOrder(f, Y, List.of(0L, 1L, 2L));
+    }
+
+    /**
+     * An event the group's sequencing policy cannot place is a letter of its own (under its event identifier). When
+     * the token moves back before it, Axon delivers it again: the policy fails again, and the event, a letter already,
+     * goes to the store's enqueue (not to the parked path, which the other test covers). The store keeps one letter;
+     * the metrics must count one too.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void anUnsequencedEventDeliveredAgainAfterTheTokenMovedBackIsCountedOnce(ProcessorType type) {
+        CountingObserver counted = new CountingObserver();
+        Options base = options(type, 5_000).observer(counted);
+        InvokerFixture f = node("node-A", Duration.ofSeconds(10)).start(base.customizer(ep -> {
+            base.customizer().accept(ep);
+            ep.registerSequencingPolicy(GROUP, c -> event -> {
+                if (event.getPayload() instanceof ThingHappened thing && thing.key().equals("U#0")) {
+                    throw new IllegalStateException("cannot tell the sequence of " + thing.key());
+                }
+                return SequentialPerAggregatePolicy.instance().getSequenceIdentifierFor(event);
+            });
+        }));
+        f.publish(List.of(f.next(X)));
+        eventually().untilAsserted(() -> assertThat(f.projected(X)).containsExactly(0L));
+        eventually().until(() -> f.tokensAtHead(1));
+        TrackingToken beforeU = new GlobalSequenceTrackingToken(f.headPosition());
+
+        f.publish(List.of(f.next("U")));
+        eventually().untilAsserted(() -> assertThat(f.store.size(GROUP)).isEqualTo(1));
+        eventually().until(() -> f.tokensAtHead(1));
+        assertThat(counted.deadLettered.get()).as("enqueued count after the first delivery").isEqualTo(1);
+
+        f.shutdown();
+        new TransactionTemplate(f.springTransactions).executeWithoutResult(s -> {
+            f.tokenStore.storeToken(beforeU, PROCESSOR, 0);
+            f.tokenStore.releaseClaim(PROCESSOR, 0);
+        });
+        f.start(f.options);
+        eventually().until(() -> f.tokensAtHead(1));
+        assertThat(deliveries.deliveries("U#0")).as("U0 delivered again").isEqualTo(2);
+
+        assertThat(f.store.size(GROUP)).as("one letter: U0's").isEqualTo(1);
+        assertThat(counted.deadLettered.get()).as("enqueued count (U0)").isEqualTo(1);
     }
 
     /** Counts what the observer (the metrics) hears. */

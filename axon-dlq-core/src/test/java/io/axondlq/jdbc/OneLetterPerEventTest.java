@@ -2,6 +2,7 @@ package io.axondlq.jdbc;
 
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.DeadLetterLimits;
+import io.axondlq.core.store.EnqueueOutcome;
 import io.axondlq.core.store.GroupDeadLetterQueue;
 import io.axondlq.core.store.LetterDraft;
 import io.axondlq.core.store.StoredLetter;
@@ -87,6 +88,21 @@ abstract class OneLetterPerEventTest {
         assertThat(store.contains(group, store.sequenceKey("other"))).isFalse();
         assertThat(store.attempts(first)).hasSize(2);
         assertThat(store.letter(first).orElseThrow().attempts()).isEqualTo(2);
+    }
+
+    /** What the invoker counts by: a new letter once, then the existing letter (not counted again). */
+    @Test
+    void enqueueOnceTellsANewLetterFromAnEventThatIsALetterAlready() {
+        EventMessage<?> event = event(new JdbcDeadLetterStoreTest.OrderPlaced("o", 0));
+
+        EnqueueOutcome first = store.enqueueOnce(group, failed("k", event, 1));
+        EnqueueOutcome again = store.enqueueOnce(group, failed("k", event, 1));
+        EnqueueOutcome elsewhere = store.enqueueOnce(group, failed("other", event, 1));
+
+        assertThat(first.alreadyALetter()).isFalse();
+        assertThat(again).isEqualTo(EnqueueOutcome.existingLetter(first.letterId()));
+        assertThat(elsewhere).isEqualTo(EnqueueOutcome.existingLetter(first.letterId()));
+        assertThat(letterRows(event)).isEqualTo(1);
     }
 
     @Test

@@ -40,7 +40,9 @@ import java.util.concurrent.Callable;
  * renews the lease, then the letter is deleted, so the handler's writes and the delete commit together, and only while
  * the lease is held. A holder that lost its lease (a letter slower than the lease, taken over by another node) rolls
  * back and stops: every letter takes effect exactly once. A failed letter is rolled back, then kept with attempts + 1
- * and a history row, fenced the same way, and the sequence stops there. A handler's commit callback that throws once the
+ * and a history row, fenced the same way, and the sequence stops there. A letter an operator evicts while it is
+ * redelivered is gone whatever its handler did: that handling is rolled back, nothing is kept or reported for it (the
+ * eviction is), and the sequence goes on with its next letter. A handler's commit callback that throws once the
  * removal has committed (a Spring {@code afterCommit}, an Error in Axon's) undoes nothing: the letter counts as
  * redelivered and the callback's failure is logged. Letters are read a page at a time.
  * <p>
@@ -293,8 +295,13 @@ public class DeadLetterRedeliverer {
                     continue;
                 }
                 if (attempt.failure() != null) {
-                    return failed(binding, claim, redelivered, letter, messages.get(0), attempt.failure(), dropped,
-                                  recorder);
+                    RedeliveryResult failed = failed(binding, claim, redelivered, letter, messages.get(0),
+                                                     attempt.failure(), dropped, recorder);
+                    if (failed != null) {
+                        return failed;
+                    }
+                    // Evicted while its handler failed: nothing is kept, so nothing failed; go on, as above.
+                    continue;
                 }
                 redelivered++;
                 observer.redelivered(group, messages.get(0));
@@ -323,6 +330,7 @@ public class DeadLetterRedeliverer {
         return result;
     }
 
+    /** @return the result that stops the sequence at the kept letter; null when the letter was evicted meanwhile */
     private RedeliveryResult failed(DeadLetterGroups.Binding binding, SequenceClaim claim, int redelivered,
                                     StoredLetter letter, EventMessage<?> message, Throwable failure,
                                     List<UUID> dropped, RedeliveryRecorder recorder) {
@@ -346,9 +354,11 @@ public class DeadLetterRedeliverer {
             // Another node owns the sequence now and decides about this letter: we record nothing.
             return leaseLost(claim, redelivered, letter, lost, dropped);
         } catch (NoSuchDeadLetterException gone) {
-            logger.debug("Dead letter [{}] was evicted while it was redelivered", letter.id());
-            result = stopped(group, claim.sequenceKey(), RedeliveryResult.Outcome.FAILED, redelivered, letter,
-                             failure, dropped);
+            // The eviction removed it, and was counted and audited as such: there is no letter to keep with
+            // attempts + 1, so no redelivery failed.
+            logger.debug("Dead letter [{}] was evicted while it was redelivered (its handler failed: {})",
+                         letter.id(), failure.getClass().getName());
+            return null;
         }
         observer.redeliveryFailed(group, message, failure);
         return result;

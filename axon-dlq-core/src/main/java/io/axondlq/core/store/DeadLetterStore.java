@@ -84,6 +84,18 @@ public interface DeadLetterStore {
     UUID enqueue(String processingGroup, LetterDraft draft);
 
     /**
+     * {@link #enqueue}, telling a letter stored now from an event that is a letter of the group already (Axon delivered
+     * it again), which is not stored again (and must not be counted again). The default cannot tell them apart and
+     * reports every letter as new; a store that can should override it (the JDBC store does), or the metrics count an
+     * event Axon delivers again a second time.
+     *
+     * @throws DeadLetterQueueOverflowException as {@link #enqueue} does
+     */
+    default EnqueueOutcome enqueueOnce(String processingGroup, LetterDraft draft) {
+        return EnqueueOutcome.newLetter(enqueue(processingGroup, draft));
+    }
+
+    /**
      * Declares that these processing groups write to the store in one transaction: the groups of one event processor,
      * whose batch enqueues for all of them. A store that locks per group when it starts a sequence must then take the
      * locks of all of them, in one order every node agrees on, so that two batches of the processor never wait for

@@ -12,6 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The {@value #NAME} health indicator: letters, sequences and the oldest letter per processing group, read with one
@@ -20,7 +26,13 @@ import java.util.Objects;
  * 0 = off), a group above it turns the status into the configured threshold status (DEGRADED by default, which Spring
  * Boot leaves out of the overall status unless it is listed in {@code management.endpoint.health.status.order}).
  * A failing query reports DOWN with the error; so does one that waits longer than the timeout (a lock on the tables, a
- * database that does not answer), so that the health endpoint answers in time.
+ * database that does not answer, a connection pool with no free connection), so that the health endpoint answers in
+ * time.
+ * <p>
+ * The timeout bounds the whole read, the wait for a connection included: the query runs on a thread of the
+ * indicator's own and the health check waits for it at most the timeout. A read that outlives the check keeps
+ * running until the pool or the database answers; checks meanwhile wait for that read (again at most the timeout)
+ * rather than start another, so a busy pool or a hung database never collects a queue of waiting reads.
  */
 public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
 
@@ -28,13 +40,17 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
     public static final String NAME = "deadLetters";
     /** The default threshold status. */
     public static final Status DEGRADED = new Status("DEGRADED", "Dead letters above the threshold");
-    /** How long the statistics query may take by default. */
+    /** How long a check waits for the statistics by default. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
     private final DeadLetterStore store;
     private final long threshold;
     private final Status thresholdStatus;
     private final Duration timeout;
+    /** Runs the reads; its one thread ends when idle, and never keeps the JVM alive. */
+    private final ThreadPoolExecutor reader;
+    /** The latest read; a check joins it while it runs. Guarded by {@code this}. */
+    private CompletableFuture<List<GroupStatistics>> read;
 
     /** With the threshold status {@link #DEGRADED} and the {@link #DEFAULT_TIMEOUT}. */
     public DeadLetterHealthIndicator(DeadLetterStore store, long threshold) {
@@ -49,7 +65,7 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
     /**
      * @param threshold       letters in one group above which {@code thresholdStatus} is reported; 0 turns it off
      * @param thresholdStatus status reported above the threshold
-     * @param timeout         how long the statistics query may take (positive)
+     * @param timeout         how long a check waits for the statistics, the wait for a connection included (positive)
      */
     public DeadLetterHealthIndicator(DeadLetterStore store, long threshold, Status thresholdStatus,
                                      Duration timeout) {
@@ -64,14 +80,34 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
             throw new IllegalArgumentException("timeout must be positive, was " + timeout);
         }
         this.timeout = timeout;
+        this.reader = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), task -> {
+            Thread thread = new Thread(task, "axon-dlq-health");
+            thread.setDaemon(true);
+            return thread;
+        });
+        reader.allowCoreThreadTimeOut(true);
     }
 
     @Override
-    protected void doHealthCheck(Health.Builder builder) {
+    protected void doHealthCheck(Health.Builder builder) throws Exception {
+        List<GroupStatistics> statistics;
+        try {
+            statistics = read().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            builder.down().withDetail("error", "The dead-letter statistics did not answer within " + timeout
+                    + " (a busy connection pool, a lock on the tables, a database that does not answer)");
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw e;
+        } catch (ExecutionException e) {
+            // The read's own failure (a query timeout, a database error): DOWN with it, as if it ran here.
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
         Map<String, Object> groups = new LinkedHashMap<>();
         List<String> above = new ArrayList<>();
         long letters = 0;
-        for (GroupStatistics s : store.statistics(timeout)) {
+        for (GroupStatistics s : statistics) {
             Map<String, Object> detail = new LinkedHashMap<>();
             detail.put("letters", s.letters());
             detail.put("sequences", s.sequences());
@@ -91,5 +127,13 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
             builder.withDetail("aboveThreshold", above);
         }
         builder.withDetail("groups", groups);
+    }
+
+    /** The read in progress, or a new one when there is none. */
+    private synchronized CompletableFuture<List<GroupStatistics>> read() {
+        if (read == null || read.isDone()) {
+            read = CompletableFuture.supplyAsync(() -> store.statistics(timeout), reader);
+        }
+        return read;
     }
 }

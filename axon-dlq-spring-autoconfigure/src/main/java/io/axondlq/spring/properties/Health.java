@@ -23,9 +23,9 @@ public class Health {
     private String thresholdStatus = "DEGRADED";
 
     /**
-     * How long the indicator's statistics query may take before it gives up and reports DOWN (a lock held on the
-     * dead-letter tables, an unresponsive database), so that the health endpoint answers within a probe's patience.
-     * Whole seconds, at least one (JDBC's query timeout).
+     * How long the indicator waits for its statistics before it reports DOWN (no free connection in the pool, a lock
+     * held on the dead-letter tables, an unresponsive database), so that the health endpoint answers within a probe's
+     * patience. Whole seconds, at least one (JDBC's query timeout).
      */
     private Duration timeout = Duration.ofSeconds(5);
 
