@@ -578,6 +578,51 @@ abstract class RetryJobsTest {
     }
 
     /**
+     * A node pauses in a sequence's handler (it still holds that sequence's redelivery lease) long enough to lose its
+     * job's lease, and another node takes the job over and finds that sequence held. The sequence is the first
+     * node's: once its redelivery commits, its outcome counts; the job counts every sequence once, as what
+     * happened to it.
+     */
+    @Test
+    void aSequenceStillBeingRedeliveredByANodeThatLostTheJobCountsWithThatNodesOutcome() throws Exception {
+        List<String> keys = f.seedMany("K", 3);
+        CountDownLatch letGo = new CountDownLatch(1);
+        f.handler.paused.put("K1", letGo);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
+                                                                         Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        Node first = f.runner("node-1", shortLease, (node, key) -> {
+        });
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waiting.contains("K1"));
+            // A long pause: node-1 renews no lease; its thread is in K1's handler, K1's redelivery lease still its own.
+            first.die();
+            f.runner("node-2", shortLease, (node, key) -> {
+            });
+            // The interleaving: node-2 took the job over, found K1 held by node-1, and went on with K2.
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(keys.get(1)).contains("node-2")
+                    && f.handler.handled.contains("K2#0"));
+            assertThat(f.handler.handled).as("K1 still in node-1's handler").doesNotContain("K1#0");
+        } finally {
+            first.revive();
+            letGo.countDown();
+        }
+        assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(f.handler.handled).containsExactlyInAnyOrder("K0#0", "K1#0", "K2#0");
+        assertThat(f.ledger.nodes(keys.get(0))).containsExactly("node-1");
+        assertThat(f.ledger.nodes(keys.get(1))).startsWith("node-1", "node-2");
+        assertThat(done.sequences()).extracting(SequenceOutcome::outcome).containsOnly("DRAINED");
+        assertThat(done.succeeded()).as("K1 was redelivered, by node-1").isEqualTo(3);
+        assertThat(done.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).hasSize(3);
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
+                .isEqualTo("COMPLETED: 3 succeeded, 0 failed, 0 skipped, 0 remaining");
+    }
+
+    /**
      * A stop that times out mid-sequence: the node keeps the job (its lease renewed) while it finishes the sequence, so
      * no other node works the job at the same time, and gives it back as soon as the sequence ends.
      */
