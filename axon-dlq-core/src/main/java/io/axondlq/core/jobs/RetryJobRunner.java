@@ -34,8 +34,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * node claims it. Everything is in the database, so a job resumes after a restart; a node that dies mid-batch stops
  * renewing, and another node takes the job over once the lease has expired.
  * <p>
- * Outcomes: DRAINED counts as succeeded; FAILED, UNREADABLE and LEASE_LOST as failed; NOT_FOUND (already gone) and
- * CLAIMED (another node was redelivering the sequence) as skipped. The job is COMPLETED when no PENDING sequence
+ * Outcomes: DRAINED counts as succeeded; FAILED, UNREADABLE and LEASE_LOST as failed; NOT_FOUND (already gone) as
+ * skipped. A sequence that another node is redelivering stays PENDING and is tried again in a later batch: after a
+ * takeover its holder is often the node the job was taken from, and that node's outcome is recorded when it commits
+ * (a node that lost the job's lease still records what it did to the sequence it was on, once, while the job runs).
+ * Jobs of earlier versions may hold CLAIMED (skipped) outcomes. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
  * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq
  * on this node is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
@@ -203,7 +206,12 @@ public class RetryJobRunner implements BackgroundJob {
                 try {
                     result = result(redelivery.redeliver(job.processingGroup(), sequence.sequenceKey()));
                 } catch (SequenceClaimedException e) {
-                    result = new SequenceResult(RetryJobProgress.CLAIMED, 0, 0, e.getMessage(), Counter.SKIPPED);
+                    // Left PENDING for a later batch: its holder may be the node this job was taken over from, still
+                    // redelivering it, whose outcome then counts when it commits (RetryJobProgress#record); or an
+                    // operator, after whom the job finds what is left of it.
+                    logger.debug("Retry job [{}]: sequence [{}] is being redelivered elsewhere; tried again in a "
+                                         + "later batch: {}", jobId, sequence.sequenceKey(), e.getMessage());
+                    continue;
                 } catch (UnknownProcessingGroupException e) {
                     unavailable(job);
                     progress.release(jobId, owner);

@@ -36,10 +36,15 @@ final class RetryJobProgressStatements {
                 + "ORDER BY position LIMIT :limit";
     }
 
+    /** Counts an outcome of the job's holder. */
     String countOutcome() {
+        return countTakenOverOutcome() + " AND owner = :owner";
+    }
+
+    /** Counts an outcome of a node whose job was taken over mid-sequence: whoever holds the job now. */
+    String countTakenOverOutcome() {
         return "UPDATE " + job + " SET succeeded = succeeded + :succeeded, failed = failed + :failed, "
-                + "skipped = skipped + :skipped, updated_at = :now WHERE job_id = :id AND owner = :owner "
-                + "AND state = 'RUNNING'";
+                + "skipped = skipped + :skipped, updated_at = :now WHERE job_id = :id AND state = 'RUNNING'";
     }
 
     String recordOutcome() {
