@@ -15,6 +15,7 @@ import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJobProgress;
 import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
 import io.axondlq.core.jobs.RetryJobs.JobAlreadyRunningException;
@@ -994,6 +995,32 @@ abstract class RetryJobsTest {
         assertThat(waiting.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
 
         assertThat(f.jobs.stop(job.id(), "alice")).map(RetryJob::state).contains(RetryJob.State.STOPPED);
+    }
+
+    /**
+     * {@code batches} counts the batches that processed a sequence, and numbers them: a claim by a node where the group
+     * does not run, which processes nothing, is no batch.
+     */
+    @Test
+    void aClaimThatProcessesNothingIsNoBatch() {
+        f.seedMany("B", 2);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        CountDownLatch refused = new CountDownLatch(1);
+        Node elsewhere = f.runner("node-without-the-group", f.settings(Duration.ofSeconds(10)), (node, key) -> {
+            refused.countDown();
+            throw new UnknownProcessingGroupException(GROUP);
+        });
+        // The interleaving: the node without the group claimed the job, and gave it back.
+        await().atMost(Duration.ofSeconds(30)).until(() -> refused.getCount() == 0 && f.job(job.id()).owner() == null);
+        elsewhere.stop();
+
+        f.runner("node-1");
+        f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(f.processed(job.id())).extracting(Processed::batch).containsExactly(1, 1);
+        assertThat(f.jdbc.queryForObject("SELECT batches FROM " + RetryJobFixture.PREFIX
+                                                 + "retry_job WHERE job_id = ?", Integer.class, job.id()))
+                .as("batches that processed a sequence").isEqualTo(1);
     }
 
     // --- listing --------------------------------------------------------------------------------------------------
