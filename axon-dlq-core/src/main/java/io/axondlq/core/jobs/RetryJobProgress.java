@@ -18,7 +18,14 @@ public interface RetryJobProgress {
     record Candidate(UUID jobId, String processingGroup) {
     }
 
-    /** What a claimed job needs for its batch. */
+    /**
+     * What a claimed job needs for its batch.
+     *
+     * @param batch the number of this batch, recorded with its outcomes: the job's {@code batches} so far plus one.
+     *              {@code batches} counts the batches that recorded at least one sequence's outcome; a claim that
+     *              processes nothing (the group does not run on the node, every sequence is held elsewhere, a stop) is
+     *              none
+     */
     record ClaimedJob(UUID jobId, String processingGroup, int batchSize, long cooldownMs, boolean stopRequested,
                       int batch) {
     }

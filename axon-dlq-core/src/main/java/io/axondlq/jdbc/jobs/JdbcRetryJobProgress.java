@@ -76,7 +76,7 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
                               (rs, i) -> new ClaimedJob(rs.getObject("job_id", UUID.class),
                                                         rs.getString("processing_group"), rs.getInt("batch_size"),
                                                         rs.getLong("cooldown_ms"), rs.getBoolean("stop_requested"),
-                                                        rs.getInt("batches")))
+                                                        rs.getInt("batches") + 1))
                        .stream().findFirst();
         });
     }

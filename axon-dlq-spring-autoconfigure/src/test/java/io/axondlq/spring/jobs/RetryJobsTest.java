@@ -981,15 +981,14 @@ abstract class RetryJobsTest {
 
     @Test
     void aGroupThatDoesNotRunHereIsLeftToOtherNodes() {
-        f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
+        String key = f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
         RetryJob job = f.jobs.create(new RetryJobRequest("elsewhere", null, null, null, null, 1, Duration.ZERO, 10),
                                      null, "alice").job();
         f.runner("node-1");
 
         // Claimed, found not to run here, given back.
-        await().atMost(Duration.ofSeconds(30)).until(() -> f.jdbc.queryForObject(
-                "SELECT batches FROM " + RetryJobFixture.PREFIX + "retry_job WHERE job_id = ?", Integer.class,
-                job.id()) >= 1 && f.job(job.id()).owner() == null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(key).contains("node-1")
+                && f.job(job.id()).owner() == null);
         RetryJob waiting = f.job(job.id());
         assertThat(waiting.state()).isEqualTo(RetryJob.State.RUNNING);
         assertThat(waiting.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
