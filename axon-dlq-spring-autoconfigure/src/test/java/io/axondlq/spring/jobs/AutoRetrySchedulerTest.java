@@ -382,6 +382,34 @@ abstract class AutoRetrySchedulerTest {
         assertThat(state(scheduler, c).orElseThrow().retries()).isEqualTo(1);
     }
 
+    /**
+     * A due sequence that is gone by the time its turn comes (an operator evicted or redelivered it meanwhile): the
+     * automatic retry did nothing to it, so it audits nothing and counts no redelivery; what removed it has its own
+     * audit entry.
+     */
+    @Test
+    void aSequenceGoneBeforeItsTurnIsNotAuditedAsASuccess() {
+        String gone = poisoned("GONE", 1, t0);
+        String failing = poisoned("FAILING", 1, t0.plusSeconds(1));
+        elapse(Duration.ofMinutes(2));
+        AutoRetryScheduler.Redelivery delegate = f.ledger.wrapAuto("node-1", f.autoRedelivery);
+        AutoRetryScheduler scheduler = scheduler("node-1", (group, key, recorder) -> {
+            if (key.equals(gone)) {
+                // Due when the round read it; evicted by an operator just before its redelivery.
+                f.operations.evictSequence("alice", GROUP, gone);
+            }
+            return delegate.redeliver(group, key, recorder);
+        });
+
+        int redeliveries = scheduler.pollOnce();
+
+        assertThat(f.ledger.nodes(gone)).as("its turn came after the eviction").containsExactly("node-1");
+        assertThat(f.store.contains(GROUP, gone)).isFalse();
+        assertThat(autoRetryAudit()).extracting(AuditEntry::target).containsExactly(failing);
+        assertThat(redeliveries).as("only FAILING was redelivered").isEqualTo(1);
+        assertThat(state(scheduler, gone)).isEmpty();
+    }
+
     @Test
     void aRetryWhoseAuditEntryCannotBeWrittenIsNotCounted() {
         String key = poisoned("UNAUDITED", 1, t0);
