@@ -33,6 +33,7 @@ import io.axondlq.testsupport.LockWaits;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
+import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -1020,6 +1021,38 @@ abstract class RetryJobsTest {
         assertThat(f.jdbc.queryForObject("SELECT batches FROM " + RetryJobFixture.PREFIX
                                                  + "retry_job WHERE job_id = ?", Integer.class, job.id()))
                 .as("batches that processed a sequence").isEqualTo(1);
+    }
+
+    /**
+     * The group's processor is stopped on this node (an operator or the application shut it down): a job does not run
+     * the group's handlers through it there, but waits for a node where it runs, as for a group that does not run
+     * here at all.
+     */
+    @Test
+    void aJobLeavesAGroupWhoseProcessorIsStoppedOnThisNodeToNodesWhereItRuns() {
+        String key = f.seed("S", 1, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        EventProcessor processor = f.axon.eventProcessingConfiguration().eventProcessorByProcessingGroup(GROUP)
+                                         .orElseThrow();
+        processor.shutDown();
+        assertThat(processor.isRunning()).isFalse();
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+
+        f.runner("node-1");
+        // The interleaving: node-1 claimed the job and came to the sequence while the processor was stopped.
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(key).contains("node-1")
+                && (f.job(job.id()).owner() == null || f.job(job.id()).state() != RetryJob.State.RUNNING));
+        assertThat(f.handler.handled).as("no handler ran through the stopped processor").isEmpty();
+        assertThat(f.store.contains(GROUP, key)).isTrue();
+        RetryJob waiting = f.job(job.id());
+        assertThat(waiting.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(waiting.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+
+        // Where the processor runs (here: started again, on a node that has not backed off), the job goes on.
+        processor.start();
+        f.runner("node-2");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+        assertThat(done.succeeded()).isEqualTo(1);
+        assertThat(f.handler.handled).containsExactly("S#0");
     }
 
     // --- listing --------------------------------------------------------------------------------------------------
