@@ -63,8 +63,9 @@ public class AutoRetryScheduler implements BackgroundJob {
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
 
     /**
-     * Redelivers one sequence with no letter limit; {@code DeadLetterOperations#redeliverLetters} in production, so
-     * that each letter is audited in its own transaction.
+     * Redelivers one sequence with no letter limit; {@code DeadLetterOperations#redeliverLettersWhereProcessorRuns}
+     * in production, so that each letter is audited in its own transaction and a processor stopped on this node runs
+     * nothing.
      */
     @FunctionalInterface
     public interface Redelivery {
@@ -73,7 +74,9 @@ public class AutoRetryScheduler implements BackgroundJob {
          * @param recorder hears each outcome in its transaction; its {@link RedeliveryRecorder#concluded} writes the
          *                 retry's count and audit entry with the change that ends the redelivery
          * @throws SequenceClaimedException        when another node is redelivering the sequence
-         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
+         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node, or its
+         *                                         processor is not running here
+         *                                         ({@link io.axondlq.core.redelivery.ProcessorNotRunningException})
          */
         RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder);
     }
@@ -274,8 +277,8 @@ public class AutoRetryScheduler implements BackgroundJob {
                 unavailableGroups.put(group, now().plus(UNAVAILABLE_GROUP_BACKOFF));
                 leases.release(leaseName(group), owner);
                 heldLeases.remove(group);
-                logger.warn("Automatic retry: processing group [{}] does not run with axon-dlq on this node; "
-                                    + "leaving it to other nodes", group);
+                logger.warn("Automatic retry: {}; leaving processing group [{}] to other nodes", e.getMessage(),
+                            group);
                 break;
             }
         }

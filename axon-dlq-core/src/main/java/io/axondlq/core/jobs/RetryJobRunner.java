@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Jobs of earlier versions may hold CLAIMED (skipped) outcomes. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
  * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq
- * on this node is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
+ * on this node, or whose processor is not running here ({@link Redelivery}), is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
  * every sequence and every end of a job is audited as the {@link #SYSTEM_ACTOR}, in the transaction that records it.
  */
 public class RetryJobRunner implements BackgroundJob {
@@ -54,15 +54,17 @@ public class RetryJobRunner implements BackgroundJob {
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
 
     /**
-     * Redelivers one whole sequence; {@code DeadLetterOperations#redeliverLetters} in production, so that each letter
-     * is audited in its own transaction.
+     * Redelivers one whole sequence; {@code DeadLetterOperations#redeliverLettersWhereProcessorRuns} in production, so
+     * that each letter is audited in its own transaction and a processor stopped on this node runs nothing.
      */
     @FunctionalInterface
     public interface Redelivery {
 
         /**
          * @throws SequenceClaimedException        when another node is redelivering the sequence
-         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
+         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node, or its
+         *                                         processor is not running here
+         *                                         ({@link io.axondlq.core.redelivery.ProcessorNotRunningException})
          */
         RedeliveryResult redeliver(String processingGroup, String sequenceKey);
     }
@@ -213,7 +215,7 @@ public class RetryJobRunner implements BackgroundJob {
                                          + "later batch: {}", jobId, sequence.sequenceKey(), e.getMessage());
                     continue;
                 } catch (UnknownProcessingGroupException e) {
-                    unavailable(job);
+                    unavailable(job, e);
                     progress.release(jobId, owner);
                     return true;
                 }
@@ -261,11 +263,10 @@ public class RetryJobRunner implements BackgroundJob {
                                                    finished.failed(), finished.skipped(), finished.remaining()));
     }
 
-    private void unavailable(ClaimedJob job) {
+    private void unavailable(ClaimedJob job, UnknownProcessingGroupException why) {
         Instant until = now().plus(UNAVAILABLE_GROUP_BACKOFF);
         if (unavailableGroups.put(job.processingGroup(), until) == null) {
-            logger.warn("Retry job [{}]: processing group [{}] does not run with axon-dlq on this node; "
-                                + "leaving the job to other nodes", job.jobId(), job.processingGroup());
+            logger.warn("Retry job [{}]: {}; leaving the job to other nodes", job.jobId(), why.getMessage());
         }
     }
 
