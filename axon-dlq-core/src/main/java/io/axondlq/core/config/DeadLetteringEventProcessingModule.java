@@ -470,7 +470,8 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
             // A retry back-off ends when the processor is asked to stop (its state turns before it waits for us).
             invoker.stopWhen(() -> !processor.isRunning());
             groups.register(new DeadLetterGroups.Binding(invoker.processingGroup(), processorName, invoker,
-                                                         interceptors, transactionManager(processorName)));
+                                                         interceptors, transactionManager(processorName),
+                                                         processor::isRunning));
         }
         return processor;
     }

@@ -47,7 +47,8 @@ import java.util.function.Predicate;
  * failed letter's requeue), or one of its own when the redelivery changed nothing (UNREADABLE, LEASE_LOST).
  * <p>
  * Retry counts are kept by the store ({@link DeadLetterStore#recordAutomaticRetry}), deleted with their sequence: a drained or evicted sequence leaves nothing behind, and a later sequence
- * with the same key starts the schedule anew. A sequence another node is redelivering is skipped this round; a failed
+ * with the same key starts the schedule anew. A sequence another node is redelivering is skipped this round; one gone
+ * before its turn (NOT_FOUND: evicted or redelivered meanwhile) is neither audited nor counted; a failed
  * redelivery (FAILED, UNREADABLE) counts as a retry; a drained one removes the sequence; LEASE_LOST (another node took
  * the sequence over mid-way) does not count. Needs a store that keeps automatic-retry state (axon-dlq's JDBC store).
  */
@@ -62,8 +63,9 @@ public class AutoRetryScheduler implements BackgroundJob {
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
 
     /**
-     * Redelivers one sequence with no letter limit; {@code DeadLetterOperations#redeliverLetters} in production, so
-     * that each letter is audited in its own transaction.
+     * Redelivers one sequence with no letter limit; {@code DeadLetterOperations#redeliverLettersWhereProcessorRuns}
+     * in production, so that each letter is audited in its own transaction and a processor stopped on this node runs
+     * nothing.
      */
     @FunctionalInterface
     public interface Redelivery {
@@ -72,7 +74,9 @@ public class AutoRetryScheduler implements BackgroundJob {
          * @param recorder hears each outcome in its transaction; its {@link RedeliveryRecorder#concluded} writes the
          *                 retry's count and audit entry with the change that ends the redelivery
          * @throws SequenceClaimedException        when another node is redelivering the sequence
-         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
+         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node, or its
+         *                                         processor is not running here
+         *                                         ({@link io.axondlq.core.redelivery.ProcessorNotRunningException})
          */
         RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder);
     }
@@ -208,7 +212,7 @@ public class AutoRetryScheduler implements BackgroundJob {
      * One round: renews the leases this scheduler holds, and for every group with due sequences that runs here and
      * whose lease this scheduler holds or can take, redelivers up to {@code batchSize} due sequences.
      *
-     * @return the number of redeliveries run (skipped sequences not counted)
+     * @return the number of redeliveries run (skipped sequences, and sequences gone before their turn, not counted)
      */
     public int pollOnce() {
         int redeliveries = 0;
@@ -273,15 +277,15 @@ public class AutoRetryScheduler implements BackgroundJob {
                 unavailableGroups.put(group, now().plus(UNAVAILABLE_GROUP_BACKOFF));
                 leases.release(leaseName(group), owner);
                 heldLeases.remove(group);
-                logger.warn("Automatic retry: processing group [{}] does not run with axon-dlq on this node; "
-                                    + "leaving it to other nodes", group);
+                logger.warn("Automatic retry: {}; leaving processing group [{}] to other nodes", e.getMessage(),
+                            group);
                 break;
             }
         }
         return redeliveries;
     }
 
-    /** @return whether a redelivery ran */
+    /** @return whether a redelivery ran (not when the sequence was gone before it: nothing ran then) */
     private boolean redeliver(String group, DueSequence due) {
         int retry = due.retries() + 1;
         int scheduled = settings.schedule().size();
@@ -323,9 +327,15 @@ public class AutoRetryScheduler implements BackgroundJob {
             audit(group, due.sequenceKey(), retry, e.getClass().getName());
             return true;
         }
+        if (result.outcome() == RedeliveryResult.Outcome.NOT_FOUND) {
+            // Gone before its turn (an operator evicted or redelivered it, whose own audit entries say so): this
+            // retry did nothing to it, so it records nothing and is no redelivery.
+            logger.debug("Automatic retry of [{}] [{}]: the sequence is gone", group, due.sequenceKey());
+            return false;
+        }
         if (!recorded[0]) {
-            // Ended without a change of its own (UNREADABLE, LEASE_LOST, NOT_FOUND): recorded in a transaction of
-            // its own, as nothing else is to commit with it.
+            // Ended without a change of its own (UNREADABLE, LEASE_LOST): recorded in a transaction of its own, as
+            // nothing else is to commit with it.
             try {
                 inTransaction.executeWithoutResult(status -> record(group, due.sequenceKey(), retry, result));
             } catch (RuntimeException e) {
@@ -343,7 +353,7 @@ public class AutoRetryScheduler implements BackgroundJob {
         String detail = result.auditSummary();
         Counted counted = null;
         switch (result.outcome()) {
-            case DRAINED, NOT_FOUND -> outcome = "success"; // the sequence, and with it its state, is gone
+            case DRAINED -> outcome = "success"; // the sequence, and with it its state, is gone
             case FAILED, UNREADABLE -> {
                 outcome = "failure";
                 Duration next = retry < scheduled ? settings.schedule().get(retry) : null;

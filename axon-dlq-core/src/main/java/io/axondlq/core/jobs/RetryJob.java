@@ -27,7 +27,8 @@ public record RetryJob(UUID id, String processingGroup, RetryJobRequest request,
     }
 
     /**
-     * @param outcome PENDING, DRAINED, FAILED, UNREADABLE, CLAIMED (held by another node: skipped), NOT_FOUND
+     * @param outcome PENDING, DRAINED, FAILED, UNREADABLE, NOT_FOUND; CLAIMED (held by another node: skipped) in jobs of
+     *                earlier versions only (a held sequence now waits, PENDING, for a later batch)
      */
     public record SequenceOutcome(String sequenceKey, String outcome, int redelivered, long remaining, String detail,
                                   Instant finishedAt) {

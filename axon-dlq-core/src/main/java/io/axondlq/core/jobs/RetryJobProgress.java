@@ -18,7 +18,14 @@ public interface RetryJobProgress {
     record Candidate(UUID jobId, String processingGroup) {
     }
 
-    /** What a claimed job needs for its batch. */
+    /**
+     * What a claimed job needs for its batch.
+     *
+     * @param batch the number of this batch, recorded with its outcomes: the job's {@code batches} so far plus one.
+     *              {@code batches} counts the batches that recorded at least one sequence's outcome; a claim that
+     *              processes nothing (the group does not run on the node, every sequence is held elsewhere, a stop) is
+     *              none
+     */
     record ClaimedJob(UUID jobId, String processingGroup, int batchSize, long cooldownMs, boolean stopRequested,
                       int batch) {
     }
@@ -46,7 +53,10 @@ public interface RetryJobProgress {
 
     enum Recorded { CONTINUE, STOP_REQUESTED, LEASE_LOST }
 
-    /** Outcome of a sequence another node was redelivering (skipped). */
+    /**
+     * Outcome of a sequence another node was redelivering (skipped), recorded by earlier versions; such a sequence now
+     * stays PENDING for a later batch.
+     */
     String CLAIMED = "CLAIMED";
 
     /** The name of a job's lease. */
@@ -67,8 +77,10 @@ public interface RetryJobProgress {
     }
 
     /**
-     * Records one sequence's outcome (and its audit entry) and renews the lease, in one transaction, only while the
-     * lease is ours.
+     * Records one sequence's outcome (and its audit entry) and renews the lease, in one transaction. When the lease is
+     * no longer ours (the job was taken over while this node redelivered the sequence), the outcome is still recorded,
+     * and counted, if the sequence is still PENDING and the job still running: what the redelivery did happened, and
+     * the node that took over leaves a sequence it finds held for a later batch; then {@link Recorded#LEASE_LOST}.
      *
      * @return whether to go on, stop (an operator asked), or give up (the lease is lost)
      */

@@ -34,11 +34,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * node claims it. Everything is in the database, so a job resumes after a restart; a node that dies mid-batch stops
  * renewing, and another node takes the job over once the lease has expired.
  * <p>
- * Outcomes: DRAINED counts as succeeded; FAILED, UNREADABLE and LEASE_LOST as failed; NOT_FOUND (already gone) and
- * CLAIMED (another node was redelivering the sequence) as skipped. The job is COMPLETED when no PENDING sequence
+ * Outcomes: DRAINED counts as succeeded; FAILED, UNREADABLE and LEASE_LOST as failed; NOT_FOUND (already gone) as
+ * skipped. A sequence that another node is redelivering stays PENDING and is tried again in a later batch: after a
+ * takeover its holder is often the node the job was taken from, and that node's outcome is recorded when it commits
+ * (a node that lost the job's lease still records what it did to the sequence it was on, once, while the job runs).
+ * Jobs of earlier versions may hold CLAIMED (skipped) outcomes. The job is COMPLETED when no PENDING sequence
  * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
  * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq
- * on this node is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
+ * on this node, or whose processor is not running here ({@link Redelivery}), is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
  * every sequence and every end of a job is audited as the {@link #SYSTEM_ACTOR}, in the transaction that records it.
  */
 public class RetryJobRunner implements BackgroundJob {
@@ -51,15 +54,17 @@ public class RetryJobRunner implements BackgroundJob {
     private static final Duration UNAVAILABLE_GROUP_BACKOFF = Duration.ofSeconds(30);
 
     /**
-     * Redelivers one whole sequence; {@code DeadLetterOperations#redeliverLetters} in production, so that each letter
-     * is audited in its own transaction.
+     * Redelivers one whole sequence; {@code DeadLetterOperations#redeliverLettersWhereProcessorRuns} in production, so
+     * that each letter is audited in its own transaction and a processor stopped on this node runs nothing.
      */
     @FunctionalInterface
     public interface Redelivery {
 
         /**
          * @throws SequenceClaimedException        when another node is redelivering the sequence
-         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
+         * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node, or its
+         *                                         processor is not running here
+         *                                         ({@link io.axondlq.core.redelivery.ProcessorNotRunningException})
          */
         RedeliveryResult redeliver(String processingGroup, String sequenceKey);
     }
@@ -203,9 +208,14 @@ public class RetryJobRunner implements BackgroundJob {
                 try {
                     result = result(redelivery.redeliver(job.processingGroup(), sequence.sequenceKey()));
                 } catch (SequenceClaimedException e) {
-                    result = new SequenceResult(RetryJobProgress.CLAIMED, 0, 0, e.getMessage(), Counter.SKIPPED);
+                    // Left PENDING for a later batch: its holder may be the node this job was taken over from, still
+                    // redelivering it, whose outcome then counts when it commits (RetryJobProgress#record); or an
+                    // operator, after whom the job finds what is left of it.
+                    logger.debug("Retry job [{}]: sequence [{}] is being redelivered elsewhere; tried again in a "
+                                         + "later batch: {}", jobId, sequence.sequenceKey(), e.getMessage());
+                    continue;
                 } catch (UnknownProcessingGroupException e) {
-                    unavailable(job);
+                    unavailable(job, e);
                     progress.release(jobId, owner);
                     return true;
                 }
@@ -253,11 +263,10 @@ public class RetryJobRunner implements BackgroundJob {
                                                    finished.failed(), finished.skipped(), finished.remaining()));
     }
 
-    private void unavailable(ClaimedJob job) {
+    private void unavailable(ClaimedJob job, UnknownProcessingGroupException why) {
         Instant until = now().plus(UNAVAILABLE_GROUP_BACKOFF);
         if (unavailableGroups.put(job.processingGroup(), until) == null) {
-            logger.warn("Retry job [{}]: processing group [{}] does not run with axon-dlq on this node; "
-                                + "leaving the job to other nodes", job.jobId(), job.processingGroup());
+            logger.warn("Retry job [{}]: {}; leaving the job to other nodes", job.jobId(), why.getMessage());
         }
     }
 

@@ -358,6 +358,30 @@ public class DeadLetterOperations {
     }
 
     /**
+     * {@link #redeliverLetters(String, String, String, RedeliveryRecorder)} for background work (retry jobs, automatic
+     * retry): only where the group's processor is running on this node, so that a processor stopped here (by the
+     * application or an operator) runs no handler here; an operator's own redelivery is not held back.
+     *
+     * @throws io.axondlq.core.redelivery.ProcessorNotRunningException when the group's processor is not running here;
+     *                                                                 nothing is claimed or changed
+     */
+    public RedeliveryResult redeliverLettersWhereProcessorRuns(String actor, String processingGroup,
+                                                              String sequenceKey) {
+        return redeliverLettersWhereProcessorRuns(actor, processingGroup, sequenceKey, RedeliveryRecorder.NONE);
+    }
+
+    /**
+     * {@link #redeliverLettersWhereProcessorRuns(String, String, String)} where {@code also} hears every outcome, as
+     * in {@link #redeliverLetters(String, String, String, RedeliveryRecorder)}.
+     */
+    public RedeliveryResult redeliverLettersWhereProcessorRuns(String actor, String processingGroup,
+                                                              String sequenceKey, RedeliveryRecorder also) {
+        requireArguments(processingGroup, sequenceKey);
+        redeliverer().requireProcessorRunning(processingGroup);
+        return redeliverLetters(actor, processingGroup, sequenceKey, also);
+    }
+
+    /**
      * Audits the letters Axon's own dead-letter processing resolves
      * ({@code EventProcessingConfiguration.sequencedDeadLetterProcessor(group)}, i.e.
      * {@code GroupDeadLetterQueue.process}), for {@code GroupDeadLetterQueue.observedBy}: each letter's outcome as

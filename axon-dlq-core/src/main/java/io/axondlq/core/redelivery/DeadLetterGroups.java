@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -24,12 +25,21 @@ public final class DeadLetterGroups {
      * @param interceptors the handler interceptors registered on the processor from outside (configured, axon-dlq's
      *                     own, later registrations), read at redelivery time so late registrations count; not those
      *                     the processor registers on itself for its batches (the tracking processor's token storage)
+     * @param processorRunning whether the group's processor runs on this node right now ({@code isRunning()})
      */
     public record Binding(String processingGroup,
                           String processorName,
                           DeadLetteringEventHandlerInvoker invoker,
                           Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors,
-                          TransactionManager transactionManager) {
+                          TransactionManager transactionManager,
+                          BooleanSupplier processorRunning) {
+
+        /** A binding whose processor counts as always running. */
+        public Binding(String processingGroup, String processorName, DeadLetteringEventHandlerInvoker invoker,
+                       Supplier<List<MessageHandlerInterceptor<? super EventMessage<?>>>> interceptors,
+                       TransactionManager transactionManager) {
+            this(processingGroup, processorName, invoker, interceptors, transactionManager, () -> true);
+        }
     }
 
     private final Map<String, Binding> bindings = new ConcurrentHashMap<>();

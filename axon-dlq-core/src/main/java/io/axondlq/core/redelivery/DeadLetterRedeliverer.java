@@ -215,6 +215,20 @@ public class DeadLetterRedeliverer {
         return groups.binding(processingGroup).isPresent();
     }
 
+    /**
+     * For background work (retry jobs, automatic retry), before it redelivers: an operator or the application that
+     * stopped a processor on this node expects none of its handlers to run here until it is started again.
+     *
+     * @throws ProcessorNotRunningException    when the group's processor is not running on this node
+     * @throws UnknownProcessingGroupException when the group does not run with axon-dlq on this node
+     */
+    public void requireProcessorRunning(String processingGroup) {
+        DeadLetterGroups.Binding binding = binding(processingGroup);
+        if (!binding.processorRunning().getAsBoolean()) {
+            throw new ProcessorNotRunningException(processingGroup, binding.processorName());
+        }
+    }
+
     private static void requireLimit(int maxLetters) {
         if (maxLetters < 1) {
             throw new IllegalArgumentException("maxLetters must be >= 1, was " + maxLetters);

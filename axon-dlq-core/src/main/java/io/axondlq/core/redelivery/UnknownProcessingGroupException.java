@@ -8,4 +8,9 @@ public class UnknownProcessingGroupException extends DeadLetterStoreException {
     public UnknownProcessingGroupException(String processingGroup) {
         super("Processing group [" + processingGroup + "] does not run with axon-dlq on this node");
     }
+
+    /** For subclasses that say more precisely why the group does not run here. */
+    protected UnknownProcessingGroupException(String processingGroup, String message) {
+        super(message);
+    }
 }

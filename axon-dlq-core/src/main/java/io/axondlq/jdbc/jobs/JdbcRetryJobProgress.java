@@ -76,7 +76,7 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
                               (rs, i) -> new ClaimedJob(rs.getObject("job_id", UUID.class),
                                                         rs.getString("processing_group"), rs.getInt("batch_size"),
                                                         rs.getLong("cooldown_ms"), rs.getBoolean("stop_requested"),
-                                                        rs.getInt("batches")))
+                                                        rs.getInt("batches") + 1))
                        .stream().findFirst();
         });
     }
@@ -104,10 +104,12 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
                 .addValue("detail", detail, Types.VARCHAR)
                 .addValue("batch", batch);
         return inTransaction.execute(status -> {
-            if (!leases.renew(RetryJobProgress.leaseName(jobId), owner, lease)
-                    || jdbc.update(sql.countOutcome(), params) == 0
+            boolean held = leases.renew(RetryJobProgress.leaseName(jobId), owner, lease);
+            // Taken over while this node redelivered the sequence: what it did to the sequence happened all the same,
+            // and counts, once, unless a node recorded the sequence meanwhile or the job ended. The job row, then the
+            // sequence row, after the lease row: the order of every write.
+            if (jdbc.update(held ? sql.countOutcome() : sql.countTakenOverOutcome(), params) == 0
                     || jdbc.update(sql.recordOutcome(), params) == 0) {
-                // Not ours any more (or recorded already by the node that took over): count nothing.
                 status.setRollbackOnly();
                 return Recorded.LEASE_LOST;
             }
@@ -115,6 +117,9 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(
                     sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(),
                     StoredText.text(result.auditDetail(), MAX_DETAIL), now));
+            if (!held) {
+                return Recorded.LEASE_LOST;
+            }
             Boolean stop = jdbc.queryForObject(sql.stopRequested(), params, Boolean.class);
             return Boolean.TRUE.equals(stop) ? Recorded.STOP_REQUESTED : Recorded.CONTINUE;
         });

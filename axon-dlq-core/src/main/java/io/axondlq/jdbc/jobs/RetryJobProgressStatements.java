@@ -20,9 +20,12 @@ final class RetryJobProgressStatements {
                 + "AND (next_batch_at <= :now OR stop_requested = TRUE) ORDER BY next_batch_at, job_id LIMIT :limit";
     }
 
-    /** Run after the job's lease was taken, in the same transaction: only a running, due job counts a batch. */
+    /**
+     * Run after the job's lease was taken, in the same transaction: only a running, due job is claimed. A claim is no
+     * batch yet: {@code batches} counts the batches that recorded an outcome ({@link #countTakenOverOutcome}).
+     */
     String claim() {
-        return "UPDATE " + job + " SET owner = :owner, batches = batches + 1, updated_at = :now WHERE job_id = :id "
+        return "UPDATE " + job + " SET owner = :owner, updated_at = :now WHERE job_id = :id "
                 + "AND state = 'RUNNING' AND (next_batch_at <= :now OR stop_requested = TRUE)";
     }
 
@@ -36,10 +39,16 @@ final class RetryJobProgressStatements {
                 + "ORDER BY position LIMIT :limit";
     }
 
+    /** Counts an outcome of the job's holder. */
     String countOutcome() {
+        return countTakenOverOutcome() + " AND owner = :owner";
+    }
+
+    /** Counts an outcome of a node whose job was taken over mid-sequence: whoever holds the job now. */
+    String countTakenOverOutcome() {
         return "UPDATE " + job + " SET succeeded = succeeded + :succeeded, failed = failed + :failed, "
-                + "skipped = skipped + :skipped, updated_at = :now WHERE job_id = :id AND owner = :owner "
-                + "AND state = 'RUNNING'";
+                + "skipped = skipped + :skipped, batches = CASE WHEN batches < :batch THEN :batch ELSE batches END, "
+                + "updated_at = :now WHERE job_id = :id AND state = 'RUNNING'";
     }
 
     String recordOutcome() {

@@ -117,9 +117,10 @@ public class AxonDlqJobsAutoConfiguration {
                                                                  properties.getJdbc().getTablePrefix(), leases, audit);
         DeadLetterOperations letters = operations(operations, store, auditLog, dataSource, transactions, properties,
                                                   redeliverer);
-        // Through the operations service: every letter a job redelivers is audited in its own transaction.
-        return new RetryJobRunner(progress, (group, key) -> letters.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR,
-                                                                                     group, key),
+        // Through the operations service: every letter a job redelivers is audited in its own transaction, and a
+        // processor stopped on this node runs nothing (the job waits for a node where it runs).
+        return new RetryJobRunner(progress, (group, key) -> letters.redeliverLettersWhereProcessorRuns(
+                                          RetryJobRunner.SYSTEM_ACTOR, group, key),
                                   owner, settings, new DatabaseClock(dataSource));
     }
 
@@ -178,10 +179,10 @@ public class AxonDlqJobsAutoConfiguration {
                 : group -> processing.groups().processingGroups().contains(group);
         DeadLetterOperations letters = operations(operations, store, auditLog, dataSource, transactions, properties,
                                                   redeliverer);
-        // Through the operations service: each letter audited in its transaction, and the retry's count and audit
-        // entry written with the change that ends the redelivery.
+        // Through the operations service: each letter audited in its transaction, the retry's count and audit entry
+        // written with the change that ends the redelivery, and a processor stopped on this node runs nothing.
         return new AutoRetryScheduler(store, leases, transactions(transactions, dataSource),
-                                      (group, key, recorder) -> letters.redeliverLetters(
+                                      (group, key, recorder) -> letters.redeliverLettersWhereProcessorRuns(
                                               RetryJobRunner.SYSTEM_ACTOR, group, key, recorder),
                                       runsHere, audit, owner, settings, new DatabaseClock(dataSource));
     }

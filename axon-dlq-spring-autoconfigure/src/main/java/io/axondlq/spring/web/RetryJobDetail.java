@@ -17,7 +17,8 @@ import java.util.List;
 public record RetryJobDetail(@JsonUnwrapped RetryJobView job, List<SequenceOutcomeView> sequences, String nextCursor) {
 
     /**
-     * @param outcome PENDING, DRAINED, FAILED, UNREADABLE, CLAIMED (held by another node: skipped), NOT_FOUND
+     * @param outcome PENDING, DRAINED, FAILED, UNREADABLE, NOT_FOUND; CLAIMED (held by another node: skipped) in jobs of
+     *                earlier versions only
      */
     public record SequenceOutcomeView(String sequenceKey, String outcome, int redelivered, long remaining,
                                       String detail, Instant finishedAt) {

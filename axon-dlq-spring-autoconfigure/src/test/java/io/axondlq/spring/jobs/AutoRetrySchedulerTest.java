@@ -19,6 +19,7 @@ import io.axondlq.jdbc.jobs.DatabaseClock;
 import io.axondlq.jdbc.jobs.JdbcLeases;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
+import org.axonframework.eventhandling.EventProcessor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -380,6 +381,63 @@ abstract class AutoRetrySchedulerTest {
         assertThat(other.pollOnce()).isEqualTo(2);
         assertThat(state(scheduler, a).orElseThrow().retries()).isEqualTo(1);
         assertThat(state(scheduler, c).orElseThrow().retries()).isEqualTo(1);
+    }
+
+    /**
+     * A due sequence that is gone by the time its turn comes (an operator evicted or redelivered it meanwhile): the
+     * automatic retry did nothing to it, so it audits nothing and counts no redelivery; what removed it has its own
+     * audit entry.
+     */
+    @Test
+    void aSequenceGoneBeforeItsTurnIsNotAuditedAsASuccess() {
+        String gone = poisoned("GONE", 1, t0);
+        String failing = poisoned("FAILING", 1, t0.plusSeconds(1));
+        elapse(Duration.ofMinutes(2));
+        AutoRetryScheduler.Redelivery delegate = f.ledger.wrapAuto("node-1", f.autoRedelivery);
+        AutoRetryScheduler scheduler = scheduler("node-1", (group, key, recorder) -> {
+            if (key.equals(gone)) {
+                // Due when the round read it; evicted by an operator just before its redelivery.
+                f.operations.evictSequence("alice", GROUP, gone);
+            }
+            return delegate.redeliver(group, key, recorder);
+        });
+
+        int redeliveries = scheduler.pollOnce();
+
+        assertThat(f.ledger.nodes(gone)).as("its turn came after the eviction").containsExactly("node-1");
+        assertThat(f.store.contains(GROUP, gone)).isFalse();
+        assertThat(autoRetryAudit()).extracting(AuditEntry::target).containsExactly(failing);
+        assertThat(redeliveries).as("only FAILING was redelivered").isEqualTo(1);
+        assertThat(state(scheduler, gone)).isEmpty();
+    }
+
+    /**
+     * The group's processor is stopped on this node: automatic retry runs none of its handlers through it there (the
+     * production redelivery, through the operations service), and leaves the group to nodes where it runs.
+     */
+    @Test
+    void aGroupWhoseProcessorIsStoppedOnThisNodeIsLeftAlone() {
+        String key = poisoned("STOPPED", 1, t0);
+        f.handler.poisoned.remove("STOPPED");
+        elapse(Duration.ofMinutes(2));
+        EventProcessor processor = f.axon.eventProcessingConfiguration().eventProcessorByProcessingGroup(GROUP)
+                                         .orElseThrow();
+        processor.shutDown();
+        AutoRetryScheduler scheduler = scheduler("node-1");
+
+        assertThat(scheduler.pollOnce()).isZero();
+
+        assertThat(f.ledger.nodes(key)).as("its turn came while the processor was stopped").containsExactly("node-1");
+        assertThat(f.handler.handled).as("no handler ran through the stopped processor").isEmpty();
+        assertThat(f.store.contains(GROUP, key)).isTrue();
+        assertThat(autoRetryAudit()).isEmpty();
+        assertThat(state(scheduler, key)).isEmpty();
+        assertThat(f.leases.holder(AutoRetryScheduler.leaseName(GROUP))).as("left to other nodes").isEmpty();
+
+        processor.start();
+        AutoRetryScheduler elsewhere = scheduler("node-2");
+        assertThat(elsewhere.pollOnce()).isEqualTo(1);
+        assertThat(f.handler.handled).containsExactly("STOPPED#0");
     }
 
     @Test

@@ -80,7 +80,10 @@ final class RetryJobFixture implements AutoCloseable {
     final DeadLetterRedeliverer redeliverer;
     /** The operations service over the store, the audit log and the redeliverer, as the application has it. */
     final DeadLetterOperations operations;
-    /** Retry jobs' redelivery in production: through the operations service, each letter audited. */
+    /**
+     * Retry jobs' redelivery in production: through the operations service, each letter audited, only where the
+     * group's processor runs.
+     */
     final RetryJobRunner.Redelivery jobRedelivery;
     /** Automatic retry's redelivery in production: through the operations service, with the scheduler's recorder. */
     final AutoRetryScheduler.Redelivery autoRedelivery;
@@ -192,9 +195,10 @@ final class RetryJobFixture implements AutoCloseable {
         this.audit = new JdbcAuditLog(dataSource, PREFIX, Clock.systemUTC());
         this.retryAudit = new AuditLogRetryJobAudit(audit);
         this.operations = new DeadLetterOperations(store, audit, transactions, null, () -> redeliverer);
-        this.jobRedelivery = (group, key) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR, group, key);
-        this.autoRedelivery = (group, key, recorder) -> operations.redeliverLetters(RetryJobRunner.SYSTEM_ACTOR,
-                                                                                    group, key, recorder);
+        this.jobRedelivery = (group, key) -> operations.redeliverLettersWhereProcessorRuns(
+                RetryJobRunner.SYSTEM_ACTOR, group, key);
+        this.autoRedelivery = (group, key, recorder) -> operations.redeliverLettersWhereProcessorRuns(
+                RetryJobRunner.SYSTEM_ACTOR, group, key, recorder);
         this.leases = new JdbcLeases(dataSource, transactions, PREFIX);
         this.jobs = new JdbcRetryJobs(dataSource, transactions, PREFIX, store, leases, retryAudit,
                                       JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL, Clock.systemUTC());

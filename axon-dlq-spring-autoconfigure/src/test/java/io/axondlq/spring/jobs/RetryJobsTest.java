@@ -15,6 +15,7 @@ import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJobProgress;
 import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
 import io.axondlq.core.jobs.RetryJobs.JobAlreadyRunningException;
@@ -32,6 +33,7 @@ import io.axondlq.testsupport.LockWaits;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.PerClassDatabaseExtension;
 import io.axondlq.testsupport.TestDataSource;
+import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -578,6 +580,51 @@ abstract class RetryJobsTest {
     }
 
     /**
+     * A node pauses in a sequence's handler (it still holds that sequence's redelivery lease) long enough to lose its
+     * job's lease, and another node takes the job over and finds that sequence held. The sequence is the first
+     * node's: once its redelivery commits, its outcome counts; the job counts every sequence once, as what
+     * happened to it.
+     */
+    @Test
+    void aSequenceStillBeingRedeliveredByANodeThatLostTheJobCountsWithThatNodesOutcome() throws Exception {
+        List<String> keys = f.seedMany("K", 3);
+        CountDownLatch letGo = new CountDownLatch(1);
+        f.handler.paused.put("K1", letGo);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
+                                                                         Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        Node first = f.runner("node-1", shortLease, (node, key) -> {
+        });
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waiting.contains("K1"));
+            // A long pause: node-1 renews no lease; its thread is in K1's handler, K1's redelivery lease still its own.
+            first.die();
+            f.runner("node-2", shortLease, (node, key) -> {
+            });
+            // The interleaving: node-2 took the job over, found K1 held by node-1, and went on with K2.
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(keys.get(1)).contains("node-2")
+                    && f.handler.handled.contains("K2#0"));
+            assertThat(f.handler.handled).as("K1 still in node-1's handler").doesNotContain("K1#0");
+        } finally {
+            first.revive();
+            letGo.countDown();
+        }
+        assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(f.handler.handled).containsExactlyInAnyOrder("K0#0", "K1#0", "K2#0");
+        assertThat(f.ledger.nodes(keys.get(0))).containsExactly("node-1");
+        assertThat(f.ledger.nodes(keys.get(1))).startsWith("node-1", "node-2");
+        assertThat(done.sequences()).extracting(SequenceOutcome::outcome).containsOnly("DRAINED");
+        assertThat(done.succeeded()).as("K1 was redelivered, by node-1").isEqualTo(3);
+        assertThat(done.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).hasSize(3);
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
+                .isEqualTo("COMPLETED: 3 succeeded, 0 failed, 0 skipped, 0 remaining");
+    }
+
+    /**
      * A stop that times out mid-sequence: the node keeps the job (its lease renewed) while it finishes the sequence, so
      * no other node works the job at the same time, and gives it back as soon as the sequence ends.
      */
@@ -798,16 +845,25 @@ abstract class RetryJobsTest {
         JdbcDeadLetterStore otherNode = JdbcDeadLetterStore.builder().dataSource(dataSource)
                                                            .eventSerializer(serializer).genericSerializer(serializer)
                                                            .nodeId("other-node").build();
-        otherNode.claim(GROUP, claimed, Duration.ofMinutes(5)).orElseThrow();
+        var held = otherNode.claim(GROUP, claimed, Duration.ofMinutes(5)).orElseThrow();
         f.store.evictSequence(GROUP, gone);
 
         f.runner("node-1");
+        // The held sequence waits, PENDING, for later batches while the other node has it.
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(claimed).size() >= 2
+                && f.processed(job.id()).size() == 4);
+        RetryJob waiting = f.job(job.id());
+        assertThat(waiting.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(waiting.remaining()).isEqualTo(1);
+        assertThat(waiting.sequences()).filteredOn(o -> o.sequenceKey().equals(claimed))
+                                       .extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+        otherNode.release(held);
         RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
 
         assertThat(done.total()).isEqualTo(5);
-        assertThat(done.succeeded()).isEqualTo(1);
+        assertThat(done.succeeded()).isEqualTo(2);
         assertThat(done.failed()).isEqualTo(2);
-        assertThat(done.skipped()).isEqualTo(2);
+        assertThat(done.skipped()).isEqualTo(1);
         assertThat(done.remaining()).isZero();
         Map<String, SequenceOutcome> outcomes = done.sequences().stream().collect(
                 Collectors.toMap(SequenceOutcome::sequenceKey, o -> o));
@@ -818,16 +874,15 @@ abstract class RetryJobsTest {
         assertThat(outcomes.get(failing).redelivered()).isZero();
         assertThat(outcomes.get(failing).remaining()).isEqualTo(2);
         assertThat(outcomes.get(failing).detail()).contains("IllegalStateException").contains("poisoned BAD#0");
-        assertThat(outcomes.get(claimed).outcome()).isEqualTo("CLAIMED");
-        assertThat(outcomes.get(claimed).detail()).contains("other-node");
+        assertThat(outcomes.get(claimed).outcome()).isEqualTo("DRAINED");
         assertThat(outcomes.get(gone).outcome()).isEqualTo("NOT_FOUND");
         assertThat(outcomes.get(unreadable).outcome()).isEqualTo("UNREADABLE");
         assertThat(done.sequences()).allSatisfy(o -> assertThat(o.finishedAt()).isNotNull());
 
-        // The store agrees: the failing head was retried once more, the held and unreadable ones are untouched.
+        // The store agrees: the failing head was retried once more, the unreadable one is untouched.
         assertThat(f.store.contains(GROUP, drained)).isFalse();
+        assertThat(f.store.contains(GROUP, claimed)).isFalse();
         assertThat(f.store.sequenceLetters(GROUP, failing, -1, 1).get(0).attempts()).isEqualTo(2);
-        assertThat(f.store.sequenceSize(GROUP, claimed)).isEqualTo(1);
         assertThat(f.store.sequenceSize(GROUP, unreadable)).isEqualTo(1);
 
         // One audit entry per processed sequence, as the system, with its outcome.
@@ -845,8 +900,8 @@ abstract class RetryJobsTest {
         assertThat(finished).hasSize(1);
         assertThat(finished.get(0).outcome()).isEqualTo("success");
         assertThat(finished.get(0).detail())
-                .isEqualTo("COMPLETED: 1 succeeded, 2 failed, 2 skipped, 0 remaining");
-        assertThat(finished.get(0).parameters()).contains("\"skipped\":2");
+                .isEqualTo("COMPLETED: 2 succeeded, 2 failed, 1 skipped, 0 remaining");
+        assertThat(finished.get(0).parameters()).contains("\"skipped\":1");
         List<AuditEntry> created = f.auditEntries(RetryJobAudit.CREATE);
         assertThat(created).singleElement().satisfies(e -> {
             assertThat(e.actor()).isEqualTo("alice");
@@ -927,20 +982,77 @@ abstract class RetryJobsTest {
 
     @Test
     void aGroupThatDoesNotRunHereIsLeftToOtherNodes() {
-        f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
+        String key = f.seed("elsewhere", "X", 1, CAUSE, Instant.now());
         RetryJob job = f.jobs.create(new RetryJobRequest("elsewhere", null, null, null, null, 1, Duration.ZERO, 10),
                                      null, "alice").job();
         f.runner("node-1");
 
         // Claimed, found not to run here, given back.
-        await().atMost(Duration.ofSeconds(30)).until(() -> f.jdbc.queryForObject(
-                "SELECT batches FROM " + RetryJobFixture.PREFIX + "retry_job WHERE job_id = ?", Integer.class,
-                job.id()) >= 1 && f.job(job.id()).owner() == null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(key).contains("node-1")
+                && f.job(job.id()).owner() == null);
         RetryJob waiting = f.job(job.id());
         assertThat(waiting.state()).isEqualTo(RetryJob.State.RUNNING);
         assertThat(waiting.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
 
         assertThat(f.jobs.stop(job.id(), "alice")).map(RetryJob::state).contains(RetryJob.State.STOPPED);
+    }
+
+    /**
+     * {@code batches} counts the batches that processed a sequence, and numbers them: a claim by a node where the group
+     * does not run, which processes nothing, is no batch.
+     */
+    @Test
+    void aClaimThatProcessesNothingIsNoBatch() {
+        f.seedMany("B", 2);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        CountDownLatch refused = new CountDownLatch(1);
+        Node elsewhere = f.runner("node-without-the-group", f.settings(Duration.ofSeconds(10)), (node, key) -> {
+            refused.countDown();
+            throw new UnknownProcessingGroupException(GROUP);
+        });
+        // The interleaving: the node without the group claimed the job, and gave it back.
+        await().atMost(Duration.ofSeconds(30)).until(() -> refused.getCount() == 0 && f.job(job.id()).owner() == null);
+        elsewhere.stop();
+
+        f.runner("node-1");
+        f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(f.processed(job.id())).extracting(Processed::batch).containsExactly(1, 1);
+        assertThat(f.jdbc.queryForObject("SELECT batches FROM " + RetryJobFixture.PREFIX
+                                                 + "retry_job WHERE job_id = ?", Integer.class, job.id()))
+                .as("batches that processed a sequence").isEqualTo(1);
+    }
+
+    /**
+     * The group's processor is stopped on this node (an operator or the application shut it down): a job does not run
+     * the group's handlers through it there, but waits for a node where it runs, as for a group that does not run
+     * here at all.
+     */
+    @Test
+    void aJobLeavesAGroupWhoseProcessorIsStoppedOnThisNodeToNodesWhereItRuns() {
+        String key = f.seed("S", 1, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        EventProcessor processor = f.axon.eventProcessingConfiguration().eventProcessorByProcessingGroup(GROUP)
+                                         .orElseThrow();
+        processor.shutDown();
+        assertThat(processor.isRunning()).isFalse();
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+
+        f.runner("node-1");
+        // The interleaving: node-1 claimed the job and came to the sequence while the processor was stopped.
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(key).contains("node-1")
+                && (f.job(job.id()).owner() == null || f.job(job.id()).state() != RetryJob.State.RUNNING));
+        assertThat(f.handler.handled).as("no handler ran through the stopped processor").isEmpty();
+        assertThat(f.store.contains(GROUP, key)).isTrue();
+        RetryJob waiting = f.job(job.id());
+        assertThat(waiting.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(waiting.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+
+        // Where the processor runs (here: started again, on a node that has not backed off), the job goes on.
+        processor.start();
+        f.runner("node-2");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+        assertThat(done.succeeded()).isEqualTo(1);
+        assertThat(f.handler.handled).containsExactly("S#0");
     }
 
     // --- listing --------------------------------------------------------------------------------------------------

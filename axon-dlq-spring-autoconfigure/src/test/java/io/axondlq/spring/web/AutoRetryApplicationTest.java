@@ -5,6 +5,8 @@ import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.EventProcessor;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
@@ -32,6 +34,9 @@ class AutoRetryApplicationTest extends RestApiTestSupport {
 
     @Autowired
     MeterRegistry registry;
+
+    @Autowired
+    EventProcessingConfiguration processing;
 
     private double redeliveries(String outcome) {
         Counter counter = registry.find("axon.dlq.redeliveries").tag(MicrometerDeadLetterObserver.GROUP_TAG, GROUP)
@@ -79,6 +84,35 @@ class AutoRetryApplicationTest extends RestApiTestSupport {
         assertThat(scheduler.state(GROUP, account)).isEmpty();
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", Long.class,
                                        account)).isEqualTo(2);
+    }
+
+    /**
+     * The group's processor stopped on this node (the application's auto-configured wiring, a real pooled streaming
+     * processor): automatic retry runs none of its handlers here while it is stopped, though the sequence is due; once
+     * the processor runs again, it drains the sequence.
+     */
+    @Test
+    void aGroupWhoseProcessorIsStoppedHereIsNotRetriedHere() {
+        String account = poisoned("auto-stopped", 1);
+        EventProcessor processor = processing.eventProcessorByProcessingGroup(GROUP).orElseThrow();
+        processor.shutDown();
+        try {
+            poison.cure(account);
+            assertThat(processor.isRunning()).isFalse();
+            // The interleaving: the sequence is due while the processor is stopped, over many polls.
+            await().atMost(Duration.ofSeconds(30)).until(() -> store.dueForAutomaticRetry(
+                    GROUP, List.of(Duration.ofMillis(200), Duration.ofMillis(300)), 100).stream()
+                                                                 .anyMatch(d -> d.sequenceKey().equals(account)));
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                   .until(() -> store.contains(GROUP, account));
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", Long.class,
+                                           account)).as("no handler ran through the stopped processor").isZero();
+        } finally {
+            processor.start();
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> !store.contains(GROUP, account));
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", Long.class,
+                                       account)).isEqualTo(1);
     }
 
     private List<JsonNode> autoRetries(String account) {
