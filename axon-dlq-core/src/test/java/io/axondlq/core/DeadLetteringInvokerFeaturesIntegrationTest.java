@@ -463,6 +463,40 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(f.projected("A")).isEmpty();
     }
 
+    /**
+     * "Retry one" on a group whose longest-waiting sequence starts with a letter nothing can read: that sequence stays
+     * the oldest (an unreadable letter is not touched), so a redelivery that stops at it would answer UNREADABLE for it
+     * on every call and never reach the sequences behind it.
+     */
+    @Test
+    void redeliveringTheOldestPassesOverASequenceWhoseHeadCannotBeReadAndTakesTheNextOne() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        List<String> keys = f.park(1, "A");
+        f.park(1, "C");
+        StoredLetter unreadable = f.letters("A").get(0);
+        assertThat(f.letters("C").get(0).lastTouched()).as("A waited longest")
+                                                        .isAfter(unreadable.lastTouched());
+        assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload_type = ? WHERE letter_id = ?",
+                                 "com.example.NoSuchEvent", unreadable.id())).isEqualTo(1);
+
+        RedeliveryResult first = f.redeliverer().redeliverOldest(GROUP);
+
+        assertThat(first.sequenceKey()).as("%s", first).isEqualTo(f.key("C"));
+        assertThat(first.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.projected("C")).containsExactly(0L);
+        assertThat(f.sequenceSize("A")).as("A unchanged").isEqualTo(1);
+        assertThat(f.store.letter(unreadable.id()).orElseThrow().lastTouched()).isEqualTo(unreadable.lastTouched());
+
+        // Nothing else waits: the caller learns why the one left cannot be redelivered, not "nothing found".
+        RedeliveryResult second = f.redeliverer().redeliverOldest(GROUP);
+
+        assertThat(second.sequenceKey()).as("%s", second).isEqualTo(keys.get(0));
+        assertThat(second.outcome()).isEqualTo(RedeliveryResult.Outcome.UNREADABLE);
+        assertThat(second.stoppedAtLetterId()).isEqualTo(unreadable.id());
+        assertThat(f.store.sequence(GROUP, keys.get(0)))
+                .hasValueSatisfying(s -> assertThat(s.claimedBy()).as("lease released").isNull());
+    }
+
     // --- support ------------------------------------------------------------------------------------------------
 
     /** A second processing group of the same processor; fails once on the events listed, keeps no transaction state. */
