@@ -145,7 +145,11 @@ public class DeadLetterRedeliverer {
         }
     }
 
-    /** Redelivers the sequence that waited longest since it was last touched, skipping leased ones. */
+    /**
+     * Redelivers the sequence that waited longest since it was last touched, skipping leased ones and passing over
+     * those whose first letter cannot be read (nothing is changed on them; {@code UNREADABLE} for the oldest of them
+     * when no other sequence waits).
+     */
     public RedeliveryResult redeliverOldest(String processingGroup) {
         return redeliverOldest(processingGroup, RedeliveryRecorder.NONE);
     }
@@ -161,12 +165,21 @@ public class DeadLetterRedeliverer {
         RedeliveryInTransactionException.requireNone(
                 "the oldest sequence of processing group [" + processingGroup + "]");
         binding(processingGroup);
+        RedeliveryResult firstUnreadable = null;
         String cursor = null;
         do {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, 20, cursor);
             for (StoredLetter head : heads.items()) {
                 try {
                     RedeliveryResult result = redeliver(processingGroup, head.sequenceKey(), recorder, maxLetters);
+                    if (unreadableHead(result)) {
+                        // Nothing changed, so it stays the oldest: stopping here would answer this on every call and
+                        // never reach the sequences behind it (as Axon's queue processing passes such a head over).
+                        if (firstUnreadable == null) {
+                            firstUnreadable = result;
+                        }
+                        continue;
+                    }
                     if (result.outcome() != RedeliveryResult.Outcome.NOT_FOUND) {
                         return result;
                     }
@@ -177,7 +190,14 @@ public class DeadLetterRedeliverer {
             }
             cursor = heads.nextCursor();
         } while (cursor != null);
-        return RedeliveryResult.notFound(processingGroup, null);
+        // Only unreadable heads wait: say why the oldest cannot be redelivered rather than "nothing found".
+        return firstUnreadable != null ? firstUnreadable : RedeliveryResult.notFound(processingGroup, null);
+    }
+
+    /** UNREADABLE at the sequence's first letter: the redelivery changed nothing. */
+    private static boolean unreadableHead(RedeliveryResult result) {
+        return result.outcome() == RedeliveryResult.Outcome.UNREADABLE && result.redelivered() == 0
+                && result.droppedByUpcaster().isEmpty();
     }
 
     /**
