@@ -468,16 +468,25 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
      * the oldest (an unreadable letter is not touched), so a redelivery that stops at it would answer UNREADABLE for it
      * on every call and never reach the sequences behind it.
      */
-    @Test
-    void redeliveringTheOldestPassesOverASequenceWhoseHeadCannotBeReadAndTakesTheNextOne() {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"its payload class is gone", "its payload data is corrupt"})
+    void redeliveringTheOldestPassesOverASequenceWhoseHeadCannotBeReadAndTakesTheNextOne(String why) {
         InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
         List<String> keys = f.park(1, "A");
         f.park(1, "C");
         StoredLetter unreadable = f.letters("A").get(0);
         assertThat(f.letters("C").get(0).lastTouched()).as("A waited longest")
                                                         .isAfter(unreadable.lastTouched());
-        assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload_type = ? WHERE letter_id = ?",
-                                 "com.example.NoSuchEvent", unreadable.id())).isEqualTo(1);
+        if (why.contains("class")) {
+            assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload_type = ? WHERE letter_id = ?",
+                                     "com.example.NoSuchEvent", unreadable.id())).isEqualTo(1);
+        } else {
+            // Its type is still there: only reading it tells.
+            assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload = ? WHERE letter_id = ?",
+                                     "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                     unreadable.id())).isEqualTo(1);
+            assertThat(f.store.letter(unreadable.id()).orElseThrow().readability().readable()).isTrue();
+        }
 
         RedeliveryResult first = f.redeliverer().redeliverOldest(GROUP);
 

@@ -166,16 +166,26 @@ public class DeadLetterRedeliverer {
                 "the oldest sequence of processing group [" + processingGroup + "]");
         binding(processingGroup);
         RedeliveryResult firstUnreadable = null;
+        String firstUnreadableKey = null;
         String cursor = null;
         do {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, 20, cursor);
             for (StoredLetter head : heads.items()) {
+                if (!head.readability().readable()) {
+                    // Known from its types alone: passed over without a claim, so that a group of many such sequences
+                    // costs no claim each.
+                    if (firstUnreadableKey == null) {
+                        firstUnreadableKey = head.sequenceKey();
+                    }
+                    continue;
+                }
                 try {
                     RedeliveryResult result = redeliver(processingGroup, head.sequenceKey(), recorder, maxLetters);
                     if (unreadableHead(result)) {
                         // Nothing changed, so it stays the oldest: stopping here would answer this on every call and
                         // never reach the sequences behind it (as Axon's queue processing passes such a head over).
-                        if (firstUnreadable == null) {
+                        if (firstUnreadableKey == null) {
+                            firstUnreadableKey = head.sequenceKey();
                             firstUnreadable = result;
                         }
                         continue;
@@ -191,7 +201,18 @@ public class DeadLetterRedeliverer {
             cursor = heads.nextCursor();
         } while (cursor != null);
         // Only unreadable heads wait: say why the oldest cannot be redelivered rather than "nothing found".
-        return firstUnreadable != null ? firstUnreadable : RedeliveryResult.notFound(processingGroup, null);
+        if (firstUnreadable != null) {
+            return firstUnreadable;
+        }
+        if (firstUnreadableKey != null) {
+            // Passed over by its types: its redelivery gives the result (UNREADABLE, changing nothing).
+            try {
+                return redeliver(processingGroup, firstUnreadableKey, recorder, maxLetters);
+            } catch (SequenceClaimedException e) {
+                // Taken by another node since we listed it.
+            }
+        }
+        return RedeliveryResult.notFound(processingGroup, null);
     }
 
     /** UNREADABLE at the sequence's first letter: the redelivery changed nothing. */
