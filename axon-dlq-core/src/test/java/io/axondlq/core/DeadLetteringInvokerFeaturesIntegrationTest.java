@@ -464,6 +464,53 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
     }
 
     /**
+     * The handlers succeed, then the letter's transaction fails to commit (a before-commit callback, as a deferred
+     * constraint or a flush at commit would): nothing of it took effect, so the letter is a failed attempt, kept with
+     * that cause, and the sequence stops there; its next redelivery applies it once.
+     */
+    @Test
+    void aLetterWhoseTransactionFailsToCommitIsKeptAsAFailedAttemptWithNothingApplied() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        String key = f.park(2, "A").get(0);
+        StoredLetter head = f.letters("A").get(0);
+        java.util.concurrent.atomic.AtomicInteger refusedCommits = new java.util.concurrent.atomic.AtomicInteger();
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery) {
+                org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                        new org.springframework.transaction.support.TransactionSynchronization() {
+                            @Override
+                            public void beforeCommit(boolean readOnly) {
+                                refusedCommits.incrementAndGet();
+                                throw new IllegalStateException("commit refused");
+                            }
+                        });
+            }
+        };
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, key);
+
+        assertThat(refusedCommits).as("the handler ran and the commit was tried").hasValue(1);
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(result.stoppedAtLetterId()).isEqualTo(head.id());
+        assertThat(result.redelivered()).isZero();
+        assertThat(result.remaining()).isEqualTo(2);
+        assertThat(result.failureType()).isEqualTo(IllegalStateException.class.getName());
+        assertThat(f.projected("A")).as("the handler's write rolled back").isEmpty();
+        StoredLetter kept = f.store.letter(head.id()).orElseThrow();
+        assertThat(kept.attempts()).isEqualTo(head.attempts() + 1);
+        assertThat(kept.cause()).hasValueSatisfying(c -> assertThat(c.message()).isEqualTo("commit refused"));
+        assertThat(f.store.attempts(head.id())).hasSize(head.attempts() + 1);
+        assertThat(f.handler.invocations("A#1")).as("parked, and the sequence stopped at the head").isZero();
+        assertThat(f.store.sequence(GROUP, key))
+                .hasValueSatisfying(s -> assertThat(s.claimedBy()).as("lease released").isNull());
+
+        f.handler.hook = (event, redelivery) -> {
+        };
+        assertThat(f.redeliverer().redeliver(GROUP, key).outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.projected("A")).containsExactly(0L, 1L);
+    }
+
+    /**
      * "Retry one" on a group whose longest-waiting sequence starts with a letter nothing can read: that sequence stays
      * the oldest (an unreadable letter is not touched), so a redelivery that stops at it would answer UNREADABLE for it
      * on every call and never reach the sequences behind it.
