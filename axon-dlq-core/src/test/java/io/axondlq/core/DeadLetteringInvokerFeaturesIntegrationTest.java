@@ -413,6 +413,68 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(sharedABatch).as("in some round both followers were in one batch").isTrue();
     }
 
+    /**
+     * A redelivery runs while the processor is reset (clear-on-reset): its letter's handler has written, and the reset
+     * handler has cleared the projection, in the reset's open transaction. The letter must take effect once in the
+     * rebuilt projection: the replay handles its event again, so the redelivery may not commit on top of the cleared
+     * projection (it loses its lease to the reset's removal instead).
+     */
+    @Test
+    void aRedeliveryRunningDuringAClearingResetIsNotAppliedOnTopOfTheReplay() throws Exception {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.TRACKING).settings(settings(true)));
+        String key = f.park(1, "A").get(0);
+        eventually().until(f::tokensAtHead);
+        java.util.concurrent.CountDownLatch inHandler = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch projectionCleared = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch redeliveryEnded = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean endedInsideTheReset = new java.util.concurrent.atomic.AtomicBoolean();
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery) {
+                inHandler.countDown();
+                assertThat(projectionCleared.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+        };
+        f.handler.afterReset = () -> {
+            projectionCleared.countDown();
+            // The redelivery may now try to commit while the reset's transaction is open; bounded, as it may have to
+            // wait for this very transaction.
+            endedInsideTheReset.set(redeliveryEnded.await(2, java.util.concurrent.TimeUnit.SECONDS));
+        };
+        StreamingEventProcessor processor = f.processor();
+        processor.shutDown();
+        java.util.concurrent.ExecutorService redeliveryThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        RedeliveryResult result;
+        try {
+            java.util.concurrent.Future<RedeliveryResult> redelivery = redeliveryThread.submit(() -> {
+                try {
+                    return f.redeliverer().redeliver(GROUP, key);
+                } finally {
+                    redeliveryEnded.countDown();
+                }
+            });
+            assertThat(inHandler.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("redelivery in its handler")
+                                                                                 .isTrue();
+            processor.resetTokens();
+            result = redelivery.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            redeliveryThread.shutdownNow();
+        }
+        f.handler.hook = (event, redelivery) -> {
+        };
+        processor.start();
+        eventually().until(f::tokensAtHead);
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).isNotEmpty());
+
+        assertThat(f.handler.resets).hasValue(1);
+        assertThat(f.projected("A")).as("A#0 in the rebuilt projection (redelivery %s, ended inside the reset: %s)",
+                                        result, endedInsideTheReset.get())
+                                    .containsExactly(0L);
+        assertThat(f.redeliveredFlags("A")).as("applied by the replay").containsExactly(false);
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.LEASE_LOST);
+        assertThat(endedInsideTheReset).as("the redelivery waited for the reset").isFalse();
+        assertThat(f.store.size(GROUP)).isZero();
+    }
+
     // --- 8. undeserializable letter -----------------------------------------------------------------------------
 
     @Test
