@@ -572,6 +572,26 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(f.projected("A")).containsExactly(0L, 1L);
     }
 
+    /** "Retry one" again after the oldest sequence failed again: its failure touched it, so the next one's turn. */
+    @Test
+    void redeliveringTheOldestAgainAfterItFailedTakesTheNextSequence() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        String a = f.park(1, "A").get(0);
+        String c = f.park(1, "C").get(0);
+        f.handler.faults.poisoned.add("A");
+
+        RedeliveryResult first = f.redeliverer().redeliverOldest(GROUP);
+        RedeliveryResult second = f.redeliverer().redeliverOldest(GROUP);
+        RedeliveryResult third = f.redeliverer().redeliverOldest(GROUP);
+
+        assertThat(first.sequenceKey()).as("%s", first).isEqualTo(a);
+        assertThat(first.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(second.sequenceKey()).as("%s", second).isEqualTo(c);
+        assertThat(second.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(third.sequenceKey()).as("%s", third).isEqualTo(a);
+        assertThat(f.projected("C")).containsExactly(0L);
+    }
+
     /**
      * "Retry one" on a group whose longest-waiting sequence starts with a letter nothing can read: that sequence stays
      * the oldest (an unreadable letter is not touched), so a redelivery that stops at it would answer UNREADABLE for it
