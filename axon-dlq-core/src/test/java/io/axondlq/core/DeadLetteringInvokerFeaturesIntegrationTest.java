@@ -466,6 +466,8 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         eventually().untilAsserted(() -> assertThat(f.projected("A")).isNotEmpty());
 
         assertThat(f.handler.resets).hasValue(1);
+        assertThat(f.handler.calls("A#0")).as("the redelivery's handler ran, during the reset")
+                                         .filteredOn(c -> c.letter() != null).hasSize(1);
         assertThat(f.projected("A")).as("A#0 in the rebuilt projection (redelivery %s, ended inside the reset: %s)",
                                         result, endedInsideTheReset.get())
                                     .containsExactly(0L);
