@@ -565,12 +565,16 @@ public class DeadLetteringEventHandlerInvoker extends SimpleEventHandlerInvoker 
 
     @Override
     public <R> void performReset(R resetContext) {
+        // Removed before the reset handlers run, in the reset's transaction: the removal locks the group's sequences,
+        // so a redelivery under way either commits before it (and the reset handlers then clear what it wrote) or
+        // waits for the reset and loses its lease. A redelivery committing after the reset handlers had cleared the
+        // projection would leave its letter applied there, and the replay would apply the event again.
+        int removed = clearOnReset ? store.evictGroup(processingGroup) : 0;
         super.performReset(resetContext);
         parkedBySegment.clear();
         // A replayed event is handled anew, never concluded from a failure of its earlier run.
         failuresAwaitingReplay.clear();
         if (clearOnReset) {
-            int removed = store.evictGroup(processingGroup);
             // Axon resets all groups of the processor and its tokens in one transaction: a group whose reset fails
             // rolls the removal back.
             AfterCommit.run(() -> {

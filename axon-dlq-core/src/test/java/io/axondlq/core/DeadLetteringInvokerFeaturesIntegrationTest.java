@@ -413,6 +413,70 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         assertThat(sharedABatch).as("in some round both followers were in one batch").isTrue();
     }
 
+    /**
+     * A redelivery runs while the processor is reset (clear-on-reset): its letter's handler has written, and the reset
+     * handler has cleared the projection, in the reset's open transaction. The letter must take effect once in the
+     * rebuilt projection: the replay handles its event again, so the redelivery may not commit on top of the cleared
+     * projection (it loses its lease to the reset's removal instead).
+     */
+    @Test
+    void aRedeliveryRunningDuringAClearingResetIsNotAppliedOnTopOfTheReplay() throws Exception {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.TRACKING).settings(settings(true)));
+        String key = f.park(1, "A").get(0);
+        eventually().until(f::tokensAtHead);
+        java.util.concurrent.CountDownLatch inHandler = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch projectionCleared = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch redeliveryEnded = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean endedInsideTheReset = new java.util.concurrent.atomic.AtomicBoolean();
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery) {
+                inHandler.countDown();
+                assertThat(projectionCleared.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+        };
+        f.handler.afterReset = () -> {
+            projectionCleared.countDown();
+            // The redelivery may now try to commit while the reset's transaction is open; bounded, as it may have to
+            // wait for this very transaction.
+            endedInsideTheReset.set(redeliveryEnded.await(2, java.util.concurrent.TimeUnit.SECONDS));
+        };
+        StreamingEventProcessor processor = f.processor();
+        processor.shutDown();
+        java.util.concurrent.ExecutorService redeliveryThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        RedeliveryResult result;
+        try {
+            java.util.concurrent.Future<RedeliveryResult> redelivery = redeliveryThread.submit(() -> {
+                try {
+                    return f.redeliverer().redeliver(GROUP, key);
+                } finally {
+                    redeliveryEnded.countDown();
+                }
+            });
+            assertThat(inHandler.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("redelivery in its handler")
+                                                                                 .isTrue();
+            processor.resetTokens();
+            result = redelivery.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            redeliveryThread.shutdownNow();
+        }
+        f.handler.hook = (event, redelivery) -> {
+        };
+        processor.start();
+        eventually().until(f::tokensAtHead);
+        eventually().untilAsserted(() -> assertThat(f.projected("A")).isNotEmpty());
+
+        assertThat(f.handler.resets).hasValue(1);
+        assertThat(f.handler.calls("A#0")).as("the redelivery's handler ran, during the reset")
+                                         .filteredOn(c -> c.letter() != null).hasSize(1);
+        assertThat(f.projected("A")).as("A#0 in the rebuilt projection (redelivery %s, ended inside the reset: %s)",
+                                        result, endedInsideTheReset.get())
+                                    .containsExactly(0L);
+        assertThat(f.redeliveredFlags("A")).as("applied by the replay").containsExactly(false);
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.LEASE_LOST);
+        assertThat(endedInsideTheReset).as("the redelivery waited for the reset").isFalse();
+        assertThat(f.store.size(GROUP)).isZero();
+    }
+
     // --- 8. undeserializable letter -----------------------------------------------------------------------------
 
     @Test
@@ -461,6 +525,116 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         });
         assertThat(f.handler.invocations("A#2")).isZero();
         assertThat(f.projected("A")).isEmpty();
+    }
+
+    /**
+     * The handlers succeed, then the letter's transaction fails to commit (a before-commit callback, as a deferred
+     * constraint or a flush at commit would): nothing of it took effect, so the letter is a failed attempt, kept with
+     * that cause, and the sequence stops there; its next redelivery applies it once.
+     */
+    @Test
+    void aLetterWhoseTransactionFailsToCommitIsKeptAsAFailedAttemptWithNothingApplied() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        String key = f.park(2, "A").get(0);
+        StoredLetter head = f.letters("A").get(0);
+        java.util.concurrent.atomic.AtomicInteger refusedCommits = new java.util.concurrent.atomic.AtomicInteger();
+        f.handler.hook = (event, redelivery) -> {
+            if (redelivery) {
+                org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                        new org.springframework.transaction.support.TransactionSynchronization() {
+                            @Override
+                            public void beforeCommit(boolean readOnly) {
+                                refusedCommits.incrementAndGet();
+                                throw new IllegalStateException("commit refused");
+                            }
+                        });
+            }
+        };
+
+        RedeliveryResult result = f.redeliverer().redeliver(GROUP, key);
+
+        assertThat(refusedCommits).as("the handler ran and the commit was tried").hasValue(1);
+        assertThat(result.outcome()).as("%s", result).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(result.stoppedAtLetterId()).isEqualTo(head.id());
+        assertThat(result.redelivered()).isZero();
+        assertThat(result.remaining()).isEqualTo(2);
+        assertThat(result.failureType()).isEqualTo(IllegalStateException.class.getName());
+        assertThat(f.projected("A")).as("the handler's write rolled back").isEmpty();
+        StoredLetter kept = f.store.letter(head.id()).orElseThrow();
+        assertThat(kept.attempts()).isEqualTo(head.attempts() + 1);
+        assertThat(kept.cause()).hasValueSatisfying(c -> assertThat(c.message()).isEqualTo("commit refused"));
+        assertThat(f.store.attempts(head.id())).hasSize(head.attempts() + 1);
+        assertThat(f.handler.invocations("A#1")).as("parked, and the sequence stopped at the head").isZero();
+        assertThat(f.store.sequence(GROUP, key))
+                .hasValueSatisfying(s -> assertThat(s.claimedBy()).as("lease released").isNull());
+
+        f.handler.hook = (event, redelivery) -> {
+        };
+        assertThat(f.redeliverer().redeliver(GROUP, key).outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.projected("A")).containsExactly(0L, 1L);
+    }
+
+    /** "Retry one" again after the oldest sequence failed again: its failure touched it, so the next one's turn. */
+    @Test
+    void redeliveringTheOldestAgainAfterItFailedTakesTheNextSequence() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        String a = f.park(1, "A").get(0);
+        String c = f.park(1, "C").get(0);
+        f.handler.faults.poisoned.add("A");
+
+        RedeliveryResult first = f.redeliverer().redeliverOldest(GROUP);
+        RedeliveryResult second = f.redeliverer().redeliverOldest(GROUP);
+        RedeliveryResult third = f.redeliverer().redeliverOldest(GROUP);
+
+        assertThat(first.sequenceKey()).as("%s", first).isEqualTo(a);
+        assertThat(first.outcome()).isEqualTo(RedeliveryResult.Outcome.FAILED);
+        assertThat(second.sequenceKey()).as("%s", second).isEqualTo(c);
+        assertThat(second.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(third.sequenceKey()).as("%s", third).isEqualTo(a);
+        assertThat(f.projected("C")).containsExactly(0L);
+    }
+
+    /**
+     * "Retry one" on a group whose longest-waiting sequence starts with a letter nothing can read: that sequence stays
+     * the oldest (an unreadable letter is not touched), so a redelivery that stops at it would answer UNREADABLE for it
+     * on every call and never reach the sequences behind it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"its payload class is gone", "its payload data is corrupt"})
+    void redeliveringTheOldestPassesOverASequenceWhoseHeadCannotBeReadAndTakesTheNextOne(String why) {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED));
+        List<String> keys = f.park(1, "A");
+        f.park(1, "C");
+        StoredLetter unreadable = f.letters("A").get(0);
+        assertThat(f.letters("C").get(0).lastTouched()).as("A waited longest")
+                                                        .isAfter(unreadable.lastTouched());
+        if (why.contains("class")) {
+            assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload_type = ? WHERE letter_id = ?",
+                                     "com.example.NoSuchEvent", unreadable.id())).isEqualTo(1);
+        } else {
+            // Its type is still there: only reading it tells.
+            assertThat(f.jdbc.update("UPDATE axon_dlq_letter SET payload = ? WHERE letter_id = ?",
+                                     "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                     unreadable.id())).isEqualTo(1);
+            assertThat(f.store.letter(unreadable.id()).orElseThrow().readability().readable()).isTrue();
+        }
+
+        RedeliveryResult first = f.redeliverer().redeliverOldest(GROUP);
+
+        assertThat(first.sequenceKey()).as("%s", first).isEqualTo(f.key("C"));
+        assertThat(first.outcome()).isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(f.projected("C")).containsExactly(0L);
+        assertThat(f.sequenceSize("A")).as("A unchanged").isEqualTo(1);
+        assertThat(f.store.letter(unreadable.id()).orElseThrow().lastTouched()).isEqualTo(unreadable.lastTouched());
+
+        // Nothing else waits: the caller learns why the one left cannot be redelivered, not "nothing found".
+        RedeliveryResult second = f.redeliverer().redeliverOldest(GROUP);
+
+        assertThat(second.sequenceKey()).as("%s", second).isEqualTo(keys.get(0));
+        assertThat(second.outcome()).isEqualTo(RedeliveryResult.Outcome.UNREADABLE);
+        assertThat(second.stoppedAtLetterId()).isEqualTo(unreadable.id());
+        assertThat(f.store.sequence(GROUP, keys.get(0)))
+                .hasValueSatisfying(s -> assertThat(s.claimedBy()).as("lease released").isNull());
     }
 
     // --- support ------------------------------------------------------------------------------------------------

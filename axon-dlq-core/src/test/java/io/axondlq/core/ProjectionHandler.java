@@ -53,6 +53,9 @@ public class ProjectionHandler {
     final AtomicInteger resets = new AtomicInteger();
     volatile Hook hook = (event, redelivery) -> {
     };
+    /** Runs in the reset handler, after it cleared the projection (in the reset's transaction). */
+    volatile ThrowingRunnable afterReset = () -> {
+    };
 
     private final JdbcTemplate jdbc;
 
@@ -94,6 +97,11 @@ public class ProjectionHandler {
     public void onReset() {
         resets.incrementAndGet();
         jdbc.update("DELETE FROM projection");
+        try {
+            afterReset.run();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     int invocations(String eventKey) {
@@ -104,5 +112,10 @@ public class ProjectionHandler {
     /** The invocations of one event, in order. */
     List<Invocation> calls(String eventKey) {
         return calls.stream().filter(c -> c.eventKey().equals(eventKey)).toList();
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
     }
 }

@@ -147,7 +147,11 @@ public class DeadLetterRedeliverer {
         }
     }
 
-    /** Redelivers the sequence that waited longest since it was last touched, skipping leased ones. */
+    /**
+     * Redelivers the sequence that waited longest since it was last touched, skipping leased ones and passing over
+     * those whose first letter cannot be read (nothing is changed on them; {@code UNREADABLE} for the oldest of them
+     * when no other sequence waits).
+     */
     public RedeliveryResult redeliverOldest(String processingGroup) {
         return redeliverOldest(processingGroup, RedeliveryRecorder.NONE);
     }
@@ -163,12 +167,31 @@ public class DeadLetterRedeliverer {
         RedeliveryInTransactionException.requireNone(
                 "the oldest sequence of processing group [" + processingGroup + "]");
         binding(processingGroup);
+        RedeliveryResult firstUnreadable = null;
+        String firstUnreadableKey = null;
         String cursor = null;
         do {
             Page<StoredLetter> heads = store.claimableHeads(processingGroup, 20, cursor);
             for (StoredLetter head : heads.items()) {
+                if (!head.readability().readable()) {
+                    // Known from its types alone: passed over without a claim, so that a group of many such sequences
+                    // costs no claim each.
+                    if (firstUnreadableKey == null) {
+                        firstUnreadableKey = head.sequenceKey();
+                    }
+                    continue;
+                }
                 try {
                     RedeliveryResult result = redeliver(processingGroup, head.sequenceKey(), recorder, maxLetters);
+                    if (unreadableHead(result)) {
+                        // Nothing changed, so it stays the oldest: stopping here would answer this on every call and
+                        // never reach the sequences behind it (as Axon's queue processing passes such a head over).
+                        if (firstUnreadableKey == null) {
+                            firstUnreadableKey = head.sequenceKey();
+                            firstUnreadable = result;
+                        }
+                        continue;
+                    }
                     if (result.outcome() != RedeliveryResult.Outcome.NOT_FOUND) {
                         return result;
                     }
@@ -179,7 +202,25 @@ public class DeadLetterRedeliverer {
             }
             cursor = heads.nextCursor();
         } while (cursor != null);
+        // Only unreadable heads wait: say why the oldest cannot be redelivered rather than "nothing found".
+        if (firstUnreadable != null) {
+            return firstUnreadable;
+        }
+        if (firstUnreadableKey != null) {
+            // Passed over by its types: its redelivery gives the result (UNREADABLE, changing nothing).
+            try {
+                return redeliver(processingGroup, firstUnreadableKey, recorder, maxLetters);
+            } catch (SequenceClaimedException e) {
+                // Taken by another node since we listed it.
+            }
+        }
         return RedeliveryResult.notFound(processingGroup, null);
+    }
+
+    /** UNREADABLE at the sequence's first letter: the redelivery changed nothing. */
+    private static boolean unreadableHead(RedeliveryResult result) {
+        return result.outcome() == RedeliveryResult.Outcome.UNREADABLE && result.redelivered() == 0
+                && result.droppedByUpcaster().isEmpty();
     }
 
     /**
