@@ -55,6 +55,20 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         assertThat(http.get("/processing-groups", Http.WRITE_HEADER, Http.OMIT).status()).isEqualTo(200);
     }
 
+    /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
+    @Test
+    void anUnparseableContentTypeIsSaidToBeOne() {
+        Map<String, Object> before = snapshot();
+        for (String contentType : List.of("garbage", "application/json; charset=bogus")) {
+            JsonNode refused = problem(http.post("/retry-jobs", "{\"processingGroup\": \"ledger\"}",
+                                                 "Content-Type", contentType), 415);
+            assertThat(refused.path("type").asText()).isEqualTo(ProblemType.UNSUPPORTED_MEDIA_TYPE.type());
+            assertThat(refused.path("detail").asText()).as(contentType).doesNotContain("null")
+                                                       .contains("Content-Type").contains("application/json");
+        }
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
     @Test
     void unauthenticatedAnswersCarryTheChallenge() {
         for (Http.Response response : List.of(anonymous.get("/processing-groups"),
