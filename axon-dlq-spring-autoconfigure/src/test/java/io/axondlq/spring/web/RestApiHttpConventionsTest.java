@@ -55,6 +55,27 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         assertThat(http.get("/processing-groups", Http.WRITE_HEADER, Http.OMIT).status()).isEqualTo(200);
     }
 
+    /**
+     * Answers are {@code application/json}, written by the API's own mapper, whatever else the client accepts: not
+     * labelled {@code application/problem+json} because the client prefers that for errors, and not handed to the
+     * host's converters (its mapper, its settings) for another JSON flavour such as {@code application/hal+json},
+     * which is refused with 406 as any type the API does not answer with.
+     */
+    @Test
+    void answersAreJsonWhateverElseTheClientAccepts() {
+        poisoned("accept", 1);
+        for (String path : List.of("/processing-groups", "/processing-groups/ledger/letters",
+                                   "/processing-groups/ledger/sequences", "/processing-groups/ledger/failure-groups",
+                                   "/audit", "/retry-jobs", "/me", "/statistics/enqueued-per-hour")) {
+            Http.Response preferringProblems = http.get(path, "Accept",
+                                                        "application/problem+json, application/json;q=0.9");
+            assertThat(preferringProblems.status()).as(path + " " + preferringProblems).isEqualTo(200);
+            assertThat(preferringProblems.contentType()).as(path).startsWith("application/json");
+            JsonNode refused = problem(http.get(path, "Accept", "application/hal+json"), 406);
+            assertThat(refused.path("type").asText()).as(path).isEqualTo(ProblemType.NOT_ACCEPTABLE.type());
+        }
+    }
+
     /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
     @Test
     void anUnparseableContentTypeIsSaidToBeOne() {
