@@ -4,7 +4,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.context.ApplicationContext;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.server.PathContainer;
 import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
@@ -13,7 +12,6 @@ import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import org.springframework.web.util.ServletRequestPathUtils;
-import org.springframework.web.util.pattern.PathPattern;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -89,26 +87,28 @@ public class DeadLetterFallbackController implements DeadLetterRestEndpoint {
         return allowed;
     }
 
-    /** The mappings of the API's other endpoints whose path pattern matches the request's path. */
+    /**
+     * The mappings of the API's other endpoints whose path pattern matches the request's path, with the host's path
+     * matching strategy: path patterns (the default) or {@code AntPathMatcher}
+     * ({@code spring.mvc.pathmatch.matching-strategy=ant_path_matcher}), under which a mapping has no path patterns.
+     */
     private List<RequestMappingInfo> endpointsAt(HttpServletRequest request) {
         List<RequestMappingInfo> matching = new ArrayList<>();
-        PathContainer path = ServletRequestPathUtils.hasParsedRequestPath(request)
-                ? ServletRequestPathUtils.getParsedRequestPath(request).pathWithinApplication()
-                : ServletRequestPathUtils.parseAndCache(request).pathWithinApplication();
         for (RequestMappingHandlerMapping mapping : context.getBeansOfType(RequestMappingHandlerMapping.class)
                                                            .values()) {
             for (Map.Entry<RequestMappingInfo, HandlerMethod> entry : mapping.getHandlerMethods().entrySet()) {
                 Class<?> type = entry.getValue().getBeanType();
                 if (!DeadLetterRestEndpoint.class.isAssignableFrom(type)
-                        || DeadLetterFallbackController.class.isAssignableFrom(type)
-                        || entry.getKey().getPathPatternsCondition() == null) {
+                        || DeadLetterFallbackController.class.isAssignableFrom(type)) {
                     continue;
                 }
-                for (PathPattern pattern : entry.getKey().getPathPatternsCondition().getPatterns()) {
-                    if (pattern.matches(path)) {
-                        matching.add(entry.getKey());
-                        break;
-                    }
+                RequestMappingInfo info = entry.getKey();
+                if (info.getPathPatternsCondition() != null && !ServletRequestPathUtils.hasParsedRequestPath(request)) {
+                    ServletRequestPathUtils.parseAndCache(request);
+                }
+                // The lookup path either condition reads was set when this request was mapped (to this controller).
+                if (info.getActivePatternsCondition().getMatchingCondition(request) != null) {
+                    matching.add(info);
                 }
             }
         }
