@@ -76,6 +76,21 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         }
     }
 
+    /**
+     * A body beyond the JSON parser's limits (nesting depth) is refused as such, without the parser's own message,
+     * which names its Java API ("from `StreamReadConstraints.getMaxNestingDepth()`").
+     */
+    @Test
+    void aBodyBeyondTheParsersLimitsIsRefusedWithoutItsInternals() {
+        Map<String, Object> before = snapshot();
+        String deep = "{\"processingGroup\": \"ledger\", \"x\": " + "[".repeat(1500) + "]".repeat(1500) + "}";
+        JsonNode refused = problem(http.post("/retry-jobs", deep), 400);
+        assertThat(refused.path("type").asText()).isEqualTo("urn:axon-dlq:problem:invalid-request-body");
+        assertThat(refused.path("detail").asText()).doesNotContain("StreamReadConstraints").doesNotContain("`")
+                                                   .contains("nest");
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
     /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
     @Test
     void anUnparseableContentTypeIsSaidToBeOne() {
