@@ -91,6 +91,21 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         assertThat(snapshot()).isEqualTo(before);
     }
 
+    /**
+     * OPTIONS is a read like GET and HEAD: the API answers it for its own paths (with their methods in
+     * {@code Allow}), 404 where no endpoint is, and not without the read authority.
+     */
+    @Test
+    void optionsIsAnsweredLikeAnyOtherRead() {
+        Http.Response known = http.send("OPTIONS", "/processing-groups/ledger/letters", null);
+        assertThat(known.status()).as(known.toString()).isEqualTo(200);
+        assertThat(known.header("Allow").split(",")).extracting(String::trim)
+                                                    .containsExactlyInAnyOrder("DELETE", "GET", "HEAD", "OPTIONS");
+        problem(http.send("OPTIONS", "/nothing-here", null), 404);
+        JsonNode anonymousOptions = problem(anonymous.send("OPTIONS", "/processing-groups/ledger/letters", null), 401);
+        assertThat(anonymousOptions.path("type").asText()).isEqualTo(ProblemType.UNAUTHENTICATED.type());
+    }
+
     /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
     @Test
     void anUnparseableContentTypeIsSaidToBeOne() {
