@@ -56,6 +56,17 @@ public class DeadLetterFallbackController implements DeadLetterRestEndpoint {
     }
 
     /**
+     * OPTIONS under the base path. Without a mapping that names it, Spring MVC answers OPTIONS itself, outside the
+     * API's authorization (OPTIONS is a read: it needs the read authority) and, where only the catch-all above
+     * matches, with 200 and every method in {@code Allow}: here it gets the endpoints' methods, or 404.
+     */
+    @RequestMapping(value = {"", "/**"}, method = RequestMethod.OPTIONS)
+    public void options(HttpServletRequest request, HttpServletResponse response)
+            throws HttpMediaTypeNotAcceptableException {
+        unmatched(request, response);
+    }
+
+    /**
      * An endpoint that takes this path and method but produces nothing the request accepts (e.g.
      * {@code GET /openapi.json}, JSON only, asked for YAML): Spring MVC hands such a request here, and a 405 would name
      * the very method the client used as the allowed one.
