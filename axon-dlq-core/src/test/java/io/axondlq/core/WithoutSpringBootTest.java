@@ -154,6 +154,9 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         }
     }
 
+    /** Catches a shutdown that hangs; times nothing (see {@link #shutDownEndingTheWait}). */
+    static final Duration SHUTDOWN_HANG_GUARD = Duration.ofMinutes(2);
+
     final EventStorageEngine storageEngine = new OrderedInMemoryEventStorageEngine();
     final List<Configuration> started = new ArrayList<>();
     JdbcTemplate jdbc;
@@ -706,20 +709,23 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
     private void shutDownEndingTheWait(Configuration config) {
         // Not shut down again after a hang: the test has failed, and a second shutdown would hang too.
         started.remove(config);
-        assertTimeoutPreemptively(Duration.ofMinutes(2), config::shutdown,
+        assertTimeoutPreemptively(SHUTDOWN_HANG_GUARD, config::shutdown,
                                   "config.shutdown() still waiting: the stop did not end the retry wait");
     }
 
     /**
      * Axon's shutdown returns after a lifecycle phase timeout (5 s) even when the processor has not stopped, and the
-     * tracking processor interrupts its workers after their termination timeout (5 s): both far longer here, so that
-     * only the stop ending the retry wait lets the shutdown return.
+     * tracking processor interrupts its workers after their termination timeout (5 s): both longer than the hang
+     * guard here (and both far shorter than the waits), so that only the stop ending the retry wait lets the shutdown
+     * return within the guard, while a later shutdown (after the test) cannot hang for long.
      */
     private static Configurer waitingOutTheProcessorsStop(Configurer configurer) {
-        configurer.configureLifecyclePhaseTimeout(6, TimeUnit.HOURS);
+        long beyondTheGuard = SHUTDOWN_HANG_GUARD.multipliedBy(5).toMillis();
+        configurer.configureLifecyclePhaseTimeout(beyondTheGuard, TimeUnit.MILLISECONDS);
         configurer.eventProcessing(ep -> ep.registerTrackingEventProcessorConfiguration(
                 c -> TrackingEventProcessorConfiguration.forSingleThreadedProcessing()
-                                                        .andWorkerTerminationTimeout(6, TimeUnit.HOURS)));
+                                                        .andWorkerTerminationTimeout(beyondTheGuard,
+                                                                                     TimeUnit.MILLISECONDS)));
         return configurer;
     }
 
