@@ -6,9 +6,13 @@ import io.axondlq.testsupport.TestDatabases;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,11 +30,12 @@ class H2CompatibilityModeStartTest {
             .withBean(EventStorageEngine.class, InMemoryEventStorageEngine::new)
             .withPropertyValues("axon.axonserver.enabled=false");
 
-    @ParameterizedTest
-    @ValueSource(strings = {"MSSQLServer", "Oracle", "Derby", "STRICT"})
-    void aModeThatRejectsTheStoresQueriesFailsTheStartNamingIt(String mode) {
+    /** Whatever creates the tables (or leaves them to the application): the check comes before any of it. */
+    @ParameterizedTest(name = "MODE={0}, initialize-schema={1}")
+    @MethodSource("modesWithoutLimitAndSchemaModes")
+    void aModeThatRejectsTheStoresQueriesFailsTheStartNamingIt(String mode, String initializeSchema) {
         try (FreshDatabase db = TestDatabases.fresh(TestDatabase.H2, mode)) {
-            on(db, "axon.dlq.jdbc.initialize-schema=always").run(context -> {
+            on(db, "axon.dlq.jdbc.initialize-schema=" + initializeSchema).run(context -> {
                 assertThat(context).hasFailed();
                 assertThat(context.getStartupFailure()).rootCause()
                         .hasMessageContaining("compatibility mode " + mode)
@@ -41,6 +46,12 @@ class H2CompatibilityModeStartTest {
                     "SELECT COUNT(*) FROM information_schema.tables WHERE LOWER(table_name) LIKE 'axon_dlq%'",
                     Integer.class)).as("nothing created").isZero();
         }
+    }
+
+    static Stream<Arguments> modesWithoutLimitAndSchemaModes() {
+        return Stream.of("MSSQLServer", "Oracle", "Derby", "STRICT")
+                     .flatMap(mode -> Stream.of("always", "embedded", "never", "flyway")
+                                            .map(initializeSchema -> Arguments.of(mode, initializeSchema)));
     }
 
     @ParameterizedTest

@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.spring.AxonDlqProperties;
+import org.springframework.http.MediaType;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -17,7 +18,9 @@ import java.util.Set;
  * paged, filtered on the server (exact actor, action and group; {@code from} inclusive, {@code to} exclusive).
  */
 @RestController
-@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+// JSON only: a client that accepts no application/json (another +json flavour included) is refused with 406 by
+// DeadLetterFallbackController, instead of getting the records from the host's converters or labelled as a problem.
+@RequestMapping(value = "${axon.dlq.rest.base-path:/dead-letters}", produces = MediaType.APPLICATION_JSON_VALUE)
 public class AuditController implements DeadLetterRestEndpoint {
 
     private static final Set<String> AUDIT_FILTERS = Set.of("actor", "action", "processingGroup", "from", "to");

@@ -1,6 +1,7 @@
 package io.axondlq.spring.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -34,6 +35,11 @@ final class BodyProblems {
         }
         if (cause instanceof JsonMappingException e) {
             return DeadLetterApiException.badBody("The request body must be a JSON object");
+        }
+        if (cause instanceof StreamConstraintsException) {
+            // Jackson's message names its Java API ("from `StreamReadConstraints.getMaxNestingDepth()`").
+            return DeadLetterApiException.badBody("The request body is nested too deeply, or holds a number or "
+                                                          + "string too long, for the JSON parser");
         }
         if (cause instanceof JsonProcessingException e) {
             return DeadLetterApiException.badBody("The request body is not valid JSON: "

@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import io.axondlq.core.store.DeadLetterStore;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.MediaType;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -19,7 +20,9 @@ import java.time.temporal.ChronoUnit;
  * last 24 hours ({@code GET /statistics/enqueued-per-hour}, one store query for every group).
  */
 @RestController
-@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+// JSON only: a client that accepts no application/json (another +json flavour included) is refused with 406 by
+// DeadLetterFallbackController, instead of getting the records from the host's converters or labelled as a problem.
+@RequestMapping(value = "${axon.dlq.rest.base-path:/dead-letters}", produces = MediaType.APPLICATION_JSON_VALUE)
 public class DashboardController implements DeadLetterRestEndpoint {
 
     /** Hours the chart covers, the current one included. */

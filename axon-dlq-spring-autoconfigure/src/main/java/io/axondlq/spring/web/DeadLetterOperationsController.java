@@ -3,6 +3,7 @@ package io.axondlq.spring.web;
 import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.http.MediaType;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -22,7 +23,9 @@ import java.util.UUID;
  * metrics are {@link DeadLetterOperations}'.
  */
 @RestController
-@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+// JSON only: a client that accepts no application/json (another +json flavour included) is refused with 406 by
+// DeadLetterFallbackController, instead of getting the records from the host's converters or labelled as a problem.
+@RequestMapping(value = "${axon.dlq.rest.base-path:/dead-letters}", produces = MediaType.APPLICATION_JSON_VALUE)
 public class DeadLetterOperationsController implements DeadLetterRestEndpoint {
 
     private final DeadLetterOperations operations;

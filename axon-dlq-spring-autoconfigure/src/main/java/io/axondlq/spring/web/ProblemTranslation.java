@@ -99,9 +99,12 @@ final class ProblemTranslation {
             return new DeadLetterApiException(ProblemType.BAD_REQUEST, detail(e.getBody().getDetail(), e));
         }
         if (exception instanceof HttpMediaTypeNotSupportedException e) {
+            // Without a content type Spring MVC could not parse the header (e.g. "garbage", an unknown charset).
             return new DeadLetterApiException(ProblemType.UNSUPPORTED_MEDIA_TYPE,
-                                              "Content type [" + e.getContentType() + "] is not supported; use "
-                                                      + MediaType.APPLICATION_JSON_VALUE);
+                                              (e.getContentType() == null
+                                                      ? "The Content-Type header cannot be parsed"
+                                                      : "Content type [" + e.getContentType() + "] is not supported")
+                                                      + "; use " + MediaType.APPLICATION_JSON_VALUE);
         }
         if (exception instanceof HttpMediaTypeNotAcceptableException) {
             return new DeadLetterApiException(ProblemType.NOT_ACCEPTABLE,

@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -41,7 +42,9 @@ import java.util.regex.Pattern;
  * validated. Creation and stop requests are audited by the {@link RetryJobs} implementation itself.
  */
 @RestController
-@RequestMapping("${axon.dlq.rest.base-path:/dead-letters}")
+// JSON only: a client that accepts no application/json (another +json flavour included) is refused with 406 by
+// DeadLetterFallbackController, instead of getting the records from the host's converters or labelled as a problem.
+@RequestMapping(value = "${axon.dlq.rest.base-path:/dead-letters}", produces = MediaType.APPLICATION_JSON_VALUE)
 public class RetryJobController implements DeadLetterRestEndpoint {
 
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -48,6 +50,20 @@ class OpenApiEndpointTest extends RestApiTestSupport {
         assertThat(forbidden.path("type").asText()).isEqualTo(ProblemType.FORBIDDEN.type());
         assertThat(forbidden.path("requiredAuthority").asText()).isEqualTo(READ_AUTHORITY);
         problem(as("nobody", ""), 403);
+    }
+
+    /**
+     * A client that takes only another format (OpenAPI tooling asks for YAML) is told so: 406, not a 405 that names
+     * the very method it used ("GET is not supported here; allowed: [GET, HEAD]").
+     */
+    @Test
+    void aClientThatTakesNoJsonGetsNotAcceptable() {
+        for (String accept : List.of("application/yaml", "text/html")) {
+            JsonNode notAcceptable = problem(http.get("/openapi.json", "Accept", accept), 406);
+            assertThat(notAcceptable.path("type").asText()).as(accept).isEqualTo(ProblemType.NOT_ACCEPTABLE.type());
+        }
+        assertThat(http.sendRaw("HEAD", Http.BASE + "/openapi.json", null, "Accept", "application/yaml").status())
+                .isEqualTo(406);
     }
 
     @Test

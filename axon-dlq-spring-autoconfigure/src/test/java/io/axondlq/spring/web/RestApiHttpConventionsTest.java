@@ -55,6 +55,71 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         assertThat(http.get("/processing-groups", Http.WRITE_HEADER, Http.OMIT).status()).isEqualTo(200);
     }
 
+    /**
+     * Answers are {@code application/json}, written by the API's own mapper, whatever else the client accepts: not
+     * labelled {@code application/problem+json} because the client prefers that for errors, and not handed to the
+     * host's converters (its mapper, its settings) for another JSON flavour such as {@code application/hal+json},
+     * which is refused with 406 as any type the API does not answer with.
+     */
+    @Test
+    void answersAreJsonWhateverElseTheClientAccepts() {
+        poisoned("accept", 1);
+        for (String path : List.of("/processing-groups", "/processing-groups/ledger/letters",
+                                   "/processing-groups/ledger/sequences", "/processing-groups/ledger/failure-groups",
+                                   "/audit", "/retry-jobs", "/me", "/statistics/enqueued-per-hour")) {
+            Http.Response preferringProblems = http.get(path, "Accept",
+                                                        "application/problem+json, application/json;q=0.9");
+            assertThat(preferringProblems.status()).as(path + " " + preferringProblems).isEqualTo(200);
+            assertThat(preferringProblems.contentType()).as(path).startsWith("application/json");
+            JsonNode refused = problem(http.get(path, "Accept", "application/hal+json"), 406);
+            assertThat(refused.path("type").asText()).as(path).isEqualTo(ProblemType.NOT_ACCEPTABLE.type());
+        }
+    }
+
+    /**
+     * A body beyond the JSON parser's limits (nesting depth) is refused as such, without the parser's own message,
+     * which names its Java API ("from `StreamReadConstraints.getMaxNestingDepth()`").
+     */
+    @Test
+    void aBodyBeyondTheParsersLimitsIsRefusedWithoutItsInternals() {
+        Map<String, Object> before = snapshot();
+        String deep = "{\"processingGroup\": \"ledger\", \"x\": " + "[".repeat(1500) + "]".repeat(1500) + "}";
+        JsonNode refused = problem(http.post("/retry-jobs", deep), 400);
+        assertThat(refused.path("type").asText()).isEqualTo("urn:axon-dlq:problem:invalid-request-body");
+        assertThat(refused.path("detail").asText()).doesNotContain("StreamReadConstraints").doesNotContain("`")
+                                                   .contains("nest");
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
+    /**
+     * OPTIONS is a read like GET and HEAD: the API answers it for its own paths (with their methods in
+     * {@code Allow}), 404 where no endpoint is, and not without the read authority.
+     */
+    @Test
+    void optionsIsAnsweredLikeAnyOtherRead() {
+        Http.Response known = http.send("OPTIONS", "/processing-groups/ledger/letters", null);
+        assertThat(known.status()).as(known.toString()).isEqualTo(200);
+        assertThat(known.header("Allow").split(",")).extracting(String::trim)
+                                                    .containsExactlyInAnyOrder("DELETE", "GET", "HEAD", "OPTIONS");
+        problem(http.send("OPTIONS", "/nothing-here", null), 404);
+        JsonNode anonymousOptions = problem(anonymous.send("OPTIONS", "/processing-groups/ledger/letters", null), 401);
+        assertThat(anonymousOptions.path("type").asText()).isEqualTo(ProblemType.UNAUTHENTICATED.type());
+    }
+
+    /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
+    @Test
+    void anUnparseableContentTypeIsSaidToBeOne() {
+        Map<String, Object> before = snapshot();
+        for (String contentType : List.of("garbage", "application/json; charset=bogus")) {
+            JsonNode refused = problem(http.post("/retry-jobs", "{\"processingGroup\": \"ledger\"}",
+                                                 "Content-Type", contentType), 415);
+            assertThat(refused.path("type").asText()).isEqualTo(ProblemType.UNSUPPORTED_MEDIA_TYPE.type());
+            assertThat(refused.path("detail").asText()).as(contentType).doesNotContain("null")
+                                                       .contains("Content-Type").contains("application/json");
+        }
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
     @Test
     void unauthenticatedAnswersCarryTheChallenge() {
         for (Http.Response response : List.of(anonymous.get("/processing-groups"),
