@@ -405,8 +405,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                                                                    DeadLetterObserver.NOOP, module::redeliverer);
         RetryJobRunner runner = new RetryJobRunner(
                 new JdbcRetryJobProgress(dataSource, transactions, prefix, leases, jobAudit),
-                (group, key) -> operations.redeliverLettersWhereProcessorRuns(RetryJobRunner.SYSTEM_ACTOR, group,
-                                                                              key),
+                RetryJobRunner.Redelivery.whereProcessorRuns(operations),
                 JobWorker.ownerName("node-1"),
                 new RetryJobRunner.Settings(Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofSeconds(5)),
                 new DatabaseClock(dataSource));
@@ -461,8 +460,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         Duration poll = Duration.ofMillis(100);
         AutoRetryScheduler scheduler = new AutoRetryScheduler(
                 store, new JdbcLeases(dataSource, transactions, prefix), transactions,
-                (group, key, recorder) -> operations.redeliverLettersWhereProcessorRuns(
-                        RetryJobRunner.SYSTEM_ACTOR, group, key, recorder),
+                AutoRetryScheduler.Redelivery.whereProcessorRuns(operations),
                 module::isEnabled, new AuditLogRetryJobAudit(auditLog), JobWorker.ownerName("node-1"),
                 new AutoRetryScheduler.Settings(List.of(Duration.ZERO), poll, 10,
                                                 AutoRetryScheduler.Settings.leaseFor(poll, Duration.ofSeconds(30))),

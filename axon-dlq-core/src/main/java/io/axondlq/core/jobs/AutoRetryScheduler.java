@@ -1,5 +1,6 @@
 package io.axondlq.core.jobs;
 
+import io.axondlq.core.operations.DeadLetterOperations;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
@@ -25,6 +26,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -50,7 +52,9 @@ import java.util.function.Predicate;
  * with the same key starts the schedule anew. A sequence another node is redelivering is skipped this round; one gone
  * before its turn (NOT_FOUND: evicted or redelivered meanwhile) is neither audited nor counted; a failed
  * redelivery (FAILED, UNREADABLE) counts as a retry; a drained one removes the sequence; LEASE_LOST (another node took
- * the sequence over mid-way) does not count. Needs a store that keeps automatic-retry state (axon-dlq's JDBC store).
+ * the sequence over mid-way) does not count. When the node's worker stops, the sequence in progress ends after its
+ * current letter ({@link Redelivery#redeliver(String, String, RedeliveryRecorder, BooleanSupplier)}): that retry is
+ * neither counted nor audited, and the sequence stays due. Needs a store that keeps automatic-retry state (axon-dlq's JDBC store).
  */
 public class AutoRetryScheduler implements BackgroundJob {
 
@@ -79,6 +83,41 @@ public class AutoRetryScheduler implements BackgroundJob {
          *                                         ({@link io.axondlq.core.redelivery.ProcessorNotRunningException})
          */
         RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder);
+
+        /**
+         * The redelivery the scheduler calls: {@code stopRequested} answers true once this node's worker is stopping,
+         * and a redelivery that can end between letters then ends with {@link RedeliveryResult.Outcome#LIMIT_REACHED};
+         * such a retry is neither counted nor audited (the sequence stays due). By default it is not asked, and the
+         * sequence is redelivered to its end.
+         */
+        default RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder,
+                                           BooleanSupplier stopRequested) {
+            return redeliver(processingGroup, sequenceKey, recorder);
+        }
+
+        /**
+         * Production's redelivery: through {@code operations}, each letter audited in its own transaction as the
+         * {@link RetryJobRunner#SYSTEM_ACTOR}, only where the group's processor runs on this node, ending between
+         * letters when the worker stops.
+         */
+        static Redelivery whereProcessorRuns(DeadLetterOperations operations) {
+            Objects.requireNonNull(operations, "operations");
+            return new Redelivery() {
+                @Override
+                public RedeliveryResult redeliver(String processingGroup, String sequenceKey,
+                                                  RedeliveryRecorder recorder) {
+                    return operations.redeliverLettersWhereProcessorRuns(RetryJobRunner.SYSTEM_ACTOR, processingGroup,
+                                                                         sequenceKey, recorder);
+                }
+
+                @Override
+                public RedeliveryResult redeliver(String processingGroup, String sequenceKey,
+                                                  RedeliveryRecorder recorder, BooleanSupplier stopRequested) {
+                    return operations.redeliverLettersWhereProcessorRuns(RetryJobRunner.SYSTEM_ACTOR, processingGroup,
+                                                                         sequenceKey, recorder, stopRequested);
+                }
+            };
+        }
     }
 
     /**
@@ -312,8 +351,11 @@ public class AutoRetryScheduler implements BackgroundJob {
                 recorded[0] = true;
             }
         };
+        // Latched: a restart during a stop that timed out must not turn this stop into a letter limit.
+        boolean[] stopSeen = {false};
+        BooleanSupplier stopRequested = () -> stopSeen[0] || (stopSeen[0] = stopping);
         try {
-            result = redelivery.redeliver(group, due.sequenceKey(), recorder);
+            result = redelivery.redeliver(group, due.sequenceKey(), recorder, stopRequested);
         } catch (SequenceClaimedException e) {
             logger.debug("Automatic retry of [{}] [{}] skipped this round: {}", group, due.sequenceKey(),
                          e.getMessage());
@@ -332,6 +374,13 @@ public class AutoRetryScheduler implements BackgroundJob {
             // retry did nothing to it, so it records nothing and is no redelivery.
             logger.debug("Automatic retry of [{}] [{}]: the sequence is gone", group, due.sequenceKey());
             return false;
+        }
+        if (stopSeen[0] && result.outcome() == RedeliveryResult.Outcome.LIMIT_REACHED) {
+            // The node is stopping and the sequence ended between letters: no retry ran to its end, so none is
+            // counted or audited (its letters were, one by one); the sequence stays due for the next poll anywhere.
+            logger.info("Automatic retry {} of {} of [{}] [{}] stopped with the worker after {} letter(s); {} left",
+                        retry, scheduled, group, due.sequenceKey(), result.redelivered(), result.remaining());
+            return true;
         }
         if (!recorded[0]) {
             // Ended without a change of its own (UNREADABLE, LEASE_LOST): recorded in a transaction of its own, as

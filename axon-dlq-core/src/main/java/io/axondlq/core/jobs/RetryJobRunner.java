@@ -1,5 +1,7 @@
 package io.axondlq.core.jobs;
 
+import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -21,6 +23,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs bulk retry jobs, as one kind of work of the node's {@link JobWorker}. Every node runs one; each batch of a job
@@ -38,8 +41,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * skipped. A sequence that another node is redelivering stays PENDING and is tried again in a later batch: after a
  * takeover its holder is often the node the job was taken from, and that node's outcome is recorded when it commits
  * (a node that lost the job's lease still records what it did to the sequence it was on, once, while the job runs).
- * Jobs of earlier versions may hold CLAIMED (skipped) outcomes. The job is COMPLETED when no PENDING sequence
- * is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
+ * Jobs of earlier versions may hold CLAIMED (skipped) outcomes. When the node's worker stops, the sequence in progress
+ * ends after its current letter (see {@link Redelivery#redeliver(String, String, BooleanSupplier)}), stays PENDING and
+ * the job is given back, so the restart or another node goes on with the letters left. The job is COMPLETED when no
+ * PENDING sequence is left, STOPPED after the sequence during which a stop was asked, and FAILED (with the error) when something
  * unexpected, such as a database error or an {@link Error}, breaks a batch. A group that does not run with axon-dlq
  * on this node, or whose processor is not running here ({@link Redelivery}), is left to the other nodes. Every letter (through the {@link Redelivery}, in its own transaction),
  * every sequence and every end of a job is audited as the {@link #SYSTEM_ACTOR}, in the transaction that records it.
@@ -67,6 +72,39 @@ public class RetryJobRunner implements BackgroundJob {
          *                                         ({@link io.axondlq.core.redelivery.ProcessorNotRunningException})
          */
         RedeliveryResult redeliver(String processingGroup, String sequenceKey);
+
+        /**
+         * The redelivery the runner calls: {@code stopRequested} answers true once this node's worker is stopping, and
+         * a redelivery that can end between letters then ends with
+         * {@link io.axondlq.core.redelivery.RedeliveryResult.Outcome#LIMIT_REACHED} (the sequence stays PENDING for
+         * the restart or another node). By default it is not asked, and the sequence is redelivered to its end.
+         */
+        default RedeliveryResult redeliver(String processingGroup, String sequenceKey,
+                                           BooleanSupplier stopRequested) {
+            return redeliver(processingGroup, sequenceKey);
+        }
+
+        /**
+         * Production's redelivery: through {@code operations}, each letter audited in its own transaction as the
+         * {@link #SYSTEM_ACTOR}, only where the group's processor runs on this node, ending between letters when the
+         * worker stops.
+         */
+        static Redelivery whereProcessorRuns(DeadLetterOperations operations) {
+            Objects.requireNonNull(operations, "operations");
+            return new Redelivery() {
+                @Override
+                public RedeliveryResult redeliver(String processingGroup, String sequenceKey) {
+                    return operations.redeliverLettersWhereProcessorRuns(SYSTEM_ACTOR, processingGroup, sequenceKey);
+                }
+
+                @Override
+                public RedeliveryResult redeliver(String processingGroup, String sequenceKey,
+                                                  BooleanSupplier stopRequested) {
+                    return operations.redeliverLettersWhereProcessorRuns(SYSTEM_ACTOR, processingGroup, sequenceKey,
+                                                                         RedeliveryRecorder.NONE, stopRequested);
+                }
+            };
+        }
     }
 
     /**
@@ -205,8 +243,12 @@ public class RetryJobRunner implements BackgroundJob {
                     return true;
                 }
                 SequenceResult result;
+                // Latched: a restart during a stop that timed out must not turn this stop into a letter limit.
+                boolean[] stopSeen = {false};
+                BooleanSupplier stopRequested = () -> stopSeen[0] || (stopSeen[0] = !running);
+                RedeliveryResult redelivered;
                 try {
-                    result = result(redelivery.redeliver(job.processingGroup(), sequence.sequenceKey()));
+                    redelivered = redelivery.redeliver(job.processingGroup(), sequence.sequenceKey(), stopRequested);
                 } catch (SequenceClaimedException e) {
                     // Left PENDING for a later batch: its holder may be the node this job was taken over from, still
                     // redelivering it, whose outcome then counts when it commits (RetryJobProgress#record); or an
@@ -219,6 +261,16 @@ public class RetryJobRunner implements BackgroundJob {
                     progress.release(jobId, owner);
                     return true;
                 }
+                if (stopSeen[0] && redelivered.outcome() == RedeliveryResult.Outcome.LIMIT_REACHED) {
+                    // The node is stopping and the sequence ended between letters: neither failed nor done, so it
+                    // stays PENDING, and the job goes back to whichever node (or restart) claims it next.
+                    logger.info("Retry job [{}]: stopping after {} letter(s) of sequence [{}]; {} letter(s) left for "
+                                        + "the next claim of the job", jobId, redelivered.redelivered(),
+                                sequence.sequenceKey(), redelivered.remaining());
+                    progress.release(jobId, owner);
+                    return true;
+                }
+                result = result(redelivered);
                 Instant recordedAt = now();
                 Recorded recorded = progress.record(jobId, owner, sequence, result, job.batch(), recordedAt,
                                                     settings.lease());
@@ -295,7 +347,8 @@ public class RetryJobRunner implements BackgroundJob {
         }
         Counter counter = switch (result.outcome()) {
             case DRAINED -> Counter.SUCCEEDED;
-            // LIMIT_REACHED: letters left; never for a job, whose redeliveries have no letter limit.
+            // LIMIT_REACHED: letters left; a job's redeliveries have no letter limit, and one that ended because the
+            // node is stopping is not recorded (runBatch).
             case FAILED, UNREADABLE, LEASE_LOST, LIMIT_REACHED -> Counter.FAILED;
             case NOT_FOUND -> Counter.SKIPPED;
         };

@@ -25,6 +25,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -352,9 +353,21 @@ public class DeadLetterOperations {
      */
     public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey,
                                              RedeliveryRecorder also) {
+        return redeliverLetters(actor, processingGroup, sequenceKey, also, () -> false);
+    }
+
+    /**
+     * {@link #redeliverLetters(String, String, String, RedeliveryRecorder)} that ends between letters once
+     * {@code stopRequested} answers true, as
+     * {@link DeadLetterRedeliverer#redeliver(String, String, RedeliveryRecorder, int, BooleanSupplier)} does: for
+     * background work that must end when the application stops.
+     */
+    public RedeliveryResult redeliverLetters(String actor, String processingGroup, String sequenceKey,
+                                             RedeliveryRecorder also, BooleanSupplier stopRequested) {
         requireArguments(processingGroup, sequenceKey);
         return redeliverer().redeliver(processingGroup, sequenceKey,
-                                       audit.redeliveryRecorder(OperationsAudit.actor(actor), also));
+                                       audit.redeliveryRecorder(OperationsAudit.actor(actor), also),
+                                       Integer.MAX_VALUE, stopRequested);
     }
 
     /**
@@ -376,9 +389,20 @@ public class DeadLetterOperations {
      */
     public RedeliveryResult redeliverLettersWhereProcessorRuns(String actor, String processingGroup,
                                                               String sequenceKey, RedeliveryRecorder also) {
+        return redeliverLettersWhereProcessorRuns(actor, processingGroup, sequenceKey, also, () -> false);
+    }
+
+    /**
+     * {@link #redeliverLettersWhereProcessorRuns(String, String, String, RedeliveryRecorder)} that ends between
+     * letters once {@code stopRequested} answers true (retry jobs and automatic retry pass their worker's stop), as in
+     * {@link #redeliverLetters(String, String, String, RedeliveryRecorder, BooleanSupplier)}.
+     */
+    public RedeliveryResult redeliverLettersWhereProcessorRuns(String actor, String processingGroup,
+                                                              String sequenceKey, RedeliveryRecorder also,
+                                                              BooleanSupplier stopRequested) {
         requireArguments(processingGroup, sequenceKey);
         redeliverer().requireProcessorRunning(processingGroup);
-        return redeliverLetters(actor, processingGroup, sequenceKey, also);
+        return redeliverLetters(actor, processingGroup, sequenceKey, also, stopRequested);
     }
 
     /**

@@ -27,9 +27,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 
 /**
  * Redelivers dead letters one sequence at a time, one letter at a time in sequence order, through the processing
@@ -130,7 +132,27 @@ public class DeadLetterRedeliverer {
      */
     public RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder,
                                       int maxLetters) {
+        return redeliver(processingGroup, sequenceKey, recorder, maxLetters, () -> false);
+    }
+
+    /**
+     * {@link #redeliver(String, String, RedeliveryRecorder, int)} for background work, which must end when the
+     * application stops: {@code stopRequested} is asked between letters, and once it answers true the redelivery
+     * ends before the next letter with {@link RedeliveryResult.Outcome#LIMIT_REACHED} (the rest waits, in order, from
+     * {@code stoppedAtLetterId} on). The first letter of the call is always tried, so that every call makes progress.
+     * A letter whose handler fails once a stop was requested is not held against the letter: its unit of work is
+     * rolled back and the letter kept unchanged (no attempt recorded, nothing told to the recorder or the observer),
+     * and the redelivery ends with {@code LIMIT_REACHED} at that letter; while the application shuts down a handler
+     * fails because its beans (a DataSource, a client) are being closed, which says nothing about the letter, and a
+     * genuine failure shows again when the letter is redelivered after the restart.
+     *
+     * @param stopRequested asked on the redelivering thread, before each letter after the first and after a failed
+     *                      handler; must not throw
+     */
+    public RedeliveryResult redeliver(String processingGroup, String sequenceKey, RedeliveryRecorder recorder,
+                                      int maxLetters, BooleanSupplier stopRequested) {
         requireLimit(maxLetters);
+        Objects.requireNonNull(stopRequested, "stopRequested");
         RedeliveryInTransactionException.requireNone(
                 "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
         DeadLetterGroups.Binding binding = binding(processingGroup);
@@ -141,7 +163,7 @@ public class DeadLetterRedeliverer {
             return RedeliveryResult.notFound(processingGroup, sequenceKey);
         }
         try {
-            return drain(binding, claim.get(), drainMark, recorder, maxLetters);
+            return drain(binding, claim.get(), drainMark, recorder, maxLetters, stopRequested);
         } finally {
             store.release(claim.get());
         }
@@ -282,10 +304,11 @@ public class DeadLetterRedeliverer {
     }
 
     private RedeliveryResult drain(DeadLetterGroups.Binding binding, SequenceClaim claim, long drainMark,
-                                   RedeliveryRecorder recorder, int maxLetters) {
+                                   RedeliveryRecorder recorder, int maxLetters, BooleanSupplier stopRequested) {
         String group = claim.processingGroup();
         String key = claim.sequenceKey();
         int redelivered = 0;
+        boolean tried = false;
         List<UUID> dropped = new ArrayList<>();
         long afterIndex = -1;
         while (true) {
@@ -298,6 +321,11 @@ public class DeadLetterRedeliverer {
                     // The rest waits, in order, behind this letter: for the next call or a retry job.
                     return limitReached(group, key, redelivered, letter, dropped);
                 }
+                if (tried && stopRequested.getAsBoolean()) {
+                    // The application is stopping: the rest waits, in order, for the restart (or another node).
+                    return stoppedOnRequest(group, key, redelivered, letter, dropped);
+                }
+                tried = true;
                 afterIndex = letter.sequenceIndex();
                 List<EventMessage<?>> messages;
                 try {
@@ -350,6 +378,14 @@ public class DeadLetterRedeliverer {
                     continue;
                 }
                 if (attempt.failure() != null) {
+                    if (stopRequested.getAsBoolean()) {
+                        // Rolled back already; failing while the application shuts down (its beans being closed)
+                        // says nothing about the letter, so it is kept as it was, for the restart.
+                        logger.info("Dead letter [{}] of processing group [{}] failed after a stop was requested "
+                                            + "({}); kept unchanged, not counted as a failed attempt",
+                                    letter.id(), group, attempt.failure().getClass().getName());
+                        return stoppedOnRequest(group, key, redelivered, letter, dropped);
+                    }
                     RedeliveryResult failed = failed(binding, claim, redelivered, letter, messages.get(0),
                                                      attempt.failure(), dropped, recorder);
                     if (failed != null) {
@@ -423,6 +459,13 @@ public class DeadLetterRedeliverer {
                                           List<UUID> dropped) {
         return new RedeliveryResult(group, key, RedeliveryResult.Outcome.LIMIT_REACHED, redelivered,
                                     store.sequenceSize(group, key), next.id(), null, null, dropped);
+    }
+
+    private RedeliveryResult stoppedOnRequest(String group, String key, int redelivered, StoredLetter next,
+                                              List<UUID> dropped) {
+        logger.info("Redelivery of sequence [{}] of processing group [{}] stopped on request after {} letter(s); the "
+                            + "rest waits from dead letter [{}] on", key, group, redelivered, next.id());
+        return limitReached(group, key, redelivered, next, dropped);
     }
 
     private RedeliveryResult leaseLost(SequenceClaim claim, int redelivered, StoredLetter letter,

@@ -55,7 +55,9 @@ public record RedeliveryResult(String processingGroup,
         /**
          * The call's letter limit was reached with letters left: those handled so far are gone, the rest
          * ({@code remaining}, from {@code stoppedAtLetterId} on) wait in order, the sequence stays parked. Redeliver
-         * again, or leave them to a retry job.
+         * again, or leave them to a retry job. Also the end of a background redelivery that stopped between letters
+         * because the application was stopping
+         * ({@link DeadLetterRedeliverer#redeliver(String, String, RedeliveryRecorder, int, java.util.function.BooleanSupplier)}).
          */
         LIMIT_REACHED,
         /** There was nothing to redeliver. */

@@ -118,9 +118,9 @@ public class AxonDlqJobsAutoConfiguration {
         DeadLetterOperations letters = operations(operations, store, auditLog, dataSource, transactions, properties,
                                                   redeliverer);
         // Through the operations service: every letter a job redelivers is audited in its own transaction, and a
-        // processor stopped on this node runs nothing (the job waits for a node where it runs).
-        return new RetryJobRunner(progress, (group, key) -> letters.redeliverLettersWhereProcessorRuns(
-                                          RetryJobRunner.SYSTEM_ACTOR, group, key),
+        // processor stopped on this node runs nothing (the job waits for a node where it runs); a sequence in progress
+        // ends after its current letter when the worker stops, rather than run on while the context closes.
+        return new RetryJobRunner(progress, RetryJobRunner.Redelivery.whereProcessorRuns(letters),
                                   owner, settings, new DatabaseClock(dataSource));
     }
 
@@ -180,10 +180,10 @@ public class AxonDlqJobsAutoConfiguration {
         DeadLetterOperations letters = operations(operations, store, auditLog, dataSource, transactions, properties,
                                                   redeliverer);
         // Through the operations service: each letter audited in its transaction, the retry's count and audit entry
-        // written with the change that ends the redelivery, and a processor stopped on this node runs nothing.
+        // written with the change that ends the redelivery, a processor stopped on this node runs nothing, and a
+        // sequence in progress ends after its current letter when the worker stops.
         return new AutoRetryScheduler(store, leases, transactions(transactions, dataSource),
-                                      (group, key, recorder) -> letters.redeliverLettersWhereProcessorRuns(
-                                              RetryJobRunner.SYSTEM_ACTOR, group, key, recorder),
+                                      AutoRetryScheduler.Redelivery.whereProcessorRuns(letters),
                                       runsHere, audit, owner, settings, new DatabaseClock(dataSource));
     }
 

@@ -462,6 +462,53 @@ abstract class AutoRetrySchedulerTest {
         assertThat(stateRows()).isZero();
     }
 
+    /**
+     * The application shuts down while an automatic retry redelivers a long sequence, and the letter in progress fails
+     * because the context is closing its beans: the retry ends after that letter, which keeps its attempts and no
+     * history row; the retry is neither counted nor audited, so the sequence stays due for the restart.
+     */
+    @Test
+    void aShutdownMidSequenceEndsTheRetryAfterTheLetterInProgressAndHoldsNothingAgainstIt() throws Exception {
+        String key = poisoned("AUTO", 20, t0);
+        f.handler.poisoned.remove("AUTO");
+        CountDownLatch release = new CountDownLatch(1);
+        f.handler.pausedEvents.put("AUTO#2", release);
+        AutoRetryScheduler scheduler = scheduler("node-1");
+        elapse(Duration.ofMinutes(1));
+        JobWorker worker = new JobWorker(List.of(scheduler), Duration.ofMillis(200));
+        worker.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waitingEvents.contains("AUTO#2"));
+
+            worker.stop();
+            assertThat(worker.awaitTermination(Duration.ZERO)).as("the stop timed out in the third letter").isFalse();
+            // The context goes on closing after the worker's stop timeout: the handler's DataSource is gone.
+            f.handler.contextClosed.set(true);
+            release.countDown();
+            assertThat(worker.awaitTermination(Duration.ofSeconds(60))).as("hang guard").isTrue();
+        } finally {
+            f.handler.contextClosed.set(false);
+            release.countDown();
+            worker.stop();
+        }
+
+        assertThat(f.handler.handled).containsExactly("AUTO#0", "AUTO#1");
+        assertThat(f.store.sequenceSize(GROUP, key)).as("letters left").isEqualTo(18);
+        StoredLetter third = head(key);
+        assertThat(third.attempts()).as("attempts of the letter the shutdown broke").isZero();
+        assertThat(f.store.attempts(third.id())).as("attempt history of that letter").isEmpty();
+        assertThat(state(scheduler, key)).as("the retry is not counted").isEmpty();
+        assertThat(autoRetryAudit()).isEmpty();
+        assertThat(f.auditEntries(DeadLetterOperations.REDELIVER_LETTER)).hasSize(2)
+                .allSatisfy(e -> assertThat(e.outcome()).isEqualTo("success"));
+
+        // Restarted: the sequence is still due and drains.
+        AutoRetryScheduler restarted = scheduler("node-1");
+        assertThat(restarted.pollOnce()).isEqualTo(1);
+        assertThat(f.store.contains(GROUP, key)).isFalse();
+        assertThat(f.handler.handled).hasSize(20).doesNotHaveDuplicates();
+    }
+
     @Test
     void everyLetterIsAuditedAndTheRetryIsRecordedInTheTransactionOfItsLastChange() {
         String key = poisoned("L", 3, t0);

@@ -3,12 +3,16 @@ package io.axondlq.spring.jobs;
 
 import io.axondlq.core.jobs.AutoRetryScheduler;
 import io.axondlq.core.jobs.RetryJobRunner;
+import io.axondlq.core.redelivery.RedeliveryRecorder;
+import io.axondlq.core.redelivery.RedeliveryResult;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Wraps the real redelivery of several runners ("nodes") and records who redelivered which sequence, and how many
@@ -32,21 +36,33 @@ final class RedeliveryLedger {
     }
 
     RetryJobRunner.Redelivery wrap(String node, RetryJobRunner.Redelivery delegate, Hook hook) {
-        return (group, key) -> {
-            int now = inFlight.incrementAndGet();
-            maxInFlight.accumulateAndGet(now, Math::max);
-            try {
-                hook.before(node, key);
-                nodesByKey.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>()).add(node);
-                return delegate.redeliver(group, key);
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            } finally {
-                inFlight.decrementAndGet();
+        return new RetryJobRunner.Redelivery() {
+            @Override
+            public RedeliveryResult redeliver(String group, String key) {
+                return record(node, key, hook, () -> delegate.redeliver(group, key));
+            }
+
+            @Override
+            public RedeliveryResult redeliver(String group, String key, BooleanSupplier stopRequested) {
+                return record(node, key, hook, () -> delegate.redeliver(group, key, stopRequested));
             }
         };
+    }
+
+    private RedeliveryResult record(String node, String key, Hook hook, Supplier<RedeliveryResult> redelivery) {
+        int now = inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(now, Math::max);
+        try {
+            hook.before(node, key);
+            nodesByKey.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>()).add(node);
+            return redelivery.get();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        } finally {
+            inFlight.decrementAndGet();
+        }
     }
 
     AutoRetryScheduler.Redelivery wrapAuto(String node, AutoRetryScheduler.Redelivery delegate) {
@@ -56,8 +72,18 @@ final class RedeliveryLedger {
 
     /** The same ledger for automatic retry, whose redelivery also takes the scheduler's recorder. */
     AutoRetryScheduler.Redelivery wrapAuto(String node, AutoRetryScheduler.Redelivery delegate, Hook hook) {
-        return (group, key, recorder) -> wrap(node, (g, k) -> delegate.redeliver(g, k, recorder), hook)
-                .redeliver(group, key);
+        return new AutoRetryScheduler.Redelivery() {
+            @Override
+            public RedeliveryResult redeliver(String group, String key, RedeliveryRecorder recorder) {
+                return record(node, key, hook, () -> delegate.redeliver(group, key, recorder));
+            }
+
+            @Override
+            public RedeliveryResult redeliver(String group, String key, RedeliveryRecorder recorder,
+                                              BooleanSupplier stopRequested) {
+                return record(node, key, hook, () -> delegate.redeliver(group, key, recorder, stopRequested));
+            }
+        };
     }
 
     /** Nodes that called the real redelivery for the key, in call order. */

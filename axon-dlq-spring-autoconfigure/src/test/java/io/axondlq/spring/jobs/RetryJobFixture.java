@@ -195,10 +195,8 @@ final class RetryJobFixture implements AutoCloseable {
         this.audit = new JdbcAuditLog(dataSource, PREFIX, Clock.systemUTC());
         this.retryAudit = new AuditLogRetryJobAudit(audit);
         this.operations = new DeadLetterOperations(store, audit, transactions, null, () -> redeliverer);
-        this.jobRedelivery = (group, key) -> operations.redeliverLettersWhereProcessorRuns(
-                RetryJobRunner.SYSTEM_ACTOR, group, key);
-        this.autoRedelivery = (group, key, recorder) -> operations.redeliverLettersWhereProcessorRuns(
-                RetryJobRunner.SYSTEM_ACTOR, group, key, recorder);
+        this.jobRedelivery = RetryJobRunner.Redelivery.whereProcessorRuns(operations);
+        this.autoRedelivery = AutoRetryScheduler.Redelivery.whereProcessorRuns(operations);
         this.leases = new JdbcLeases(dataSource, transactions, PREFIX);
         this.jobs = new JdbcRetryJobs(dataSource, transactions, PREFIX, store, leases, retryAudit,
                                       JdbcRetryJobs.DEFAULT_IDEMPOTENCY_KEY_TTL, Clock.systemUTC());

@@ -803,6 +803,89 @@ abstract class RetryJobsTest {
         assertThat(f.handler.handled).hasSize(6).doesNotHaveDuplicates();
     }
 
+    /**
+     * The application shuts down while a job redelivers a long sequence: the worker's stop ends the sequence after the
+     * letter in progress, the rest of the sequence waits (PENDING, the job given back), and the restarted node goes on
+     * where it stopped.
+     */
+    @Test
+    void aShutdownMidSequenceStopsAfterTheLetterInProgressAndTheJobResumesWhereItStopped() throws Exception {
+        String key = f.seed("LONG", 20, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        CountDownLatch release = new CountDownLatch(1);
+        f.handler.pausedEvents.put("LONG#2", release);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        Node node = f.runner("node-1", shortStop(), (n, k) -> {
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waitingEvents.contains("LONG#2"));
+
+        node.stop();
+        assertThat(node.awaitTermination(Duration.ZERO)).as("the stop timed out in the third letter").isFalse();
+        release.countDown();
+        assertThat(node.awaitTermination(Duration.ofSeconds(60))).as("hang guard").isTrue();
+
+        assertThat(f.store.sequenceSize(GROUP, key)).as("letters left after the letter in progress").isEqualTo(17);
+        assertThat(f.handler.handled).containsExactly("LONG#0", "LONG#1", "LONG#2");
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.job(job.id()).owner() == null);
+        RetryJob paused = f.job(job.id());
+        assertThat(paused.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(paused.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+        assertThat(paused.succeeded() + paused.failed() + paused.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).isEmpty();
+
+        f.runner("node-1");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+        assertThat(done.succeeded()).isEqualTo(1);
+        assertThat(done.failed()).isZero();
+        assertThat(f.handler.handled).hasSize(20).doesNotHaveDuplicates();
+        assertThat(f.store.sequenceSize(GROUP, key)).isZero();
+    }
+
+    /**
+     * The application shuts down while a job redelivers a long sequence, and the letter in progress fails because its
+     * beans are being closed: that is no failure of the letter, so it keeps its attempts and no history row, the job
+     * counts no failure and the sequence waits (PENDING) for the restart.
+     */
+    @Test
+    void aHandlerThatFailsBecauseTheApplicationShutsDownIsNotAFailedAttemptOfItsLetter() throws Exception {
+        String key = f.seed("CLOSING", 20, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        CountDownLatch release = new CountDownLatch(1);
+        f.handler.pausedEvents.put("CLOSING#2", release);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        Node node = f.runner("node-1", shortStop(), (n, k) -> {
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waitingEvents.contains("CLOSING#2"));
+
+        node.stop();
+        assertThat(node.awaitTermination(Duration.ZERO)).as("the stop timed out in the third letter").isFalse();
+        // The context goes on closing after the worker's stop timeout: the handler's DataSource is gone.
+        f.handler.contextClosed.set(true);
+        release.countDown();
+        assertThat(node.awaitTermination(Duration.ofSeconds(60))).as("hang guard").isTrue();
+        f.handler.contextClosed.set(false);
+
+        List<io.axondlq.core.store.StoredLetter> left = f.store.sequenceLetters(GROUP, key, -1, 100);
+        assertThat(left).hasSize(18);
+        io.axondlq.core.store.StoredLetter third = left.get(0);
+        assertThat(f.handler.handled).containsExactly("CLOSING#0", "CLOSING#1");
+        assertThat(third.attempts()).as("attempts of the letter the shutdown broke").isZero();
+        assertThat(f.store.attempts(third.id())).as("attempt history of that letter").isEmpty();
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.job(job.id()).owner() == null);
+        RetryJob paused = f.job(job.id());
+        assertThat(paused.state()).isEqualTo(RetryJob.State.RUNNING);
+        assertThat(paused.sequences()).extracting(SequenceOutcome::outcome).containsExactly("PENDING");
+        assertThat(paused.failed()).isZero();
+
+        f.runner("node-1");
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+        assertThat(done.succeeded()).isEqualTo(1);
+        assertThat(done.failed()).isZero();
+    }
+
+    /** A short stop timeout: the stop returns while the letter in progress still waits in its handler. */
+    private static RetryJobRunner.Settings shortStop() {
+        return new RetryJobRunner.Settings(Duration.ofSeconds(10), Duration.ofMillis(20), Duration.ofMillis(200));
+    }
+
     // --- outcomes -------------------------------------------------------------------------------------------------
 
     @Test
