@@ -520,6 +520,15 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
 
     private Configurer configurer(ProcessorType type, PlatformTransactionManager transactions, Serializer serializer,
                                   OrderProjection projection, RetryPolicy policy, JdbcDeadLetterStore store) {
+        Configurer configurer = retryingConfigurer(transactions, serializer, policy, store);
+        configurer.eventProcessing(ep -> (type == ProcessorType.TRACKING ? ep.usingTrackingEventProcessors()
+                : ep.usingPooledStreamingEventProcessors()).registerEventHandler(c -> projection));
+        return configurer;
+    }
+
+    /** axon-dlq's module with the given retry policy and CHECKPOINT isolation, the processors' stop waited out. */
+    private Configurer retryingConfigurer(PlatformTransactionManager transactions, Serializer serializer,
+                                          RetryPolicy policy, JdbcDeadLetterStore store) {
         DeadLetteringEventProcessingModule module =
                 DeadLetteringEventProcessingModule.builder().store(store)
                                                   .savepoints(c -> new JdbcSavepoints(dataSource))
@@ -527,12 +536,9 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                                                           policy, DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
                                                           true))
                                                   .build();
-        Configurer configurer = waitingOutTheProcessorsStop(
+        return waitingOutTheProcessorsStop(
                 configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module), serializer))
                 .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
-        configurer.eventProcessing(ep -> (type == ProcessorType.TRACKING ? ep.usingTrackingEventProcessors()
-                : ep.usingPooledStreamingEventProcessors()).registerEventHandler(c -> projection));
-        return configurer;
     }
 
     /** A handler without {@code @ProcessingGroup}: put in a group by the configuration's assignment rules. */
@@ -656,16 +662,7 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         AtomicInteger attempts = new AtomicInteger();
         JdbcDeadLetterStore store = store(transactions, serializer);
         Function<ExponentialBackoffRetryPolicy, Configuration> startWith = policy -> {
-            DeadLetteringEventProcessingModule module =
-                    DeadLetteringEventProcessingModule.builder().store(store)
-                                                      .savepoints(c -> new JdbcSavepoints(dataSource))
-                                                      .settings(group -> new GroupSettings(
-                                                              policy, DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
-                                                              true))
-                                                      .build();
-            Configurer configurer = waitingOutTheProcessorsStop(
-                    configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module), serializer))
-                    .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+            Configurer configurer = retryingConfigurer(transactions, serializer, policy, store);
             configurer.eventProcessing(ep -> {
                 (type == ProcessorType.TRACKING ? ep.usingTrackingEventProcessors()
                         : ep.usingPooledStreamingEventProcessors())

@@ -810,18 +810,10 @@ abstract class RetryJobsTest {
      */
     @Test
     void aShutdownMidSequenceStopsAfterTheLetterInProgressAndTheJobResumesWhereItStopped() throws Exception {
-        String key = f.seed("LONG", 20, CAUSE, Instant.now().minus(Duration.ofHours(1)));
-        CountDownLatch release = new CountDownLatch(1);
-        f.handler.pausedEvents.put("LONG#2", release);
-        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
-        Node node = f.runner("node-1", shortStop(), (n, k) -> {
+        StoppedMidSequence stopped = stopMidSequence("LONG", () -> {
         });
-        await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waitingEvents.contains("LONG#2"));
-
-        node.stop();
-        assertThat(node.awaitTermination(Duration.ZERO)).as("the stop timed out in the third letter").isFalse();
-        release.countDown();
-        assertThat(node.awaitTermination(Duration.ofSeconds(60))).as("hang guard").isTrue();
+        String key = stopped.key();
+        RetryJob job = stopped.job();
 
         assertThat(f.store.sequenceSize(GROUP, key)).as("letters left after the letter in progress").isEqualTo(17);
         assertThat(f.handler.handled).containsExactly("LONG#0", "LONG#1", "LONG#2");
@@ -847,21 +839,11 @@ abstract class RetryJobsTest {
      */
     @Test
     void aHandlerThatFailsBecauseTheApplicationShutsDownIsNotAFailedAttemptOfItsLetter() throws Exception {
-        String key = f.seed("CLOSING", 20, CAUSE, Instant.now().minus(Duration.ofHours(1)));
-        CountDownLatch release = new CountDownLatch(1);
-        f.handler.pausedEvents.put("CLOSING#2", release);
-        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
-        Node node = f.runner("node-1", shortStop(), (n, k) -> {
-        });
-        await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waitingEvents.contains("CLOSING#2"));
-
-        node.stop();
-        assertThat(node.awaitTermination(Duration.ZERO)).as("the stop timed out in the third letter").isFalse();
         // The context goes on closing after the worker's stop timeout: the handler's DataSource is gone.
-        f.handler.contextClosed.set(true);
-        release.countDown();
-        assertThat(node.awaitTermination(Duration.ofSeconds(60))).as("hang guard").isTrue();
+        StoppedMidSequence stopped = stopMidSequence("CLOSING", () -> f.handler.contextClosed.set(true));
         f.handler.contextClosed.set(false);
+        String key = stopped.key();
+        RetryJob job = stopped.job();
 
         List<io.axondlq.core.store.StoredLetter> left = f.store.sequenceLetters(GROUP, key, -1, 100);
         assertThat(left).hasSize(18);
@@ -879,6 +861,32 @@ abstract class RetryJobsTest {
         RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
         assertThat(done.succeeded()).isEqualTo(1);
         assertThat(done.failed()).isZero();
+    }
+
+    /** A job over one sequence of 20 letters, and the node that ran it, stopped while its third letter was handled. */
+    private record StoppedMidSequence(String key, RetryJob job) {
+    }
+
+    /**
+     * Seeds {@code sequence} with 20 letters, runs a job over it on a node with a {@link #shortStop()}, and stops the
+     * node while the third letter waits in its handler: the stop times out, {@code whileTheLetterWaits} runs, and the
+     * letter's handler goes on until the node has ended.
+     */
+    private StoppedMidSequence stopMidSequence(String sequence, Runnable whileTheLetterWaits) throws Exception {
+        String key = f.seed(sequence, 20, CAUSE, Instant.now().minus(Duration.ofHours(1)));
+        CountDownLatch release = new CountDownLatch(1);
+        f.handler.pausedEvents.put(sequence + "#2", release);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        Node node = f.runner("node-1", shortStop(), (n, k) -> {
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waitingEvents.contains(sequence + "#2"));
+
+        node.stop();
+        assertThat(node.awaitTermination(Duration.ZERO)).as("the stop timed out in the third letter").isFalse();
+        whileTheLetterWaits.run();
+        release.countDown();
+        assertThat(node.awaitTermination(Duration.ofSeconds(60))).as("hang guard").isTrue();
+        return new StoppedMidSequence(key, job);
     }
 
     /** A short stop timeout: the stop returns while the letter in progress still waits in its handler. */
