@@ -5,6 +5,9 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.ListenerInvocationErrorHandler;
+import org.axonframework.eventhandling.LoggingErrorHandler;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.eventhandling.SubscribingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
@@ -13,6 +16,8 @@ import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.StartSaga;
 import org.axonframework.modelling.saga.repository.SagaStore;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
 import static io.axondlq.core.InvokerFixture.PROCESSOR;
@@ -265,5 +271,70 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
                 ep -> ep.registerPooledStreamingEventProcessorConfiguration(
                         PROCESSOR, (c, builder) -> builder.claimExtensionThreshold(5_000)
                                                           .tokenStore(node.tokenStore)));
+    }
+
+    /**
+     * A {@code ListenerInvocationErrorHandler} the user registers (Axon's LoggingErrorHandler, which logs a handler's
+     * failure and moves on) for an axon-dlq group, or as the default of every group: the README promises it is not
+     * used, as with Axon's own dead-letter queue. A failure it would swallow is still retried and dead-lettered, and
+     * the sequence's next event parks behind it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aListenerInvocationErrorHandlerOfTheGroupDoesNotSwallowItsFailures(ProcessorType type) {
+        List<String> swallowed = new CopyOnWriteArrayList<>();
+        ListenerInvocationErrorHandler logging = (exception, event, handler) -> {
+            swallowed.add(event.getIdentifier());
+            new LoggingErrorHandler().onError(exception, event, handler);
+        };
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.registerListenerInvocationErrorHandler(GROUP, c -> logging)
+                                                     .registerDefaultListenerInvocationErrorHandler(c -> logging));
+        fixture.handler.faults.poisoned.add("B");
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("A"), fixture.next("B"), fixture.next("B"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("B")).isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.handler.invocations("B#0")).as("attempts of B#0 (retried, then dead-lettered)")
+                                                     .isEqualTo(2);
+        assertThat(fixture.handler.invocations("B#1")).as("B#1 parked behind B#0, not handled").isZero();
+        assertThat(fixture.projected("A")).containsExactly(0L, 1L);
+        assertThat(swallowed).as("failures handed to the registered ListenerInvocationErrorHandler").isEmpty();
+    }
+
+    /**
+     * A handler interceptor of the processor that throws before it proceeds (a tenant it cannot resolve, a
+     * deduplication store that is down) fails the processor's batch, not a group's handler: axon-dlq never sees the
+     * event, so it is neither retried by the policy nor dead-lettered. The processor rolls the batch back and runs it
+     * again after its error back-off, as Axon does without axon-dlq (and with its own dead-letter queue), until the
+     * interceptor lets the event pass; then every event of the batch is handled once. Documented in the README.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void anInterceptorThatThrowsBeforeProceedingFailsTheBatchWhichTheProcessorRunsAgain(ProcessorType type) {
+        AtomicInteger refusals = new AtomicInteger();
+        MessageHandlerInterceptor<EventMessage<?>> refusesB0Twice = (unitOfWork, chain) -> {
+            if (unitOfWork.getMessage().getPayload() instanceof ThingHappened thing && thing.key().equals("B#0")
+                    && refusals.get() < 2) {
+                refusals.incrementAndGet();
+                throw new IllegalStateException("interceptor refuses " + thing.key());
+            }
+            return chain.proceed();
+        };
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.registerHandlerInterceptor(PROCESSOR, c -> refusesB0Twice));
+        fixture.start(options);
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("B"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(fixture.projected("B")).containsExactly(0L));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(refusals).as("times the interceptor refused B#0 (the processor ran the batch again)").hasValue(2);
+        assertThat(fixture.sequenceSize("B")).as("B#0 is not a dead letter").isZero();
+        assertThat(fixture.handler.invocations("B#0")).as("B#0 reached its handler once, after the refusals")
+                                                     .isEqualTo(1);
+        assertThat(fixture.projected("A")).as("A's events, each committed once").containsExactly(0L, 1L);
     }
 }
