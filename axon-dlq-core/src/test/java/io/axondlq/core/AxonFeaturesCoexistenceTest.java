@@ -337,4 +337,102 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
                                                      .isEqualTo(1);
         assertThat(fixture.projected("A")).as("A's events, each committed once").containsExactly(0L, 1L);
     }
+
+    /** A group of its own whose one handler skips replays (a notifier), failing for the aggregates listed. */
+    @ProcessingGroup(Notifier.GROUP)
+    public static class Notifier {
+
+        static final String GROUP = "notifier";
+        final Set<String> poisoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+        final List<String> replaysSeen = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.DisallowReplay
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event, EventMessage<?> message) {
+            if (org.axonframework.eventhandling.ReplayToken.isReplay(message)) {
+                replaysSeen.add(event.key());
+            }
+            if (poisoned.contains(event.aggregateId())) {
+                throw new IllegalStateException("notifier fails on " + event.key());
+            }
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * A processor reset with clear-on-reset (the default) in a processor whose other group replays: a group none of
+     * whose handlers takes replays ({@code @DisallowReplay}) is not reset (Axon resets only the groups that support
+     * it), so its letters stay: the replay will not give their events back to it, and removing them would lose them
+     * for good. Its replayed events are neither handled nor parked behind its letters, and redelivering its sequence
+     * afterwards applies each of its events once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aGroupWhoseHandlersSkipReplaysKeepsItsLettersThroughAClearingReset(ProcessorType type) {
+        Notifier notifier = new Notifier();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         true))
+                                 .customizer(ep -> ep.assignProcessingGroup(Notifier.GROUP, PROCESSOR)
+                                                     .registerEventHandler(c -> notifier));
+        notifier.poisoned.add("N");
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("N"), fixture.next("P"), fixture.next("N")));
+        eventually().untilAsserted(() -> assertThat(fixture.store.sequenceSize(Notifier.GROUP, fixture.key("N")))
+                .isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.projected("N")).containsExactly(0L, 1L);
+        notifier.poisoned.clear();
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens();
+        processor.start();
+        eventually().untilAsserted(() -> assertThat(fixture.handler.resets).hasValue(1));
+        eventually().untilAsserted(() -> {
+            assertThat(fixture.projected("N")).as("the projection, rebuilt").containsExactly(0L, 1L);
+            assertThat(fixture.projected("P")).containsExactly(0L);
+        });
+        eventually().until(fixture::tokensAtHead);
+
+        assertThat(fixture.store.sequenceSize(Notifier.GROUP, fixture.key("N")))
+                .as("the notifier's letters, kept: the replay does not give their events back to it").isEqualTo(2);
+        assertThat(notifier.replaysSeen).as("replayed events handed to the notifier").isEmpty();
+        assertThat(notifier.handled).as("the notifier's handled events").containsExactly("P#0");
+
+        fixture.module.redeliverer().redeliver(Notifier.GROUP, fixture.key("N"));
+        assertThat(notifier.handled).containsExactly("P#0", "N#0", "N#1");
+        assertThat(fixture.store.size(Notifier.GROUP)).isZero();
+    }
+
+    /** An event of the Thing aggregate that no handler of the projection group handles. */
+    public record ThingRenamed(String aggregateId) {
+    }
+
+    /**
+     * An event that no handler of the group handles (another payload type of the same aggregate), arriving while the
+     * aggregate's sequence is parked: Axon does not hand it to the group (canHandle), so it is not parked, as with
+     * Axon's own dead-letter queue, and the group's next event of the sequence still parks behind the letter.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void anEventNoHandlerOfTheGroupHandlesIsNotParkedBehindItsSequence(ProcessorType type) {
+        fixture.start(Options.of(type).segments(1).batchSize(10));
+        fixture.park(1, "A");
+        assertThat(fixture.sequenceSize("A")).isEqualTo(1);
+
+        fixture.publish(List.of(new org.axonframework.eventhandling.GenericDomainEventMessage<>(
+                                        InvokerFixture.AGGREGATE_TYPE, "A", 1_000, new ThingRenamed("A")),
+                                fixture.next("A")));
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("A")).isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+
+        assertThat(fixture.letters("A")).extracting(l -> l.message().getPayloadType().getSimpleName())
+                                        .as("payload types of A's letters")
+                                        .containsExactly("ThingHappened", "ThingHappened");
+        assertThat(fixture.redeliverer().redeliver(GROUP, fixture.key("A")).redelivered()).isEqualTo(2);
+        assertThat(fixture.projected("A")).containsExactly(0L, 1L);
+    }
 }
