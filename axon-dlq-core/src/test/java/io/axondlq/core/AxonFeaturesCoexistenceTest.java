@@ -435,4 +435,58 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
         assertThat(fixture.redeliverer().redeliver(GROUP, fixture.key("A")).redelivered()).isEqualTo(2);
         assertThat(fixture.projected("A")).containsExactly(0L, 1L);
     }
+
+    /** A second handler of the projection group that records the reset context its reset handler receives. */
+    @ProcessingGroup(GROUP)
+    public static class ResetContextRecorder {
+
+        final List<String> contexts = new CopyOnWriteArrayList<>();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.ResetHandler
+        public void reset(String context) {
+            contexts.add(context);
+        }
+
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event) {
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * {@code resetTokens(resetContext)}: the group's {@code @ResetHandler}s receive the reset context through
+     * axon-dlq's invokers, the reset removes the group's letters (clear-on-reset), and the replay rebuilds the
+     * projection, the letter's event included.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aResetWithAContextReachesTheGroupsResetHandlersAndClearsItsLetters(ProcessorType type) {
+        ResetContextRecorder recorder = new ResetContextRecorder();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         true))
+                                 .customizer(ep -> ep.registerEventHandler(c -> recorder));
+        fixture.start(options);
+        fixture.park(1, "A");
+        fixture.publish(List.of(fixture.next("B")));
+        eventually().untilAsserted(() -> assertThat(fixture.projected("B")).containsExactly(0L));
+        eventually().until(fixture::tokensAtHead);
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens("rebuild-42");
+        processor.start();
+
+        assertThat(recorder.contexts).as("reset contexts the group's @ResetHandler received")
+                                     .containsExactly("rebuild-42");
+        assertThat(fixture.handler.resets).hasValue(1);
+        eventually().untilAsserted(() -> {
+            assertThat(fixture.projected("A")).containsExactly(0L);
+            assertThat(fixture.projected("B")).containsExactly(0L);
+        });
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.store.size(GROUP)).as("letters after the clearing reset").isZero();
+    }
 }
