@@ -489,4 +489,73 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
         eventually().until(fixture::tokensAtHead);
         assertThat(fixture.store.size(GROUP)).as("letters after the clearing reset").isZero();
     }
+
+    /** A processing group axon-dlq does not run, in the same processor; fails once on the events listed. */
+    @ProcessingGroup(PlainGroupHandler.GROUP)
+    public static class PlainGroupHandler {
+
+        static final String GROUP = "plain";
+        final Set<String> failOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event) {
+            if (failOnce.remove(event.key())) {
+                throw new IllegalStateException("plain group fails once on " + event.key());
+            }
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * A group excluded from axon-dlq shares the processor with an axon-dlq group and propagates its handlers' failures
+     * (its ListenerInvocationErrorHandler is Axon's PropagatingErrorHandler): its failure fails the batch, after the
+     * axon-dlq group dead-lettered an earlier event of it. The processor rolls the batch back and runs it again: the
+     * letter is stored once, reported once, every other event projected once, and the plain group's failure is never
+     * an axon-dlq letter.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aPlainGroupsPropagatedFailureRollsTheBatchBackWithTheLetterOfAnotherGroupReportedOnce(ProcessorType type) {
+        List<String> reported = new CopyOnWriteArrayList<>();
+        io.axondlq.core.observe.DeadLetterObserver observer = new io.axondlq.core.observe.DeadLetterObserver() {
+            @Override
+            public void deadLettered(String group, EventMessage<?> event, Throwable cause, int attempts) {
+                reported.add(group + " deadLettered " + ((ThingHappened) event.getPayload()).key() + " " + attempts);
+            }
+
+            @Override
+            public void parked(String group, EventMessage<?> event) {
+                reported.add(group + " parked " + ((ThingHappened) event.getPayload()).key());
+            }
+        };
+        PlainGroupHandler plain = new PlainGroupHandler();
+        plain.failOnce.add("B#0");
+        fixture.enabledGroups = group -> !group.equals(PlainGroupHandler.GROUP);
+        Options options = Options.of(type).segments(1).batchSize(10).observer(observer)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.assignProcessingGroup(PlainGroupHandler.GROUP, PROCESSOR)
+                                                     .registerEventHandler(c -> plain)
+                                                     .registerListenerInvocationErrorHandler(
+                                                             PlainGroupHandler.GROUP,
+                                                             c -> org.axonframework.eventhandling
+                                                                     .PropagatingErrorHandler.instance()));
+        fixture.handler.faults.poisoned.add("P");
+        fixture.start(options);
+        assertThat(fixture.module.groups().processingGroups()).containsExactly(GROUP);
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("P"), fixture.next("B"),
+                                          fixture.next("P"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(plain.handled).contains("A#1"));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(plain.failOnce).as("the plain group's failure happened").isEmpty();
+        assertThat(fixture.handler.invocations("P#0")).as("attempts of P#0: two per run of the batch, which ran twice")
+                                                     .isEqualTo(4);
+        assertThat(fixture.projected("A")).containsExactly(0L, 1L);
+        assertThat(fixture.projected("B")).containsExactly(0L);
+        assertThat(fixture.sequenceSize("P")).isEqualTo(2);
+        assertThat(fixture.letters("P").get(0).attempts()).as("attempts of the letter P#0").isEqualTo(2);
+        assertThat(fixture.store.size(PlainGroupHandler.GROUP)).isZero();
+        assertThat(reported).containsExactly(GROUP + " deadLettered P#0 2", GROUP + " parked P#1");
+    }
 }
