@@ -5,6 +5,9 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.ListenerInvocationErrorHandler;
+import org.axonframework.eventhandling.LoggingErrorHandler;
+import org.axonframework.messaging.MessageHandlerInterceptor;
 import org.axonframework.eventhandling.SubscribingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
@@ -13,6 +16,8 @@ import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.StartSaga;
 import org.axonframework.modelling.saga.repository.SagaStore;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.axondlq.core.InvokerFixture.GROUP;
 import static io.axondlq.core.InvokerFixture.PROCESSOR;
@@ -265,5 +271,291 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
                 ep -> ep.registerPooledStreamingEventProcessorConfiguration(
                         PROCESSOR, (c, builder) -> builder.claimExtensionThreshold(5_000)
                                                           .tokenStore(node.tokenStore)));
+    }
+
+    /**
+     * A {@code ListenerInvocationErrorHandler} the user registers (Axon's LoggingErrorHandler, which logs a handler's
+     * failure and moves on) for an axon-dlq group, or as the default of every group: the README promises it is not
+     * used, as with Axon's own dead-letter queue. A failure it would swallow is still retried and dead-lettered, and
+     * the sequence's next event parks behind it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aListenerInvocationErrorHandlerOfTheGroupDoesNotSwallowItsFailures(ProcessorType type) {
+        List<String> swallowed = new CopyOnWriteArrayList<>();
+        ListenerInvocationErrorHandler logging = (exception, event, handler) -> {
+            swallowed.add(event.getIdentifier());
+            new LoggingErrorHandler().onError(exception, event, handler);
+        };
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.registerListenerInvocationErrorHandler(GROUP, c -> logging)
+                                                     .registerDefaultListenerInvocationErrorHandler(c -> logging));
+        fixture.handler.faults.poisoned.add("B");
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("A"), fixture.next("B"), fixture.next("B"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("B")).isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.handler.invocations("B#0")).as("attempts of B#0 (retried, then dead-lettered)")
+                                                     .isEqualTo(2);
+        assertThat(fixture.handler.invocations("B#1")).as("B#1 parked behind B#0, not handled").isZero();
+        assertThat(fixture.projected("A")).containsExactly(0L, 1L);
+        assertThat(swallowed).as("failures handed to the registered ListenerInvocationErrorHandler").isEmpty();
+    }
+
+    /**
+     * A handler interceptor of the processor that throws before it proceeds (a tenant it cannot resolve, a
+     * deduplication store that is down) fails the processor's batch, not a group's handler: axon-dlq never sees the
+     * event, so it is neither retried by the policy nor dead-lettered. The processor rolls the batch back and runs it
+     * again after its error back-off, as Axon does without axon-dlq (and with its own dead-letter queue), until the
+     * interceptor lets the event pass; then every event of the batch is handled once. Documented in the README.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void anInterceptorThatThrowsBeforeProceedingFailsTheBatchWhichTheProcessorRunsAgain(ProcessorType type) {
+        AtomicInteger refusals = new AtomicInteger();
+        MessageHandlerInterceptor<EventMessage<?>> refusesB0Twice = (unitOfWork, chain) -> {
+            if (unitOfWork.getMessage().getPayload() instanceof ThingHappened thing && thing.key().equals("B#0")
+                    && refusals.get() < 2) {
+                refusals.incrementAndGet();
+                throw new IllegalStateException("interceptor refuses " + thing.key());
+            }
+            return chain.proceed();
+        };
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.registerHandlerInterceptor(PROCESSOR, c -> refusesB0Twice));
+        fixture.start(options);
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("B"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(fixture.projected("B")).containsExactly(0L));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(refusals).as("times the interceptor refused B#0 (the processor ran the batch again)").hasValue(2);
+        assertThat(fixture.sequenceSize("B")).as("B#0 is not a dead letter").isZero();
+        assertThat(fixture.handler.invocations("B#0")).as("B#0 reached its handler once, after the refusals")
+                                                     .isEqualTo(1);
+        assertThat(fixture.projected("A")).as("A's events, each committed once").containsExactly(0L, 1L);
+    }
+
+    /** A group of its own whose one handler skips replays (a notifier), failing for the aggregates listed. */
+    @ProcessingGroup(Notifier.GROUP)
+    public static class Notifier {
+
+        static final String GROUP = "notifier";
+        final Set<String> poisoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+        final List<String> replaysSeen = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.DisallowReplay
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event, EventMessage<?> message) {
+            if (org.axonframework.eventhandling.ReplayToken.isReplay(message)) {
+                replaysSeen.add(event.key());
+            }
+            if (poisoned.contains(event.aggregateId())) {
+                throw new IllegalStateException("notifier fails on " + event.key());
+            }
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * A processor reset with clear-on-reset (the default) in a processor whose other group replays: a group none of
+     * whose handlers takes replays ({@code @DisallowReplay}) is not reset (Axon resets only the groups that support
+     * it), so its letters stay: the replay will not give their events back to it, and removing them would lose them
+     * for good. Its replayed events are neither handled nor parked behind its letters, and redelivering its sequence
+     * afterwards applies each of its events once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aGroupWhoseHandlersSkipReplaysKeepsItsLettersThroughAClearingReset(ProcessorType type) {
+        Notifier notifier = new Notifier();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         true))
+                                 .customizer(ep -> ep.assignProcessingGroup(Notifier.GROUP, PROCESSOR)
+                                                     .registerEventHandler(c -> notifier));
+        notifier.poisoned.add("N");
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("N"), fixture.next("P"), fixture.next("N")));
+        eventually().untilAsserted(() -> assertThat(fixture.store.sequenceSize(Notifier.GROUP, fixture.key("N")))
+                .isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.projected("N")).containsExactly(0L, 1L);
+        notifier.poisoned.clear();
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens();
+        processor.start();
+        eventually().untilAsserted(() -> assertThat(fixture.handler.resets).hasValue(1));
+        eventually().untilAsserted(() -> {
+            assertThat(fixture.projected("N")).as("the projection, rebuilt").containsExactly(0L, 1L);
+            assertThat(fixture.projected("P")).containsExactly(0L);
+        });
+        eventually().until(fixture::tokensAtHead);
+
+        assertThat(fixture.store.sequenceSize(Notifier.GROUP, fixture.key("N")))
+                .as("the notifier's letters, kept: the replay does not give their events back to it").isEqualTo(2);
+        assertThat(notifier.replaysSeen).as("replayed events handed to the notifier").isEmpty();
+        assertThat(notifier.handled).as("the notifier's handled events").containsExactly("P#0");
+
+        fixture.module.redeliverer().redeliver(Notifier.GROUP, fixture.key("N"));
+        assertThat(notifier.handled).containsExactly("P#0", "N#0", "N#1");
+        assertThat(fixture.store.size(Notifier.GROUP)).isZero();
+    }
+
+    /** An event of the Thing aggregate that no handler of the projection group handles. */
+    public record ThingRenamed(String aggregateId) {
+    }
+
+    /**
+     * An event that no handler of the group handles (another payload type of the same aggregate), arriving while the
+     * aggregate's sequence is parked: Axon does not hand it to the group (canHandle), so it is not parked, as with
+     * Axon's own dead-letter queue, and the group's next event of the sequence still parks behind the letter.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void anEventNoHandlerOfTheGroupHandlesIsNotParkedBehindItsSequence(ProcessorType type) {
+        fixture.start(Options.of(type).segments(1).batchSize(10));
+        fixture.park(1, "A");
+        assertThat(fixture.sequenceSize("A")).isEqualTo(1);
+
+        fixture.publish(List.of(new org.axonframework.eventhandling.GenericDomainEventMessage<>(
+                                        InvokerFixture.AGGREGATE_TYPE, "A", 1_000, new ThingRenamed("A")),
+                                fixture.next("A")));
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("A")).isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+
+        assertThat(fixture.letters("A")).extracting(l -> l.message().getPayloadType().getSimpleName())
+                                        .as("payload types of A's letters")
+                                        .containsExactly("ThingHappened", "ThingHappened");
+        assertThat(fixture.redeliverer().redeliver(GROUP, fixture.key("A")).redelivered()).isEqualTo(2);
+        assertThat(fixture.projected("A")).containsExactly(0L, 1L);
+    }
+
+    /** A second handler of the projection group that records the reset context its reset handler receives. */
+    @ProcessingGroup(GROUP)
+    public static class ResetContextRecorder {
+
+        final List<String> contexts = new CopyOnWriteArrayList<>();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.ResetHandler
+        public void reset(String context) {
+            contexts.add(context);
+        }
+
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event) {
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * {@code resetTokens(resetContext)}: the group's {@code @ResetHandler}s receive the reset context through
+     * axon-dlq's invokers, the reset removes the group's letters (clear-on-reset), and the replay rebuilds the
+     * projection, the letter's event included.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aResetWithAContextReachesTheGroupsResetHandlersAndClearsItsLetters(ProcessorType type) {
+        ResetContextRecorder recorder = new ResetContextRecorder();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         true))
+                                 .customizer(ep -> ep.registerEventHandler(c -> recorder));
+        fixture.start(options);
+        fixture.park(1, "A");
+        fixture.publish(List.of(fixture.next("B")));
+        eventually().untilAsserted(() -> assertThat(fixture.projected("B")).containsExactly(0L));
+        eventually().until(fixture::tokensAtHead);
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens("rebuild-42");
+        processor.start();
+
+        assertThat(recorder.contexts).as("reset contexts the group's @ResetHandler received")
+                                     .containsExactly("rebuild-42");
+        assertThat(fixture.handler.resets).hasValue(1);
+        eventually().untilAsserted(() -> {
+            assertThat(fixture.projected("A")).containsExactly(0L);
+            assertThat(fixture.projected("B")).containsExactly(0L);
+        });
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.store.size(GROUP)).as("letters after the clearing reset").isZero();
+    }
+
+    /** A processing group axon-dlq does not run, in the same processor; fails once on the events listed. */
+    @ProcessingGroup(PlainGroupHandler.GROUP)
+    public static class PlainGroupHandler {
+
+        static final String GROUP = "plain";
+        final Set<String> failOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event) {
+            if (failOnce.remove(event.key())) {
+                throw new IllegalStateException("plain group fails once on " + event.key());
+            }
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * A group excluded from axon-dlq shares the processor with an axon-dlq group and propagates its handlers' failures
+     * (its ListenerInvocationErrorHandler is Axon's PropagatingErrorHandler): its failure fails the batch, after the
+     * axon-dlq group dead-lettered an earlier event of it. The processor rolls the batch back and runs it again: the
+     * letter is stored once, reported once, every other event projected once, and the plain group's failure is never
+     * an axon-dlq letter.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aPlainGroupsPropagatedFailureRollsTheBatchBackWithTheLetterOfAnotherGroupReportedOnce(ProcessorType type) {
+        List<String> reported = new CopyOnWriteArrayList<>();
+        io.axondlq.core.observe.DeadLetterObserver observer = new io.axondlq.core.observe.DeadLetterObserver() {
+            @Override
+            public void deadLettered(String group, EventMessage<?> event, Throwable cause, int attempts) {
+                reported.add(group + " deadLettered " + ((ThingHappened) event.getPayload()).key() + " " + attempts);
+            }
+
+            @Override
+            public void parked(String group, EventMessage<?> event) {
+                reported.add(group + " parked " + ((ThingHappened) event.getPayload()).key());
+            }
+        };
+        PlainGroupHandler plain = new PlainGroupHandler();
+        plain.failOnce.add("B#0");
+        fixture.enabledGroups = group -> !group.equals(PlainGroupHandler.GROUP);
+        Options options = Options.of(type).segments(1).batchSize(10).observer(observer)
+                                 .settings(settings(fastRetry(2).build()))
+                                 .customizer(ep -> ep.assignProcessingGroup(PlainGroupHandler.GROUP, PROCESSOR)
+                                                     .registerEventHandler(c -> plain)
+                                                     .registerListenerInvocationErrorHandler(
+                                                             PlainGroupHandler.GROUP,
+                                                             c -> org.axonframework.eventhandling
+                                                                     .PropagatingErrorHandler.instance()));
+        fixture.handler.faults.poisoned.add("P");
+        fixture.start(options);
+        assertThat(fixture.module.groups().processingGroups()).containsExactly(GROUP);
+        fixture.publishAsOneBatch(List.of(fixture.next("A"), fixture.next("P"), fixture.next("B"),
+                                          fixture.next("P"), fixture.next("A")));
+
+        eventually().untilAsserted(() -> assertThat(plain.handled).contains("A#1"));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(plain.failOnce).as("the plain group's failure happened").isEmpty();
+        assertThat(fixture.handler.invocations("P#0")).as("attempts of P#0: two per run of the batch, which ran twice")
+                                                     .isEqualTo(4);
+        assertThat(fixture.projected("A")).containsExactly(0L, 1L);
+        assertThat(fixture.projected("B")).containsExactly(0L);
+        assertThat(fixture.sequenceSize("P")).isEqualTo(2);
+        assertThat(fixture.letters("P").get(0).attempts()).as("attempts of the letter P#0").isEqualTo(2);
+        assertThat(fixture.store.size(PlainGroupHandler.GROUP)).isZero();
+        assertThat(reported).containsExactly(GROUP + " deadLettered P#0 2", GROUP + " parked P#1");
     }
 }

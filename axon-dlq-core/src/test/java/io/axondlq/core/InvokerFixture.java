@@ -152,6 +152,8 @@ final class InvokerFixture implements AutoCloseable {
     private final Map<String, AtomicLong> nextSequence;
     /** Redelivery lease of the module; set before {@link #start(Options)}. */
     Duration leaseDuration = Duration.ofSeconds(30);
+    /** The groups axon-dlq runs (the module's enabledGroups); set before {@link #start(Options)}. */
+    java.util.function.Predicate<String> enabledGroups = group -> true;
 
     Options options;
     Configuration config;
@@ -302,7 +304,8 @@ final class InvokerFixture implements AutoCloseable {
                                                   .savepoints(c -> options.savepoints().apply(dataSource))
                                                   .settings(group -> options.settings())
                                                   .observer(c -> options.observer())
-                                                  .leaseDuration(leaseDuration);
+                                                  .leaseDuration(leaseDuration)
+                                                  .enabledGroups(enabledGroups);
         // The node's one name: its store's leases and its invokers' attempt history agree.
         this.module = (nodeId == null ? moduleBuilder : moduleBuilder.nodeId(nodeId)).build();
         Configurer configurer = DefaultConfigurer.defaultConfiguration(false);
