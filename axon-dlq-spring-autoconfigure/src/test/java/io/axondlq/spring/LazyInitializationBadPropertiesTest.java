@@ -48,8 +48,12 @@ class LazyInitializationBadPropertiesTest {
             "axon.dlq.export.max-concurrent=-1                     | axon.dlq.export.max-concurrent",
             "axon.dlq.retry-jobs.poll-interval=0s                  | axon.dlq.retry-jobs.poll-interval",
             "axon.dlq.retry-jobs.idempotency-key-ttl=0s            | axon.dlq.retry-jobs.idempotency-key-ttl",
+            "axon.dlq.auto-retry.enabled=true & axon.dlq.auto-retry.batch-size=0 | axon.dlq.auto-retry",
+            "'axon.dlq.security.challenge= '                       | axon.dlq.security.challenge",
+            "axon.dlq.rest.base-path=/dead-letters/               | axon.dlq.rest.base-path",
     })
-    void aBadValueFailsTheStartAlsoWithLazyInitialization(String property, String named) {
+    void aBadValueFailsTheStartAlsoWithLazyInitialization(String properties, String named) {
+        String[] property = properties.split(" & ");
         runner.withPropertyValues(property).run(context -> {
             assertThat(context).as("eager start").hasFailed();
             assertThat(AxonDlqAutoConfigurationTest.messages(context.getStartupFailure())).contains(named);
