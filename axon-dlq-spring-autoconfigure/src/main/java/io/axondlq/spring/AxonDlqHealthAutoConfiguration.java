@@ -12,6 +12,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Lazy;
 
 /**
  * The health contribution {@code deadLetters} (bean {@value #BEAN_NAME}): letters, sequences and the oldest letter per
@@ -35,6 +36,9 @@ public class AxonDlqHealthAutoConfiguration {
     public static final String BEAN_NAME = "deadLettersHealthIndicator";
 
     @Bean(name = BEAN_NAME)
+    // Eager also under spring.main.lazy-initialization: a bad axon.dlq.health.* value fails the start, not the first
+    // health check.
+    @Lazy(false)
     // Spring Boot names a contributor after its bean, without a "HealthIndicator" or "HealthContributor" suffix: an
     // application bean under any of these names is the deadLetters contributor.
     @ConditionalOnMissingBean(name = {BEAN_NAME, "deadLettersHealthContributor", DeadLetterHealthIndicator.NAME})

@@ -2,6 +2,7 @@ package io.axondlq.spring.health;
 
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.core.store.GroupStatistics;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
@@ -33,8 +34,11 @@ import java.util.concurrent.TimeoutException;
  * indicator's own and the health check waits for it at most the timeout. A read that outlives the check keeps
  * running until the pool or the database answers; checks meanwhile wait for that read (again at most the timeout)
  * rather than start another, so a busy pool or a hung database never collects a queue of waiting reads.
+ * <p>
+ * The reader thread ends when the context closes ({@link #destroy()}), so that a context created again in the same
+ * JVM (spring-boot-devtools' restart) keeps nothing of the old one alive; a check after that reports DOWN.
  */
-public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
+public class DeadLetterHealthIndicator extends AbstractHealthIndicator implements DisposableBean {
 
     /** The health contributor's name. */
     public static final String NAME = "deadLetters";
@@ -127,6 +131,16 @@ public class DeadLetterHealthIndicator extends AbstractHealthIndicator {
             builder.withDetail("aboveThreshold", above);
         }
         builder.withDetail("groups", groups);
+    }
+
+    /**
+     * Ends the reader thread now rather than after its idle keep-alive: it holds the store and its DataSource, and
+     * with spring-boot-devtools the old context's class loader. A read in progress is interrupted; its check, if one
+     * still waits, reports DOWN.
+     */
+    @Override
+    public void destroy() {
+        reader.shutdownNow();
     }
 
     /** The read in progress, or a new one when there is none. */

@@ -81,6 +81,8 @@ public class AxonDlqJobsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    // Eager also under spring.main.lazy-initialization: a bad idempotency-key-ttl fails the start, not the first job.
+    @Lazy(false)
     public RetryJobs axonDlqRetryJobs(DataSource dataSource, ObjectProvider<PlatformTransactionManager> transactions,
                                       AxonDlqProperties properties, DeadLetterStore store, Leases leases,
                                       RetryJobAudit audit, ObjectProvider<DeadLetterSchemaInitializer> schema) {

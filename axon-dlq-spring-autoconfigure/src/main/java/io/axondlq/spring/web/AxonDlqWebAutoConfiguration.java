@@ -25,6 +25,7 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 import org.springframework.web.servlet.DispatcherServlet;
@@ -156,6 +157,9 @@ public class AxonDlqWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    // Eager also under spring.main.lazy-initialization: creating it creates this configuration, whose constructor
+    // checks axon.dlq.rest.*, so a bad value fails the start, not the first request.
+    @Lazy(false)
     public ExportSlots axonDlqExportSlots(AxonDlqProperties properties) {
         int maxConcurrent = properties.getExport().getMaxConcurrent();
         if (maxConcurrent < 0) {
