@@ -513,9 +513,14 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
      * axon-dlq group dead-lettered an earlier event of it. The processor rolls the batch back and runs it again: the
      * letter is stored once, reported once, every other event projected once, and the plain group's failure is never
      * an axon-dlq letter.
+     * <p>
+     * Tracking only: the test needs P#0 and B#0 in one batch. The tracking processor's thread, held in the gate of
+     * {@link InvokerFixture#publishAsOneBatch}, reads the next batch from a stream that holds all five events by then;
+     * the pooled processor's coordinator hands events to the work package as it reads them, so its next batch may end
+     * before B#0 (seen in CI: P#0's letter committed alone, the batch that failed did not hold it).
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    @EnumSource(value = ProcessorType.class, names = {"TRACKING"})
     void aPlainGroupsPropagatedFailureRollsTheBatchBackWithTheLetterOfAnotherGroupReportedOnce(ProcessorType type) {
         List<String> reported = new CopyOnWriteArrayList<>();
         io.axondlq.core.observe.DeadLetterObserver observer = new io.axondlq.core.observe.DeadLetterObserver() {
