@@ -15,6 +15,7 @@ import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJobProgress;
 import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
@@ -64,6 +65,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
@@ -71,6 +74,7 @@ import javax.sql.DataSource;
 import static io.axondlq.spring.jobs.RetryJobFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -622,6 +626,130 @@ abstract class RetryJobsTest {
         assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).hasSize(3);
         assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
                 .isEqualTo("COMPLETED: 3 succeeded, 0 failed, 0 skipped, 0 remaining");
+    }
+
+    /**
+     * The narrow end of the takeover above: the first node has redelivered the sequence's last letter (the sequence is
+     * gone from the dead-letter queue) but not yet recorded its outcome when the node that took the job over reaches
+     * the sequence, finds nothing left and records it as {@code NOT_FOUND}. What happened to the sequence is the first
+     * node's drain: the job records it DRAINED and counts it as succeeded, not skipped. The first node is held between
+     * its redelivery and its record, and the second in its next sequence until the first has recorded, so the
+     * interleaving happens in every run (and the job is still running when the first node records).
+     */
+    @Test
+    void aSequenceDrainedByANodeThatLostTheJobBeforeItRecordedCountsAsDrainedNotSkipped() throws Exception {
+        List<String> keys = f.seedMany("N", 3);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
+                                                                         Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        CountDownLatch firstDrained = new CountDownLatch(1);
+        CountDownLatch firstRecords = new CountDownLatch(1);
+        Node first = nodeHeldAfter("node-1", shortLease, keys.get(1), firstDrained, firstRecords);
+        CountDownLatch secondAtNext = new CountDownLatch(1);
+        CountDownLatch secondGoesOn = new CountDownLatch(1);
+        try {
+            assertThat(firstDrained.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.store.contains(GROUP, keys.get(1))).as("node-1 drained N1").isFalse();
+            first.die();
+            f.runner("node-2", shortLease, (node, key) -> {
+                if (key.equals(keys.get(2))) {
+                    secondAtNext.countDown();
+                    secondGoesOn.await(60, TimeUnit.SECONDS);
+                }
+            });
+            // The interleaving: node-2 took the job over and reached N1 after node-1's drain, before node-1's record.
+            assertThat(secondAtNext.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.ledger.nodes(keys.get(1))).containsExactly("node-1", "node-2");
+            assertThat(f.processed(job.id())).filteredOn(p -> p.sequenceKey().equals(keys.get(1)))
+                                             .extracting(Processed::outcome).as("node-2 found N1 gone")
+                                             .containsExactly("NOT_FOUND");
+            assertThat(f.job(job.id()).state()).isEqualTo(RetryJob.State.RUNNING);
+
+            first.revive();
+            firstRecords.countDown();
+            assertThat(first.awaitTermination(Duration.ofSeconds(30))).as("node-1 recorded N1").isTrue();
+        } finally {
+            first.revive();
+            firstRecords.countDown();
+            secondGoesOn.countDown();
+            first.stop();
+        }
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(f.handler.handled).containsExactlyInAnyOrder("N0#0", "N1#0", "N2#0");
+        assertThat(done.sequences()).as("N1 was drained, by node-1")
+                                    .extracting(SequenceOutcome::sequenceKey, SequenceOutcome::outcome)
+                                    .containsExactly(tuple(keys.get(0), "DRAINED"),
+                                                     tuple(keys.get(1), "DRAINED"),
+                                                     tuple(keys.get(2), "DRAINED"));
+        assertThat(done.succeeded()).isEqualTo(3);
+        assertThat(done.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
+                .isEqualTo("COMPLETED: 3 succeeded, 0 failed, 0 skipped, 0 remaining");
+    }
+
+    /**
+     * A started node whose redelivery of {@code heldKey} signals {@code redelivered} once it has returned and then
+     * waits for {@code goOn} before the runner records its outcome; like {@link RetryJobFixture#runner}, its lease
+     * renewals fail while it is dead. The caller stops it.
+     */
+    private Node nodeHeldAfter(String node, RetryJobRunner.Settings settings, String heldKey,
+                               CountDownLatch redelivered, CountDownLatch goOn) {
+        AtomicBoolean alive = new AtomicBoolean(true);
+        Leases renewingWhileAlive = new Leases() {
+            @Override
+            public boolean acquire(String name, String owner, Duration ttl) {
+                return f.leases.acquire(name, owner, ttl);
+            }
+
+            @Override
+            public boolean renew(String name, String owner, Duration ttl) {
+                if (!alive.get()) {
+                    throw new IllegalStateException("the node is dead");
+                }
+                return f.leases.renew(name, owner, ttl);
+            }
+
+            @Override
+            public void release(String name, String owner) {
+                f.leases.release(name, owner);
+            }
+
+            @Override
+            public Optional<String> holder(String name) {
+                return f.leases.holder(name);
+            }
+        };
+        RetryJobRunner.Redelivery delegate = f.ledger.wrap(node, f.jobRedelivery);
+        RetryJobRunner.Redelivery heldAfter = new RetryJobRunner.Redelivery() {
+            @Override
+            public RedeliveryResult redeliver(String group, String key) {
+                throw new AssertionError("the runner passes its stop check");
+            }
+
+            @Override
+            public RedeliveryResult redeliver(
+                    String group, String key, BooleanSupplier stopRequested) {
+                RedeliveryResult result = delegate.redeliver(group, key, stopRequested);
+                if (key.equals(heldKey)) {
+                    redelivered.countDown();
+                    try {
+                        goOn.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return result;
+            }
+        };
+        RetryJobRunner runner = new RetryJobRunner(
+                new JdbcRetryJobProgress(dataSource, f.transactions, RetryJobFixture.PREFIX, renewingWhileAlive,
+                                         f.retryAudit),
+                heldAfter, JobWorker.ownerName(node), settings, Clock.systemUTC());
+        Node started = new Node(runner, alive);
+        started.start();
+        return started;
     }
 
     /**
