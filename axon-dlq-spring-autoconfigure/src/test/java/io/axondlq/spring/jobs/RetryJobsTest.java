@@ -66,7 +66,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -648,7 +647,7 @@ abstract class RetryJobsTest {
                                                                          Duration.ofMillis(100));
         CountDownLatch firstDrained = new CountDownLatch(1);
         CountDownLatch firstRecords = new CountDownLatch(1);
-        Node first = nodeHeldAfter("node-1", shortLease, keys.get(1), firstDrained, firstRecords);
+        Node first = f.runnerThrough("node-1", shortLease, heldAfter(keys.get(1), firstDrained, firstRecords));
         CountDownLatch secondAtNext = new CountDownLatch(1);
         CountDownLatch secondGoesOn = new CountDownLatch(1);
         try {
@@ -676,7 +675,6 @@ abstract class RetryJobsTest {
             first.revive();
             firstRecords.countDown();
             secondGoesOn.countDown();
-            first.stop();
         }
         RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
 
@@ -693,66 +691,26 @@ abstract class RetryJobsTest {
     }
 
     /**
-     * A started node whose redelivery of {@code heldKey} signals {@code redelivered} once it has returned and then
-     * waits for {@code goOn} before the runner records its outcome; like {@link RetryJobFixture#runner}, its lease
-     * renewals fail while it is dead. The caller stops it.
+     * The fixture's job redelivery, whose redelivery of {@code heldKey} signals {@code redelivered} once it has
+     * returned and then waits for {@code goOn}, before the runner records its outcome.
      */
-    private Node nodeHeldAfter(String node, RetryJobRunner.Settings settings, String heldKey,
-                               CountDownLatch redelivered, CountDownLatch goOn) {
-        AtomicBoolean alive = new AtomicBoolean(true);
-        Leases renewingWhileAlive = new Leases() {
-            @Override
-            public boolean acquire(String name, String owner, Duration ttl) {
-                return f.leases.acquire(name, owner, ttl);
-            }
-
-            @Override
-            public boolean renew(String name, String owner, Duration ttl) {
-                if (!alive.get()) {
-                    throw new IllegalStateException("the node is dead");
-                }
-                return f.leases.renew(name, owner, ttl);
-            }
-
-            @Override
-            public void release(String name, String owner) {
-                f.leases.release(name, owner);
-            }
-
-            @Override
-            public Optional<String> holder(String name) {
-                return f.leases.holder(name);
-            }
-        };
-        RetryJobRunner.Redelivery delegate = f.ledger.wrap(node, f.jobRedelivery);
-        RetryJobRunner.Redelivery heldAfter = new RetryJobRunner.Redelivery() {
+    private RetryJobRunner.Redelivery heldAfter(String heldKey, CountDownLatch redelivered, CountDownLatch goOn) {
+        return new RetryJobRunner.Redelivery() {
             @Override
             public RedeliveryResult redeliver(String group, String key) {
                 throw new AssertionError("the runner passes its stop check");
             }
 
             @Override
-            public RedeliveryResult redeliver(
-                    String group, String key, BooleanSupplier stopRequested) {
-                RedeliveryResult result = delegate.redeliver(group, key, stopRequested);
+            public RedeliveryResult redeliver(String group, String key, BooleanSupplier stopRequested) {
+                RedeliveryResult result = f.jobRedelivery.redeliver(group, key, stopRequested);
                 if (key.equals(heldKey)) {
                     redelivered.countDown();
-                    try {
-                        goOn.await(60, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+                    await().atMost(Duration.ofSeconds(60)).until(() -> goOn.getCount() == 0);
                 }
                 return result;
             }
         };
-        RetryJobRunner runner = new RetryJobRunner(
-                new JdbcRetryJobProgress(dataSource, f.transactions, RetryJobFixture.PREFIX, renewingWhileAlive,
-                                         f.retryAudit),
-                heldAfter, JobWorker.ownerName(node), settings, Clock.systemUTC());
-        Node started = new Node(runner, alive);
-        started.start();
-        return started;
     }
 
     /**
