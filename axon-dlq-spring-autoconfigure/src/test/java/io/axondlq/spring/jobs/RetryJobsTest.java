@@ -38,7 +38,6 @@ import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -649,8 +648,6 @@ abstract class RetryJobsTest {
      * interleaving happens in every run (and the job is still running when the first node records).
      */
     @Test
-    @Disabled("Known gap (README, How it works, Leases): JdbcRetryJobProgress#record must let a DRAINED outcome "
-            + "replace a NOT_FOUND recorded meanwhile, and uncount its skip, under the job row's lock")
     void aSequenceDrainedByANodeThatLostTheJobBeforeItRecordedCountsAsDrainedNotSkipped() throws Exception {
         List<String> keys = f.seedMany("N", 3);
         RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
