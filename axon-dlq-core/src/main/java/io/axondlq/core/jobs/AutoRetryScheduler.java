@@ -101,22 +101,7 @@ public class AutoRetryScheduler implements BackgroundJob {
          * letters when the worker stops.
          */
         static Redelivery whereProcessorRuns(DeadLetterOperations operations) {
-            Objects.requireNonNull(operations, "operations");
-            return new Redelivery() {
-                @Override
-                public RedeliveryResult redeliver(String processingGroup, String sequenceKey,
-                                                  RedeliveryRecorder recorder) {
-                    return operations.redeliverLettersWhereProcessorRuns(RetryJobRunner.SYSTEM_ACTOR, processingGroup,
-                                                                         sequenceKey, recorder);
-                }
-
-                @Override
-                public RedeliveryResult redeliver(String processingGroup, String sequenceKey,
-                                                  RedeliveryRecorder recorder, BooleanSupplier stopRequested) {
-                    return operations.redeliverLettersWhereProcessorRuns(RetryJobRunner.SYSTEM_ACTOR, processingGroup,
-                                                                         sequenceKey, recorder, stopRequested);
-                }
-            };
+            return new RedeliveryWhereProcessorRuns(operations);
         }
     }
 
@@ -351,9 +336,7 @@ public class AutoRetryScheduler implements BackgroundJob {
                 recorded[0] = true;
             }
         };
-        // Latched: a restart during a stop that timed out must not turn this stop into a letter limit.
-        boolean[] stopSeen = {false};
-        BooleanSupplier stopRequested = () -> stopSeen[0] || (stopSeen[0] = stopping);
+        LatchedStop stopRequested = new LatchedStop(() -> stopping);
         try {
             result = redelivery.redeliver(group, due.sequenceKey(), recorder, stopRequested);
         } catch (SequenceClaimedException e) {
@@ -375,7 +358,7 @@ public class AutoRetryScheduler implements BackgroundJob {
             logger.debug("Automatic retry of [{}] [{}]: the sequence is gone", group, due.sequenceKey());
             return false;
         }
-        if (stopSeen[0] && result.outcome() == RedeliveryResult.Outcome.LIMIT_REACHED) {
+        if (stopRequested.seen() && result.outcome() == RedeliveryResult.Outcome.LIMIT_REACHED) {
             // The node is stopping and the sequence ended between letters: no retry ran to its end, so none is
             // counted or audited (its letters were, one by one); the sequence stays due for the next poll anywhere.
             logger.info("Automatic retry {} of {} of [{}] [{}] stopped with the worker after {} letter(s); {} left",

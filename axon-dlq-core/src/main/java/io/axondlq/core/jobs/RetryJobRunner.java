@@ -1,7 +1,6 @@
 package io.axondlq.core.jobs;
 
 import io.axondlq.core.operations.DeadLetterOperations;
-import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.store.SequenceClaimedException;
@@ -90,20 +89,7 @@ public class RetryJobRunner implements BackgroundJob {
          * worker stops.
          */
         static Redelivery whereProcessorRuns(DeadLetterOperations operations) {
-            Objects.requireNonNull(operations, "operations");
-            return new Redelivery() {
-                @Override
-                public RedeliveryResult redeliver(String processingGroup, String sequenceKey) {
-                    return operations.redeliverLettersWhereProcessorRuns(SYSTEM_ACTOR, processingGroup, sequenceKey);
-                }
-
-                @Override
-                public RedeliveryResult redeliver(String processingGroup, String sequenceKey,
-                                                  BooleanSupplier stopRequested) {
-                    return operations.redeliverLettersWhereProcessorRuns(SYSTEM_ACTOR, processingGroup, sequenceKey,
-                                                                         RedeliveryRecorder.NONE, stopRequested);
-                }
-            };
+            return new RedeliveryWhereProcessorRuns(operations);
         }
     }
 
@@ -243,9 +229,7 @@ public class RetryJobRunner implements BackgroundJob {
                     return true;
                 }
                 SequenceResult result;
-                // Latched: a restart during a stop that timed out must not turn this stop into a letter limit.
-                boolean[] stopSeen = {false};
-                BooleanSupplier stopRequested = () -> stopSeen[0] || (stopSeen[0] = !running);
+                LatchedStop stopRequested = new LatchedStop(() -> !running);
                 RedeliveryResult redelivered;
                 try {
                     redelivered = redelivery.redeliver(job.processingGroup(), sequence.sequenceKey(), stopRequested);
@@ -261,7 +245,7 @@ public class RetryJobRunner implements BackgroundJob {
                     progress.release(jobId, owner);
                     return true;
                 }
-                if (stopSeen[0] && redelivered.outcome() == RedeliveryResult.Outcome.LIMIT_REACHED) {
+                if (stopRequested.seen() && redelivered.outcome() == RedeliveryResult.Outcome.LIMIT_REACHED) {
                     // The node is stopping and the sequence ended between letters: neither failed nor done, so it
                     // stays PENDING, and the job goes back to whichever node (or restart) claims it next.
                     logger.info("Retry job [{}]: stopping after {} letter(s) of sequence [{}]; {} letter(s) left for "

@@ -108,10 +108,20 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             // Taken over while this node redelivered the sequence: what it did to the sequence happened all the same,
             // and counts, once, unless a node recorded the sequence meanwhile or the job ended. The job row, then the
             // sequence row, after the lease row: the order of every write.
-            if (jdbc.update(held ? sql.countOutcome() : sql.countTakenOverOutcome(), params) == 0
-                    || jdbc.update(sql.recordOutcome(), params) == 0) {
+            if (jdbc.update(held ? sql.countOutcome() : sql.countTakenOverOutcome(), params) == 0) {
                 status.setRollbackOnly();
                 return Recorded.LEASE_LOST;
+            }
+            // The job row is locked until the commit, and every write of the job's sequences takes it first: what the
+            // sequence row says now is final. A NOT_FOUND there was recorded by the node that took the job over and
+            // found the sequence empty before this node recorded its drain: the drain is what happened, and replaces
+            // that record and its skip.
+            if (jdbc.update(sql.recordOutcome(), params) == 0) {
+                if (!"DRAINED".equals(result.outcome()) || jdbc.update(sql.replaceFoundGone(), params) == 0) {
+                    status.setRollbackOnly();
+                    return Recorded.LEASE_LOST;
+                }
+                jdbc.update(sql.uncountFoundGone(), params);
             }
             String group = jdbc.queryForObject(sql.processingGroup(), params, String.class);
             audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(

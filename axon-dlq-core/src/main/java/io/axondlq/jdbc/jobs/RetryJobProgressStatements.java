@@ -57,6 +57,21 @@ final class RetryJobProgressStatements {
                 + "AND position = :position AND outcome = 'PENDING'";
     }
 
+    /**
+     * The outcome of the node whose redelivery emptied the sequence replaces the {@code NOT_FOUND} another node
+     * recorded when it found the sequence gone before that outcome was recorded.
+     */
+    String replaceFoundGone() {
+        return "UPDATE " + sequence + " SET outcome = :outcome, redelivered = :redelivered, remaining = :remaining, "
+                + "detail = :detail, finished_at = :now, batch_no = :batch WHERE job_id = :id "
+                + "AND position = :position AND outcome = 'NOT_FOUND'";
+    }
+
+    /** The replaced {@code NOT_FOUND} no longer counts as skipped. */
+    String uncountFoundGone() {
+        return "UPDATE " + job + " SET skipped = skipped - 1 WHERE job_id = :id";
+    }
+
     String processingGroup() {
         return "SELECT processing_group FROM " + job + " WHERE job_id = :id";
     }

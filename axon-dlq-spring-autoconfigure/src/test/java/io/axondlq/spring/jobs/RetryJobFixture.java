@@ -271,10 +271,21 @@ final class RetryJobFixture implements AutoCloseable {
 
     /** A started runner on {@code node} that writes its progress' audit entries to {@code audit}. */
     Node runner(String node, RetryJobRunner.Settings settings, RedeliveryLedger.Hook hook, RetryJobAudit audit) {
+        return runner(node, settings, jobRedelivery, hook, audit);
+    }
+
+    /** A started runner on {@code node} whose redeliveries go through the ledger to {@code redelivery}. */
+    Node runnerThrough(String node, RetryJobRunner.Settings settings, RetryJobRunner.Redelivery redelivery) {
+        return runner(node, settings, redelivery, (n, key) -> {
+        }, retryAudit);
+    }
+
+    private Node runner(String node, RetryJobRunner.Settings settings, RetryJobRunner.Redelivery redelivery,
+                        RedeliveryLedger.Hook hook, RetryJobAudit audit) {
         AtomicBoolean alive = new AtomicBoolean(true);
         RetryJobRunner runner = new RetryJobRunner(
                 new JdbcRetryJobProgress(dataSource, transactions, PREFIX, renewingWhile(alive), audit),
-                ledger.wrap(node, jobRedelivery, hook), JobWorker.ownerName(node), settings,
+                ledger.wrap(node, redelivery, hook), JobWorker.ownerName(node), settings,
                 Clock.systemUTC());
         Node started = new Node(runner, alive);
         runners.add(started);

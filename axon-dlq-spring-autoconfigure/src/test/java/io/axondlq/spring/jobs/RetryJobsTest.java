@@ -15,6 +15,7 @@ import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.jobs.JobWorker;
 import io.axondlq.core.jobs.RetryJobProgress;
 import io.axondlq.core.operations.DeadLetterOperations;
+import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.redelivery.UnknownProcessingGroupException;
 import io.axondlq.core.jobs.RetryJobs.Created;
 import io.axondlq.core.jobs.RetryJobs.IdempotencyConflictException;
@@ -64,6 +65,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
@@ -71,6 +74,7 @@ import javax.sql.DataSource;
 import static io.axondlq.spring.jobs.RetryJobFixture.GROUP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -583,7 +587,8 @@ abstract class RetryJobsTest {
      * A node pauses in a sequence's handler (it still holds that sequence's redelivery lease) long enough to lose its
      * job's lease, and another node takes the job over and finds that sequence held. The sequence is the first
      * node's: once its redelivery commits, its outcome counts; the job counts every sequence once, as what
-     * happened to it.
+     * happened to it. The second node, which read the sequence as pending and finds it recorded, goes on with the job
+     * at once: it still holds the job (a lease far longer than the test), which only it can finish.
      */
     @Test
     void aSequenceStillBeingRedeliveredByANodeThatLostTheJobCountsWithThatNodesOutcome() throws Exception {
@@ -596,21 +601,31 @@ abstract class RetryJobsTest {
                                                                          Duration.ofMillis(100));
         Node first = f.runner("node-1", shortLease, (node, key) -> {
         });
+        CountDownLatch firstRecorded = new CountDownLatch(1);
+        CountDownLatch secondTriesK1Again = new CountDownLatch(1);
+        AtomicInteger triesOfK1BySecond = new AtomicInteger();
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> f.handler.waiting.contains("K1"));
             // A long pause: node-1 renews no lease; its thread is in K1's handler, K1's redelivery lease still its own.
             first.die();
-            f.runner("node-2", shortLease, (node, key) -> {
+            f.runner("node-2", f.settings(Duration.ofMinutes(10)), (node, key) -> {
+                // Tried again in a later batch only once node-1 has recorded it: between node-1's last letter and its
+                // record node-2 would find K1 gone (the gap of the next test).
+                if (key.equals(keys.get(1)) && triesOfK1BySecond.getAndIncrement() > 0) {
+                    secondTriesK1Again.countDown();
+                    firstRecorded.await(60, TimeUnit.SECONDS);
+                }
             });
-            // The interleaving: node-2 took the job over, found K1 held by node-1, and went on with K2.
-            await().atMost(Duration.ofSeconds(30)).until(() -> f.ledger.nodes(keys.get(1)).contains("node-2")
-                    && f.handler.handled.contains("K2#0"));
-            assertThat(f.handler.handled).as("K1 still in node-1's handler").doesNotContain("K1#0");
+            // The interleaving: node-2 took the job over, found K1 held by node-1, went on with K2, and is back at K1.
+            assertThat(secondTriesK1Again.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.handler.handled).contains("K2#0").as("K1 still in node-1's handler").doesNotContain("K1#0");
         } finally {
             first.revive();
             letGo.countDown();
         }
-        assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+        boolean firstEnded = first.awaitTermination(Duration.ofSeconds(30));
+        firstRecorded.countDown();
+        assertThat(firstEnded).as("node-1 recorded K1").isTrue();
         RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
 
         assertThat(f.handler.handled).containsExactlyInAnyOrder("K0#0", "K1#0", "K2#0");
@@ -622,6 +637,89 @@ abstract class RetryJobsTest {
         assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).hasSize(3);
         assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
                 .isEqualTo("COMPLETED: 3 succeeded, 0 failed, 0 skipped, 0 remaining");
+    }
+
+    /**
+     * The narrow end of the takeover above: the first node has redelivered the sequence's last letter (the sequence is
+     * gone from the dead-letter queue) but not yet recorded its outcome when the node that took the job over reaches
+     * the sequence, finds nothing left and records it as {@code NOT_FOUND}. What happened to the sequence is the first
+     * node's drain: the job records it DRAINED and counts it as succeeded, not skipped. The first node is held between
+     * its redelivery and its record, and the second in its next sequence until the first has recorded, so the
+     * interleaving happens in every run (and the job is still running when the first node records).
+     */
+    @Test
+    void aSequenceDrainedByANodeThatLostTheJobBeforeItRecordedCountsAsDrainedNotSkipped() throws Exception {
+        List<String> keys = f.seedMany("N", 3);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
+                                                                         Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        CountDownLatch firstDrained = new CountDownLatch(1);
+        CountDownLatch firstRecords = new CountDownLatch(1);
+        Node first = f.runnerThrough("node-1", shortLease, heldAfter(keys.get(1), firstDrained, firstRecords));
+        CountDownLatch secondAtNext = new CountDownLatch(1);
+        CountDownLatch secondGoesOn = new CountDownLatch(1);
+        try {
+            assertThat(firstDrained.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.store.contains(GROUP, keys.get(1))).as("node-1 drained N1").isFalse();
+            first.die();
+            f.runner("node-2", shortLease, (node, key) -> {
+                if (key.equals(keys.get(2))) {
+                    secondAtNext.countDown();
+                    secondGoesOn.await(60, TimeUnit.SECONDS);
+                }
+            });
+            // The interleaving: node-2 took the job over and reached N1 after node-1's drain, before node-1's record.
+            assertThat(secondAtNext.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.ledger.nodes(keys.get(1))).containsExactly("node-1", "node-2");
+            assertThat(f.processed(job.id())).filteredOn(p -> p.sequenceKey().equals(keys.get(1)))
+                                             .extracting(Processed::outcome).as("node-2 found N1 gone")
+                                             .containsExactly("NOT_FOUND");
+            assertThat(f.job(job.id()).state()).isEqualTo(RetryJob.State.RUNNING);
+
+            first.revive();
+            firstRecords.countDown();
+            assertThat(first.awaitTermination(Duration.ofSeconds(30))).as("node-1 recorded N1").isTrue();
+        } finally {
+            first.revive();
+            firstRecords.countDown();
+            secondGoesOn.countDown();
+        }
+        RetryJob done = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+
+        assertThat(f.handler.handled).containsExactlyInAnyOrder("N0#0", "N1#0", "N2#0");
+        assertThat(done.sequences()).as("N1 was drained, by node-1")
+                                    .extracting(SequenceOutcome::sequenceKey, SequenceOutcome::outcome)
+                                    .containsExactly(tuple(keys.get(0), "DRAINED"),
+                                                     tuple(keys.get(1), "DRAINED"),
+                                                     tuple(keys.get(2), "DRAINED"));
+        assertThat(done.succeeded()).isEqualTo(3);
+        assertThat(done.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
+                .isEqualTo("COMPLETED: 3 succeeded, 0 failed, 0 skipped, 0 remaining");
+    }
+
+    /**
+     * The fixture's job redelivery, whose redelivery of {@code heldKey} signals {@code redelivered} once it has
+     * returned and then waits for {@code goOn}, before the runner records its outcome.
+     */
+    private RetryJobRunner.Redelivery heldAfter(String heldKey, CountDownLatch redelivered, CountDownLatch goOn) {
+        return new RetryJobRunner.Redelivery() {
+            @Override
+            public RedeliveryResult redeliver(String group, String key) {
+                throw new AssertionError("the runner passes its stop check");
+            }
+
+            @Override
+            public RedeliveryResult redeliver(String group, String key, BooleanSupplier stopRequested) {
+                RedeliveryResult result = f.jobRedelivery.redeliver(group, key, stopRequested);
+                if (key.equals(heldKey)) {
+                    redelivered.countDown();
+                    await().atMost(Duration.ofSeconds(60)).until(() -> goOn.getCount() == 0);
+                }
+                return result;
+            }
+        };
     }
 
     /**
