@@ -9,6 +9,9 @@
 set -eu
 
 BASE_URL="${1:-${BASE_URL:-http://localhost:8080}}"
+# a trailing slash (http://localhost:8080/, as a browser shows the address) would make every path start with //,
+# which Spring Security's firewall rejects
+while [ "${BASE_URL%/}" != "$BASE_URL" ]; do BASE_URL="${BASE_URL%/}"; done
 ADMIN="${ADMIN:-admin:admin}"
 VIEWER="${VIEWER:-viewer:viewer}"
 GROUP="account-balances"

@@ -67,7 +67,7 @@ final class SampleHttp {
                                                  .timeout(Duration.ofSeconds(30))
                                                  .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                                                          : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
+        if (body != null && headers.keySet().stream().noneMatch("Content-Type"::equalsIgnoreCase)) {
             request.header("Content-Type", "application/json");
         }
         if (!method.equals("GET")) {

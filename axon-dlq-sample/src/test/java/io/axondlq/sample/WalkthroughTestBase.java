@@ -252,6 +252,28 @@ abstract class WalkthroughTestBase {
         assertThat(http.get(sequences, VIEWER).json().path("items")).isEmpty();
     }
 
+    @Test
+    @Order(5)
+    void theBankApiAndTheFaultSwitchAnswerErrorsAsProblemDetails() {
+        // the sample's README: "Errors are problem+json: 400 (bad input), 404 (no such account), 409 (...)"
+        String nobody = "nobody-" + UUID.randomUUID().toString().substring(0, 8);
+        assertProblem(http.get("/accounts/" + nobody, ANONYMOUS), 404, nobody);
+        assertProblem(http.get("/accounts?limit=0", ANONYMOUS), 400, "limit");
+        assertProblem(http.post("/accounts/" + nobody + "/deposits", ANONYMOUS, "{\"amount\":1}"), 404, nobody);
+        // the curl examples without -H 'Content-Type: application/json'
+        assertProblem(http.post("/accounts", ANONYMOUS, "{\"owner\":\"x\"}", Map.of("Content-Type", "text/plain")),
+                      415, "application/json");
+        assertProblem(http.delete("/faults/f-" + nobody, ADMIN), 404, "f-" + nobody);
+        assertProblem(http.post("/faults", ADMIN, "{\"mode\":\"SOMETIMES\"}"), 400, "JSON");
+    }
+
+    static void assertProblem(Response response, int status, String detail) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(status);
+        assertThat(response.headers().get("content-type")).as(response.toString())
+                                                          .startsWith("application/problem+json");
+        assertThat(response.json().path("detail").asText()).as(response.toString()).contains(detail);
+    }
+
     // --- steps ------------------------------------------------------------------------------------------------------
 
     @Test

@@ -6,6 +6,7 @@ import io.axondlq.sample.account.WithdrawMoney;
 import io.axondlq.sample.projection.AccountReadModel;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -77,10 +78,13 @@ public class AccountController {
         return readModel.balances(limit);
     }
 
+    /** 404 (problem+json) also for an account just opened: the projection follows its events a moment later. */
     @GetMapping("/{accountId}")
-    public ResponseEntity<AccountReadModel.Balance> get(@PathVariable String accountId) {
-        return readModel.balance(accountId).map(ResponseEntity::ok)
-                        .orElse(ResponseEntity.status(HttpStatus.NOT_FOUND).build());
+    public ResponseEntity<?> get(@PathVariable String accountId) {
+        return readModel.balance(accountId).<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(
+                () -> ResponseEntity.of(ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
+                        "No account [" + accountId + "] in account-balances (yet: the projection follows the "
+                                + "events a moment later; or its events are dead-lettered)")).build());
     }
 
     /** The activity projection ({@code account-activity}). */

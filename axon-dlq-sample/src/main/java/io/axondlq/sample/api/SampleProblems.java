@@ -9,6 +9,7 @@ import org.axonframework.modelling.command.ConcurrencyException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
@@ -21,6 +22,13 @@ public class SampleProblems {
     @ExceptionHandler({IllegalArgumentException.class, HttpMessageNotReadableException.class})
     ProblemDetail badRequest(Exception e) {
         return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, message(e));
+    }
+
+    /** A body sent without {@code Content-Type: application/json} (a curl without {@code -H}). */
+    @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
+    ProblemDetail notJson(HttpMediaTypeNotSupportedException e) {
+        return ProblemDetail.forStatusAndDetail(HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                                                "Send the body as Content-Type: application/json");
     }
 
     @ExceptionHandler(AggregateNotFoundException.class)

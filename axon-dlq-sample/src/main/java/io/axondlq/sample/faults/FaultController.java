@@ -1,6 +1,7 @@
 package io.axondlq.sample.faults;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -43,7 +44,9 @@ public class FaultController {
     }
 
     @DeleteMapping("/{id}")
-    public ResponseEntity<Fault.View> remove(@PathVariable String id) {
-        return faults.remove(id).map(f -> ResponseEntity.ok(f.view())).orElse(ResponseEntity.notFound().build());
+    public ResponseEntity<?> remove(@PathVariable String id) {
+        return faults.remove(id).<ResponseEntity<?>>map(f -> ResponseEntity.ok(f.view())).orElseGet(
+                () -> ResponseEntity.of(ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "No fault [" + id + "]"))
+                                    .build());
     }
 }
