@@ -341,4 +341,127 @@ class ShutdownMidSequenceApplicationTest {
                                                + "ORDER BY occurred_at DESC FETCH FIRST 1 ROWS ONLY", String.class,
                                        key)).isEqualTo("success");
     }
+
+    // --- a REST redelivery in flight, server.shutdown=graceful -----------------------------------------------------
+
+    static final String[] GRACEFUL = {"server.shutdown=graceful", "spring.lifecycle.timeout-per-shutdown-phase=20s"};
+
+    static Http operator(ConfigurableApplicationContext context) {
+        int port = ((org.springframework.boot.web.context.WebServerApplicationContext) context).getWebServer()
+                                                                                                .getPort();
+        return new Http(port, io.axondlq.spring.web.testapp.TestAuthenticationFilter.USER, "operator",
+                        io.axondlq.spring.web.testapp.TestAuthenticationFilter.AUTHORITIES, "DLQ_ADMIN");
+    }
+
+    /** A request on a connection of its own: its status, or -1 when the server refused or dropped it. */
+    static int statusOnANewConnection(ConfigurableApplicationContext context, int port, String method, String path) {
+        Http fresh = new Http(port, io.axondlq.spring.web.testapp.TestAuthenticationFilter.USER, "operator",
+                              io.axondlq.spring.web.testapp.TestAuthenticationFilter.AUTHORITIES, "DLQ_ADMIN");
+        try {
+            return fresh.send(method, path, null).status();
+        } catch (java.io.UncheckedIOException refused) {
+            return -1;
+        }
+    }
+
+    static String redeliverPath(String key) {
+        return "/processing-groups/" + GROUP + "/sequences/" + key + "/redeliver";
+    }
+
+    /** The redeliver-sequence audit entries of the sequence: outcome. */
+    List<String> redeliverSequenceAudit(String key) {
+        return jdbc.queryForList("SELECT outcome FROM axon_dlq_audit WHERE action = 'redeliver-sequence' "
+                                         + "AND target = ?", String.class, key);
+    }
+
+    List<String> redeliverLetterFailures(String key) {
+        return jdbc.queryForList("SELECT a.target FROM axon_dlq_audit a WHERE a.action = 'redeliver-letter' "
+                                         + "AND a.outcome = 'failure' AND a.parameters LIKE ?", String.class,
+                                 "%" + key + "%");
+    }
+
+    /**
+     * Graceful shutdown while an operator's sequence redelivery waits in a letter's handler: the job worker has
+     * stopped, the web server refuses new requests (a second redelivery changes nothing), the processor still runs;
+     * the request in flight finishes within the grace period, answers in full, and its effect commits.
+     */
+    @Test
+    void aRedeliveryRequestInFlightDuringAGracefulShutdownCompletesAndNewRequestsAreRefused() throws Exception {
+        ConfigurableApplicationContext app = start(GRACEFUL);
+        CountDownLatch gate = new CountDownLatch(1);
+        String key = seedLetters(app, "rest", gate);
+        String other = seedLetters(app, "other", new CountDownLatch(0));
+        List<Map<String, Object>> othersBefore = letters(other);
+        int port = ((org.springframework.boot.web.context.WebServerApplicationContext) app).getWebServer().getPort();
+        JobWorkerLifecycle worker = app.getBean(JobWorkerLifecycle.class);
+        org.axonframework.eventhandling.EventProcessor processor =
+                app.getBean(org.axonframework.config.EventProcessingConfiguration.class)
+                   .eventProcessorByProcessingGroup(GROUP).orElseThrow();
+        String gated = new EntryBooked(key, GATED).id();
+        java.util.concurrent.CompletableFuture<Http.Response> inFlight = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> operator(app).post(redeliverPath(key), null));
+        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
+
+        Closing closing = closeInBackground(app);
+        // Draining: the server takes no new request (a new connection is refused).
+        await().atMost(Duration.ofSeconds(30))
+               .until(() -> statusOnANewConnection(app, port, "GET", "/processing-groups") == -1);
+        assertThat(statusOnANewConnection(app, port, "POST", redeliverPath(other))).as("a new redelivery")
+                                                                                .isEqualTo(-1);
+        assertThat(GatedLedger.WAITING).as("the request in flight is inside the letter").contains(gated);
+        assertThat(worker.isRunning()).as("the job worker stopped before the server drains").isFalse();
+        assertThat(processor.isRunning()).as("the processor runs while the server drains").isTrue();
+        assertThat(inFlight).isNotDone();
+        gate.countDown();
+
+        Http.Response response = inFlight.get(90, java.util.concurrent.TimeUnit.SECONDS);
+        awaitClosed(closing);
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        assertThat(response.json().path("outcome").asText()).isEqualTo("DRAINED");
+        assertThat(response.json().path("redelivered").asInt()).isEqualTo(LETTERS);
+        assertHandledOnceEach(key);
+        assertThat(redeliverSequenceAudit(key)).containsExactly("success");
+        assertThat(redeliverLetterFailures(key)).isEmpty();
+        assertThat(letters(other)).as("the refused request changed nothing").isEqualTo(othersBefore);
+    }
+
+    /**
+     * The grace period runs out while the request's handler is still inside a letter: the server stops (and aborts
+     * the request), then the processor, then the DataSource closes. The letter in progress is committed or kept as it
+     * was, with no attempt held against it (the shutdown broke it, not the letter), and the redelivery goes no
+     * further: the letters after it wait for the operator's next request.
+     */
+    @Test
+    void aRedeliveryRequestThatOutlastsTheGracePeriodStopsAfterItsLetterAndCountsNoFailure() throws Exception {
+        ConfigurableApplicationContext app = start("server.shutdown=graceful",
+                                                   "spring.lifecycle.timeout-per-shutdown-phase=1s");
+        CountDownLatch gate = new CountDownLatch(1);
+        String key = seedLetters(app, "abort", gate);
+        List<Map<String, Object>> before = letters(key);
+        long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
+        String gated = new EntryBooked(key, GATED).id();
+        java.util.concurrent.CompletableFuture<Http.Response> inFlight = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> operator(app).post(redeliverPath(key), null));
+        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
+
+        Closing closing = closeInBackground(app);
+        // The grace period has run out once the request is aborted (or its thread interrupted): the server stops.
+        await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.isDone() || !GatedLedger.WAITING.contains(gated)
+                || !closing.thread().isAlive());
+        gate.countDown();
+        awaitClosed(closing);
+        await().atMost(Duration.ofSeconds(60)).until(inFlight::isDone);
+        awaitNoRequestThreadIn(key);
+
+        assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+        assertThat(redeliverLetterFailures(key)).as("failures audited").isEmpty();
+    }
+
+    /** The request's thread has left the handler and the redelivery (nothing of it runs on afterwards). */
+    static void awaitNoRequestThreadIn(String key) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> Thread.getAllStackTraces().entrySet().stream().noneMatch(
+                e -> e.getKey().isAlive() && java.util.Arrays.stream(e.getValue()).anyMatch(
+                        frame -> frame.getClassName().equals(
+                                "io.axondlq.core.redelivery.DeadLetterRedeliverer"))));
+    }
 }
