@@ -433,10 +433,20 @@ class ShutdownMidSequenceApplicationTest {
      */
     @Test
     void aRedeliveryRequestThatOutlastsTheGracePeriodStopsAfterItsLetterAndCountsNoFailure() throws Exception {
-        ConfigurableApplicationContext app = start("server.shutdown=graceful",
-                                                   "spring.lifecycle.timeout-per-shutdown-phase=1s");
+        stopARedeliveryRequestInFlight("abort", "server.shutdown=graceful",
+                                       "spring.lifecycle.timeout-per-shutdown-phase=1s");
+    }
+
+    /** The same without graceful shutdown: the server stops at once. */
+    @Test
+    void aRedeliveryRequestInFlightWithAnImmediateShutdownStopsAfterItsLetterAndCountsNoFailure() throws Exception {
+        stopARedeliveryRequestInFlight("immediate", "server.shutdown=immediate");
+    }
+
+    private void stopARedeliveryRequestInFlight(String prefix, String... properties) throws Exception {
+        ConfigurableApplicationContext app = start(properties);
         CountDownLatch gate = new CountDownLatch(1);
-        String key = seedLetters(app, "abort", gate);
+        String key = seedLetters(app, prefix, gate);
         List<Map<String, Object>> before = letters(key);
         long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
         String gated = new EntryBooked(key, GATED).id();
@@ -445,9 +455,10 @@ class ShutdownMidSequenceApplicationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
 
         Closing closing = closeInBackground(app);
-        // The grace period has run out once the request is aborted (or its thread interrupted): the server stops.
-        await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.isDone() || !GatedLedger.WAITING.contains(gated)
+        // The web server's stop (after the grace period) interrupts the request's thread inside the letter.
+        await().atMost(Duration.ofSeconds(60)).until(() -> GatedLedger.INTERRUPTED.contains(gated)
                 || !closing.thread().isAlive());
+        assertThat(GatedLedger.INTERRUPTED).as("the handler was interrupted inside the letter").contains(gated);
         gate.countDown();
         awaitClosed(closing);
         await().atMost(Duration.ofSeconds(60)).until(inFlight::isDone);
