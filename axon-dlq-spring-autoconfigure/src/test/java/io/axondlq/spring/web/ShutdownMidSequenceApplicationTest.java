@@ -342,6 +342,34 @@ class ShutdownMidSequenceApplicationTest {
                                        key)).isEqualTo("success");
     }
 
+    /** As {@link #aLetterThatOutlastsTheCloseIsKeptAsItWasAndTheNextStartFinishesTheJob}, for the automatic retry. */
+    @Test
+    void anAutomaticRetryWhoseLetterOutlastsTheCloseCountsNothingAndTheNextStartDrainsIt() throws Exception {
+        ConfigurableApplicationContext first = start(AUTO_RETRY);
+        CountDownLatch gate = new CountDownLatch(1);
+        String key = seedLetters(first, "autolate", gate);
+        String gated = new EntryBooked(key, GATED).id();
+        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
+        List<Map<String, Object>> before = new ArrayList<>(java.util.Collections.nCopies(GATED, Map.of()));
+        before.addAll(letters(key));
+        long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
+        Map<String, Object> retriesBefore = autoRetryCount(key);
+        long auditBefore = autoRetryAudit(key);
+
+        awaitClosed(closeInBackground(first));
+        assertThat(GatedLedger.WAITING).as("handler still inside the letter after the close").contains(gated);
+        gate.countDown();
+        awaitNoWorkerThread();
+
+        assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+        assertThat(autoRetryCount(key)).as("the stopped retry is not counted").isEqualTo(retriesBefore);
+        assertThat(autoRetryAudit(key)).as("nor audited").isEqualTo(auditBefore);
+
+        start(AUTO_RETRY);
+        await().atMost(Duration.ofSeconds(90)).until(() -> letters(key).isEmpty());
+        assertHandledOnceEach(key);
+    }
+
     // --- a REST redelivery in flight, server.shutdown=graceful -----------------------------------------------------
 
     static final String[] GRACEFUL = {"server.shutdown=graceful", "spring.lifecycle.timeout-per-shutdown-phase=20s"};
@@ -398,6 +426,10 @@ class ShutdownMidSequenceApplicationTest {
                 app.getBean(org.axonframework.config.EventProcessingConfiguration.class)
                    .eventProcessorByProcessingGroup(GROUP).orElseThrow();
         String gated = new EntryBooked(key, GATED).id();
+        io.micrometer.core.instrument.MeterRegistry registry =
+                app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+        double succeededBefore = redeliveries(registry, "success");
+        double failedBefore = redeliveries(registry, "failure");
         java.util.concurrent.CompletableFuture<Http.Response> inFlight = java.util.concurrent.CompletableFuture
                 .supplyAsync(() -> operator(app).post(redeliverPath(key), null));
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
@@ -423,6 +455,8 @@ class ShutdownMidSequenceApplicationTest {
         assertThat(redeliverSequenceAudit(key)).containsExactly("success");
         assertThat(redeliverLetterFailures(key)).isEmpty();
         assertThat(letters(other)).as("the refused request changed nothing").isEqualTo(othersBefore);
+        assertThat(redeliveries(registry, "success")).isEqualTo(succeededBefore + LETTERS);
+        assertThat(redeliveries(registry, "failure")).isEqualTo(failedBefore);
     }
 
     /**
@@ -450,6 +484,9 @@ class ShutdownMidSequenceApplicationTest {
         List<Map<String, Object>> before = letters(key);
         long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
         String gated = new EntryBooked(key, GATED).id();
+        io.micrometer.core.instrument.MeterRegistry registry =
+                app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+        double failuresBefore = redeliveries(registry, "failure");
         java.util.concurrent.CompletableFuture<Http.Response> inFlight = java.util.concurrent.CompletableFuture
                 .supplyAsync(() -> operator(app).post(redeliverPath(key), null));
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
@@ -466,6 +503,16 @@ class ShutdownMidSequenceApplicationTest {
 
         assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
         assertThat(redeliverLetterFailures(key)).as("failures audited").isEmpty();
+        assertThat(redeliveries(registry, "failure")).as("failures counted").isEqualTo(failuresBefore);
+    }
+
+    /** {@code axon.dlq.redeliveries} of the group with {@code outcome}; the registry outlives its context. */
+    static double redeliveries(io.micrometer.core.instrument.MeterRegistry registry, String outcome) {
+        io.micrometer.core.instrument.Counter counter = registry
+                .find(io.axondlq.spring.metrics.MicrometerDeadLetterObserver.REDELIVERIES)
+                .tag(io.axondlq.spring.metrics.MicrometerDeadLetterObserver.GROUP_TAG, GROUP)
+                .tag(io.axondlq.spring.metrics.MicrometerDeadLetterObserver.OUTCOME_TAG, outcome).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     /** The request's thread has left the handler and the redelivery (nothing of it runs on afterwards). */
