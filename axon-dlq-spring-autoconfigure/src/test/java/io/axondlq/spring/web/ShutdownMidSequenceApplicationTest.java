@@ -5,29 +5,41 @@ import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.jobs.JobWorkerLifecycle;
+import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
 import io.axondlq.spring.web.shutdownapp.EntryBooked;
 import io.axondlq.spring.web.shutdownapp.GatedLedger;
 import io.axondlq.spring.web.shutdownapp.ShutdownTestApplication;
+import io.axondlq.spring.web.testapp.PostgresTestApplication;
+import io.axondlq.spring.web.testapp.TestAuthenticationFilter;
 import io.axondlq.testsupport.FreshDatabase;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;
-import io.axondlq.spring.web.testapp.PostgresTestApplication;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
@@ -38,8 +50,10 @@ import static org.awaitility.Awaitility.await;
  * A whole Spring Boot application (embedded Tomcat, the auto-configuration as users get it, a pooled processor) is
  * closed while a retry job or the automatic retry redelivers a long sequence and its handler is inside one letter; a
  * second application on the same database then goes on. The runner- and scheduler-level tests (RetryJobsTest,
- * AutoRetrySchedulerTest) wire the worker by hand; these close the context as a user's application is closed.
- * H2 here; {@link PostgresShutdownMidSequenceApplicationTest} on PostgreSQL.
+ * AutoRetrySchedulerTest) wire the worker by hand; these close the context as a user's application is closed. Then
+ * an operator's REST redelivery in flight while the application shuts down, with {@code server.shutdown=graceful}
+ * (Spring Boot's default) and {@code immediate}. H2 here; {@link PostgresShutdownMidSequenceApplicationTest} on
+ * PostgreSQL.
  */
 class ShutdownMidSequenceApplicationTest {
 
@@ -317,7 +331,7 @@ class ShutdownMidSequenceApplicationTest {
         String gated = new EntryBooked(key, GATED).id();
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
         // The letters from the gated one on are untouched by the retries so far (they stop at the first letter).
-        List<Map<String, Object>> before = new ArrayList<>(java.util.Collections.nCopies(GATED, Map.of()));
+        List<Map<String, Object>> before = new ArrayList<>(Collections.nCopies(GATED, Map.of()));
         before.addAll(letters(key));
         long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
         Map<String, Object> retriesBefore = autoRetryCount(key);
@@ -337,9 +351,9 @@ class ShutdownMidSequenceApplicationTest {
         start(AUTO_RETRY);
         await().atMost(Duration.ofSeconds(60)).until(() -> letters(key).isEmpty());
         assertHandledOnceEach(key);
-        assertThat(jdbc.queryForObject("SELECT outcome FROM axon_dlq_audit WHERE action = 'auto-redeliver' AND target = ? "
-                                               + "ORDER BY occurred_at DESC FETCH FIRST 1 ROWS ONLY", String.class,
-                                       key)).isEqualTo("success");
+        assertThat(jdbc.queryForObject("SELECT outcome FROM axon_dlq_audit WHERE action = 'auto-redeliver' "
+                                               + "AND target = ? ORDER BY occurred_at DESC FETCH FIRST 1 ROWS ONLY",
+                                       String.class, key)).isEqualTo("success");
     }
 
     /** As {@link #aLetterThatOutlastsTheCloseIsKeptAsItWasAndTheNextStartFinishesTheJob}, for the automatic retry. */
@@ -350,7 +364,7 @@ class ShutdownMidSequenceApplicationTest {
         String key = seedLetters(first, "autolate", gate);
         String gated = new EntryBooked(key, GATED).id();
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
-        List<Map<String, Object>> before = new ArrayList<>(java.util.Collections.nCopies(GATED, Map.of()));
+        List<Map<String, Object>> before = new ArrayList<>(Collections.nCopies(GATED, Map.of()));
         before.addAll(letters(key));
         long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
         Map<String, Object> retriesBefore = autoRetryCount(key);
@@ -370,24 +384,25 @@ class ShutdownMidSequenceApplicationTest {
         assertHandledOnceEach(key);
     }
 
-    // --- a REST redelivery in flight, server.shutdown=graceful -----------------------------------------------------
+    // --- a REST redelivery in flight while the application shuts down -----------------------------------------------
 
     static final String[] GRACEFUL = {"server.shutdown=graceful", "spring.lifecycle.timeout-per-shutdown-phase=20s"};
 
     static Http operator(ConfigurableApplicationContext context) {
-        int port = ((org.springframework.boot.web.context.WebServerApplicationContext) context).getWebServer()
-                                                                                                .getPort();
-        return new Http(port, io.axondlq.spring.web.testapp.TestAuthenticationFilter.USER, "operator",
-                        io.axondlq.spring.web.testapp.TestAuthenticationFilter.AUTHORITIES, "DLQ_ADMIN");
+        return operator(((WebServerApplicationContext) context).getWebServer().getPort());
+    }
+
+    /** A client of its own (so new connections), as an operator with the default write authority. */
+    static Http operator(int port) {
+        return new Http(port, TestAuthenticationFilter.USER, "operator", TestAuthenticationFilter.AUTHORITIES,
+                        "DLQ_ADMIN");
     }
 
     /** A request on a connection of its own: its status, or -1 when the server refused or dropped it. */
-    static int statusOnANewConnection(ConfigurableApplicationContext context, int port, String method, String path) {
-        Http fresh = new Http(port, io.axondlq.spring.web.testapp.TestAuthenticationFilter.USER, "operator",
-                              io.axondlq.spring.web.testapp.TestAuthenticationFilter.AUTHORITIES, "DLQ_ADMIN");
+    static int statusOnANewConnection(int port, String method, String path) {
         try {
-            return fresh.send(method, path, null).status();
-        } catch (java.io.UncheckedIOException refused) {
+            return operator(port).send(method, path, null).status();
+        } catch (UncheckedIOException refused) {
             return -1;
         }
     }
@@ -420,33 +435,30 @@ class ShutdownMidSequenceApplicationTest {
         String key = seedLetters(app, "rest", gate);
         String other = seedLetters(app, "other", new CountDownLatch(0));
         List<Map<String, Object>> othersBefore = letters(other);
-        int port = ((org.springframework.boot.web.context.WebServerApplicationContext) app).getWebServer().getPort();
+        int port = ((WebServerApplicationContext) app).getWebServer().getPort();
         JobWorkerLifecycle worker = app.getBean(JobWorkerLifecycle.class);
-        org.axonframework.eventhandling.EventProcessor processor =
-                app.getBean(org.axonframework.config.EventProcessingConfiguration.class)
-                   .eventProcessorByProcessingGroup(GROUP).orElseThrow();
+        EventProcessor processor = app.getBean(EventProcessingConfiguration.class)
+                                      .eventProcessorByProcessingGroup(GROUP).orElseThrow();
         String gated = new EntryBooked(key, GATED).id();
-        io.micrometer.core.instrument.MeterRegistry registry =
-                app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+        MeterRegistry registry = app.getBean(MeterRegistry.class);
         double succeededBefore = redeliveries(registry, "success");
         double failedBefore = redeliveries(registry, "failure");
-        java.util.concurrent.CompletableFuture<Http.Response> inFlight = java.util.concurrent.CompletableFuture
-                .supplyAsync(() -> operator(app).post(redeliverPath(key), null));
+        CompletableFuture<Http.Response> inFlight =
+                CompletableFuture.supplyAsync(() -> operator(app).post(redeliverPath(key), null));
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
 
         Closing closing = closeInBackground(app);
         // Draining: the server takes no new request (a new connection is refused).
         await().atMost(Duration.ofSeconds(30))
-               .until(() -> statusOnANewConnection(app, port, "GET", "/processing-groups") == -1);
-        assertThat(statusOnANewConnection(app, port, "POST", redeliverPath(other))).as("a new redelivery")
-                                                                                .isEqualTo(-1);
+               .until(() -> statusOnANewConnection(port, "GET", "/processing-groups") == -1);
+        assertThat(statusOnANewConnection(port, "POST", redeliverPath(other))).as("a new redelivery").isEqualTo(-1);
         assertThat(GatedLedger.WAITING).as("the request in flight is inside the letter").contains(gated);
         assertThat(worker.isRunning()).as("the job worker stopped before the server drains").isFalse();
         assertThat(processor.isRunning()).as("the processor runs while the server drains").isTrue();
         assertThat(inFlight).isNotDone();
         gate.countDown();
 
-        Http.Response response = inFlight.get(90, java.util.concurrent.TimeUnit.SECONDS);
+        Http.Response response = inFlight.get(90, TimeUnit.SECONDS);
         awaitClosed(closing);
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         assertThat(response.json().path("outcome").asText()).isEqualTo("DRAINED");
@@ -484,11 +496,10 @@ class ShutdownMidSequenceApplicationTest {
         List<Map<String, Object>> before = letters(key);
         long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
         String gated = new EntryBooked(key, GATED).id();
-        io.micrometer.core.instrument.MeterRegistry registry =
-                app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+        MeterRegistry registry = app.getBean(MeterRegistry.class);
         double failuresBefore = redeliveries(registry, "failure");
-        java.util.concurrent.CompletableFuture<Http.Response> inFlight = java.util.concurrent.CompletableFuture
-                .supplyAsync(() -> operator(app).post(redeliverPath(key), null));
+        CompletableFuture<Http.Response> inFlight =
+                CompletableFuture.supplyAsync(() -> operator(app).post(redeliverPath(key), null));
         await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
 
         Closing closing = closeInBackground(app);
@@ -504,21 +515,26 @@ class ShutdownMidSequenceApplicationTest {
         assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
         assertThat(redeliverLetterFailures(key)).as("failures audited").isEmpty();
         assertThat(redeliveries(registry, "failure")).as("failures counted").isEqualTo(failuresBefore);
+
+        // The operator's next request, after the restart, goes on where the stopped one ended.
+        Http.Response next = operator(start()).post(redeliverPath(key), null);
+        assertThat(next.status()).as(next.toString()).isEqualTo(200);
+        assertThat(next.json().path("outcome").asText()).isEqualTo("DRAINED");
+        assertHandledOnceEach(key);
     }
 
     /** {@code axon.dlq.redeliveries} of the group with {@code outcome}; the registry outlives its context. */
-    static double redeliveries(io.micrometer.core.instrument.MeterRegistry registry, String outcome) {
-        io.micrometer.core.instrument.Counter counter = registry
-                .find(io.axondlq.spring.metrics.MicrometerDeadLetterObserver.REDELIVERIES)
-                .tag(io.axondlq.spring.metrics.MicrometerDeadLetterObserver.GROUP_TAG, GROUP)
-                .tag(io.axondlq.spring.metrics.MicrometerDeadLetterObserver.OUTCOME_TAG, outcome).counter();
+    static double redeliveries(MeterRegistry registry, String outcome) {
+        Counter counter = registry.find(MicrometerDeadLetterObserver.REDELIVERIES)
+                                  .tag(MicrometerDeadLetterObserver.GROUP_TAG, GROUP)
+                                  .tag(MicrometerDeadLetterObserver.OUTCOME_TAG, outcome).counter();
         return counter == null ? 0 : counter.count();
     }
 
     /** The request's thread has left the handler and the redelivery (nothing of it runs on afterwards). */
     static void awaitNoRequestThreadIn(String key) {
         await().atMost(Duration.ofSeconds(60)).until(() -> Thread.getAllStackTraces().entrySet().stream().noneMatch(
-                e -> e.getKey().isAlive() && java.util.Arrays.stream(e.getValue()).anyMatch(
+                e -> e.getKey().isAlive() && Arrays.stream(e.getValue()).anyMatch(
                         frame -> frame.getClassName().equals(
                                 "io.axondlq.core.redelivery.DeadLetterRedeliverer"))));
     }
