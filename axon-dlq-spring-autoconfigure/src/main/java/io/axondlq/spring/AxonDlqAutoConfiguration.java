@@ -129,13 +129,28 @@ public class AxonDlqAutoConfiguration {
                                                  .build();
     }
 
-    /** Needs Axon's {@link Configuration} so that it exists only once the processors are built. */
+    /** When the application is closing, for the redeliverer. */
+    @Bean
+    RedeliveryShutdownSignal axonDlqRedeliveryShutdownSignal() {
+        return new RedeliveryShutdownSignal();
+    }
+
+    /**
+     * The module's redeliverer (its store, groups, lease and observers) that also ends sequence redeliveries between
+     * letters once the application is closing: REST requests still running after the web server's grace period
+     * would otherwise go on through their sequence while the processors stop, and a handler failing because the
+     * closing interrupts it would count as a failed attempt of its letter. Needs Axon's {@link Configuration} so that
+     * it exists only once the processors are built.
+     */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(DeadLetteringEventProcessingModule.class)
     public DeadLetterRedeliverer axonDlqRedeliverer(DeadLetteringEventProcessingModule module,
-                                                    Configuration axonConfiguration) {
-        return module.redeliverer();
+                                                    Configuration axonConfiguration,
+                                                    List<DeadLetterObserver> observers, AxonDlqProperties properties,
+                                                    RedeliveryShutdownSignal shutdown) {
+        return new ShutdownAwareRedeliverer(module.store(), module.groups(), properties.getClaim().getLease(),
+                                            new CompositeDeadLetterObserver(observers), shutdown::closing);
     }
 
     @Bean
