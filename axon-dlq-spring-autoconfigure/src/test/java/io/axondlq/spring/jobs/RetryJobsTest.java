@@ -700,6 +700,53 @@ abstract class RetryJobsTest {
     }
 
     /**
+     * The same, when the sequence was the job's last: the node that took the job over finds it empty, records it
+     * {@code NOT_FOUND} and ends the job before the first node records its drain. The drain still replaces that record
+     * and its skip; the job's finish entry in the audit log stays as it was written, followed by the drain's.
+     */
+    @Test
+    void aLastSequenceDrainedByANodeThatLostTheJobCountsAsDrainedAfterTheJobEnded() throws Exception {
+        List<String> keys = f.seedMany("L", 2);
+        RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
+        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
+                                                                         Duration.ofMillis(20),
+                                                                         Duration.ofMillis(100));
+        CountDownLatch firstDrained = new CountDownLatch(1);
+        CountDownLatch firstRecords = new CountDownLatch(1);
+        Node first = f.runnerThrough("node-1", shortLease, heldAfter(keys.get(1), firstDrained, firstRecords));
+        try {
+            assertThat(firstDrained.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.store.contains(GROUP, keys.get(1))).as("node-1 drained L1").isFalse();
+            first.die();
+            f.runner("node-2", shortLease, (node, key) -> {
+            });
+            // The interleaving: node-2 took the job over, found L1 gone and ended the job before node-1's record.
+            RetryJob ended = f.awaitState(job.id(), RetryJob.State.COMPLETED);
+            assertThat(f.ledger.nodes(keys.get(1))).containsExactly("node-1", "node-2");
+            assertThat(ended.sequences()).extracting(SequenceOutcome::outcome).containsExactly("DRAINED", "NOT_FOUND");
+            assertThat(ended.skipped()).isEqualTo(1);
+
+            first.revive();
+            firstRecords.countDown();
+            assertThat(first.awaitTermination(Duration.ofSeconds(30))).as("node-1 recorded L1").isTrue();
+        } finally {
+            first.revive();
+            firstRecords.countDown();
+        }
+        RetryJob done = f.job(job.id());
+
+        assertThat(done.state()).isEqualTo(RetryJob.State.COMPLETED);
+        assertThat(done.sequences()).as("L1 was drained, by node-1")
+                                    .extracting(SequenceOutcome::sequenceKey, SequenceOutcome::outcome)
+                                    .containsExactly(tuple(keys.get(0), "DRAINED"), tuple(keys.get(1), "DRAINED"));
+        assertThat(done.succeeded()).isEqualTo(2);
+        assertThat(done.skipped()).isZero();
+        assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
+                .isEqualTo("COMPLETED: 1 succeeded, 0 failed, 1 skipped, 0 remaining");
+        assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).hasSize(3);
+    }
+
+    /**
      * The fixture's job redelivery, whose redelivery of {@code heldKey} signals {@code redelivered} once it has
      * returned and then waits for {@code goOn}, before the runner records its outcome.
      */
