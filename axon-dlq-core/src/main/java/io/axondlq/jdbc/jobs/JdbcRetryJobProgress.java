@@ -109,6 +109,14 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             // and counts, once, unless a node recorded the sequence meanwhile or the job ended. The job row, then the
             // sequence row, after the lease row: the order of every write.
             if (jdbc.update(held ? sql.countOutcome() : sql.countTakenOverOutcome(), params) == 0) {
+                // The job ended meanwhile: the node that took it over found this node's last sequence empty, recorded
+                // it NOT_FOUND and finished. The drain is still what happened to that sequence.
+                if (!held && "DRAINED".equals(result.outcome()) && jdbc.update(sql.lockEndedJob(), params) > 0
+                        && jdbc.update(sql.replaceFoundGone(), params) > 0) {
+                    jdbc.update(sql.countLateDrain(), params);
+                    auditProcessed(jobId, sequence, result, now, params);
+                    return Recorded.LEASE_LOST;
+                }
                 status.setRollbackOnly();
                 return Recorded.LEASE_LOST;
             }
@@ -123,16 +131,21 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
                 }
                 jdbc.update(sql.uncountFoundGone(), params);
             }
-            String group = jdbc.queryForObject(sql.processingGroup(), params, String.class);
-            audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(
-                    sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(),
-                    StoredText.text(result.auditDetail(), MAX_DETAIL), now));
+            auditProcessed(jobId, sequence, result, now, params);
             if (!held) {
                 return Recorded.LEASE_LOST;
             }
             Boolean stop = jdbc.queryForObject(sql.stopRequested(), params, Boolean.class);
             return Boolean.TRUE.equals(stop) ? Recorded.STOP_REQUESTED : Recorded.CONTINUE;
         });
+    }
+
+    private void auditProcessed(UUID jobId, PendingSequence sequence, SequenceResult result, Instant now,
+                                MapSqlParameterSource params) {
+        String group = jdbc.queryForObject(sql.processingGroup(), params, String.class);
+        audit.sequenceProcessed(jobId, group, new RetryJob.SequenceOutcome(
+                sequence.sequenceKey(), result.outcome(), result.redelivered(), result.remaining(),
+                StoredText.text(result.auditDetail(), MAX_DETAIL), now));
     }
 
     @Override

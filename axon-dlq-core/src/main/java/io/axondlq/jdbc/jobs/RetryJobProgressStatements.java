@@ -72,6 +72,16 @@ final class RetryJobProgressStatements {
         return "UPDATE " + job + " SET skipped = skipped - 1 WHERE job_id = :id";
     }
 
+    /** Takes the row of a job that has ended, as every write of a job's sequences takes its job's row first. */
+    String lockEndedJob() {
+        return "UPDATE " + job + " SET succeeded = succeeded WHERE job_id = :id AND state <> 'RUNNING'";
+    }
+
+    /** A drain that replaced a {@code NOT_FOUND} after the job ended: counted as succeeded, no longer skipped. */
+    String countLateDrain() {
+        return "UPDATE " + job + " SET succeeded = succeeded + 1, skipped = skipped - 1 WHERE job_id = :id";
+    }
+
     String processingGroup() {
         return "SELECT processing_group FROM " + job + " WHERE job_id = :id";
     }
