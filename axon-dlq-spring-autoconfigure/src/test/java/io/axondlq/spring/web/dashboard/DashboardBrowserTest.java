@@ -503,7 +503,7 @@ class DashboardBrowserTest {
 
     /**
      * A letter's page is not refreshed by itself (each read of a letter is audited): the header says so there, and
-     * "auto-refresh every 3 s" only where it is true.
+     * "auto-refresh every 3 s" only where it is true; nor does it offer to pause an auto-refresh it does not have.
      */
     @Test
     void theHeaderSaysWhereThePageIsNotRefreshedByItself() {
@@ -516,14 +516,22 @@ class DashboardBrowserTest {
         open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
         waitFor(d -> d.findElement(sequenceRow(account)));
         assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+        assertThat(driver.findElement(By.id("refresh-toggle")).isDisplayed()).as("pause button on the group").isTrue();
 
         go("#/letters/" + letter.id());
         waitFor(d -> d.findElement(By.id("cause-type")));
         assertThat(driver.findElement(By.id("refresh-state")).getText())
                 .isEqualTo("this page is not refreshed by itself");
+        assertThat(driver.findElement(By.id("refresh-toggle")).isDisplayed())
+                .as("an auto-refresh control on a page that is not refreshed by itself ("
+                            + driver.findElement(By.id("refresh-toggle")).getText() + ")")
+                .isFalse();
+        // Refreshing by hand is still offered.
+        assertThat(driver.findElement(By.id("refresh-now")).isDisplayed()).isTrue();
 
         go("#/groups/" + GROUP);
         assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+        assertThat(driver.findElement(By.id("refresh-toggle")).isDisplayed()).as("pause button again").isTrue();
     }
 
     /**
