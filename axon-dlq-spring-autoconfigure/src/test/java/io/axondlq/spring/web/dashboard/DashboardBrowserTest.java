@@ -535,6 +535,44 @@ class DashboardBrowserTest {
     }
 
     /**
+     * The hour labels under the chart are shown whole, inside the chart (the last one, "06:00 PM" in en-US, included),
+     * and in the page's own letter shapes: not stretched sideways with the bars, which fill whatever width the page
+     * has.
+     */
+    @Test
+    void theChartsHourLabelsLieWhollyInsideTheChartAndAreNotStretched() {
+        open(BrowserUsers.OPERATOR, "#/");
+        waitFor(d -> d.findElements(By.cssSelector(".chart rect.bar")).size() == 24);
+        pauseRefresh();
+        // Every text of the chart but its heading and the bars' tooltips: its width as drawn, and as the same text
+        // in the same font is without any scaling (a canvas measures it).
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> labels = (List<java.util.Map<String, Object>>) ((JavascriptExecutor) driver)
+                .executeScript(
+                        "const chart = document.querySelector('.chart svg').getBoundingClientRect();"
+                                + "const ctx = document.createElement('canvas').getContext('2d');"
+                                + "return [...document.querySelectorAll('.chart *')]"
+                                + "  .filter(e => e.children.length === 0 && e.textContent.trim()"
+                                + "    && !['TITLE', 'H3'].includes(e.tagName.toUpperCase()))"
+                                + "  .map(e => { const r = e.getBoundingClientRect(); const cs = getComputedStyle(e);"
+                                + "    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;"
+                                + "    return {text: e.textContent, left: r.left - chart.left, right: r.right - chart.left,"
+                                + "      chartWidth: chart.width, stretch: r.width / ctx.measureText(e.textContent).width};"
+                                + "  });");
+        Browser.screenshot(driver, "chart-labels");
+        assertThat(labels).as("hour labels").hasSize(5);
+        assertThat(labels).allSatisfy(label -> {
+            double left = ((Number) label.get("left")).doubleValue();
+            double right = ((Number) label.get("right")).doubleValue();
+            double width = ((Number) label.get("chartWidth")).doubleValue();
+            assertThat(left).as("left edge of " + label).isGreaterThanOrEqualTo(-0.5);
+            assertThat(right).as("right edge of " + label).isLessThanOrEqualTo(width + 0.5);
+            assertThat(((Number) label.get("stretch")).doubleValue()).as("drawn width / natural width of " + label)
+                                                                     .isBetween(0.95, 1.05);
+        });
+    }
+
+    /**
      * A redelivery refused because another node holds the sequence (409 sequence-claimed) says when to try again, as
      * the API's Retry-After does (the test application's lease, 10 s, bounds it), and the page shows who holds it.
      */
