@@ -573,6 +573,25 @@ class DashboardBrowserTest {
     }
 
     /**
+     * A page opened with user and password in its URL ({@code http://viewer:viewer@host/...}, as some bookmarks and
+     * monitoring links have them) works: its requests go to the page's origin, which holds no credentials. Chromium
+     * hides them from location.href but resolves relative URLs against the URL with them, and refuses to fetch that.
+     */
+    @Test
+    void aPageOpenedWithCredentialsInItsUrlShowsItsData() {
+        open(BrowserUsers.VIEWER, "#/");
+        waitFor(d -> d.findElement(By.id("groups")));
+        driver.get("about:blank");
+        driver.get("http://viewer:viewer@localhost:" + port + "/dead-letters/ui/#/");
+        waitFor(d -> d.findElement(By.id("view")).getAttribute("data-loaded"));
+        WebElement error = driver.findElement(By.id("error"));
+        assertThat(error.isDisplayed() ? error.getText() : "").as("error banner").isEmpty();
+        assertThat(driver.findElement(By.id("who")).getText()).isEqualTo("viewer (read only)");
+        assertThat(driver.findElements(By.cssSelector("#groups tr[data-key='" + GROUP + "']"))).hasSize(1);
+        user = null; // the next open() starts from the application's plain origin
+    }
+
+    /**
      * A redelivery refused because another node holds the sequence (409 sequence-claimed) says when to try again, as
      * the API's Retry-After does (the test application's lease, 10 s, bounds it), and the page shows who holds it.
      */
