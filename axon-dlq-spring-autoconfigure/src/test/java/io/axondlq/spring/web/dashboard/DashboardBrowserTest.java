@@ -420,7 +420,7 @@ class DashboardBrowserTest {
         waitFor(d -> d.findElement(By.id("notice")).isDisplayed() || d.findElement(By.id("error")).isDisplayed());
         assertThat(driver.findElement(By.id("error")).getText()).as("error").isEmpty();
         assertThat(driver.findElement(By.id("notice")).getText())
-                .isEqualTo("Evicted 2 sequence(s), 2 letter(s); 1 sequence(s) already gone");
+                .isEqualTo("Evicted 2 sequences, 2 letters; 1 sequence already gone");
         assertThat(keys).allSatisfy(key -> assertThat(store.contains(GROUP, key)).as(key).isFalse());
         waitFor(d -> d.findElements(row).isEmpty());
     }
@@ -589,6 +589,44 @@ class DashboardBrowserTest {
         assertThat(driver.findElement(By.id("who")).getText()).isEqualTo("viewer (read only)");
         assertThat(driver.findElements(By.cssSelector("#groups tr[data-key='" + GROUP + "']"))).hasSize(1);
         user = null; // the next open() starts from the application's plain origin
+    }
+
+    /** Counts read as English: "1 letter", "1 sequence", not "1 letters" or "letter(s)". */
+    @Test
+    void countsOfOneAreSingular() throws Exception {
+        // The group holds exactly one letter: the rest of the tests' letters are erased first.
+        HttpResponse<String> erased = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base() + "/dead-letters/processing-groups/" + GROUP
+                                                          + "/letters?confirm=" + GROUP))
+                           .header("Cookie", BrowserUsers.COOKIE + "=" + BrowserUsers.OPERATOR)
+                           .header("Content-Type", "application/json")
+                           .DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(erased.statusCode()).isEqualTo(200);
+        String account = "ui-one-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+
+        open(BrowserUsers.OPERATOR, "#/");
+        waitFor(d -> "1".equals(d.findElement(By.id("total-letters")).getText()));
+        assertThat(driver.findElements(By.cssSelector("#view .cards .stat")).stream().map(WebElement::getText)
+                         .toList())
+                .startsWith("1\ndead letter", "1\nparked sequence", "1\ngroup with letters");
+
+        go("#/jobs");
+        WebElement form = waitFor(d -> d.findElement(By.id("start-job")));
+        assertThat(new Select(form.findElement(By.name("processingGroup"))).getOptions().stream()
+                                                                           .map(WebElement::getText).toList())
+                .contains(GROUP + " (1 letter)");
+
+        go("#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] button.danger"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        click(By.id("confirm-ok"));
+        waitFor(d -> d.findElement(By.id("notice")).isDisplayed());
+        assertThat(driver.findElement(By.id("notice")).getText()).isEqualTo("Evicted 1 letter of " + account);
     }
 
     /**
