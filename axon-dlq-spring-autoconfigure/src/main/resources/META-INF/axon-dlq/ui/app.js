@@ -817,7 +817,9 @@ function refreshLabel(current = route()) {
   const toggle = document.getElementById('refresh-toggle');
   toggle.textContent = state.paused ? 'Resume auto-refresh' : 'Pause auto-refresh';
   toggle.setAttribute('aria-pressed', String(state.paused));
-  // A letter's page is never auto-refreshed (each read of a letter is audited): the header does not claim it is.
+  // A letter's page is never auto-refreshed (each read of a letter is audited): the header does not claim it is, nor
+  // offers to pause what does not run there. Refresh (by hand) stays.
+  toggle.hidden = Boolean(current.noRefresh);
   document.getElementById('refresh-state').textContent = current.noRefresh ? 'this page is not refreshed by itself'
     : state.paused ? 'auto-refresh paused' : `auto-refresh every ${REFRESH_MS / 1000} s`;
 }
