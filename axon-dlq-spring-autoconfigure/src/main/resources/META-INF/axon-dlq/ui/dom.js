@@ -100,8 +100,8 @@ export function progress(job) {
       h('div', {class: 'bar-row'},
         h('div', {style: {width: `${ok}%`}}), h('div', {class: 'failed', style: {width: `${failed}%`}}))),
     h('span', {class: 'muted job-counts'},
-      `${done} of ${job.total ?? 0} sequences · ${job.succeeded ?? 0} redelivered · ${job.failed ?? 0} failed · `
-      + `${job.remaining ?? 0} remaining`));
+      `${done} of ${count(job.total ?? 0, 'sequence')} · ${job.succeeded ?? 0} redelivered · `
+      + `${job.failed ?? 0} failed · ${job.remaining ?? 0} remaining`));
 }
 
 /** Letters per hour as bars (SVG, no library): one bar per hour, oldest left. */
@@ -142,3 +142,9 @@ export function hourChart(from, hours, counts) {
   });
   return svg;
 }
+
+/** The noun for a count: "letter" for 1, else "letters" (or the given plural). */
+export const noun = (n, singular, plural = singular + 's') => (Number(n) === 1 ? singular : plural);
+
+/** A count with its noun: "1 letter", "2 letters", "0 letters". */
+export const count = (n, singular, plural) => `${n} ${noun(n, singular, plural)}`;
