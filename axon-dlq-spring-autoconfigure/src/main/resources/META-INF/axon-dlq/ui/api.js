@@ -3,8 +3,12 @@
 // configuration. Only the last segments are the dashboard's: the context path or base path may hold a "ui" of its own.
 export const API = location.pathname.replace(/\/ui(\/[^/]*)?$/, '');
 
-/** The URL of an API path, for links rather than fetches. */
-export const apiUrl = path => API + path;
+/**
+ * The absolute URL of an API path: the page's origin, never a URL resolved against the page's own. A page opened as
+ * http://user:password@host/... keeps the credentials in its base URL (Chromium hides them from location.href only),
+ * and fetch() refuses any URL that holds credentials; location.origin holds none.
+ */
+export const apiUrl = path => location.origin + API + path;
 
 /** An answer of the API that is not a success: the problem+json detail when there is one. */
 export class ApiError extends Error {
@@ -62,7 +66,7 @@ export async function api(method, path, body, headers = {}, {exactNumbers = fals
   }
   let response;
   try {
-    response = await fetch(API + path, init);
+    response = await fetch(apiUrl(path), init);
   } catch (e) {
     throw new ApiError(0, null, 'The server cannot be reached (' + e.message + ')');
   }
@@ -126,7 +130,7 @@ function refusal(method, path, status, problem, write, retryAfter) {
 export async function download(path, fallbackName) {
   let response;
   try {
-    response = await fetch(API + path, {
+    response = await fetch(apiUrl(path), {
       credentials: 'same-origin',
       redirect: 'manual',
       headers: {Accept: 'application/json, application/x-ndjson, application/problem+json'},

@@ -1,6 +1,6 @@
 // The axon-dlq operator dashboard: hash routes (deep links, back button), one view per route, auto-refresh.
 import {api, ApiError, apiUrl, download, idempotencyKey, query, seg} from './api.js';
-import {age, dateTime, h, hourChart, kv, progress, shortId, table} from './dom.js';
+import {age, count, dateTime, h, hourChart, kv, noun, progress, shortId, table} from './dom.js';
 
 const REFRESH_MS = 3000;
 const view = document.getElementById('view');
@@ -264,9 +264,12 @@ async function overview() {
   return [
     h('h2', {}, 'Overview'),
     h('div', {class: 'cards'},
-      h('div', {class: 'stat'}, h('div', {class: 'n', id: 'total-letters'}, letterTotal), 'dead letters'),
-      h('div', {class: 'stat'}, h('div', {class: 'n', id: 'total-sequences'}, sequenceTotal), 'parked sequences'),
-      h('div', {class: 'stat'}, h('div', {class: 'n'}, withLetters.length), 'groups with letters'),
+      h('div', {class: 'stat'}, h('div', {class: 'n', id: 'total-letters'}, letterTotal),
+        noun(letterTotal, 'dead letter')),
+      h('div', {class: 'stat'}, h('div', {class: 'n', id: 'total-sequences'}, sequenceTotal),
+        noun(sequenceTotal, 'parked sequence')),
+      h('div', {class: 'stat'}, h('div', {class: 'n'}, withLetters.length),
+        noun(withLetters.length, 'group with letters', 'groups with letters')),
       h('div', {class: 'stat'}, h('div', {class: 'n'}, age(oldest)), 'oldest letter')),
     h('section', {class: 'card chart', 'aria-labelledby': 'chart-title'},
       h('h3', {id: 'chart-title'}, 'Letters held, by hour enqueued (last 24 h)'),
@@ -402,7 +405,7 @@ async function evictSequence(button, letterId, key) {
     + 'Their events will never be handled.')) {
     await act(button, async () => {
       const r = await api('DELETE', `/letters/${seg(letterId)}/sequence`);
-      return `Evicted ${r.removed} letter(s) of ${key}`;
+      return `Evicted ${count(r.removed, 'letter')} of ${key}`;
     });
   }
 }
@@ -412,7 +415,7 @@ async function eraseGroup(button, name) {
     + 'will never be handled.', name)) {
     await act(button, async () => {
       const r = await api('DELETE', `/processing-groups/${seg(name)}/letters${query({confirm: name})}`);
-      return `Erased ${r.removed ?? 'all'} letter(s) of ${name}`;
+      return `Erased ${r.removed == null ? 'all letters' : count(r.removed, 'letter')} of ${name}`;
     });
   }
 }
@@ -462,12 +465,12 @@ async function evictFailureGroup(button, name, causeType) {
           continue;
         }
         // Said with what was done so far, and the group shown as it is now (act re-renders after Unfinished).
-        throw new Unfinished(`Evicted ${evicted} of ${sequences.size} sequence(s), ${removed} letter(s), then: `
-          + e.message);
+        throw new Unfinished(`Evicted ${evicted} of ${count(sequences.size, 'sequence')}, ${count(removed, 'letter')}, `
+          + 'then: ' + e.message);
       }
     }
-    return `Evicted ${evicted} sequence(s), ${removed} letter(s)`
-      + (gone ? `; ${gone} sequence(s) already gone` : '');
+    return `Evicted ${count(evicted, 'sequence')}, ${count(removed, 'letter')}`
+      + (gone ? `; ${count(gone, 'sequence')} already gone` : '');
   });
 }
 
@@ -583,7 +586,7 @@ async function letter(id) {
         if (await confirmAction('Evict sequence', `Remove every letter of sequence ${l.sequenceKey}?`)) {
           await act(button, async () => {
             const r = await api('DELETE', `/letters/${seg(l.id)}/sequence`);
-            return `Evicted ${r.removed} letter(s) of ${l.sequenceKey}`;
+            return `Evicted ${count(r.removed, 'letter')} of ${l.sequenceKey}`;
           }, groupHref(l.processingGroup));
         }
       }}, 'Evict sequence…')) : null,
@@ -681,7 +684,8 @@ function startJobForm(groups, params) {
       });
     }},
     h('label', {}, 'Processing group', h('select', {name: 'processingGroup', required: true, 'data-focus': 'job-group'},
-      groups.map(g => h('option', {value: g.name, selected: g.name === chosen}, `${g.name} (${g.letters} letters)`)))),
+      groups.map(g => h('option', {value: g.name, selected: g.name === chosen},
+        `${g.name} (${count(g.letters, 'letter')})`)))),
     h('label', {}, 'Cause type (optional)', h('input', {name: 'causeType', value: params.get('causeType') || '',
       'data-focus': 'job-cause'})),
     h('label', {}, 'Payload type (optional)', h('input', {name: 'payloadType', 'data-focus': 'job-payload'})),
@@ -817,7 +821,9 @@ function refreshLabel(current = route()) {
   const toggle = document.getElementById('refresh-toggle');
   toggle.textContent = state.paused ? 'Resume auto-refresh' : 'Pause auto-refresh';
   toggle.setAttribute('aria-pressed', String(state.paused));
-  // A letter's page is never auto-refreshed (each read of a letter is audited): the header does not claim it is.
+  // A letter's page is never auto-refreshed (each read of a letter is audited): the header does not claim it is, nor
+  // offers to pause what does not run there. Refresh (by hand) stays.
+  toggle.hidden = Boolean(current.noRefresh);
   document.getElementById('refresh-state').textContent = current.noRefresh ? 'this page is not refreshed by itself'
     : state.paused ? 'auto-refresh paused' : `auto-refresh every ${REFRESH_MS / 1000} s`;
 }

@@ -100,15 +100,18 @@ export function progress(job) {
       h('div', {class: 'bar-row'},
         h('div', {style: {width: `${ok}%`}}), h('div', {class: 'failed', style: {width: `${failed}%`}}))),
     h('span', {class: 'muted job-counts'},
-      `${done} of ${job.total ?? 0} sequences · ${job.succeeded ?? 0} redelivered · ${job.failed ?? 0} failed · `
-      + `${job.remaining ?? 0} remaining`));
+      `${done} of ${count(job.total ?? 0, 'sequence')} · ${job.succeeded ?? 0} redelivered · `
+      + `${job.failed ?? 0} failed · ${job.remaining ?? 0} remaining`));
 }
 
-/** Letters per hour as bars (SVG, no library): one bar per hour, oldest left. */
+/**
+ * Letters per hour as bars (SVG, no library): one bar per hour, oldest left. The bars stretch to the chart's width
+ * (preserveAspectRatio none); the hour labels are HTML below them, so that they keep their shape at any width, and the
+ * last one ends at the chart's right edge rather than beyond it.
+ */
 export function hourChart(from, hours, counts) {
   const width = 720;
-  const height = 150;
-  const bottom = 20;
+  const height = 130;
   const max = Math.max(1, ...counts);
   const slot = width / hours;
   const start = new Date(from).getTime();
@@ -117,28 +120,36 @@ export function hourChart(from, hours, counts) {
   svg.setAttribute('preserveAspectRatio', 'none');
   svg.setAttribute('role', 'img');
   const total = counts.reduce((a, b) => a + b, 0);
-  svg.setAttribute('aria-label', `Letters enqueued per hour over the last ${hours} hours: ${total} in all`);
-  counts.forEach((count, i) => {
+  svg.setAttribute('aria-label', `Letters enqueued per hour over the last ${count(hours, 'hour')}: ${total} in all`);
+  const labels = [];
+  counts.forEach((letters, i) => {
     const hourStart = new Date(start + i * 3600_000);
-    const barHeight = Math.round((height - bottom - 4) * count / max);
+    const barHeight = Math.round((height - 4) * letters / max);
     const rect = document.createElementNS(svg.namespaceURI, 'rect');
     rect.setAttribute('class', 'bar');
     rect.setAttribute('x', String(i * slot + 2));
     rect.setAttribute('width', String(Math.max(1, slot - 4)));
-    rect.setAttribute('y', String(height - bottom - barHeight));
+    rect.setAttribute('y', String(height - barHeight));
     rect.setAttribute('height', String(barHeight));
-    rect.dataset.letters = String(count);
+    rect.dataset.letters = String(letters);
     const title = document.createElementNS(svg.namespaceURI, 'title');
-    title.textContent = `${hourStart.toLocaleString()}: ${count} letter(s)`;
+    title.textContent = `${hourStart.toLocaleString()}: ${count(letters, 'letter')}`;
     rect.appendChild(title);
     svg.appendChild(rect);
     if (i % 6 === 0 || i === hours - 1) {
-      const label = document.createElementNS(svg.namespaceURI, 'text');
-      label.setAttribute('x', String(i * slot + 2));
-      label.setAttribute('y', String(height - 6));
-      label.textContent = hourStart.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
-      svg.appendChild(label);
+      const text = hourStart.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+      // Under the start of its bar; the last under the end of its bar, so that it ends inside the chart.
+      labels.push(i === hours - 1 && i > 0
+        ? h('span', {class: 'hour-label last'}, text)
+        : h('span', {class: 'hour-label', style: {left: `${(100 * i) / hours}%`}}, text));
     }
   });
-  return svg;
+  // The SVG's aria-label says it all: the labels are not read out a second time.
+  return h('div', {class: 'hour-chart'}, svg, h('div', {class: 'hour-labels', 'aria-hidden': 'true'}, labels));
 }
+
+/** The noun for a count: "letter" for 1, else "letters" (or the given plural). */
+export const noun = (n, singular, plural = singular + 's') => (Number(n) === 1 ? singular : plural);
+
+/** A count with its noun: "1 letter", "2 letters", "0 letters". */
+export const count = (n, singular, plural) => `${n} ${noun(n, singular, plural)}`;

@@ -420,7 +420,7 @@ class DashboardBrowserTest {
         waitFor(d -> d.findElement(By.id("notice")).isDisplayed() || d.findElement(By.id("error")).isDisplayed());
         assertThat(driver.findElement(By.id("error")).getText()).as("error").isEmpty();
         assertThat(driver.findElement(By.id("notice")).getText())
-                .isEqualTo("Evicted 2 sequence(s), 2 letter(s); 1 sequence(s) already gone");
+                .isEqualTo("Evicted 2 sequences, 2 letters; 1 sequence already gone");
         assertThat(keys).allSatisfy(key -> assertThat(store.contains(GROUP, key)).as(key).isFalse());
         waitFor(d -> d.findElements(row).isEmpty());
     }
@@ -503,7 +503,7 @@ class DashboardBrowserTest {
 
     /**
      * A letter's page is not refreshed by itself (each read of a letter is audited): the header says so there, and
-     * "auto-refresh every 3 s" only where it is true.
+     * "auto-refresh every 3 s" only where it is true; nor does it offer to pause an auto-refresh it does not have.
      */
     @Test
     void theHeaderSaysWhereThePageIsNotRefreshedByItself() {
@@ -516,14 +516,117 @@ class DashboardBrowserTest {
         open(BrowserUsers.OPERATOR, "#/groups/" + GROUP);
         waitFor(d -> d.findElement(sequenceRow(account)));
         assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+        assertThat(driver.findElement(By.id("refresh-toggle")).isDisplayed()).as("pause button on the group").isTrue();
 
         go("#/letters/" + letter.id());
         waitFor(d -> d.findElement(By.id("cause-type")));
         assertThat(driver.findElement(By.id("refresh-state")).getText())
                 .isEqualTo("this page is not refreshed by itself");
+        assertThat(driver.findElement(By.id("refresh-toggle")).isDisplayed())
+                .as("an auto-refresh control on a page that is not refreshed by itself ("
+                            + driver.findElement(By.id("refresh-toggle")).getText() + ")")
+                .isFalse();
+        // Refreshing by hand is still offered.
+        assertThat(driver.findElement(By.id("refresh-now")).isDisplayed()).isTrue();
 
         go("#/groups/" + GROUP);
         assertThat(driver.findElement(By.id("refresh-state")).getText()).isEqualTo("auto-refresh every 3 s");
+        assertThat(driver.findElement(By.id("refresh-toggle")).isDisplayed()).as("pause button again").isTrue();
+    }
+
+    /**
+     * The hour labels under the chart are shown whole, inside the chart (the last one, "06:00 PM" in en-US, included),
+     * and in the page's own letter shapes: not stretched sideways with the bars, which fill whatever width the page
+     * has.
+     */
+    @Test
+    void theChartsHourLabelsLieWhollyInsideTheChartAndAreNotStretched() {
+        open(BrowserUsers.OPERATOR, "#/");
+        waitFor(d -> d.findElements(By.cssSelector(".chart rect.bar")).size() == 24);
+        pauseRefresh();
+        // Every text of the chart but its heading and the bars' tooltips: its width as drawn, and as the same text
+        // in the same font is without any scaling (a canvas measures it).
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> labels = (List<java.util.Map<String, Object>>) ((JavascriptExecutor) driver)
+                .executeScript(
+                        "const chart = document.querySelector('.chart svg').getBoundingClientRect();"
+                                + "const ctx = document.createElement('canvas').getContext('2d');"
+                                + "return [...document.querySelectorAll('.chart *')]"
+                                + "  .filter(e => e.children.length === 0 && e.textContent.trim()"
+                                + "    && !['TITLE', 'H3'].includes(e.tagName.toUpperCase()))"
+                                + "  .map(e => { const r = e.getBoundingClientRect(); const cs = getComputedStyle(e);"
+                                + "    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;"
+                                + "    return {text: e.textContent, left: r.left - chart.left, right: r.right - chart.left,"
+                                + "      chartWidth: chart.width, stretch: r.width / ctx.measureText(e.textContent).width};"
+                                + "  });");
+        Browser.screenshot(driver, "chart-labels");
+        assertThat(labels).as("hour labels").hasSize(5);
+        assertThat(labels).allSatisfy(label -> {
+            double left = ((Number) label.get("left")).doubleValue();
+            double right = ((Number) label.get("right")).doubleValue();
+            double width = ((Number) label.get("chartWidth")).doubleValue();
+            assertThat(left).as("left edge of " + label).isGreaterThanOrEqualTo(-0.5);
+            assertThat(right).as("right edge of " + label).isLessThanOrEqualTo(width + 0.5);
+            assertThat(((Number) label.get("stretch")).doubleValue()).as("drawn width / natural width of " + label)
+                                                                     .isBetween(0.95, 1.05);
+        });
+    }
+
+    /**
+     * A page opened with user and password in its URL ({@code http://viewer:viewer@host/...}, as some bookmarks and
+     * monitoring links have them) works: its requests go to the page's origin, which holds no credentials. Chromium
+     * hides them from location.href but resolves relative URLs against the URL with them, and refuses to fetch that.
+     */
+    @Test
+    void aPageOpenedWithCredentialsInItsUrlShowsItsData() {
+        open(BrowserUsers.VIEWER, "#/");
+        waitFor(d -> d.findElement(By.id("groups")));
+        driver.get("about:blank");
+        driver.get("http://viewer:viewer@localhost:" + port + "/dead-letters/ui/#/");
+        waitFor(d -> d.findElement(By.id("view")).getAttribute("data-loaded"));
+        WebElement error = driver.findElement(By.id("error"));
+        assertThat(error.isDisplayed() ? error.getText() : "").as("error banner").isEmpty();
+        assertThat(driver.findElement(By.id("who")).getText()).isEqualTo("viewer (read only)");
+        assertThat(driver.findElements(By.cssSelector("#groups tr[data-key='" + GROUP + "']"))).hasSize(1);
+        user = null; // the next open() starts from the application's plain origin
+    }
+
+    /** Counts read as English: "1 letter", "1 sequence", not "1 letters" or "letter(s)". */
+    @Test
+    void countsOfOneAreSingular() throws Exception {
+        // The group holds exactly one letter: the rest of the tests' letters are erased first.
+        HttpResponse<String> erased = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base() + "/dead-letters/processing-groups/" + GROUP
+                                                          + "/letters?confirm=" + GROUP))
+                           .header("Cookie", BrowserUsers.COOKIE + "=" + BrowserUsers.OPERATOR)
+                           .header("Content-Type", "application/json")
+                           .DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(erased.statusCode()).isEqualTo(200);
+        String account = "ui-one-" + UUID.randomUUID().toString().substring(0, 8);
+        poison.poison(account);
+        accounts.creditAndAwaitLetters(account, 1);
+
+        open(BrowserUsers.OPERATOR, "#/");
+        waitFor(d -> "1".equals(d.findElement(By.id("total-letters")).getText()));
+        assertThat(driver.findElements(By.cssSelector("#view .cards .stat")).stream().map(WebElement::getText)
+                         .toList())
+                .startsWith("1\ndead letter", "1\nparked sequence", "1\ngroup with letters");
+
+        go("#/jobs");
+        WebElement form = waitFor(d -> d.findElement(By.id("start-job")));
+        assertThat(new Select(form.findElement(By.name("processingGroup"))).getOptions().stream()
+                                                                           .map(WebElement::getText).toList())
+                .contains(GROUP + " (1 letter)");
+
+        go("#/groups/" + GROUP);
+        waitFor(d -> d.findElement(sequenceRow(account)));
+        pauseRefresh();
+        click(By.cssSelector("#sequences tr[data-key='" + account + "'] button.danger"));
+        waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
+        click(By.id("confirm-ok"));
+        waitFor(d -> d.findElement(By.id("notice")).isDisplayed());
+        assertThat(driver.findElement(By.id("notice")).getText()).isEqualTo("Evicted 1 letter of " + account);
     }
 
     /**

@@ -221,7 +221,7 @@ class DashboardOnALockedDownHostBrowserTest {
         waitFor(d -> d.findElement(By.id("confirm")).getAttribute("open") != null);
         click(By.id("confirm-ok"));
         waitFor(d -> d.findElement(By.id("notice")).getText()
-                      .equals("Evicted " + evicted.size() + " sequence(s), " + evicted.size() + " letter(s)"));
+                      .equals("Evicted " + evicted.size() + " sequences, " + evicted.size() + " letters"));
         assertThat(evicted).allSatisfy(account -> assertThat(store.sequenceSize(GROUP, account)).isZero());
 
         // A retry job of a still-failing sequence: its progress bar is drawn (width set through the CSSOM)
@@ -292,7 +292,7 @@ class DashboardOnALockedDownHostBrowserTest {
                 api("/processing-groups"), GROUP);
         String shownLabel = driver.findElement(By.cssSelector("#start-job option[value='" + GROUP + "']")).getText();
         assertThat(shownLabel).as("the form was not re-rendered (its label is the one of when it was typed into)")
-                              .doesNotContain("(" + optionLabelNow + " letters)");
+                              .doesNotContain("(" + optionLabelNow + " letter"); // "(1 letter)", "(2 letters)"
 
         form = driver.findElement(By.id("start-job"));
         assertThat(form.findElement(By.name("processingGroup")).getAttribute("value")).isEqualTo("notifications");
