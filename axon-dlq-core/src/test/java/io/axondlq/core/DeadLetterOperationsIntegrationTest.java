@@ -270,7 +270,7 @@ abstract class DeadLetterOperationsIntegrationTest {
         assertThat(operations.eraseGroup(OPERATOR, GROUP)).isEqualTo(2);
         assertThat(operations.eraseGroup(OPERATOR, GROUP)).as("running, no letters").isZero();
         assertThat(audit("erase-group")).extracting(AuditEntry::processingGroup, AuditEntry::detail)
-                                        .containsExactly(tuple(retired, "removed 1 letters"),
+                                        .containsExactly(tuple(retired, "removed 1 letter"),
                                                          tuple(GROUP, "removed 2 letters"),
                                                          tuple(GROUP, "removed 0 letters"));
         assertThatThrownBy(() -> operations.eraseGroup(OPERATOR, retired))

@@ -241,6 +241,8 @@ abstract class RetryJobsTest {
         assertThat(f.jobs.activeJob(GROUP)).isEmpty();
         assertThat(f.jobs.create(f.request(1, Duration.ZERO, 10), "key-n", "alice").created())
                 .as("the key was not taken").isTrue();
+        assertThat(f.auditEntries(RetryJobAudit.CREATE)).filteredOn(e -> e.outcome().equals("success"))
+                .singleElement().extracting(AuditEntry::detail).isEqualTo("1 sequence in the snapshot");
     }
 
     static Stream<Arguments> requestsTheDatabaseCannotTake() {
