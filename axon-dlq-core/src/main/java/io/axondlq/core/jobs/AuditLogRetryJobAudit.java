@@ -3,6 +3,7 @@ package io.axondlq.core.jobs;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.axondlq.core.audit.AuditLog;
+import io.axondlq.core.audit.AuditTexts;
 
 import java.util.Objects;
 import java.util.UUID;
@@ -25,7 +26,7 @@ public class AuditLogRetryJobAudit implements RetryJobAudit {
     @Override
     public void created(RetryJob job, String idempotencyKey, String actor) {
         log.record(actor, CREATE, job.processingGroup(), job.id().toString(), parameters(job.request(), idempotencyKey),
-                   "success", job.total() + " sequences in the snapshot");
+                   "success", AuditTexts.count(job.total(), "sequence") + " in the snapshot");
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.audit.AuditFilter;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
+import io.axondlq.core.audit.AuditTexts;
 import io.axondlq.core.observe.DeadLetterObserver;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryInTransactionException;
@@ -213,7 +214,7 @@ public class DeadLetterOperations {
             int removed = store.evictSequence(processingGroup, sequenceKey);
             audit.record(actor, EVICT_SEQUENCE, processingGroup, sequenceKey, AuditParameters.of()
                            .put("processingGroup", processingGroup).put("sequenceKey", sequenceKey),
-                   SUCCESS, "removed " + removed + " letters");
+                   SUCCESS, "removed " + AuditTexts.count(removed, "letter"));
             return new SequenceEviction(processingGroup, sequenceKey, removed);
         });
         evicted(processingGroup, eviction.removed());
@@ -246,7 +247,7 @@ public class DeadLetterOperations {
             int count = store.evictGroup(processingGroup);
             audit.record(actor, ERASE_GROUP, processingGroup, processingGroup, AuditParameters.of()
                            .put("processingGroup", processingGroup).put("confirm", processingGroup),
-                   SUCCESS, "removed " + count + " letters");
+                   SUCCESS, "removed " + AuditTexts.count(count, "letter"));
             return count;
         });
         evicted(processingGroup, removed);

@@ -1,6 +1,7 @@
 package io.axondlq.core.operations;
 
 import io.axondlq.core.audit.AuditEntry;
+import io.axondlq.core.audit.AuditTexts;
 import io.axondlq.core.store.AttemptRecord;
 import io.axondlq.core.store.LetterFilter;
 import io.axondlq.core.store.Page;
@@ -66,14 +67,14 @@ public final class Export {
         } catch (IOException | RuntimeException e) {
             try {
                 // The type only, as for redeliveries: a message (a serializer's, a driver's) may quote letter data.
-                operations.endExport(entryId, DeadLetterOperations.FAILURE, "stopped after " + written + " letters: "
+                operations.endExport(entryId, DeadLetterOperations.FAILURE, "stopped after " + AuditTexts.count(written, "letter") + ": "
                         + e.getClass().getName());
             } catch (RuntimeException auditFailure) {
                 e.addSuppressed(auditFailure);
             }
             throw e;
         }
-        operations.endExport(entryId, DeadLetterOperations.SUCCESS, "exported " + written + " letters");
+        operations.endExport(entryId, DeadLetterOperations.SUCCESS, "exported " + AuditTexts.count(written, "letter"));
         return written;
     }
 }
