@@ -52,9 +52,7 @@ final class RetryJobProgressStatements {
     }
 
     String recordOutcome() {
-        return "UPDATE " + sequence + " SET outcome = :outcome, redelivered = :redelivered, remaining = :remaining, "
-                + "detail = :detail, finished_at = :now, batch_no = :batch WHERE job_id = :id "
-                + "AND position = :position AND outcome = 'PENDING'";
+        return setOutcomeWhere("PENDING");
     }
 
     /**
@@ -62,9 +60,13 @@ final class RetryJobProgressStatements {
      * recorded when it found the sequence gone before that outcome was recorded.
      */
     String replaceFoundGone() {
+        return setOutcomeWhere("NOT_FOUND");
+    }
+
+    private String setOutcomeWhere(String currentOutcome) {
         return "UPDATE " + sequence + " SET outcome = :outcome, redelivered = :redelivered, remaining = :remaining, "
                 + "detail = :detail, finished_at = :now, batch_no = :batch WHERE job_id = :id "
-                + "AND position = :position AND outcome = 'NOT_FOUND'";
+                + "AND position = :position AND outcome = '" + currentOutcome + "'";
     }
 
     /** The replaced {@code NOT_FOUND} no longer counts as skipped. */

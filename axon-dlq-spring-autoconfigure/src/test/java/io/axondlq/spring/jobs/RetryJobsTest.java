@@ -653,19 +653,12 @@ abstract class RetryJobsTest {
     void aSequenceDrainedByANodeThatLostTheJobBeforeItRecordedCountsAsDrainedNotSkipped() throws Exception {
         List<String> keys = f.seedMany("N", 3);
         RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
-        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
-                                                                         Duration.ofMillis(20),
-                                                                         Duration.ofMillis(100));
-        CountDownLatch firstDrained = new CountDownLatch(1);
         CountDownLatch firstRecords = new CountDownLatch(1);
-        Node first = f.runnerThrough("node-1", shortLease, heldAfter(keys.get(1), firstDrained, firstRecords));
+        Node first = firstNodeDiedAfterDraining(keys.get(1), firstRecords);
         CountDownLatch secondAtNext = new CountDownLatch(1);
         CountDownLatch secondGoesOn = new CountDownLatch(1);
         try {
-            assertThat(firstDrained.await(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(f.store.contains(GROUP, keys.get(1))).as("node-1 drained N1").isFalse();
-            first.die();
-            f.runner("node-2", shortLease, (node, key) -> {
+            f.runner("node-2", TAKEOVER_LEASE, (node, key) -> {
                 if (key.equals(keys.get(2))) {
                     secondAtNext.countDown();
                     secondGoesOn.await(60, TimeUnit.SECONDS);
@@ -710,17 +703,10 @@ abstract class RetryJobsTest {
     void aLastSequenceDrainedByANodeThatLostTheJobCountsAsDrainedAfterTheJobEnded() throws Exception {
         List<String> keys = f.seedMany("L", 2);
         RetryJob job = f.jobs.create(f.request(10, Duration.ZERO, 100), null, "alice").job();
-        RetryJobRunner.Settings shortLease = new RetryJobRunner.Settings(Duration.ofMillis(800),
-                                                                         Duration.ofMillis(20),
-                                                                         Duration.ofMillis(100));
-        CountDownLatch firstDrained = new CountDownLatch(1);
         CountDownLatch firstRecords = new CountDownLatch(1);
-        Node first = f.runnerThrough("node-1", shortLease, heldAfter(keys.get(1), firstDrained, firstRecords));
+        Node first = firstNodeDiedAfterDraining(keys.get(1), firstRecords);
         try {
-            assertThat(firstDrained.await(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(f.store.contains(GROUP, keys.get(1))).as("node-1 drained L1").isFalse();
-            first.die();
-            f.runner("node-2", shortLease, (node, key) -> {
+            f.runner("node-2", TAKEOVER_LEASE, (node, key) -> {
             });
             // The interleaving: node-2 took the job over, found L1 gone and ended the job before node-1's record.
             RetryJob ended = f.awaitState(job.id(), RetryJob.State.COMPLETED);
@@ -746,6 +732,23 @@ abstract class RetryJobsTest {
         assertThat(f.auditEntries(RetryJobAudit.FINISH)).singleElement().extracting(AuditEntry::detail)
                 .isEqualTo("COMPLETED: 1 succeeded, 0 failed, 1 skipped, 0 remaining");
         assertThat(f.auditEntries(RetryJobAudit.SEQUENCE)).hasSize(3);
+    }
+
+    /** Leases short enough for a job to pass to another node within the takeover tests. */
+    private static final RetryJobRunner.Settings TAKEOVER_LEASE =
+            new RetryJobRunner.Settings(Duration.ofMillis(800), Duration.ofMillis(20), Duration.ofMillis(100));
+
+    /**
+     * Starts node-1 on the job, holds it after it drained {@code key} and before it records that (until
+     * {@code records}), and makes it die there, so that its lease on the job runs out.
+     */
+    private Node firstNodeDiedAfterDraining(String key, CountDownLatch records) throws InterruptedException {
+        CountDownLatch drained = new CountDownLatch(1);
+        Node first = f.runnerThrough("node-1", TAKEOVER_LEASE, heldAfter(key, drained, records));
+        assertThat(drained.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(f.store.contains(GROUP, key)).as("node-1 drained " + key).isFalse();
+        first.die();
+        return first;
     }
 
     /**
