@@ -201,9 +201,15 @@ class ShutdownMidSequenceApplicationTest {
                 before.get(GATED).get("sequence_index"));
     }
 
-    static void awaitNoWorkerThread() {
-        await().atMost(Duration.ofSeconds(60)).until(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(
-                t -> t.isAlive() && t.getName().equals("axon-dlq-worker")));
+    /**
+     * The worker thread that ran the gated letter ends: this context's own (other tests' contexts in the same JVM may
+     * run workers of the same name).
+     */
+    static void awaitWorkerThreadEnded(String gated) throws InterruptedException {
+        Thread worker = GatedLedger.GATED_THREADS.get(gated);
+        assertThat(worker.getName()).isEqualTo("axon-dlq-worker");
+        worker.join(Duration.ofSeconds(60).toMillis());
+        assertThat(worker.isAlive()).as("hang guard: the worker thread ended").isFalse();
     }
 
     /** The close ends; also when {@code andThen} follows it (the gate opened only after the whole close). */
@@ -295,7 +301,7 @@ class ShutdownMidSequenceApplicationTest {
         awaitClosed(closeInBackground(first));
         assertThat(GatedLedger.WAITING).as("handler still inside the letter after the close").contains(gated);
         gate.countDown();
-        awaitNoWorkerThread();
+        awaitWorkerThreadEnded(gated);
 
         // Committed (H2: the closed pool's abort leaves the connection open) or rolled back (PostgreSQL: the abort
         // closes it); either way without an attempt held against it, and nothing after it.
@@ -373,7 +379,7 @@ class ShutdownMidSequenceApplicationTest {
         awaitClosed(closeInBackground(first));
         assertThat(GatedLedger.WAITING).as("handler still inside the letter after the close").contains(gated);
         gate.countDown();
-        awaitNoWorkerThread();
+        awaitWorkerThreadEnded(gated);
 
         assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
         assertThat(autoRetryCount(key)).as("the stopped retry is not counted").isEqualTo(retriesBefore);

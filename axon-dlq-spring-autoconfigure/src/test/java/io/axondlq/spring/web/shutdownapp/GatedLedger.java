@@ -24,6 +24,8 @@ public class GatedLedger {
     public static final Map<String, CountDownLatch> GATES = new ConcurrentHashMap<>();
     /** Event ids whose handler is waiting at its gate now. */
     public static final Set<String> WAITING = ConcurrentHashMap.newKeySet();
+    /** Event id to the thread whose handler waited at its gate (the job worker's, for background redeliveries). */
+    public static final Map<String, Thread> GATED_THREADS = new ConcurrentHashMap<>();
     /** Event ids whose handler was interrupted while it waited at its gate. */
     public static final Set<String> INTERRUPTED = ConcurrentHashMap.newKeySet();
     public static final Set<String> POISONED = ConcurrentHashMap.newKeySet();
@@ -39,6 +41,7 @@ public class GatedLedger {
     public static void reset() {
         GATES.clear();
         WAITING.clear();
+        GATED_THREADS.clear();
         INTERRUPTED.clear();
         POISONED.clear();
     }
@@ -49,6 +52,7 @@ public class GatedLedger {
                     event.index());
         CountDownLatch gate = GATES.get(event.id());
         if (gate != null) {
+            GATED_THREADS.put(event.id(), Thread.currentThread());
             WAITING.add(event.id());
             try {
                 gate.await();
