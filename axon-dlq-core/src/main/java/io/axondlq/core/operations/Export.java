@@ -67,8 +67,9 @@ public final class Export {
         } catch (IOException | RuntimeException e) {
             try {
                 // The type only, as for redeliveries: a message (a serializer's, a driver's) may quote letter data.
-                operations.endExport(entryId, DeadLetterOperations.FAILURE, "stopped after " + AuditTexts.count(written, "letter") + ": "
-                        + e.getClass().getName());
+                operations.endExport(entryId, DeadLetterOperations.FAILURE,
+                                     "stopped after " + AuditTexts.count(written, "letter") + ": "
+                                             + e.getClass().getName());
             } catch (RuntimeException auditFailure) {
                 e.addSuppressed(auditFailure);
             }
