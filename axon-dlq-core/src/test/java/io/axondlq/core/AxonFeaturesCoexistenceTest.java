@@ -474,6 +474,60 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
     public record ThingRenamed(String aggregateId) {
     }
 
+    /** A handler of the projection group that skips replays and is the group's only handler of {@link ThingRenamed}. */
+    @ProcessingGroup(GROUP)
+    public static class InGroupRenameNotifier {
+
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.DisallowReplay
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingRenamed event, EventMessage<?> message) {
+            handled.add(event.aggregateId() + (org.axonframework.eventhandling.ReplayToken.isReplay(message)
+                    ? " (replay)" : ""));
+        }
+    }
+
+    /**
+     * The README ("Resets and handlers that skip replays"), a mixed group without clear-on-reset: the replayed events
+     * of its letters' sequences are parked behind them, also one whose only handler in the group skips replays; it is
+     * redelivered as a replay and then changes nothing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aMixedGroupKeepingItsLettersParksAReplayedEventOnlyItsReplaySkippingHandlerTakes(ProcessorType type) {
+        InGroupRenameNotifier notifier = new InGroupRenameNotifier();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         false))
+                                 .customizer(ep -> ep.registerEventHandler(c -> notifier));
+        fixture.start(options);
+        fixture.publish(List.of(new org.axonframework.eventhandling.GenericDomainEventMessage<>(
+                InvokerFixture.AGGREGATE_TYPE, "N", 1_000, new ThingRenamed("N"))));
+        eventually().untilAsserted(() -> assertThat(notifier.handled).containsExactly("N"));
+        fixture.park(1, "N");
+        assertThat(fixture.sequenceSize("N")).isEqualTo(1);
+        eventually().until(fixture::tokensAtHead);
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens();
+        processor.start();
+        eventually().untilAsserted(() -> assertThat(fixture.handler.resets).hasValue(1));
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("N"))
+                .as("N's letter and, behind it, the replayed rename").isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.letters("N")).extracting(l -> l.message().getPayloadType().getSimpleName())
+                                        .containsExactly("ThingHappened", "ThingRenamed");
+
+        assertThat(fixture.redeliverer().redeliver(GROUP, fixture.key("N")).redelivered()).isEqualTo(2);
+        assertThat(fixture.projected("N")).containsExactly(0L);
+        assertThat(notifier.handled).as("the rename redelivered as a replay: the notifier skips it")
+                                    .containsExactly("N");
+        assertThat(fixture.store.size(GROUP)).isZero();
+    }
+
     /**
      * An event that no handler of the group handles (another payload type of the same aggregate), arriving while the
      * aggregate's sequence is parked: Axon does not hand it to the group (canHandle), so it is not parked, as with
