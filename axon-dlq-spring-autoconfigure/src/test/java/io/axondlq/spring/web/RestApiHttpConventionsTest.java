@@ -121,6 +121,9 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         problem(http.send("OPTIONS", "/nothing-here", null), 404);
         JsonNode anonymousOptions = problem(anonymous.send("OPTIONS", "/processing-groups/ledger/letters", null), 401);
         assertThat(anonymousOptions.path("type").asText()).isEqualTo(ProblemType.UNAUTHENTICATED.type());
+        // a user without the read authority, as for GET
+        problem(anonymous.send("OPTIONS", "/processing-groups/ledger/letters", null, "X-Test-User", "someone"), 403);
+        problem(anonymous.get("/processing-groups/ledger/letters", "X-Test-User", "someone"), 403);
     }
 
     /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
