@@ -82,6 +82,30 @@ class ReadmeConfigurationReferenceTest {
         assertThat(fresh.getNodeId()).isEqualTo(NodeId.local());
     }
 
+    /** The row of non-retryable-exceptions: "A value replaces the default types: list them too to keep them". */
+    @Test
+    void aNonRetryableExceptionsValueReplacesTheDefaultTypes() {
+        assertThat(configurationReference().lines()
+                                           .filter(l -> l.startsWith("| `axon.dlq.retry.non-retryable-exceptions`")))
+                .singleElement().asString().contains("A value replaces the default types");
+        org.axonframework.eventhandling.EventMessage<?> event =
+                org.axonframework.eventhandling.GenericEventMessage.asEventMessage("payload");
+        AxonDlqProperties defaults = new AxonDlqProperties();
+        AxonDlqProperties set = bindStrictly(Map.of("axon.dlq.retry.non-retryable-exceptions",
+                                                    "java.lang.IllegalArgumentException"));
+        io.axondlq.core.retry.RetryPolicy byDefault =
+                new GroupSettingsResolver(defaults, getClass().getClassLoader()).settings("g").retryPolicy();
+        io.axondlq.core.retry.RetryPolicy withValue =
+                new GroupSettingsResolver(set, getClass().getClassLoader()).settings("g").retryPolicy();
+
+        assertThat(byDefault.decide(event, new ClassCastException(), 1).action())
+                .isEqualTo(io.axondlq.core.retry.RetryDecision.Action.DEAD_LETTER);
+        assertThat(withValue.decide(event, new IllegalArgumentException(), 1).action())
+                .isEqualTo(io.axondlq.core.retry.RetryDecision.Action.DEAD_LETTER);
+        assertThat(withValue.decide(event, new ClassCastException(), 1).action())
+                .as("a default type no longer listed").isEqualTo(io.axondlq.core.retry.RetryDecision.Action.RETRY);
+    }
+
     /** The per-group rows name the top-level settings under a group's key: each binds, as the top level's default. */
     @Test
     void everyPerGroupPropertyOfTheTableBinds() {
