@@ -407,8 +407,125 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
         assertThat(fixture.store.size(Notifier.GROUP)).isZero();
     }
 
+    /** A handler of the projection group itself that skips replays, failing for the aggregates listed. */
+    @ProcessingGroup(GROUP)
+    public static class InGroupNotifier {
+
+        final Set<String> poisoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final List<String> handled = new CopyOnWriteArrayList<>();
+        final List<String> replaysSeen = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.DisallowReplay
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingHappened event, EventMessage<?> message) {
+            if (org.axonframework.eventhandling.ReplayToken.isReplay(message)) {
+                replaysSeen.add(event.key());
+            }
+            if (poisoned.contains(event.aggregateId())) {
+                throw new IllegalStateException("in-group notifier fails on " + event.key());
+            }
+            handled.add(event.key());
+        }
+    }
+
+    /**
+     * The README ("Resets and handlers that skip replays"): a group that mixes a handler taking replays with a
+     * {@code @DisallowReplay} one is reset as a whole; with clear-on-reset its letters are removed and the replay
+     * gives their events back only to the handler that takes replays, so the {@code @DisallowReplay} handler never
+     * sees a letter's event again (as with Axon's own dead-letter queue).
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aMixedGroupsClearingResetRemovesItsLettersAndItsReplaySkippingHandlerNeverSeesTheirEvents(
+            ProcessorType type) {
+        InGroupNotifier notifier = new InGroupNotifier();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         true))
+                                 .customizer(ep -> ep.registerEventHandler(c -> notifier));
+        notifier.poisoned.add("N");
+        fixture.start(options);
+        fixture.publish(List.of(fixture.next("N"), fixture.next("P"), fixture.next("N")));
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("N")).isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.projected("N")).as("N's events are letters of the group: not projected")
+                                          .isEmpty();
+        notifier.poisoned.clear();
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens();
+        processor.start();
+        eventually().untilAsserted(() -> assertThat(fixture.handler.resets).hasValue(1));
+        eventually().untilAsserted(() -> {
+            assertThat(fixture.projected("N")).as("the projection, rebuilt with the letters' events")
+                                              .containsExactly(0L, 1L);
+            assertThat(fixture.projected("P")).containsExactly(0L);
+        });
+        eventually().until(fixture::tokensAtHead);
+
+        assertThat(fixture.store.size(GROUP)).as("the group's letters after the clearing reset").isZero();
+        assertThat(notifier.replaysSeen).as("replayed events handed to the @DisallowReplay handler").isEmpty();
+        assertThat(notifier.handled).as("events the @DisallowReplay handler handled").containsExactly("P#0");
+    }
+
     /** An event of the Thing aggregate that no handler of the projection group handles. */
     public record ThingRenamed(String aggregateId) {
+    }
+
+    /** A handler of the projection group that skips replays and is the group's only handler of {@link ThingRenamed}. */
+    @ProcessingGroup(GROUP)
+    public static class InGroupRenameNotifier {
+
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        @org.axonframework.eventhandling.DisallowReplay
+        @org.axonframework.eventhandling.EventHandler
+        public void on(ThingRenamed event, EventMessage<?> message) {
+            handled.add(event.aggregateId() + (org.axonframework.eventhandling.ReplayToken.isReplay(message)
+                    ? " (replay)" : ""));
+        }
+    }
+
+    /**
+     * The README ("Resets and handlers that skip replays"), a mixed group without clear-on-reset: the replayed events
+     * of its letters' sequences are parked behind them, also one whose only handler in the group skips replays; it is
+     * redelivered as a replay and then changes nothing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ProcessorType.class, names = {"POOLED", "TRACKING"})
+    void aMixedGroupKeepingItsLettersParksAReplayedEventOnlyItsReplaySkippingHandlerTakes(ProcessorType type) {
+        InGroupRenameNotifier notifier = new InGroupRenameNotifier();
+        Options options = Options.of(type).segments(1).batchSize(10)
+                                 .settings(new io.axondlq.core.config.GroupSettings(
+                                         fastRetry(2).build(), DeadLetteringEventHandlerInvoker.Isolation.CHECKPOINT,
+                                         false))
+                                 .customizer(ep -> ep.registerEventHandler(c -> notifier));
+        fixture.start(options);
+        fixture.publish(List.of(new org.axonframework.eventhandling.GenericDomainEventMessage<>(
+                InvokerFixture.AGGREGATE_TYPE, "N", 1_000, new ThingRenamed("N"))));
+        eventually().untilAsserted(() -> assertThat(notifier.handled).containsExactly("N"));
+        fixture.park(1, "N");
+        assertThat(fixture.sequenceSize("N")).isEqualTo(1);
+        eventually().until(fixture::tokensAtHead);
+
+        org.axonframework.eventhandling.StreamingEventProcessor processor = fixture.processor();
+        processor.shutDown();
+        processor.resetTokens();
+        processor.start();
+        eventually().untilAsserted(() -> assertThat(fixture.handler.resets).hasValue(1));
+        eventually().untilAsserted(() -> assertThat(fixture.sequenceSize("N"))
+                .as("N's letter and, behind it, the replayed rename").isEqualTo(2));
+        eventually().until(fixture::tokensAtHead);
+        assertThat(fixture.letters("N")).extracting(l -> l.message().getPayloadType().getSimpleName())
+                                        .containsExactly("ThingHappened", "ThingRenamed");
+
+        assertThat(fixture.redeliverer().redeliver(GROUP, fixture.key("N")).redelivered()).isEqualTo(2);
+        assertThat(fixture.projected("N")).containsExactly(0L);
+        assertThat(notifier.handled).as("the rename redelivered as a replay: the notifier skips it")
+                                    .containsExactly("N");
+        assertThat(fixture.store.size(GROUP)).isZero();
     }
 
     /**

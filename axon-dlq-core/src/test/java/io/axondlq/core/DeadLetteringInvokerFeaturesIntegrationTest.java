@@ -114,6 +114,32 @@ abstract class DeadLetteringInvokerFeaturesIntegrationTest extends InvokerTestBa
         }
     }
 
+    /**
+     * The README's first step: with the defaults a handler that keeps failing is tried 3 times, then the log says
+     * "Processing group [orders] dead-lettered event [...] of sequence [o1] after 3 attempt(s):
+     * java.lang.IllegalStateException: ..." (here the fixture's group and aggregate).
+     */
+    @Test
+    void withTheDefaultsAPoisonEventIsTriedThreeTimesAndItsDeadLetteringIsLoggedAsTheReadmeShows() {
+        InvokerFixture f = fixture.start(Options.of(ProcessorType.POOLED).settings(GroupSettings.DEFAULT));
+        List<ILoggingEvent> logged;
+        try (LogCapture log = LogCapture.of(DeadLetteringEventHandlerInvoker.class)) {
+            f.handler.faults.poisoned.add("o1");
+            EventMessage<?> poison = f.next("o1");
+            f.publish(List.of(poison));
+            eventually().untilAsserted(() -> assertThat(f.sequenceSize("o1")).isEqualTo(1));
+            logged = log.events();
+            assertThat(f.handler.invocations("o1#0")).as("attempts").isEqualTo(3);
+            assertThat(f.key("o1")).isEqualTo("o1");
+            assertThat(logged).filteredOn(e -> e.getLevel() == Level.WARN)
+                              .extracting(ILoggingEvent::getFormattedMessage)
+                              .containsExactly("Processing group [" + GROUP + "] dead-lettered event ["
+                                                       + poison.getIdentifier() + "] of sequence [o1] after 3 "
+                                                       + "attempt(s): java.lang.IllegalStateException: poisoned o1#0");
+        }
+        f.handler.faults.clear();
+    }
+
     // --- 2. correlation / trace ids and unit-of-work tagging ----------------------------------------------------
 
     @Test

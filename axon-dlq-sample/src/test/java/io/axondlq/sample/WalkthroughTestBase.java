@@ -267,6 +267,33 @@ abstract class WalkthroughTestBase {
         assertProblem(http.post("/faults", ADMIN, "{\"mode\":\"SOMETIMES\"}"), 400, "JSON");
     }
 
+    /**
+     * The sample's README ("Users and what they may do"): without a login the sample's filter chain answers 401 itself
+     * (HTTP basic's challenge, realm "Realm", Spring Boot's JSON error body) before axon-dlq sees the request; a
+     * logged-in user without the authority gets axon-dlq's 403 as problem+json naming the authority; the fault switch
+     * is guarded by the filter chain alone, its 401 and 403 Spring Boot's error bodies.
+     */
+    @Test
+    @Order(6)
+    void refusalsComeFromTheFilterChainOrFromAxonDlqAsTheReadmeSays() {
+        for (Response anonymous : List.of(http.get(base() + "/processing-groups", ANONYMOUS),
+                                          http.post("/faults", ANONYMOUS, "{}"))) {
+            assertThat(anonymous.status()).as(anonymous.toString()).isEqualTo(401);
+            assertThat(anonymous.headers().get("www-authenticate")).as(anonymous.toString())
+                                                                   .isEqualTo("Basic realm=\"Realm\"");
+            assertThat(anonymous.headers().get("content-type")).as(anonymous.toString())
+                                                               .startsWith("application/json");
+            assertThat(anonymous.json().path("status").asInt()).isEqualTo(401);
+        }
+        Response viewerWrite = http.post(base() + "/retry-jobs", VIEWER, "{\"processingGroup\":\"account-balances\"}");
+        assertProblem(viewerWrite, 403, "dlq-write");
+        Response viewerFault = http.post("/faults", VIEWER, "{}");
+        assertThat(viewerFault.status()).as(viewerFault.toString()).isEqualTo(403);
+        assertThat(viewerFault.headers().get("content-type")).as(viewerFault.toString())
+                                                             .startsWith("application/json");
+        assertThat(viewerFault.json().path("status").asInt()).isEqualTo(403);
+    }
+
     static void assertProblem(Response response, int status, String detail) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
         assertThat(response.headers().get("content-type")).as(response.toString())

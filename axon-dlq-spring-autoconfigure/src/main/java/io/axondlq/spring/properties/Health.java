@@ -25,7 +25,8 @@ public class Health {
     /**
      * How long the indicator waits for its statistics before it reports DOWN (no free connection in the pool, a lock
      * held on the dead-letter tables, an unresponsive database), so that the health endpoint answers within a probe's
-     * patience. Whole seconds, at least one (JDBC's query timeout).
+     * patience. Any positive duration, not rounded; the database's own query timeout is it rounded up to whole
+     * seconds.
      */
     private Duration timeout = Duration.ofSeconds(5);
 

@@ -77,6 +77,23 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
     }
 
     /**
+     * The README's list of what an {@code Accept} must take for a JSON answer: {@code application/json} itself, or a
+     * wildcard that covers it ({@code *}{@code /*}, {@code application/*}, {@code application/*+json}); the
+     * answer is {@code application/json} either way.
+     */
+    @Test
+    void wildcardsThatCoverJsonAreAnsweredWithJson() {
+        for (String accept : List.of("application/json", "*/*", "application/*", "application/*+json",
+                                     "text/html, application/*+json;q=0.5")) {
+            Http.Response answer = http.get("/processing-groups", "Accept", accept);
+            assertThat(answer.status()).as(accept + " " + answer).isEqualTo(200);
+            assertThat(answer.contentType()).as(accept).startsWith("application/json");
+        }
+        JsonNode refused = problem(http.get("/processing-groups", "Accept", "text/html"), 406);
+        assertThat(refused.path("type").asText()).isEqualTo(ProblemType.NOT_ACCEPTABLE.type());
+    }
+
+    /**
      * A body beyond the JSON parser's limits (nesting depth) is refused as such, without the parser's own message,
      * which names its Java API ("from `StreamReadConstraints.getMaxNestingDepth()`").
      */
@@ -104,6 +121,9 @@ class RestApiHttpConventionsTest extends RestApiTestSupport {
         problem(http.send("OPTIONS", "/nothing-here", null), 404);
         JsonNode anonymousOptions = problem(anonymous.send("OPTIONS", "/processing-groups/ledger/letters", null), 401);
         assertThat(anonymousOptions.path("type").asText()).isEqualTo(ProblemType.UNAUTHENTICATED.type());
+        // a user without the read authority, as for GET
+        problem(anonymous.send("OPTIONS", "/processing-groups/ledger/letters", null, "X-Test-User", "someone"), 403);
+        problem(anonymous.get("/processing-groups/ledger/letters", "X-Test-User", "someone"), 403);
     }
 
     /** A Content-Type that cannot be parsed is named as such, not as "Content type [null]". */
