@@ -44,6 +44,7 @@ import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.lifecycle.Phase;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +64,10 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import io.axondlq.core.config.GroupSettings;
 import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.retry.RetryDecision;
@@ -126,6 +130,10 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
     public static class OrderProjection {
 
         final Set<String> poisoned = ConcurrentHashMap.newKeySet();
+        /** {@code orderId/seq} to the latch its handler waits for, after its write. */
+        final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+        /** {@code orderId/seq} of the handlers waiting at their gate now. */
+        final Set<String> waiting = ConcurrentHashMap.newKeySet();
         final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
         final JdbcTemplate jdbc;
 
@@ -134,10 +142,20 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
         }
 
         @EventHandler
-        void on(OrderPlaced event) {
+        void on(OrderPlaced event) throws InterruptedException {
             attempts.computeIfAbsent(event.orderId(), k -> new AtomicInteger()).incrementAndGet();
             // Written first: a failed attempt must leave nothing behind (the savepoints of the snippet).
             jdbc.update("INSERT INTO readme_orders (order_id, seq) VALUES (?, ?)", event.orderId(), event.seq());
+            String id = event.orderId() + "/" + event.seq();
+            CountDownLatch gate = gates.get(id);
+            if (gate != null) {
+                waiting.add(id);
+                try {
+                    gate.await();
+                } finally {
+                    waiting.remove(id);
+                }
+            }
             if (poisoned.contains(event.orderId())) {
                 throw new IllegalStateException("order " + event.orderId() + " cannot be projected");
             }
@@ -427,6 +445,74 @@ abstract class WithoutSpringBootTest extends DatabaseTestBase {
                 .contains(tuple("jane", RetryJobAudit.CREATE),
                           tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.SEQUENCE),
                           tuple(RetryJobAudit.SYSTEM_ACTOR, RetryJobAudit.FINISH));
+    }
+
+    /**
+     * The module's stop signal in a hand-wired application, raised as the README says by an Axon shutdown handler in
+     * a phase above the processors': an operator's redelivery through the module's redeliverer, inside a letter's
+     * handler when {@code config.shutdown()} begins, ends after that letter; the letters after it wait, untouched
+     * and in order, and the next redelivery (after the restart) drains them.
+     */
+    @Test
+    void theModulesStopSignalEndsARedeliveryAfterTheLetterInProgressWhenAxonShutsDown() throws Exception {
+        PlatformTransactionManager transactions = new DataSourceTransactionManager(dataSource);
+        Serializer serializer = JacksonSerializer.defaultSerializer();
+        OrderProjection projection = new OrderProjection(dataSource);
+        projection.poisoned.add("order-42");
+        JdbcDeadLetterStore store = store(transactions, serializer);
+        AtomicBoolean closing = new AtomicBoolean();
+        DeadLetteringEventProcessingModule module =
+                DeadLetteringEventProcessingModule.builder().store(store)
+                                                  .savepoints(c -> new JdbcSavepoints(dataSource))
+                                                  .redeliveryStopSignal(closing::get)
+                                                  .build();
+        Configurer configurer = configureAsUsual(DefaultConfigurer.defaultConfiguration().registerModule(module),
+                                                 serializer)
+                .configureTransactionManager(c -> new SpringTransactionManagerAdapter(transactions));
+        // Axon shuts the highest phases down first: this one before the processors.
+        configurer.onShutdown(Phase.INBOUND_EVENT_CONNECTORS + 1, () -> closing.set(true));
+        configurer.eventProcessing(ep -> ep.usingPooledStreamingEventProcessors().registerEventHandler(c -> projection));
+        Configuration config = start(configurer);
+        for (long seq = 0; seq < 6; seq++) {
+            publish(config, "order-42", seq);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.sequenceSize("orders", "order-42") == 6);
+        projection.poisoned.clear();
+        List<StoredLetter> before = store.letters("orders", LetterFilter.none(), 10, null).items();
+        CountDownLatch gate = new CountDownLatch(1);
+        projection.gates.put("order-42/2", gate);
+        DeadLetterOperations operations = new DeadLetterOperations(
+                store, new JdbcAuditLog(dataSource, SchemaInitializer.DEFAULT_TABLE_PREFIX), transactions,
+                DeadLetterObserver.NOOP, module::redeliverer);
+        CompletableFuture<RedeliveryResult> inFlight =
+                CompletableFuture.supplyAsync(() -> operations.redeliverSequence("jane", "orders", "order-42"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> projection.waiting.contains("order-42/2"));
+
+        started.remove(config);
+        CompletableFuture<Void> shutdown = CompletableFuture.runAsync(config::shutdown);
+        await().atMost(Duration.ofSeconds(30)).until(closing::get);
+        assertThat(projection.waiting).as("the handler inside the letter when the stop signal was raised")
+                                      .contains("order-42/2");
+        gate.countDown();
+        RedeliveryResult result = inFlight.get(60, TimeUnit.SECONDS);
+        shutdown.get(60, TimeUnit.SECONDS);
+
+        assertThat(result.outcome()).as(result.toString()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(result.redelivered()).isEqualTo(3);
+        assertThat(projection.projected("order-42")).as("handled and committed").containsExactly(0L, 1L, 2L);
+        assertThat(store.letters("orders", LetterFilter.none(), 10, null).items())
+                .as("the letters after the one in progress, untouched")
+                .extracting(StoredLetter::id, StoredLetter::attempts)
+                .containsExactlyElementsOf(before.subList(3, 6).stream()
+                                                 .map(l -> tuple(l.id(), l.attempts())).toList());
+        RedeliveryResult whileRaised = module.redeliverer().redeliver("orders", "order-42");
+        assertThat(whileRaised.outcome()).as("a redelivery while the signal is raised: its first letter only")
+                                         .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(whileRaised.redelivered()).isEqualTo(1);
+        closing.set(false);
+        assertThat(module.redeliverer().redeliver("orders", "order-42").outcome())
+                .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertThat(projection.projected("order-42")).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
     }
 
     /**

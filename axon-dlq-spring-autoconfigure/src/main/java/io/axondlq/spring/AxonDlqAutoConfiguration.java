@@ -111,7 +111,8 @@ public class AxonDlqAutoConfiguration {
                                                                     AxonDlqProperties properties,
                                                                     List<DeadLetterObserver> observers,
                                                                     ProcessingGroupPropertiesCheck groupsCheck,
-                                                                    ObjectProvider<DeadLetterOperations> operations) {
+                                                                    ObjectProvider<DeadLetterOperations> operations,
+                                                                    RedeliveryShutdownSignal shutdown) {
         DeadLetterObserver observer = new CompositeDeadLetterObserver(observers);
         // The store is looked up when Axon starts, not now: the store needs Axon's serializer, a bean of
         // AxonAutoConfiguration, whose @Autowired configureEventHandling needs this module: a cycle otherwise.
@@ -125,32 +126,32 @@ public class AxonDlqAutoConfiguration {
                                                  .enabledGroups(groupsCheck.recording(settings::isEnabled))
                                                  .settings(settings::settings)
                                                  .leaseDuration(properties.getClaim().getLease())
+                                                 // Every sequence redelivery ends between letters once closing.
+                                                 .redeliveryStopSignal(shutdown::closing)
                                                  .nodeId(properties.getNodeId())
                                                  .build();
     }
 
-    /** When the application is closing, for the redeliverer. */
+    /** When the application is closing: the module's redeliveries' stop signal. */
     @Bean
-    RedeliveryShutdownSignal axonDlqRedeliveryShutdownSignal() {
+    public RedeliveryShutdownSignal axonDlqRedeliveryShutdownSignal() {
         return new RedeliveryShutdownSignal();
     }
 
     /**
-     * The module's redeliverer (its store, groups, lease and observers) that also ends sequence redeliveries between
-     * letters once the application is closing: REST requests still running after the web server's grace period
-     * would otherwise go on through their sequence while the processors stop, and a handler failing because the
-     * closing interrupts it would count as a failed attempt of its letter. Needs Axon's {@link Configuration} so that
-     * it exists only once the processors are built.
+     * The module's own redeliverer, so one instance whatever redelivers (REST, the Java API, jobs, the automatic
+     * retry, the application's code through the module): it ends sequence redeliveries between letters once the
+     * application is closing (the module's {@code redeliveryStopSignal}). REST requests still running after the web
+     * server's grace period would otherwise go on through their sequence while the processors stop, and a handler
+     * failing because the closing interrupts it would count as a failed attempt of its letter. Needs Axon's
+     * {@link Configuration} so that it exists only once the processors are built.
      */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(DeadLetteringEventProcessingModule.class)
     public DeadLetterRedeliverer axonDlqRedeliverer(DeadLetteringEventProcessingModule module,
-                                                    Configuration axonConfiguration,
-                                                    List<DeadLetterObserver> observers, AxonDlqProperties properties,
-                                                    RedeliveryShutdownSignal shutdown) {
-        return new ShutdownAwareRedeliverer(module.store(), module.groups(), properties.getClaim().getLease(),
-                                            new CompositeDeadLetterObserver(observers), shutdown::closing);
+                                                    Configuration axonConfiguration) {
+        return module.redeliverer();
     }
 
     @Bean

@@ -82,6 +82,9 @@ public class AxonDlqAutoConfigurationTest {
             assertThat(context.getBean(EventProcessingConfiguration.class))
                     .isInstanceOf(DeadLetteringEventProcessingModule.class);
             assertThat(context).hasSingleBean(DeadLetterRedeliverer.class);
+            // one redeliverer, the module's, which hears the closing signal whoever calls it
+            assertThat(context.getBean(DeadLetterRedeliverer.class))
+                    .isSameAs(context.getBean(DeadLetteringEventProcessingModule.class).redeliverer());
             assertThat(context).hasSingleBean(AuditLog.class);
             // entries are stamped by the database's clock, as leases and due times are, not by this node's
             assertThat(context.getBean(AuditLog.class)).extracting("clock").isInstanceOf(DatabaseClock.class);

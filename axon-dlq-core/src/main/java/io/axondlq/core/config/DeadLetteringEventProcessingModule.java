@@ -48,6 +48,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -81,6 +82,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
     private final Predicate<String> enabledGroups;
     private final Function<String, GroupSettings> settings;
     private final Duration leaseDuration;
+    private final BooleanSupplier redeliveryStopSignal;
     private final String nodeId;
     private final DeadLetterGroups groups = new DeadLetterGroups();
     private final Set<SequencedDeadLetterQueue<?>> ownQueues = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -102,6 +104,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         this.enabledGroups = builder.enabledGroups;
         this.settings = builder.settings;
         this.leaseDuration = builder.leaseDuration;
+        this.redeliveryStopSignal = builder.redeliveryStopSignal;
         this.nodeId = builder.nodeId != null ? builder.nodeId : NodeId.local();
         super.registerDeadLetterQueueProvider(this::queueFor);
     }
@@ -162,14 +165,19 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         return result;
     }
 
-    /** Redelivery through the groups' own invokers; available once the processors are built. */
+    /**
+     * Redelivery through the groups' own invokers, hearing the {@link Builder#redeliveryStopSignal(BooleanSupplier)
+     * stop signal}; available once the processors are built. One instance: give this one to whatever redelivers
+     * ({@code DeadLetterOperations}, retry jobs, automatic retry).
+     */
     public DeadLetterRedeliverer redeliverer() {
         DeadLetterRedeliverer result = redeliverer;
         if (result == null) {
             synchronized (this) {
                 if (redeliverer == null) {
                     redeliverer = new DeadLetterRedeliverer(store(), groups, leaseDuration,
-                                                            observerFactory.apply(configuration));
+                                                            observerFactory.apply(configuration),
+                                                            redeliveryStopSignal);
                 }
                 result = redeliverer;
             }
@@ -502,6 +510,7 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         private Predicate<String> enabledGroups = group -> true;
         private Function<String, GroupSettings> settings = group -> GroupSettings.DEFAULT;
         private Duration leaseDuration = Duration.ofSeconds(30);
+        private BooleanSupplier redeliveryStopSignal = () -> false;
         private String nodeId;
 
         protected Builder() {
@@ -561,6 +570,21 @@ public class DeadLetteringEventProcessingModule extends EventProcessingModule {
         /** Lease a redelivery holds on its sequence (database time), renewed in each letter's own transaction. */
         public Builder leaseDuration(Duration leaseDuration) {
             this.leaseDuration = DeadLetterRedeliverer.requireLease(leaseDuration, "leaseDuration");
+            return this;
+        }
+
+        /**
+         * Tells the {@link #redeliverer() redeliverer} that the application is closing: from the first true on,
+         * every sequence redelivery (an operator's, a retry job's, the automatic retry's, your own code's) ends after
+         * the letter in progress with {@code LIMIT_REACHED}, the rest waiting in order, and a letter whose handler
+         * fails from then on is kept unchanged rather than charged with an attempt (the closing broke it, not the
+         * letter). Raise it before the processors stop and the beans the handlers use close, for example from an
+         * Axon shutdown handler in a phase above the processors'. Asked on the redelivering thread between letters:
+         * keep it cheap, and it must not throw. Defaults to never; the Spring Boot auto-configuration raises it right
+         * after the web server's graceful shutdown.
+         */
+        public Builder redeliveryStopSignal(BooleanSupplier redeliveryStopSignal) {
+            this.redeliveryStopSignal = require(redeliveryStopSignal, "redeliveryStopSignal");
             return this;
         }
 

@@ -74,8 +74,12 @@ public class DeadLetterRedeliverer {
     private final DeadLetterGroups groups;
     private final Duration lease;
     private final DeadLetterObserver observer;
+    private final BooleanSupplier stopSignal;
 
     /**
+     * A redeliverer that hears no stop signal: see {@link #DeadLetterRedeliverer(DeadLetterStore, DeadLetterGroups,
+     * Duration, DeadLetterObserver, BooleanSupplier)}.
+     *
      * @param lease the lease held on a sequence while it is redelivered; at least 1 ms (the store takes it in
      *              milliseconds)
      * @throws AxonConfigurationException for a missing part or a lease below 1 ms, here rather than at the first
@@ -83,10 +87,26 @@ public class DeadLetterRedeliverer {
      */
     public DeadLetterRedeliverer(DeadLetterStore store, DeadLetterGroups groups, Duration lease,
                                  DeadLetterObserver observer) {
+        this(store, groups, lease, observer, () -> false);
+    }
+
+    /**
+     * @param lease      the lease held on a sequence while it is redelivered; at least 1 ms (the store takes it in
+     *                   milliseconds)
+     * @param stopSignal true once the application is closing: every sequence redelivery of this redeliverer (an
+     *                   operator's too) then ends between letters, as on a caller's {@code stopRequested} (see
+     *                   {@link #redeliver(String, String, RedeliveryRecorder, int, BooleanSupplier)}); asked on the
+     *                   redelivering thread, must not throw
+     * @throws AxonConfigurationException for a missing part or a lease below 1 ms, here rather than at the first
+     *                                     redelivery
+     */
+    public DeadLetterRedeliverer(DeadLetterStore store, DeadLetterGroups groups, Duration lease,
+                                 DeadLetterObserver observer, BooleanSupplier stopSignal) {
         this.store = require(store, "store");
         this.groups = require(groups, "groups");
         this.lease = requireLease(lease, "lease");
         this.observer = require(observer, "observer");
+        this.stopSignal = require(stopSignal, "stopSignal");
     }
 
     /** A lease the store can take: it computes the lease's end in whole milliseconds by the database's clock. */
@@ -144,7 +164,8 @@ public class DeadLetterRedeliverer {
      * rolled back and the letter kept unchanged (no attempt recorded, nothing told to the recorder or the observer),
      * and the redelivery ends with {@code LIMIT_REACHED} at that letter; while the application shuts down a handler
      * fails because its beans (a DataSource, a client) are being closed, which says nothing about the letter, and a
-     * genuine failure shows again when the letter is redelivered after the restart.
+     * genuine failure shows again when the letter is redelivered after the restart. The redeliverer's own stop signal
+     * (the module's {@code redeliveryStopSignal}) is heard the same way, by every sequence redelivery.
      *
      * @param stopRequested asked on the redelivering thread, before each letter after the first and after a failed
      *                      handler; must not throw
@@ -153,6 +174,7 @@ public class DeadLetterRedeliverer {
                                       int maxLetters, BooleanSupplier stopRequested) {
         requireLimit(maxLetters);
         Objects.requireNonNull(stopRequested, "stopRequested");
+        BooleanSupplier stop = () -> stopRequested.getAsBoolean() || stopSignal.getAsBoolean();
         RedeliveryInTransactionException.requireNone(
                 "sequence [" + sequenceKey + "] of processing group [" + processingGroup + "]");
         DeadLetterGroups.Binding binding = binding(processingGroup);
@@ -163,7 +185,7 @@ public class DeadLetterRedeliverer {
             return RedeliveryResult.notFound(processingGroup, sequenceKey);
         }
         try {
-            return drain(binding, claim.get(), drainMark, recorder, maxLetters, stopRequested);
+            return drain(binding, claim.get(), drainMark, recorder, maxLetters, stop);
         } finally {
             store.release(claim.get());
         }

@@ -111,9 +111,8 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             if (jdbc.update(held ? sql.countOutcome() : sql.countTakenOverOutcome(), params) == 0) {
                 // The job ended meanwhile: the node that took it over found this node's last sequence empty, recorded
                 // it NOT_FOUND and finished. The drain is still what happened to that sequence.
-                if (!held && "DRAINED".equals(result.outcome()) && jdbc.update(sql.lockEndedJob(), params) > 0
-                        && jdbc.update(sql.replaceFoundGone(), params) > 0) {
-                    jdbc.update(sql.countLateDrain(), params);
+                if (!held && drained(result) && jdbc.update(sql.lockEndedJob(), params) > 0
+                        && replaceFoundGone(jobId, params, false)) {
                     auditProcessed(jobId, sequence, result, now, params);
                     return Recorded.LEASE_LOST;
                 }
@@ -124,12 +123,10 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             // sequence row says now is final. A NOT_FOUND there was recorded by the node that took the job over and
             // found the sequence empty before this node recorded its drain: the drain is what happened, and replaces
             // that record and its skip.
-            if (jdbc.update(sql.recordOutcome(), params) == 0) {
-                if (!"DRAINED".equals(result.outcome()) || jdbc.update(sql.replaceFoundGone(), params) == 0) {
-                    status.setRollbackOnly();
-                    return Recorded.LEASE_LOST;
-                }
-                jdbc.update(sql.uncountFoundGone(), params);
+            if (jdbc.update(sql.recordOutcome(), params) == 0
+                    && !(drained(result) && replaceFoundGone(jobId, params, true))) {
+                status.setRollbackOnly();
+                return Recorded.LEASE_LOST;
             }
             auditProcessed(jobId, sequence, result, now, params);
             if (!held) {
@@ -138,6 +135,27 @@ public final class JdbcRetryJobProgress implements RetryJobProgress {
             Boolean stop = jdbc.queryForObject(sql.stopRequested(), params, Boolean.class);
             return Boolean.TRUE.equals(stop) ? Recorded.STOP_REQUESTED : Recorded.CONTINUE;
         });
+    }
+
+    private static boolean drained(SequenceResult result) {
+        return "DRAINED".equals(result.outcome());
+    }
+
+    /**
+     * A drain replaces the {@code NOT_FOUND} that the node which took the job over recorded when it found the
+     * sequence empty before the drain was recorded, and the job's counts follow: that skip no longer counts, and the
+     * drain counts as succeeded (already counted with the outcome when the job was still running:
+     * {@code drainCounted}). The caller holds the job's row, as every write of a job's sequences does first.
+     *
+     * @return false, having changed nothing, when the sequence's record is not {@code NOT_FOUND}
+     */
+    private boolean replaceFoundGone(UUID jobId, MapSqlParameterSource params, boolean drainCounted) {
+        if (jdbc.update(sql.replaceFoundGone(), params) == 0) {
+            return false;
+        }
+        jdbc.update(sql.recountFoundGone(), new MapSqlParameterSource("id", jobId)
+                .addValue("uncountedDrain", drainCounted ? 0 : 1));
+        return true;
     }
 
     private void auditProcessed(UUID jobId, PendingSequence sequence, SequenceResult result, Instant now,

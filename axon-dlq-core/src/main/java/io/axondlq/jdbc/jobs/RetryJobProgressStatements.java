@@ -69,19 +69,18 @@ final class RetryJobProgressStatements {
                 + "AND position = :position AND outcome = '" + currentOutcome + "'";
     }
 
-    /** The replaced {@code NOT_FOUND} no longer counts as skipped. */
-    String uncountFoundGone() {
-        return "UPDATE " + job + " SET skipped = skipped - 1 WHERE job_id = :id";
+    /**
+     * The replaced {@code NOT_FOUND} no longer counts as skipped; the drain that replaced it counts as succeeded
+     * ({@code :uncountedDrain} 1) unless the outcome's count took it already (0, while the job runs).
+     */
+    String recountFoundGone() {
+        return "UPDATE " + job + " SET succeeded = succeeded + :uncountedDrain, skipped = skipped - 1 "
+                + "WHERE job_id = :id";
     }
 
     /** Takes the row of a job that has ended, as every write of a job's sequences takes its job's row first. */
     String lockEndedJob() {
         return "UPDATE " + job + " SET succeeded = succeeded WHERE job_id = :id AND state <> 'RUNNING'";
-    }
-
-    /** A drain that replaced a {@code NOT_FOUND} after the job ended: counted as succeeded, no longer skipped. */
-    String countLateDrain() {
-        return "UPDATE " + job + " SET succeeded = succeeded + 1, skipped = skipped - 1 WHERE job_id = :id";
     }
 
     String processingGroup() {

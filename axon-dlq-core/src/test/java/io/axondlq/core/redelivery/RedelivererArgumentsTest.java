@@ -41,6 +41,15 @@ class RedelivererArgumentsTest {
                 .isInstanceOf(AxonConfigurationException.class).hasMessageContaining("lease");
         assertThatThrownBy(() -> new DeadLetterRedeliverer(store, groups, lease, null))
                 .isInstanceOf(AxonConfigurationException.class).hasMessageContaining("observer");
+        assertThatThrownBy(() -> new DeadLetterRedeliverer(store, groups, lease, observer, null))
+                .isInstanceOf(AxonConfigurationException.class).hasMessageContaining("stopSignal");
+    }
+
+    /** The module's stop signal is checked by its builder, as its other parts are. */
+    @Test
+    void theModuleRefusesAMissingRedeliveryStopSignal() {
+        assertThatThrownBy(() -> DeadLetteringEventProcessingModule.builder().redeliveryStopSignal(null))
+                .isInstanceOf(AxonConfigurationException.class).hasMessageContaining("redeliveryStopSignal");
     }
 
     @Test

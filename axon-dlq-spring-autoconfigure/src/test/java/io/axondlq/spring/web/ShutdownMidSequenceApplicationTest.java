@@ -1,8 +1,11 @@
 package io.axondlq.spring.web;
 
+import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
+import io.axondlq.core.redelivery.DeadLetterRedeliverer;
+import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.jobs.JobWorkerLifecycle;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
@@ -25,7 +28,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.boot.web.context.WebServerGracefulShutdownLifecycle;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.io.UncheckedIOException;
@@ -527,6 +532,77 @@ class ShutdownMidSequenceApplicationTest {
         assertThat(next.status()).as(next.toString()).isEqualTo(200);
         assertThat(next.json().path("outcome").asText()).isEqualTo("DRAINED");
         assertHandledOnceEach(key);
+    }
+
+    // --- the module's redeliverer, called by the application's own code -------------------------------------------
+
+    /**
+     * The application's own code redelivers through {@code DeadLetteringEventProcessingModule#redeliverer()}, on a
+     * thread of its own, while the application closes: once it is closing, that redelivery ends after the letter in
+     * progress, as one through REST or the Java API does, and does not go on to the next letter (gated too, so that
+     * going on shows) while the processors stop.
+     */
+    @Test
+    void aRedeliveryThroughTheModulesRedelivererEndsAfterTheLetterInProgressWhenTheApplicationCloses()
+            throws Exception {
+        ConfigurableApplicationContext app = start();
+        CountDownLatch gate = new CountDownLatch(1);
+        String key = seedLetters(app, "module", gate);
+        String next = new EntryBooked(key, GATED + 1).id();
+        GatedLedger.GATES.put(next, new CountDownLatch(1));
+        List<Map<String, Object>> before = letters(key);
+        long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
+        String gated = new EntryBooked(key, GATED).id();
+        DeadLetterRedeliverer redeliverer = app.getBean(DeadLetteringEventProcessingModule.class).redeliverer();
+        SmartLifecycle closingSignal = app.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
+        CompletableFuture<RedeliveryResult> inFlight =
+                CompletableFuture.supplyAsync(() -> redeliverer.redeliver(GROUP, key));
+        // Holds the close after the closing signal, before the processors stop and the DataSource closes, until the
+        // redelivery ends: what it does once the application is closing shows in the database, not as a closed pool.
+        app.getBeanFactory().registerSingleton("holdTheCloseForTheRedelivery", new HoldTheClose(inFlight));
+        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
+
+        Closing closing = closeInBackground(app);
+        // The interleaving: the application is closing while the handler is inside the letter.
+        await().atMost(Duration.ofSeconds(30)).until(() -> !closingSignal.isRunning());
+        assertThat(GatedLedger.WAITING).as("handler inside the letter when the application closed").contains(gated);
+        gate.countDown();
+        await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.isDone() || GatedLedger.WAITING.contains(next));
+        boolean wentOn = GatedLedger.WAITING.contains(next);
+        GatedLedger.GATES.get(next).countDown();
+        awaitClosed(closing);
+        assertThat(wentOn).as("the redelivery went on to the letter after the one in progress").isFalse();
+
+        RedeliveryResult result = inFlight.get(60, TimeUnit.SECONDS);
+        assertThat(result.outcome()).as(result.toString()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+    }
+
+    /** Stops just after the closing signal: waits (bounded) for {@code until} to end. */
+    record HoldTheClose(CompletableFuture<?> until) implements SmartLifecycle {
+
+        @Override
+        public void start() {
+        }
+
+        @Override
+        public void stop() {
+            try {
+                until.handle((result, failure) -> null).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("hang guard: the redelivery did not end", e);
+            }
+        }
+
+        @Override
+        public boolean isRunning() {
+            return !until.isDone();
+        }
+
+        @Override
+        public int getPhase() {
+            return WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE - 2;
+        }
     }
 
     /** {@code axon.dlq.redeliveries} of the group with {@code outcome}; the registry outlives its context. */
