@@ -238,7 +238,7 @@ class AxonDeadLetterProcessorApplicationTest extends RestApiTestSupport {
         assertThat(audit(DeadLetterOperations.EVICT_LETTER, ids.get(0).toString())).singleElement().satisfies(row -> {
             assertThat(row.get("actor")).isEqualTo(DeadLetterOperations.SYSTEM);
             assertThat(row.get("outcome")).isEqualTo(DeadLetterOperations.SUCCESS);
-            assertThat(String.valueOf(row.get("parameters"))).contains("axon-queue-api")
+            assertThat(String.valueOf(row.get("parameters"))).contains(DeadLetterOperations.AXON_QUEUE_API)
                                                              .contains(ids.get(0).toString());
         });
         operations.evictSequence("test", GROUP, store.sequenceKey(account));
@@ -258,7 +258,7 @@ class AxonDeadLetterProcessorApplicationTest extends RestApiTestSupport {
         assertThat(audit(DeadLetterOperations.ERASE_GROUP, GROUP)).last().satisfies(row -> {
             assertThat(row.get("actor")).isEqualTo(DeadLetterOperations.SYSTEM);
             assertThat(row.get("outcome")).isEqualTo(DeadLetterOperations.SUCCESS);
-            assertThat(String.valueOf(row.get("parameters"))).contains("axon-queue-api");
+            assertThat(String.valueOf(row.get("parameters"))).contains(DeadLetterOperations.AXON_QUEUE_API);
             assertThat(String.valueOf(row.get("detail"))).contains("3 letters");
         });
     }
