@@ -152,13 +152,7 @@ public final class JobWorker {
             while (!stoppingWorker.awaitTermination(1, TimeUnit.MINUTES)) {
                 logger.debug("axon-dlq worker: work still in progress after stop; its leases are still renewed");
             }
-            synchronized (lifecycle) {
-                stoppingHeartbeat.shutdownNow();
-                // Restarted meanwhile: the leases are the new run's now, and stay.
-                if (!running) {
-                    jobs.forEach(JobWorker::stopped);
-                }
-            }
+            giveLeasesBack(stoppingHeartbeat);
         } catch (InterruptedException e) {
             // Nothing interrupts this thread but the JVM going down: the leases then expire with the node.
             Thread.currentThread().interrupt();
@@ -166,8 +160,13 @@ public final class JobWorker {
     }
 
     private void giveLeasesBack(ScheduledExecutorService stoppingHeartbeat) {
-        stoppingHeartbeat.shutdownNow();
-        jobs.forEach(JobWorker::stopped);
+        synchronized (lifecycle) {
+            stoppingHeartbeat.shutdownNow();
+            // Restarted meanwhile (possible while an asynchronous stop waits): the leases are the new run's, and stay.
+            if (!running) {
+                jobs.forEach(JobWorker::stopped);
+            }
+        }
     }
 
     public boolean isRunning() {
