@@ -206,6 +206,39 @@ class SchemaInitializerConcurrencyTest {
     }
 
     /**
+     * The same on H2: the migration's table lock is waited for no longer than the database's lock timeout (H2's own
+     * {@code LOCK_TIMEOUT}), then the start fails naming the script and the cause. The preemptive timeout only tells
+     * a bounded wait from a hang.
+     */
+    @Test
+    void aMigrationBlockedByALongTransactionFailsTheStartAfterH2sLockTimeout() throws Exception {
+        TestDatabase kind = TestDatabase.H2;
+        try (FreshDatabase db = TestDatabases.fresh(kind)) {
+            LegacySchema.apply(db.dataSource(), kind, "V1__axon_dlq_schema.sql", "V3__axon_dlq_sequence_keys.sql",
+                               "V4__axon_dlq_letter_per_event.sql", "V5__axon_dlq_enqueued_index.sql");
+            JdbcTemplate jdbc = new JdbcTemplate(db.dataSource());
+            try (Connection batch = db.dataSource().getConnection()) {
+                batch.setAutoCommit(false);
+                String parked = openBatch(batch);
+
+                assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThatThrownBy(
+                        () -> SchemaInitializer.initialize(db.dataSource(), SqlDialect.H2, PREFIX))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("lock")
+                        .hasMessageContaining("initialize-schema=flyway")
+                        .hasMessageContaining("maintenance window"));
+                assertThat(batchStillOpen(batch, jdbc, parked, kind)).as("the batch stayed open throughout").isTrue();
+                batch.rollback();
+            }
+
+            SchemaInitializer.initialize(db.dataSource(), SqlDialect.H2, PREFIX);
+            assertThat(columnExists(jdbc, "sequence", "touched_at")).isTrue();
+            assertThat(jdbc.queryForList("SELECT script FROM " + PREFIX + "schema_version", String.class))
+                    .containsExactlyInAnyOrderElementsOf(SchemaInitializer.STORE_SCRIPTS);
+        }
+    }
+
+    /**
      * A peer that hangs mid-run: another session holds the schema's advisory lock (same key) in an open transaction.
      * The start waits for it no longer than its lock wait, then fails naming the lock and the way out, and changes
      * nothing; once the lock is released the next start applies everything. The preemptive timeout, several times the

@@ -83,31 +83,66 @@ public final class JobWorker {
      * this one still does it; kept until they expire, no node could go on until then.
      */
     public void stop() {
-        ScheduledExecutorService stoppingWorker;
-        ScheduledExecutorService stoppingHeartbeat;
+        Stopping stopping = beginStop();
+        if (stopping != null) {
+            awaitStop(stopping);
+        }
+    }
+
+    /**
+     * {@link #stop()} without the wait on the calling thread: polling stops before this returns; the wait for the
+     * work in progress (up to the stop timeout) and the leases' return as in {@link #stop()} happen on a thread of
+     * their own, which runs {@code whenStopped} once the work has ended or the stop timeout is up. A caller with a
+     * shorter deadline of its own (a shutdown phase) can thus go on without waiting for it.
+     */
+    public void stop(Runnable whenStopped) {
+        Objects.requireNonNull(whenStopped, "whenStopped");
+        Stopping stopping = beginStop();
+        if (stopping == null) {
+            whenStopped.run();
+            return;
+        }
+        daemon("axon-dlq-worker-stop").newThread(() -> {
+            try {
+                awaitStop(stopping);
+            } finally {
+                whenStopped.run();
+            }
+        }).start();
+    }
+
+    private record Stopping(ScheduledExecutorService worker, ScheduledExecutorService heartbeat) {
+    }
+
+    /** Stops polling and tells every kind; null when not running. */
+    private Stopping beginStop() {
+        Stopping stopping;
         synchronized (lifecycle) {
             if (!running) {
-                return;
+                return null;
             }
             running = false;
-            stoppingWorker = worker;
-            stoppingHeartbeat = heartbeat;
+            stopping = new Stopping(worker, heartbeat);
         }
         jobs.forEach(BackgroundJob::stopping);
-        stoppingWorker.shutdown();
+        stopping.worker().shutdown();
+        return stopping;
+    }
+
+    private void awaitStop(Stopping stopping) {
         boolean ended = false;
         try {
-            ended = stoppingWorker.awaitTermination(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            ended = stopping.worker().awaitTermination(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         if (ended) {
-            giveLeasesBack(stoppingHeartbeat);
+            giveLeasesBack(stopping.heartbeat());
         } else {
             logger.warn("axon-dlq worker stopped while work was still in progress; its leases are renewed until it "
                                 + "ends, then given back");
-            daemon("axon-dlq-worker-stop").newThread(() -> giveLeasesBackOnceEnded(stoppingWorker, stoppingHeartbeat))
-                                          .start();
+            daemon("axon-dlq-worker-stop").newThread(
+                    () -> giveLeasesBackOnceEnded(stopping.worker(), stopping.heartbeat())).start();
         }
     }
 
@@ -117,13 +152,7 @@ public final class JobWorker {
             while (!stoppingWorker.awaitTermination(1, TimeUnit.MINUTES)) {
                 logger.debug("axon-dlq worker: work still in progress after stop; its leases are still renewed");
             }
-            synchronized (lifecycle) {
-                stoppingHeartbeat.shutdownNow();
-                // Restarted meanwhile: the leases are the new run's now, and stay.
-                if (!running) {
-                    jobs.forEach(JobWorker::stopped);
-                }
-            }
+            giveLeasesBack(stoppingHeartbeat);
         } catch (InterruptedException e) {
             // Nothing interrupts this thread but the JVM going down: the leases then expire with the node.
             Thread.currentThread().interrupt();
@@ -131,8 +160,13 @@ public final class JobWorker {
     }
 
     private void giveLeasesBack(ScheduledExecutorService stoppingHeartbeat) {
-        stoppingHeartbeat.shutdownNow();
-        jobs.forEach(JobWorker::stopped);
+        synchronized (lifecycle) {
+            stoppingHeartbeat.shutdownNow();
+            // Restarted meanwhile (possible while an asynchronous stop waits): the leases are the new run's, and stay.
+            if (!running) {
+                jobs.forEach(JobWorker::stopped);
+            }
+        }
     }
 
     public boolean isRunning() {

@@ -52,6 +52,8 @@ public class DeadLetterOperations {
     public static final String SYSTEM = "system";
     /** {@code via} parameter of the letters Axon's own dead-letter processing resolves. */
     public static final String AXON_DEAD_LETTER_PROCESSOR = "axon-dead-letter-processor";
+    /** {@code via} parameter of the letters removed through Axon's queue API ({@code evict}, {@code clear}). */
+    public static final String AXON_QUEUE_API = "axon-queue-api";
     /** Letters one synchronous sequence redelivery handles at most, unless configured otherwise. */
     public static final int DEFAULT_MAX_LETTERS_PER_REQUEST = 1000;
 
@@ -412,10 +414,13 @@ public class DeadLetterOperations {
      * {@code GroupDeadLetterQueue.process}), for {@code GroupDeadLetterQueue.observedBy}: each letter's outcome as
      * {@value #REDELIVER_LETTER} by {@value #SYSTEM} with parameter {@code via} = {@value #AXON_DEAD_LETTER_PROCESSOR},
      * in the transaction of the letter's eviction or requeue (Axon's unit of work), or one of its own without one.
-     * The queue, not this service, tells the observer (once that transaction commits).
+     * Letters removed through Axon's queue API ({@code evict}, {@code clear} on {@code deadLetterQueue(group)}) as
+     * {@value #EVICT_LETTER} and {@value #ERASE_GROUP} by {@value #SYSTEM} with {@code via} = {@value #AXON_QUEUE_API},
+     * in the removal's transaction (the caller's, or one of this service's transaction manager). The queue, not this
+     * service, tells the observer (once that transaction commits).
      */
     public QueueProcessingRecorder axonProcessingRecorder() {
-        return audit.queueProcessingRecorder(SYSTEM, AXON_DEAD_LETTER_PROCESSOR);
+        return audit.queueProcessingRecorder(SYSTEM, AXON_DEAD_LETTER_PROCESSOR, AXON_QUEUE_API);
     }
 
     /** Most letters one synchronous sequence redelivery handles. */

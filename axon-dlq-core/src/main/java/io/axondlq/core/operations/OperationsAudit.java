@@ -3,6 +3,7 @@ package io.axondlq.core.operations;
 import io.axondlq.core.audit.AuditEntry;
 import io.axondlq.core.audit.AuditLog;
 import io.axondlq.core.audit.AuditParameters;
+import io.axondlq.core.audit.AuditTexts;
 import io.axondlq.core.redelivery.RedeliveryRecorder;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.QueueProcessingRecorder;
@@ -14,7 +15,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.util.UUID;
+import java.util.function.Supplier;
 
+import static io.axondlq.core.operations.DeadLetterOperations.ERASE_GROUP;
+import static io.axondlq.core.operations.DeadLetterOperations.EVICT_LETTER;
 import static io.axondlq.core.operations.DeadLetterOperations.FAILURE;
 import static io.axondlq.core.operations.DeadLetterOperations.REDELIVER_LETTER;
 import static io.axondlq.core.operations.DeadLetterOperations.SUCCESS;
@@ -112,10 +116,31 @@ final class OperationsAudit {
      * Writes each letter's outcome of Axon's own dead-letter processing ({@code GroupDeadLetterQueue.process}, which
      * {@code sequencedDeadLetterProcessor(group)} calls) as {@value DeadLetterOperations#REDELIVER_LETTER} with
      * parameter {@code via}: in the transaction that records the outcome (Axon's unit of work), or in one of its own
-     * when the caller runs without one.
+     * when the caller runs without one. Removals through Axon's queue API ({@code evict}, {@code clear}) as
+     * {@value DeadLetterOperations#EVICT_LETTER} and {@value DeadLetterOperations#ERASE_GROUP} with parameter
+     * {@code via} = {@code removalVia}, in the removal's transaction.
      */
-    QueueProcessingRecorder queueProcessingRecorder(String actor, String via) {
+    QueueProcessingRecorder queueProcessingRecorder(String actor, String via, String removalVia) {
         return new QueueProcessingRecorder() {
+            @Override
+            public void evicted(StoredLetter letter) {
+                record(actor, EVICT_LETTER, letter.processingGroup(), letter.id().toString(),
+                       parameters(letter).put("via", removalVia), SUCCESS,
+                       "removed 1 letter of sequence [" + letter.sequenceKey() + "] through " + removalVia);
+            }
+
+            @Override
+            public void cleared(String processingGroup, int letters) {
+                record(actor, ERASE_GROUP, processingGroup, processingGroup,
+                       AuditParameters.of().put("processingGroup", processingGroup).put("via", removalVia), SUCCESS,
+                       "removed " + AuditTexts.count(letters, "letter") + " through " + removalVia);
+            }
+
+            @Override
+            public <T> T inTransaction(Supplier<T> removal) {
+                return transaction.execute(status -> removal.get());
+            }
+
             @Override
             public void redelivered(StoredLetter letter) {
                 recordCommitted(actor, REDELIVER_LETTER, letter.processingGroup(), letter.id().toString(),

@@ -39,7 +39,9 @@ import java.util.function.UnaryOperator;
  * {@code sequencedDeadLetterProcessor(group)} is counted and audited like every other redelivery): a letter the
  * processing task evicts is a successful redelivery, one it requeues a failed one. The recorder hears it in the
  * transaction of the eviction or requeue; the observer once that transaction has committed (at once without one).
- * Letters removed through {@link #evict} or {@link #clear} reach the observer the same way, as an operator's eviction.
+ * Letters removed through {@link #evict} or {@link #clear} reach the recorder in the removal's transaction (its own
+ * when the caller has none: {@link QueueProcessingRecorder#inTransaction}) and the observer once it has committed, as
+ * an operator's eviction.
  */
 public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<EventMessage<?>> {
 
@@ -93,8 +95,8 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
     /**
      * This queue, with {@link #process} reporting each letter's outcome: to {@code recorder} in the transaction that
      * records it, to {@code observer} ({@code redelivered}, {@code redeliveryFailed}) once that transaction commits;
-     * and with {@link #evict} and {@link #clear} reporting their removals to {@code observer} ({@code evicted}) once
-     * their transaction commits.
+     * and with {@link #evict} and {@link #clear} reporting their removals to {@code recorder} in their transaction and
+     * to {@code observer} ({@code evicted}) once it commits.
      *
      * @param recorder asked at each outcome (it may be looked up late, e.g. a bean built after Axon's configuration);
      *                 null from it means {@link QueueProcessingRecorder#NONE}
@@ -128,9 +130,15 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
 
     @Override
     public void evict(DeadLetter<? extends EventMessage<?>> letter) {
-        if (store.remove(stored(letter))) {
-            evicted(1);
-        }
+        StoredLetter stored = stored(letter);
+        QueueProcessingRecorder recorder = recorder();
+        recorder.inTransaction(() -> {
+            if (store.remove(stored)) {
+                recorder.evicted(stored);
+                evicted(1);
+            }
+            return null;
+        });
     }
 
     @Override
@@ -363,13 +371,21 @@ public final class GroupDeadLetterQueue implements SequencedDeadLetterQueue<Even
 
     @Override
     public void clear() {
-        evicted(store.evictGroup(processingGroup));
+        QueueProcessingRecorder recorder = recorder();
+        recorder.inTransaction(() -> {
+            int removed = store.evictGroup(processingGroup);
+            if (removed > 0) {
+                recorder.cleared(processingGroup, removed);
+            }
+            evicted(removed);
+            return null;
+        });
     }
 
     /**
      * Whoever calls Axon's queue API to remove letters (application code, an admin tool) removes them as an operator
      * would, outside {@code DeadLetterOperations}: counted so that {@code axon.dlq.evicted} still explains every
-     * letter gone without redelivery.
+     * letter gone without redelivery (and audited by the recorder, in the removal's transaction).
      */
     private void evicted(int letters) {
         if (letters > 0) {

@@ -163,6 +163,121 @@ class JobWorkerTest {
         assertThat(beats.get()).as("no heartbeat once the leases are given back").isEqualTo(beatsAtEnd);
     }
 
+    /**
+     * The asynchronous stop (Spring's {@code SmartLifecycle.stop(Runnable)}): polling stops before it returns, the
+     * round in progress goes on, and the callback runs only once the round has ended and the leases are given back.
+     */
+    @Test
+    void anAsynchronousStopReturnsWhileTheRoundWorksAndCallsBackOnceItEnded() throws InterruptedException {
+        CountDownLatch working = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        List<String> events = new CopyOnWriteArrayList<>();
+        BackgroundJob slow = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public int runOnce() {
+                working.countDown();
+                try {
+                    finish.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                events.add("round ended");
+                return 1;
+            }
+
+            @Override
+            public void stopped() {
+                events.add("stopped");
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
+        worker.start();
+        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+
+        CountDownLatch calledBack = new CountDownLatch(1);
+        worker.stop(() -> {
+            events.add("called back");
+            calledBack.countDown();
+        });
+        assertThat(worker.isRunning()).isFalse();
+        assertThat(events).as("returned while the round works").isEmpty();
+
+        finish.countDown();
+        assertThat(calledBack.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(events).containsExactly("round ended", "stopped", "called back");
+    }
+
+    /**
+     * A start while an asynchronous stop still waits for its round (the context's stop gave up at its phase timeout,
+     * then the context was started again): once the old round ends, the stop calls back but gives no lease back, as
+     * they are the new run's now.
+     */
+    @Test
+    void aRestartDuringAnAsynchronousStopKeepsTheNewRunsLeases() throws InterruptedException {
+        CountDownLatch working = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        List<String> events = new CopyOnWriteArrayList<>();
+        BackgroundJob slow = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public int runOnce() {
+                working.countDown();
+                try {
+                    finish.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return 1;
+            }
+
+            @Override
+            public void stopped() {
+                events.add("stopped");
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
+        worker.start();
+        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+        CountDownLatch calledBack = new CountDownLatch(1);
+        worker.stop(calledBack::countDown);
+        worker.start();
+        assertThat(worker.isRunning()).isTrue();
+        assertThat(calledBack.getCount()).as("the old round still works").isEqualTo(1);
+
+        finish.countDown();
+        assertThat(calledBack.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(events).as("leases given back while the new run holds them").isEmpty();
+        worker.stop();
+        assertThat(events).containsExactly("stopped");
+    }
+
+    @Test
+    void anAsynchronousStopOfAStoppedWorkerCallsBackAtOnce() {
+        JobWorker worker = new JobWorker(List.of(), Duration.ofSeconds(30));
+        List<String> events = new CopyOnWriteArrayList<>();
+        worker.stop(() -> events.add("called back"));
+        assertThat(events).containsExactly("called back");
+    }
+
     private static void throwNext(int call) {
         if (call >= THROWN.size()) {
             return;

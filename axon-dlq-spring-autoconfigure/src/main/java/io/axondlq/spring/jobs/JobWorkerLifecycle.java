@@ -28,6 +28,15 @@ public class JobWorkerLifecycle implements SmartLifecycle {
         worker.stop();
     }
 
+    /**
+     * Stops polling at once and waits for the work in progress off the closing thread, so that the context's
+     * {@code spring.lifecycle.timeout-per-shutdown-phase} bounds the wait when it is shorter than the worker's own.
+     */
+    @Override
+    public void stop(Runnable callback) {
+        worker.stop(callback);
+    }
+
     @Override
     public boolean isRunning() {
         return worker.isRunning();

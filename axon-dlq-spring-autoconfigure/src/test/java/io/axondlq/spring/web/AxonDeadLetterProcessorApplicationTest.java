@@ -11,6 +11,7 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.deadletter.DeadLetter;
 import org.axonframework.messaging.deadletter.SequencedDeadLetterProcessor;
+import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
@@ -201,5 +202,81 @@ class AxonDeadLetterProcessorApplicationTest extends RestApiTestSupport {
             assertThat(String.valueOf(row.get("parameters")))
                     .doesNotContain(DeadLetterOperations.AXON_DEAD_LETTER_PROCESSOR);
         });
+    }
+
+    // --- removals through Axon's queue API ----------------------------------------------------------------------
+
+    private SequencedDeadLetterQueue<EventMessage<?>> axonQueue() {
+        return axon.eventProcessingConfiguration().deadLetterQueue(GROUP).orElseThrow();
+    }
+
+    /** The audit rows of {@code action} with {@code target}: actor, outcome, parameters, detail. */
+    private List<Map<String, Object>> audit(String action, String target) {
+        return jdbc.queryForList("SELECT actor, outcome, parameters, detail FROM axon_dlq_audit WHERE action = ? "
+                                         + "AND target = ? ORDER BY occurred_at", action, target);
+    }
+
+    private double evictedByOperator() {
+        Counter counter = registry.find(MicrometerDeadLetterObserver.EVICTED)
+                                  .tags(Tags.of(MicrometerDeadLetterObserver.GROUP_TAG, GROUP)).tag("reason", "operator")
+                                  .counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void evictThroughAxonsQueueApiIsAuditedWithTheRemoval() {
+        String account = poisoned("axon-evict", 2);
+        List<UUID> ids = letterIds(account);
+        double evicted = evictedByOperator();
+        DeadLetter<? extends EventMessage<?>> head =
+                axonQueue().deadLetterSequence(account).iterator().next();
+
+        axonQueue().evict(head);
+
+        assertThat(letterIds(account)).containsExactly(ids.get(1));
+        assertThat(evictedByOperator()).isEqualTo(evicted + 1);
+        assertThat(audit(DeadLetterOperations.EVICT_LETTER, ids.get(0).toString())).singleElement().satisfies(row -> {
+            assertThat(row.get("actor")).isEqualTo(DeadLetterOperations.SYSTEM);
+            assertThat(row.get("outcome")).isEqualTo(DeadLetterOperations.SUCCESS);
+            assertThat(String.valueOf(row.get("parameters"))).contains(DeadLetterOperations.AXON_QUEUE_API)
+                                                             .contains(ids.get(0).toString());
+        });
+        operations.evictSequence("test", GROUP, store.sequenceKey(account));
+    }
+
+    @Test
+    void clearThroughAxonsQueueApiIsAuditedWithTheRemoval() {
+        operations.eraseGroup("test", GROUP);
+        poisoned("axon-clear", 2);
+        poisoned("axon-clear-too", 1);
+        double evicted = evictedByOperator();
+
+        axonQueue().clear();
+
+        assertThat(store.size(GROUP)).isZero();
+        assertThat(evictedByOperator()).isEqualTo(evicted + 3);
+        assertThat(audit(DeadLetterOperations.ERASE_GROUP, GROUP)).last().satisfies(row -> {
+            assertThat(row.get("actor")).isEqualTo(DeadLetterOperations.SYSTEM);
+            assertThat(row.get("outcome")).isEqualTo(DeadLetterOperations.SUCCESS);
+            assertThat(String.valueOf(row.get("parameters"))).contains(DeadLetterOperations.AXON_QUEUE_API);
+            assertThat(String.valueOf(row.get("detail"))).contains("3 letters");
+        });
+    }
+
+    @Test
+    void anEvictInACallersTransactionThatRollsBackKeepsTheLetterAndLeavesNoAuditEntry() {
+        String account = poisoned("axon-evict-rollback", 1);
+        List<UUID> ids = letterIds(account);
+        double evicted = evictedByOperator();
+
+        new TransactionTemplate(transactionManager).executeWithoutResult(status -> {
+            axonQueue().evict(axonQueue().deadLetterSequence(account).iterator().next());
+            status.setRollbackOnly();
+        });
+
+        assertThat(letterIds(account)).isEqualTo(ids);
+        assertThat(evictedByOperator()).isEqualTo(evicted);
+        assertThat(audit(DeadLetterOperations.EVICT_LETTER, ids.get(0).toString())).isEmpty();
+        operations.evictSequence("test", GROUP, store.sequenceKey(account));
     }
 }

@@ -315,6 +315,40 @@ class ShutdownMidSequenceApplicationTest {
         assertTheNextStartFinishes(jobId, key);
     }
 
+    /**
+     * A phase timeout shorter than the worker's own stop timeout (10 s) bounds the close: the worker stops through
+     * Spring's asynchronous stop, so the close waits for the letter in progress only as long as the phase timeout
+     * allows, then goes on as when the worker's own wait runs out (the letter kept as it was or committed, the job
+     * given back unfinished).
+     */
+    @Test
+    void theShutdownPhaseTimeoutBoundsTheWaitForTheLetterInProgress() throws Exception {
+        ConfigurableApplicationContext first = start("spring.lifecycle.timeout-per-shutdown-phase=1s");
+        CountDownLatch gate = new CountDownLatch(1);
+        String key = seedLetters(first, "phase", gate);
+        List<Map<String, Object>> before = letters(key);
+        long attemptRowsBefore = attemptRowsAfterTheGated(key, before);
+        UUID jobId = startJob(first);
+        String gated = new EntryBooked(key, GATED).id();
+        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
+
+        long started = System.nanoTime();
+        Closing closing = closeInBackground(first);
+        // Hang guard: the phase timeout (1 s) plus a generous margin, still short of the worker's own 10 s.
+        closing.thread().join(Duration.ofSeconds(8).toMillis());
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(closing.thread().isAlive())
+                .as("the close ended within the phase timeout plus a margin (took %s so far)", took).isFalse();
+        assertThat(closing.failure().get()).isNull();
+        assertThat(GatedLedger.WAITING).as("handler still inside the letter after the close").contains(gated);
+        gate.countDown();
+        awaitWorkerThreadEnded(gated);
+
+        assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+        assertJobPaused(jobId);
+        assertTheNextStartFinishes(jobId, key);
+    }
+
     // --- automatic retry ------------------------------------------------------------------------------------------
 
     static final String[] AUTO_RETRY = {"axon.dlq.auto-retry.enabled=true",
