@@ -47,8 +47,8 @@ import static org.awaitility.Awaitility.await;
  * it, a pooled processor of 2 segments, a JDBC token store) on one embedded PostgreSQL database, as in production;
  * operators call the REST API of either node over HTTP while the processors run. Both nodes run in this JVM, each with
  * its own in-memory event storage (the letters carry their events): live events are published on the node that holds
- * the segments, and the other node's processor runs with none. PostgreSQL only: the store paths are the contract
- * tests' (both databases); what is new here is two applications at once.
+ * the segments, and the other node's processor runs with none. PostgreSQL here; {@link H2TwoNodesOnOneDatabaseTest}
+ * on H2.
  */
 class TwoNodesOnOneDatabaseTest {
 
@@ -58,10 +58,14 @@ class TwoNodesOnOneDatabaseTest {
     FreshDatabase db;
     JdbcTemplate jdbc;
 
+    TestDatabase database() {
+        return TestDatabase.POSTGRES;
+    }
+
     @BeforeEach
     void freshDatabase() {
         NodeLedger.reset();
-        db = TestDatabases.fresh(TestDatabase.POSTGRES);
+        db = TestDatabases.fresh(database());
         jdbc = new JdbcTemplate(db.dataSource());
     }
 
@@ -92,7 +96,15 @@ class TwoNodesOnOneDatabaseTest {
         properties.put("axon.dlq.claim.lease", "5s");
         properties.put("axon.dlq.retry-jobs.poll-interval", "50ms");
         properties.put("management.endpoints.web.exposure.include", "health,prometheus");
-        PostgresTestApplication.use(db, (name, value) -> properties.put(name, value.get()));
+        if (db.kind() == TestDatabase.POSTGRES) {
+            PostgresTestApplication.use(db, (name, value) -> properties.put(name, value.get()));
+        } else {
+            properties.put("spring.datasource.url", db.jdbcUrl());
+            properties.put("spring.datasource.username", db.dataSource().getUsername());
+            properties.put("spring.datasource.password", db.dataSource().getPassword());
+            properties.put("spring.sql.init.mode", "never");
+            properties.put("axon.dlq.jdbc.initialize-schema", "always");
+        }
         for (String property : extra) {
             int equals = property.indexOf('=');
             properties.put(property.substring(0, equals), property.substring(equals + 1));
@@ -342,11 +354,11 @@ class TwoNodesOnOneDatabaseTest {
         assertThat(job).as("the job's counts")
                        .containsEntry("state", "COMPLETED").containsEntry("total", 3).containsEntry("succeeded", 3)
                        .containsEntry("failed", 0).containsEntry("skipped", 0);
-        assertThat(jdbc.queryForList("SELECT sequence_key, outcome FROM axon_dlq_retry_job_sequence "
-                                             + "WHERE job_id = ? ORDER BY position", jobId))
-                .as("the job's sequences").containsExactly(Map.of("sequence_key", keys.get(0), "outcome", "DRAINED"),
-                                                           Map.of("sequence_key", keys.get(1), "outcome", "DRAINED"),
-                                                           Map.of("sequence_key", keys.get(2), "outcome", "DRAINED"));
+        assertThat(jdbc.query("SELECT sequence_key, outcome FROM axon_dlq_retry_job_sequence WHERE job_id = ? "
+                                      + "ORDER BY position", (rs, row) -> rs.getString(1) + " " + rs.getString(2),
+                              jobId))
+                .as("the job's sequences").containsExactly(keys.get(0) + " DRAINED", keys.get(1) + " DRAINED",
+                                                           keys.get(2) + " DRAINED");
         for (String key : keys) {
             assertThat(jdbc.queryForList("SELECT outcome FROM axon_dlq_audit WHERE action = 'retry-job-sequence' "
                                                  + "AND target = ?", String.class, key))
