@@ -385,7 +385,8 @@ class TwoNodesOnOneDatabaseTest {
      * {@code oldest.age}, from the MeterRegistry and {@code /actuator/prometheus}) agree with the database after a
      * refresh. Then an operator removes letters through A (the head of the oldest sequence redelivered, a sequence
      * evicted): B's listing and both nodes' gauges follow, the age of the oldest letter included (the removed head was
-     * enqueued well before any letter left).
+     * enqueued well before any letter left). Each node's gauges report the whole shared queue, not its own share
+     * (README: aggregate them over instances with {@code max}, not {@code sum}).
      */
     @Test
     void bothNodesListAndMeasureWhatTheOtherNodeAddedAndRemoved() throws Exception {
