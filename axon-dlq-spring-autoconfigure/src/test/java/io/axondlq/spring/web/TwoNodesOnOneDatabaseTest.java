@@ -12,6 +12,7 @@ import io.axondlq.spring.web.testapp.PostgresTestApplication;
 import io.axondlq.spring.web.twonodes.NodeLedger;
 import io.axondlq.spring.web.twonodes.TwoNodesTestApplication;
 import io.axondlq.testsupport.FreshDatabase;
+import io.axondlq.testsupport.LockWaits;
 import io.axondlq.testsupport.TestDatabase;
 import io.axondlq.testsupport.TestDatabases;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
@@ -308,6 +309,45 @@ class TwoNodesOnOneDatabaseTest {
                                                                .containsExactly("B", "B");
         assertThat(queuedEvents(key)).isEmpty();
         assertThat(applied(other)).containsExactly(0);
+    }
+
+    /**
+     * The race at the sequence's end: A's redelivery has removed S's last letter (its transaction holds S's row) but
+     * not committed when B parks a follower of S; B's append waits for A's row lock. Once A commits the drain, B's
+     * append finds S gone and B handles the follower live, after every letter: not lost, not ahead of a letter, not
+     * applied twice.
+     */
+    @Test
+    void aFollowerParkedWhileTheOtherNodeCommitsTheSequencesLastLetterIsNeitherLostNorAheadOfIt() throws Exception {
+        ConfigurableApplicationContext[] nodes = startBThenA();
+        ConfigurableApplicationContext a = nodes[0];
+        ConfigurableApplicationContext b = nodes[1];
+        String key = "s-" + UUID.randomUUID().toString().substring(0, 8);
+        int letters = 5;
+        seedLetters(b, key, letters);
+        CountDownLatch commitGate = new CountDownLatch(1);
+        String lastId = new EntryBooked(key, letters - 1).id();
+        NodeLedger.COMMIT_GATES.put(lastId, commitGate);
+
+        CompletableFuture<Http.Response> redelivery =
+                CompletableFuture.supplyAsync(() -> operator(a).post(redeliverPath(key), null));
+        await().atMost(Duration.ofSeconds(30)).until(() -> NodeLedger.WAITING_TO_COMMIT.contains(lastId));
+        publish(b, key, letters);
+        // The interleaving: B's append of the follower waits for the lock of A's uncommitted drain.
+        LockWaits.awaitBlocked(db.dataSource(), database(), 1);
+        assertThat(NodeLedger.WAITING_TO_COMMIT).as("A's last letter not committed yet").contains(lastId);
+        assertThat(applied(key)).as("the follower not handled yet").containsExactlyElementsOf(upTo(letters - 1));
+        commitGate.countDown();
+
+        Http.Response response = redelivery.get(60, TimeUnit.SECONDS);
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        assertThat(response.json().path("outcome").asText()).as(response.toString()).isEqualTo("DRAINED");
+        assertThat(response.json().path("redelivered").asInt()).as(response.toString()).isEqualTo(letters);
+        // B's append then finds S gone (the drain deleted its row) and handles the follower live, after the letters.
+        await().atMost(Duration.ofSeconds(30)).until(() -> applied(key).size() == letters + 1);
+        assertThat(applied(key)).as("each event once, in order").containsExactlyElementsOf(upTo(letters + 1));
+        assertThat(appliedBy(key).get(letters)).as("the follower, live on B").isEqualTo("B");
+        assertThat(queuedEvents(key)).isEmpty();
     }
 
     // --- 2. a retry job whose node shuts down, taken over by the other node -------------------------------------

@@ -4,6 +4,8 @@ import io.axondlq.spring.web.shutdownapp.EntryBooked;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +26,13 @@ public class NodeLedger {
     /** Event ids whose handler waits at its gate now, with the node it runs on. */
     public static final Map<String, String> WAITING = new ConcurrentHashMap<>();
     public static final Set<String> POISONED = ConcurrentHashMap.newKeySet();
+    /**
+     * Event id to the latch that the commit of its transaction waits for, on node {@link #COMMIT_GATE_NODE} only: its
+     * writes, and whatever the caller wrote in that transaction before committing, are made and still uncommitted.
+     */
+    public static final Map<String, CountDownLatch> COMMIT_GATES = new ConcurrentHashMap<>();
+    public static final Set<String> WAITING_TO_COMMIT = ConcurrentHashMap.newKeySet();
+    public static volatile String COMMIT_GATE_NODE = "A";
 
     private final JdbcTemplate jdbc;
     private final String node;
@@ -40,6 +49,8 @@ public class NodeLedger {
         GATES.clear();
         WAITING.clear();
         POISONED.clear();
+        COMMIT_GATES.clear();
+        WAITING_TO_COMMIT.clear();
     }
 
     @EventHandler
@@ -54,6 +65,23 @@ public class NodeLedger {
             } finally {
                 WAITING.remove(event.id());
             }
+        }
+        CountDownLatch commitGate = COMMIT_GATES.get(event.id());
+        if (commitGate != null && node.equals(COMMIT_GATE_NODE)) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    WAITING_TO_COMMIT.add(event.id());
+                    try {
+                        commitGate.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    } finally {
+                        WAITING_TO_COMMIT.remove(event.id());
+                    }
+                }
+            });
         }
         if (POISONED.contains(event.sequence())) {
             throw new IllegalStateException("poisoned sequence " + event.sequence());
