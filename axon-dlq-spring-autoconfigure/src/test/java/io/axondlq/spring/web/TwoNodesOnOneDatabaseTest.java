@@ -477,6 +477,19 @@ class TwoNodesOnOneDatabaseTest {
 
         assertListing(b, 4, 2);
         awaitGaugesAgreeWithTheDatabase(a, b);
+
+        // Erased through A: both nodes' gauges drop to zero (a group that emptied reports zero, not its last values).
+        Http.Response erasure = operator(a).delete("/processing-groups/" + GROUP + "/letters?confirm=" + GROUP);
+        assertThat(erasure.status()).as(erasure.toString()).isEqualTo(200);
+        assertThat(lettersInDatabase()).isZero();
+        for (ConfigurableApplicationContext node : nodes) {
+            MeterRegistry registry = node.getBean(MeterRegistry.class);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(gauge(registry, DeadLetterGauges.LETTERS)).isZero();
+                assertThat(gauge(registry, DeadLetterGauges.SEQUENCES)).isZero();
+                assertThat(gauge(registry, DeadLetterGauges.OLDEST_AGE)).isZero();
+            });
+        }
     }
 
     /** {@code GET /processing-groups} on {@code node}: the group's figures are the database's. */
