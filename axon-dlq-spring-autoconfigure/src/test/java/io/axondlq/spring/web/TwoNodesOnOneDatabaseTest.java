@@ -5,6 +5,7 @@ import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.jobs.JobWorkerLifecycle;
 import io.axondlq.spring.metrics.DeadLetterGauges;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.axondlq.spring.web.shutdownapp.EntryBooked;
@@ -355,8 +356,9 @@ class TwoNodesOnOneDatabaseTest {
     /**
      * An operator creates a retry job through node A; A is closed while the job's redelivery is inside a letter of the
      * second of three sequences, and node B, which runs meanwhile, takes the job over and finishes it. The job counts
-     * each sequence once, the audit log holds one {@code retry-job-sequence} entry per sequence, and every event took
-     * effect once, in order, part of them on A and the rest on B.
+     * each sequence once, the audit log holds one {@code retry-job-sequence} entry per sequence, every event took
+     * effect once, in order, part of them on A and the rest on B, and the nodes' {@code axon.dlq.redeliveries} add up
+     * to one per letter.
      */
     @Test
     void aRetryJobWhoseNodeShutsDownMidSequenceIsFinishedByTheOtherNodeCountingEachSequenceOnce() throws Exception {
@@ -379,7 +381,9 @@ class TwoNodesOnOneDatabaseTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> NodeLedger.WAITING.containsKey(gatedId));
         assertThat(NodeLedger.WAITING.get(gatedId)).as("A runs the job").isEqualTo("A");
 
-        start("B");
+        ConfigurableApplicationContext b = start("B");
+        MeterRegistry registryOfA = a.getBean(MeterRegistry.class);
+        MeterRegistry registryOfB = b.getBean(MeterRegistry.class);
         ShutdownMidSequenceApplicationTest.Closing closing = ShutdownMidSequenceApplicationTest.closeInBackground(a);
         // The interleaving: A's close has stopped its job worker while the job is inside a letter, B running.
         await().atMost(Duration.ofSeconds(30)).until(() -> !workerOfA.isRunning());
@@ -411,6 +415,10 @@ class TwoNodesOnOneDatabaseTest {
                                        Long.class)).isEqualTo(1);
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit WHERE action = 'create-retry-job'",
                                        Long.class)).isEqualTo(1);
+        // Each letter's redelivery counted once, by the node that did it (A's registry outlives its context).
+        assertThat(redeliveries(registryOfA) + redeliveries(registryOfB)).as("letters redelivered, over both nodes")
+                                                                         .isEqualTo(3.0 * letters);
+        assertThat(redeliveries(registryOfB)).as("by B").isPositive();
         // A did the first sequence and began the second; B took the job over and did the rest.
         assertThat(appliedBy(keys.get(0))).containsOnly("A");
         assertThat(appliedBy(keys.get(1))).startsWith("A").endsWith("B");
@@ -548,6 +556,14 @@ class TwoNodesOnOneDatabaseTest {
             assertThat(scrape.body()).contains("axon_dlq_letters" + label + (double) letters)
                                      .contains("axon_dlq_sequences" + label + (double) sequences);
         }
+    }
+
+    static double redeliveries(MeterRegistry registry) {
+        Counter counter = registry.find(MicrometerDeadLetterObserver.REDELIVERIES)
+                                  .tag(MicrometerDeadLetterObserver.GROUP_TAG, GROUP)
+                                  .tag(MicrometerDeadLetterObserver.OUTCOME_TAG, MicrometerDeadLetterObserver.SUCCESS)
+                                  .counter();
+        return counter == null ? 0 : counter.count();
     }
 
     static double gauge(MeterRegistry registry, String name) {
