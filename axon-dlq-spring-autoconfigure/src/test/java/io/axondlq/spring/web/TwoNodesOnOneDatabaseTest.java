@@ -74,6 +74,7 @@ class TwoNodesOnOneDatabaseTest {
     @AfterEach
     void closeEverything() {
         NodeLedger.GATES.values().forEach(CountDownLatch::countDown);
+        NodeLedger.COMMIT_GATES.values().forEach(CountDownLatch::countDown);
         contexts.forEach(ConfigurableApplicationContext::close);
         NodeLedger.reset();
         db.close();
