@@ -270,6 +270,80 @@ class JobWorkerTest {
         assertThat(events).containsExactly("stopped");
     }
 
+    /**
+     * Stop, restart and stop again while the first run's round still works: when that round ends, the second run's
+     * round is still in progress and holds the kinds' leases (a kind's leases are the kind's, not a run's), so they
+     * are given back only once the last round of every run has ended; given back earlier, another node could take
+     * over the work this node still does.
+     */
+    @Test
+    void aRoundOfTheFirstRunEndingAfterAStopStartStopLeavesTheLeasesOfTheSecondRunsRoundInProgress()
+            throws InterruptedException {
+        CountDownLatch firstWorking = new CountDownLatch(1);
+        CountDownLatch finishFirst = new CountDownLatch(1);
+        CountDownLatch secondWorking = new CountDownLatch(1);
+        CountDownLatch finishSecond = new CountDownLatch(1);
+        AtomicInteger rounds = new AtomicInteger();
+        List<String> events = new CopyOnWriteArrayList<>();
+        BackgroundJob slow = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public int runOnce() {
+                int round = rounds.incrementAndGet();
+                try {
+                    if (round == 1) {
+                        firstWorking.countDown();
+                        finishFirst.await(30, TimeUnit.SECONDS);
+                    } else if (round == 2) {
+                        secondWorking.countDown();
+                        finishSecond.await(30, TimeUnit.SECONDS);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return 1;
+            }
+
+            @Override
+            public void stopped() {
+                events.add("stopped");
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
+        try {
+            worker.start();
+            assertThat(firstWorking.await(30, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch firstStopCalledBack = new CountDownLatch(1);
+            worker.stop(firstStopCalledBack::countDown);
+            worker.start();
+            assertThat(secondWorking.await(30, TimeUnit.SECONDS)).as("the second run's round works").isTrue();
+            CountDownLatch secondStopCalledBack = new CountDownLatch(1);
+            worker.stop(secondStopCalledBack::countDown);
+            assertThat(firstStopCalledBack.getCount()).as("the first run's round still works").isEqualTo(1);
+
+            finishFirst.countDown();
+            assertThat(firstStopCalledBack.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(secondStopCalledBack.getCount()).as("the second run's round still works").isEqualTo(1);
+            assertThat(events).as("leases given back while the second run's round still works").isEmpty();
+
+            finishSecond.countDown();
+            assertThat(secondStopCalledBack.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(events).containsExactly("stopped");
+        } finally {
+            finishFirst.countDown();
+            finishSecond.countDown();
+        }
+    }
+
     @Test
     void anAsynchronousStopOfAStoppedWorkerCallsBackAtOnce() {
         JobWorker worker = new JobWorker(List.of(), Duration.ofSeconds(30));
