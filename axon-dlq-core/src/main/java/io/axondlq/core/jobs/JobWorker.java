@@ -4,8 +4,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +31,11 @@ public final class JobWorker {
     private volatile boolean running;
     private ScheduledExecutorService worker;
     private ScheduledExecutorService heartbeat;
+    /**
+     * The workers of stopped runs whose last round has not ended yet: the kinds' leases are the kinds', not a run's,
+     * so they are given back only once none is left (a stop, restart and stop again can leave two).
+     */
+    private final Set<ScheduledExecutorService> endingWorkers = new HashSet<>();
 
     /**
      * @param stopTimeout how long {@link #stop()} waits for the unit of work in progress
@@ -123,6 +130,7 @@ public final class JobWorker {
             }
             running = false;
             stopping = new Stopping(worker, heartbeat);
+            endingWorkers.add(worker);
         }
         jobs.forEach(BackgroundJob::stopping);
         stopping.worker().shutdown();
@@ -137,7 +145,7 @@ public final class JobWorker {
             Thread.currentThread().interrupt();
         }
         if (ended) {
-            giveLeasesBack(stopping.heartbeat());
+            giveLeasesBack(stopping.worker(), stopping.heartbeat());
         } else {
             logger.warn("axon-dlq worker stopped while work was still in progress; its leases are renewed until it "
                                 + "ends, then given back");
@@ -152,18 +160,22 @@ public final class JobWorker {
             while (!stoppingWorker.awaitTermination(1, TimeUnit.MINUTES)) {
                 logger.debug("axon-dlq worker: work still in progress after stop; its leases are still renewed");
             }
-            giveLeasesBack(stoppingHeartbeat);
+            giveLeasesBack(stoppingWorker, stoppingHeartbeat);
         } catch (InterruptedException e) {
             // Nothing interrupts this thread but the JVM going down: the leases then expire with the node.
             Thread.currentThread().interrupt();
         }
     }
 
-    private void giveLeasesBack(ScheduledExecutorService stoppingHeartbeat) {
+    /** Once {@code endedWorker}'s last round has ended. */
+    private void giveLeasesBack(ScheduledExecutorService endedWorker, ScheduledExecutorService stoppingHeartbeat) {
         synchronized (lifecycle) {
+            // The runs whose rounds still work renew the leases with heartbeats of their own.
             stoppingHeartbeat.shutdownNow();
-            // Restarted meanwhile (possible while an asynchronous stop waits): the leases are the new run's, and stay.
-            if (!running) {
+            endingWorkers.remove(endedWorker);
+            // Restarted meanwhile (possible while an asynchronous stop waits): the leases are the new run's, and stay;
+            // stopped again with another run's round still working: they are its, and stay until it ends.
+            if (!running && endingWorkers.isEmpty()) {
                 jobs.forEach(JobWorker::stopped);
             }
         }
