@@ -612,6 +612,32 @@ class ShutdownMidSequenceApplicationTest {
         assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
     }
 
+    /**
+     * The closing signal stopped and started again, as the context's lifecycle processor does on {@code stop()} and
+     * {@code start()} (the whole context cannot show it here: Axon's pooled processor refuses to start again after a
+     * stop, its executor terminated): while stopped, the module's redeliverer ends after the first letter; once
+     * started again, a redelivery drains the whole sequence rather than ending after its first letter.
+     */
+    @Test
+    void aRedeliveryAfterTheClosingSignalStartedAgainIsNotLimitedToItsFirstLetter() {
+        ConfigurableApplicationContext app = start();
+        String key = seedLetters(app, "restart", new CountDownLatch(0));
+        SmartLifecycle closingSignal = app.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
+        DeadLetterRedeliverer redeliverer = app.getBean(DeadLetteringEventProcessingModule.class).redeliverer();
+
+        closingSignal.stop();
+        RedeliveryResult whileClosing = redeliverer.redeliver(GROUP, key);
+        assertThat(whileClosing.outcome()).as(whileClosing.toString())
+                                          .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(handled(key)).as("handled while closing").containsExactly(0);
+
+        closingSignal.start();
+        RedeliveryResult afterTheStart = redeliverer.redeliver(GROUP, key);
+        assertThat(afterTheStart.outcome()).as(afterTheStart.toString())
+                                           .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertHandledOnceEach(key);
+    }
+
     /** Stops just after the closing signal: waits (bounded) for {@code until} to end. */
     record HoldTheClose(CompletableFuture<?> until) implements SmartLifecycle {
 
