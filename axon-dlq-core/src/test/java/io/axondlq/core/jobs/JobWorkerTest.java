@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -341,6 +342,75 @@ class JobWorkerTest {
         } finally {
             finishFirst.countDown();
             finishSecond.countDown();
+        }
+    }
+
+    /**
+     * A kind that, like the retry-job runner, goes through its units of work while it has not been told to stop
+     * (starting sets the flag, stopping clears it). Restarted while the stopped run's round is still in a unit, the
+     * stopped round must not go on with further units alongside the new run's rounds.
+     */
+    @Test
+    void aRestartWhileTheStoppedRunsRoundIsInAUnitDoesNotLetThatRoundGoOn() throws InterruptedException {
+        Semaphore units = new Semaphore(0);
+        CountDownLatch inFirstUnit = new CountDownLatch(1);
+        AtomicInteger inRounds = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        BackgroundJob flagged = new BackgroundJob() {
+            private volatile boolean going;
+
+            @Override
+            public String name() {
+                return "flagged";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public void starting() {
+                going = true;
+            }
+
+            @Override
+            public void stopping() {
+                going = false;
+            }
+
+            @Override
+            public int runOnce() {
+                mostAtOnce.accumulateAndGet(inRounds.incrementAndGet(), Math::max);
+                try {
+                    int done = 0;
+                    while (going && done < 3) {
+                        inFirstUnit.countDown();
+                        units.tryAcquire(30, TimeUnit.SECONDS);
+                        done++;
+                    }
+                    return done;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return 0;
+                } finally {
+                    inRounds.decrementAndGet();
+                }
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(flagged), Duration.ofSeconds(30));
+        try {
+            worker.start();
+            assertThat(inFirstUnit.await(30, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch calledBack = new CountDownLatch(1);
+            worker.stop(calledBack::countDown);
+            worker.start();
+            units.release(100);
+            assertThat(calledBack.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(mostAtOnce.get()).as("rounds in progress at once").isEqualTo(1);
+        } finally {
+            units.release(1000);
+            worker.stop();
         }
     }
 
