@@ -61,26 +61,66 @@ public final class JobWorker {
         return jobs;
     }
 
+    /**
+     * Starts polling. Restarted while a stopped run's round still works (its stop timed out, or an asynchronous stop
+     * still waits), the new run's rounds begin once that round has ended: telling the kinds {@code starting} earlier
+     * would lift the stop that round was told, and it would go on alongside the new run's rounds.
+     */
     public void start() {
         synchronized (lifecycle) {
             if (running) {
                 return;
             }
             running = true;
-            worker = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker"));
-            heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker-lease"));
-            for (BackgroundJob job : jobs) {
-                job.starting();
-                worker.scheduleWithFixedDelay(() -> run(job), 0, Math.max(1, job.pollInterval().toMillis()),
-                                              TimeUnit.MILLISECONDS);
-                Duration beat = job.heartbeatInterval();
-                if (beat != null) {
-                    long millis = Math.max(1, beat.toMillis());
-                    heartbeat.scheduleAtFixedRate(() -> beat(job), millis, millis, TimeUnit.MILLISECONDS);
+            ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker"));
+            ScheduledExecutorService renewals =
+                    Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker-lease"));
+            worker = rounds;
+            heartbeat = renewals;
+            List<ScheduledExecutorService> stillEnding = List.copyOf(endingWorkers);
+            if (stillEnding.isEmpty()) {
+                begin(rounds, renewals);
+            } else {
+                logger.info("axon-dlq worker starts once the stopped run's work in progress has ended");
+                rounds.execute(() -> beginOnceEnded(stillEnding, rounds, renewals));
+            }
+        }
+    }
+
+    /** On the new run's worker thread, so that a stop meanwhile waits for it as for a round. */
+    private void beginOnceEnded(List<ScheduledExecutorService> stillEnding, ScheduledExecutorService rounds,
+                                ScheduledExecutorService renewals) {
+        try {
+            for (ScheduledExecutorService ending : stillEnding) {
+                while (!ending.awaitTermination(1, TimeUnit.MINUTES)) {
+                    logger.debug("axon-dlq worker: the stopped run's work is still in progress; starting after it");
                 }
             }
-            logger.debug("axon-dlq worker started: {}", jobs.stream().map(BackgroundJob::name).toList());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
+        synchronized (lifecycle) {
+            // Stopped (and maybe started anew) meanwhile: this run never began.
+            if (running && worker == rounds) {
+                begin(rounds, renewals);
+            }
+        }
+    }
+
+    /** Called holding the lifecycle lock. */
+    private void begin(ScheduledExecutorService rounds, ScheduledExecutorService renewals) {
+        for (BackgroundJob job : jobs) {
+            job.starting();
+            rounds.scheduleWithFixedDelay(() -> run(job), 0, Math.max(1, job.pollInterval().toMillis()),
+                                          TimeUnit.MILLISECONDS);
+            Duration interval = job.heartbeatInterval();
+            if (interval != null) {
+                long millis = Math.max(1, interval.toMillis());
+                renewals.scheduleAtFixedRate(() -> beat(job), millis, millis, TimeUnit.MILLISECONDS);
+            }
+        }
+        logger.debug("axon-dlq worker started: {}", jobs.stream().map(BackgroundJob::name).toList());
     }
 
     /**
