@@ -650,6 +650,28 @@ class ShutdownMidSequenceApplicationTest {
     }
 
     /**
+     * A redelivery of all of a group's sequences started once the application is closing tries one letter only, as a
+     * sequence redelivery does, rather than the first letter of every sequence while the processors stop and the
+     * beans the handlers use close.
+     */
+    @Test
+    void aRedeliveryOfAllSequencesStartedWhileClosingTriesOneLetterOnly() {
+        ConfigurableApplicationContext app = start();
+        String first = seedLetters(app, "all-a", new CountDownLatch(0));
+        String second = seedLetters(app, "all-b", new CountDownLatch(0));
+        SmartLifecycle closingSignal = app.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
+        DeadLetterRedeliverer redeliverer = app.getBean(DeadLetterRedeliverer.class);
+
+        closingSignal.stop();
+        List<RedeliveryResult> results = redeliverer.redeliverAll(GROUP, 10);
+        closingSignal.start();
+
+        assertThat(handled(first).size() + handled(second).size()).as("letters handled, of " + results).isEqualTo(1);
+        assertThat(results).singleElement().extracting(RedeliveryResult::outcome)
+                           .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+    }
+
+    /**
      * An application that defines its own {@code DeadLetteringEventProcessingModule} bean, as the README says, with
      * {@code redeliveryStopSignal(signal::closing)} and the {@code RedeliveryShutdownSignal} bean: the module's
      * redeliverer (the {@code DeadLetterRedeliverer} bean) hears the closing signal, ending after the first letter
