@@ -4,8 +4,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +31,11 @@ public final class JobWorker {
     private volatile boolean running;
     private ScheduledExecutorService worker;
     private ScheduledExecutorService heartbeat;
+    /**
+     * The workers of stopped runs whose last round has not ended yet: the kinds' leases are the kinds', not a run's,
+     * so they are given back only once none is left (a stop, restart and stop again can leave two).
+     */
+    private final Set<ScheduledExecutorService> endingWorkers = new HashSet<>();
 
     /**
      * @param stopTimeout how long {@link #stop()} waits for the unit of work in progress
@@ -54,26 +61,66 @@ public final class JobWorker {
         return jobs;
     }
 
+    /**
+     * Starts polling. Restarted while a stopped run's round still works (its stop timed out, or an asynchronous stop
+     * still waits), the new run's rounds begin once that round has ended: telling the kinds {@code starting} earlier
+     * would lift the stop that round was told, and it would go on alongside the new run's rounds.
+     */
     public void start() {
         synchronized (lifecycle) {
             if (running) {
                 return;
             }
             running = true;
-            worker = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker"));
-            heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker-lease"));
-            for (BackgroundJob job : jobs) {
-                job.starting();
-                worker.scheduleWithFixedDelay(() -> run(job), 0, Math.max(1, job.pollInterval().toMillis()),
-                                              TimeUnit.MILLISECONDS);
-                Duration beat = job.heartbeatInterval();
-                if (beat != null) {
-                    long millis = Math.max(1, beat.toMillis());
-                    heartbeat.scheduleAtFixedRate(() -> beat(job), millis, millis, TimeUnit.MILLISECONDS);
+            ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker"));
+            ScheduledExecutorService renewals =
+                    Executors.newSingleThreadScheduledExecutor(daemon("axon-dlq-worker-lease"));
+            worker = rounds;
+            heartbeat = renewals;
+            List<ScheduledExecutorService> stillEnding = List.copyOf(endingWorkers);
+            if (stillEnding.isEmpty()) {
+                begin(rounds, renewals);
+            } else {
+                logger.info("axon-dlq worker starts once the stopped run's work in progress has ended");
+                rounds.execute(() -> beginOnceEnded(stillEnding, rounds, renewals));
+            }
+        }
+    }
+
+    /** On the new run's worker thread, so that a stop meanwhile waits for it as for a round. */
+    private void beginOnceEnded(List<ScheduledExecutorService> stillEnding, ScheduledExecutorService rounds,
+                                ScheduledExecutorService renewals) {
+        try {
+            for (ScheduledExecutorService ending : stillEnding) {
+                while (!ending.awaitTermination(1, TimeUnit.MINUTES)) {
+                    logger.debug("axon-dlq worker: the stopped run's work is still in progress; starting after it");
                 }
             }
-            logger.debug("axon-dlq worker started: {}", jobs.stream().map(BackgroundJob::name).toList());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
+        synchronized (lifecycle) {
+            // Stopped (and maybe started anew) meanwhile: this run never began.
+            if (running && worker == rounds) {
+                begin(rounds, renewals);
+            }
+        }
+    }
+
+    /** Called holding the lifecycle lock. */
+    private void begin(ScheduledExecutorService rounds, ScheduledExecutorService renewals) {
+        for (BackgroundJob job : jobs) {
+            job.starting();
+            rounds.scheduleWithFixedDelay(() -> run(job), 0, Math.max(1, job.pollInterval().toMillis()),
+                                          TimeUnit.MILLISECONDS);
+            Duration interval = job.heartbeatInterval();
+            if (interval != null) {
+                long millis = Math.max(1, interval.toMillis());
+                renewals.scheduleAtFixedRate(() -> beat(job), millis, millis, TimeUnit.MILLISECONDS);
+            }
+        }
+        logger.debug("axon-dlq worker started: {}", jobs.stream().map(BackgroundJob::name).toList());
     }
 
     /**
@@ -123,6 +170,7 @@ public final class JobWorker {
             }
             running = false;
             stopping = new Stopping(worker, heartbeat);
+            endingWorkers.add(worker);
         }
         jobs.forEach(BackgroundJob::stopping);
         stopping.worker().shutdown();
@@ -137,7 +185,7 @@ public final class JobWorker {
             Thread.currentThread().interrupt();
         }
         if (ended) {
-            giveLeasesBack(stopping.heartbeat());
+            giveLeasesBack(stopping.worker(), stopping.heartbeat());
         } else {
             logger.warn("axon-dlq worker stopped while work was still in progress; its leases are renewed until it "
                                 + "ends, then given back");
@@ -152,18 +200,22 @@ public final class JobWorker {
             while (!stoppingWorker.awaitTermination(1, TimeUnit.MINUTES)) {
                 logger.debug("axon-dlq worker: work still in progress after stop; its leases are still renewed");
             }
-            giveLeasesBack(stoppingHeartbeat);
+            giveLeasesBack(stoppingWorker, stoppingHeartbeat);
         } catch (InterruptedException e) {
             // Nothing interrupts this thread but the JVM going down: the leases then expire with the node.
             Thread.currentThread().interrupt();
         }
     }
 
-    private void giveLeasesBack(ScheduledExecutorService stoppingHeartbeat) {
+    /** Once {@code endedWorker}'s last round has ended. */
+    private void giveLeasesBack(ScheduledExecutorService endedWorker, ScheduledExecutorService stoppingHeartbeat) {
         synchronized (lifecycle) {
+            // The runs whose rounds still work renew the leases with heartbeats of their own.
             stoppingHeartbeat.shutdownNow();
-            // Restarted meanwhile (possible while an asynchronous stop waits): the leases are the new run's, and stay.
-            if (!running) {
+            endingWorkers.remove(endedWorker);
+            // Restarted meanwhile (possible while an asynchronous stop waits): the leases are the new run's, and stay;
+            // stopped again with another run's round still working: they are its, and stay until it ends.
+            if (!running && endingWorkers.isEmpty()) {
                 jobs.forEach(JobWorker::stopped);
             }
         }

@@ -269,7 +269,8 @@ public class DeadLetterRedeliverer {
 
     /**
      * Redelivers every sequence of the group that is not leased, one after the other, up to
-     * {@code maxSequences}. Sequences leased by someone else are skipped.
+     * {@code maxSequences}. Sequences leased by someone else are skipped. Once the stop signal is raised no further
+     * sequence is begun: as a sequence redelivery does, the call ends after the letter in progress.
      */
     public List<RedeliveryResult> redeliverAll(String processingGroup, int maxSequences) {
         if (maxSequences < 1) {
@@ -286,6 +287,10 @@ public class DeadLetterRedeliverer {
         } while (cursor != null && keys.size() < maxSequences);
         List<RedeliveryResult> results = new ArrayList<>();
         for (String key : keys.subList(0, Math.min(keys.size(), maxSequences))) {
+            // Between sequences as between letters: while the application closes, one letter is enough.
+            if (!results.isEmpty() && stopSignal.getAsBoolean()) {
+                break;
+            }
             try {
                 results.add(redeliver(processingGroup, key));
             } catch (SequenceClaimedException e) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -268,6 +269,139 @@ class JobWorkerTest {
         assertThat(events).as("leases given back while the new run holds them").isEmpty();
         worker.stop();
         assertThat(events).containsExactly("stopped");
+    }
+
+    /**
+     * Stop, restart and stop again while the first run's round still works: the second run never begins a round (its
+     * rounds wait for the first run's), and the kinds' leases are given back once, when the first run's round has
+     * ended and both stops are done, not by each stop.
+     */
+    @Test
+    void aStopStartStopWhileTheFirstRunsRoundWorksGivesTheLeasesBackOnceThatRoundHasEnded()
+            throws InterruptedException {
+        CountDownLatch firstWorking = new CountDownLatch(1);
+        CountDownLatch finishFirst = new CountDownLatch(1);
+        AtomicInteger rounds = new AtomicInteger();
+        List<String> events = new CopyOnWriteArrayList<>();
+        BackgroundJob slow = new BackgroundJob() {
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public int runOnce() {
+                if (rounds.incrementAndGet() == 1) {
+                    firstWorking.countDown();
+                    try {
+                        finishFirst.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return 1;
+            }
+
+            @Override
+            public void stopped() {
+                events.add("stopped");
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
+        try {
+            worker.start();
+            assertThat(firstWorking.await(30, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch firstStopCalledBack = new CountDownLatch(1);
+            worker.stop(firstStopCalledBack::countDown);
+            worker.start();
+            CountDownLatch secondStopCalledBack = new CountDownLatch(1);
+            worker.stop(secondStopCalledBack::countDown);
+            assertThat(firstStopCalledBack.getCount()).as("the first run's round still works").isEqualTo(1);
+            assertThat(secondStopCalledBack.getCount()).as("the second run waits for that round").isEqualTo(1);
+            assertThat(events).as("leases given back while the first run's round still works").isEmpty();
+
+            finishFirst.countDown();
+            assertThat(firstStopCalledBack.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(secondStopCalledBack.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(events).as("leases given back once").containsExactly("stopped");
+            assertThat(rounds.get()).as("rounds run: the second run never began one").isEqualTo(1);
+        } finally {
+            finishFirst.countDown();
+        }
+    }
+
+    /**
+     * A kind that, like the retry-job runner, goes through its units of work while it has not been told to stop
+     * (starting sets the flag, stopping clears it). Restarted while the stopped run's round is still in a unit, the
+     * stopped round must not go on with further units alongside the new run's rounds.
+     */
+    @Test
+    void aRestartWhileTheStoppedRunsRoundIsInAUnitDoesNotLetThatRoundGoOn() throws InterruptedException {
+        Semaphore units = new Semaphore(0);
+        CountDownLatch inFirstUnit = new CountDownLatch(1);
+        AtomicInteger inRounds = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        BackgroundJob flagged = new BackgroundJob() {
+            private volatile boolean going;
+
+            @Override
+            public String name() {
+                return "flagged";
+            }
+
+            @Override
+            public Duration pollInterval() {
+                return Duration.ofMillis(1);
+            }
+
+            @Override
+            public void starting() {
+                going = true;
+            }
+
+            @Override
+            public void stopping() {
+                going = false;
+            }
+
+            @Override
+            public int runOnce() {
+                mostAtOnce.accumulateAndGet(inRounds.incrementAndGet(), Math::max);
+                try {
+                    int done = 0;
+                    while (going && done < 3) {
+                        inFirstUnit.countDown();
+                        units.tryAcquire(30, TimeUnit.SECONDS);
+                        done++;
+                    }
+                    return done;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return 0;
+                } finally {
+                    inRounds.decrementAndGet();
+                }
+            }
+        };
+        JobWorker worker = new JobWorker(List.of(flagged), Duration.ofSeconds(30));
+        try {
+            worker.start();
+            assertThat(inFirstUnit.await(30, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch calledBack = new CountDownLatch(1);
+            worker.stop(calledBack::countDown);
+            worker.start();
+            units.release(100);
+            assertThat(calledBack.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(mostAtOnce.get()).as("rounds in progress at once").isEqualTo(1);
+        } finally {
+            units.release(1000);
+            worker.stop();
+        }
     }
 
     @Test

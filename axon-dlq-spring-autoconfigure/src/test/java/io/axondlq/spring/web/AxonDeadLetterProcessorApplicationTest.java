@@ -279,4 +279,41 @@ class AxonDeadLetterProcessorApplicationTest extends RestApiTestSupport {
         assertThat(audit(DeadLetterOperations.EVICT_LETTER, ids.get(0).toString())).isEmpty();
         operations.evictSequence("test", GROUP, store.sequenceKey(account));
     }
+
+    /** The audit rows written as removals through Axon's queue API. */
+    private long axonQueueApiEntries() {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM axon_dlq_audit WHERE action IN (?, ?) AND parameters LIKE ?",
+                                   Long.class, DeadLetterOperations.EVICT_LETTER, DeadLetterOperations.ERASE_GROUP,
+                                   "%" + DeadLetterOperations.AXON_QUEUE_API + "%");
+    }
+
+    /**
+     * Our own removals (an operator's eviction and erase) do not go through Axon's queue API, so they are audited once,
+     * as the operator's, with no second entry via {@code axon-queue-api}; and a {@code clear} in a caller's
+     * transaction that rolls back keeps the letters and leaves no entry.
+     */
+    @Test
+    void ownRemovalsAreNotAuditedAsAxonQueueApiRemovalsAndARolledBackClearLeavesNoEntry() {
+        operations.eraseGroup("test", GROUP);
+        String evictedAccount = poisoned("own-evict", 2);
+        long before = axonQueueApiEntries();
+
+        operations.evictSequence("test", GROUP, store.sequenceKey(evictedAccount));
+        poisoned("own-erase", 1);
+        operations.eraseGroup("test", GROUP);
+        assertThat(axonQueueApiEntries()).as("entries via axon-queue-api after our own removals").isEqualTo(before);
+
+        String kept = poisoned("axon-clear-rollback", 2);
+        List<UUID> ids = letterIds(kept);
+        double evicted = evictedByOperator();
+        new TransactionTemplate(transactionManager).executeWithoutResult(status -> {
+            axonQueue().clear();
+            status.setRollbackOnly();
+        });
+
+        assertThat(letterIds(kept)).isEqualTo(ids);
+        assertThat(evictedByOperator()).isEqualTo(evicted);
+        assertThat(axonQueueApiEntries()).as("entries via axon-queue-api after the rolled-back clear").isEqualTo(before);
+        operations.eraseGroup("test", GROUP);
+    }
 }

@@ -1,12 +1,16 @@
 package io.axondlq.spring.web;
 
+import io.axondlq.core.DeadLetteringEventHandlerInvoker.Isolation;
 import io.axondlq.core.config.DeadLetteringEventProcessingModule;
+import io.axondlq.core.config.GroupSettings;
+import io.axondlq.core.retry.ExponentialBackoffRetryPolicy;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.redelivery.DeadLetterRedeliverer;
 import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.DeadLetterStore;
+import io.axondlq.spring.RedeliveryShutdownSignal;
 import io.axondlq.spring.jobs.JobWorkerLifecycle;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
 import io.axondlq.spring.web.shutdownapp.EntryBooked;
@@ -26,11 +30,13 @@ import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.boot.web.context.WebServerGracefulShutdownLifecycle;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.io.UncheckedIOException;
@@ -92,6 +98,11 @@ class ShutdownMidSequenceApplicationTest {
 
     /** The application on {@link #db}, with {@code extra} properties ({@code name=value}). */
     ConfigurableApplicationContext start(String... extra) {
+        return start(new Class<?>[]{ShutdownTestApplication.class}, extra);
+    }
+
+    /** The application of {@code sources} on {@link #db}, with {@code extra} properties ({@code name=value}). */
+    ConfigurableApplicationContext start(Class<?>[] sources, String... extra) {
         Map<String, Object> properties = new LinkedHashMap<>();
         properties.put("server.port", "0");
         properties.put("spring.main.banner-mode", "off");
@@ -121,7 +132,7 @@ class ShutdownMidSequenceApplicationTest {
             int equals = property.indexOf('=');
             properties.put(property.substring(0, equals), property.substring(equals + 1));
         }
-        ConfigurableApplicationContext context = new SpringApplicationBuilder(ShutdownTestApplication.class)
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(sources)
                 .properties(properties).registerShutdownHook(false).run();
         contexts.add(context);
         return context;
@@ -610,6 +621,103 @@ class ShutdownMidSequenceApplicationTest {
         RedeliveryResult result = inFlight.get(60, TimeUnit.SECONDS);
         assertThat(result.outcome()).as(result.toString()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
         assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+    }
+
+    /**
+     * The closing signal stopped and started again, as the context's lifecycle processor does on {@code stop()} and
+     * {@code start()} (the whole context cannot show it here: Axon's pooled processor refuses to start again after a
+     * stop, its executor terminated): while stopped, the module's redeliverer ends after the first letter; once
+     * started again, a redelivery drains the whole sequence rather than ending after its first letter.
+     */
+    @Test
+    void aRedeliveryAfterTheClosingSignalStartedAgainIsNotLimitedToItsFirstLetter() {
+        ConfigurableApplicationContext app = start();
+        String key = seedLetters(app, "restart", new CountDownLatch(0));
+        SmartLifecycle closingSignal = app.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
+        DeadLetterRedeliverer redeliverer = app.getBean(DeadLetteringEventProcessingModule.class).redeliverer();
+
+        closingSignal.stop();
+        RedeliveryResult whileClosing = redeliverer.redeliver(GROUP, key);
+        assertThat(whileClosing.outcome()).as(whileClosing.toString())
+                                          .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(handled(key)).as("handled while closing").containsExactly(0);
+
+        closingSignal.start();
+        RedeliveryResult afterTheStart = redeliverer.redeliver(GROUP, key);
+        assertThat(afterTheStart.outcome()).as(afterTheStart.toString())
+                                           .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertHandledOnceEach(key);
+    }
+
+    /**
+     * A redelivery of all of a group's sequences started once the application is closing tries one letter only, as a
+     * sequence redelivery does, rather than the first letter of every sequence while the processors stop and the
+     * beans the handlers use close.
+     */
+    @Test
+    void aRedeliveryOfAllSequencesStartedWhileClosingTriesOneLetterOnly() {
+        ConfigurableApplicationContext app = start();
+        String first = seedLetters(app, "all-a", new CountDownLatch(0));
+        String second = seedLetters(app, "all-b", new CountDownLatch(0));
+        SmartLifecycle closingSignal = app.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
+        DeadLetterRedeliverer redeliverer = app.getBean(DeadLetterRedeliverer.class);
+
+        closingSignal.stop();
+        List<RedeliveryResult> results = redeliverer.redeliverAll(GROUP, 10);
+        closingSignal.start();
+
+        assertThat(handled(first).size() + handled(second).size()).as("letters handled, of " + results).isEqualTo(1);
+        assertThat(results).singleElement().extracting(RedeliveryResult::outcome)
+                           .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+    }
+
+    /**
+     * An application that defines its own {@code DeadLetteringEventProcessingModule} bean, as the README says, with
+     * {@code redeliveryStopSignal(signal::closing)} and the {@code RedeliveryShutdownSignal} bean: the module's
+     * redeliverer (the {@code DeadLetterRedeliverer} bean) hears the closing signal, ending after the first letter
+     * while it is stopped, and drains the sequence once it has started again.
+     */
+    @Test
+    void anOwnModuleBeanGivenTheClosingSignalEndsItsRedeliveriesAfterTheLetterInProgressOnceClosing() {
+        ConfigurableApplicationContext app = start(new Class<?>[]{ShutdownTestApplication.class, OwnModule.class});
+        DeadLetteringEventProcessingModule module = app.getBean(DeadLetteringEventProcessingModule.class);
+        assertThat(module).as("the application's own module").isSameAs(OwnModule.built);
+        DeadLetterRedeliverer redeliverer = app.getBean(DeadLetterRedeliverer.class);
+        assertThat(redeliverer).isSameAs(module.redeliverer());
+        String key = seedLetters(app, "own-module", new CountDownLatch(0));
+        RedeliveryShutdownSignal closingSignal = app.getBean(RedeliveryShutdownSignal.class);
+
+        closingSignal.stop();
+        RedeliveryResult whileClosing = redeliverer.redeliver(GROUP, key);
+        assertThat(whileClosing.outcome()).as(whileClosing.toString())
+                                          .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
+        assertThat(handled(key)).as("handled while closing").containsExactly(0);
+
+        closingSignal.start();
+        RedeliveryResult afterTheStart = redeliverer.redeliver(GROUP, key);
+        assertThat(afterTheStart.outcome()).as(afterTheStart.toString())
+                                           .isEqualTo(RedeliveryResult.Outcome.DRAINED);
+        assertHandledOnceEach(key);
+    }
+
+    /** The application's own module bean, built as the README shows (not scanned: a source of its test only). */
+    static class OwnModule {
+
+        static volatile DeadLetteringEventProcessingModule built;
+
+        @Bean
+        public DeadLetteringEventProcessingModule eventProcessingModule(ObjectProvider<DeadLetterStore> store,
+                                                                        RedeliveryShutdownSignal signal) {
+            built = DeadLetteringEventProcessingModule.builder()
+                                                      .store(c -> store.getObject())
+                                                      .settings(group -> new GroupSettings(
+                                                              ExponentialBackoffRetryPolicy.builder().maxAttempts(1)
+                                                                                           .build(),
+                                                              Isolation.SAVEPOINT_PER_ATTEMPT, false))
+                                                      .redeliveryStopSignal(signal::closing)
+                                                      .build();
+            return built;
+        }
     }
 
     /** Stops just after the closing signal: waits (bounded) for {@code until} to end. */
