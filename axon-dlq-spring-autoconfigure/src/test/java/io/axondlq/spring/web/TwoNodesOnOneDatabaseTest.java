@@ -286,11 +286,22 @@ class TwoNodesOnOneDatabaseTest {
         String gatedId = new EntryBooked(other, 0).id();
         NodeLedger.GATES.put(gatedId, gate);
 
+        // B's processor is held inside an event of a third sequence of the segment while the three are published, so
+        // that its next batch reads all three at once (published while it reads, they could be split into batches).
+        String blocker = keyInSegmentOf(key, "p");
+        CountDownLatch blockerGate = new CountDownLatch(1);
+        String blockerId = new EntryBooked(blocker, 0).id();
+        NodeLedger.GATES.put(blockerId, blockerGate);
+        publish(b, blocker, 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> NodeLedger.WAITING.containsKey(blockerId));
+        assertThat(NodeLedger.WAITING.get(blockerId)).isEqualTo("B");
+
         // One batch on B: S's first follower, the other sequence's gated event, S's second follower.
         b.getBean(EventStore.class).publish(List.of(
                 new GenericDomainEventMessage<>("Entry", key, letters, new EntryBooked(key, letters)),
                 new GenericDomainEventMessage<>("Entry", other, 0, new EntryBooked(other, 0)),
                 new GenericDomainEventMessage<>("Entry", key, letters + 1, new EntryBooked(key, letters + 1))));
+        blockerGate.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> NodeLedger.WAITING.containsKey(gatedId));
         assertThat(NodeLedger.WAITING.get(gatedId)).isEqualTo("B");
         assertThat(queuedEvents(key)).as("S's first follower is not appended yet: it waits for B's batch")
