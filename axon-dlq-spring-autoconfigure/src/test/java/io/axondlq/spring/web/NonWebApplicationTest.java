@@ -1,19 +1,15 @@
 package io.axondlq.spring.web;
 
-import io.axondlq.core.config.DeadLetteringEventProcessingModule;
 import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.operations.DeadLetterOperations;
-import io.axondlq.core.redelivery.DeadLetterRedeliverer;
-import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.AxonDlqHealthAutoConfiguration;
 import io.axondlq.spring.health.DeadLetterHealthIndicator;
 import io.axondlq.spring.jobs.JobWorkerLifecycle;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
 import io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.Closing;
-import io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.HoldTheClose;
 import io.axondlq.spring.web.shutdownapp.EntryBooked;
 import io.axondlq.spring.web.shutdownapp.GatedLedger;
 import io.micrometer.core.instrument.Counter;
@@ -34,9 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.GATED;
 import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.GROUP;
@@ -156,34 +150,7 @@ class NonWebApplicationTest {
     @Test
     void aRedeliveryThroughTheRedelivererEndsAfterTheLetterInProgressWhenANonWebApplicationCloses()
             throws Exception {
-        ConfigurableApplicationContext context = startWithoutAWebServer();
-        CountDownLatch gate = new CountDownLatch(1);
-        String key = seedLetters(context, "nonweb-module", gate);
-        String next = new EntryBooked(key, GATED + 1).id();
-        GatedLedger.GATES.put(next, new CountDownLatch(1));
-        List<Map<String, Object>> before = app.letters(key);
-        long attemptRowsBefore = app.attemptRowsAfterTheGated(key, before);
-        String gated = new EntryBooked(key, GATED).id();
-        DeadLetterRedeliverer redeliverer = context.getBean(DeadLetteringEventProcessingModule.class).redeliverer();
-        SmartLifecycle closingSignal = context.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
-        CompletableFuture<RedeliveryResult> inFlight =
-                CompletableFuture.supplyAsync(() -> redeliverer.redeliver(GROUP, key));
-        context.getBeanFactory().registerSingleton("holdTheCloseForTheRedelivery", new HoldTheClose(inFlight));
-        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
-
-        Closing closing = closeInBackground(context);
-        await().atMost(Duration.ofSeconds(30)).until(() -> !closingSignal.isRunning());
-        assertThat(GatedLedger.WAITING).as("handler inside the letter when the application closed").contains(gated);
-        gate.countDown();
-        await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.isDone() || GatedLedger.WAITING.contains(next));
-        boolean wentOn = GatedLedger.WAITING.contains(next);
-        GatedLedger.GATES.get(next).countDown();
-        awaitClosed(closing);
-        assertThat(wentOn).as("the redelivery went on to the letter after the one in progress").isFalse();
-
-        RedeliveryResult result = inFlight.get(60, TimeUnit.SECONDS);
-        assertThat(result.outcome()).as(result.toString()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
-        app.assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+        app.assertARedeliveryThroughTheModulesRedelivererEndsAfterTheLetterInProgressOnClose(startWithoutAWebServer(), "nonweb-module");
     }
 
     /** A retry job in the middle of a sequence: the worker stops, the close waits for the letter in progress. */

@@ -5,18 +5,12 @@ import io.axondlq.core.jobs.RetryJob;
 import io.axondlq.core.jobs.RetryJobRequest;
 import io.axondlq.core.jobs.RetryJobs;
 import io.axondlq.core.operations.DeadLetterOperations;
-import io.axondlq.core.redelivery.DeadLetterRedeliverer;
-import io.axondlq.core.redelivery.RedeliveryResult;
 import io.axondlq.core.store.DeadLetterStore;
 import io.axondlq.spring.AxonDlqAutoConfigurationTest;
 import io.axondlq.spring.RedeliveryShutdownSignal;
 import io.axondlq.spring.health.DeadLetterHealthIndicator;
 import io.axondlq.spring.jobs.JobWorkerLifecycle;
 import io.axondlq.spring.metrics.MicrometerDeadLetterObserver;
-import io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.Closing;
-import io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.HoldTheClose;
-import io.axondlq.spring.web.shutdownapp.EntryBooked;
-import io.axondlq.spring.web.shutdownapp.GatedLedger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -29,26 +23,18 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.web.reactive.context.ReactiveWebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.SmartLifecycle;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static io.axondlq.spring.web.NonWebApplicationTest.webBeans;
-import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.GATED;
 import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.GROUP;
 import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.LETTERS;
-import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.awaitClosed;
-import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.closeInBackground;
 import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.redeliveries;
 import static io.axondlq.spring.web.ShutdownMidSequenceApplicationTest.seedLetters;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -124,34 +110,7 @@ class ReactiveWebApplicationTest {
     @Test
     void aRedeliveryThroughTheRedelivererEndsAfterTheLetterInProgressWhenAReactiveApplicationCloses()
             throws Exception {
-        ReactiveWebServerApplicationContext context = startReactive();
-        CountDownLatch gate = new CountDownLatch(1);
-        String key = seedLetters(context, "reactive-module", gate);
-        String next = new EntryBooked(key, GATED + 1).id();
-        GatedLedger.GATES.put(next, new CountDownLatch(1));
-        List<Map<String, Object>> before = app.letters(key);
-        long attemptRowsBefore = app.attemptRowsAfterTheGated(key, before);
-        String gated = new EntryBooked(key, GATED).id();
-        DeadLetterRedeliverer redeliverer = context.getBean(DeadLetteringEventProcessingModule.class).redeliverer();
-        SmartLifecycle closingSignal = context.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
-        CompletableFuture<RedeliveryResult> inFlight =
-                CompletableFuture.supplyAsync(() -> redeliverer.redeliver(GROUP, key));
-        context.getBeanFactory().registerSingleton("holdTheCloseForTheRedelivery", new HoldTheClose(inFlight));
-        await().atMost(Duration.ofSeconds(30)).until(() -> GatedLedger.WAITING.contains(gated));
-
-        Closing closing = closeInBackground(context);
-        await().atMost(Duration.ofSeconds(30)).until(() -> !closingSignal.isRunning());
-        assertThat(GatedLedger.WAITING).as("handler inside the letter when the application closed").contains(gated);
-        gate.countDown();
-        await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.isDone() || GatedLedger.WAITING.contains(next));
-        boolean wentOn = GatedLedger.WAITING.contains(next);
-        GatedLedger.GATES.get(next).countDown();
-        awaitClosed(closing);
-        assertThat(wentOn).as("the redelivery went on to the letter after the one in progress").isFalse();
-
-        RedeliveryResult result = inFlight.get(60, TimeUnit.SECONDS);
-        assertThat(result.outcome()).as(result.toString()).isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
-        app.assertStoppedAfterTheGatedLetter(key, before, attemptRowsBefore);
+        app.assertARedeliveryThroughTheModulesRedelivererEndsAfterTheLetterInProgressOnClose(startReactive(), "reactive-module");
     }
 
     /** Every auto-configuration of the jar, sorted with Axon's (the module replaces Axon's EventProcessingModule). */

@@ -590,9 +590,18 @@ class ShutdownMidSequenceApplicationTest {
     @Test
     void aRedeliveryThroughTheModulesRedelivererEndsAfterTheLetterInProgressWhenTheApplicationCloses()
             throws Exception {
-        ConfigurableApplicationContext app = start();
+        assertARedeliveryThroughTheModulesRedelivererEndsAfterTheLetterInProgressOnClose(start(), "module");
+    }
+
+    /**
+     * A redelivery through {@code module.redeliverer()} on a thread of the application's own, the context closed while
+     * the handler is inside the gated letter: the redelivery ends after it ({@code LIMIT_REACHED}) and the letters
+     * after it are untouched. Shared by the servlet, non-web and reactive applications' tests.
+     */
+    void assertARedeliveryThroughTheModulesRedelivererEndsAfterTheLetterInProgressOnClose(
+            ConfigurableApplicationContext app, String keyPrefix) throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
-        String key = seedLetters(app, "module", gate);
+        String key = seedLetters(app, keyPrefix, gate);
         String next = new EntryBooked(key, GATED + 1).id();
         GatedLedger.GATES.put(next, new CountDownLatch(1));
         List<Map<String, Object>> before = letters(key);
