@@ -100,68 +100,27 @@ class JobWorkerTest {
      */
     @Test
     void aStopThatTimesOutKeepsTheHeartbeatAndGivesLeasesBackOnceTheRoundEnds() throws InterruptedException {
-        CountDownLatch working = new CountDownLatch(1);
-        CountDownLatch finish = new CountDownLatch(1);
-        AtomicInteger beats = new AtomicInteger();
-        List<String> events = new CopyOnWriteArrayList<>();
-        BackgroundJob slow = new BackgroundJob() {
-            @Override
-            public String name() {
-                return "slow";
-            }
-
-            @Override
-            public Duration pollInterval() {
-                return Duration.ofMillis(1);
-            }
-
-            @Override
-            public Duration heartbeatInterval() {
-                return Duration.ofMillis(5);
-            }
-
-            @Override
-            public int runOnce() {
-                working.countDown();
-                try {
-                    finish.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                events.add("round ended");
-                return 1;
-            }
-
-            @Override
-            public void heartbeat() {
-                beats.incrementAndGet();
-            }
-
-            @Override
-            public void stopped() {
-                events.add("stopped");
-            }
-        };
+        SlowJob slow = new SlowJob(Duration.ofMillis(5));
         JobWorker worker = new JobWorker(List.of(slow), Duration.ofMillis(50));
         worker.start();
-        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+        slow.awaitWorking();
 
         worker.stop();
         assertThat(worker.awaitTermination(Duration.ZERO)).as("the stop timed out mid-round").isFalse();
-        assertThat(events).as("no lease given back while the round works").isEmpty();
-        int beatsAtStop = beats.get();
+        assertThat(slow.events).as("no lease given back while the round works").isEmpty();
+        int beatsAtStop = slow.beats.get();
         await("the heartbeat goes on while the round works").atMost(Duration.ofSeconds(10))
-               .until(() -> beats.get() >= beatsAtStop + 3);
-        assertThat(events).isEmpty();
+               .until(() -> slow.beats.get() >= beatsAtStop + 3);
+        assertThat(slow.events).isEmpty();
 
-        finish.countDown();
+        slow.finish.countDown();
         assertThat(worker.awaitTermination(Duration.ofSeconds(30))).isTrue();
-        await().atMost(Duration.ofSeconds(30)).until(() -> events.contains("stopped"));
-        assertThat(events).containsExactly("round ended", "stopped");
+        await().atMost(Duration.ofSeconds(30)).until(() -> slow.events.contains("stopped"));
+        assertThat(slow.events).containsExactly("round ended", "stopped");
         Thread.sleep(50);
-        int beatsAtEnd = beats.get();
+        int beatsAtEnd = slow.beats.get();
         Thread.sleep(100);
-        assertThat(beats.get()).as("no heartbeat once the leases are given back").isEqualTo(beatsAtEnd);
+        assertThat(slow.beats.get()).as("no heartbeat once the leases are given back").isEqualTo(beatsAtEnd);
     }
 
     /**
@@ -170,52 +129,22 @@ class JobWorkerTest {
      */
     @Test
     void anAsynchronousStopReturnsWhileTheRoundWorksAndCallsBackOnceItEnded() throws InterruptedException {
-        CountDownLatch working = new CountDownLatch(1);
-        CountDownLatch finish = new CountDownLatch(1);
-        List<String> events = new CopyOnWriteArrayList<>();
-        BackgroundJob slow = new BackgroundJob() {
-            @Override
-            public String name() {
-                return "slow";
-            }
-
-            @Override
-            public Duration pollInterval() {
-                return Duration.ofMillis(1);
-            }
-
-            @Override
-            public int runOnce() {
-                working.countDown();
-                try {
-                    finish.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                events.add("round ended");
-                return 1;
-            }
-
-            @Override
-            public void stopped() {
-                events.add("stopped");
-            }
-        };
+        SlowJob slow = new SlowJob(null);
         JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
         worker.start();
-        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+        slow.awaitWorking();
 
         CountDownLatch calledBack = new CountDownLatch(1);
         worker.stop(() -> {
-            events.add("called back");
+            slow.events.add("called back");
             calledBack.countDown();
         });
         assertThat(worker.isRunning()).isFalse();
-        assertThat(events).as("returned while the round works").isEmpty();
+        assertThat(slow.events).as("returned while the round works").isEmpty();
 
-        finish.countDown();
+        slow.finish.countDown();
         assertThat(calledBack.await(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(events).containsExactly("round ended", "stopped", "called back");
+        assertThat(slow.events).containsExactly("round ended", "stopped", "called back");
     }
 
     /**
@@ -225,50 +154,22 @@ class JobWorkerTest {
      */
     @Test
     void aRestartDuringAnAsynchronousStopKeepsTheNewRunsLeases() throws InterruptedException {
-        CountDownLatch working = new CountDownLatch(1);
-        CountDownLatch finish = new CountDownLatch(1);
-        List<String> events = new CopyOnWriteArrayList<>();
-        BackgroundJob slow = new BackgroundJob() {
-            @Override
-            public String name() {
-                return "slow";
-            }
-
-            @Override
-            public Duration pollInterval() {
-                return Duration.ofMillis(1);
-            }
-
-            @Override
-            public int runOnce() {
-                working.countDown();
-                try {
-                    finish.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return 1;
-            }
-
-            @Override
-            public void stopped() {
-                events.add("stopped");
-            }
-        };
+        SlowJob slow = new SlowJob(null);
         JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
         worker.start();
-        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+        slow.awaitWorking();
         CountDownLatch calledBack = new CountDownLatch(1);
         worker.stop(calledBack::countDown);
         worker.start();
         assertThat(worker.isRunning()).isTrue();
         assertThat(calledBack.getCount()).as("the old round still works").isEqualTo(1);
 
-        finish.countDown();
+        slow.finish.countDown();
         assertThat(calledBack.await(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(events).as("leases given back while the new run holds them").isEmpty();
+        assertThat(slow.events).as("leases given back while the new run holds them").doesNotContain("stopped");
         worker.stop();
-        assertThat(events).containsExactly("stopped");
+        assertThat(slow.events).filteredOn("stopped"::equals).hasSize(1);
+        assertThat(slow.events.get(slow.events.size() - 1)).as("given back last").isEqualTo("stopped");
     }
 
     /**
@@ -279,43 +180,11 @@ class JobWorkerTest {
     @Test
     void aStopStartStopWhileTheFirstRunsRoundWorksGivesTheLeasesBackOnceThatRoundHasEnded()
             throws InterruptedException {
-        CountDownLatch firstWorking = new CountDownLatch(1);
-        CountDownLatch finishFirst = new CountDownLatch(1);
-        AtomicInteger rounds = new AtomicInteger();
-        List<String> events = new CopyOnWriteArrayList<>();
-        BackgroundJob slow = new BackgroundJob() {
-            @Override
-            public String name() {
-                return "slow";
-            }
-
-            @Override
-            public Duration pollInterval() {
-                return Duration.ofMillis(1);
-            }
-
-            @Override
-            public int runOnce() {
-                if (rounds.incrementAndGet() == 1) {
-                    firstWorking.countDown();
-                    try {
-                        finishFirst.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return 1;
-            }
-
-            @Override
-            public void stopped() {
-                events.add("stopped");
-            }
-        };
+        SlowJob slow = new SlowJob(null);
         JobWorker worker = new JobWorker(List.of(slow), Duration.ofSeconds(30));
         try {
             worker.start();
-            assertThat(firstWorking.await(30, TimeUnit.SECONDS)).isTrue();
+            slow.awaitWorking();
             CountDownLatch firstStopCalledBack = new CountDownLatch(1);
             worker.stop(firstStopCalledBack::countDown);
             worker.start();
@@ -323,15 +192,16 @@ class JobWorkerTest {
             worker.stop(secondStopCalledBack::countDown);
             assertThat(firstStopCalledBack.getCount()).as("the first run's round still works").isEqualTo(1);
             assertThat(secondStopCalledBack.getCount()).as("the second run waits for that round").isEqualTo(1);
-            assertThat(events).as("leases given back while the first run's round still works").isEmpty();
+            assertThat(slow.events).as("leases given back while the first run's round still works").isEmpty();
 
-            finishFirst.countDown();
+            slow.finish.countDown();
             assertThat(firstStopCalledBack.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(secondStopCalledBack.await(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(events).as("leases given back once").containsExactly("stopped");
-            assertThat(rounds.get()).as("rounds run: the second run never began one").isEqualTo(1);
+            assertThat(slow.events).as("one round, ended before the leases were given back once")
+                            .containsExactly("round ended", "stopped");
+            assertThat(slow.rounds.get()).as("rounds run: the second run never began one").isEqualTo(1);
         } finally {
-            finishFirst.countDown();
+            slow.finish.countDown();
         }
     }
 
@@ -410,6 +280,66 @@ class JobWorkerTest {
         List<String> events = new CopyOnWriteArrayList<>();
         worker.stop(() -> events.add("called back"));
         assertThat(events).containsExactly("called back");
+    }
+
+    /**
+     * A kind whose every round waits until {@link #finish} is counted down; it records "round ended" after each round
+     * and "stopped" when its leases are given back, and counts rounds begun and heartbeats.
+     */
+    private static final class SlowJob implements BackgroundJob {
+        final CountDownLatch working = new CountDownLatch(1);
+        final CountDownLatch finish = new CountDownLatch(1);
+        final AtomicInteger rounds = new AtomicInteger();
+        final AtomicInteger beats = new AtomicInteger();
+        final List<String> events = new CopyOnWriteArrayList<>();
+        private final Duration heartbeatInterval;
+
+        /** @param heartbeatInterval the kind's heartbeat, or {@code null} for none (the default) */
+        SlowJob(Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
+        }
+
+        void awaitWorking() throws InterruptedException {
+            assertThat(working.await(30, TimeUnit.SECONDS)).as("a round began").isTrue();
+        }
+
+        @Override
+        public String name() {
+            return "slow";
+        }
+
+        @Override
+        public Duration pollInterval() {
+            return Duration.ofMillis(1);
+        }
+
+        @Override
+        public Duration heartbeatInterval() {
+            return heartbeatInterval;
+        }
+
+        @Override
+        public void heartbeat() {
+            beats.incrementAndGet();
+        }
+
+        @Override
+        public int runOnce() {
+            rounds.incrementAndGet();
+            working.countDown();
+            try {
+                finish.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            events.add("round ended");
+            return 1;
+        }
+
+        @Override
+        public void stopped() {
+            events.add("stopped");
+        }
     }
 
     private static void throwNext(int call) {
