@@ -338,11 +338,9 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
         assertThat(fixture.projected("A")).as("A's events, each committed once").containsExactly(0L, 1L);
     }
 
-    /** A group of its own whose one handler skips replays (a notifier), failing for the aggregates listed. */
-    @ProcessingGroup(Notifier.GROUP)
-    public static class Notifier {
+    /** A handler that skips replays ({@code @DisallowReplay}), failing for the aggregates listed. */
+    public abstract static class ReplaySkippingNotifier {
 
-        static final String GROUP = "notifier";
         final Set<String> poisoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
         final List<String> handled = new CopyOnWriteArrayList<>();
         final List<String> replaysSeen = new CopyOnWriteArrayList<>();
@@ -354,10 +352,17 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
                 replaysSeen.add(event.key());
             }
             if (poisoned.contains(event.aggregateId())) {
-                throw new IllegalStateException("notifier fails on " + event.key());
+                throw new IllegalStateException(getClass().getSimpleName() + " fails on " + event.key());
             }
             handled.add(event.key());
         }
+    }
+
+    /** A group of its own whose one handler skips replays (a notifier). */
+    @ProcessingGroup(Notifier.GROUP)
+    public static class Notifier extends ReplaySkippingNotifier {
+
+        static final String GROUP = "notifier";
     }
 
     /**
@@ -407,25 +412,9 @@ abstract class AxonFeaturesCoexistenceTest extends InvokerTestBase {
         assertThat(fixture.store.size(Notifier.GROUP)).isZero();
     }
 
-    /** A handler of the projection group itself that skips replays, failing for the aggregates listed. */
+    /** A handler of the projection group itself that skips replays. */
     @ProcessingGroup(GROUP)
-    public static class InGroupNotifier {
-
-        final Set<String> poisoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        final List<String> handled = new CopyOnWriteArrayList<>();
-        final List<String> replaysSeen = new CopyOnWriteArrayList<>();
-
-        @org.axonframework.eventhandling.DisallowReplay
-        @org.axonframework.eventhandling.EventHandler
-        public void on(ThingHappened event, EventMessage<?> message) {
-            if (org.axonframework.eventhandling.ReplayToken.isReplay(message)) {
-                replaysSeen.add(event.key());
-            }
-            if (poisoned.contains(event.aggregateId())) {
-                throw new IllegalStateException("in-group notifier fails on " + event.key());
-            }
-            handled.add(event.key());
-        }
+    public static class InGroupNotifier extends ReplaySkippingNotifier {
     }
 
     /**
