@@ -645,17 +645,7 @@ class ShutdownMidSequenceApplicationTest {
         SmartLifecycle closingSignal = app.getBean("axonDlqRedeliveryShutdownSignal", SmartLifecycle.class);
         DeadLetterRedeliverer redeliverer = app.getBean(DeadLetteringEventProcessingModule.class).redeliverer();
 
-        closingSignal.stop();
-        RedeliveryResult whileClosing = redeliverer.redeliver(GROUP, key);
-        assertThat(whileClosing.outcome()).as(whileClosing.toString())
-                                          .isEqualTo(RedeliveryResult.Outcome.LIMIT_REACHED);
-        assertThat(handled(key)).as("handled while closing").containsExactly(0);
-
-        closingSignal.start();
-        RedeliveryResult afterTheStart = redeliverer.redeliver(GROUP, key);
-        assertThat(afterTheStart.outcome()).as(afterTheStart.toString())
-                                           .isEqualTo(RedeliveryResult.Outcome.DRAINED);
-        assertHandledOnceEach(key);
+        assertFirstLetterOnlyWhileStoppedAndDrainedOnceStartedAgain(closingSignal, redeliverer, key);
     }
 
     /**
@@ -696,6 +686,13 @@ class ShutdownMidSequenceApplicationTest {
         String key = seedLetters(app, "own-module", new CountDownLatch(0));
         RedeliveryShutdownSignal closingSignal = app.getBean(RedeliveryShutdownSignal.class);
 
+        assertFirstLetterOnlyWhileStoppedAndDrainedOnceStartedAgain(closingSignal, redeliverer, key);
+    }
+
+    /** While the closing signal is stopped a redelivery ends after its first letter; started again, it drains. */
+    private void assertFirstLetterOnlyWhileStoppedAndDrainedOnceStartedAgain(SmartLifecycle closingSignal,
+                                                                           DeadLetterRedeliverer redeliverer,
+                                                                           String key) {
         closingSignal.stop();
         RedeliveryResult whileClosing = redeliverer.redeliver(GROUP, key);
         assertThat(whileClosing.outcome()).as(whileClosing.toString())
