@@ -276,8 +276,19 @@ class TwoNodesOnOneDatabaseTest {
                 startBThenA("axon.eventhandling.processors." + GROUP + ".mode=tracking",
                             "axon.eventhandling.processors." + GROUP + ".thread-count=2",
                             "axon.eventhandling.processors." + GROUP + ".batch-size=10");
-        ConfigurableApplicationContext a = nodes[0];
-        ConfigurableApplicationContext b = nodes[1];
+        // The processor decides where its batches start: rarely (seen once in a long CI run, on H2) S's first follower
+        // was a committed batch of its own before the gated event's. Such an attempt still has to keep every event
+        // once and in order; the race this test is about has to happen in one of them.
+        int raced = 0;
+        for (int attempt = 0; attempt < 4 && raced == 0; attempt++) {
+            raced += followersRaceADrain(nodes[0], nodes[1]) ? 1 : 0;
+        }
+        assertThat(raced).as("attempts where B's open batch held S's first follower while A drained S").isEqualTo(1);
+    }
+
+    /** @return whether S's first follower waited in B's open batch while A drained S (the race happened) */
+    private boolean followersRaceADrain(ConfigurableApplicationContext a, ConfigurableApplicationContext b)
+            throws Exception {
         String key = "s-" + UUID.randomUUID().toString().substring(0, 8);
         int letters = 10;
         seedLetters(b, key, letters);
@@ -286,42 +297,37 @@ class TwoNodesOnOneDatabaseTest {
         String gatedId = new EntryBooked(other, 0).id();
         NodeLedger.GATES.put(gatedId, gate);
 
-        // B's processor is held inside an event of a third sequence of the segment while the three are published, so
-        // that its next batch reads all three at once (published while it reads, they could be split into batches).
-        String blocker = keyInSegmentOf(key, "p");
-        CountDownLatch blockerGate = new CountDownLatch(1);
-        String blockerId = new EntryBooked(blocker, 0).id();
-        NodeLedger.GATES.put(blockerId, blockerGate);
-        publish(b, blocker, 0);
-        await().atMost(Duration.ofSeconds(30)).until(() -> NodeLedger.WAITING.containsKey(blockerId));
-        assertThat(NodeLedger.WAITING.get(blockerId)).isEqualTo("B");
-
-        // One batch on B: S's first follower, the other sequence's gated event, S's second follower.
+        // One batch on B, as a rule: S's first follower, the other sequence's gated event, S's second follower.
         b.getBean(EventStore.class).publish(List.of(
                 new GenericDomainEventMessage<>("Entry", key, letters, new EntryBooked(key, letters)),
                 new GenericDomainEventMessage<>("Entry", other, 0, new EntryBooked(other, 0)),
                 new GenericDomainEventMessage<>("Entry", key, letters + 1, new EntryBooked(key, letters + 1))));
-        blockerGate.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> NodeLedger.WAITING.containsKey(gatedId));
         assertThat(NodeLedger.WAITING.get(gatedId)).isEqualTo("B");
-        assertThat(queuedEvents(key)).as("S's first follower is not appended yet: it waits for B's batch")
-                                     .containsExactlyElementsOf(upTo(letters));
+        List<Integer> queuedWhileOpen = queuedEvents(key);
+        boolean raced = queuedWhileOpen.equals(upTo(letters));
+        if (!raced) {
+            assertThat(queuedWhileOpen).as("S's first follower, a batch of its own").isEqualTo(upTo(letters + 1));
+        }
+        int redeliveredExpected = queuedWhileOpen.size();
 
         Http.Response response = operator(a).post(redeliverPath(key), null);
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         assertThat(response.json().path("outcome").asText()).isEqualTo("DRAINED");
-        assertThat(response.json().path("redelivered").asInt()).as(response.toString()).isEqualTo(letters);
+        assertThat(response.json().path("redelivered").asInt()).as(response.toString())
+                                                              .isEqualTo(redeliveredExpected);
         // The interleaving: A drained S while B's batch, which holds S's followers, was still open.
         assertThat(NodeLedger.WAITING).as("B's batch still open").containsKey(gatedId);
-        assertThat(applied(key)).as("the letters, redelivered by A").containsExactlyElementsOf(upTo(letters));
+        assertThat(applied(key)).as("the letters, redelivered by A").containsExactlyElementsOf(upTo(redeliveredExpected));
 
         gate.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> applied(key).size() >= letters + 2);
         assertThat(applied(key)).as("each event once, in order").containsExactlyElementsOf(upTo(letters + 2));
-        assertThat(appliedBy(key).subList(letters, letters + 2)).as("the followers, live on B")
-                                                               .containsExactly("B", "B");
+        assertThat(appliedBy(key).subList(redeliveredExpected, letters + 2)).as("the followers left, live on B")
+                                                                            .containsOnly("B");
         assertThat(queuedEvents(key)).isEmpty();
         assertThat(applied(other)).containsExactly(0);
+        return raced;
     }
 
     /**
