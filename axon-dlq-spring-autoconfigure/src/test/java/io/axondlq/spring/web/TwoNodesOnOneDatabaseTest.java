@@ -318,7 +318,8 @@ class TwoNodesOnOneDatabaseTest {
                                                               .isEqualTo(redeliveredExpected);
         // The interleaving: A drained S while B's batch, which holds S's followers, was still open.
         assertThat(NodeLedger.WAITING).as("B's batch still open").containsKey(gatedId);
-        assertThat(applied(key)).as("the letters, redelivered by A").containsExactlyElementsOf(upTo(redeliveredExpected));
+        assertThat(applied(key)).as("the letters, redelivered by A")
+                                .containsExactlyElementsOf(upTo(redeliveredExpected));
 
         gate.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> applied(key).size() >= letters + 2);
