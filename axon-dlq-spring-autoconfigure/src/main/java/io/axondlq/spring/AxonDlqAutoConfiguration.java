@@ -134,6 +134,7 @@ public class AxonDlqAutoConfiguration {
 
     /** When the application is closing: the module's redeliveries' stop signal. */
     @Bean
+    @ConditionalOnMissingBean
     public RedeliveryShutdownSignal axonDlqRedeliveryShutdownSignal() {
         return new RedeliveryShutdownSignal();
     }
